@@ -16,6 +16,11 @@ export interface PutOptions {
 export interface ObjectStore {
   /** Writes the whole object at once: readers see the old object or the new one, never a part. */
   put(key: string, body: Uint8Array, options?: PutOptions): Promise<void>;
+  /**
+   * Writes the object only if no object has that key; true if this call wrote it. Used where two writers
+   * may race to create the same thing (a day's salt) and must end up agreeing on one.
+   */
+  putIfAbsent(key: string, body: Uint8Array, options?: PutOptions): Promise<boolean>;
   /** The object's bytes, or null when there is no such object. */
   get(key: string): Promise<Uint8Array | null>;
   /** Every object whose key starts with `prefix`, in key order. */
