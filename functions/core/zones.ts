@@ -1,0 +1,113 @@
+import type { TableSchema } from "../ports/table-encoder.ts";
+
+/**
+ * The lake layout, identical on S3 and on the local disk. One place defines where each zone's objects go and
+ * what columns its Parquet files have, so the writer, DuckDB's views, the Glue tables and the sweeper agree.
+ */
+
+export const ZONES = ["incoming", "security", "rejects", "evidence", "events", "stats", "salts"] as const;
+export type Zone = (typeof ZONES)[number];
+
+/** Zones partitioned by hour as well as by day, so a 168-hour promise holds to the hour. */
+export const HOURLY_ZONES: ReadonlySet<Zone> = new Set<Zone>(["incoming", "security", "rejects"]);
+
+/** `YYYY-MM-DD` of a UTC epoch-ms instant. Pure: the instant is given, never read. */
+export function utcDay(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 10);
+}
+
+/** `HH` (00–23) of a UTC epoch-ms instant. */
+export function utcHour(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(11, 13);
+}
+
+/** The Hive-style partition folder of a zone for an instant, e.g. `security/dt=2026-11-20/hour=13/`. */
+export function partitionPrefix(zone: Zone, epochMs: number): string {
+  const day = `${zone}/dt=${utcDay(epochMs)}/`;
+  return HOURLY_ZONES.has(zone) ? `${day}hour=${utcHour(epochMs)}/` : day;
+}
+
+/**
+ * An object key inside a partition. `inputId` is derived from the input's identity (bucket/key/version, or file
+ * content), and `part` counts the objects one input writes into one partition: ingesting the same input again
+ * produces the same keys, so it overwrites instead of adding.
+ */
+export function objectKey(partition: string, inputId: string, part: number, extension: string): string {
+  return `${partition}${inputId}-${String(part).padStart(4, "0")}.${extension}`;
+}
+
+export const SECURITY_SCHEMA: TableSchema = {
+  name: "security",
+  columns: [
+    { name: "ts", type: "timestamp_ms", nullable: false },
+    { name: "site", type: "string", nullable: true },
+    { name: "client_ip", type: "string", nullable: false },
+    { name: "forwarded_for", type: "string", nullable: true },
+    { name: "method", type: "string", nullable: true },
+    { name: "target", type: "string", nullable: false },
+    { name: "protocol", type: "string", nullable: true },
+    { name: "status", type: "int32", nullable: true },
+    { name: "bytes", type: "int64", nullable: false },
+    { name: "referrer", type: "string", nullable: true },
+    { name: "user_agent", type: "string", nullable: true },
+    { name: "duration_ms", type: "double", nullable: true },
+    { name: "country", type: "string", nullable: true },
+    { name: "provider", type: "string", nullable: true },
+    { name: "browser", type: "string", nullable: true },
+    { name: "os", type: "string", nullable: true },
+    { name: "device", type: "string", nullable: false },
+    { name: "is_bot", type: "boolean", nullable: false },
+    { name: "bot_reason", type: "string", nullable: true },
+    { name: "format", type: "string", nullable: false },
+    { name: "input_id", type: "string", nullable: false },
+    { name: "line_no", type: "int64", nullable: false },
+  ],
+};
+
+export const EVENTS_SCHEMA: TableSchema = {
+  name: "events",
+  columns: [
+    { name: "ts", type: "timestamp_ms", nullable: false },
+    { name: "site", type: "string", nullable: false },
+    { name: "source", type: "string", nullable: false },
+    { name: "event_name", type: "string", nullable: false },
+    { name: "method", type: "string", nullable: true },
+    { name: "path", type: "string", nullable: false },
+    { name: "query", type: "string", nullable: true },
+    { name: "status", type: "int32", nullable: true },
+    { name: "bytes", type: "int64", nullable: false },
+    { name: "is_asset", type: "boolean", nullable: false },
+    { name: "referrer_host", type: "string", nullable: true },
+    { name: "utm_source", type: "string", nullable: true },
+    { name: "utm_medium", type: "string", nullable: true },
+    { name: "utm_campaign", type: "string", nullable: true },
+    { name: "utm_term", type: "string", nullable: true },
+    { name: "utm_content", type: "string", nullable: true },
+    { name: "click_id", type: "string", nullable: true },
+    { name: "country", type: "string", nullable: true },
+    { name: "browser", type: "string", nullable: true },
+    { name: "browser_major", type: "string", nullable: true },
+    { name: "os", type: "string", nullable: true },
+    { name: "device", type: "string", nullable: false },
+    { name: "is_bot", type: "boolean", nullable: false },
+    { name: "bot_name", type: "string", nullable: true },
+    { name: "visitor_id", type: "int64", nullable: true },
+    { name: "ip_prefix", type: "string", nullable: true },
+    { name: "consent_tier", type: "string", nullable: false },
+    { name: "consent_reason", type: "string", nullable: false },
+  ],
+};
+
+export const REJECTS_SCHEMA: TableSchema = {
+  name: "rejects",
+  columns: [
+    { name: "received_ts", type: "timestamp_ms", nullable: false },
+    { name: "input_id", type: "string", nullable: false },
+    { name: "line_no", type: "int64", nullable: false },
+    { name: "format", type: "string", nullable: false },
+    { name: "reason", type: "string", nullable: false },
+    { name: "detail", type: "string", nullable: false },
+    { name: "line", type: "string", nullable: false },
+    { name: "line_bytes", type: "int64", nullable: false },
+  ],
+};
