@@ -57,6 +57,8 @@ const IPV4 = /(?<![0-9.])(?:\d{1,3}\.){3}\d{1,3}(?![0-9])/g;
 // also covers). A time like `12:30:00` would match too; masking it costs nothing in a path.
 const IPV6 = /(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f.]{0,15}(?![0-9A-Fa-f:])/g;
 const UUID = /[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}/g;
+// An IPv4 address written as one hex number (0xCB00714D), wherever it stands.
+const HEX_ADDRESS = /0[xX][0-9A-Fa-f]{8}/g;
 const HEX_TOKEN = /(?<![0-9A-Za-z])(?:0[xX])?[0-9A-Fa-f]{8,}(?![0-9A-Za-z])/g;
 // A long run of token characters with at least one digit and one letter: session ids, API keys, JWT parts.
 const LONG_TOKEN = /[A-Za-z0-9_-]{24,}/g;
@@ -69,6 +71,7 @@ export function maskPersonalData(text: string): string {
   if (out.includes(":")) out = out.replace(IPV6, (m) => (countColons(m) >= 2 ? "[ip]" : m));
   if (out.length >= 8) {
     out = out.replace(UUID, "[token]");
+    if (out.includes("0x") || out.includes("0X")) out = out.replace(HEX_ADDRESS, "[token]");
     out = out.replace(HEX_TOKEN, (m) => (/\d/.test(m) ? "[token]" : m));
     out = out.replace(LONG_TOKEN, (m) => (/\d/.test(m) && /[A-Za-z]/.test(m) ? "[token]" : m));
   }
