@@ -1,0 +1,251 @@
+/**
+ * Splits a byte stream into lines: the first step of ingestion, run for every byte of every log.
+ *
+ * Rules (the property test in test/property/lines-split.test.ts holds the reference version of them):
+ * - A line ends at LF; a CR right before the LF belongs to the terminator (CRLF). Other CRs are content.
+ * - The last line needs no terminator; an input ending in LF has no empty line after it.
+ * - Empty lines are yielded (text "", bytes 0) so line numbers match what an editor shows.
+ * - A UTF-8 byte order mark at the very start of the input is dropped; everywhere else U+FEFF is content.
+ * - Bytes are decoded as UTF-8; invalid sequences become U+FFFD (never an exception). Chunks may split the input
+ *   anywhere, even inside a multi-byte character: lines are decoded only once their bytes are complete.
+ * - `bytes` is the line's length in bytes without its terminator. A line longer than `maxLineBytes` comes out
+ *   with `tooLong: true`, its full length in `bytes` and only its first 8 KiB (without a character cut in two at the end)
+ *   as `text`; the rest is counted while it streams past, never buffered, so memory stays bounded by
+ *   `maxLineBytes` plus one chunk whatever the input holds.
+ *
+ * Speed: a chunk's complete lines are decoded with ONE TextDecoder call and split on "\n" in the string; when the
+ * decoded string has as many UTF-16 units as the region has bytes (ASCII, or invalid bytes each replaced by one
+ * U+FFFD) the line byte lengths are the string lengths, otherwise they come from a byte scan for LF.
+ * {@link splitLineBatches} yields one array per chunk and saves an await per line.
+ */
+
+export interface RawLine {
+  /** 1-based line number in the input. */
+  readonly lineNo: number;
+  /** The decoded line without its terminator; for a too-long line, its first 8 KiB only. */
+  readonly text: string;
+  /** The line's full length in bytes, terminator excluded. */
+  readonly bytes: number;
+  /** True when `bytes > maxLineBytes`: the line must be rejected, its text is only a head. */
+  readonly tooLong: boolean;
+}
+
+/** How much of a too-long line is kept as text (for the rejects zone, which keeps the first 8 KiB). */
+export const TOO_LONG_HEAD_BYTES = 8192;
+
+const LF = 10;
+const CR = 13;
+
+/** The part of TextDecoder used here (its global type is not visible under this project's lib settings). */
+interface Utf8Decoder {
+  decode(input?: Uint8Array, options?: { stream?: boolean }): string;
+}
+
+/** The first 8 KiB of a line as text, without a character cut in two at the end. */
+function decodeHead(decoder: Utf8Decoder, head: Uint8Array, lineBytes: number): string {
+  if (lineBytes <= TOO_LONG_HEAD_BYTES) return decoder.decode(head.subarray(0, lineBytes));
+  const text = decoder.decode(head.subarray(0, TOO_LONG_HEAD_BYTES), { stream: true });
+  decoder.decode(); // drop the withheld partial character and reset the decoder
+  return text;
+}
+
+/** A copy (not a view, even for a Node Buffer): the producer may reuse its chunk buffers. */
+function copyOf(chunk: Uint8Array, start: number, end: number): Uint8Array {
+  return new Uint8Array(chunk.subarray(start, end));
+}
+
+function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array;
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/** Drops a UTF-8 byte order mark at the very start, even when the first chunks are shorter than it. */
+async function* withoutBom(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  const it = chunks[Symbol.asyncIterator]();
+  let head: Uint8Array = new Uint8Array(0);
+  while (head.length < 3) {
+    const next = await it.next();
+    if (next.done) {
+      if (head.length > 0) yield head;
+      return;
+    }
+    head = head.length === 0 ? next.value : concat([head, next.value], head.length + next.value.length);
+  }
+  const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
+  const first = bom ? head.subarray(3) : head;
+  if (first.length > 0) yield first;
+  for (;;) {
+    const next = await it.next();
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
+/**
+ * The lines of a byte stream, one array per input chunk (empty chunks give no array).
+ * `maxLineBytes` is the longest line accepted (config `ingest.maxLineBytes`).
+ */
+export async function* splitLineBatches(
+  chunks: AsyncIterable<Uint8Array>,
+  maxLineBytes: number,
+): AsyncIterable<RawLine[]> {
+  if (!(maxLineBytes >= 1)) throw new RangeError("maxLineBytes must be at least 1");
+  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+  // Decodes heads of too-long lines in streaming mode, which leaves out an incomplete character at the end.
+  const headDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
+  // A line may be up to maxLineBytes plus its CR before we know it is too long.
+  const bufferLimit = maxLineBytes + 1;
+  let lineNo = 0;
+  // The start of a line that began in an earlier chunk.
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  // Skipping the tail of a too-long line: its head, its byte count so far, whether the last byte was CR.
+  let skipping = false;
+  let skipHead: Uint8Array = new Uint8Array(0);
+  let skipBytes = 0;
+  let skipLastCr = false;
+
+  /** `head` holds the line's first bytes (at least 8 KiB when the line is that long; a CR may follow). */
+  const tooLongLine = (head: Uint8Array, bytes: number): RawLine => {
+    return {
+      lineNo: ++lineNo,
+      text: decodeHead(headDecoder, head, bytes),
+      bytes,
+      tooLong: true,
+    };
+  };
+
+  /** A complete line whose bytes (CR still attached) are all in hand. */
+  const lineOf = (raw: Uint8Array): RawLine => {
+    const len = raw.length > 0 && raw[raw.length - 1] === CR ? raw.length - 1 : raw.length;
+    if (len > maxLineBytes) return tooLongLine(raw, len);
+    return { lineNo: ++lineNo, text: decoder.decode(raw.subarray(0, len)), bytes: len, tooLong: false };
+  };
+
+  /** Moves the pending bytes into skip mode once they prove the line too long. */
+  const startSkipping = (): void => {
+    const all = concat(pending, pendingBytes);
+    skipping = true;
+    skipHead = copyOf(all, 0, TOO_LONG_HEAD_BYTES);
+    skipBytes = all.length;
+    skipLastCr = all[all.length - 1] === CR;
+    pending = [];
+    pendingBytes = 0;
+  };
+
+  const endSkipping = (): RawLine => {
+    skipping = false;
+    const line = tooLongLine(skipHead, skipLastCr ? skipBytes - 1 : skipBytes);
+    skipHead = new Uint8Array(0);
+    return line;
+  };
+
+  for await (const chunk of withoutBom(chunks)) {
+    if (chunk.length === 0) continue;
+    const out: RawLine[] = [];
+    let pos = 0;
+
+    // 1. Finish the line started in earlier chunks.
+    if (skipping || pendingBytes > 0) {
+      const nl = chunk.indexOf(LF);
+      const end = nl === -1 ? chunk.length : nl;
+      if (skipping) {
+        if (end > 0) {
+          if (skipHead.length < TOO_LONG_HEAD_BYTES) {
+            // Only when maxLineBytes is below 8 KiB: the head is still filling up.
+            const more = chunk.subarray(0, Math.min(end, TOO_LONG_HEAD_BYTES - skipHead.length));
+            skipHead = concat([skipHead, more], skipHead.length + more.length);
+          }
+          skipBytes += end;
+          skipLastCr = chunk[end - 1] === CR;
+        }
+        if (nl !== -1) out.push(endSkipping());
+      } else {
+        if (end > 0) {
+          pending.push(copyOf(chunk, 0, end));
+          pendingBytes += end;
+        }
+        if (nl !== -1) {
+          out.push(lineOf(concat(pending, pendingBytes)));
+          pending = [];
+          pendingBytes = 0;
+        } else if (pendingBytes > bufferLimit) {
+          startSkipping();
+        }
+      }
+      if (nl === -1) {
+        if (out.length > 0) yield out;
+        continue;
+      }
+      pos = nl + 1;
+    }
+
+    // 2. The complete lines of this chunk, decoded at once.
+    const last = chunk.lastIndexOf(LF);
+    if (last >= pos) {
+      const region = chunk.subarray(pos, last);
+      const str = decoder.decode(region);
+      const oneUnitPerByte = str.length === region.length;
+      let s = 0;
+      let bs = pos;
+      for (;;) {
+        const nl = str.indexOf("\n", s);
+        const e = nl === -1 ? str.length : nl;
+        let byteEnd: number;
+        if (oneUnitPerByte) {
+          byteEnd = pos + e;
+        } else {
+          byteEnd = nl === -1 ? last : chunk.indexOf(LF, bs);
+        }
+        let textEnd = e;
+        let len = byteEnd - bs;
+        if (len > 0 && chunk[byteEnd - 1] === CR) {
+          len--;
+          textEnd--;
+        }
+        if (len > maxLineBytes) {
+          out.push(tooLongLine(chunk.subarray(bs, bs + Math.min(len, TOO_LONG_HEAD_BYTES)), len));
+        } else {
+          out.push({ lineNo: ++lineNo, text: str.slice(s, textEnd), bytes: len, tooLong: false });
+        }
+        if (nl === -1) break;
+        s = nl + 1;
+        bs = byteEnd + 1;
+      }
+      pos = last + 1;
+    }
+
+    // 3. Keep the start of the next line.
+    if (pos < chunk.length) {
+      const restBytes = chunk.length - pos;
+      if (restBytes > bufferLimit) {
+        skipping = true;
+        skipHead = copyOf(chunk, pos, pos + TOO_LONG_HEAD_BYTES);
+        skipBytes = restBytes;
+        skipLastCr = chunk[chunk.length - 1] === CR;
+      } else {
+        pending.push(copyOf(chunk, pos, chunk.length));
+        pendingBytes = restBytes;
+      }
+    }
+    if (out.length > 0) yield out;
+  }
+
+  // 4. A last line without a terminator.
+  if (skipping) yield [endSkipping()];
+  else if (pendingBytes > 0) yield [lineOf(concat(pending, pendingBytes))];
+}
+
+/** The lines of a byte stream, one at a time. Prefer {@link splitLineBatches} on hot paths. */
+export async function* splitLines(
+  chunks: AsyncIterable<Uint8Array>,
+  maxLineBytes: number,
+): AsyncIterable<RawLine> {
+  for await (const batch of splitLineBatches(chunks, maxLineBytes)) yield* batch;
+}
