@@ -1,0 +1,216 @@
+/**
+ * The hand scanner shared by the NCSA family: `common`, `combined` and `vhost-combined`.
+ *
+ *   common          %h %l %u %t "%r" %>s %b                                   (anything after %b is ignored)
+ *   combined        %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"    (nginx `main` adds "$http_x_forwarded_for")
+ *   vhost-combined  %v[:%p] %h %l %u %t "%r" %>s %O ["%{Referer}i" "%{User-Agent}i"]
+ *
+ * The scanner walks the line with indexOf, once, left to right: linear in the line length whatever the input.
+ * - The request ends at the first unescaped `"` that is followed by ` NNN` (a status) and a space or the end,
+ *   so a raw quote inside a request does not cut it short; failing that, at the first unescaped `"` followed
+ *   by a space (and the status check then rejects the line).
+ * - Apache escapes `"` as `\"` and `\` as `\\`; referrer and user agent are unescaped, the target is kept as logged.
+ * - A user agent without its closing quote takes the rest of the line (GoAccess accepts such a line too).
+ * - `-` (or an empty string) for referrer or user agent is null; `-` bytes is 0.
+ * - The three tokens %h %l %u are single-space separated, which keeps `combined` and `vhost-combined` disjoint.
+ */
+
+import type { AccessRecord, LogFormat, ParseResult } from "../types.ts";
+import {
+  findClosingQuote,
+  isEscaped,
+  isPlausibleClientToken,
+  looksLikeAddressList,
+  normalizeHost,
+  nullIfDash,
+  parseByteCount,
+  parseStatus,
+  splitRequestLine,
+  unescapeQuoted,
+} from "./fields.ts";
+import { isBlank, type LineParser, rejection, SKIP_BLANK, stripCr } from "./parser.ts";
+import { ClfTimeCache } from "./time.ts";
+
+export type ClfFormat = Extract<LogFormat, "common" | "combined" | "vhost-combined">;
+
+const R_NO_VHOST = rejection("malformed", "expected the virtual host then a space");
+const R_NO_CLIENT = rejection("malformed", "expected the client address then a space");
+const R_NO_IDENT = rejection("malformed", "expected the identity field after the client address");
+const R_NO_USER = rejection("malformed", "expected the user field after the identity field");
+const R_NO_TIME = rejection("malformed", "expected [timestamp] after the user field");
+const R_NO_TIME_END = rejection("malformed", "the [timestamp] is not closed");
+const R_NO_REQUEST = rejection("malformed", 'expected "request" after the timestamp');
+const R_REQUEST_OPEN = rejection("malformed", "the quoted request is not closed");
+const R_NO_STATUS = rejection("malformed", "expected the status after the request");
+const R_NO_BYTES = rejection("malformed", "expected the byte count after the status");
+const R_NO_REFERRER = rejection("malformed", 'expected "referrer" after the byte count');
+const R_REFERRER_OPEN = rejection("malformed", "the quoted referrer is not closed");
+const R_NO_UA = rejection("malformed", 'expected "user agent" after the referrer');
+const R_BAD_CLIENT = rejection("bad_client_ip", "the client address is empty or not an address");
+const R_BAD_TIME = rejection("bad_timestamp", "the timestamp is not dd/Mon/yyyy:HH:MM:SS +zzzz in range");
+const R_BAD_STATUS = rejection("bad_status", "the status is not a 3-digit code from 100 to 599");
+const R_BAD_BYTES = rejection("bad_number", "the byte count is not a non-negative integer or -");
+
+const SPACE = 32;
+const QUOTE = 34;
+const DASH = 45;
+
+export class ClfParser implements LineParser {
+  readonly format: ClfFormat;
+  private readonly vhost: boolean;
+  private readonly tail: boolean;
+  /** Consecutive lines repeat the timestamp, or at least its day. */
+  private readonly time = new ClfTimeCache();
+  /** Scratch fields filled by readTail for the line being parsed. */
+  private referrer: string | null = null;
+  private userAgent: string | null = null;
+  private forwardedFor: string | null = null;
+
+  constructor(format: ClfFormat) {
+    this.format = format;
+    this.vhost = format === "vhost-combined";
+    this.tail = format !== "common";
+  }
+
+  parse(raw: string): ParseResult {
+    const line = stripCr(raw);
+    const len = line.length;
+    if (len === 0 || isBlank(line)) return SKIP_BLANK;
+
+    let pos = 0;
+    let host: string | null = null;
+    if (this.vhost) {
+      const sp = line.indexOf(" ");
+      if (sp <= 0) return R_NO_VHOST;
+      host = normalizeHost(line.slice(0, sp));
+      pos = sp + 1;
+    }
+    const spH = line.indexOf(" ", pos);
+    if (spH <= pos) return R_NO_CLIENT;
+    const spL = line.indexOf(" ", spH + 1);
+    if (spL <= spH + 1) return R_NO_IDENT;
+    const spU = line.indexOf(" ", spL + 1);
+    if (spU <= spL + 1) return R_NO_USER;
+    if (line.charCodeAt(spU + 1) !== 91 /* [ */) return R_NO_TIME;
+    const tStart = spU + 2;
+    const tEnd = line.indexOf("]", tStart);
+    if (tEnd < 0) return R_NO_TIME_END;
+    if (line.charCodeAt(tEnd + 1) !== SPACE || line.charCodeAt(tEnd + 2) !== QUOTE) return R_NO_REQUEST;
+
+    const clientIp = line.slice(pos, spH);
+    if (!isPlausibleClientToken(clientIp)) return R_BAD_CLIENT;
+
+    const timestampMs = this.time.parse(line, tStart, tEnd);
+    if (Number.isNaN(timestampMs)) return R_BAD_TIME;
+
+    // The request: see the header comment for how its closing quote is found.
+    const rStart = tEnd + 3;
+    let rEnd = -1;
+    let fallback = -1;
+    let q = line.indexOf('"', rStart);
+    while (q >= 0) {
+      if (!isEscaped(line, q)) {
+        if (q + 1 >= len) {
+          if (fallback < 0) fallback = q;
+          break;
+        }
+        if (line.charCodeAt(q + 1) === SPACE) {
+          const sEnd = q + 5;
+          if (
+            sEnd <= len &&
+            parseStatus(line, q + 2, sEnd) > 0 &&
+            (sEnd === len || line.charCodeAt(sEnd) === SPACE)
+          ) {
+            rEnd = q;
+            break;
+          }
+          if (fallback < 0) fallback = q;
+        }
+      }
+      q = line.indexOf('"', q + 1);
+    }
+    if (rEnd < 0) rEnd = fallback;
+    if (rEnd < 0) return R_REQUEST_OPEN;
+    if (rEnd + 2 > len) return R_NO_STATUS;
+
+    const sStart = rEnd + 2;
+    let sEnd = line.indexOf(" ", sStart);
+    if (sEnd < 0) sEnd = len;
+    const status = parseStatus(line, sStart, sEnd);
+    if (status < 0) return R_BAD_STATUS;
+    if (sEnd >= len) return R_NO_BYTES;
+    let bEnd = line.indexOf(" ", sEnd + 1);
+    if (bEnd < 0) bEnd = len;
+    const bytes = parseByteCount(line, sEnd + 1, bEnd);
+    if (bytes < 0) return R_BAD_BYTES;
+
+    this.referrer = null;
+    this.userAgent = null;
+    this.forwardedFor = null;
+    if (this.tail) {
+      const bad = this.readTail(line, bEnd);
+      if (bad !== null) return bad;
+    }
+
+    const req = splitRequestLine(line.slice(rStart, rEnd));
+    const record: AccessRecord = {
+      timestampMs,
+      clientIp,
+      forwardedFor: this.forwardedFor,
+      host,
+      method: req.method,
+      target: req.target,
+      protocol: req.protocol,
+      status,
+      bytes,
+      referrer: this.referrer,
+      userAgent: this.userAgent,
+      durationMs: null,
+    };
+    return { ok: true, record };
+  }
+
+  /**
+   * Reads referrer, user agent and an optional X-Forwarded-For after the byte count into the scratch fields.
+   * Returns a rejection, or null when the tail is acceptable (vhost lines may end after the byte count).
+   */
+  private readTail(line: string, from: number): ParseResult | null {
+    const len = line.length;
+    if (from >= len) return this.vhost ? null : R_NO_REFERRER;
+    let p = from + 1;
+    const c = line.charCodeAt(p);
+    if (c === QUOTE) {
+      const end = findClosingQuote(line, p + 1);
+      if (end < 0) return R_REFERRER_OPEN;
+      this.referrer = nullIfDash(unescapeQuoted(line.slice(p + 1, end)));
+      p = end + 1;
+    } else if (c === DASH && (p + 1 === len || line.charCodeAt(p + 1) === SPACE)) {
+      p += 1;
+    } else return R_NO_REFERRER;
+
+    if (p >= len) return this.vhost ? null : R_NO_UA;
+    p += 1; // the space
+    const u = line.charCodeAt(p);
+    if (u === QUOTE) {
+      const end = findClosingQuote(line, p + 1);
+      if (end < 0) {
+        // No closing quote: the rest of the line is the user agent.
+        this.userAgent = nullIfDash(unescapeQuoted(line.slice(p + 1)));
+        return null;
+      }
+      this.userAgent = nullIfDash(unescapeQuoted(line.slice(p + 1, end)));
+      p = end + 1;
+    } else if (u === DASH && (p + 1 === len || line.charCodeAt(p + 1) === SPACE)) {
+      p += 1;
+    } else return R_NO_UA;
+
+    if (p + 2 < len && line.charCodeAt(p) === SPACE && line.charCodeAt(p + 1) === QUOTE) {
+      const end = findClosingQuote(line, p + 2);
+      if (end > 0) {
+        const xff = line.slice(p + 2, end);
+        if (looksLikeAddressList(xff)) this.forwardedFor = xff;
+      }
+    }
+    return null;
+  }
+}

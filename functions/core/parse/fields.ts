@@ -1,0 +1,309 @@
+/**
+ * Field rules shared by all formats: status, byte counts, client token sanity, host names, request lines,
+ * quoted fields, escapes. Everything here is index-based and linear in the input; no regular expressions.
+ */
+
+/** HTTP status from a token: exactly three digits, 100–599; otherwise `-1`. */
+export function parseStatus(s: string, start = 0, end = s.length): number {
+  if (end - start !== 3) return -1;
+  const a = s.charCodeAt(start) - 48;
+  const b = s.charCodeAt(start + 1) - 48;
+  const c = s.charCodeAt(start + 2) - 48;
+  if (a < 1 || a > 5 || b < 0 || b > 9 || c < 0 || c > 9) return -1;
+  return a * 100 + b * 10 + c;
+}
+
+/** A non-negative integer written in decimal digits (at most 15, so it stays exact); `-` is 0; otherwise `-1`. */
+export function parseByteCount(s: string, start = 0, end = s.length): number {
+  const len = end - start;
+  if (len === 1 && s.charCodeAt(start) === 45) return 0;
+  if (len < 1 || len > 15) return -1;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/**
+ * A decimal number such as `0.001`, `12`, `-1` (ALB's "not available"), `1.5e-3` is not accepted.
+ * Returns NaN when the token is not a plain decimal.
+ */
+export function parseDecimal(s: string): number {
+  const len = s.length;
+  if (len === 0 || len > 32) return Number.NaN;
+  let i = 0;
+  if (s.charCodeAt(0) === 45) i = 1;
+  let digits = 0;
+  let dot = false;
+  for (; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+    else if (c === 46 && !dot) dot = true;
+    else return Number.NaN;
+  }
+  return digits === 0 ? Number.NaN : Number(s);
+}
+
+/**
+ * Obvious garbage in a client address token: empty, no digit at all, or whitespace inside.
+ * The anonymize module does the real validation; this only keeps words like `localhost` or `-` out.
+ */
+export function isPlausibleClientToken(s: string): boolean {
+  if (s.length === 0 || s.length > 256) return false;
+  let digit = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 32 || c === 127) return false;
+    if (c >= 48 && c <= 57) digit = true;
+  }
+  return digit;
+}
+
+/**
+ * A host name as written in a log (`Example.COM:8080`, `[2001:db8::1]:443`, `www.example.com.`) reduced to
+ * lower case without port, brackets or trailing dot. `-`, empty, or a value with whitespace gives null.
+ */
+export function normalizeHost(raw: string): string | null {
+  let s = raw;
+  if (s.length === 0 || s === "-" || s.length > 300) return null;
+  if (s.charCodeAt(0) === 91 /* [ */) {
+    const close = s.indexOf("]");
+    if (close < 0) return null;
+    s = s.slice(1, close);
+  } else {
+    const colon = s.indexOf(":");
+    // One colon: host:port. More than one: a bare IPv6 address, keep it whole.
+    if (colon >= 0 && s.indexOf(":", colon + 1) < 0) s = s.slice(0, colon);
+  }
+  if (s.length > 0 && s.charCodeAt(s.length - 1) === 46) s = s.slice(0, -1);
+  if (s.length === 0) return null;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 32 || c === 127) return null;
+  }
+  return s.toLowerCase();
+}
+
+/** An HTTP method: 1–24 characters among A–Z, `_` and `-`, starting with a letter (WebDAV verbs included). */
+export function isMethodToken(s: string, start: number, end: number): boolean {
+  const len = end - start;
+  if (len < 1 || len > 24) return false;
+  const first = s.charCodeAt(start);
+  if (first < 65 || first > 90) return false;
+  for (let i = start + 1; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 65 && c <= 90) || c === 95 || c === 45)) return false;
+  }
+  return true;
+}
+
+/** `HTTP/` followed by something (HTTP/1.0, HTTP/1.1, HTTP/2.0, HTTP/3). */
+export function isProtocolToken(s: string, start: number, end: number): boolean {
+  return end - start >= 6 && end - start <= 16 && s.startsWith("HTTP/", start);
+}
+
+export interface RequestLine {
+  readonly method: string | null;
+  readonly target: string;
+  readonly protocol: string | null;
+}
+
+/**
+ * Splits `%r` ("GET /path?q HTTP/1.1"). A request that is `-`, empty or garbage keeps method and protocol
+ * null and the target as logged (GoAccess counts such lines; we do not reject them). A target with
+ * unencoded spaces keeps them: method is the first token, protocol the last when it is `HTTP/…`.
+ */
+export function splitRequestLine(req: string): RequestLine {
+  const sp1 = req.indexOf(" ");
+  if (sp1 <= 0 || !isMethodToken(req, 0, sp1)) return { method: null, target: req, protocol: null };
+  const sp2 = req.lastIndexOf(" ");
+  const method = req.slice(0, sp1);
+  if (sp2 > sp1 && isProtocolToken(req, sp2 + 1, req.length)) {
+    const target = req.slice(sp1 + 1, sp2);
+    if (target.length === 0) return { method: null, target: req, protocol: null };
+    return { method, target, protocol: req.slice(sp2 + 1) };
+  }
+  const target = req.slice(sp1 + 1);
+  if (target.length === 0) return { method: null, target: req, protocol: null };
+  return { method, target, protocol: null };
+}
+
+/** True when the character at `q` is preceded by an odd number of backslashes (an escaped quote). */
+export function isEscaped(s: string, q: number): boolean {
+  let n = 0;
+  for (let i = q - 1; i >= 0 && s.charCodeAt(i) === 92; i--) n++;
+  return (n & 1) === 1;
+}
+
+/**
+ * The index of the quote closing a quoted field whose content starts at `from`: the first unescaped `"`
+ * followed by a space or the end of the line. `-1` when there is none (an unterminated field).
+ */
+export function findClosingQuote(s: string, from: number): number {
+  let q = s.indexOf('"', from);
+  while (q >= 0) {
+    if (!isEscaped(s, q)) {
+      const next = q + 1 < s.length ? s.charCodeAt(q + 1) : 32;
+      if (next === 32 || next === 9) return q;
+    }
+    q = s.indexOf('"', q + 1);
+  }
+  return -1;
+}
+
+/** Undoes Apache's `\"` and `\\` escapes (other `\xhh`, `\n` escapes stay as logged). */
+export function unescapeQuoted(s: string): string {
+  if (s.indexOf("\\") < 0) return s;
+  let out = "";
+  let last = 0;
+  for (let i = 0; i < s.length - 1; i++) {
+    if (s.charCodeAt(i) !== 92) continue;
+    const n = s.charCodeAt(i + 1);
+    if (n === 34 || n === 92) {
+      out += s.slice(last, i);
+      last = i + 1; // keep the escaped character, drop the backslash
+      i++;
+    }
+  }
+  return out + s.slice(last);
+}
+
+/** `-` and the empty string mean "not sent" in every format we read. */
+export function nullIfDash(s: string): string | null {
+  return s.length === 0 || s === "-" ? null : s;
+}
+
+function hexVal(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 65 && c <= 70) return c - 55;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
+}
+
+/** Length of the UTF-8 sequence a lead byte starts, or 0 when it cannot start one. */
+function utf8Len(b: number): number {
+  if (b < 0x80) return 1;
+  if (b >= 0xc2 && b <= 0xdf) return 2;
+  if (b >= 0xe0 && b <= 0xef) return 3;
+  if (b >= 0xf0 && b <= 0xf4) return 4;
+  return 0;
+}
+
+/**
+ * Decodes `%XX` escapes into UTF-8 text, robustly: a `%` not followed by two hex digits stays as is, and
+ * so does every escape whose bytes are not a valid UTF-8 sequence (overlong, surrogate, truncated).
+ * Linear; never throws. `+` is not touched (see {@link decodePlus}).
+ */
+export function percentDecode(s: string): string {
+  let p = s.indexOf("%");
+  if (p < 0) return s;
+  let out = s.slice(0, p);
+  const len = s.length;
+  let i = p;
+  while (i < len) {
+    const c = s.charCodeAt(i);
+    if (c !== 37) {
+      p = s.indexOf("%", i);
+      if (p < 0) {
+        out += s.slice(i);
+        break;
+      }
+      out += s.slice(i, p);
+      i = p;
+      continue;
+    }
+    const h1 = i + 2 < len ? hexVal(s.charCodeAt(i + 1)) : -1;
+    const h2 = i + 2 < len ? hexVal(s.charCodeAt(i + 2)) : -1;
+    if (h1 < 0 || h2 < 0) {
+      out += "%"; // not an escape: keep the percent sign as logged
+      i++;
+      continue;
+    }
+    const b0 = (h1 << 4) | h2;
+    const n = utf8Len(b0);
+    if (n === 1) {
+      out += String.fromCharCode(b0);
+      i += 3;
+      continue;
+    }
+    // Multi-byte: n escapes in a row, each a continuation byte, forming a valid scalar value.
+    let cp = n === 2 ? b0 & 0x1f : n === 3 ? b0 & 0x0f : b0 & 0x07;
+    let ok = n > 0;
+    for (let k = 1; ok && k < n; k++) {
+      const j = i + 3 * k;
+      if (j + 2 >= len || s.charCodeAt(j) !== 37) {
+        ok = false;
+        break;
+      }
+      const x1 = hexVal(s.charCodeAt(j + 1));
+      const x2 = hexVal(s.charCodeAt(j + 2));
+      if (x1 < 0 || x2 < 0) {
+        ok = false;
+        break;
+      }
+      const b = (x1 << 4) | x2;
+      if ((b & 0xc0) !== 0x80) {
+        ok = false;
+        break;
+      }
+      cp = (cp << 6) | (b & 0x3f);
+    }
+    if (ok) {
+      const min = n === 2 ? 0x80 : n === 3 ? 0x800 : 0x10000;
+      if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) ok = false;
+    }
+    if (ok) {
+      out += String.fromCodePoint(cp);
+      i += 3 * n;
+    } else {
+      out += s.slice(i, i + 3); // not valid UTF-8: keep this escape as logged
+      i += 3;
+    }
+  }
+  return out;
+}
+
+/** IIS and other W3C writers replace spaces in the user agent with `+`. */
+export function decodePlus(s: string): string {
+  return s.indexOf("+") < 0 ? s : s.replaceAll("+", " ");
+}
+
+/**
+ * Whether a logged `X-Forwarded-For`-like value is a list of IP addresses (`1.2.3.4, 10.0.0.1`, `2001:db8::1`).
+ * Used to recognize nginx's `main` format, whose third quoted field is `$http_x_forwarded_for`, and to
+ * tell it apart from other trailing fields such as `$gzip_ratio` ("2.75").
+ */
+export function looksLikeAddressList(s: string): boolean {
+  if (s.length === 0 || s.length > 2048 || s === "-") return false;
+  let dots = 0;
+  let colons = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 44;
+    if (c === 44) {
+      if (dots !== 3 && colons < 2) return false;
+      dots = 0;
+      colons = 0;
+    } else if (c === 46) dots++;
+    else if (c === 58) colons++;
+    else if (
+      !(
+        c === 32 ||
+        (c >= 48 && c <= 57) ||
+        (c >= 97 && c <= 102) ||
+        (c >= 65 && c <= 70) ||
+        c === 91 ||
+        c === 93
+      )
+    )
+      return false;
+  }
+  return true;
+}
+
+/** A duration in milliseconds rounded to the microsecond (float noise such as 1.3354860000000002 removed). */
+export function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
