@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { basename } from "node:path";
@@ -17,9 +18,11 @@ export interface LocalInput {
 
 export interface OpenInputOptions {
   /**
-   * Required for `-` (stdin): the input id to use, e.g. the name of the log being piped in plus its date. Stdin
-   * cannot be read twice, so its id cannot come from its content before the content is consumed; re-running with
-   * the same id overwrites the earlier run's objects. 1–64 of `[A-Za-z0-9_-]`.
+   * For `-` (stdin): the input id to use, e.g. the name of the log being piped in plus its date; 1–64 of
+   * `[A-Za-z0-9_-]`. Stdin cannot be read twice, so its id cannot come from its content before the content is
+   * consumed: the caller names it, and re-running with the same id overwrites the earlier run's objects.
+   * Without one, stdin gets a one-off id (`stdin-<UTC time>-<random>`), and piping the same log in twice counts
+   * it twice.
    */
   readonly stdinId?: string;
   /** Stdin stream, for tests; defaults to `process.stdin`. */
@@ -40,18 +43,9 @@ export async function openLocalInput(
   options: OpenInputOptions = {},
 ): Promise<LocalInput> {
   if (pathOrDash === "-") {
-    if (options.stdinId === undefined) {
-      throw new Error(
-        "reading stdin ('-') needs an input id from the caller (e.g. --input-id access-2026-11-20)",
-      );
-    }
     const stdin = options.stdin ?? (process.stdin as AsyncIterable<Uint8Array>);
-    return {
-      chunks: maybeGunzip(stdin, "stdin"),
-      inputId: checkInputId(options.stdinId),
-      name: "stdin",
-      sizeBytes: null,
-    };
+    const inputId = options.stdinId !== undefined ? checkInputId(options.stdinId) : oneOffStdinId();
+    return { chunks: maybeGunzip(stdin, "stdin"), inputId, name: "stdin", sizeBytes: null };
   }
 
   const path = pathOrDash;
@@ -87,6 +81,15 @@ export async function openLocalInput(
     name,
     sizeBytes: size,
   };
+}
+
+/** `stdin-20261120T135536Z-1a2b3c`: unique per run, so nothing is overwritten (nor deduplicated). */
+function oneOffStdinId(): string {
+  const time = new Date()
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+  return `stdin-${time}-${randomBytes(3).toString("hex")}`;
 }
 
 function openError(path: string, error: unknown): Error {

@@ -143,12 +143,16 @@ describe("openLocalInput", () => {
     expect(await lines(input.chunks)).toEqual(LOG);
   });
 
-  it("refuses stdin without an id, or with an id unfit for object keys", async () => {
-    // Prepare / Act
-    const noId = openLocalInput("-");
-    const badId = openLocalInput("-", { stdinId: "../x" });
+  it("gives stdin without an id a one-off id, and refuses an id unfit for object keys", async () => {
+    // Prepare
+    async function* empty(): AsyncIterable<Uint8Array> {}
+    // Act
+    const first = await openLocalInput("-", { stdin: empty() });
+    const second = await openLocalInput("-", { stdin: empty() });
+    const badId = openLocalInput("-", { stdinId: "../x", stdin: empty() });
     // Assess
-    await expect(noId).rejects.toThrow(/needs an input id/);
+    expect(first.inputId).toMatch(/^stdin-\d{8}T\d{6}Z-[0-9a-f]{6}$/);
+    expect(second.inputId).not.toBe(first.inputId);
     await expect(badId).rejects.toThrow(/input id is 1 to 64 characters/);
   });
 });

@@ -1,0 +1,207 @@
+import { randomBytes } from "node:crypto";
+import type { Dirent } from "node:fs";
+import { link, lstat, mkdir, open, opendir, readFile, rename, rmdir, unlink } from "node:fs/promises";
+import { dirname, join, resolve, sep } from "node:path";
+import type { ObjectInfo, ObjectStore, PutOptions } from "../../ports/object-store.ts";
+
+/** Files being written carry this prefix until they are complete; `list` never shows them. */
+export const TEMP_PREFIX = ".logsieve-tmp-";
+
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
+/**
+ * The object store over a local folder (the embedded default's lake, `.logsieve/lake/`).
+ *
+ * - Writes are atomic: the bytes go to a temporary file in the target's folder, are flushed to disk (fsync), and
+ *   the file is renamed over the key, so a reader sees the old object or the new one, never a part, and a crash
+ *   leaves no half-written object (at worst a stray temporary file, which `list` ignores).
+ * - `putIfAbsent` hard-links the finished temporary file to the key: `link` fails when the name exists, so of two
+ *   racing writers (threads, processes, hosts on one NFS share) exactly one wins, and the object is complete
+ *   the moment it appears. It needs a file system with hard links (every local Linux/macOS one does).
+ * - The lake holds personal data: files are created 0600 and folders 0700 (the umask can only narrow them).
+ * - Keys are `/`-separated paths below the root; a key that could leave the root (`..`, absolute, backslash,
+ *   NUL, empty segments) is refused with an error naming the rule broken.
+ * - `list` walks folders depth-first in key order, holding one folder's entries at a time, never the whole tree.
+ *   Key order is JavaScript string order (UTF-16), which equals S3's byte order for the ASCII keys of the lake.
+ *   Symbolic links are not followed (nor listed).
+ * - `delete` also removes folders it leaves empty, up to the root, so expired partitions do not pile up.
+ */
+export class LocalObjectStore implements ObjectStore {
+  readonly root: string;
+
+  constructor(rootDir: string) {
+    this.root = resolve(rootDir);
+  }
+
+  async put(key: string, body: Uint8Array, _options?: PutOptions): Promise<void> {
+    const path = this.pathOf(key);
+    const temp = await this.writeTemp(key, path, body);
+    try {
+      await rename(temp, path);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw storeError("put", key, error);
+    }
+  }
+
+  async putIfAbsent(key: string, body: Uint8Array, _options?: PutOptions): Promise<boolean> {
+    const path = this.pathOf(key);
+    const temp = await this.writeTemp(key, path, body);
+    try {
+      await link(temp, path);
+      return true;
+    } catch (error) {
+      if (codeOf(error) === "EEXIST") return false;
+      throw storeError("putIfAbsent", key, error);
+    } finally {
+      await unlink(temp).catch(() => undefined);
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array | null> {
+    const path = this.pathOf(key);
+    try {
+      const data = await readFile(path);
+      return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    } catch (error) {
+      const code = codeOf(error);
+      if (code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR") return null;
+      throw storeError("get", key, error);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    checkPrefix(prefix);
+    const cut = prefix.lastIndexOf("/");
+    const dirKey = cut === -1 ? "" : prefix.slice(0, cut + 1); // "" or "a/b/"
+    const namePrefix = prefix.slice(cut + 1);
+    yield* this.walk(dirKey, namePrefix);
+  }
+
+  async delete(key: string): Promise<void> {
+    const path = this.pathOf(key);
+    try {
+      await unlink(path);
+    } catch (error) {
+      const code = codeOf(error);
+      if (code === "ENOENT" || code === "ENOTDIR") return;
+      throw storeError("delete", key, error);
+    }
+    // Remove the folders this left empty; stop at the first that is not (ENOTEMPTY) or is gone.
+    for (let dir = dirname(path); dir !== this.root && dir.startsWith(this.root + sep); dir = dirname(dir)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        break;
+      }
+    }
+  }
+
+  /** The file path of a key, after checking that the key stays inside the root. */
+  pathOf(key: string): string {
+    checkKey(key);
+    return join(this.root, ...key.split("/"));
+  }
+
+  /** Writes `body` to a fresh temporary file next to `path`, flushed to disk; returns its path. */
+  private async writeTemp(key: string, path: string, body: Uint8Array): Promise<string> {
+    const dir = dirname(path);
+    const temp = join(dir, `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`);
+    // A concurrent delete may remove the (empty) folder between mkdir and open: try again once.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await mkdir(dir, { recursive: true, mode: DIR_MODE });
+        const handle = await open(temp, "wx", FILE_MODE);
+        try {
+          await handle.writeFile(body);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        return temp;
+      } catch (error) {
+        await unlink(temp).catch(() => undefined);
+        if (codeOf(error) === "ENOENT" && attempt === 0) continue;
+        throw storeError("write", key, error);
+      }
+    }
+  }
+
+  /** Objects below the folder `dirKey` ("" or ending in "/") whose next segment starts with `namePrefix`. */
+  private async *walk(dirKey: string, namePrefix: string): AsyncIterable<ObjectInfo> {
+    const dirPath = dirKey === "" ? this.root : join(this.root, ...dirKey.slice(0, -1).split("/"));
+    const entries: { sortKey: string; name: string; isDir: boolean }[] = [];
+    let dir: Awaited<ReturnType<typeof opendir>>;
+    try {
+      dir = await opendir(dirPath);
+    } catch (error) {
+      const code = codeOf(error);
+      if (code === "ENOENT" || code === "ENOTDIR") return;
+      throw storeError("list", dirKey, error);
+    }
+    for await (const entry of dir as AsyncIterable<Dirent>) {
+      const name = entry.name;
+      if (!name.startsWith(namePrefix) || name.startsWith(TEMP_PREFIX)) continue;
+      if (entry.isDirectory()) entries.push({ sortKey: `${name}/`, name, isDir: true });
+      else if (entry.isFile()) entries.push({ sortKey: name, name, isDir: false });
+    }
+    // A folder sorts as "name/": every key inside it then falls exactly where S3 would list it among its siblings.
+    entries.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+    for (const entry of entries) {
+      const key = `${dirKey}${entry.name}`;
+      if (entry.isDir) {
+        yield* this.walk(`${key}/`, "");
+        continue;
+      }
+      try {
+        const info = await lstat(join(dirPath, entry.name));
+        if (info.isFile()) yield { key, size: info.size, lastModified: Math.floor(info.mtimeMs) };
+      } catch (error) {
+        if (codeOf(error) !== "ENOENT") throw storeError("list", key, error); // deleted meanwhile: skip it
+      }
+    }
+  }
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+function storeError(operation: string, key: string, error: unknown): Error {
+  return new Error(`local object store: ${operation} "${key}" failed (${codeOf(error) ?? "error"})`, {
+    cause: error,
+  });
+}
+
+/** Why a key is unfit, or null. Keys are `/`-separated segments; no segment may climb, hide or be empty. */
+function keyProblem(key: string, isPrefix: boolean): string | null {
+  if (key.includes("\0")) return "contains a NUL character";
+  if (key.includes("\\")) return "contains a backslash";
+  if (key.startsWith("/")) return "is absolute (starts with '/')";
+  if (/^[A-Za-z]:/.test(key)) return "starts with a drive letter";
+  const segments = key.split("/");
+  // A prefix may end in "/" (all objects in a folder) or in a partial segment.
+  if (isPrefix && segments.length > 0 && segments[segments.length - 1] === "") segments.pop();
+  for (const segment of segments) {
+    if (segment === "") return "has an empty segment ('//' or a trailing '/')";
+    if (segment === "." || segment === "..") return "has a '.' or '..' segment";
+    if (segment.startsWith(TEMP_PREFIX)) {
+      return `has a name starting with ${TEMP_PREFIX}, which is reserved for files being written`;
+    }
+  }
+  return null;
+}
+
+function checkKey(key: string): void {
+  if (key === "") throw new Error("invalid object key: it is empty");
+  const problem = keyProblem(key, false);
+  if (problem !== null) throw new Error(`invalid object key ${JSON.stringify(key)}: it ${problem}`);
+}
+
+function checkPrefix(prefix: string): void {
+  if (prefix === "") return;
+  const problem = keyProblem(prefix, true);
+  if (problem !== null) throw new Error(`invalid object key prefix ${JSON.stringify(prefix)}: it ${problem}`);
+}
