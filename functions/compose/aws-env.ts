@@ -1,0 +1,52 @@
+import type { Zone } from "../core/zones.ts";
+
+/**
+ * The environment variables the CDK app (infra/) sets on every logsieve Lambda function and compose/aws.ts
+ * reads. One map, imported by both sides, so a renamed variable is a compile error rather than an
+ * `undefined` at 3 a.m. Plain constants only: no AWS SDK, no reading of `process.env` here.
+ */
+export const AWS_ENV = {
+  /** Name of the raw bucket: `incoming/`, `security/`, `rejects/`, `evidence/` (Object Lock, raw KMS key). */
+  rawBucket: "LOGSIEVE_RAW_BUCKET",
+  /** Name of the analytics bucket: `events/`, `stats/`, `salts/` (analytics KMS key). */
+  analyticsBucket: "LOGSIEVE_ANALYTICS_BUCKET",
+  /** Name of the Athena query-results bucket. */
+  resultsBucket: "LOGSIEVE_RESULTS_BUCKET",
+  /**
+   * The operator's configuration as JSON (the output of `parseConfig`, validated at synth): sites, prefix
+   * lengths, retention per zone, k, consent defaults. Parse it again with `parseConfig` on cold start.
+   */
+  config: "LOGSIEVE_CONFIG",
+  /** URL of the SQS queue that carries touched days from ingest to the aggregate function. */
+  aggregateQueueUrl: "LOGSIEVE_AGGREGATE_QUEUE_URL",
+  /** Glue database holding the zone tables (`events`, `security`, `rejects`, `stats_*`). */
+  glueDatabase: "LOGSIEVE_GLUE_DATABASE",
+  /** Athena workgroup the function runs its queries in (aggregate: pipeline; dashboard API: marketing). */
+  athenaWorkgroup: "LOGSIEVE_ATHENA_WORKGROUP",
+  /** Absolute path of the bundled country database (MaxMind format) inside the function package. */
+  geoCountryDb: "LOGSIEVE_GEO_COUNTRY_DB",
+  /** Cognito user pool id and app client id the dashboard API verifies tokens against (dashboard API only). */
+  userPoolId: "LOGSIEVE_USER_POOL_ID",
+  userPoolClientId: "LOGSIEVE_USER_POOL_CLIENT_ID",
+  /** Powertools: service name and log level (DEBUG, INFO, WARN, ERROR). */
+  serviceName: "POWERTOOLS_SERVICE_NAME",
+  logLevel: "POWERTOOLS_LOG_LEVEL",
+  /** Powertools metrics namespace. */
+  metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",
+} as const;
+
+export type AwsEnvKey = keyof typeof AWS_ENV;
+
+/** Which bucket holds each zone. Zone prefixes inside a bucket are the zone names of core/zones.ts. */
+export const ZONE_BUCKET: Readonly<Record<Zone, "raw" | "analytics">> = {
+  incoming: "raw",
+  security: "raw",
+  rejects: "raw",
+  evidence: "raw",
+  events: "analytics",
+  stats: "analytics",
+  salts: "analytics",
+};
+
+/** The Lambda path the country database is copied to when the function is bundled. */
+export const BUNDLED_COUNTRY_DB_PATH = "/var/task/geo-country.mmdb";

@@ -1,0 +1,49 @@
+import { existsSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+
+/** The Lambda functions logsieve deploys. */
+export const FUNCTION_NAMES = ["ingest", "aggregate", "sweep", "collect", "dashboardApi"] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/** Entry file of each function, relative to the project root. Each exports `handler`. */
+export type FunctionEntries = Readonly<Record<FunctionName, string>>;
+
+/** The project's own handlers: thin middy wrappers in functions/handlers/. */
+export const DEFAULT_FUNCTION_ENTRIES: FunctionEntries = {
+  ingest: "functions/handlers/ingest.ts",
+  aggregate: "functions/handlers/aggregate.ts",
+  sweep: "functions/handlers/sweep.ts",
+  collect: "functions/handlers/collect.ts",
+  dashboardApi: "functions/handlers/dashboard-api.ts",
+};
+
+export class MissingHandlerError extends Error {
+  constructor(readonly missing: readonly { name: FunctionName; path: string }[]) {
+    super(
+      `logsieve: ${missing.length} Lambda handler entr${missing.length === 1 ? "y does" : "ies do"} not exist, ` +
+        "so there is nothing to deploy for:\n" +
+        missing.map((m) => `  - ${m.name}: ${m.path}`).join("\n") +
+        "\nWrite the handler (exporting `handler`) or pass `functionEntries` to LogsievePipeline.",
+    );
+    this.name = "MissingHandlerError";
+  }
+}
+
+/**
+ * Resolves each entry against the project root and checks that the file exists. Every missing entry is named
+ * in one error, so synth fails loudly instead of deploying a function without code.
+ */
+export function resolveFunctionEntries(
+  projectRoot: string,
+  entries: FunctionEntries = DEFAULT_FUNCTION_ENTRIES,
+): FunctionEntries {
+  const resolved = {} as Record<FunctionName, string>;
+  const missing: { name: FunctionName; path: string }[] = [];
+  for (const name of FUNCTION_NAMES) {
+    const path = isAbsolute(entries[name]) ? entries[name] : resolve(projectRoot, entries[name]);
+    if (!existsSync(path)) missing.push({ name, path });
+    resolved[name] = path;
+  }
+  if (missing.length > 0) throw new MissingHandlerError(missing);
+  return resolved;
+}

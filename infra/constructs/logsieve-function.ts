@@ -1,0 +1,141 @@
+import { join } from "node:path";
+import { type Duration, RemovalPolicy, Token } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
+import type * as kms from "aws-cdk-lib/aws-kms";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
+import * as logs from "aws-cdk-lib/aws-logs";
+import { Construct } from "constructs";
+import { AWS_ENV, BUNDLED_COUNTRY_DB_PATH } from "../../functions/compose/aws-env.ts";
+import { acknowledge } from "./nag.ts";
+import { acknowledgeZoneWildcards } from "./policy.ts";
+
+/** Lambda caps the environment of one function at 4 KiB (names plus values). */
+export const LAMBDA_ENV_LIMIT_BYTES = 4096;
+
+/** The bundled country database (CC0, from npm) that ingest and collect read before truncating an address. */
+export const COUNTRY_DB_SOURCE =
+  "node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb";
+
+export interface LogsieveFunctionProps {
+  /** Short name: used for the Powertools service name and the construct ids. */
+  readonly name: string;
+  /** Absolute path of the entry file exporting `handler`. */
+  readonly entry: string;
+  readonly projectRoot: string;
+  readonly description: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly logLevel: string;
+  /** Encrypts the function's log group. */
+  readonly logKey: kms.IKey;
+  readonly logRetention?: logs.RetentionDays;
+  /** Copies the country database into the package and points {@link AWS_ENV.geoCountryDb} at it. */
+  readonly withCountryDb?: boolean;
+  /** Minify the bundle (default true). */
+  readonly minify?: boolean;
+}
+
+/**
+ * One logsieve Lambda function with the project's defaults: Node.js on arm64, ESM bundled by the LOCAL esbuild
+ * (never Docker), an explicit log group with retention and KMS, Powertools settings in the environment.
+ */
+export class LogsieveFunction extends Construct {
+  readonly fn: nodejs.NodejsFunction;
+  readonly logGroup: logs.LogGroup;
+  /** The function's own role: it starts with writing to its own log group and nothing else. */
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: LogsieveFunctionProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, "Logs", {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      encryptionKey: props.logKey,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.role = new iam.Role(this, "Role", {
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      description: `logsieve ${props.name} function`,
+    });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+    const environment: Record<string, string> = {
+      [AWS_ENV.serviceName]: `logsieve-${props.name}`,
+      [AWS_ENV.logLevel]: props.logLevel,
+      [AWS_ENV.metricsNamespace]: "logsieve",
+      NODE_OPTIONS: "--enable-source-maps",
+      ...props.environment,
+    };
+    if (props.withCountryDb) environment[AWS_ENV.geoCountryDb] = BUNDLED_COUNTRY_DB_PATH;
+    checkEnvironmentSize(props.name, environment);
+
+    const countryDbTarget = BUNDLED_COUNTRY_DB_PATH.replace(/^\/var\/task\//, "");
+    this.fn = new nodejs.NodejsFunction(this, "Function", {
+      entry: props.entry,
+      handler: "handler",
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      environment,
+      logGroup: this.logGroup,
+      role: this.role,
+      projectRoot: props.projectRoot,
+      depsLockFilePath: join(props.projectRoot, "package-lock.json"),
+      bundling: {
+        forceDockerBundling: false,
+        format: nodejs.OutputFormat.ESM,
+        mainFields: ["module", "main"],
+        minify: props.minify ?? true,
+        sourceMap: true,
+        // The SDK is bundled so the deployed version is the one the adapters were tested with.
+        externalModules: [],
+        // CommonJS dependencies inside an ESM bundle still call require().
+        banner:
+          "import { createRequire as __logsieveCreateRequire } from 'node:module'; const require = __logsieveCreateRequire(import.meta.url);",
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir: string, outputDir: string) =>
+            props.withCountryDb
+              ? [`cp "${join(inputDir, COUNTRY_DB_SOURCE)}" "${join(outputDir, countryDbTarget)}"`]
+              : [],
+        },
+      },
+    });
+    acknowledge(this, [
+      {
+        id: "Serverless-LambdaTracing",
+        reason:
+          "No X-Ray tracer is wired into the code; active tracing would record only Lambda's own timing segments while adding xray:* on Resource::* to every role. Durations and errors come from CloudWatch metrics and alarms.",
+      },
+    ]);
+  }
+
+  /** Adds statements to the function's role (and acknowledges their zone-prefix resources, nothing else). */
+  allow(...statements: iam.PolicyStatement[]): void {
+    for (const statement of statements) this.role.addToPolicy(statement);
+    acknowledgeZoneWildcards(this, statements);
+  }
+}
+
+/** Fails synth when an environment would exceed Lambda's limit (long site lists make the config JSON grow). */
+export function checkEnvironmentSize(name: string, environment: Readonly<Record<string, string>>): void {
+  const bytes = Object.entries(environment).reduce(
+    // An unresolved token (a bucket name, a queue URL) is counted at a generous upper bound of its value.
+    (sum, [k, v]) => sum + Buffer.byteLength(k) + (Token.isUnresolved(v) ? 256 : Buffer.byteLength(v)),
+    0,
+  );
+  if (bytes > LAMBDA_ENV_LIMIT_BYTES) {
+    throw new Error(
+      `logsieve: the environment of the ${name} function is ${bytes} bytes, over Lambda's ${LAMBDA_ENV_LIMIT_BYTES}-byte limit; ` +
+        `shorten ${AWS_ENV.config} (fewer sites or allowed query parameters).`,
+    );
+  }
+}

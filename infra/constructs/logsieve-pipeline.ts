@@ -1,0 +1,184 @@
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CfnOutput, type RemovalPolicy } from "aws-cdk-lib";
+import type * as iam from "aws-cdk-lib/aws-iam";
+import { Construct } from "constructs";
+import { AWS_ENV } from "../../functions/compose/aws-env.ts";
+import { type LogsieveConfig, parseConfig } from "../../functions/core/config.ts";
+import type { TableSchema } from "../../functions/ports/table-encoder.ts";
+import { AnalystAccess } from "./access.ts";
+import { Collector } from "./collector.ts";
+import {
+  DEFAULT_FUNCTION_ENTRIES,
+  type FunctionEntries,
+  resolveFunctionEntries,
+} from "./function-entries.ts";
+import { STATS_TABLES } from "./lake-tables.ts";
+import { Pipeline } from "./pipeline.ts";
+import { QueryLayer } from "./query.ts";
+import type { DeploySettings } from "./settings.ts";
+import { LakeStorage } from "./storage.ts";
+
+/** The project root: infra/constructs/../.. */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+export interface LogsievePipelineProps {
+  /** The logsieve configuration; validated again here with `parseConfig`, so a bad value fails synth. */
+  readonly config?: unknown;
+  /** Deployment settings (log level, scan limits, throttling, alarm e-mail, dashboard URLs). */
+  readonly deploy?: Partial<DeploySettings>;
+  /** Handler entry files, relative to `projectRoot` (default: functions/handlers/*.ts). */
+  readonly functionEntries?: FunctionEntries;
+  /** Where `package-lock.json` and `node_modules` are (default: this repository). */
+  readonly projectRoot?: string;
+  /** Folder of the named queries (default: `<projectRoot>/queries`). */
+  readonly queriesDir?: string;
+  /** The stats rollup tables (default STATS_TABLES). */
+  readonly statsTables?: readonly TableSchema[];
+  /** Prefix of account-wide names (Athena workgroups, Glue database). Default `logsieve-`. */
+  readonly namePrefix?: string;
+  /** Who may assume the analyst roles. Default: this account's principals with MFA. */
+  readonly analystPrincipal?: iam.IPrincipal;
+  /** Removal policy of buckets and keys. Default RETAIN. */
+  readonly removalPolicy?: RemovalPolicy;
+  /** Minify the Lambda bundles (default true; tests turn it off for speed). */
+  readonly minify?: boolean;
+}
+
+const DEPLOY_DEFAULTS: DeploySettings = {
+  region: "eu-central-1",
+  logLevel: "INFO",
+  marketingScanLimitGiB: 10,
+  securityScanLimitGiB: 50,
+  pipelineScanLimitGiB: 200,
+  collectorRateLimit: 100,
+  collectorBurstLimit: 200,
+  dashboardCallbackUrls: ["http://localhost:8080/"],
+};
+
+/**
+ * The whole logsieve deployment as one construct: storage, pipeline, collector with sign-in, query layer and
+ * analyst access. Another CDK app instantiates it inside its own stack with its own props; infra/app.ts is one
+ * such user.
+ */
+export class LogsievePipeline extends Construct {
+  readonly config: LogsieveConfig;
+  readonly storage: LakeStorage;
+  readonly query: QueryLayer;
+  readonly pipeline: Pipeline;
+  readonly collector: Collector;
+  readonly access: AnalystAccess;
+
+  constructor(scope: Construct, id: string, props: LogsievePipelineProps = {}) {
+    super(scope, id);
+    this.config = parseConfig(props.config ?? {}, "LogsievePipeline config");
+    const deploy: DeploySettings = { ...DEPLOY_DEFAULTS, ...props.deploy };
+    const projectRoot = props.projectRoot ?? PROJECT_ROOT;
+    const entries = resolveFunctionEntries(projectRoot, props.functionEntries ?? DEFAULT_FUNCTION_ENTRIES);
+
+    this.storage = new LakeStorage(this, "Storage", {
+      config: this.config,
+      ...(props.removalPolicy === undefined ? {} : { removalPolicy: props.removalPolicy }),
+    });
+    const { storage } = this;
+
+    this.query = new QueryLayer(this, "Query", {
+      config: this.config,
+      rawBucket: storage.rawBucket,
+      analyticsBucket: storage.analyticsBucket,
+      resultsBucket: storage.resultsBucket,
+      keys: { marketing: storage.queryKey, security: storage.rawKey, pipeline: storage.analyticsKey },
+      scanLimitGiB: {
+        marketing: deploy.marketingScanLimitGiB,
+        security: deploy.securityScanLimitGiB,
+        pipeline: deploy.pipelineScanLimitGiB,
+      },
+      queriesDir: props.queriesDir ?? resolve(projectRoot, "queries"),
+      ...(props.namePrefix === undefined ? {} : { namePrefix: props.namePrefix }),
+      statsTables: props.statsTables ?? STATS_TABLES,
+    });
+    const tables = this.query.tables.map((t) => t.tableName);
+    const statsTables = tables.filter((t) => t.startsWith("stats_"));
+
+    const environment = {
+      [AWS_ENV.rawBucket]: storage.rawBucket.bucketName,
+      [AWS_ENV.analyticsBucket]: storage.analyticsBucket.bucketName,
+      [AWS_ENV.resultsBucket]: storage.resultsBucket.bucketName,
+      [AWS_ENV.glueDatabase]: this.query.databaseName,
+      [AWS_ENV.config]: JSON.stringify(this.config),
+    };
+
+    this.pipeline = new Pipeline(this, "Pipeline", {
+      storage,
+      entries,
+      projectRoot,
+      environment,
+      logLevel: deploy.logLevel,
+      glueDatabase: this.query.databaseName,
+      aggregateTables: ["events", ...statsTables],
+      pipelineWorkgroup: this.query.workgroups.pipeline.name,
+      pipelineResultKey: storage.analyticsKey,
+      ...(deploy.alarmEmail ? { alarmEmail: deploy.alarmEmail } : {}),
+      ...(props.minify === undefined ? {} : { minify: props.minify }),
+    });
+
+    this.collector = new Collector(this, "Collector", {
+      storage,
+      entries,
+      projectRoot,
+      environment,
+      logLevel: deploy.logLevel,
+      rateLimit: deploy.collectorRateLimit,
+      burstLimit: deploy.collectorBurstLimit,
+      dashboardCallbackUrls: deploy.dashboardCallbackUrls,
+      glueDatabase: this.query.databaseName,
+      statsTables,
+      marketingWorkgroup: this.query.workgroups.marketing.name,
+      marketingResultKey: storage.queryKey,
+      alarmTopic: this.pipeline.topic,
+      ...(props.minify === undefined ? {} : { minify: props.minify }),
+    });
+
+    this.access = new AnalystAccess(this, "Access", {
+      storage,
+      glueDatabase: this.query.databaseName,
+      statsTables,
+      securityTables: ["security", "rejects"],
+      workgroups: {
+        marketing: this.query.workgroups.marketing.name,
+        security: this.query.workgroups.security.name,
+      },
+      resultKeys: { marketing: storage.queryKey, security: storage.rawKey },
+      ...(props.analystPrincipal ? { trustedPrincipal: props.analystPrincipal } : {}),
+    });
+
+    const output = (outputId: string, value: string, description: string) =>
+      new CfnOutput(this, outputId, { value, description });
+    output(
+      "RawBucketName",
+      storage.rawBucket.bucketName,
+      "Point CloudFront / ALB / nginx logs at s3://<this>/incoming/",
+    );
+    output("AnalyticsBucketName", storage.analyticsBucket.bucketName, "events/, stats/, salts/");
+    output(
+      "CollectorUrl",
+      this.collector.url,
+      "Base URL of the collector (/collect, /p.gif, /logsieve.js, ...)",
+    );
+    output("UserPoolId", this.collector.userPool.userPoolId, "Cognito user pool of the dashboards");
+    output("UserPoolClientId", this.collector.userPoolClient.userPoolClientId, "Dashboard app client");
+    output("MarketingAnalystRoleArn", this.access.marketingRole.roleArn, "Assume for statistics");
+    output(
+      "SecurityAnalystRoleArn",
+      this.access.securityRole.roleArn,
+      "Assume for the seven-day security zone",
+    );
+    output(
+      "SecurityLeadRoleArn",
+      this.access.securityLeadRole.roleArn,
+      "Assume to place or lift legal holds",
+    );
+    output("LogShipperPolicyArn", this.access.logShipperPolicy.managedPolicyArn, "Attach to a log forwarder");
+    output("AlarmTopicArn", this.pipeline.topic.topicArn, "Subscribe to logsieve alarms");
+  }
+}

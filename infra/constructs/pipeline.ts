@@ -1,0 +1,398 @@
+import { Duration, Stack } from "aws-cdk-lib";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as cwActions from "aws-cdk-lib/aws-cloudwatch-actions";
+import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
+import * as iam from "aws-cdk-lib/aws-iam";
+import type * as kms from "aws-cdk-lib/aws-kms";
+import * as sources from "aws-cdk-lib/aws-lambda-event-sources";
+import * as s3 from "aws-cdk-lib/aws-s3";
+import * as s3n from "aws-cdk-lib/aws-s3-notifications";
+import * as sns from "aws-cdk-lib/aws-sns";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import { AWS_ENV } from "../../functions/compose/aws-env.ts";
+import type { FunctionEntries } from "./function-entries.ts";
+import { LogsieveFunction } from "./logsieve-function.ts";
+import { acknowledge } from "./nag.ts";
+import {
+  athenaWorkgroupUse,
+  bucketLocation,
+  encryptDecrypt,
+  glueRead,
+  listPrefixes,
+  onObjects,
+  sendTo,
+} from "./policy.ts";
+import type { LakeStorage } from "./storage.ts";
+
+/** The SQS visibility timeout must cover this many runs of its consumer (AWS recommends six). */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+/** A message that failed this many times moves to the dead-letter queue. */
+export const MAX_RECEIVE_COUNT = 5;
+
+export interface PipelineProps {
+  readonly storage: LakeStorage;
+  readonly entries: FunctionEntries;
+  readonly projectRoot: string;
+  /** Environment shared by every function: bucket names, config JSON, Glue database. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly logLevel: string;
+  readonly glueDatabase: string;
+  /** Glue tables the aggregate function reads and writes: `events` and every `stats_*`. */
+  readonly aggregateTables: readonly string[];
+  readonly pipelineWorkgroup: string;
+  readonly pipelineResultKey: kms.IKey;
+  readonly alarmEmail?: string;
+  readonly minify?: boolean;
+}
+
+/**
+ * Ingestion, aggregation and sweeping.
+ *
+ * incoming/ object created → S3 event → SQS (DLQ) → ingest (partial batch failures) → security/, rejects/,
+ * events/, and the touched days → aggregate queue → aggregate (batched over a window, so a burst of log files
+ * recomputes each day once). Aggregation also runs hourly (collector events, late retries). The sweeper runs
+ * hourly and also destroys salts that reached their age: a daily salt job would let a salt live up to 24 h past
+ * its 48 h, the hourly sweep at most one hour.
+ */
+export class Pipeline extends Construct {
+  readonly topic: sns.Topic;
+  readonly ingest: LogsieveFunction;
+  readonly aggregate: LogsieveFunction;
+  readonly sweep: LogsieveFunction;
+  readonly ingestQueue: sqs.Queue;
+  readonly ingestDlq: sqs.Queue;
+  readonly aggregateQueue: sqs.Queue;
+  readonly aggregateDlq: sqs.Queue;
+  /** Receives scheduled invocations of aggregate and sweep that failed after Lambda's retries. */
+  readonly scheduledDlq: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: PipelineProps) {
+    super(scope, id);
+    const { storage } = props;
+    const stack = Stack.of(this);
+
+    const fn = (
+      fnId: string,
+      name: string,
+      entry: string,
+      description: string,
+      memorySize: number,
+      timeout: Duration,
+      extraEnv: Record<string, string> = {},
+      withCountryDb = false,
+    ) =>
+      new LogsieveFunction(this, fnId, {
+        name,
+        entry,
+        projectRoot: props.projectRoot,
+        description,
+        memorySize,
+        timeout,
+        environment: { ...props.environment, ...extraEnv },
+        logLevel: props.logLevel,
+        logKey: storage.opsKey,
+        withCountryDb,
+        ...(props.minify === undefined ? {} : { minify: props.minify }),
+      });
+
+    // --- queues -------------------------------------------------------------------------------------------
+    const queue = (queueId: string, visibilityTimeout: Duration, deadLetterQueue?: sqs.IQueue) =>
+      new sqs.Queue(this, queueId, {
+        encryption: sqs.QueueEncryption.KMS,
+        encryptionMasterKey: storage.opsKey,
+        enforceSSL: true,
+        visibilityTimeout,
+        retentionPeriod: Duration.days(deadLetterQueue ? 4 : 14),
+        ...(deadLetterQueue
+          ? { deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT } }
+          : {}),
+      });
+    const dlq = (dlqId: string) => {
+      const q = queue(dlqId, Duration.seconds(30));
+      acknowledge(q, [
+        {
+          id: "AwsSolutions-SQS3",
+          reason: "This queue is itself a dead-letter queue; its depth raises an alarm.",
+        },
+        { id: "Serverless-SQSRedrivePolicy", reason: "This queue is itself a dead-letter queue." },
+      ]);
+      return q;
+    };
+
+    const ingestTimeout = Duration.minutes(5);
+    const aggregateTimeout = Duration.minutes(10);
+
+    this.ingestDlq = dlq("IngestDlq");
+    this.ingestQueue = queue(
+      "IngestQueue",
+      Duration.seconds(ingestTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+      this.ingestDlq,
+    );
+    this.aggregateDlq = dlq("AggregateDlq");
+    this.aggregateQueue = queue(
+      "AggregateQueue",
+      Duration.seconds(aggregateTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+      this.aggregateDlq,
+    );
+    this.scheduledDlq = dlq("ScheduledDlq");
+
+    // --- ingest -------------------------------------------------------------------------------------------
+    this.ingest = fn(
+      "Ingest",
+      "ingest",
+      props.entries.ingest,
+      "logsieve: parse incoming/ logs into security/, rejects/ and anonymized events/",
+      1024,
+      ingestTimeout,
+      { [AWS_ENV.aggregateQueueUrl]: this.aggregateQueue.queueUrl },
+      true,
+    );
+    storage.rawBucket.addEventNotification(
+      s3.EventType.OBJECT_CREATED,
+      new s3n.SqsDestination(this.ingestQueue),
+      { prefix: "incoming/" },
+    );
+    this.ingest.fn.addEventSource(
+      new sources.SqsEventSource(this.ingestQueue, {
+        batchSize: 10,
+        reportBatchItemFailures: true,
+        maxConcurrency: 10,
+      }),
+    );
+    this.ingest.allow(
+      onObjects(storage.rawBucket, ["incoming/"], ["s3:GetObject", "s3:GetObjectVersion"]),
+      onObjects(storage.rawBucket, ["security/", "rejects/"], ["s3:PutObject", "s3:AbortMultipartUpload"]),
+      encryptDecrypt(storage.rawKey),
+      ...saltAndEventWrites(storage),
+      ...sendTo(this.aggregateQueue.queueArn, storage.opsKey),
+    );
+    acknowledge(this.ingest, [
+      {
+        id: "Serverless-LambdaDLQ",
+        reason:
+          "Invoked by an SQS event source mapping, not asynchronously: a failing message returns to IngestQueue and moves to IngestDlq after maxReceiveCount.",
+      },
+      {
+        id: "Serverless-LambdaEventSourceMappingDestination",
+        reason:
+          "SQS event source mappings take no on-failure destination; failures go to IngestDlq through the queue's redrive policy.",
+      },
+    ]);
+
+    // --- aggregate ----------------------------------------------------------------------------------------
+    this.aggregate = fn(
+      "Aggregate",
+      "aggregate",
+      props.entries.aggregate,
+      "logsieve: recompute the daily stats/ rollups of the touched days from events/",
+      512,
+      aggregateTimeout,
+      { [AWS_ENV.athenaWorkgroup]: props.pipelineWorkgroup },
+    );
+    this.aggregate.fn.addEventSource(
+      new sources.SqsEventSource(this.aggregateQueue, {
+        batchSize: 100,
+        maxBatchingWindow: Duration.minutes(5),
+        reportBatchItemFailures: true,
+        maxConcurrency: 2,
+      }),
+    );
+    this.aggregate.allow(
+      ...athenaWorkgroupUse(
+        stack,
+        props.pipelineWorkgroup,
+        storage.resultsBucket,
+        "pipeline/",
+        props.pipelineResultKey,
+        false,
+      ),
+      glueRead(stack, props.glueDatabase, props.aggregateTables),
+      onObjects(
+        storage.analyticsBucket,
+        ["events/", "stats/"],
+        [
+          "s3:GetObject",
+          "s3:PutObject",
+          "s3:DeleteObject",
+          "s3:AbortMultipartUpload",
+          "s3:ListMultipartUploadParts",
+        ],
+      ),
+      listPrefixes(storage.analyticsBucket, ["events/", "stats/"]),
+      bucketLocation(storage.analyticsBucket),
+      encryptDecrypt(storage.analyticsKey),
+    );
+    acknowledge(this.aggregate, [
+      {
+        id: "Serverless-LambdaEventSourceMappingDestination",
+        reason:
+          "SQS event source mappings take no on-failure destination; failures go to AggregateDlq through the queue's redrive policy.",
+      },
+    ]);
+
+    // --- sweep --------------------------------------------------------------------------------------------
+    this.sweep = fn(
+      "Sweep",
+      "sweep",
+      props.entries.sweep,
+      "logsieve: delete every version past its zone's age (never one under legal hold) and expired salts",
+      512,
+      Duration.minutes(15),
+    );
+    const rawSwept = ["incoming/", "security/", "rejects/"];
+    const analyticsSwept = ["events/", "stats/", "salts/"];
+    this.sweep.allow(
+      listPrefixes(storage.rawBucket, rawSwept, true),
+      onObjects(storage.rawBucket, rawSwept, [
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:GetObjectLegalHold",
+        "s3:GetObjectRetention",
+      ]),
+      listPrefixes(storage.analyticsBucket, analyticsSwept, true),
+      onObjects(storage.analyticsBucket, analyticsSwept, ["s3:DeleteObject", "s3:DeleteObjectVersion"]),
+    );
+
+    // --- schedules ----------------------------------------------------------------------------------------
+    // Scheduled invocations are asynchronous: Lambda retries once, then the failed event and its error land in
+    // the scheduled DLQ (an on-failure destination, which records the error, rather than a function DLQ).
+    for (const scheduled of [this.aggregate, this.sweep]) {
+      scheduled.fn.configureAsyncInvoke({
+        retryAttempts: 1,
+        maxEventAge: Duration.hours(1),
+        // A bare destination: SqsDestination would also grant kms:GenerateDataKey* and kms:ReEncrypt*; the exact
+        // send permissions are granted just below.
+        onFailure: { bind: () => ({ destination: this.scheduledDlq.queueArn }) },
+      });
+      scheduled.allow(...sendTo(this.scheduledDlq.queueArn, storage.opsKey));
+      acknowledge(scheduled, [
+        {
+          id: "Serverless-LambdaDLQ",
+          reason:
+            "Asynchronous failures go to ScheduledDlq through the on-failure destination (EventInvokeConfig), which also records the error; a function DLQ would duplicate every message.",
+        },
+      ]);
+    }
+    // EventBridge may put undeliverable schedule events into the scheduled DLQ, which is encrypted.
+    storage.opsKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "EventBridgeUsesScheduledDlq",
+        principals: [new iam.ServicePrincipal("events.amazonaws.com")],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+        resources: ["*"],
+        conditions: { StringEquals: { "aws:SourceAccount": stack.account } },
+      }),
+    );
+    const schedule = (ruleId: string, description: string, minute: string, target: LogsieveFunction) =>
+      new events.Rule(this, ruleId, {
+        description,
+        schedule: events.Schedule.cron({ minute }),
+        targets: [
+          new targets.LambdaFunction(target.fn, {
+            retryAttempts: 2,
+            maxEventAge: Duration.hours(1),
+            deadLetterQueue: this.scheduledDlq,
+          }),
+        ],
+      });
+    schedule("SweepHourly", "logsieve: hourly sweep of expired versions and salts", "5", this.sweep);
+    schedule(
+      "AggregateHourly",
+      "logsieve: hourly aggregation (collector events, late data)",
+      "20",
+      this.aggregate,
+    );
+
+    // --- alarms -------------------------------------------------------------------------------------------
+    this.topic = new sns.Topic(this, "AlarmTopic", {
+      displayName: "logsieve alarms",
+      masterKey: storage.opsKey,
+      enforceSSL: true,
+    });
+    storage.opsKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "CloudWatchAlarmsPublishToEncryptedTopic",
+        principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources: ["*"],
+        conditions: { StringEquals: { "aws:SourceAccount": stack.account } },
+      }),
+    );
+    if (props.alarmEmail) {
+      const sub = new sns.Subscription(this, "AlarmEmail", {
+        topic: this.topic,
+        protocol: sns.SubscriptionProtocol.EMAIL,
+        endpoint: props.alarmEmail,
+      });
+      acknowledge(sub, [
+        {
+          id: "Serverless-SNSRedrivePolicy",
+          reason:
+            "An e-mail that cannot be delivered is retried by SNS; parking it in a queue nobody reads adds nothing, the alarm state stays in CloudWatch.",
+        },
+      ]);
+    }
+    const action = new cwActions.SnsAction(this.topic);
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string, threshold = 0) => {
+      const a = new cloudwatch.Alarm(this, alarmId, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      a.addAlarmAction(action);
+      return a;
+    };
+    for (const [alarmId, q] of [
+      ["IngestDlqDepth", this.ingestDlq],
+      ["AggregateDlqDepth", this.aggregateDlq],
+      ["ScheduledDlqDepth", this.scheduledDlq],
+    ] as const) {
+      alarm(
+        alarmId,
+        q.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: "Maximum" }),
+        `logsieve: messages in ${alarmId.replace(/Depth$/, "")}; inspect, fix, then redrive`,
+      );
+    }
+    alarm(
+      "IngestBacklogAge",
+      this.ingestQueue.metricApproximateAgeOfOldestMessage({
+        period: Duration.minutes(5),
+        statistic: "Maximum",
+      }),
+      "logsieve: an incoming/ object has waited over an hour for ingestion",
+      3600,
+    );
+    this.functions.forEach(([name, f]) => {
+      alarm(
+        `${name}Errors`,
+        f.fn.metricErrors({ period: Duration.minutes(5), statistic: "Sum" }),
+        `logsieve: the ${name} function failed`,
+      );
+    });
+  }
+
+  /** The pipeline's functions by name. */
+  get functions(): [string, LogsieveFunction][] {
+    return [
+      ["Ingest", this.ingest],
+      ["Aggregate", this.aggregate],
+      ["Sweep", this.sweep],
+    ];
+  }
+}
+
+/** Writing anonymized events and reading/creating daily salts (ingest and collect). */
+export function saltAndEventWrites(storage: LakeStorage) {
+  return [
+    onObjects(storage.analyticsBucket, ["events/"], ["s3:PutObject", "s3:AbortMultipartUpload"]),
+    onObjects(storage.analyticsBucket, ["salts/"], ["s3:GetObject", "s3:PutObject"]),
+    // Listing salts/ lets a missing salt read as 404 (create it) rather than 403.
+    listPrefixes(storage.analyticsBucket, ["salts/"]),
+    encryptDecrypt(storage.analyticsKey),
+  ];
+}

@@ -1,0 +1,193 @@
+import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
+import * as s3 from "aws-cdk-lib/aws-s3";
+import { Construct } from "constructs";
+import type { LogsieveConfig } from "../../functions/core/config.ts";
+import { acknowledge } from "./nag.ts";
+import { hoursToBackstopDays, monthsToDays } from "./settings.ts";
+
+export interface LakeStorageProps {
+  readonly config: LogsieveConfig;
+  /** Days the S3 server access logs are kept. Default 90. */
+  readonly accessLogDays?: number;
+  /** Days Athena query results are kept (security results hold full IPs). Default 1. */
+  readonly queryResultDays?: number;
+  /** What happens to buckets and keys when the stack is deleted. Default RETAIN: the data outlives the stack. */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * KMS keys per sensitivity and the lake's buckets.
+ *
+ * - raw bucket: `incoming/`, `security/`, `rejects/`, `evidence/`. Object Lock enabled (so legal holds are
+ *   possible) with NO default retention (nothing is kept longer than the sweeper allows unless a person places a
+ *   hold). Versioned (Object Lock requires it). Lifecycle backstops: current versions of the three 7-day zones
+ *   expire after the configured hours rounded up to days; every noncurrent version 1 day after it became
+ *   noncurrent; expired delete markers removed; incomplete multipart uploads aborted. `evidence/` has no
+ *   current-version expiry: it lives until `hold release` deletes it (then the noncurrent rule removes it within
+ *   a day; a version still under legal hold cannot be removed by any rule).
+ * - analytics bucket: `events/`, `stats/`, `salts/`. NOT versioned, on purpose: deleting a salt must destroy it,
+ *   and replacing a stats partition must not leave the old copy behind as a noncurrent version.
+ * - results bucket for Athena, short expiry.
+ * - log bucket: S3 server access logs of the three (SSE-S3, which is what log delivery supports), own expiry.
+ */
+export class LakeStorage extends Construct {
+  readonly rawKey: kms.Key;
+  readonly analyticsKey: kms.Key;
+  /** Encrypts queues, the alarm topic and log groups: operational data that never holds an IP. */
+  readonly opsKey: kms.Key;
+  /** Encrypts marketing query results and is the results bucket's default key. */
+  readonly queryKey: kms.Key;
+  readonly logBucket: s3.Bucket;
+  readonly rawBucket: s3.Bucket;
+  readonly analyticsBucket: s3.Bucket;
+  readonly resultsBucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: LakeStorageProps) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const retention = props.config.retention;
+    const stack = Stack.of(this);
+
+    const key = (keyId: string, description: string) =>
+      new kms.Key(this, keyId, { description, enableKeyRotation: true, removalPolicy });
+    this.rawKey = key("RawKey", "logsieve raw zones: incoming, security, rejects, evidence (full IPs)");
+    this.analyticsKey = key("AnalyticsKey", "logsieve analytics zones: events, stats, salts");
+    this.opsKey = key("OpsKey", "logsieve queues, alarm topic and log groups");
+    this.queryKey = key("QueryKey", "logsieve Athena query results (marketing)");
+    // CloudWatch Logs encrypts the functions' log groups with the ops key.
+    this.opsKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "CloudWatchLogsEncryptsLogGroups",
+        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        resources: ["*"],
+        conditions: {
+          ArnLike: {
+            "kms:EncryptionContext:aws:logs:arn": `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*`,
+          },
+        },
+      }),
+    );
+
+    const common = {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy,
+    } as const;
+
+    this.logBucket = new s3.Bucket(this, "AccessLogBucket", {
+      ...common,
+      // S3 server access log delivery supports SSE-S3 only on the target bucket.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      lifecycleRules: [
+        {
+          id: "access-logs-expire",
+          expiration: Duration.days(props.accessLogDays ?? 90),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+    });
+    acknowledge(this.logBucket, [
+      {
+        id: "AwsSolutions-S1",
+        reason:
+          "This is the server-access-log target of the lake buckets; logging it into itself would log every log delivery.",
+      },
+    ]);
+
+    this.rawBucket = new s3.Bucket(this, "RawBucket", {
+      ...common,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.rawKey,
+      bucketKeyEnabled: true,
+      versioned: true,
+      objectLockEnabled: true,
+      // objectLockDefaultRetention deliberately absent: only a legal hold keeps a version past the sweeper.
+      serverAccessLogsBucket: this.logBucket,
+      serverAccessLogsPrefix: "raw/",
+      lifecycleRules: [
+        {
+          id: "noncurrent-versions-1d",
+          noncurrentVersionExpiration: Duration.days(1),
+          expiredObjectDeleteMarker: true,
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+        ...(
+          [
+            ["incoming", retention.incomingHours],
+            ["security", retention.securityHours],
+            ["rejects", retention.rejectsHours],
+          ] as const
+        ).map(([zone, hours]) => ({
+          id: `${zone}-backstop`,
+          prefix: `${zone}/`,
+          expiration: Duration.days(hoursToBackstopDays(hours)),
+        })),
+      ],
+    });
+
+    // AWS log delivery (CloudFront standard logging v2, CloudWatch vended logs) may write into incoming/ only.
+    this.rawBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "AwsLogDeliveryWritesIncoming",
+        principals: [new iam.ServicePrincipal("delivery.logs.amazonaws.com")],
+        actions: ["s3:PutObject"],
+        resources: [this.rawBucket.arnForObjects("incoming/*")],
+        conditions: { StringEquals: { "aws:SourceAccount": stack.account } },
+      }),
+    );
+    this.rawKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "AwsLogDeliveryEncryptsIncoming",
+        principals: [new iam.ServicePrincipal("delivery.logs.amazonaws.com")],
+        actions: ["kms:GenerateDataKey*"],
+        resources: ["*"],
+        conditions: { StringEquals: { "aws:SourceAccount": stack.account } },
+      }),
+    );
+
+    this.analyticsBucket = new s3.Bucket(this, "AnalyticsBucket", {
+      ...common,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.analyticsKey,
+      bucketKeyEnabled: true,
+      versioned: false,
+      serverAccessLogsBucket: this.logBucket,
+      serverAccessLogsPrefix: "analytics/",
+      lifecycleRules: [
+        { id: "abort-multipart", abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        { id: "events-backstop", prefix: "events/", expiration: Duration.days(retention.eventsDays) },
+        {
+          id: "stats-backstop",
+          prefix: "stats/",
+          expiration: Duration.days(monthsToDays(retention.statsMonths)),
+        },
+        {
+          id: "salts-backstop",
+          prefix: "salts/",
+          expiration: Duration.days(hoursToBackstopDays(retention.saltHours)),
+        },
+      ],
+    });
+
+    this.resultsBucket = new s3.Bucket(this, "QueryResultsBucket", {
+      ...common,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.queryKey,
+      bucketKeyEnabled: true,
+      serverAccessLogsBucket: this.logBucket,
+      serverAccessLogsPrefix: "results/",
+      lifecycleRules: [
+        {
+          id: "results-expire",
+          expiration: Duration.days(props.queryResultDays ?? 1),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+    });
+  }
+}
