@@ -72,7 +72,7 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
-    checkPrefix(prefix);
+    checkObjectKeyPrefix(prefix);
     const cut = prefix.lastIndexOf("/");
     const dirKey = cut === -1 ? "" : prefix.slice(0, cut + 1); // "" or "a/b/"
     const namePrefix = prefix.slice(cut + 1);
@@ -100,7 +100,7 @@ export class LocalObjectStore implements ObjectStore {
 
   /** The file path of a key, after checking that the key stays inside the root. */
   pathOf(key: string): string {
-    checkKey(key);
+    checkObjectKey(key);
     return join(this.root, ...key.split("/"));
   }
 
@@ -194,13 +194,18 @@ function keyProblem(key: string, isPrefix: boolean): string | null {
   return null;
 }
 
-function checkKey(key: string): void {
+/**
+ * Throws unless `key` is a lake object key: `/`-separated segments, none empty, `.`, `..` or reserved, no NUL,
+ * no backslash, not absolute. Shared by the S3 store so a lake moves between the two unchanged.
+ */
+export function checkObjectKey(key: string): void {
   if (key === "") throw new Error("invalid object key: it is empty");
   const problem = keyProblem(key, false);
   if (problem !== null) throw new Error(`invalid object key ${JSON.stringify(key)}: it ${problem}`);
 }
 
-function checkPrefix(prefix: string): void {
+/** Throws unless `prefix` is "" or a key prefix (it may end in "/" or inside a segment). */
+export function checkObjectKeyPrefix(prefix: string): void {
   if (prefix === "") return;
   const problem = keyProblem(prefix, true);
   if (problem !== null) throw new Error(`invalid object key prefix ${JSON.stringify(prefix)}: it ${problem}`);
