@@ -19,7 +19,7 @@
  * | host         | `x-host-header`, `cs(host)`, `cs-host`                  | the viewer's Host before CloudFront's own domain |
  * | method       | `cs-method`                                             |                                                 |
  * | target       | `cs-uri-stem` + `?` + `cs-uri-query`, else `cs-uri`     | required; query `-` = none; not decoded         |
- * | protocol     | `cs-protocol-version`, `cs-version`                     | `cs-protocol` is the scheme, not read           |
+ * | protocol     | `cs-protocol-version`, `cs-version`                     | `HTTP/…` only; `cs-protocol` is the scheme      |
  * | status       | `sc-status`                                             | CloudFront `000` (viewer left before the reply) = null |
  * | bytes        | `sc-bytes`                                              | absent = 0                                      |
  * | referrer     | `cs(referer)`, `cs(referrer)`                           | as logged                                       |
@@ -34,6 +34,7 @@ import {
   findClosingQuote,
   isMethodToken,
   isPlausibleClientToken,
+  isProtocolToken,
   normalizeHost,
   parseByteCount,
   parseDecimal,
@@ -227,6 +228,7 @@ export class W3cParser implements LineParser {
     const m = value(f, c.method);
     const hostRaw = value(f, c.hostHeader) ?? value(f, c.csHost);
     const ua = value(f, c.userAgent);
+    const proto = value(f, c.protocol);
     const record: AccessRecord = {
       timestampMs,
       clientIp,
@@ -234,7 +236,7 @@ export class W3cParser implements LineParser {
       host: hostRaw === null ? null : normalizeHost(hostRaw),
       method: m !== null && isMethodToken(m, 0, m.length) ? m : null,
       target,
-      protocol: value(f, c.protocol),
+      protocol: proto !== null && isProtocolToken(proto, 0, proto.length) ? proto : null,
       status,
       bytes,
       referrer: value(f, c.referrer),

@@ -48,7 +48,8 @@ export function parseDecimal(s: string): number {
 }
 
 /**
- * Obvious garbage in a client address token: empty, no digit at all, or whitespace inside.
+ * Obvious garbage in a client address token: empty, no digit at all, whitespace, control or non-ASCII
+ * characters inside (an address, even with port, brackets or zone id, is printable ASCII).
  * The anonymize module does the real validation; this only keeps words like `localhost` or `-` out.
  */
 export function isPlausibleClientToken(s: string): boolean {
@@ -56,7 +57,7 @@ export function isPlausibleClientToken(s: string): boolean {
   let digit = false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c <= 32 || c === 127) return false;
+    if (c <= 32 || c >= 127) return false;
     if (c >= 48 && c <= 57) digit = true;
   }
   return digit;
@@ -80,11 +81,24 @@ export function normalizeHost(raw: string): string | null {
   }
   if (s.length > 0 && s.charCodeAt(s.length - 1) === 46) s = s.slice(0, -1);
   if (s.length === 0) return null;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c <= 32 || c === 127) return null;
-  }
+  for (let i = 0; i < s.length; i++) if (isSpaceOrControl(s.charCodeAt(i))) return null;
   return s.toLowerCase();
+}
+
+/** ASCII controls and space, DEL, C1 controls, and the Unicode white space characters. */
+function isSpaceOrControl(c: number): boolean {
+  if (c <= 32 || (c >= 127 && c <= 160)) return true;
+  if (c < 0x1680) return false;
+  return (
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
 }
 
 /** An HTTP method: 1–24 characters among A–Z, `_` and `-`, starting with a letter (WebDAV verbs included). */

@@ -12,7 +12,7 @@
  * | clientIp     | request.client_ip, request.remote_ip, ClientHost, remote_addr, client_ip, clientip, remote_ip, ip, client, request.remote_addr, ClientAddr | required; a string with a digit and no space |
  * | method       | request.method, RequestMethod, request_method, method, verb                              | else from `request` when it is a request-line string |
  * | target       | request.uri, RequestPath, request_uri, uri (+ `?` + args / query_string), path, url       | required; else from a `request` string ("GET /x HTTP/1.1") |
- * | protocol     | request.proto, RequestProtocol, server_protocol, protocol, http_version                   | else from a `request` string |
+ * | protocol     | request.proto, RequestProtocol, server_protocol, protocol, http_version                   | `HTTP/…` only; else from a `request` string |
  * | host         | request.host, RequestHost, host, http_host, server_name, vhost                            | lower-cased, without port |
  * | status       | status, DownstreamStatus, status_code, response_status                                    | number or string; absent = null |
  * | bytes        | size, DownstreamContentSize, body_bytes_sent, bytes_sent, bytes, length, response_size    | absent or "-" = 0 |
@@ -32,6 +32,7 @@ import type { AccessRecord, ParseResult, PrivacySignals } from "../types.ts";
 import {
   isMethodToken,
   isPlausibleClientToken,
+  isProtocolToken,
   normalizeHost,
   parseByteCount,
   parseDecimal,
@@ -344,6 +345,7 @@ export class JsonLinesParser implements LineParser {
     if (method !== null && !isMethodToken(method, 0, method.length)) method = null;
     if (method === null && reqLine !== null) method = reqLine.method;
     let protocol = text(first(o, PROTOCOL));
+    if (protocol !== null && !isProtocolToken(protocol, 0, protocol.length)) protocol = null;
     if (protocol === null && reqLine !== null) protocol = reqLine.protocol;
 
     let status: number | null = null;
