@@ -1,0 +1,17 @@
+-- rollup.referrers: page views and visitors per site and referring host for the day ((direct) when none)
+-- caller: functions/adapters/aggregate/aggregate-days.ts (rollup "referrers", one UTC day into stats/referrers/dt=<day>/)
+-- params: day:date
+-- Rows are the day's page views (GET/HEAD, 2xx or 304, non-asset, non-bot; or collector 'pageview' by a non-bot);
+-- visitors are the distinct visitor ids among them.
+SELECT
+  site,
+  coalesce(referrer_host, '(direct)') AS referrer_host,
+  count(*) AS pageviews,
+  count(DISTINCT visitor_id) AS visitors
+FROM events
+WHERE dt = ?
+  AND NOT is_bot
+  AND ((source = 'collector' AND event_name = 'pageview')
+    OR (source = 'log' AND method IN ('GET', 'HEAD') AND ((status >= 200 AND status < 300) OR status = 304) AND NOT is_asset))
+GROUP BY site, coalesce(referrer_host, '(direct)')
+ORDER BY site, coalesce(referrer_host, '(direct)')

@@ -1,0 +1,391 @@
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { aggregateDays } from "../../functions/adapters/aggregate/aggregate-days.ts";
+import { loadQueryCatalog } from "../../functions/adapters/aggregate/query-files.ts";
+import { DuckDbQueryEngine } from "../../functions/adapters/local/duckdb-engine.ts";
+import { resolveQueryParams } from "../../functions/core/aggregate/catalog.ts";
+import { bindParams, type QueryDefinition } from "../../functions/core/aggregate/query-file.ts";
+import { ROLLUPS, STATS_SCHEMAS, statsObjectKey } from "../../functions/core/aggregate/rollups.ts";
+import { parseConfig } from "../../functions/core/config.ts";
+import type { ResultRow } from "../../functions/ports/query-engine.ts";
+import { tempLake, writeEventsByDay, writeSecurity } from "./support/fixture-lake.ts";
+import { DAYS, generateEvents, generateSecurity, SITES } from "./support/generate.ts";
+import * as reference from "./support/reference.ts";
+
+/**
+ * Every file in queries/ runs on DuckDB over a fixture lake, and its rows are compared with the TypeScript
+ * reference (support/reference.ts) over the same rows. The last test checks that no query file was left out.
+ */
+
+const catalog = loadQueryCatalog();
+const covered = new Set<string>();
+const events = generateEvents();
+const security = generateSecurity();
+const config = parseConfig({ sites: [...SITES] });
+let lake: string;
+let engine: DuckDbQueryEngine;
+
+beforeAll(async () => {
+  lake = tempLake();
+  // Small objects, several per day, as a CDN delivers them: the aggregation compacts them first.
+  await writeEventsByDay(lake, "0a1b2c3d", events.slice(0, 200), 60);
+  await writeEventsByDay(lake, "4e5f6a7b", events.slice(200), 90);
+  await writeSecurity(lake, "sec-input", security);
+  await aggregateDays({ lakeDir: lake, days: "all", config });
+  engine = await DuckDbQueryEngine.open({ lakeDir: lake, threads: 1 });
+});
+
+afterAll(async () => {
+  await engine?.close();
+  rmSync(lake, { recursive: true, force: true });
+});
+
+function query(id: string): QueryDefinition {
+  const definition = catalog.byId.get(id);
+  if (definition === undefined) throw new Error(`queries/${id}.sql is missing`);
+  covered.add(id);
+  return definition;
+}
+
+const plain = (rows: readonly ResultRow[]) => rows.map((r) => ({ ...r }));
+
+describe("rollup queries (per day, from events/)", () => {
+  for (const rollup of ROLLUPS) {
+    it(`rollup.${rollup} writes exactly the reference rows, in order, for each day`, async () => {
+      // Prepare
+      query(`rollup.${rollup}`);
+      for (const day of DAYS) {
+        const file = join(lake, statsObjectKey(rollup, day));
+
+        // Act
+        const result = await engine.query(`SELECT * FROM read_parquet('${file}', hive_partitioning = false)`);
+
+        // Assess
+        expect(plain(result.rows)).toEqual(reference.rollup(events, day, rollup));
+      }
+    });
+  }
+
+  it("stats files have exactly the columns and types of STATS_SCHEMAS (what Glue declares)", async () => {
+    for (const rollup of ROLLUPS) {
+      // Act
+      const described = await engine.query(
+        `DESCRIBE SELECT * FROM read_parquet('${join(lake, statsObjectKey(rollup, DAYS[0]))}', hive_partitioning = false)`,
+      );
+
+      // Assess
+      const expected = STATS_SCHEMAS[rollup].columns.map((c) => [
+        c.name,
+        c.type === "string" ? "VARCHAR" : "BIGINT",
+      ]);
+      expect(described.rows.map((r) => [r.column_name, r.column_type])).toEqual(expected);
+    }
+  });
+
+  it("counts a hand-checked slice of the fixture the way the definitions say", async () => {
+    // Prepare: recount the first day of example.com by the definitions, independently of the reference module.
+    const day = DAYS[0];
+    const rows = events.filter(
+      (e) => e.site === "example.com" && new Date(e.ts).toISOString().startsWith(day),
+    );
+    const logs = rows.filter((e) => e.source === "log");
+    const notFound = logs.filter((e) => e.status === 404).length;
+    const botHits = logs.filter((e) => e.is_bot).length;
+    const humanIds = new Set(rows.filter((e) => !e.is_bot && e.visitor_id !== null).map((e) => e.visitor_id));
+
+    // Act
+    const result = await engine.query("SELECT * FROM stats_totals WHERE dt = ? AND site = 'example.com'", [
+      { type: "date", value: day },
+    ]);
+
+    // Assess
+    expect(result.rows).toHaveLength(1);
+    expect(result.rows[0]).toMatchObject({
+      hits: logs.length,
+      status_4xx: notFound,
+      bot_hits: botHits,
+      visitors: humanIds.size,
+    });
+    expect(humanIds.size).toBeGreaterThan(20);
+  });
+});
+
+const DASHBOARDS = [
+  ["dashboard.topPages", "pages", ["path"]],
+  ["dashboard.topReferrers", "referrers", ["referrer_host"]],
+  ["dashboard.countries", "countries", ["country"]],
+  ["dashboard.browsers", "browsers", ["browser"]],
+  ["dashboard.operatingSystems", "os", ["os"]],
+  ["dashboard.devices", "devices", ["device"]],
+  ["dashboard.campaigns", "campaigns", ["utm_source", "utm_medium", "utm_campaign"]],
+] as const;
+
+function dailyRollupRows(rollup: string, site: string) {
+  return DAYS.flatMap((day) => reference.rollup(events, day, rollup).filter((r) => r.site === site));
+}
+
+describe("dashboard queries (k-suppressed, over stats/)", () => {
+  for (const [id, rollup, labels] of DASHBOARDS) {
+    it(`${id} equals the reference over both days for each site, k = ${config.k}`, async () => {
+      // Prepare
+      const definition = query(id);
+      for (const site of SITES) {
+        const params = resolveQueryParams(definition, { site, from: DAYS[0], to: DAYS[1] }, config);
+
+        // Act
+        const result = await engine.query(definition.select, params);
+
+        // Assess
+        expect(plain(result.rows)).toEqual(
+          reference.dashboard(dailyRollupRows(rollup, site), labels, config.k),
+        );
+      }
+    });
+  }
+
+  it("dashboard.timeseries shows days with at least k visitors and folds quieter days into (other)", async () => {
+    // Prepare
+    const definition = query("dashboard.timeseries");
+    for (const site of SITES) {
+      const perDay = DAYS.map((day) => {
+        const t = reference.totals(events, day).find((r) => r.site === site);
+        return { day, pageviews: Number(t?.pageviews ?? 0), visitors: Number(t?.visitors ?? 0) };
+      });
+      for (const k of [2, 20, 30]) {
+        const kConfig = parseConfig({ k });
+
+        // Act
+        const result = await engine.query(
+          definition.select,
+          resolveQueryParams(definition, { site, from: DAYS[0], to: DAYS[1] }, kConfig),
+        );
+
+        // Assess
+        const shown = (d: { visitors: number; pageviews: number }) =>
+          d.visitors >= k || (d.visitors === 0 && d.pageviews >= k);
+        const kept = perDay.filter(shown);
+        const folded = perDay.filter((d) => !shown(d));
+        const expected = [
+          ...kept,
+          ...(folded.length > 0
+            ? [
+                {
+                  day: "(other)",
+                  pageviews: folded.reduce((s, d) => s + d.pageviews, 0),
+                  visitors: folded.reduce((s, d) => s + d.visitors, 0),
+                },
+              ]
+            : []),
+        ];
+        expect(plain(result.rows)).toEqual(expected);
+      }
+    }
+  });
+
+  it("no dashboard query returns a row with 0 < visitors < k (nor an anonymous row under k views) but one (other)", async () => {
+    for (const [id] of [...DASHBOARDS, ["dashboard.timeseries"] as const]) {
+      const definition = query(id);
+      for (const k of [2, 3, 5, 8, 13, 40]) {
+        for (const site of SITES) {
+          // Act
+          const result = await engine.query(
+            definition.select,
+            resolveQueryParams(definition, { site, from: DAYS[0], to: DAYS[1] }, parseConfig({ k })),
+          );
+
+          // Assess
+          const small = result.rows.filter(
+            (r) => Number(r.visitors) < k && (Number(r.visitors) > 0 || Number(r.pageviews) < k),
+          );
+          const others = result.rows.filter((r) => Object.values(r).includes("(other)"));
+          expect(others.length).toBeLessThanOrEqual(1);
+          expect(
+            small.every((r) => others.includes(r)),
+            `${id} k=${k} ${site}`,
+          ).toBe(true);
+        }
+      }
+    }
+  });
+
+  it("folds something in the fixture, so the suppression is exercised", async () => {
+    // Prepare
+    const definition = query("dashboard.topPages");
+    const unsuppressed = reference.dashboard(dailyRollupRows("pages", "example.com"), ["path"], 1);
+    const rare = (path: string) => unsuppressed.find((r) => r.path === path);
+    expect(rare("/rare-1")).toMatchObject({ visitors: 0, pageviews: 1 });
+    expect(Number(rare("/rare-2")?.visitors)).toBeGreaterThan(0);
+    expect(Number(rare("/rare-2")?.visitors)).toBeLessThan(5);
+
+    // Act
+    const result = await engine.query(
+      definition.select,
+      resolveQueryParams(definition, { site: "example.com", from: DAYS[0], to: DAYS[1] }, config),
+    );
+
+    // Assess: /rare-2 has visitors, but fewer than 5; /rare-1 has one anonymous page view (no visitor id):
+    // neither is shown by name. The home page is.
+    const paths = result.rows.map((r) => r.path);
+    expect(paths).toContain("(other)");
+    expect(paths).not.toContain("/rare-1");
+    expect(paths).not.toContain("/rare-2");
+    expect(paths).toContain("/");
+  });
+});
+
+describe("cli queries", () => {
+  it("cli.dailyTraffic returns one row per day with the totals of all sites, or of one site", async () => {
+    // Prepare
+    const definition = query("cli.dailyTraffic");
+    const sumOver = (day: string, sites: readonly string[]) => {
+      const rows = reference.totals(events, day).filter((r) => sites.includes(String(r.site)));
+      const sum = (c: string) => rows.reduce((s, r) => s + Number(r[c]), 0);
+      return {
+        day,
+        ...Object.fromEntries(
+          [
+            "hits",
+            "bandwidth",
+            "status_2xx",
+            "status_3xx",
+            "status_4xx",
+            "status_5xx",
+            "status_other",
+            "pageviews",
+            "visitors",
+            "unique_clients",
+            "bot_hits",
+          ].map((c) => [c, sum(c)]),
+        ),
+      };
+    };
+
+    // Act
+    const all = await engine.query(definition.select, bindParams(definition, { from: DAYS[0], to: DAYS[1] }));
+    const shop = await engine.query(
+      definition.select,
+      bindParams(definition, { from: DAYS[1], to: DAYS[1], site: "shop.example" }),
+    );
+
+    // Assess
+    expect(plain(all.rows)).toEqual(DAYS.map((day) => sumOver(day, SITES)));
+    expect(plain(shop.rows)).toEqual([sumOver(DAYS[1], ["shop.example"])]);
+  });
+
+  it("cli.bots sums bot hits and bandwidth per family over the range", async () => {
+    // Prepare
+    const definition = query("cli.bots");
+    const rows = DAYS.flatMap((day) => reference.bots(events, day));
+    const families = [...new Set(rows.map((r) => String(r.bot_name)))];
+    const expected = families
+      .map((bot_name) => {
+        const of = rows.filter((r) => r.bot_name === bot_name);
+        return {
+          bot_name,
+          hits: of.reduce((s, r) => s + Number(r.hits), 0),
+          bandwidth: of.reduce((s, r) => s + Number(r.bandwidth), 0),
+        };
+      })
+      .sort((a, b) => b.hits - a.hits || (a.bot_name < b.bot_name ? -1 : 1));
+
+    // Act
+    const result = await engine.query(
+      definition.select,
+      bindParams(definition, { from: DAYS[0], to: DAYS[1] }),
+    );
+
+    // Assess
+    expect(plain(result.rows)).toEqual(expected);
+  });
+});
+
+describe("security queries (over security/, within the window)", () => {
+  const window = { from: DAYS[0], to: DAYS[1] };
+
+  it("security.topTalkers ranks addresses by requests", async () => {
+    const definition = query("security.topTalkers");
+    const result = await engine.query(definition.select, bindParams(definition, { ...window, limit: "5" }));
+    expect(plain(result.rows)).toEqual(reference.topTalkers(security, window.from, window.to, 5));
+    expect(result.rows[0]?.client_ip).toBe("2001:db8::7");
+  });
+
+  it("security.errorBursts finds the minute of 4xx/5xx from one address", async () => {
+    const definition = query("security.errorBursts");
+    const result = await engine.query(
+      definition.select,
+      bindParams(definition, { ...window, min_errors: "10" }),
+    );
+    expect(plain(result.rows)).toEqual(reference.errorBursts(security, window.from, window.to, 10));
+    expect(result.rows.map((r) => r.client_ip)).toContain("2001:db8::7");
+  });
+
+  it("security.loginBruteForce counts POSTs to the configured login paths, query strings ignored", async () => {
+    const definition = query("security.loginBruteForce");
+    const defaults = [
+      "/wp-login.php",
+      "/xmlrpc.php",
+      "/user/login",
+      "/login",
+      "/admin/login",
+      "/administrator/index.php",
+    ];
+    const byDefault = await engine.query(definition.select, bindParams(definition, window));
+    expect(plain(byDefault.rows)).toEqual(
+      reference.loginBruteForce(security, window.from, window.to, defaults, 10),
+    );
+    expect(byDefault.rows.map((r) => r.client_ip)).toEqual(["203.0.113.9", "203.0.113.10"]);
+
+    // Only the paths given count.
+    const narrowed = await engine.query(
+      definition.select,
+      bindParams(definition, { ...window, login_paths: "/USER/LOGIN", min_attempts: "1" }),
+    );
+    expect(plain(narrowed.rows)).toEqual(
+      reference.loginBruteForce(security, window.from, window.to, ["/user/login"], 1),
+    );
+  });
+
+  it("security.scanners labels each signature and the scanning user agent", async () => {
+    const definition = query("security.scanners");
+    const result = await engine.query(definition.select, bindParams(definition, window));
+    expect(plain(result.rows)).toEqual(reference.scanners(security, window.from, window.to));
+    const signatures = new Set(result.rows.map((r) => r.signature));
+    expect([...signatures].sort()).toEqual(
+      ["admin-probe", "dotenv", "scanner-agent", "sql-injection", "traversal", "vcs", "wordpress"].sort(),
+    );
+  });
+
+  it("security.ipTimeline lists one address's requests oldest first, capped at limit", async () => {
+    const definition = query("security.ipTimeline");
+    const result = await engine.query(
+      definition.select,
+      bindParams(definition, { ...window, ip: "203.0.113.10", limit: "5" }),
+    );
+    expect(plain(result.rows)).toEqual(
+      reference.ipTimeline(security, window.from, window.to, "203.0.113.10", 5),
+    );
+    expect(result.rows).toHaveLength(5);
+  });
+
+  it("security.byProviderCountry groups requests by provider and country", async () => {
+    const definition = query("security.byProviderCountry");
+    const result = await engine.query(definition.select, bindParams(definition, window));
+    expect(plain(result.rows)).toEqual(reference.byProviderCountry(security, window.from, window.to));
+  });
+
+  it("a window outside the data returns nothing", async () => {
+    const definition = query("security.topTalkers");
+    const result = await engine.query(
+      definition.select,
+      bindParams(definition, { from: "2026-04-01", to: "2026-04-30" }),
+    );
+    expect(result.rows).toEqual([]);
+  });
+});
+
+describe("coverage", () => {
+  it("every file in queries/ was run and checked above", () => {
+    expect([...covered].sort()).toEqual([...catalog.byId.keys()].sort());
+  });
+});

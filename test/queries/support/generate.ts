@@ -1,0 +1,226 @@
+import { type Event, event, type SecurityRecord, securityRecord, seeded } from "./fixture-lake.ts";
+
+/**
+ * Deterministic generated traffic over two days and two sites, with every kind of row the rollups distinguish:
+ * pages with many and with few visitors, assets, HEAD/POST, 301/304/404/500 and a missing status, bots with
+ * and without a family name, anonymous-tier rows without visitor id, referrers, campaigns, collector page views
+ * and custom events. Expected numbers come from support/reference.ts, never from the SQL.
+ */
+
+export const DAYS = ["2026-03-01", "2026-03-02"] as const;
+export const SITES = ["example.com", "shop.example"] as const;
+
+const PATHS = [
+  "/",
+  "/pricing",
+  "/blog/a",
+  "/blog/b",
+  "/about",
+  "/contact",
+  "/docs",
+  "/docs/install",
+  "/rare-1",
+  "/rare-2",
+];
+const BROWSERS = [
+  ["Firefox", "Linux", "desktop"],
+  ["Chrome", "Windows", "desktop"],
+  ["Safari", "iOS", "mobile"],
+  ["Chrome", "Android", "tablet"],
+  [null, null, "other"],
+] as const;
+const COUNTRIES = ["DE", "DE", "FR", "AT", "US", null] as const;
+const REFERRERS = [null, null, "www.google.com", "news.ycombinator.com", "example.com"] as const;
+const CAMPAIGNS = [
+  ["newsletter", "email", "spring"],
+  ["twitter", "social", null],
+  [null, "cpc", "brand"],
+] as const;
+
+export function generateEvents(seed = 7): Event[] {
+  const random = seeded(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const events: Event[] = [];
+  for (const [dayIndex, day] of DAYS.entries()) {
+    const dayStart = Date.parse(`${day}T00:00:00Z`);
+    for (const site of SITES) {
+      const visitors = site === "example.com" ? 40 : 12;
+      for (let v = 0; v < visitors; v++) {
+        const [browser, os, device] = pick(BROWSERS);
+        const country = pick(COUNTRIES);
+        // Ids differ per day (daily salt) and per site; some visitors are anonymous (no id at all).
+        const anonymous = v % 9 === 4;
+        const visitorId = anonymous
+          ? null
+          : BigInt(dayIndex * 10_000 + (site === "example.com" ? 0 : 5_000) + v) * 7919n - 3n;
+        const campaign = v % 6 === 0 ? pick(CAMPAIGNS) : null;
+        const requests = 1 + Math.floor(random() * 6);
+        for (let r = 0; r < requests; r++) {
+          const ts = dayStart + Math.floor(random() * 86_399) * 1000;
+          // Popular pages first: the rare ones get few visitors and must be folded.
+          const path =
+            random() < 0.97 ? (PATHS[Math.floor(random() * random() * 8)] as string) : pick(PATHS.slice(8));
+          const roll = random();
+          const base: Partial<Event> = {
+            site,
+            path,
+            browser,
+            os,
+            device,
+            country,
+            visitor_id: visitorId,
+            ip_prefix: anonymous ? null : `198.51.${v}.0/24`,
+            consent_tier: anonymous ? "anonymous" : "statistics",
+            browser_major: anonymous ? null : "100",
+            referrer_host: r === 0 ? pick(REFERRERS) : site,
+            utm_source: r === 0 && campaign ? campaign[0] : null,
+            utm_medium: r === 0 && campaign ? campaign[1] : null,
+            utm_campaign: r === 0 && campaign ? campaign[2] : null,
+            bytes: 200 + Math.floor(random() * 50_000),
+          };
+          if (roll < 0.6) events.push(event({ ts, ...base }));
+          else if (roll < 0.7)
+            events.push(event({ ts, ...base, path: "/static/app.js", is_asset: true, referrer_host: site }));
+          else if (roll < 0.74) events.push(event({ ts, ...base, status: 304, bytes: 0 }));
+          else if (roll < 0.77) events.push(event({ ts, ...base, method: "HEAD", bytes: 0 }));
+          else if (roll < 0.8) events.push(event({ ts, ...base, method: "POST", path: "/contact" }));
+          else if (roll < 0.84) events.push(event({ ts, ...base, status: 404, path: "/missing" }));
+          else if (roll < 0.86) events.push(event({ ts, ...base, status: 500 }));
+          else if (roll < 0.88) events.push(event({ ts, ...base, status: 301, bytes: 0 }));
+          else if (roll < 0.89) events.push(event({ ts, ...base, status: null, bytes: 0 }));
+          else if (roll < 0.95) {
+            events.push(
+              event({
+                ts,
+                ...base,
+                source: "collector",
+                event_name: "pageview",
+                method: null,
+                status: null,
+                bytes: 0,
+              }),
+            );
+          } else {
+            events.push(
+              event({
+                ts,
+                ...base,
+                source: "collector",
+                event_name: "signup",
+                method: null,
+                status: null,
+                bytes: 0,
+              }),
+            );
+          }
+        }
+      }
+      // Crawlers: counted as hits and unique clients, never as page views or visitors.
+      for (let b = 0; b < 25; b++) {
+        const named = b % 5 !== 0;
+        events.push(
+          event({
+            ts: dayStart + Math.floor(random() * 86_399) * 1000,
+            site,
+            path: pick(PATHS),
+            status: b % 7 === 0 ? 404 : 200,
+            is_bot: true,
+            bot_name: named ? pick(["Googlebot", "bingbot"]) : null,
+            device: "bot",
+            browser: null,
+            os: null,
+            visitor_id: BigInt(900_000 + b + dayIndex * 100),
+          }),
+        );
+      }
+    }
+  }
+  return events;
+}
+
+/** Security rows for two days: background traffic plus a talker, a burst, a brute force and scanners. */
+export function generateSecurity(seed = 11): SecurityRecord[] {
+  const random = seeded(seed);
+  const rows: SecurityRecord[] = [];
+  let line = 0;
+  const add = (r: Partial<SecurityRecord> & Pick<SecurityRecord, "ts" | "client_ip">) =>
+    rows.push(securityRecord({ line_no: ++line, ...r }));
+  for (const day of DAYS) {
+    const start = Date.parse(`${day}T00:00:00Z`);
+    for (let i = 0; i < 200; i++) {
+      add({
+        ts: start + Math.floor(random() * 86_399) * 1000,
+        client_ip: `192.0.2.${Math.floor(random() * 30)}`,
+        target: pick(random, ["/", "/about", "/docs?page=2", "/blog/a"]),
+        status: pick(random, [200, 200, 200, 304, 404]),
+        bytes: Math.floor(random() * 10_000),
+        country: pick(random, ["DE", "FR", null]),
+        provider: pick(random, ["Example Telecom", "Hosting Inc", null]),
+      });
+    }
+  }
+  const day1 = Date.parse(`${DAYS[0]}T10:00:00Z`);
+  // A heavy talker on IPv6 with a burst of 404s inside one minute.
+  for (let i = 0; i < 60; i++) {
+    add({
+      ts: day1 + i * 500,
+      client_ip: "2001:db8::7",
+      target: `/probe/${i}`,
+      status: i < 45 ? 404 : 503,
+      country: "NL",
+      provider: "Hosting Inc",
+      user_agent: "python-requests/2.31",
+    });
+  }
+  // Login brute force: 30 POSTs to /wp-login.php, 12 to /user/login?next=/ from another address.
+  for (let i = 0; i < 30; i++) {
+    add({
+      ts: day1 + 3_600_000 + i * 2000,
+      client_ip: "203.0.113.9",
+      method: "POST",
+      target: "/wp-login.php",
+      status: 200,
+    });
+  }
+  for (let i = 0; i < 12; i++) {
+    add({
+      ts: day1 + 7_200_000 + i * 5000,
+      client_ip: "203.0.113.10",
+      method: "POST",
+      target: "/user/login?next=/",
+      status: i === 11 ? 302 : 403,
+      user_agent: i % 2 === 0 ? "curl/8" : "Mozilla/5.0",
+    });
+  }
+  // Scanners: one target per signature, and a scanning user agent on an innocent path.
+  const probes = [
+    "/.env",
+    "/.git/config",
+    "/wp-admin/setup-config.php",
+    "/static/..%2f..%2fetc/passwd",
+    "/download?file=../../etc/shadow",
+    "/items?id=1%20UNION%20SELECT%20password%20FROM%20users",
+    "/search?q=%27%20or%20%271%27=%271",
+    "/phpmyadmin/index.php",
+    "/cgi-bin/test.cgi",
+  ];
+  for (const [i, target] of probes.entries()) {
+    add({
+      ts: day1 + 10_800_000 + i * 1000,
+      client_ip: "198.51.100.66",
+      target,
+      status: i === 0 ? 200 : 404,
+    });
+  }
+  add({
+    ts: day1 + 11_000_000,
+    client_ip: "198.51.100.67",
+    target: "/",
+    user_agent: "sqlmap/1.7 (https://sqlmap.org)",
+  });
+  return rows;
+}
+
+function pick<T>(random: () => number, items: readonly T[]): T {
+  return items[Math.floor(random() * items.length)] as T;
+}

@@ -1,0 +1,370 @@
+import type { Event, SecurityRecord } from "./fixture-lake.ts";
+
+/**
+ * A second implementation of every query, in plain TypeScript over the same rows the fixture lake holds.
+ * It is written from the definitions in docs/QUERIES.md, not from the SQL, so the tests compare two
+ * independent readings of the same rules.
+ */
+
+type Row = Record<string, string | number | boolean | null>;
+
+const dayOf = (ts: number): string => new Date(ts).toISOString().slice(0, 10);
+const iso = (ts: number): string => new Date(ts).toISOString();
+
+export function isPageview(e: Event): boolean {
+  if (e.is_bot) return false;
+  if (e.source === "collector") return e.event_name === "pageview";
+  const okStatus = e.status !== null && ((e.status >= 200 && e.status <= 299) || e.status === 304);
+  return (e.method === "GET" || e.method === "HEAD") && okStatus && !e.is_asset;
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = groups.get(k);
+    if (list === undefined) groups.set(k, [item]);
+    else list.push(item);
+  }
+  return groups;
+}
+
+const distinctVisitors = (events: readonly Event[]): number =>
+  new Set(events.filter((e) => e.visitor_id !== null).map((e) => String(e.visitor_id))).size;
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export function totals(events: readonly Event[], day: string): Row[] {
+  const ofDay = events.filter((e) => dayOf(e.ts) === day);
+  return [...groupBy(ofDay, (e) => e.site)]
+    .sort(([a], [b]) => cmp(a, b))
+    .map(([site, list]) => {
+      const logs = list.filter((e) => e.source === "log");
+      const inClass = (lo: number) =>
+        logs.filter((e) => e.status !== null && e.status >= lo && e.status < lo + 100).length;
+      return {
+        site,
+        hits: logs.length,
+        bandwidth: logs.reduce((s, e) => s + e.bytes, 0),
+        status_2xx: inClass(200),
+        status_3xx: inClass(300),
+        status_4xx: inClass(400),
+        status_5xx: inClass(500),
+        status_other: logs.filter((e) => e.status === null || e.status < 200 || e.status >= 600).length,
+        pageviews: list.filter(isPageview).length,
+        visitors: distinctVisitors(list.filter((e) => !e.is_bot)),
+        unique_clients: distinctVisitors(
+          logs.filter((e) => e.status === null || e.status < 400 || e.status >= 500),
+        ),
+        bot_hits: logs.filter((e) => e.is_bot).length,
+      };
+    });
+}
+
+export const DIMENSIONS = {
+  pages: { column: "path", of: (e: Event) => e.path },
+  referrers: { column: "referrer_host", of: (e: Event) => e.referrer_host ?? "(direct)" },
+  countries: { column: "country", of: (e: Event) => e.country ?? "(unknown)" },
+  browsers: { column: "browser", of: (e: Event) => e.browser ?? "(unknown)" },
+  os: { column: "os", of: (e: Event) => e.os ?? "(unknown)" },
+  devices: { column: "device", of: (e: Event) => e.device },
+} as const;
+export type Dimension = keyof typeof DIMENSIONS;
+
+export function dimension(events: readonly Event[], day: string, name: Dimension): Row[] {
+  const { column, of } = DIMENSIONS[name];
+  const views = events.filter((e) => dayOf(e.ts) === day && isPageview(e));
+  return [...groupBy(views, (e) => `${e.site}\u0000${of(e)}`)]
+    .map(([key, list]) => {
+      const [site, value] = key.split("\u0000") as [string, string];
+      return { site, [column]: value, pageviews: list.length, visitors: distinctVisitors(list) };
+    })
+    .sort((a, b) => cmp(a.site, b.site) || cmp(String(a[column]), String(b[column])));
+}
+
+export function campaigns(events: readonly Event[], day: string): Row[] {
+  const views = events.filter(
+    (e) =>
+      dayOf(e.ts) === day &&
+      isPageview(e) &&
+      (e.utm_source !== null || e.utm_medium !== null || e.utm_campaign !== null),
+  );
+  const label = (v: string | null) => v ?? "(none)";
+  return [
+    ...groupBy(views, (e) =>
+      [e.site, label(e.utm_source), label(e.utm_medium), label(e.utm_campaign)].join("\u0000"),
+    ),
+  ]
+    .map(([key, list]) => {
+      const [site, utm_source, utm_medium, utm_campaign] = key.split("\u0000") as [
+        string,
+        string,
+        string,
+        string,
+      ];
+      return {
+        site,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        pageviews: list.length,
+        visitors: distinctVisitors(list),
+      };
+    })
+    .sort(
+      (a, b) =>
+        cmp(a.site, b.site) ||
+        cmp(a.utm_source, b.utm_source) ||
+        cmp(a.utm_medium, b.utm_medium) ||
+        cmp(a.utm_campaign, b.utm_campaign),
+    );
+}
+
+export function statusClasses(events: readonly Event[], day: string): Row[] {
+  const logs = events.filter((e) => dayOf(e.ts) === day && e.source === "log");
+  const classOf = (s: number | null): string =>
+    s !== null && s >= 100 && s < 600 ? `${Math.floor(s / 100)}xx` : "other";
+  return [...groupBy(logs, (e) => `${e.site}\u0000${classOf(e.status)}`)]
+    .map(([key, list]) => {
+      const [site, status_class] = key.split("\u0000") as [string, string];
+      return { site, status_class, hits: list.length, bandwidth: list.reduce((s, e) => s + e.bytes, 0) };
+    })
+    .sort((a, b) => cmp(a.site, b.site) || cmp(a.status_class, b.status_class));
+}
+
+export function bots(events: readonly Event[], day: string): Row[] {
+  const botEvents = events.filter((e) => dayOf(e.ts) === day && e.is_bot);
+  return [...groupBy(botEvents, (e) => `${e.site}\u0000${e.bot_name ?? "(unnamed)"}`)]
+    .map(([key, list]) => {
+      const [site, bot_name] = key.split("\u0000") as [string, string];
+      return { site, bot_name, hits: list.length, bandwidth: list.reduce((s, e) => s + e.bytes, 0) };
+    })
+    .sort((a, b) => cmp(a.site, b.site) || cmp(a.bot_name, b.bot_name));
+}
+
+/** A rollup's rows for a day, by rollup name. */
+export function rollup(events: readonly Event[], day: string, name: string): Row[] {
+  if (name === "totals") return totals(events, day);
+  if (name === "campaigns") return campaigns(events, day);
+  if (name === "status") return statusClasses(events, day);
+  if (name === "bots") return bots(events, day);
+  return dimension(events, day, name as Dimension);
+}
+
+/**
+ * A dashboard answer from daily rollup rows: sum per label over the days, keep labels with at least k visitors
+ * (or, with no visitor at all, at least k page views), fold the rest into one "(other)" row; order: kept rows by visitors, page views (descending) and
+ * label, then the (other) row.
+ */
+export function dashboard(rows: readonly Row[], labelColumns: readonly string[], k: number): Row[] {
+  const sums = new Map<string, { labels: string[]; pageviews: number; visitors: number }>();
+  for (const row of rows) {
+    const labels = labelColumns.map((c) => String(row[c]));
+    const key = labels.join("\u0000");
+    const entry = sums.get(key) ?? { labels, pageviews: 0, visitors: 0 };
+    entry.pageviews += Number(row.pageviews);
+    entry.visitors += Number(row.visitors);
+    sums.set(key, entry);
+  }
+  const shown = (e: { visitors: number; pageviews: number }) =>
+    e.visitors >= k || (e.visitors === 0 && e.pageviews >= k);
+  const kept = [...sums.values()].filter(shown);
+  const folded = [...sums.values()].filter((e) => !shown(e));
+  kept.sort(
+    (a, b) =>
+      b.visitors - a.visitors ||
+      b.pageviews - a.pageviews ||
+      cmp(a.labels.join("\u0000"), b.labels.join("\u0000")),
+  );
+  const out: Row[] = kept.map((e) => ({
+    ...Object.fromEntries(labelColumns.map((c, i) => [c, e.labels[i] as string])),
+    pageviews: e.pageviews,
+    visitors: e.visitors,
+  }));
+  if (folded.length > 0) {
+    out.push({
+      ...Object.fromEntries(labelColumns.map((c) => [c, "(other)"])),
+      pageviews: folded.reduce((s, e) => s + e.pageviews, 0),
+      visitors: folded.reduce((s, e) => s + e.visitors, 0),
+    });
+  }
+  return out;
+}
+
+// ---- security ----
+
+const inWindow = (rows: readonly SecurityRecord[], from: string, to: string) =>
+  rows.filter((r) => dayOf(r.ts) >= from && dayOf(r.ts) <= to);
+const between = (s: number | null, lo: number, hi: number) => s !== null && s >= lo && s < hi;
+
+export function topTalkers(rows: readonly SecurityRecord[], from: string, to: string, limit: number): Row[] {
+  return [...groupBy(inWindow(rows, from, to), (r) => r.client_ip)]
+    .map(([ip, list]) => ({
+      client_ip: ip,
+      requests: list.length,
+      bytes: list.reduce((s, r) => s + r.bytes, 0),
+      status_4xx: list.filter((r) => between(r.status, 400, 500)).length,
+      status_5xx: list.filter((r) => between(r.status, 500, 600)).length,
+      distinct_targets: new Set(list.map((r) => r.target)).size,
+      country: maxOf(list.map((r) => r.country)),
+      provider: maxOf(list.map((r) => r.provider)),
+      first_seen: iso(Math.min(...list.map((r) => r.ts))),
+      last_seen: iso(Math.max(...list.map((r) => r.ts))),
+    }))
+    .sort((a, b) => b.requests - a.requests || cmp(a.client_ip, b.client_ip))
+    .slice(0, limit);
+}
+
+function maxOf(values: readonly (string | null)[]): string | null {
+  const present = values.filter((v): v is string => v !== null).sort(cmp);
+  return present[present.length - 1] ?? null;
+}
+
+export function errorBursts(
+  rows: readonly SecurityRecord[],
+  from: string,
+  to: string,
+  minErrors: number,
+): Row[] {
+  const errors = inWindow(rows, from, to).filter((r) => between(r.status, 400, 600));
+  return [...groupBy(errors, (r) => `${r.client_ip}\u0000${Math.floor(r.ts / 60_000)}`)]
+    .map(([key, list]) => {
+      const [ip, minute] = key.split("\u0000") as [string, string];
+      return {
+        client_ip: ip,
+        minute: iso(Number(minute) * 60_000),
+        errors: list.length,
+        status_4xx: list.filter((r) => between(r.status, 400, 500)).length,
+        status_5xx: list.filter((r) => between(r.status, 500, 600)).length,
+        distinct_targets: new Set(list.map((r) => r.target)).size,
+      };
+    })
+    .filter((r) => r.errors >= minErrors)
+    .sort((a, b) => b.errors - a.errors || cmp(a.minute, b.minute) || cmp(a.client_ip, b.client_ip));
+}
+
+export function loginBruteForce(
+  rows: readonly SecurityRecord[],
+  from: string,
+  to: string,
+  loginPaths: readonly string[],
+  minAttempts: number,
+): Row[] {
+  const paths = new Set(loginPaths.map((p) => p.toLowerCase()));
+  const pathOf = (target: string) => (target.split("?")[0] ?? "").toLowerCase();
+  const attempts = inWindow(rows, from, to).filter((r) => r.method === "POST" && paths.has(pathOf(r.target)));
+  return [...groupBy(attempts, (r) => r.client_ip)]
+    .map(([ip, list]) => ({
+      client_ip: ip,
+      attempts: list.length,
+      distinct_paths: new Set(list.map((r) => pathOf(r.target))).size,
+      status_2xx: list.filter((r) => between(r.status, 200, 300)).length,
+      status_3xx: list.filter((r) => between(r.status, 300, 400)).length,
+      status_4xx: list.filter((r) => between(r.status, 400, 500)).length,
+      distinct_user_agents: new Set(list.filter((r) => r.user_agent !== null).map((r) => r.user_agent)).size,
+      first_seen: iso(Math.min(...list.map((r) => r.ts))),
+      last_seen: iso(Math.max(...list.map((r) => r.ts))),
+    }))
+    .filter((r) => r.attempts >= minAttempts)
+    .sort((a, b) => b.attempts - a.attempts || cmp(a.client_ip, b.client_ip));
+}
+
+/** The signature rules of docs/QUERIES.md, first match wins. */
+export function signatureOf(target: string, userAgent: string | null): string | null {
+  const t = target.toLowerCase();
+  const ua = (userAgent ?? "").toLowerCase();
+  const has = (s: string, ...needles: string[]) => needles.some((n) => s.includes(n));
+  if (has(t, "/.env")) return "dotenv";
+  if (has(t, "/.git/", "/.svn/", "/.hg/")) return "vcs";
+  if (has(t, "wp-login.php", "/wp-admin", "xmlrpc.php", "wp-config")) return "wordpress";
+  if (has(t, "../", "..\\", "%2e%2e", "..%2f", "..%5c", "%252e%252e", "/etc/passwd")) return "traversal";
+  if (
+    (t.includes("union") && t.includes("select")) ||
+    has(
+      t,
+      "information_schema",
+      "sleep(",
+      "sleep%28",
+      "benchmark(",
+      "'%20or%20",
+      "%27%20or%20",
+      "%27+or+",
+      "' or ",
+      "or%201=1",
+      "or+1=1",
+      "or 1=1",
+    )
+  ) {
+    return "sql-injection";
+  }
+  if (has(t, "phpmyadmin", "/cgi-bin/", "/actuator", "/.aws/", "/server-status")) return "admin-probe";
+  if (has(ua, "sqlmap", "nikto", "nmap", "masscan", "zgrab", "nuclei", "wpscan", "dirbuster", "gobuster")) {
+    return "scanner-agent";
+  }
+  return null;
+}
+
+export function scanners(rows: readonly SecurityRecord[], from: string, to: string): Row[] {
+  const matched = inWindow(rows, from, to)
+    .map((r) => ({ r, signature: signatureOf(r.target, r.user_agent) }))
+    .filter((m): m is { r: SecurityRecord; signature: string } => m.signature !== null);
+  return [...groupBy(matched, (m) => `${m.signature}\u0000${m.r.client_ip}`)]
+    .map(([key, list]) => {
+      const [signature, ip] = key.split("\u0000") as [string, string];
+      return {
+        signature,
+        client_ip: ip,
+        hits: list.length,
+        answered_2xx: list.filter((m) => between(m.r.status, 200, 300)).length,
+        first_seen: iso(Math.min(...list.map((m) => m.r.ts))),
+        last_seen: iso(Math.max(...list.map((m) => m.r.ts))),
+      };
+    })
+    .sort((a, b) => b.hits - a.hits || cmp(a.signature, b.signature) || cmp(a.client_ip, b.client_ip));
+}
+
+export function ipTimeline(
+  rows: readonly SecurityRecord[],
+  from: string,
+  to: string,
+  ip: string,
+  limit: number,
+): Row[] {
+  return inWindow(rows, from, to)
+    .filter((r) => r.client_ip === ip)
+    .sort((a, b) => a.ts - b.ts || cmp(a.input_id, b.input_id) || a.line_no - b.line_no)
+    .slice(0, limit)
+    .map((r) => ({
+      ts: iso(r.ts),
+      site: r.site,
+      method: r.method,
+      target: r.target,
+      protocol: r.protocol,
+      status: r.status,
+      bytes: r.bytes,
+      referrer: r.referrer,
+      user_agent: r.user_agent,
+      country: r.country,
+      provider: r.provider,
+      is_bot: r.is_bot,
+    }));
+}
+
+export function byProviderCountry(rows: readonly SecurityRecord[], from: string, to: string): Row[] {
+  const list = inWindow(rows, from, to);
+  return [...groupBy(list, (r) => `${r.provider ?? "(unknown)"}\u0000${r.country ?? "(unknown)"}`)]
+    .map(([key, group]) => {
+      const [provider, country] = key.split("\u0000") as [string, string];
+      return {
+        provider,
+        country,
+        requests: group.length,
+        clients: new Set(group.map((r) => r.client_ip)).size,
+        bytes: group.reduce((s, r) => s + r.bytes, 0),
+        status_4xx: group.filter((r) => between(r.status, 400, 500)).length,
+        status_5xx: group.filter((r) => between(r.status, 500, 600)).length,
+        bot_requests: group.filter((r) => r.is_bot).length,
+      };
+    })
+    .sort((a, b) => b.requests - a.requests || cmp(a.provider, b.provider) || cmp(a.country, b.country));
+}
