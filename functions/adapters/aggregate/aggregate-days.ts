@@ -30,7 +30,6 @@ import type { Clock } from "../../ports/clock.ts";
 import type { ObjectInfo, ObjectStore } from "../../ports/object-store.ts";
 import { DuckDbQueryEngine } from "../local/duckdb-engine.ts";
 import { LocalObjectStore, TEMP_PREFIX } from "../local/object-store.ts";
-import { systemClock } from "../local/system-clock.ts";
 import { loadQueryCatalog, QUERIES_DIR } from "./query-files.ts";
 
 /**
@@ -99,7 +98,7 @@ export interface AggregateSummary {
 export async function aggregateDays(options: AggregateOptions): Promise<AggregateSummary> {
   const started = performance.now();
   const store = options.store ?? new LocalObjectStore(options.lakeDir);
-  const clock = options.clock ?? systemClock;
+  const clock: Clock = options.clock ?? { now: () => Date.now() };
   const catalog = loadQueryCatalog(options.queriesDir ?? QUERIES_DIR);
   const engine = options.engine ?? (await DuckDbQueryEngine.open({ lakeDir: options.lakeDir }));
   try {
