@@ -207,9 +207,12 @@ interface Vector {
 function expectedFields(raw: string): Record<string, string | number | null> | "error" {
   if (raw.trimStart().startsWith("Err(")) return "error";
   const out: Record<string, string | number | null> = {};
+  // One pair per line in VRL's expectations; the first may follow `Ok(value!({` on the same line.
   const pair =
-    /"?([a-z_]+)"?\s*(?:=>|:)\s*(?:Value::Timestamp\(DateTime::parse_from_rfc3339\("([^"]*)"\)|r"([^"]*)"|"((?:[^"\\]|\\.)*)"|\((-?[0-9.]+)\)|(-?[0-9][0-9_.]*)|(null))/g;
-  for (const m of raw.matchAll(pair)) {
+    /^\s*(?:Ok\(value!\s?\(?\{)?"?([a-z_]+)"?\s?(?:=>|:)\s?(?:Value::Timestamp\(DateTime::parse_from_rfc3339\("([^"]*)"\)|r"([^"]*)"|"((?:[^"\\]|\\.)*)"|\((-?[0-9.]+)\)|(-?[0-9][0-9_.]*)|(null))/;
+  for (const line of raw.split("\n")) {
+    const m = pair.exec(line);
+    if (m === null) continue;
     const key = m[1] ?? "";
     if (m[2] !== undefined) out[key] = m[2];
     else if (m[3] !== undefined) out[key] = m[3];
