@@ -26,11 +26,12 @@ export function glueColumns(schema: TableSchema): { name: string; type: string }
  *
  * KEEP IN SYNC with the SELECT lists of `queries/rollup.<rollup>.sql` (issue 3, the aggregation engineer): the
  * Glue table must name the same columns, with the same types, in the same order as the Parquet files UNLOAD
- * writes. A test in test/infra checks the names against every rollup file present in queries/.
+ * writes. test/infra/lake-tables.test.ts checks these names, in order, against the SELECT list of every
+ * queries/rollup.*.sql, and that every table has its rollup file.
  */
 export const STATS_TABLES: readonly TableSchema[] = [
   {
-    name: "daily",
+    name: "totals",
     columns: [
       { name: "site", type: "string", nullable: false },
       { name: "hits", type: "int64", nullable: false },
@@ -39,6 +40,7 @@ export const STATS_TABLES: readonly TableSchema[] = [
       { name: "status_3xx", type: "int64", nullable: false },
       { name: "status_4xx", type: "int64", nullable: false },
       { name: "status_5xx", type: "int64", nullable: false },
+      { name: "status_other", type: "int64", nullable: false },
       { name: "pageviews", type: "int64", nullable: false },
       { name: "visitors", type: "int64", nullable: false },
       { name: "unique_clients", type: "int64", nullable: false },
@@ -46,15 +48,15 @@ export const STATS_TABLES: readonly TableSchema[] = [
     ],
   },
   dimension("pages", [{ name: "path", type: "string", nullable: false }]),
-  dimension("referrers", [{ name: "referrer_host", type: "string", nullable: true }]),
+  dimension("referrers", [{ name: "referrer_host", type: "string", nullable: false }]),
   dimension("campaigns", [
-    { name: "utm_source", type: "string", nullable: true },
-    { name: "utm_medium", type: "string", nullable: true },
-    { name: "utm_campaign", type: "string", nullable: true },
+    { name: "utm_source", type: "string", nullable: false },
+    { name: "utm_medium", type: "string", nullable: false },
+    { name: "utm_campaign", type: "string", nullable: false },
   ]),
-  dimension("countries", [{ name: "country", type: "string", nullable: true }]),
-  dimension("browsers", [{ name: "browser", type: "string", nullable: true }]),
-  dimension("os", [{ name: "os", type: "string", nullable: true }]),
+  dimension("countries", [{ name: "country", type: "string", nullable: false }]),
+  dimension("browsers", [{ name: "browser", type: "string", nullable: false }]),
+  dimension("os", [{ name: "os", type: "string", nullable: false }]),
   dimension("devices", [{ name: "device", type: "string", nullable: false }]),
   {
     name: "status",
@@ -69,7 +71,7 @@ export const STATS_TABLES: readonly TableSchema[] = [
     name: "bots",
     columns: [
       { name: "site", type: "string", nullable: false },
-      { name: "bot_name", type: "string", nullable: true },
+      { name: "bot_name", type: "string", nullable: false },
       { name: "hits", type: "int64", nullable: false },
       { name: "bandwidth", type: "int64", nullable: false },
     ],

@@ -116,7 +116,11 @@ export class Pipeline extends Construct {
           id: "AwsSolutions-SQS3",
           reason: "This queue is itself a dead-letter queue; its depth raises an alarm.",
         },
-        { id: "Serverless-SQSRedrivePolicy", reason: "This queue is itself a dead-letter queue." },
+        {
+          id: "Serverless-SQSRedrivePolicy",
+          reason:
+            "This queue is itself a dead-letter queue: a redrive policy on it would only move messages further away.",
+        },
       ]);
       return q;
     };

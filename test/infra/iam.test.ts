@@ -1,0 +1,246 @@
+import type { CfnElement, Stack } from "aws-cdk-lib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LogsieveStack } from "../../infra/stacks/logsieve-stack.ts";
+import { type Decision, IamSimulator, type Template } from "./helpers/iam-sim.ts";
+import { synthLogsieve } from "./helpers/synth.ts";
+
+/**
+ * Offline IAM simulation over the synthesized policies (identity policies of every role, bucket policies and key
+ * policies). Every (role, action, resource) checked is printed, with its decision.
+ */
+
+interface Check {
+  readonly role: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly decision: Decision;
+}
+
+let sim: IamSimulator;
+let ids: {
+  marketing: string;
+  security: string;
+  lead: string;
+  ingest: string;
+  collect: string;
+  dashboard: string;
+  aggregate: string;
+  sweep: string;
+  raw: string;
+  analytics: string;
+  rawKey: string;
+  analyticsKey: string;
+};
+const checked: Check[] = [];
+
+function logicalId(stack: Stack, element: unknown): string {
+  return stack.resolve(stack.getLogicalId(element as CfnElement)) as string;
+}
+
+function check(
+  role: string,
+  action: string,
+  resource: string,
+  opts: { identityOnly?: boolean } = {},
+): Decision {
+  const decision = sim.evaluate(role, { action, resource }, opts);
+  checked.push({ role: opts.identityOnly ? `${role} (identity only)` : role, action, resource, decision });
+  return decision;
+}
+
+const obj = (bucketId: string, key: string) => `${sim.arnOf(bucketId)}/${key}`;
+
+beforeAll(() => {
+  // Prepare
+  const { stack, template } = synthLogsieve();
+  const s = stack as LogsieveStack;
+  const l = s.logsieve;
+  const roleOf = (r: { node: { defaultChild?: unknown } }) => logicalId(s, r.node.defaultChild);
+  ids = {
+    marketing: roleOf(l.access.marketingRole),
+    security: roleOf(l.access.securityRole),
+    lead: roleOf(l.access.securityLeadRole),
+    ingest: roleOf(l.pipeline.ingest.role),
+    aggregate: roleOf(l.pipeline.aggregate.role),
+    sweep: roleOf(l.pipeline.sweep.role),
+    collect: roleOf(l.collector.collect.role),
+    dashboard: roleOf(l.collector.dashboardApi.role),
+    raw: logicalId(s, l.storage.rawBucket.node.defaultChild),
+    analytics: logicalId(s, l.storage.analyticsBucket.node.defaultChild),
+    rawKey: logicalId(s, l.storage.rawKey.node.defaultChild),
+    analyticsKey: logicalId(s, l.storage.analyticsKey.node.defaultChild),
+  };
+  sim = new IamSimulator(template.toJSON() as Template);
+});
+
+afterAll(() => {
+  // The record of what was simulated: every (role, action, resource) with its decision.
+  const table = checked
+    .map((c) => `${c.decision.padEnd(13)} ${c.role}  ${c.action}  ${c.resource}`)
+    .join("\n");
+  console.log(`IAM simulation: ${checked.length} checks\n${table}`);
+});
+
+describe("MarketingAnalyst", () => {
+  it("is denied every object outside stats/ and the raw key", () => {
+    // Act
+    const decisions = [
+      ["s3:GetObject", obj(ids.raw, "incoming/cloudfront/E1.2026-11-20-13.abc.gz")],
+      ["s3:GetObject", obj(ids.raw, "security/dt=2026-11-20/hour=13/in-0000.parquet")],
+      ["s3:GetObject", obj(ids.raw, "rejects/dt=2026-11-20/hour=13/in-0000.parquet")],
+      ["s3:GetObject", obj(ids.raw, "evidence/incident=INC-1/records.parquet")],
+      ["s3:GetObject", obj(ids.analytics, "events/dt=2026-11-20/in-0000.parquet")],
+      ["s3:GetObject", obj(ids.analytics, "salts/2026-11-20.bin")],
+      ["kms:Decrypt", sim.arnOf(ids.rawKey)],
+    ].map(([action, resource]) => check(ids.marketing, action as string, resource as string));
+
+    // Assess
+    expect(decisions).toEqual(Array(7).fill("implicit-deny"));
+  });
+
+  it("may read the stats rollups (the simulator can say yes)", () => {
+    // Act
+    const stats = check(
+      ids.marketing,
+      "s3:GetObject",
+      obj(ids.analytics, "stats/pages/dt=2026-11-20/x.parquet"),
+    );
+    const key = check(ids.marketing, "kms:Decrypt", sim.arnOf(ids.analyticsKey));
+
+    // Assess
+    expect([stats, key]).toEqual(["allowed", "allowed"]);
+  });
+});
+
+describe("legal holds and retention", () => {
+  it("only SecurityLead may place a legal hold, of every role in the template", () => {
+    // Prepare
+    const evidence = obj(ids.raw, "evidence/incident=INC-1/records.parquet");
+
+    // Act
+    const allowed = sim
+      .roles()
+      .filter((role) => check(role, "s3:PutObjectLegalHold", evidence) === "allowed");
+
+    // Assess
+    expect(allowed).toEqual([ids.lead]);
+  });
+
+  it("no role may bypass governance retention or set a retention period, whatever its identity policy", () => {
+    // Prepare
+    const targets = [
+      obj(ids.raw, "evidence/incident=INC-1/records.parquet"),
+      obj(ids.raw, "security/x.parquet"),
+    ];
+
+    // Act
+    const decisions = sim.roles().flatMap((role) =>
+      targets.flatMap((resource) => [
+        { role, how: "effective", d: check(role, "s3:BypassGovernanceRetention", resource) },
+        { role, how: "effective", d: check(role, "s3:PutObjectRetention", resource) },
+        {
+          role,
+          how: "identity",
+          d: check(role, "s3:BypassGovernanceRetention", resource, { identityOnly: true }),
+        },
+      ]),
+    );
+
+    // Assess: the bucket policy denies it explicitly, and no identity policy grants it in the first place.
+    expect(decisions.filter((x) => x.how === "effective").every((x) => x.d === "explicit-deny")).toBe(true);
+    expect(decisions.filter((x) => x.how === "identity").every((x) => x.d === "implicit-deny")).toBe(true);
+  });
+});
+
+describe("SecurityAnalyst and SecurityLead", () => {
+  it("the analyst reads the seven-day zones but not evidence, and cannot hold", () => {
+    // Act
+    const security = check(
+      ids.security,
+      "s3:GetObject",
+      obj(ids.raw, "security/dt=2026-11-20/hour=13/x.parquet"),
+    );
+    const incoming = check(ids.security, "s3:GetObject", obj(ids.raw, "incoming/x.gz"));
+    const rawKey = check(ids.security, "kms:Decrypt", sim.arnOf(ids.rawKey));
+    const evidence = check(ids.security, "s3:GetObject", obj(ids.raw, "evidence/incident=INC-1/x.parquet"));
+    const hold = check(
+      ids.security,
+      "s3:PutObjectLegalHold",
+      obj(ids.raw, "evidence/incident=INC-1/x.parquet"),
+    );
+    const events = check(ids.security, "s3:GetObject", obj(ids.analytics, "events/dt=2026-11-20/x.parquet"));
+
+    // Assess
+    expect([security, incoming, rawKey]).toEqual(["allowed", "allowed", "allowed"]);
+    expect([evidence, hold, events]).toEqual(["implicit-deny", "implicit-deny", "implicit-deny"]);
+  });
+
+  it("the lead reads evidence and lifts holds", () => {
+    // Act
+    const read = check(ids.lead, "s3:GetObject", obj(ids.raw, "evidence/incident=INC-1/x.parquet"));
+    const getHold = check(
+      ids.lead,
+      "s3:GetObjectLegalHold",
+      obj(ids.raw, "evidence/incident=INC-1/x.parquet"),
+    );
+
+    // Assess
+    expect([read, getHold]).toEqual(["allowed", "allowed"]);
+  });
+});
+
+describe("function roles (a full IP reaches only the security zone)", () => {
+  it("only ingest may write security/ and rejects/", () => {
+    // Act
+    const writers = sim
+      .roles()
+      .filter(
+        (role) =>
+          check(role, "s3:PutObject", obj(ids.raw, "security/dt=2026-11-20/hour=13/x.parquet")) ===
+            "allowed" ||
+          check(role, "s3:PutObject", obj(ids.raw, "rejects/dt=2026-11-20/hour=13/x.parquet")) === "allowed",
+      );
+
+    // Assess
+    expect(writers).toEqual([ids.ingest]);
+  });
+
+  it("the collector, aggregator and dashboard API can read nothing in the raw bucket", () => {
+    // Act
+    const decisions = [ids.collect, ids.aggregate, ids.dashboard].flatMap((role) => [
+      check(role, "s3:GetObject", obj(ids.raw, "security/x.parquet")),
+      check(role, "s3:GetObject", obj(ids.raw, "incoming/x.gz")),
+      check(role, "kms:Decrypt", sim.arnOf(ids.rawKey)),
+    ]);
+
+    // Assess
+    expect(decisions.every((d) => d === "implicit-deny")).toBe(true);
+  });
+
+  it("the dashboard API reads stats but neither events nor salts", () => {
+    // Act
+    const stats = check(
+      ids.dashboard,
+      "s3:GetObject",
+      obj(ids.analytics, "stats/totals/dt=2026-11-20/x.parquet"),
+    );
+    const events = check(ids.dashboard, "s3:GetObject", obj(ids.analytics, "events/dt=2026-11-20/x.parquet"));
+    const salts = check(ids.dashboard, "s3:GetObject", obj(ids.analytics, "salts/2026-11-20.bin"));
+
+    // Assess
+    expect([stats, events, salts]).toEqual(["allowed", "implicit-deny", "implicit-deny"]);
+  });
+
+  it("the sweeper deletes versions in the 7-day zones but never in evidence/", () => {
+    // Act
+    const security = check(ids.sweep, "s3:DeleteObjectVersion", obj(ids.raw, "security/x.parquet"));
+    const evidence = check(
+      ids.sweep,
+      "s3:DeleteObjectVersion",
+      obj(ids.raw, "evidence/incident=INC-1/x.parquet"),
+    );
+
+    // Assess
+    expect([security, evidence]).toEqual(["allowed", "implicit-deny"]);
+  });
+});
