@@ -1,0 +1,25 @@
+import { parseClientAddress } from "../anonymize/ip.ts";
+
+/**
+ * Removes IP addresses from free text before it reaches the audit trail, a report or an error message.
+ * A person may type an address into a hold's reason ("brute force from 203.0.113.7"); the full text stays in the
+ * incident's manifest (evidence zone), the audit line gets `[address]` instead.
+ *
+ * Two passes: every dotted quad (also inside longer dotted runs, which no parser would accept) and every token of
+ * hex digits, dots and colons that parses as an address (IPv6, IPv4 with a port, IPv4-mapped IPv6).
+ */
+
+export const REDACTED = "[address]";
+
+const DOTTED_QUAD = /(?<![0-9])\d{1,3}(?:\.\d{1,3}){3}(?![0-9])/g;
+const ADDRESS_LIKE = /[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*/g;
+
+export function redactAddresses(text: string): string {
+  const withoutV6 = text.replace(ADDRESS_LIKE, (token) => {
+    // A sentence may end right after an address: "from 2001:db8::1." or "… 2001:db8::1:".
+    if (parseClientAddress(token) !== null) return REDACTED;
+    const trimmed = token.replace(/[.:]+$/, "");
+    return parseClientAddress(trimmed) !== null ? `${REDACTED}${token.slice(trimmed.length)}` : token;
+  });
+  return withoutV6.replace(DOTTED_QUAD, REDACTED);
+}
