@@ -1,4 +1,15 @@
 import type { Command } from "commander";
+import { registerAggregateCommand } from "./aggregate.ts";
+import { registerDemoCommand } from "./demo.ts";
+import { registerIngestCommand } from "./ingest.ts";
+import { registerQueryCommand } from "./query.ts";
+import { registerServeCommand } from "./serve.ts";
 
 /** Every command module registers itself here; one import line per command file. */
-export function registerCommands(_program: Command): void {}
+export function registerCommands(program: Command): void {
+  registerIngestCommand(program);
+  registerDemoCommand(program);
+  registerAggregateCommand(program);
+  registerQueryCommand(program);
+  registerServeCommand(program);
+}
