@@ -11,14 +11,32 @@ export type Zone = (typeof ZONES)[number];
 /** Zones partitioned by hour as well as by day, so a 168-hour promise holds to the hour. */
 export const HOURLY_ZONES: ReadonlySet<Zone> = new Set<Zone>(["incoming", "security", "rejects"]);
 
+const HOUR_MS = 3_600_000;
+// Formatting a date costs more than the rest of a line's partitioning; consecutive log lines almost always
+// share their hour, so the last hour's strings are remembered (a memo: the functions stay pure).
+let memoHour = Number.NaN;
+let memoDay = "";
+let memoHourText = "";
+
+function remember(epochMs: number): void {
+  const hour = Math.floor(epochMs / HOUR_MS);
+  if (hour === memoHour) return;
+  const iso = new Date(hour * HOUR_MS).toISOString();
+  memoDay = iso.slice(0, 10);
+  memoHourText = iso.slice(11, 13);
+  memoHour = hour;
+}
+
 /** `YYYY-MM-DD` of a UTC epoch-ms instant. Pure: the instant is given, never read. */
 export function utcDay(epochMs: number): string {
-  return new Date(epochMs).toISOString().slice(0, 10);
+  remember(epochMs);
+  return memoDay;
 }
 
 /** `HH` (00–23) of a UTC epoch-ms instant. */
 export function utcHour(epochMs: number): string {
-  return new Date(epochMs).toISOString().slice(11, 13);
+  remember(epochMs);
+  return memoHourText;
 }
 
 /** The Hive-style partition folder of a zone for an instant, e.g. `security/dt=2026-11-20/hour=13/`. */
