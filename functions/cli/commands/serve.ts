@@ -1,0 +1,179 @@
+import type { Server } from "node:http";
+import type { Command } from "commander";
+import {
+  closeServer,
+  createLambdaHttpServer,
+  type HttpMount,
+  type LambdaHttpHandler,
+  listen,
+} from "../../adapters/local/http-to-lambda.ts";
+import {
+  type LocalCollector,
+  type LocalCollectorOptions,
+  openLocalCollector,
+} from "../../compose/collect-local.ts";
+import { COLLECT_ROUTES } from "../../core/collect/types.ts";
+import { UsageError } from "../output.ts";
+
+/**
+ * `logsieve serve`: the Lambda handlers on a local HTTP server (127.0.0.1 by default). Each request becomes the
+ * HTTP API v2 event the platform would send, so what runs here is exactly what runs on AWS.
+ *
+ * What is served is a list of mounts built by {@link SERVE_MOUNTS}: the collector's routes, a local-only status
+ * page (`/_logsieve/status`: the collector's counters and the sink's), and whatever later features add
+ * (the dashboards add their factory to the list).
+ */
+
+export interface ServeContext {
+  readonly collector: LocalCollector;
+}
+
+/** Builds the mounts of one feature. Add a factory here to serve more (one line per feature). */
+export type ServeMountFactory = (
+  context: ServeContext,
+) => readonly HttpMount[] | Promise<readonly HttpMount[]>;
+
+export const STATUS_PATH = "/_logsieve/status";
+
+function collectorMounts({ collector }: ServeContext): readonly HttpMount[] {
+  return [{ paths: Object.keys(COLLECT_ROUTES), handler: collector.handlers.router as LambdaHttpHandler }];
+}
+
+/** Counts only (reasons from closed lists): nothing a visitor sent. Local serve only; never deployed. */
+function statusMount({ collector }: ServeContext): readonly HttpMount[] {
+  return [
+    {
+      paths: [STATUS_PATH],
+      handler: async () => ({
+        statusCode: 200,
+        headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" },
+        body: JSON.stringify({ collector: collector.collector.counters(), sink: collector.sink.stats() }),
+      }),
+    },
+  ];
+}
+
+export const SERVE_MOUNTS: ServeMountFactory[] = [collectorMounts, statusMount];
+
+export interface ServeOptions extends LocalCollectorOptions {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface RunningServe {
+  readonly server: Server;
+  readonly url: string;
+  readonly collector: LocalCollector;
+  /** Stops taking requests, then drains the event sink. */
+  close(): Promise<void>;
+}
+
+/** Starts the server (also used in-process by the tests and the benchmark). */
+export async function startServe(options: ServeOptions): Promise<RunningServe> {
+  const collector = await openLocalCollector(options);
+  const context: ServeContext = { collector };
+  const mounts: HttpMount[] = [];
+  for (const factory of SERVE_MOUNTS) mounts.push(...(await factory(context)));
+  const server = createLambdaHttpServer({
+    mounts,
+    onError: (error) =>
+      collector.logger.error("request failed", {
+        errorName: error instanceof Error ? error.name : typeof error,
+      }),
+  });
+  let address: Awaited<ReturnType<typeof listen>>;
+  try {
+    address = await listen(server, options.host, options.port);
+  } catch (error) {
+    await collector.close();
+    throw error;
+  }
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    url: `http://${host}:${address.port}`,
+    collector,
+    close: () => {
+      closing ??= closeServer(server).then(() => collector.close());
+      return closing;
+    },
+  };
+}
+
+function integer(value: string, option: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(
+      `${option} must be a whole number from ${min} to ${max}`,
+      `got "${value.slice(0, 20)}"`,
+    );
+  }
+  return n;
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command("serve")
+    .description("run the collector (the same Lambda handlers) on a local HTTP server")
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--port <n>", "port to listen on (0: any free port)", "8080")
+    .option("--rate-limit <n>", "events per second each site may send (token bucket)")
+    .option("--burst <n>", "events a site may send at once (bucket size)")
+    .option(
+      "--flush-ms <ms>",
+      "longest time an event waits in memory before it is written to the lake",
+      "5000",
+    )
+    .option("--batch-rows <n>", "events per Parquet object at most", "10000")
+    .action(
+      async (
+        options: {
+          host: string;
+          port: string;
+          rateLimit?: string;
+          burst?: string;
+          flushMs: string;
+          batchRows: string;
+        },
+        command: Command,
+      ) => {
+        const globals = command.optsWithGlobals<{ lake: string; config?: string }>();
+        const port = integer(options.port, "--port", 0, 65_535);
+        const rateLimit = {
+          ...(options.rateLimit === undefined
+            ? {}
+            : { perSecond: integer(options.rateLimit, "--rate-limit", 1, 1_000_000) }),
+          ...(options.burst === undefined ? {} : { burst: integer(options.burst, "--burst", 1, 10_000_000) }),
+        };
+        const running = await startServe({
+          host: options.host,
+          port,
+          lakeDir: globals.lake,
+          ...(globals.config === undefined ? {} : { configPath: globals.config }),
+          settings: { rateLimit },
+          sink: {
+            maxBatchAgeMs: integer(options.flushMs, "--flush-ms", 10, 3_600_000),
+            maxBatchRows: integer(options.batchRows, "--batch-rows", 1, 1_000_000),
+          },
+        });
+        const { config } = running.collector;
+        process.stdout.write(
+          `logsieve serve: listening on ${running.url}\n` +
+            `  collector: ${Object.keys(COLLECT_ROUTES).join(" ")}  (sites: ${config.sites.length > 0 ? config.sites.join(", ") : "none configured: every event is refused"})\n` +
+            `  status: ${running.url}${STATUS_PATH}\n` +
+            `  lake: ${running.collector.lakeDir}\n`,
+        );
+        await new Promise<void>((resolve) => {
+          const stop = () => resolve();
+          process.once("SIGINT", stop);
+          process.once("SIGTERM", stop);
+        });
+        process.stdout.write("logsieve serve: stopping; writing the events held in memory\n");
+        await running.close();
+        const counts = running.collector.collector.counters();
+        const sink = running.collector.sink.stats();
+        process.stdout.write(`logsieve serve: stopped. ${JSON.stringify({ collector: counts, sink })}\n`);
+      },
+    );
+}
