@@ -25,7 +25,8 @@ import {
   nullIfDash,
   parseByteCount,
   parseStatus,
-  splitRequestLine,
+  RequestLineScratch,
+  splitRequestInto,
   unescapeQuoted,
 } from "./fields.ts";
 import { isBlank, type LineParser, rejection, SKIP_BLANK, stripCr } from "./parser.ts";
@@ -61,6 +62,7 @@ export class ClfParser implements LineParser {
   private readonly tail: boolean;
   /** Consecutive lines repeat the timestamp, or at least its day. */
   private readonly time = new ClfTimeCache();
+  private readonly request = new RequestLineScratch();
   /** Scratch fields filled by readTail for the line being parsed. */
   private referrer: string | null = null;
   private userAgent: string | null = null;
@@ -152,7 +154,8 @@ export class ClfParser implements LineParser {
       if (bad !== null) return bad;
     }
 
-    const req = splitRequestLine(line.slice(rStart, rEnd));
+    const req = this.request;
+    splitRequestInto(line, rStart, rEnd, req);
     const record: AccessRecord = {
       timestampMs,
       clientIp,

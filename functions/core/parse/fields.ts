@@ -125,24 +125,46 @@ export interface RequestLine {
   readonly protocol: string | null;
 }
 
+/** Mutable result of {@link splitRequestInto}: reused across lines so the hot path allocates only the strings. */
+export class RequestLineScratch {
+  method: string | null = null;
+  target = "";
+  protocol: string | null = null;
+}
+
 /**
- * Splits `%r` ("GET /path?q HTTP/1.1"). A request that is `-`, empty or garbage keeps method and protocol
- * null and the target as logged (GoAccess counts such lines; we do not reject them). A target with
- * unencoded spaces keeps them: method is the first token, protocol the last when it is `HTTP/…`.
+ * Splits `%r` ("GET /path?q HTTP/1.1"), read from `s` between `start` and `end`, into `out`. A request that is
+ * `-`, empty or garbage keeps method and protocol null and the target as logged (GoAccess counts such lines;
+ * we do not reject them). A target with unencoded spaces keeps them: method is the first token, protocol the
+ * last when it is `HTTP/…`.
  */
-export function splitRequestLine(req: string): RequestLine {
-  const sp1 = req.indexOf(" ");
-  if (sp1 <= 0 || !isMethodToken(req, 0, sp1)) return { method: null, target: req, protocol: null };
-  const sp2 = req.lastIndexOf(" ");
-  const method = req.slice(0, sp1);
-  if (sp2 > sp1 && isProtocolToken(req, sp2 + 1, req.length)) {
-    const target = req.slice(sp1 + 1, sp2);
-    if (target.length === 0) return { method: null, target: req, protocol: null };
-    return { method, target, protocol: req.slice(sp2 + 1) };
+export function splitRequestInto(s: string, start: number, end: number, out: RequestLineScratch): void {
+  const sp1 = s.indexOf(" ", start);
+  if (sp1 > start && sp1 < end - 1 && isMethodToken(s, start, sp1)) {
+    const sp2 = s.lastIndexOf(" ", end - 1);
+    if (sp2 > sp1 + 1 && isProtocolToken(s, sp2 + 1, end)) {
+      out.method = s.slice(start, sp1);
+      out.target = s.slice(sp1 + 1, sp2);
+      out.protocol = s.slice(sp2 + 1, end);
+      return;
+    }
+    if (sp2 !== sp1 + 1 || !isProtocolToken(s, sp2 + 1, end)) {
+      out.method = s.slice(start, sp1);
+      out.target = s.slice(sp1 + 1, end);
+      out.protocol = null;
+      return;
+    }
   }
-  const target = req.slice(sp1 + 1);
-  if (target.length === 0) return { method: null, target: req, protocol: null };
-  return { method, target, protocol: null };
+  out.method = null;
+  out.target = s.slice(start, end);
+  out.protocol = null;
+}
+
+/** {@link splitRequestInto} for a whole string, returning a new object (for the formats off the hot path). */
+export function splitRequestLine(req: string): RequestLine {
+  const out = new RequestLineScratch();
+  splitRequestInto(req, 0, req.length, out);
+  return { method: out.method, target: out.target, protocol: out.protocol };
 }
 
 /** True when the character at `q` is preceded by an odd number of backslashes (an escaped quote). */
