@@ -44,6 +44,8 @@ import { loadQueryCatalog, QUERIES_DIR } from "./query-files.ts";
  */
 
 const DAY_MS = 86_400_000;
+/** A rewrite plus the pass that confirms it, with room for one change by a concurrent ingestion. */
+const MAX_COMPACTION_PASSES = 4;
 
 export interface AggregateOptions {
   readonly lakeDir: string;
@@ -179,8 +181,29 @@ class DayJob {
     return infos;
   }
 
-  /** Compacts `events/dt=<day>/` (see core/aggregate/compaction.ts for the rules). */
+  /**
+   * Compacts `events/dt=<day>/` (see core/aggregate/compaction.ts for the rules) until a pass finds nothing
+   * left to do: only then does every input count once, so only then may the rollups read the day. A pass that
+   * saw an object change under it (ingestion writing the same day) leaves everything as it was and the next pass
+   * starts over; a day that keeps changing fails rather than be counted wrong.
+   */
   async compact(day: string): Promise<CompactionSummary> {
+    let first: CompactionSummary | undefined;
+    let action: CompactionPlan["action"] = "none";
+    for (let pass = 0; pass < MAX_COMPACTION_PASSES; pass++) {
+      const result = await this.compactOnce(day);
+      first ??= result;
+      if (result.action !== "none" && action === "none") action = result.action;
+      if (result.action === "none" && !result.retry) {
+        return { action, objectsBefore: first.objectsBefore, objectsAfter: result.objectsAfter };
+      }
+    }
+    throw new Error(
+      `events/dt=${day} kept changing while it was being compacted (is it being ingested right now?); run aggregate again`,
+    );
+  }
+
+  private async compactOnce(day: string): Promise<CompactionSummary & { retry: boolean }> {
     const partition = `events/dt=${day}/`;
     const listed = (await this.list(partition)).filter(
       (info) => !info.key.slice(partition.length).includes("/"),
@@ -211,14 +234,16 @@ class DayJob {
     });
     const loose = await this.describeLoose(partition, looseNames);
     const plan = planCompaction(loose, manifests, orphanManifests);
-    if (plan.action === "none") return { action: "none", objectsBefore, objectsAfter: objectsBefore };
+    if (plan.action === "none")
+      return { action: "none", objectsBefore, objectsAfter: objectsBefore, retry: false };
 
     let keep = new Set<string>();
     if (plan.action === "rewrite") {
       const digest = createHash("sha256").update(canonicalInputs(plan.sources)).digest("hex").slice(0, 32);
       const file = compactedName(digest);
       keep = new Set([file, manifestName(digest)]);
-      await this.writeCompacted(partition, day, file, digest, plan.sources);
+      const written = await this.writeCompacted(partition, day, file, digest, plan.sources);
+      if (!written) return { action: "none", objectsBefore, objectsAfter: objectsBefore, retry: true };
       byName.set(file, { key: `${partition}${file}`, size: 0, lastModified: 0 });
     }
     for (const name of [...plan.strayManifests, ...plan.deleteCompacted]) {
@@ -235,7 +260,7 @@ class DayJob {
       await this.store.delete(`${partition}${name}`);
       byName.delete(name);
     }
-    return { action: plan.action, objectsBefore, objectsAfter: visible() };
+    return { action: plan.action, objectsBefore, objectsAfter: visible(), retry: false };
   }
 
   private async unchanged(info: ObjectInfo): Promise<boolean> {
@@ -273,7 +298,7 @@ class DayJob {
     file: string,
     digest: string,
     sources: readonly RowSource[],
-  ): Promise<void> {
+  ): Promise<boolean> {
     // Small objects: one scan over all of them, each file mapped to its input's position and its part number.
     // Ranges of compacted objects: one scan per compacted object, each row mapped through its input's range.
     const selects: string[] = [];
@@ -319,9 +344,9 @@ class DayJob {
       );
       const rows = Number(written.rows[0]?.num_rows ?? -1);
       if (rows !== expectedRows) {
-        throw new Error(
-          `compaction of events/dt=${day}: wrote ${rows} rows, expected ${expectedRows}; nothing replaced`,
-        );
+        // An object changed between being described and being read: replace nothing, look again.
+        await unlink(temp);
+        return false;
       }
       // The manifest first (hidden), then the object appears in one rename; replaced objects are deleted after.
       await this.store.put(
@@ -333,6 +358,7 @@ class DayJob {
       );
       await chmod(temp, 0o600);
       await rename(temp, target);
+      return true;
     } catch (error) {
       await unlink(temp).catch(() => undefined);
       throw error;
