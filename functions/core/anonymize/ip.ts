@@ -129,10 +129,12 @@ function parseIPv6Into(s: string, start: number, end: number, out: Uint8Array): 
   if (compressAt < 0) return group === 8;
   if (group === 8) return false; // `::` must stand for at least one group
   // Move the groups written after `::` to the end and zero the gap.
+  // (Plain loops: typed-array copyWithin/fill cost more than the whole parse at this size.)
   const tailBytes = (group - compressAt) * 2;
   const gapStart = compressAt * 2;
-  out.copyWithin(16 - tailBytes, gapStart, gapStart + tailBytes);
-  out.fill(0, gapStart, 16 - tailBytes);
+  const shift = 16 - gapStart - tailBytes;
+  for (let k = tailBytes - 1; k >= 0; k--) out[16 - tailBytes + k] = out[gapStart + k] ?? 0;
+  for (let k = 0; k < shift; k++) out[gapStart + k] = 0;
   return true;
 }
 
@@ -177,34 +179,42 @@ function formatIPv4(bytes: Uint8Array, offset: number): string {
   return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
 }
 
+/** Hex of a byte without and with a leading zero, for formatting without `toString(16)` per group. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16));
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+function hexGroup(bytes: Uint8Array, g: number): string {
+  const hi = bytes[g * 2] ?? 0;
+  const lo = bytes[g * 2 + 1] ?? 0;
+  return hi === 0 ? (HEX[lo] ?? "") : (HEX[hi] ?? "") + (HEX2[lo] ?? "");
+}
+
 /** RFC 5952: lower-case hex without leading zeros; the longest run (≥ 2) of zero groups, leftmost on a tie, is `::`. */
 function formatIPv6(bytes: Uint8Array): string {
   let bestStart = -1;
   let bestLength = 1;
   let runStart = -1;
   for (let g = 0; g < 8; g++) {
-    const zero = bytes[g * 2] === 0 && bytes[g * 2 + 1] === 0;
-    if (zero) {
+    if (bytes[g * 2] === 0 && bytes[g * 2 + 1] === 0) {
       if (runStart < 0) runStart = g;
-      const length = g - runStart + 1;
-      if (length > bestLength) {
-        bestLength = length;
+      if (g - runStart + 1 > bestLength) {
+        bestLength = g - runStart + 1;
         bestStart = runStart;
       }
     } else {
       runStart = -1;
     }
   }
-  let text = "";
-  for (let g = 0; g < 8; g++) {
-    if (g === bestStart) {
-      text += "::";
-      g += bestLength - 1;
-      continue;
-    }
-    if (text.length > 0 && !text.endsWith(":")) text += ":";
-    text += (((bytes[g * 2] ?? 0) << 8) | (bytes[g * 2 + 1] ?? 0)).toString(16);
+  if (bestStart < 0) {
+    let text = hexGroup(bytes, 0);
+    for (let g = 1; g < 8; g++) text += `:${hexGroup(bytes, g)}`;
+    return text;
   }
+  let text = "";
+  for (let g = 0; g < bestStart; g++) text += g === 0 ? hexGroup(bytes, g) : `:${hexGroup(bytes, g)}`;
+  text += "::";
+  const after = bestStart + bestLength;
+  for (let g = after; g < 8; g++) text += g === after ? hexGroup(bytes, g) : `:${hexGroup(bytes, g)}`;
   return text;
 }
 
@@ -354,7 +364,14 @@ export function truncatedAddress(addr: ClientAddress, prefixes: PrefixLengths = 
  */
 export function truncate(addr: ClientAddress, prefixes: PrefixLengths = DEFAULT_PREFIXES): string {
   const bits = effectivePrefix(addr, prefixes);
-  return `${formatAddress(networkBytes(addr.bytes, bits))}/${bits}`;
+  if (addr.kind === "ipv4") {
+    // The common case, without allocating: mask the address as one 32-bit number.
+    const b = addr.bytes;
+    const value = (((b[0] ?? 0) << 24) | ((b[1] ?? 0) << 16) | ((b[2] ?? 0) << 8) | (b[3] ?? 0)) >>> 0;
+    const net = bits === 0 ? 0 : (value & (0xffffffff << (32 - bits))) >>> 0;
+    return `${net >>> 24}.${(net >>> 16) & 0xff}.${(net >>> 8) & 0xff}.${net & 0xff}/${bits}`;
+  }
+  return `${formatIPv6(networkBytes(addr.bytes, bits))}/${bits}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -448,6 +465,42 @@ function trustedOf(trusted: TrustedProxies | readonly string[]): TrustedProxies 
     compiledByList.set(trusted, compiled);
   }
   return compiled;
+}
+
+/**
+ * Special-purpose blocks that are not globally reachable (IANA IPv4/IPv6 Special-Purpose Address Registries,
+ * RFC 6890 and later): private, loopback, link-local, shared (CGNAT), documentation, benchmarking, multicast and
+ * reserved space. Such an address has no country or provider, whatever a geo database says.
+ */
+const NON_PUBLIC = compileTrustedProxies([
+  "0.0.0.0/8",
+  "10.0.0.0/8",
+  "100.64.0.0/10",
+  "127.0.0.0/8",
+  "169.254.0.0/16",
+  "172.16.0.0/12",
+  "192.0.0.0/24",
+  "192.0.2.0/24",
+  "192.168.0.0/16",
+  "198.18.0.0/15",
+  "198.51.100.0/24",
+  "203.0.113.0/24",
+  "224.0.0.0/4",
+  "240.0.0.0/4",
+  "::/127",
+  "64:ff9b:1::/48",
+  "100::/64",
+  "2001:db8::/32",
+  "3fff::/20",
+  "5f00::/16",
+  "fc00::/7",
+  "fe80::/10",
+  "ff00::/8",
+]);
+
+/** False for private, loopback, link-local, documentation, multicast and other non-global addresses. */
+export function isPublicAddress(addr: ClientAddress): boolean {
+  return !NON_PUBLIC.contains(addr);
 }
 
 /** Hops beyond this many are not walked: a longer chain is an attack, not a proxy setup. */

@@ -3,6 +3,7 @@ import {
   type ClientAddress,
   compileTrustedProxies,
   DEFAULT_PREFIXES,
+  isPublicAddress,
   parseClientAddress,
   resolveClientAddress,
   TrustedProxyError,
@@ -297,4 +298,41 @@ describe("compileTrustedProxies", () => {
       expect(act).toThrow(/^trustedProxies\[1\]: /);
     },
   );
+});
+
+describe("isPublicAddress", () => {
+  it.each([
+    ["8.8.8.8", true],
+    ["217.0.0.1", true],
+    ["2003::1", true],
+    ["2a00:1450:4001::1", true],
+    ["100.63.255.255", true],
+    ["100.64.0.1", false],
+    ["10.1.2.3", false],
+    ["172.31.255.255", false],
+    ["172.32.0.0", true],
+    ["192.168.1.1", false],
+    ["127.0.0.1", false],
+    ["169.254.10.1", false],
+    ["192.0.2.1", false],
+    ["198.51.100.1", false],
+    ["203.0.113.1", false],
+    ["198.19.255.255", false],
+    ["224.0.0.1", false],
+    ["255.255.255.255", false],
+    ["::", false],
+    ["::1", false],
+    ["fe80::1", false],
+    ["fd12:3456::1", false],
+    ["2001:db8::1", false],
+    ["3fff::1", false],
+    ["ff02::1", false],
+    ["::ffff:10.0.0.1", false],
+  ])("%s is public: %s", (ip, expected) => {
+    // Act
+    const isPublic = isPublicAddress(parsed(ip));
+
+    // Assess
+    expect(isPublic).toBe(expected);
+  });
 });
