@@ -1,0 +1,108 @@
+import { describe, expect, it } from "vitest";
+import { parseClientAddress } from "../../../../functions/core/anonymize/ip.ts";
+import { createEnricher } from "../../../../functions/core/enrich/enrich.ts";
+import type { GeoLookup } from "../../../../functions/ports/geo.ts";
+
+const CHROME_WINDOWS =
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+const GOOGLEBOT_SMARTPHONE =
+  "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+
+/** A geo lookup that records what it was asked. */
+function recordingGeo(): GeoLookup & { asked: string[] } {
+  const asked: string[] = [];
+  return {
+    asked,
+    country: (ip) => {
+      asked.push(ip);
+      return ip.startsWith("217.") ? "DE" : null;
+    },
+    provider: (ip) => (ip.startsWith("217.") ? "Deutsche Telekom AG" : null),
+  };
+}
+
+function address(text: string) {
+  const addr = parseClientAddress(text);
+  if (addr === null) throw new Error("bad test address");
+  return addr;
+}
+
+describe("createEnricher", () => {
+  it("combines country, provider and the agent's classes for a person", () => {
+    // Prepare
+    const enrich = createEnricher(recordingGeo());
+
+    // Act
+    const enrichment = enrich(address("217.0.0.1"), CHROME_WINDOWS);
+
+    // Assess
+    expect(enrichment).toEqual({
+      browser: "Chrome",
+      browserMajor: "120",
+      os: "Windows",
+      device: "desktop",
+      isBot: false,
+      botReason: null,
+      botName: null,
+      country: "DE",
+      provider: "Deutsche Telekom AG",
+    });
+  });
+
+  it("gives bots the device class `bot`, with reason and name, even when they claim a phone", () => {
+    // Prepare
+    const enrich = createEnricher(recordingGeo());
+
+    // Act
+    const enrichment = enrich(address("66.249.66.1"), GOOGLEBOT_SMARTPHONE);
+
+    // Assess
+    expect(enrichment.device).toBe("bot");
+    expect(enrichment.isBot).toBe(true);
+    expect(enrichment.botReason).toBe("self_declared");
+    expect(enrichment.botName).toBe("Googlebot");
+  });
+
+  it("treats a missing agent as a bot with reason empty_ua", () => {
+    // Prepare
+    const enrich = createEnricher(recordingGeo());
+
+    // Act
+    const enrichment = enrich(address("203.0.113.7"), null);
+
+    // Assess
+    expect(enrichment).toMatchObject({ isBot: true, botReason: "empty_ua", device: "bot", browser: null });
+  });
+
+  it("looks the country up with the canonical full address, for every request (addresses are not cached)", () => {
+    // Prepare
+    const geo = recordingGeo();
+    const enrich = createEnricher(geo);
+
+    // Act
+    enrich(address("[2003:DB8::0001]:443"), CHROME_WINDOWS);
+    enrich(address("::ffff:217.0.0.1"), CHROME_WINDOWS);
+    enrich(address("::ffff:217.0.0.1"), CHROME_WINDOWS);
+
+    // Assess
+    expect(geo.asked).toEqual(["2003:db8::1", "217.0.0.1", "217.0.0.1"]);
+  });
+
+  it("answers the same for an agent whether it comes from the cache or not", () => {
+    // Prepare: a cache of one entry, so agents keep being evicted and parsed again
+    const enrich = createEnricher(recordingGeo(), { userAgentCacheSize: 1 });
+    const agents = [
+      CHROME_WINDOWS,
+      GOOGLEBOT_SMARTPHONE,
+      "curl/8.4.0",
+      `${CHROME_WINDOWS} ${"x".repeat(600)}`,
+    ];
+    const first = agents.map((ua) => enrich(address("198.51.100.1"), ua));
+
+    // Act
+    const again = [...agents, ...agents].map((ua) => enrich(address("198.51.100.1"), ua));
+
+    // Assess
+    expect(again).toEqual([...first, ...first]);
+  });
+});
