@@ -1,0 +1,181 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  bundledCountryDbPath,
+  countryOf,
+  GeoDatabaseError,
+  loadGeoLookup,
+} from "../../../../functions/adapters/geo/mmdb-geo.ts";
+import type { GeoLookup } from "../../../../functions/ports/geo.ts";
+import { writeMmdb } from "../../../fixtures/geo/mmdb-writer.ts";
+
+let dir: string;
+let asnDb: string;
+let geoLite2CountryDb: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "logsieve-geo-"));
+  asnDb = join(dir, "asn.mmdb");
+  writeFileSync(
+    asnDb,
+    writeMmdb(
+      [
+        {
+          cidr: "81.2.69.0/24",
+          data: { autonomous_system_number: 64500, autonomous_system_organization: "Example Net GmbH" },
+        },
+        {
+          cidr: "2a02:ff0::/32",
+          data: { autonomous_system_number: 64501, autonomous_system_organization: "Doc Six AG" },
+        },
+        { cidr: "89.160.20.0/24", data: { autonomous_system_number: 64502 } },
+      ],
+      "GeoLite2-ASN",
+    ),
+  );
+  geoLite2CountryDb = join(dir, "country.mmdb");
+  writeFileSync(
+    geoLite2CountryDb,
+    writeMmdb(
+      [
+        { cidr: "81.2.69.0/24", data: { country: { iso_code: "FR", names: { en: "France" } } } },
+        { cidr: "89.160.20.0/24", data: { registered_country: { iso_code: "NL" } } },
+        { cidr: "2a02:ff0::/32", data: { continent: { code: "EU" } } },
+        { cidr: "192.168.0.0/16", data: { country: { iso_code: "AU" } } },
+      ],
+      "GeoLite2-Country",
+    ),
+  );
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("loadGeoLookup with the bundled country database", () => {
+  let geo: GeoLookup;
+  beforeAll(async () => {
+    geo = await loadGeoLookup({});
+  });
+
+  it.each([
+    ["217.0.0.1", "DE"], // Deutsche Telekom, 217.0.0.0/13
+    ["80.128.0.1", "DE"], // Deutsche Telekom, 80.128.0.0/11
+    ["2003::1", "DE"], // Deutsche Telekom IPv6, 2003::/19
+    ["133.1.1.1", "JP"], // Osaka University, 133.1.0.0/16
+    ["128.112.0.1", "US"], // Princeton University, 128.112.0.0/16
+  ])("places %s in %s", (ip, country) => {
+    // Act
+    const found = geo.country(ip);
+
+    // Assess
+    expect(found).toBe(country);
+  });
+
+  // The bundled data places 172.16/12, 192.168/16 and TEST-NET-2/3 in AU and 2001:db8::/32 in JP (whois registrations)
+  it.each([
+    "10.0.0.1",
+    "172.16.5.4",
+    "192.168.1.1",
+    "198.51.100.1",
+    "203.0.113.1",
+    "::1",
+    "fe80::1",
+    "2001:db8::1",
+  ])("knows no country for the non-public address %s", (ip) => {
+    // Act
+    const found = geo.country(ip);
+
+    // Assess
+    expect(found).toBeNull();
+  });
+
+  it("knows no provider when no ASN database is configured", () => {
+    // Act
+    const provider = geo.provider("217.0.0.1");
+
+    // Assess
+    expect(provider).toBeNull();
+  });
+
+  it("is found on disk", () => {
+    // Act
+    const path = bundledCountryDbPath();
+
+    // Assess
+    expect(path).toMatch(/geo-whois-asn-country\.mmdb$/);
+  });
+});
+
+describe("loadGeoLookup with operator databases", () => {
+  it("reads the provider from a GeoLite2-ASN layout, for IPv4 and IPv6", async () => {
+    // Prepare
+    const geo = await loadGeoLookup({ countryDb: geoLite2CountryDb, asnDb });
+
+    // Act
+    const providers = ["81.2.69.9", "2a02:ff0:5::1", "89.160.20.1", "1.1.1.1"].map((ip) => geo.provider(ip));
+
+    // Assess
+    expect(providers).toEqual(["Example Net GmbH", "Doc Six AG", null, null]);
+  });
+
+  it("reads the country from a GeoLite2-Country layout, falling back to the registered country", async () => {
+    // Prepare
+    const geo = await loadGeoLookup({ countryDb: geoLite2CountryDb });
+
+    // Act
+    const countries = ["81.2.69.9", "89.160.20.1", "2a02:ff0::1", "217.0.0.1", "192.168.1.1"].map((ip) =>
+      geo.country(ip),
+    );
+
+    // Assess: a private address has no country even when the file gives it one
+    expect(countries).toEqual(["FR", "NL", null, null, null]);
+  });
+
+  it("names the setting and the path when a file is missing", async () => {
+    // Prepare
+    const missing = join(dir, "nope.mmdb");
+
+    // Act
+    const loading = loadGeoLookup({ asnDb: missing });
+
+    // Assess
+    await expect(loading).rejects.toThrow(GeoDatabaseError);
+    await expect(loading).rejects.toThrow(
+      /^geo\.asnDb: cannot read the database file .*nope\.mmdb \(ENOENT\)/,
+    );
+  });
+
+  it("names the setting when a file is not an MMDB", async () => {
+    // Prepare
+    const notMmdb = join(dir, "country.csv");
+    writeFileSync(notMmdb, "1.0.0.0,1.0.0.255,AU\n");
+
+    // Act
+    const loading = loadGeoLookup({ countryDb: notMmdb });
+
+    // Assess
+    await expect(loading).rejects.toThrow(
+      /^geo\.countryDb: .*country\.csv is not a MaxMind-format \(\.mmdb\) database/,
+    );
+  });
+});
+
+describe("countryOf", () => {
+  it.each([
+    [{ country_code: "de" }, "DE"],
+    [{ country: { iso_code: "AT" } }, "AT"],
+    [{ registered_country: { iso_code: "CH" } }, "CH"],
+    [{ country_code: "Germany" }, null],
+    [{}, null],
+    [null, null],
+  ])("%j gives %j", (record, expected) => {
+    // Act
+    const code = countryOf(record);
+
+    // Assess
+    expect(code).toBe(expected);
+  });
+});
