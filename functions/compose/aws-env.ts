@@ -28,6 +28,12 @@ export const AWS_ENV = {
   /** Cognito user pool id and app client id the dashboard API verifies tokens against (dashboard API only). */
   userPoolId: "LOGSIEVE_USER_POOL_ID",
   userPoolClientId: "LOGSIEVE_USER_POOL_CLIENT_ID",
+  /** Name of the Firehose delivery stream that writes the collector's events into `events/` (collect only). */
+  eventsDeliveryStream: "LOGSIEVE_EVENTS_DELIVERY_STREAM",
+  /** The collector settings as JSON (core/collect/settings.ts); optional, every setting has a default. */
+  collectorSettings: "LOGSIEVE_COLLECTOR_SETTINGS",
+  /** Path of logsieve.js inside the collect function package (see {@link BUNDLED_TRACKER_PATH}). */
+  trackerScript: "LOGSIEVE_TRACKER_SCRIPT",
   /** Powertools: service name and log level (DEBUG, INFO, WARN, ERROR). */
   serviceName: "POWERTOOLS_SERVICE_NAME",
   logLevel: "POWERTOOLS_LOG_LEVEL",
@@ -50,3 +56,6 @@ export const ZONE_BUCKET: Readonly<Record<Zone, "raw" | "analytics">> = {
 
 /** The Lambda path the country database is copied to when the function is bundled. */
 export const BUNDLED_COUNTRY_DB_PATH = "/var/task/geo-country.mmdb";
+
+/** The Lambda path the first-party tracker (functions/tracker/logsieve.js) is copied to in the collect package. */
+export const BUNDLED_TRACKER_PATH = "/var/task/logsieve.js";

@@ -6,15 +6,16 @@ import * as integrations from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as cwActions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as cognito from "aws-cdk-lib/aws-cognito";
+import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
-import { AWS_ENV } from "../../functions/compose/aws-env.ts";
+import { AWS_ENV, BUNDLED_TRACKER_PATH } from "../../functions/compose/aws-env.ts";
 import type { FunctionEntries } from "./function-entries.ts";
-import { LogsieveFunction } from "./logsieve-function.ts";
+import { countryDbFile, LogsieveFunction } from "./logsieve-function.ts";
 import { acknowledge } from "./nag.ts";
-import { saltAndEventWrites } from "./pipeline.ts";
+import { saltAccess } from "./pipeline.ts";
 import { athenaWorkgroupUse, bucketLocation, decrypt, glueRead, listPrefixes, onObjects } from "./policy.ts";
 import type { LakeStorage } from "./storage.ts";
 
@@ -61,6 +62,10 @@ export interface CollectorProps {
   readonly marketingWorkgroup: string;
   readonly marketingResultKey: kms.IKey;
   readonly alarmTopic: sns.ITopic;
+  /** The Firehose delivery stream the collector writes events to. */
+  readonly eventsStream: { readonly name: string; readonly arn: string };
+  /** Absolute path of the tracker script served at /logsieve.js. */
+  readonly trackerScript: string;
   readonly minify?: boolean;
 }
 
@@ -142,10 +147,19 @@ export class Collector extends Construct {
       description: "logsieve: tracking events from the tracker, the pixel, Plausible and Matomo clients",
       memorySize: 512,
       timeout: Duration.seconds(10),
-      environment: props.environment,
-      withCountryDb: true,
+      environment: { ...props.environment, [AWS_ENV.eventsDeliveryStream]: props.eventsStream.name },
+      files: [
+        countryDbFile(props.projectRoot),
+        { source: props.trackerScript, lambdaPath: BUNDLED_TRACKER_PATH, envName: AWS_ENV.trackerScript },
+      ],
     });
-    this.collect.allow(...saltAndEventWrites(storage));
+    this.collect.allow(
+      ...saltAccess(storage),
+      new iam.PolicyStatement({
+        actions: ["firehose:PutRecordBatch", "firehose:PutRecord"],
+        resources: [props.eventsStream.arn],
+      }),
+    );
 
     this.dashboardApi = new LogsieveFunction(this, "DashboardApi", {
       ...common,

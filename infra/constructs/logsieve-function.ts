@@ -1,4 +1,5 @@
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { basename, join } from "node:path";
 import { type Duration, RemovalPolicy, Token } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
@@ -17,6 +18,23 @@ export const LAMBDA_ENV_LIMIT_BYTES = 4096;
 export const COUNTRY_DB_SOURCE =
   "node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb";
 
+/** A file copied into the function package next to the bundle, its Lambda path given to the code in `envName`. */
+export interface BundledFile {
+  /** Absolute path on the synth machine. */
+  readonly source: string;
+  /** Absolute path in the function (under /var/task/). */
+  readonly lambdaPath: string;
+  readonly envName: string;
+}
+
+export function countryDbFile(projectRoot: string): BundledFile {
+  return {
+    source: join(projectRoot, COUNTRY_DB_SOURCE),
+    lambdaPath: BUNDLED_COUNTRY_DB_PATH,
+    envName: AWS_ENV.geoCountryDb,
+  };
+}
+
 export interface LogsieveFunctionProps {
   /** Short name: used for the Powertools service name and the construct ids. */
   readonly name: string;
@@ -31,8 +49,8 @@ export interface LogsieveFunctionProps {
   /** Encrypts the function's log group. */
   readonly logKey: kms.IKey;
   readonly logRetention?: logs.RetentionDays;
-  /** Copies the country database into the package and points {@link AWS_ENV.geoCountryDb} at it. */
-  readonly withCountryDb?: boolean;
+  /** Files copied into the package (the country database, the tracker script); each must exist at synth. */
+  readonly files?: readonly BundledFile[];
   /** Minify the bundle (default true). */
   readonly minify?: boolean;
 }
@@ -71,10 +89,15 @@ export class LogsieveFunction extends Construct {
       NODE_OPTIONS: "--enable-source-maps",
       ...props.environment,
     };
-    if (props.withCountryDb) environment[AWS_ENV.geoCountryDb] = BUNDLED_COUNTRY_DB_PATH;
+    const files = props.files ?? [];
+    for (const file of files) {
+      if (!existsSync(file.source)) {
+        throw new Error(`logsieve: the ${props.name} function ships ${file.source}, which does not exist.`);
+      }
+      environment[file.envName] = file.lambdaPath;
+    }
     checkEnvironmentSize(props.name, environment);
 
-    const countryDbTarget = BUNDLED_COUNTRY_DB_PATH.replace(/^\/var\/task\//, "");
     this.fn = new nodejs.NodejsFunction(this, "Function", {
       entry: props.entry,
       handler: "handler",
@@ -102,10 +125,8 @@ export class LogsieveFunction extends Construct {
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: (inputDir: string, outputDir: string) =>
-            props.withCountryDb
-              ? [`cp "${join(inputDir, COUNTRY_DB_SOURCE)}" "${join(outputDir, countryDbTarget)}"`]
-              : [],
+          afterBundling: (_inputDir: string, outputDir: string) =>
+            files.map((f) => `cp "${f.source}" "${join(outputDir, basename(f.lambdaPath))}"`),
         },
       },
     });

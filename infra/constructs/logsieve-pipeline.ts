@@ -8,6 +8,7 @@ import { type LogsieveConfig, parseConfig } from "../../functions/core/config.ts
 import type { TableSchema } from "../../functions/ports/table-encoder.ts";
 import { AnalystAccess } from "./access.ts";
 import { Collector } from "./collector.ts";
+import { EventsStream } from "./events-stream.ts";
 import {
   DEFAULT_FUNCTION_ENTRIES,
   type FunctionEntries,
@@ -31,6 +32,8 @@ export interface LogsievePipelineProps {
   readonly functionEntries?: FunctionEntries;
   /** Where `package-lock.json` and `node_modules` are (default: this repository). */
   readonly projectRoot?: string;
+  /** The first-party tracker served at /logsieve.js, relative to `projectRoot` (default functions/tracker/logsieve.js). */
+  readonly trackerScript?: string;
   /** Folder of the named queries (default: `<projectRoot>/queries`). */
   readonly queriesDir?: string;
   /** The stats rollup tables (default STATS_TABLES). */
@@ -44,6 +47,9 @@ export interface LogsievePipelineProps {
   /** Minify the Lambda bundles (default true; tests turn it off for speed). */
   readonly minify?: boolean;
 }
+
+/** The first-party tracker, copied into the collect package. */
+export const DEFAULT_TRACKER_SCRIPT = "functions/tracker/logsieve.js";
 
 const DEPLOY_DEFAULTS: DeploySettings = {
   region: "eu-central-1",
@@ -67,6 +73,7 @@ export class LogsievePipeline extends Construct {
   readonly query: QueryLayer;
   readonly pipeline: Pipeline;
   readonly collector: Collector;
+  readonly events: EventsStream;
   readonly access: AnalystAccess;
 
   constructor(scope: Construct, id: string, props: LogsievePipelineProps = {}) {
@@ -122,6 +129,16 @@ export class LogsievePipeline extends Construct {
       ...(props.minify === undefined ? {} : { minify: props.minify }),
     });
 
+    this.events = new EventsStream(this, "EventsStream", {
+      analyticsBucket: storage.analyticsBucket,
+      analyticsKey: storage.analyticsKey,
+      logKey: storage.opsKey,
+      glueDatabase: this.query.databaseName,
+      eventsTable: "events",
+    });
+    // Firehose validates its schema table when the stream is created.
+    this.events.node.addDependency(this.query);
+
     this.collector = new Collector(this, "Collector", {
       storage,
       entries,
@@ -136,6 +153,8 @@ export class LogsievePipeline extends Construct {
       marketingWorkgroup: this.query.workgroups.marketing.name,
       marketingResultKey: storage.queryKey,
       alarmTopic: this.pipeline.topic,
+      eventsStream: { name: this.events.stream.ref, arn: this.events.stream.attrArn },
+      trackerScript: resolve(projectRoot, props.trackerScript ?? DEFAULT_TRACKER_SCRIPT),
       ...(props.minify === undefined ? {} : { minify: props.minify }),
     });
 

@@ -13,11 +13,12 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { AWS_ENV } from "../../functions/compose/aws-env.ts";
 import type { FunctionEntries } from "./function-entries.ts";
-import { LogsieveFunction } from "./logsieve-function.ts";
+import { type BundledFile, countryDbFile, LogsieveFunction } from "./logsieve-function.ts";
 import { acknowledge } from "./nag.ts";
 import {
   athenaWorkgroupUse,
   bucketLocation,
+  decrypt,
   encryptDecrypt,
   glueRead,
   listPrefixes,
@@ -81,7 +82,7 @@ export class Pipeline extends Construct {
       memorySize: number,
       timeout: Duration,
       extraEnv: Record<string, string> = {},
-      withCountryDb = false,
+      files: readonly BundledFile[] = [],
     ) =>
       new LogsieveFunction(this, fnId, {
         name,
@@ -93,7 +94,7 @@ export class Pipeline extends Construct {
         environment: { ...props.environment, ...extraEnv },
         logLevel: props.logLevel,
         logKey: storage.opsKey,
-        withCountryDb,
+        files,
         ...(props.minify === undefined ? {} : { minify: props.minify }),
       });
 
@@ -151,7 +152,7 @@ export class Pipeline extends Construct {
       1024,
       ingestTimeout,
       { [AWS_ENV.aggregateQueueUrl]: this.aggregateQueue.queueUrl },
-      true,
+      [countryDbFile(props.projectRoot)],
     );
     storage.rawBucket.addEventNotification(
       s3.EventType.OBJECT_CREATED,
@@ -245,18 +246,30 @@ export class Pipeline extends Construct {
       512,
       Duration.minutes(15),
     );
+    // The sweeper reads evidence/ to learn which incidents are released, deletes released evidence and its own
+    // old run records, appends to the audit trail, and never deletes the hold audit trail (evidence/audit/holds/).
+    // A version under legal hold cannot be deleted whatever this role may do.
     const rawSwept = ["incoming/", "security/", "rejects/"];
     const analyticsSwept = ["events/", "stats/", "salts/"];
     this.sweep.allow(
-      listPrefixes(storage.rawBucket, rawSwept, true),
-      onObjects(storage.rawBucket, rawSwept, [
-        "s3:DeleteObject",
-        "s3:DeleteObjectVersion",
-        "s3:GetObjectLegalHold",
-        "s3:GetObjectRetention",
-      ]),
+      listPrefixes(storage.rawBucket, [...rawSwept, "evidence/"], true),
+      onObjects(
+        storage.rawBucket,
+        [...rawSwept, "evidence/incident=", "evidence/audit/sweeps/"],
+        ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+      ),
+      onObjects(
+        storage.rawBucket,
+        [...rawSwept, "evidence/"],
+        ["s3:GetObjectLegalHold", "s3:GetObjectRetention"],
+      ),
+      onObjects(storage.rawBucket, ["evidence/audit/"], ["s3:PutObject"]),
+      encryptDecrypt(storage.rawKey),
       listPrefixes(storage.analyticsBucket, analyticsSwept, true),
       onObjects(storage.analyticsBucket, analyticsSwept, ["s3:DeleteObject", "s3:DeleteObjectVersion"]),
+      // A salt records its creation time inside the object.
+      onObjects(storage.analyticsBucket, ["salts/"], ["s3:GetObject"]),
+      decrypt(storage.analyticsKey),
     );
 
     // --- schedules ----------------------------------------------------------------------------------------
@@ -390,10 +403,17 @@ export class Pipeline extends Construct {
   }
 }
 
-/** Writing anonymized events and reading/creating daily salts (ingest and collect). */
+/** Writing anonymized events and reading/creating daily salts (ingest). */
 export function saltAndEventWrites(storage: LakeStorage) {
   return [
     onObjects(storage.analyticsBucket, ["events/"], ["s3:PutObject", "s3:AbortMultipartUpload"]),
+    ...saltAccess(storage),
+  ];
+}
+
+/** Reading and creating daily salts (ingest, collect). */
+export function saltAccess(storage: LakeStorage) {
+  return [
     onObjects(storage.analyticsBucket, ["salts/"], ["s3:GetObject", "s3:PutObject"]),
     // Listing salts/ lets a missing salt read as 404 (create it) rather than 403.
     listPrefixes(storage.analyticsBucket, ["salts/"]),

@@ -108,11 +108,11 @@ export function athenaWorkgroupUse(
 
 /** Why a grant on `bucket/<zone>/*` is as narrow as it gets. */
 export const ZONE_WILDCARD_REASON =
-  "Granted per zone prefix (bucket/<zone>/*) with named actions: object keys are generated per partition and input, so no narrower resource exists.";
+  "Granted per zone prefix (bucket/<zone>/[<sub-prefix>]*) with named actions: object keys are generated per partition and input, so no narrower resource exists.";
 
 /**
  * The cdk-nag IAM5 finding ids that `statements` raise only because they name a zone prefix of a bucket
- * (`<Bucket.Arn>/<zone>/*`), and nothing broader. Any other wildcard is left to fail the gate.
+ * (`<Bucket.Arn>/<zone>/*`, or a sub-prefix such as `evidence/incident=*`), and nothing broader. Any other wildcard is left to fail the gate.
  */
 export function zoneWildcardFindingIds(
   scope: IConstruct,
@@ -127,7 +127,11 @@ export function zoneWildcardFindingIds(
       if (join?.[0] !== "" || join[1].length !== 2) continue;
       const [att, suffix] = join[1] as [{ "Fn::GetAtt"?: [string, string] }, unknown];
       const getAtt = att?.["Fn::GetAtt"];
-      if (getAtt?.[1] === "Arn" && typeof suffix === "string" && /^\/[a-z]+\/\*$/.test(suffix)) {
+      if (
+        getAtt?.[1] === "Arn" &&
+        typeof suffix === "string" &&
+        /^\/[a-z]+\/(?:[a-z]+[=/])*\*$/.test(suffix)
+      ) {
         ids.add(`AwsSolutions-IAM5[Resource::<${getAtt[0]}.Arn>${suffix}]`);
       }
     }

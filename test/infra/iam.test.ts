@@ -231,7 +231,7 @@ describe("function roles (a full IP reaches only the security zone)", () => {
     expect([stats, events, salts]).toEqual(["allowed", "implicit-deny", "implicit-deny"]);
   });
 
-  it("the sweeper deletes versions in the 7-day zones but never in evidence/", () => {
+  it("the sweeper deletes expired versions and released evidence, but never the hold audit trail", () => {
     // Act
     const security = check(ids.sweep, "s3:DeleteObjectVersion", obj(ids.raw, "security/x.parquet"));
     const evidence = check(
@@ -239,8 +239,33 @@ describe("function roles (a full IP reaches only the security zone)", () => {
       "s3:DeleteObjectVersion",
       obj(ids.raw, "evidence/incident=INC-1/x.parquet"),
     );
+    const oldRun = check(
+      ids.sweep,
+      "s3:DeleteObjectVersion",
+      obj(ids.raw, "evidence/audit/sweeps/dt=2024-01-01/r.json"),
+    );
+    const holdAudit = check(
+      ids.sweep,
+      "s3:DeleteObjectVersion",
+      obj(ids.raw, "evidence/audit/holds/dt=2026-11-20/e.json"),
+    );
+    const placeHold = check(
+      ids.sweep,
+      "s3:PutObjectLegalHold",
+      obj(ids.raw, "evidence/incident=INC-1/x.parquet"),
+    );
+
+    // Assess: a version still under legal hold is protected by the hold itself, which the sweeper cannot lift.
+    expect([security, evidence, oldRun]).toEqual(["allowed", "allowed", "allowed"]);
+    expect([holdAudit, placeHold]).toEqual(["implicit-deny", "implicit-deny"]);
+  });
+
+  it("the collector writes no object into events/ itself (Firehose does) and only creates salts", () => {
+    // Act
+    const events = check(ids.collect, "s3:PutObject", obj(ids.analytics, "events/dt=2026-11-20/x.parquet"));
+    const salt = check(ids.collect, "s3:PutObject", obj(ids.analytics, "salts/2026-11-20.bin"));
 
     // Assess
-    expect([security, evidence]).toEqual(["allowed", "implicit-deny"]);
+    expect([events, salt]).toEqual(["implicit-deny", "allowed"]);
   });
 });

@@ -4,7 +4,7 @@ import { pathToFileURL } from "node:url";
 import type { CfnElement } from "aws-cdk-lib";
 import type { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
-import { AWS_ENV, BUNDLED_COUNTRY_DB_PATH } from "../../functions/compose/aws-env.ts";
+import { AWS_ENV, BUNDLED_COUNTRY_DB_PATH, BUNDLED_TRACKER_PATH } from "../../functions/compose/aws-env.ts";
 import { parseConfig } from "../../functions/core/config.ts";
 import { EVENTS_SCHEMA, REJECTS_SCHEMA, SECURITY_SCHEMA } from "../../functions/core/zones.ts";
 import { ACCESS_LOG_FORMAT } from "../../infra/constructs/collector.ts";
@@ -293,6 +293,9 @@ describe("pipeline", () => {
     expect(answer.statusCode).toBe(202);
     const dbName = BUNDLED_COUNTRY_DB_PATH.replace("/var/task/", "");
     expect(existsSync(join(collectDir, dbName))).toBe(true);
+    expect(readFileSync(join(collectDir, BUNDLED_TRACKER_PATH.replace("/var/task/", "")), "utf8")).toContain(
+      "sendBeacon",
+    );
     expect(existsSync(join(sweepDir, dbName))).toBe(false);
     expect(readFileSync(join(sweepDir, "index.mjs"), "utf8")).toContain("createRequire");
   });
@@ -345,6 +348,42 @@ describe("collector", () => {
     });
     const groups = ofType("AWS::Cognito::UserPoolGroup").map(([, g]) => g.Properties.GroupName);
     expect(groups.sort()).toEqual(["marketing", "security", "security-lead"]);
+  });
+});
+
+describe("collector events", () => {
+  it("go through an encrypted Firehose stream that writes Parquet into events/dt=<day>/ against the Glue schema", () => {
+    // Prepare
+    const analyticsKey = id(stack.logsieve.storage.analyticsKey.node.defaultChild);
+    const streamId = id(stack.logsieve.events.stream);
+
+    // Act
+    const stream = res(streamId).Properties;
+    const collectEnv = (
+      res(id(stack.logsieve.collector.collect.fn.node.defaultChild)).Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+
+    // Assess
+    expect(stream.DeliveryStreamEncryptionConfigurationInput).toEqual({
+      KeyType: "CUSTOMER_MANAGED_CMK",
+      KeyARN: { "Fn::GetAtt": [analyticsKey, "Arn"] },
+    });
+    expect(stream.ExtendedS3DestinationConfiguration).toMatchObject({
+      Prefix: "events/dt=!{partitionKeyFromQuery:dt}/",
+      DynamicPartitioningConfiguration: { Enabled: true },
+      EncryptionConfiguration: {
+        KMSEncryptionConfig: { AWSKMSKeyARN: { "Fn::GetAtt": [analyticsKey, "Arn"] } },
+      },
+      DataFormatConversionConfiguration: {
+        Enabled: true,
+        InputFormatConfiguration: { Deserializer: { HiveJsonSerDe: { TimestampFormats: ["millis"] } } },
+        OutputFormatConfiguration: { Serializer: { ParquetSerDe: { Compression: "SNAPPY" } } },
+        SchemaConfiguration: { DatabaseName: "logsieve", TableName: "events" },
+      },
+    });
+    expect(collectEnv[AWS_ENV.eventsDeliveryStream]).toEqual({ Ref: streamId });
   });
 });
 

@@ -42,6 +42,7 @@ export function synthLogsieve(pipeline: Partial<LogsievePipelineProps> = {}): Sy
     pipeline: {
       functionEntries: FIXTURE_ENTRIES,
       queriesDir: resolve(FIXTURES, "queries"),
+      trackerScript: "test/fixtures/infra/tracker/logsieve.js",
       minify: false,
       ...pipeline,
     },
