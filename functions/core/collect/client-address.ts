@@ -22,16 +22,20 @@ export function parseViewerAddress(value: string): ClientAddress | null {
 }
 
 /**
- * The client address of a collector request. The platform's peer address (`requestContext.http.sourceIp`) is the
- * truth; `X-Forwarded-For` is walked only when the peer is a configured trusted proxy. When the deployment names
- * a viewer-address header that only the platform can set (CloudFront's `cloudfront-viewer-address` in front of a
- * Function URL that only CloudFront may call), that header is used instead. Null when nothing parses.
+ * The client address of a collector request. The platform's peer address (`requestContext.http.sourceIp`, set
+ * from the TCP connection) is the truth. Only when that peer is one of the configuration's trusted proxies is
+ * more believed: the viewer-address header the deployment names (CloudFront's `cloudfront-viewer-address`, which
+ * CloudFront overwrites and a client cannot forge; docs/DEPLOY.md), else `X-Forwarded-For`, walked from the right
+ * past trusted proxies. Null when nothing parses.
  */
 export function clientAddressOf(
   request: CollectRequest,
   trusted: TrustedProxies,
   viewerHeader: string | null,
 ): ClientAddress | null {
+  const peer = parseClientAddress(request.sourceIp);
+  if (peer === null) return null;
+  if (trusted.blocks.length === 0 || !trusted.contains(peer)) return peer;
   if (viewerHeader !== null) {
     const value = request.headers[viewerHeader];
     if (value !== undefined && value.length > 0) {

@@ -34,9 +34,9 @@ export const collectorSettingsSchema = z
       .strict()
       .default({ perSecond: 200, burst: 1000 }),
     /**
-     * A request header the platform sets to the viewer's address, trusted instead of the peer address: on AWS
-     * behind CloudFront `cloudfront-viewer-address` (`ip:port`), which viewers cannot set. Null: the peer address,
-     * and X-Forwarded-For only from the configuration's trusted proxies.
+     * A request header carrying the viewer's address, believed only when the peer is one of the configuration's
+     * trusted proxies: behind CloudFront `cloudfront-viewer-address` (`ip:port`, which CloudFront overwrites).
+     * Null: the peer address, and X-Forwarded-For only from trusted proxies.
      */
     clientAddressHeader: z
       .string()
