@@ -30,47 +30,47 @@ const MIXED: TableSchema = {
 const HUGE = `${"ä€𝄞x".repeat(300_000)}end`; // 3 MB of UTF-8 in one value
 const T = Date.UTC(2026, 10, 20, 13, 55, 36, 789);
 
-const MIXED_ROWS = [
-  {
-    ts: T,
-    ts_opt: null,
-    label: "plain ascii",
-    note: null,
-    n32: null,
-    req32: -2147483648,
-    n64: null,
-    req64: 9007199254740991,
-    ratio: null,
-    flag: true,
-    maybe: null,
-  },
-  {
-    ts: BigInt(T + 1),
-    ts_opt: T - 86_400_000,
-    label: "unicode ünïcødé 日本語 😀 and a NUL \u0000 inside",
-    note: "",
-    n32: 0,
-    req32: 2147483647,
-    n64: -9223372036854775808n,
-    req64: 9223372036854775807n,
-    ratio: 0.1,
-    flag: false,
-    maybe: false,
-  },
-  {
-    ts: 0,
-    ts_opt: T,
-    label: HUGE,
-    note: 'tab\tnewline\nquote"',
-    n32: 404,
-    req32: 7,
-    n64: 42,
-    req64: -1,
-    ratio: -1.5e300,
-    flag: true,
-    maybe: true,
-  },
-];
+const UNICODE = "unicode ünïcødé 日本語 😀 and a NUL \u0000 inside";
+const ROW_A = {
+  ts: T,
+  ts_opt: null,
+  label: "plain ascii",
+  note: null,
+  n32: null,
+  req32: -2147483648,
+  n64: null,
+  req64: 9007199254740991,
+  ratio: null,
+  flag: true,
+  maybe: null,
+};
+const ROW_B = {
+  ts: BigInt(T + 1),
+  ts_opt: T - 86_400_000,
+  label: UNICODE,
+  note: "",
+  n32: 0,
+  req32: 2147483647,
+  n64: -9223372036854775808n,
+  req64: 9223372036854775807n,
+  ratio: 0.1,
+  flag: false,
+  maybe: false,
+};
+const ROW_C = {
+  ts: 0,
+  ts_opt: T,
+  label: HUGE,
+  note: 'tab\tnewline\nquote"',
+  n32: 404,
+  req32: 7,
+  n64: 42,
+  req64: -1,
+  ratio: -1.5e300,
+  flag: true,
+  maybe: true,
+};
+const MIXED_ROWS = [ROW_A, ROW_B, ROW_C];
 
 let dir: string;
 let instance: DuckDBInstance;
@@ -187,8 +187,8 @@ describe("HyparquetEncoder through DuckDB", () => {
       {
         ts_ms: BigInt(T + 1),
         ts_opt_ms: BigInt(T - 86_400_000),
-        label_len: BigInt([...MIXED_ROWS[1]!.label].length),
-        label_md5: md5(MIXED_ROWS[1]!.label),
+        label_len: BigInt([...UNICODE].length),
+        label_md5: md5(UNICODE),
         note: "",
         n32: 0,
         req32: 2147483647,
@@ -279,7 +279,7 @@ describe("HyparquetEncoder determinism and errors", () => {
   it("gives byte-identical output for the same rows, from separate encoders and row objects", () => {
     // Prepare
     const copy = MIXED_ROWS.map((r) => ({ ...r }));
-    const many = Array.from({ length: 2500 }, (_, i) => ({ ...MIXED_ROWS[i % 2]!, req32: i }));
+    const many = Array.from({ length: 2500 }, (_, i) => ({ ...(i % 2 === 0 ? ROW_A : ROW_B), req32: i }));
     // Act
     const first = new HyparquetEncoder().encode(MIXED, MIXED_ROWS);
     const second = new HyparquetEncoder().encode(MIXED, copy);
@@ -292,7 +292,7 @@ describe("HyparquetEncoder determinism and errors", () => {
 
   it("refuses a null in a required column, naming table, column and row", () => {
     // Prepare
-    const rows = [MIXED_ROWS[0]!, { ...MIXED_ROWS[0]!, label: null }];
+    const rows = [ROW_A, { ...ROW_A, label: null }];
     // Act
     const encoding = () => new HyparquetEncoder().encode(MIXED, rows);
     // Assess
@@ -313,7 +313,7 @@ describe("HyparquetEncoder determinism and errors", () => {
     ["ts", "2026-11-20", "expected a safe integer or a bigint"],
   ])("refuses %s = %s with a message that never quotes the value", (column, value, problem) => {
     // Prepare
-    const rows = [{ ...MIXED_ROWS[0]!, [column]: value }];
+    const rows = [{ ...ROW_A, [column]: value }];
     // Act
     let message = "";
     try {
