@@ -1,4 +1,6 @@
+import { type Dirent, lstatSync, readdirSync, type Stats } from "node:fs";
 import { chmod, stat } from "node:fs/promises";
+import { join } from "node:path";
 import type { ObjectInfo, PutOptions } from "../../ports/object-store.ts";
 import {
   type DeleteVersionOutcome,
@@ -8,7 +10,7 @@ import {
   type ObjectVersion,
   type VersionedStore,
 } from "../../ports/versioned-store.ts";
-import { LocalObjectStore } from "./object-store.ts";
+import { LocalObjectStore, TEMP_PREFIX } from "./object-store.ts";
 
 /**
  * The local lake seen as a versioned store: one version per key (id `"null"`, like an unversioned S3 bucket),
@@ -66,12 +68,57 @@ export class VersionedLocalStore implements VersionedStore {
     await this.objects.delete(key);
   }
 
+  /**
+   * The lake's files below `prefix` in key order, as LocalObjectStore.list walks them (temporary files and
+   * symbolic links left out), but read with synchronous calls: the sweeper lists every zone every hour, and one
+   * thread-pool round trip per folder and file made that the whole cost of a sweep. One folder's entries are held
+   * at a time, never the whole tree.
+   */
   async *listVersions(prefix: string): AsyncIterable<ObjectVersion> {
-    for await (const info of this.objects.list(prefix)) {
+    this.objects.pathOf(prefix === "" ? "x" : prefix.endsWith("/") ? `${prefix}x` : prefix); // checks the prefix
+    const cut = prefix.lastIndexOf("/");
+    yield* this.walkSync(cut === -1 ? "" : prefix.slice(0, cut + 1), prefix.slice(cut + 1));
+  }
+
+  private *walkSync(dirKey: string, namePrefix: string): Generator<ObjectVersion> {
+    const dirPath = dirKey === "" ? this.root : join(this.root, ...dirKey.slice(0, -1).split("/"));
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dirPath, { withFileTypes: true });
+    } catch (error) {
+      const code = codeOf(error);
+      if (code === "ENOENT" || code === "ENOTDIR") return;
+      throw error;
+    }
+    const listed = entries
+      .filter(
+        (e) =>
+          e.name.startsWith(namePrefix) && !e.name.startsWith(TEMP_PREFIX) && (e.isDirectory() || e.isFile()),
+      )
+      .map((e) => ({
+        name: e.name,
+        isDir: e.isDirectory(),
+        sortKey: e.isDirectory() ? `${e.name}/` : e.name,
+      }))
+      .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+    for (const entry of listed) {
+      const key = `${dirKey}${entry.name}`;
+      if (entry.isDir) {
+        yield* this.walkSync(`${key}/`, "");
+        continue;
+      }
+      let info: Stats;
+      try {
+        info = lstatSync(join(dirPath, entry.name));
+      } catch (error) {
+        if (codeOf(error) === "ENOENT") continue; // deleted meanwhile
+        throw error;
+      }
+      if (!info.isFile()) continue;
       yield {
-        key: info.key,
+        key,
         versionId: NULL_VERSION,
-        lastModified: info.lastModified,
+        lastModified: Math.floor(info.mtimeMs),
         isDeleteMarker: false,
         isLatest: true,
         size: info.size,

@@ -1,7 +1,11 @@
 import type { Command } from "commander";
+import { registerAbuseCommand } from "./abuse.ts";
 import { registerAggregateCommand } from "./aggregate.ts";
 import { registerDemoCommand } from "./demo.ts";
+import { registerExpireCommand } from "./expire.ts";
+import { registerHoldCommand } from "./hold.ts";
 import { registerIngestCommand } from "./ingest.ts";
+import { registerPolicyCommand } from "./policy.ts";
 import { registerQueryCommand } from "./query.ts";
 import { registerServeCommand } from "./serve.ts";
 
@@ -12,4 +16,8 @@ export function registerCommands(program: Command): void {
   registerAggregateCommand(program);
   registerQueryCommand(program);
   registerServeCommand(program);
+  registerExpireCommand(program);
+  registerHoldCommand(program);
+  registerAbuseCommand(program);
+  registerPolicyCommand(program);
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat, utimes } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -46,6 +46,30 @@ describe("VersionedLocalStore", () => {
         size: 3,
       },
     ]);
+  });
+
+  it("lists versions in the same key order as the object store lists objects, without files being written", async () => {
+    // Prepare: folders and files whose names sort differently as paths and as keys ("a/" vs "a.b", "a-b")
+    const store = new VersionedLocalStore(dir);
+    const keys = [
+      "stats/a/dt=2026-11-20/x.parquet",
+      "stats/a.b/y.parquet",
+      "stats/a-b/z.parquet",
+      "stats/a0.parquet",
+    ];
+    for (const key of keys) await store.put(key, bytes(key));
+    await mkdir(join(dir, "stats", "a"), { recursive: true });
+    await writeFile(join(dir, "stats", "a", ".logsieve-tmp-0123"), "half written");
+
+    // Act
+    const listed = (await versions(store, "stats/")).map((v) => v.key);
+    const objects: string[] = [];
+    for await (const info of store.objects.list("stats/")) objects.push(info.key);
+
+    // Assess
+    expect(listed).toEqual(objects);
+    expect([...listed].sort()).toEqual([...keys].sort());
+    expect((await versions(store, "stats/a.")).map((v) => v.key)).toEqual(["stats/a.b/y.parquet"]);
   });
 
   it("holds a file by making it read-only, and then refuses to delete or overwrite it", async () => {
