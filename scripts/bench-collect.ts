@@ -1,0 +1,237 @@
+/**
+ * `npm run bench:collect`: autocannon against `logsieve serve` on loopback. Reports accepted events per second
+ * and latency percentiles, then stops the server and checks that every accepted event reached the lake.
+ *
+ *   npm run bench:collect -- [--duration 10] [--connections 32] [--warmup 3]
+ *
+ * The server runs as its own process (the real `logsieve serve` command), so the load generator does not share
+ * its event loop. Requests rotate through the four tracking protocols, half of them with statistics consent
+ * (those compute a visitor id: HMAC, salt), with a handful of browser user agents. Target (issue 4): at least
+ * 5,000 events/s with p99 ≤ 20 ms on one process. Figures go to docs/BENCHMARKS.md, "Collector".
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parquetMetadataAsync } from "hyparquet";
+
+interface AutocannonRequest {
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+interface Histogram {
+  average: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+interface AutocannonResult {
+  requests: Histogram & { total: number; sent: number };
+  latency: Histogram & { p97_5: number; p99_9: number };
+  duration: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  "2xx": number;
+  statusCodeStats: Record<string, { count: number }>;
+}
+type Autocannon = (options: {
+  url: string;
+  connections: number;
+  duration: number;
+  pipelining?: number;
+  requests: AutocannonRequest[];
+}) => Promise<AutocannonResult>;
+
+const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
+
+function option(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  const value = at >= 0 ? Number(process.argv[at + 1]) : fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
+  return value;
+}
+
+const SITE = "bench.example";
+const AGENTS = [
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+  "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
+  "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+  "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
+];
+
+function requests(): AutocannonRequest[] {
+  const out: AutocannonRequest[] = [];
+  for (let i = 0; i < 40; i++) {
+    const ua = AGENTS[i % AGENTS.length] as string;
+    const page = `https://${SITE}/articles/${i}?utm_source=newsletter&utm_medium=email`;
+    const headers = { "user-agent": ua, origin: `https://${SITE}` };
+    switch (i % 4) {
+      case 0:
+        out.push({
+          method: "POST",
+          path: "/collect",
+          headers: { ...headers, "content-type": "text/plain;charset=UTF-8" },
+          body: JSON.stringify({
+            site: SITE,
+            url: page,
+            referrer: "https://www.google.com/",
+            name: "pageview",
+            consent: i % 8 === 0 ? { statistics: true } : { statistics: false },
+          }),
+        });
+        break;
+      case 1:
+        out.push({
+          method: "POST",
+          path: "/api/event",
+          headers: { ...headers, "content-type": "text/plain" },
+          body: JSON.stringify({ n: "pageview", u: page, d: SITE, r: "https://duckduckgo.com/", v: 26 }),
+        });
+        break;
+      case 2:
+        out.push({
+          method: "GET",
+          path: `/p.gif?site=${SITE}&url=${encodeURIComponent(page)}&cs=1`,
+          headers: { "user-agent": ua },
+        });
+        break;
+      default:
+        out.push({
+          method: "GET",
+          path: `/matomo.php?idsite=${SITE}&rec=1&r=123456&url=${encodeURIComponent(page)}&action_name=Article&_id=0123456789abcdef&send_image=0${i % 8 === 3 ? "&consent=1" : ""}`,
+          headers: { "user-agent": ua },
+        });
+    }
+  }
+  return out;
+}
+
+function startServer(
+  lake: string,
+  config: string,
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      "bin/logsieve.js",
+      "--lake",
+      lake,
+      "--config",
+      config,
+      "serve",
+      "--port",
+      "0",
+      "--rate-limit",
+      "1000000",
+      "--burst",
+      "1000000",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stdout = "";
+  child.stderr?.resume();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("logsieve serve did not start within 30 s")), 30_000);
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString("utf8");
+      const match = /listening on (http:\/\/[^\s]+)/.exec(stdout);
+      if (match?.[1] !== undefined) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1], output: () => stdout });
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`logsieve serve exited early (code ${code})`)));
+  });
+}
+
+async function countLakeRows(lake: string): Promise<number> {
+  let rows = 0;
+  const eventsDir = join(lake, "events");
+  for (const day of await readdir(eventsDir).catch(() => [] as string[])) {
+    for (const file of await readdir(join(eventsDir, day))) {
+      if (!file.endsWith(".parquet")) continue;
+      const bytes = await readFile(join(eventsDir, day, file));
+      const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+      rows += Number((await parquetMetadataAsync(buffer)).num_rows);
+    }
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const duration = option("duration", 10);
+  const connections = option("connections", 32);
+  const warmup = option("warmup", 3);
+  const dir = await mkdtemp(join(tmpdir(), "logsieve-bench-collect-"));
+  const lake = join(dir, "lake");
+  const config = join(dir, "config.json");
+  await writeFile(config, JSON.stringify({ sites: [SITE] }));
+  const server = await startServer(lake, config);
+  try {
+    const load = requests();
+    process.stderr.write(`bench:collect: warming up ${warmup} s against ${server.url}\n`);
+    await autocannon({ url: server.url, connections, duration: warmup, requests: load });
+    process.stderr.write(`bench:collect: measuring ${duration} s with ${connections} connections\n`);
+    const result = await autocannon({ url: server.url, connections, duration, requests: load });
+    const exited = new Promise<number | null>((resolve) =>
+      server.child.once("exit", (code) => resolve(code)),
+    );
+    server.child.kill("SIGTERM");
+    const code = await exited;
+    const summary = /stopped\. (\{.*\})/.exec(server.output())?.[1];
+    const final =
+      summary === undefined
+        ? null
+        : (JSON.parse(summary) as { collector: { stored: number }; sink: { written: number } });
+    const lakeRows = await countLakeRows(lake);
+    const accepted = result["2xx"];
+    const eventsPerSecond = accepted / result.duration;
+    const report = {
+      node: process.version,
+      cpus: `${cpus().length} × ${cpus()[0]?.model ?? "?"}`,
+      connections,
+      durationSeconds: Number(result.duration.toFixed(2)),
+      requests: result.requests.total,
+      accepted2xx: accepted,
+      non2xx: result.non2xx,
+      errors: result.errors,
+      timeouts: result.timeouts,
+      eventsPerSecond: Math.round(eventsPerSecond),
+      latencyMs: {
+        average: result.latency.average,
+        p50: result.latency.p50,
+        p90: result.latency.p90,
+        p99: result.latency.p99,
+        max: result.latency.max,
+      },
+      serverExitCode: code,
+      storedByCollector: final?.collector.stored ?? null,
+      writtenBySink: final?.sink.written ?? null,
+      rowsInLake: lakeRows,
+      target: { eventsPerSecond: 5000, p99Ms: 20 },
+      met: eventsPerSecond >= 5000 && result.latency.p99 <= 20,
+    };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(
+      `\n| events/s | p50 ms | p90 ms | p99 ms | max ms | requests | non-2xx | rows in lake |\n|---|---|---|---|---|---|---|---|\n` +
+        `| ${report.eventsPerSecond} | ${report.latencyMs.p50} | ${report.latencyMs.p90} | ${report.latencyMs.p99} | ${report.latencyMs.max} | ${report.requests} | ${report.non2xx} | ${lakeRows} |\n`,
+    );
+    if (final !== null && final.collector.stored !== lakeRows) {
+      process.stderr.write(
+        `bench:collect: ${final.collector.stored} events stored but ${lakeRows} rows in the lake\n`,
+      );
+      process.exitCode = 1;
+    }
+  } finally {
+    if (server.child.exitCode === null) server.child.kill("SIGKILL");
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
