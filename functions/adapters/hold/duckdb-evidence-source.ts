@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import type { EvidenceExtract, EvidenceSource } from "../../core/hold/holds.ts";
@@ -21,6 +21,24 @@ function literal(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
 }
 
+const STALE_MS = 3_600_000;
+
+/** Temporary extracts a crashed `hold create` left behind (they hold full addresses and no listing shows them). */
+async function removeStaleTemporaryFiles(evidenceDir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(evidenceDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(TEMP_PREFIX) || !name.endsWith(".parquet")) continue;
+    const path = join(evidenceDir, name);
+    const info = await stat(path).catch(() => null);
+    if (info !== null && Date.now() - info.mtimeMs > STALE_MS) await rm(path, { force: true });
+  }
+}
+
 export class DuckDbEvidenceSource implements EvidenceSource {
   constructor(
     private readonly lakeDir: string,
@@ -34,6 +52,7 @@ export class DuckDbEvidenceSource implements EvidenceSource {
     const evidenceDir = join(this.lakeDir, "evidence");
     const temp = join(evidenceDir, `${TEMP_PREFIX}${randomBytes(8).toString("hex")}.parquet`);
     try {
+      await removeStaleTemporaryFiles(evidenceDir);
       await connection.run("SET TimeZone = 'UTC'");
       try {
         await connection.run(
