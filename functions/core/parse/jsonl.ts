@@ -160,6 +160,11 @@ const R_BAD_STATUS = rejection("bad_status", "the status is not a 3-digit code f
 const R_BAD_BYTES = rejection("bad_number", "the byte count is not a non-negative integer or -");
 const R_BAD_DURATION = rejection("bad_number", "the duration is not a non-negative number");
 
+/** JSON's insignificant white space: space, tab, LF, CR. */
+function isJsonSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
 function isObject(v: unknown): v is Json {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
@@ -308,6 +313,12 @@ export class JsonLinesParser implements LineParser {
   parse(raw: string): ParseResult {
     const line = stripCr(raw);
     if (line.length === 0 || isBlank(line)) return SKIP_BLANK;
+    // Cheap shape check first: a truncated or non-object line costs no exception.
+    let a = 0;
+    let z = line.length - 1;
+    while (a < z && isJsonSpace(line.charCodeAt(a))) a++;
+    while (z > a && isJsonSpace(line.charCodeAt(z))) z--;
+    if (line.charCodeAt(a) !== 123 /* { */ || line.charCodeAt(z) !== 125 /* } */) return R_BAD_JSON;
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);
