@@ -74,14 +74,23 @@ export function readPageTarget(value: unknown, rules: UrlRules): Field<string> {
   return ok(target);
 }
 
-/** A referrer: a string of at most 2,000 characters, or nothing (null, "", absent). */
+/**
+ * A referrer: a URL of at most 2,000 characters, or nothing (null, "", absent). It is normalized by the WHATWG
+ * URL parser, as a browser would have sent it: a host written as an IPv4 address in hex, octal or one number
+ * (`http://0x17000002/`) becomes the dotted quad, which the referrer-host scrubbing recognizes and masks. Text that
+ * is not a URL has no host to keep: it counts as no referrer.
+ */
 export function readReferrer(value: unknown): Field<string | null> {
   if (value === undefined || value === null) return ok(null);
   if (typeof value !== "string") return fail("bad_referrer");
   const text = value.trim();
   if (text.length === 0) return ok(null);
   if (text.length > MAX_REFERRER_CHARS || CONTROL.test(text)) return fail("bad_referrer");
-  return ok(text);
+  try {
+    return ok(new URL(text).href);
+  } catch {
+    return ok(null);
+  }
 }
 
 /** An event name: 1–120 characters without control characters; `fallback` when absent (null: required). */

@@ -9,7 +9,7 @@ export interface CollectResponse {
   readonly isBase64Encoded: boolean;
 }
 
-/** A 1×1 transparent GIF (43 bytes), base64. */
+/** A 1×1 transparent GIF89a (42 bytes), base64. */
 export const PIXEL_GIF_BASE64 = "R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7";
 
 /** Headers on every collector answer: nothing is cached, nothing is sniffed. */

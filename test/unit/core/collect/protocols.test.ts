@@ -81,6 +81,20 @@ describe("native protocol (POST /collect)", () => {
     expect(readNative(post(body))).toEqual({ ok: false, reason, reply: "json" });
   });
 
+  it("normalizes a referrer like a browser (an IPv4 host in hex becomes dotted) and drops one that is no URL", () => {
+    // Act
+    const read = (referrer: string) => {
+      const result = readNative(
+        post(JSON.stringify({ site: "example.com", url: "https://example.com/", referrer })),
+      );
+      return result.ok ? result.hits[0]?.referrer : result.reason;
+    };
+    // Assess
+    expect(read("http://0x17000002/from")).toBe("http://23.0.0.2/from");
+    expect(read("HTTPS://News.Example.NET")).toBe("https://news.example.net/");
+    expect(read("just some text")).toBeNull();
+  });
+
   it("refuses a body type it does not read", () => {
     // Act / Assess
     expect(readNative(post("{}", "multipart/form-data; boundary=x"))).toMatchObject({
