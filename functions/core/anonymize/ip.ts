@@ -346,7 +346,7 @@ export function effectivePrefix(addr: ClientAddress, prefixes: PrefixLengths): n
 export function networkBytes(bytes: Uint8Array, bits: number): Uint8Array {
   const out = new Uint8Array(bytes.length);
   const full = bits >> 3;
-  out.set(bytes.subarray(0, full));
+  for (let i = 0; i < full; i++) out[i] = bytes[i] ?? 0; // a loop: subarray + set cost more at this size
   const rest = bits & 7;
   if (rest > 0 && full < bytes.length) out[full] = (bytes[full] ?? 0) & (0xff << (8 - rest));
   return out;

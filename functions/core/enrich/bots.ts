@@ -34,9 +34,28 @@ export const MAX_BROWSER_UA_LENGTH = 1024;
 
 // Every pattern below is linear: alternations of literals, no nested quantifiers (checked with recheck in tests).
 
-/** Injection payloads scanners put in the user agent: shellshock, log4shell, PHP, SQL, script tags. */
-const ATTACK =
-  /\(\)\s*\{|\$\{|<\?|<script|\bunion\s+select\b|\bselect\s+\S+\s+from\b|\bpg_sleep\s*\(|\bwaitfor\s+delay\b|\/etc\/passwd|\.\.\/\.\.\//i;
+/** Injection payloads scanners put in the user agent: shellshock, log4shell, PHP, script tags, path traversal. */
+const ATTACK_FRAGMENTS: readonly string[] = [
+  "() {",
+  "(){",
+  "${",
+  "<?",
+  "<script",
+  "/etc/passwd",
+  "../../",
+  "pg_sleep(",
+  "waitfor delay",
+  "sleep(",
+];
+
+/** SQL in the agent (tested on the lower-cased agent). */
+const ATTACK_SQL = /union\s+(?:all\s+)?select|select\s+[\w*(),]+\s+from/;
+
+function looksLikeAttack(ua: string): boolean {
+  const lower = ua.toLowerCase();
+  for (const fragment of ATTACK_FRAGMENTS) if (lower.includes(fragment)) return true;
+  return ATTACK_SQL.test(lower);
+}
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this looks for
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
@@ -173,7 +192,7 @@ function botName(ua: string): string | null {
 
 /** The patterns above, for the ReDoS audit in the tests (each must be linear in the length of the agent). */
 export const BOT_PATTERNS: Readonly<Record<string, RegExp>> = Object.freeze({
-  ATTACK,
+  ATTACK_SQL,
   CONTROL,
   HEADLESS,
   LIBRARY,
@@ -198,7 +217,7 @@ function isEmpty(ua: string): boolean {
  */
 export function classifyBot(ua: string | null): BotVerdict {
   if (ua === null || isEmpty(ua)) return verdict("empty_ua", null);
-  if (ua.length > MAX_BROWSER_UA_LENGTH || CONTROL.test(ua) || ATTACK.test(ua))
+  if (ua.length > MAX_BROWSER_UA_LENGTH || CONTROL.test(ua) || looksLikeAttack(ua))
     return verdict("malformed", null);
 
   const headless = HEADLESS.exec(ua);

@@ -3,7 +3,7 @@ import type { ClientAddress } from "../anonymize/ip.ts";
 import type { Enrichment } from "../types.ts";
 import { classifyBot } from "./bots.ts";
 import { BoundedCache } from "./bounded-cache.ts";
-import { parseUserAgent } from "./user-agent.ts";
+import { parseUserAgent, UNKNOWN_AGENT } from "./user-agent.ts";
 
 export interface EnricherOptions {
   /** Distinct user agents remembered per cache generation (memory stays under twice this). Default 4096. */
@@ -17,7 +17,9 @@ type AgentPart = Omit<Enrichment, "country" | "provider">;
 
 function classifyAgent(userAgent: string | null): AgentPart {
   const bot = classifyBot(userAgent);
-  const agent = parseUserAgent(userAgent);
+  // No browser sends an empty or malformed agent: nothing to parse (and no payload handed to ua-parser-js).
+  const agent =
+    bot.reason === "empty_ua" || bot.reason === "malformed" ? UNKNOWN_AGENT : parseUserAgent(userAgent);
   return {
     browser: agent.browser,
     browserMajor: agent.browserMajor,

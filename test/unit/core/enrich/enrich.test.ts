@@ -106,3 +106,22 @@ describe("createEnricher", () => {
     expect(again).toEqual([...first, ...first]);
   });
 });
+
+describe("createEnricher on malformed agents", () => {
+  it("reports no browser or OS for an injection payload that imitates one", () => {
+    // Prepare
+    const enrich = createEnricher(recordingGeo());
+
+    // Act
+    const enrichment = enrich(address("203.0.113.7"), `${CHROME_WINDOWS} \${jndi:ldap://x/a}`);
+
+    // Assess
+    expect(enrichment).toMatchObject({
+      isBot: true,
+      botReason: "malformed",
+      device: "bot",
+      browser: null,
+      os: null,
+    });
+  });
+});
