@@ -28,6 +28,7 @@ import type { LogsieveConfig } from "../../core/config.ts";
 import { EVENTS_SCHEMA } from "../../core/zones.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { ObjectInfo, ObjectStore } from "../../ports/object-store.ts";
+import type { ColumnType } from "../../ports/table-encoder.ts";
 import { DuckDbQueryEngine } from "../local/duckdb-engine.ts";
 import { LocalObjectStore, TEMP_PREFIX } from "../local/object-store.ts";
 import { loadQueryCatalog, QUERIES_DIR } from "./query-files.ts";
@@ -161,8 +162,19 @@ async function daysWithEvents(store: ObjectStore): Promise<string[]> {
 }
 
 const EVENT_COLUMNS = EVENTS_SCHEMA.columns.map((c) => `"${c.name}"`).join(", ");
+/** DuckDB type of each column type: compacted objects keep the zone's declared types whatever the inputs used. */
+const DUCKDB_TYPE: Readonly<Record<ColumnType, string>> = {
+  string: "VARCHAR",
+  int32: "INTEGER",
+  int64: "BIGINT",
+  double: "DOUBLE",
+  boolean: "BOOLEAN",
+  timestamp_ms: "TIMESTAMP_MS",
+};
 const qualified = (alias: string): string =>
-  EVENTS_SCHEMA.columns.map((c) => `${alias}."${c.name}"`).join(", ");
+  EVENTS_SCHEMA.columns
+    .map((c) => `CAST(${alias}."${c.name}" AS ${DUCKDB_TYPE[c.type]}) AS "${c.name}"`)
+    .join(", ");
 
 class DayJob {
   constructor(
