@@ -14,6 +14,7 @@ import { aggregateDays } from "../../functions/adapters/aggregate/aggregate-days
 import { DuckDbQueryEngine } from "../../functions/adapters/local/duckdb-engine.ts";
 import { LocalObjectStore } from "../../functions/adapters/local/object-store.ts";
 import { parseConfig } from "../../functions/core/config.ts";
+import { EVENTS_SCHEMA } from "../../functions/core/zones.ts";
 import type { ObjectStore } from "../../functions/ports/object-store.ts";
 import { type Event, tempLake, writeEvents, writeEventsByDay } from "./support/fixture-lake.ts";
 import { DAYS, generateEvents } from "./support/generate.ts";
@@ -135,6 +136,27 @@ describe("aggregateDays", () => {
     ]);
     expect(await eventCount(lake)).toBe(inputA.length + inputB.length);
     expect(await totalsOf(lake)).toEqual(reference.totals([...inputA, ...inputB], day));
+    // The compacted object has the zone's columns, in order, with its types (timestamps in milliseconds).
+    const compacted = names.find((n) => n.startsWith("compacted-")) ?? "";
+    const engine = await DuckDbQueryEngine.open({ lakeDir: lake, threads: 1 });
+    try {
+      const schema = await engine.query(
+        `SELECT name, type, logical_type FROM parquet_schema('${join(eventsDir(lake), compacted)}') WHERE name <> 'duckdb_schema'`,
+      );
+      expect(schema.rows.map((r) => r.name)).toEqual(EVENTS_SCHEMA.columns.map((c) => c.name));
+      const physical = {
+        string: "BYTE_ARRAY",
+        int32: "INT32",
+        int64: "INT64",
+        double: "DOUBLE",
+        boolean: "BOOLEAN",
+        timestamp_ms: "INT64",
+      };
+      expect(schema.rows.map((r) => r.type)).toEqual(EVENTS_SCHEMA.columns.map((c) => physical[c.type]));
+      expect(String(schema.rows[0]?.logical_type)).toMatch(/MILLIS=MilliSeconds/);
+    } finally {
+      await engine.close();
+    }
   });
 
   it("ingesting the same input again leaves events and stats byte-identical", async () => {
