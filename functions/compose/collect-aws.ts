@@ -14,28 +14,12 @@ import { parseCollectorSettings } from "../core/collect/settings.ts";
 import { ConfigError, parseConfig } from "../core/config.ts";
 import { createEnricher } from "../core/enrich/enrich.ts";
 import { type CollectHandlers, type CollectLogger, createCollectHandlers } from "../handlers/collect.ts";
-import { AWS_ENV } from "./aws-env.ts";
+import { AWS_ENV, BUNDLED_TRACKER_PATH } from "./aws-env.ts";
 
 /**
  * The collector on AWS: configuration from the environment the CDK app sets, salts in the analytics bucket,
  * events through Firehose (docs/COLLECTOR.md says why), logs and metrics through Powertools.
  */
-
-/**
- * Environment variables the collector reads beyond {@link AWS_ENV}. They belong in compose/aws-env.ts (owned by
- * the infra side, which sets them); until they are there, their names are fixed here.
- */
-export const COLLECTOR_ENV = {
-  /** Name of the Firehose delivery stream that writes `events/` (required). */
-  eventsDeliveryStream: "LOGSIEVE_EVENTS_DELIVERY_STREAM",
-  /** The collector settings as JSON (core/collect/settings.ts); optional, every setting has a default. */
-  collectorSettings: "LOGSIEVE_COLLECTOR_SETTINGS",
-  /** Path of logsieve.js inside the function package; default {@link BUNDLED_TRACKER_PATH}. */
-  trackerScript: "LOGSIEVE_TRACKER_SCRIPT",
-} as const;
-
-/** Where the bundling step copies functions/tracker/logsieve.js (like the country database). */
-export const BUNDLED_TRACKER_PATH = "/var/task/logsieve.js";
 
 const HOUR_MS = 3_600_000;
 
@@ -72,8 +56,8 @@ export async function composeAwsCollectHandlers(
 ): Promise<CollectHandlers> {
   const config = parseConfig(jsonOf(env, AWS_ENV.config, {}), `environment ${AWS_ENV.config}`);
   const settings = parseCollectorSettings(
-    jsonOf(env, COLLECTOR_ENV.collectorSettings, {}),
-    `environment ${COLLECTOR_ENV.collectorSettings}`,
+    jsonOf(env, AWS_ENV.collectorSettings, {}),
+    `environment ${AWS_ENV.collectorSettings}`,
   );
   const powertools = new Logger();
   // Attributes go in as one object (Powertools merges it into the JSON line); with none, the message alone.
@@ -99,11 +83,11 @@ export async function composeAwsCollectHandlers(
   });
   const sink = new FirehoseEventSink({
     client: new FirehoseClient({}),
-    deliveryStreamName: required(env, COLLECTOR_ENV.eventsDeliveryStream),
+    deliveryStreamName: required(env, AWS_ENV.eventsDeliveryStream),
   });
   let trackerScript: string | null = null;
   try {
-    trackerScript = await readFile(env[COLLECTOR_ENV.trackerScript] ?? BUNDLED_TRACKER_PATH, "utf8");
+    trackerScript = await readFile(env[AWS_ENV.trackerScript] ?? BUNDLED_TRACKER_PATH, "utf8");
   } catch {
     logger.warn("logsieve.js is not in the package; /logsieve.js answers 404");
   }

@@ -4,7 +4,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { eventRecord, FirehoseEventSink } from "../../../functions/adapters/aws/firehose-event-sink.ts";
 import { AWS_ENV } from "../../../functions/compose/aws-env.ts";
-import { COLLECTOR_ENV, composeAwsCollectHandlers } from "../../../functions/compose/collect-aws.ts";
+import { composeAwsCollectHandlers } from "../../../functions/compose/collect-aws.ts";
 import type { EventRow } from "../../../functions/core/types.ts";
 import { EventSinkUnavailableError } from "../../../functions/ports/event-sink.ts";
 import { httpEvent, json, UA_CHROME } from "./collect-harness.ts";
@@ -22,9 +22,9 @@ const s3 = mockClient(S3Client);
 const ENV = {
   [AWS_ENV.config]: JSON.stringify({ sites: ["example.com"] }),
   [AWS_ENV.analyticsBucket]: "analytics-bucket",
-  [COLLECTOR_ENV.eventsDeliveryStream]: "logsieve-events",
-  [COLLECTOR_ENV.trackerScript]: new URL("../../../functions/tracker/logsieve.js", import.meta.url).pathname,
-  [COLLECTOR_ENV.collectorSettings]: JSON.stringify({ rateLimit: { perSecond: 50, burst: 100 } }),
+  [AWS_ENV.eventsDeliveryStream]: "logsieve-events",
+  [AWS_ENV.trackerScript]: new URL("../../../functions/tracker/logsieve.js", import.meta.url).pathname,
+  [AWS_ENV.collectorSettings]: JSON.stringify({ rateLimit: { perSecond: 50, burst: 100 } }),
 };
 
 const BODY = json({
@@ -129,9 +129,9 @@ describe("collector on AWS (Firehose sink, S3 salts)", () => {
 
   it("refuses to start without the delivery stream's name, naming the variable", async () => {
     // Act / Assess
-    await expect(
-      composeAwsCollectHandlers({ ...ENV, [COLLECTOR_ENV.eventsDeliveryStream]: "" }),
-    ).rejects.toThrow(COLLECTOR_ENV.eventsDeliveryStream);
+    await expect(composeAwsCollectHandlers({ ...ENV, [AWS_ENV.eventsDeliveryStream]: "" })).rejects.toThrow(
+      AWS_ENV.eventsDeliveryStream,
+    );
   });
 });
 
