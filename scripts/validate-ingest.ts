@@ -47,12 +47,21 @@ try {
     const skipped = s.skipped.blank + s.skipped.directive;
     const accounted = s.accepted + s.rejected.total + skipped;
     let check = accounted === expected ? "ok" : `MISMATCH: ${accounted} of ${expected}`;
-    if (name.startsWith("negative/") && s.accepted > 0) check = `FAIL: ${s.accepted} error-log lines accepted`;
+    if (name.startsWith("negative/") && s.accepted > 0)
+      check = `FAIL: ${s.accepted} error-log lines accepted`;
     if (check !== "ok") failures++;
     const reasons = Object.entries(s.rejected.byReason)
       .map(([r, n]) => `${r}:${n}`)
       .join(" ");
-    rows.push([name, s.format ?? "-", String(expected), String(s.accepted), `${s.rejected.total} ${reasons}`.trim(), String(skipped), check]);
+    rows.push([
+      name,
+      s.format ?? "-",
+      String(expected),
+      String(s.accepted),
+      `${s.rejected.total} ${reasons}`.trim(),
+      String(skipped),
+      check,
+    ]);
   }
 
   // Line 8899 of the elastic log must be in security/ (accepted).
@@ -62,7 +71,8 @@ try {
     if (body === null) continue;
     const file = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
     const records = await parquetReadObjects({ file, columns: ["format", "line_no", "user_agent"] });
-    if (records.some((r) => Number(r.line_no) === 8899 && String(r.user_agent).includes("Googlebot"))) found8899 = true;
+    if (records.some((r) => Number(r.line_no) === 8899 && String(r.user_agent).includes("Googlebot")))
+      found8899 = true;
   }
   if (!found8899) failures++;
 

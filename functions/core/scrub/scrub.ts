@@ -203,12 +203,9 @@ export function referrerHost(referrer: string | null): string | null {
   let authority = referrer.slice(scheme + 3, end);
   const at = authority.lastIndexOf("@");
   if (at >= 0) authority = authority.slice(at + 1);
-  let host: string;
-  if (authority.startsWith("[")) {
-    return "[ip]";
-  }
+  if (authority.startsWith("[")) return "[ip]";
   const colon = authority.indexOf(":");
-  host = (colon >= 0 ? authority.slice(0, colon) : authority).toLowerCase();
+  const host = (colon >= 0 ? authority.slice(0, colon) : authority).toLowerCase();
   if (host.length === 0 || host.length > 253) return null;
   if (/^[0-9.]+$/.test(host) || host.includes("%")) return "[ip]";
   if (!/^[a-z0-9.-]+$/.test(host)) return maskPersonalData(host);
