@@ -1,0 +1,102 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningServe, startServe } from "../../functions/cli/commands/serve.ts";
+import { readZone } from "./collector-harness.ts";
+
+/**
+ * `logsieve serve`'s HTTP side: requests become HTTP API v2 events for the same handlers (body as text or base64,
+ * the socket's peer as sourceIp), unknown paths and oversized bodies are answered before any handler, and the
+ * local status page shows the counters.
+ */
+
+const UA = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+
+describe("logsieve serve over HTTP", () => {
+  let dir: string;
+  let serve: RunningServe;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "logsieve-serve-"));
+    serve = await startServe({
+      host: "127.0.0.1",
+      port: 0,
+      lakeDir: join(dir, "lake"),
+      config: { sites: ["example.com"] },
+      sink: { maxBatchAgeMs: 50 },
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    });
+  });
+
+  afterAll(async () => {
+    await serve?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("takes the client address from the socket and stores the event", async () => {
+    // Act
+    const response = await fetch(`${serve.url}/collect`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "user-agent": UA, "x-forwarded-for": "198.51.100.7" },
+      body: JSON.stringify({
+        site: "example.com",
+        url: "https://example.com/served",
+        consent: { statistics: true },
+      }),
+    });
+    await serve.collector.sink.flush();
+    // Assess
+    expect(response.status).toBe(202);
+    const rows = (await readZone(serve.collector.lakeDir, "events")).flatMap((o) => o.rows);
+    expect(rows.map((r) => [r.path, r.ip_prefix, r.browser])).toEqual([
+      ["/served", "127.0.0.0/24", "Firefox"],
+    ]);
+  });
+
+  it("hands a binary body over as base64, which the handler decodes", async () => {
+    // Act
+    const response = await fetch(`${serve.url}/collect`, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream", "user-agent": UA },
+      body: new Uint8Array([0xff, 0x00, 0x7b]),
+    });
+    // Assess: the handler saw the type and refused it with its reason.
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: "bad_request", reason: "bad_content_type" });
+  });
+
+  it("answers the collector's 413 over 8 KiB, and refuses bodies over the platform cap before any handler", async () => {
+    // Act
+    const collector413 = await fetch(`${serve.url}/collect`, { method: "POST", body: "x".repeat(9 * 1024) });
+    const platform413 = await fetch(`${serve.url}/collect`, {
+      method: "POST",
+      body: "x".repeat(1024 * 1024 + 1),
+    });
+    // Assess
+    expect(collector413.status).toBe(413);
+    expect(await collector413.json()).toEqual({ error: "payload_too_large", reason: "body_too_large" });
+    expect(platform413.status).toBe(413);
+    expect(await platform413.json()).toEqual({ error: "payload_too_large" });
+  });
+
+  it("answers 404 for a path no mount serves", async () => {
+    // Act
+    const response = await fetch(`${serve.url}/admin`);
+    // Assess
+    expect(response.status).toBe(404);
+  });
+
+  it("shows the counters on the local status page", async () => {
+    // Act
+    const response = await fetch(`${serve.url}/_logsieve/status`);
+    const body = (await response.json()) as {
+      collector: { stored: number; rejected: { byReason: Record<string, number> } };
+      sink: { written: number };
+    };
+    // Assess
+    expect(body.collector.stored).toBe(1);
+    expect(body.collector.rejected.byReason).toMatchObject({ bad_content_type: 1, body_too_large: 1 });
+    expect(body.sink.written).toBe(1);
+  });
+});
