@@ -2,11 +2,13 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Command } from "commander";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
+import { aggregateDays } from "../../adapters/aggregate/aggregate-days.ts";
 import { openLocal } from "../../compose/local.ts";
 import { partitionPrefix, ZONES } from "../../core/zones.ts";
 import { generateSampleLog } from "../demo/sample-log.ts";
 import { UsageError } from "../output.ts";
 import { formatIngestSummary } from "./ingest-summary.ts";
+import { renderTable, runCliQuery } from "./query.ts";
 
 const DEMO_SITE = "example.com";
 const DEMO_LINES = 30_000;
@@ -79,11 +81,51 @@ export function registerDemoCommand(program: Command): void {
         }
       }
 
-      // 4. One anonymized event as marketing's statistics will see its source.
+      // 4. Statistics: the touched days are aggregated into stats/, the only zone marketing reads.
+      const aggregated = await aggregateDays({
+        lakeDir: logsieve.lakeDir,
+        days: summary.eventDays,
+        config: logsieve.config,
+        store: logsieve.store,
+        clock: logsieve.clock,
+      });
+      out.write(
+        `\n4. Aggregated ${aggregated.days.length} day(s) into stats/ in ${aggregated.seconds.toFixed(2)} s (daily rollups, no identifiers)\n`,
+      );
+      const from = summary.eventDays[0] ?? "";
+      const to = summary.eventDays[summary.eventDays.length - 1] ?? "";
+      const daily = await runCliQuery({
+        lakeDir: logsieve.lakeDir,
+        name: "daily-traffic",
+        params: { from, to },
+        config: logsieve.config,
+      });
+      out.write(`\n   logsieve query daily-traffic --param from=${from} --param to=${to}\n`);
+      out.write(indent(renderTable(DAILY_COLUMNS, daily.rows)));
+      const pages = await runCliQuery({
+        lakeDir: logsieve.lakeDir,
+        name: "top-pages",
+        params: { site: DEMO_SITE, from, to },
+        config: logsieve.config,
+      });
+      out.write(
+        `\n\n   logsieve query top-pages --param site=${DEMO_SITE} --param from=${from} --param to=${to}  (top 8; fewer than k=${logsieve.config.k} visitors fold into "(other)")\n`,
+      );
+      out.write(
+        indent(
+          renderTable(
+            pages.columns.map((c) => c.name),
+            pages.rows.slice(0, 8),
+          ),
+        ),
+      );
+      out.write("\n");
+
+      // 5. One anonymized event as marketing's statistics will see its source.
       const sample = await firstEvent(logsieve.store);
       if (sample !== null) {
         out.write(
-          "\n4. An anonymized event (events/): no full IP, no raw user agent, only allowlisted query parameters\n",
+          "\n5. An anonymized event (events/): no full IP, no raw user agent, only allowlisted query parameters\n",
         );
         for (const key of [
           "ts",
@@ -111,6 +153,17 @@ export function registerDemoCommand(program: Command): void {
     });
 }
 
+const DAILY_COLUMNS = [
+  "day",
+  "hits",
+  "pageviews",
+  "visitors",
+  "unique_clients",
+  "bot_hits",
+  "status_4xx",
+  "bandwidth",
+];
+
 const ZONE_PURPOSE: Record<string, string> = {
   incoming: "raw logs as delivered · security only · 7 days",
   security: "full records (IP, UA, query) · security only · 7 days",
@@ -133,6 +186,7 @@ function positiveInt(value: string, flag: string): number {
 
 function indent(text: string): string {
   return text
+    .trimEnd()
     .split("\n")
     .map((l) => `   ${l}`)
     .join("\n");
