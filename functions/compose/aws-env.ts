@@ -23,6 +23,8 @@ export const AWS_ENV = {
   glueDatabase: "LOGSIEVE_GLUE_DATABASE",
   /** Athena workgroup the function runs its queries in (aggregate: pipeline; dashboard API: marketing). */
   athenaWorkgroup: "LOGSIEVE_ATHENA_WORKGROUP",
+  /** Folder of the `queries/*.sql` files shipped inside the function package (aggregate, dashboard API). */
+  queriesDir: "LOGSIEVE_QUERIES_DIR",
   /** Absolute path of the bundled country database (MaxMind format) inside the function package. */
   geoCountryDb: "LOGSIEVE_GEO_COUNTRY_DB",
   /** Cognito user pool id and app client id the dashboard API verifies tokens against (dashboard API only). */
@@ -53,6 +55,9 @@ export const ZONE_BUCKET: Readonly<Record<Zone, "raw" | "analytics">> = {
   stats: "analytics",
   salts: "analytics",
 };
+
+/** The Lambda path the queries folder is copied to when a function that runs named queries is bundled. */
+export const BUNDLED_QUERIES_DIR = "/var/task/queries";
 
 /** The Lambda path the country database is copied to when the function is bundled. */
 export const BUNDLED_COUNTRY_DB_PATH = "/var/task/geo-country.mmdb";

@@ -7,7 +7,7 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
-import { AWS_ENV, BUNDLED_COUNTRY_DB_PATH } from "../../functions/compose/aws-env.ts";
+import { AWS_ENV, BUNDLED_COUNTRY_DB_PATH, BUNDLED_QUERIES_DIR } from "../../functions/compose/aws-env.ts";
 import { acknowledge } from "./nag.ts";
 import { acknowledgeZoneWildcards } from "./policy.ts";
 
@@ -18,13 +18,21 @@ export const LAMBDA_ENV_LIMIT_BYTES = 4096;
 export const COUNTRY_DB_SOURCE =
   "node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb";
 
-/** A file copied into the function package next to the bundle, its Lambda path given to the code in `envName`. */
+/**
+ * A file (or a folder, copied whole) put into the function package next to the bundle, its Lambda path given to
+ * the code in `envName`.
+ */
 export interface BundledFile {
   /** Absolute path on the synth machine. */
   readonly source: string;
   /** Absolute path in the function (under /var/task/). */
   readonly lambdaPath: string;
   readonly envName: string;
+}
+
+/** The named queries, for the functions that run them (aggregate's rollups). */
+export function queriesFolder(queriesDir: string): BundledFile {
+  return { source: queriesDir, lambdaPath: BUNDLED_QUERIES_DIR, envName: AWS_ENV.queriesDir };
 }
 
 export function countryDbFile(projectRoot: string): BundledFile {
@@ -126,7 +134,7 @@ export class LogsieveFunction extends Construct {
           beforeBundling: () => [],
           beforeInstall: () => [],
           afterBundling: (_inputDir: string, outputDir: string) =>
-            files.map((f) => `cp "${f.source}" "${join(outputDir, basename(f.lambdaPath))}"`),
+            files.map((f) => `cp -R "${f.source}" "${join(outputDir, basename(f.lambdaPath))}"`),
         },
       },
     });

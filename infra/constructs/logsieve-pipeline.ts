@@ -81,6 +81,7 @@ export class LogsievePipeline extends Construct {
     this.config = parseConfig(props.config ?? {}, "LogsievePipeline config");
     const deploy: DeploySettings = { ...DEPLOY_DEFAULTS, ...props.deploy };
     const projectRoot = props.projectRoot ?? PROJECT_ROOT;
+    const queriesDir = props.queriesDir ?? resolve(projectRoot, "queries");
     const entries = resolveFunctionEntries(projectRoot, props.functionEntries ?? DEFAULT_FUNCTION_ENTRIES);
 
     this.storage = new LakeStorage(this, "Storage", {
@@ -100,7 +101,7 @@ export class LogsievePipeline extends Construct {
         security: deploy.securityScanLimitGiB,
         pipeline: deploy.pipelineScanLimitGiB,
       },
-      queriesDir: props.queriesDir ?? resolve(projectRoot, "queries"),
+      queriesDir,
       ...(props.namePrefix === undefined ? {} : { namePrefix: props.namePrefix }),
       statsTables: props.statsTables ?? STATS_TABLES,
     });
@@ -117,6 +118,7 @@ export class LogsievePipeline extends Construct {
 
     this.pipeline = new Pipeline(this, "Pipeline", {
       storage,
+      queriesDir,
       entries,
       projectRoot,
       environment,

@@ -13,7 +13,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { AWS_ENV } from "../../functions/compose/aws-env.ts";
 import type { FunctionEntries } from "./function-entries.ts";
-import { type BundledFile, countryDbFile, LogsieveFunction } from "./logsieve-function.ts";
+import { type BundledFile, countryDbFile, LogsieveFunction, queriesFolder } from "./logsieve-function.ts";
 import { acknowledge } from "./nag.ts";
 import {
   athenaWorkgroupUse,
@@ -40,6 +40,8 @@ export interface PipelineProps {
   readonly environment: Readonly<Record<string, string>>;
   readonly logLevel: string;
   readonly glueDatabase: string;
+  /** Folder of the named queries: shipped with the aggregate function, which runs the rollups from it. */
+  readonly queriesDir: string;
   /** Glue tables the aggregate function reads and writes: `events` and every `stats_*`. */
   readonly aggregateTables: readonly string[];
   readonly pipelineWorkgroup: string;
@@ -195,6 +197,7 @@ export class Pipeline extends Construct {
       512,
       aggregateTimeout,
       { [AWS_ENV.athenaWorkgroup]: props.pipelineWorkgroup },
+      [queriesFolder(props.queriesDir)],
     );
     this.aggregate.fn.addEventSource(
       new sources.SqsEventSource(this.aggregateQueue, {

@@ -1,0 +1,66 @@
+import { type QueryCatalog, requireQuery } from "../../core/aggregate/catalog.ts";
+import { ROLLUPS, type RollupName, rollupQueryId, statsPartition } from "../../core/aggregate/rollups.ts";
+import { athenaUnloadToParquet } from "../../core/aggregate/statements.ts";
+import type { ObjectStore } from "../../ports/object-store.ts";
+
+/**
+ * The aggregation job on AWS: for each touched day, every rollup is recomputed from the Glue `events` table
+ * with the same SELECT text DuckDB runs locally, wrapped in Athena's `UNLOAD ... TO 's3://.../stats/<rollup>/dt=<day>/'`.
+ * UNLOAD refuses a non-empty target, and a day is replaced as a whole, so the partition is emptied first;
+ * a failure between the two leaves the day without that rollup until the retry (the SQS message is redelivered),
+ * never with a double count.
+ */
+
+export interface AthenaStatementRunner {
+  /** Runs a statement whose `?` placeholders are bound in order; resolves when Athena reports SUCCEEDED. */
+  execute(sql: string, params: readonly { readonly type: "date"; readonly value: string }[]): Promise<string>;
+}
+
+export interface AthenaAggregateDeps {
+  readonly engine: AthenaStatementRunner;
+  /** The analytics bucket as an ObjectStore (keys start at the zone: `stats/...`). */
+  readonly analytics: ObjectStore;
+  readonly analyticsBucket: string;
+  readonly catalog: QueryCatalog;
+}
+
+export interface AthenaDaySummary {
+  readonly day: string;
+  readonly rollups: readonly RollupName[];
+  /** Objects removed from the day's partitions before they were rewritten. */
+  readonly replacedObjects: number;
+}
+
+const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+export async function aggregateDaysOnAthena(
+  deps: AthenaAggregateDeps,
+  days: readonly string[],
+): Promise<AthenaDaySummary[]> {
+  const summaries: AthenaDaySummary[] = [];
+  for (const day of [...new Set(days)].sort()) {
+    if (!ISO_DAY.test(day)) throw new Error(`not a day (YYYY-MM-DD): "${day.slice(0, 40)}"`);
+    let replacedObjects = 0;
+    for (const rollup of ROLLUPS) {
+      const partition = statsPartition(rollup, day);
+      const stale: string[] = [];
+      for await (const object of deps.analytics.list(partition)) stale.push(object.key);
+      for (const key of stale) await deps.analytics.delete(key);
+      replacedObjects += stale.length;
+      const definition = requireQuery(deps.catalog, rollupQueryId(rollup));
+      const target = `s3://${deps.analyticsBucket}/${partition}`;
+      await deps.engine.execute(athenaUnloadToParquet(definition.select, target), [
+        { type: "date", value: day },
+      ]);
+    }
+    summaries.push({ day, rollups: ROLLUPS, replacedObjects });
+  }
+  return summaries;
+}
+
+/** The days a scheduled run recomputes: today and yesterday (UTC), so late data of the last day is included. */
+export function scheduledDays(nowMs: number): string[] {
+  const today = new Date(nowMs).toISOString().slice(0, 10);
+  const yesterday = new Date(nowMs - 86_400_000).toISOString().slice(0, 10);
+  return [yesterday, today];
+}
