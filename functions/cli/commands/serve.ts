@@ -12,6 +12,7 @@ import {
   type LocalCollectorOptions,
   openLocalCollector,
 } from "../../compose/collect-local.ts";
+import { dashboardMounts } from "../../compose/dashboard-local.ts";
 import { COLLECT_ROUTES } from "../../core/collect/types.ts";
 import { UsageError } from "../output.ts";
 
@@ -24,8 +25,16 @@ import { UsageError } from "../output.ts";
  * (the dashboards add their factory to the list).
  */
 
-export interface ServeContext {
+export interface ServeContext extends ServeExtras {
   readonly collector: LocalCollector;
+}
+
+/** What a feature may add besides its mounts: lines printed once the address is known, and work at close. */
+export interface ServeExtras {
+  /** A line (or lines) for the start-up message, built from the server's URL. */
+  readonly announce: (line: (url: string) => string) => void;
+  /** Run when the server closes, before the collector drains (e.g. closing a query engine). */
+  readonly onClose: (close: () => Promise<void>) => void;
 }
 
 /** Builds the mounts of one feature. Add a factory here to serve more (one line per feature). */
@@ -53,7 +62,7 @@ function statusMount({ collector }: ServeContext): readonly HttpMount[] {
   ];
 }
 
-export const SERVE_MOUNTS: ServeMountFactory[] = [collectorMounts, statusMount];
+export const SERVE_MOUNTS: ServeMountFactory[] = [collectorMounts, statusMount, dashboardMounts];
 
 export interface ServeOptions extends LocalCollectorOptions {
   readonly host: string;
@@ -64,6 +73,8 @@ export interface RunningServe {
   readonly server: Server;
   readonly url: string;
   readonly collector: LocalCollector;
+  /** Lines the features announced (e.g. the dashboards' sign-in links), for the start-up message. */
+  readonly announcements: readonly string[];
   /** Stops taking requests, then drains the event sink. */
   close(): Promise<void>;
 }
@@ -71,9 +82,24 @@ export interface RunningServe {
 /** Starts the server (also used in-process by the tests and the benchmark). */
 export async function startServe(options: ServeOptions): Promise<RunningServe> {
   const collector = await openLocalCollector(options);
-  const context: ServeContext = { collector };
+  const announcers: ((url: string) => string)[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  const context: ServeContext = {
+    collector,
+    announce: (line) => announcers.push(line),
+    onClose: (close) => closers.push(close),
+  };
   const mounts: HttpMount[] = [];
-  for (const factory of SERVE_MOUNTS) mounts.push(...(await factory(context)));
+  const closeFeatures = async () => {
+    for (const close of closers) await close().catch(() => undefined);
+  };
+  try {
+    for (const factory of SERVE_MOUNTS) mounts.push(...(await factory(context)));
+  } catch (error) {
+    await closeFeatures();
+    await collector.close();
+    throw error;
+  }
   const server = createLambdaHttpServer({
     mounts,
     onError: (error) =>
@@ -85,17 +111,22 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   try {
     address = await listen(server, options.host, options.port);
   } catch (error) {
+    await closeFeatures();
     await collector.close();
     throw error;
   }
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
   let closing: Promise<void> | undefined;
   return {
     server,
-    url: `http://${host}:${address.port}`,
+    url,
     collector,
+    announcements: announcers.map((line) => line(url)),
     close: () => {
-      closing ??= closeServer(server).then(() => collector.close());
+      closing ??= closeServer(server)
+        .then(closeFeatures)
+        .then(() => collector.close());
       return closing;
     },
   };
@@ -162,7 +193,8 @@ export function registerServeCommand(program: Command): void {
           `logsieve serve: listening on ${running.url}\n` +
             `  collector: ${Object.keys(COLLECT_ROUTES).join(" ")}  (sites: ${config.sites.length > 0 ? config.sites.join(", ") : "none configured: every event is refused"})\n` +
             `  status: ${running.url}${STATUS_PATH}\n` +
-            `  lake: ${running.collector.lakeDir}\n`,
+            `  lake: ${running.collector.lakeDir}\n` +
+            running.announcements.map((line) => `${line}\n`).join(""),
         );
         await new Promise<void>((resolve) => {
           const stop = () => resolve();

@@ -1,0 +1,89 @@
+/// <reference lib="dom" />
+import uPlot from "uplot";
+import { formatCount } from "./format.ts";
+
+/**
+ * The time-series chart (uPlot, MIT): one metric for the chosen range, and the previous period of the same length
+ * as a dashed line, aligned bucket by bucket. The x axis is the bucket's position with its label (a day, the
+ * Monday of a week, a month), so day, week and month look alike. Missing buckets are gaps, not zeros.
+ */
+
+export interface TrendChartData {
+  readonly labels: readonly string[];
+  readonly current: readonly (number | null)[];
+  readonly previous: readonly (number | null)[];
+  readonly currentLabel: string;
+  readonly previousLabel: string;
+}
+
+const ACCENT = "#2f6fde";
+const MUTED = "#9aa5b5";
+
+export function trendChart(container: HTMLElement, data: TrendChartData): () => void {
+  const xs = data.labels.map((_, i) => i);
+  const width = Math.max(320, container.clientWidth);
+  const options: uPlot.Options = {
+    width,
+    height: 260,
+    padding: [12, 12, 0, 4],
+    cursor: { drag: { x: false, y: false }, points: { size: 7 } },
+    scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+    legend: { live: true },
+    axes: [
+      {
+        stroke: "#5b6676",
+        grid: { show: false },
+        ticks: { show: false },
+        space: 60,
+        incrs: [1, 2, 3, 4, 5, 7, 10, 14, 15, 20, 30, 50, 100],
+        values: (_u, splits) => splits.map((i) => (Number.isInteger(i) ? (data.labels[i] ?? "") : "")),
+      },
+      {
+        stroke: "#5b6676",
+        grid: { stroke: "#e7ebf0", width: 1 },
+        ticks: { show: false },
+        size: 56,
+        values: (_u, splits) => splits.map((v) => formatCount(v)),
+      },
+    ],
+    series: [
+      { label: "Period", value: (_u, i) => (i === null ? "–" : (data.labels[i] ?? "–")) },
+      {
+        label: data.currentLabel,
+        stroke: ACCENT,
+        width: 2.5,
+        fill: "rgba(47, 111, 222, 0.10)",
+        points: { show: data.labels.length <= 45, size: 5, fill: ACCENT },
+        value: (_u, v) => (v === null ? "–" : formatCount(v)),
+        spanGaps: false,
+      },
+      {
+        label: data.previousLabel,
+        stroke: MUTED,
+        width: 1.5,
+        dash: [6, 4],
+        points: { show: false },
+        value: (_u, v) => (v === null ? "–" : formatCount(v)),
+        spanGaps: false,
+      },
+    ],
+  };
+  const chart = new uPlot(
+    options,
+    [
+      xs,
+      [...data.current] as (number | null)[],
+      [...data.previous] as (number | null)[],
+    ] as uPlot.AlignedData,
+    container,
+  );
+  const observer = new ResizeObserver(() => {
+    const w = Math.max(320, container.clientWidth);
+    if (w !== chart.width) chart.setSize({ width: w, height: 260 });
+  });
+  observer.observe(container);
+  return () => {
+    observer.disconnect();
+    chart.destroy();
+  };
+}
