@@ -2,7 +2,10 @@
  * `npm run bench:collect`: autocannon against `logsieve serve` on loopback. Reports accepted events per second
  * and latency percentiles, then stops the server and checks that every accepted event reached the lake.
  *
- *   npm run bench:collect -- [--duration 10] [--connections 32] [--warmup 3]
+ *   npm run bench:collect -- [--duration 10] [--connections 16] [--warmup 3] [--baseline 5]
+ *
+ * It also measures a do-nothing node:http server with the same load generator (`baseline`), so a figure taken on
+ * a busy machine can be read against what the machine could do at that moment.
  *
  * The server runs as its own process (the real `logsieve serve` command), so the load generator does not share
  * its event loop. Requests rotate through the four tracking protocols, half of them with statistics consent
@@ -12,7 +15,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parquetMetadataAsync } from "hyparquet";
 
@@ -150,6 +153,34 @@ function startServer(
   });
 }
 
+/** A do-nothing node:http server answering 202: the ceiling of this machine and load generator right now. */
+const BASELINE_SERVER = `
+const { createServer } = require("node:http");
+const server = createServer((req, res) => {
+  req.resume();
+  req.on("end", () => { res.statusCode = 202; res.setHeader("content-type", "application/json"); res.end('{"ok":true}'); });
+});
+server.listen(0, "127.0.0.1", () => process.stdout.write("listening on http://127.0.0.1:" + server.address().port + "\\n"));
+`;
+
+async function baseline(connections: number, duration: number): Promise<AutocannonResult> {
+  const child = spawn(process.execPath, ["-e", BASELINE_SERVER], { stdio: ["ignore", "pipe", "ignore"] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout?.on("data", (chunk: Buffer) => {
+        out += chunk.toString("utf8");
+        const match = /listening on (http:\/\/[^\s]+)/.exec(out);
+        if (match?.[1] !== undefined) resolve(match[1]);
+      });
+      child.once("exit", () => reject(new Error("baseline server exited")));
+    });
+    return await autocannon({ url, connections, duration, requests: requests() });
+  } finally {
+    child.kill("SIGKILL");
+  }
+}
+
 async function countLakeRows(lake: string): Promise<number> {
   let rows = 0;
   const eventsDir = join(lake, "events");
@@ -166,8 +197,9 @@ async function countLakeRows(lake: string): Promise<number> {
 
 async function main(): Promise<void> {
   const duration = option("duration", 10);
-  const connections = option("connections", 32);
+  const connections = option("connections", 16);
   const warmup = option("warmup", 3);
+  const baselineSeconds = option("baseline", 5);
   const dir = await mkdtemp(join(tmpdir(), "logsieve-bench-collect-"));
   const lake = join(dir, "lake");
   const config = join(dir, "config.json");
@@ -179,6 +211,8 @@ async function main(): Promise<void> {
     await autocannon({ url: server.url, connections, duration: warmup, requests: load });
     process.stderr.write(`bench:collect: measuring ${duration} s with ${connections} connections\n`);
     const result = await autocannon({ url: server.url, connections, duration, requests: load });
+    process.stderr.write(`bench:collect: baseline, a do-nothing node:http server, ${baselineSeconds} s\n`);
+    const floor = await baseline(connections, baselineSeconds);
     const exited = new Promise<number | null>((resolve) =>
       server.child.once("exit", (code) => resolve(code)),
     );
@@ -210,6 +244,12 @@ async function main(): Promise<void> {
         p99: result.latency.p99,
         max: result.latency.max,
       },
+      baseline: {
+        what: "a do-nothing node:http server answering 202, same load generator and connections",
+        requestsPerSecond: Math.round(floor["2xx"] / floor.duration),
+        p99Ms: floor.latency.p99,
+      },
+      loadAverage: loadavg().map((l) => Number(l.toFixed(2))),
       serverExitCode: code,
       storedByCollector: final?.collector.stored ?? null,
       writtenBySink: final?.sink.written ?? null,
@@ -219,8 +259,8 @@ async function main(): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(
-      `\n| events/s | p50 ms | p90 ms | p99 ms | max ms | requests | non-2xx | rows in lake |\n|---|---|---|---|---|---|---|---|\n` +
-        `| ${report.eventsPerSecond} | ${report.latencyMs.p50} | ${report.latencyMs.p90} | ${report.latencyMs.p99} | ${report.latencyMs.max} | ${report.requests} | ${report.non2xx} | ${lakeRows} |\n`,
+      `\n| events/s | p50 ms | p90 ms | p99 ms | max ms | requests | non-2xx | rows in lake | baseline req/s | load avg |\n|---|---|---|---|---|---|---|---|---|---|\n` +
+        `| ${report.eventsPerSecond} | ${report.latencyMs.p50} | ${report.latencyMs.p90} | ${report.latencyMs.p99} | ${report.latencyMs.max} | ${report.requests} | ${report.non2xx} | ${lakeRows} | ${report.baseline.requestsPerSecond} | ${report.loadAverage[0]} |\n`,
     );
     if (final !== null && final.collector.stored !== lakeRows) {
       process.stderr.write(
