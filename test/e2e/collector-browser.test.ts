@@ -44,6 +44,7 @@ describe("collector with real trackers in headless Chromium", () => {
   let eventRows: LakeRow[] = [];
   let finalCounts: ReturnType<typeof JSON.parse>;
   const collectRequests: string[] = [];
+  const collectTypes: string[] = [];
 
   beforeAll(async () => {
     // Prepare: the collector, a site serving the test pages, and a browser.
@@ -62,9 +63,12 @@ describe("collector with real trackers in headless Chromium", () => {
       const page = url.pathname === "/plausible.html" ? "plausible.html" : "tracker.html";
       const template = await readFile(new URL(page, PAGES), "utf8");
       const consent = CONSENT[url.searchParams.get("consent") ?? "none"] ?? "undefined";
-      response
-        .writeHead(200, { "content-type": "text/html; charset=utf-8" })
-        .end(template.replaceAll("{{COLLECTOR}}", serve.url).replaceAll("{{CONSENT}}", consent));
+      response.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(
+        template
+          .replaceAll("{{COLLECTOR}}", serve.url)
+          .replaceAll("{{CONSENT}}", consent)
+          .replaceAll("{{ATTRS}}", url.searchParams.has("require") ? 'data-require-consent="true"' : ""),
+      );
     });
     await new Promise<void>((resolve) => site.listen(0, "127.0.0.1", resolve));
     siteOrigin = `http://site.test:${(site.address() as AddressInfo).port}`;
@@ -84,7 +88,9 @@ describe("collector with real trackers in headless Chromium", () => {
       ],
     });
     context.on("request", (request) => {
-      if (request.url().startsWith(serve.url)) collectRequests.push(new URL(request.url()).pathname);
+      if (!request.url().startsWith(serve.url)) return;
+      collectRequests.push(new URL(request.url()).pathname);
+      if (new URL(request.url()).pathname === "/collect") collectTypes.push(request.resourceType());
     });
   });
 
@@ -187,6 +193,35 @@ describe("collector with real trackers in headless Chromium", () => {
     expect(after.collector.dropped.byReason.gpc).toBe(countsBefore.dropped.byReason.gpc);
   });
 
+  it("holds events until the banner answers through logsieve('consent'), and falls back to fetch without sendBeacon", async () => {
+    // Prepare: a page that requires consent, in a browser without sendBeacon.
+    const before = collectRequests.filter((p) => p === "/collect").length;
+    const page = await open("/tracker.html?require=1", (p) =>
+      p.addInitScript(() => {
+        const navigator = (globalThis as unknown as { navigator: object }).navigator;
+        Object.defineProperty(Object.getPrototypeOf(navigator), "sendBeacon", {
+          value: undefined,
+          configurable: true,
+        });
+      }),
+    );
+    await page.waitForTimeout(300);
+    const heldBack = collectRequests.filter((p) => p === "/collect").length;
+    // Act: the banner answers, then the site tracks a custom event.
+    await page.evaluate(() => {
+      const w = globalThis as unknown as { logsieve: (...args: unknown[]) => void };
+      w.logsieve("consent", { statistics: true, marketing: true });
+      w.logsieve("event", "Signup", { props: { plan: "pro" } });
+    });
+    const after = await waitForStatus(serve.url, (s) => s.collector.storedByTier.marketing >= 2);
+    await page.close();
+    // Assess
+    expect(heldBack).toBe(before);
+    expect(after.collector.storedByTier.marketing).toBe(2);
+    expect(collectTypes.slice(-2)).toEqual(["fetch", "fetch"]);
+    expect(collectTypes.slice(0, before)).not.toContain("fetch");
+  });
+
   it("has written every stored event to events/ with the right tier when the server stops", async () => {
     // Act
     expect(await serve.stop()).toBe(0);
@@ -196,7 +231,7 @@ describe("collector with real trackers in headless Chromium", () => {
     expect(eventRows).toHaveLength(finalCounts.collector.stored);
     expect(finalCounts.sink.written).toBe(finalCounts.collector.stored);
     const pageviews = eventRows
-      .filter((r) => r.event_name === "pageview")
+      .filter((r) => r.event_name === "pageview" || r.event_name === "Signup")
       .map(
         (r) =>
           `${r.path}|${r.query}|${r.consent_tier}|${r.consent_reason}|${r.visitor_id === null ? "no id" : "id"}|${r.ip_prefix}`,
@@ -208,10 +243,15 @@ describe("collector with real trackers in headless Chromium", () => {
         "/spa/next|utm_source=spa|statistics|granted_statistics|id|127.0.0.0/24",
         "/tracker.html|null|anonymous|denied|no id|null",
         "/tracker.html|null|statistics|granted_statistics|id|127.0.0.0/24",
+        "/tracker.html|null|marketing|granted_marketing|id|127.0.0.0/24",
+        "/tracker.html|null|marketing|granted_marketing|id|127.0.0.0/24",
       ].sort(),
     );
     // Anything else is the Plausible tracker's engagement events: anonymous, from its page.
-    for (const row of eventRows.filter((r) => r.event_name !== "pageview")) {
+    expect(eventRows.filter((r) => r.event_name === "Signup").map((r) => r.consent_tier)).toEqual([
+      "marketing",
+    ]);
+    for (const row of eventRows.filter((r) => r.event_name !== "pageview" && r.event_name !== "Signup")) {
       expect(row).toMatchObject({
         event_name: "engagement",
         path: "/plausible.html",
@@ -222,8 +262,9 @@ describe("collector with real trackers in headless Chromium", () => {
     for (const row of eventRows) {
       expect(row).toMatchObject({ site: "site.test", source: "collector", browser: "Chrome", is_bot: false });
     }
-    // The two statistics page views are one visitor (same address and agent, same day).
-    const ids = eventRows.filter((r) => r.consent_tier === "statistics").map((r) => String(r.visitor_id));
+    // The identified events are one visitor (same address and agent, same day): no identifier is kept in the
+    // browser, the collector derives the same daily id.
+    const ids = eventRows.filter((r) => r.visitor_id !== null).map((r) => String(r.visitor_id));
     expect(new Set(ids).size).toBe(1);
   });
 });
