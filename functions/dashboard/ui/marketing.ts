@@ -506,7 +506,7 @@ export function marketingView(root: HTMLElement, me: Me): void {
     root.querySelector(".view")?.classList.add("is-loading");
     status.textContent = "";
     const prev = previousRange();
-    rangeNote.textContent = `${state.site} · ${rangeLabel(state.from, state.to)} (${daysBetween(state.from, state.to)} days, UTC) · compared with ${rangeLabel(prev.from, prev.to)}`;
+    rangeNote.textContent = `${state.site} · ${rangeLabel(state.from, state.to)} (${daysBetween(state.from, state.to)} ${daysBetween(state.from, state.to) === 1 ? "day" : "days"}, UTC) · compared with ${rangeLabel(prev.from, prev.to)}`;
     const p = params();
     const prevParams = { site: state.site, from: prev.from, to: prev.to };
     const [now, before, traffic, previousTraffic, ...breakdowns] = await Promise.allSettled([

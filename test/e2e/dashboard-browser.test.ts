@@ -1,0 +1,401 @@
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { aggregateDays } from "../../functions/adapters/aggregate/aggregate-days.ts";
+import { DuckDbQueryEngine } from "../../functions/adapters/local/duckdb-engine.ts";
+import { render, runCliQuery } from "../../functions/cli/commands/query.ts";
+import { generateSampleLog, seededRandom } from "../../functions/cli/demo/sample-log.ts";
+import { parseConfig } from "../../functions/core/config.ts";
+import { type ServeProcess, startServeProcess } from "./collector-harness.ts";
+
+/**
+ * The dashboards in headless Debian Chromium against the real `logsieve serve`, after the demo data is in place
+ * (`logsieve demo` for example.com, a second generated log with canary addresses for shop.example.com,
+ * `aggregateDays`). The marketing numbers must be those `logsieve query` prints; range and site must change them;
+ * the CSV must download; the security view must be refused by the API to marketing and work for security; a hold
+ * placed from the page must be listed by `logsieve hold list`; no address of the security zone may appear in any
+ * marketing page or API response. Screenshots of both views go to artifacts/ (not committed). Only loopback.
+ */
+
+const run = promisify(execFile);
+const ROOT = new URL("../../", import.meta.url);
+const ARTIFACTS = new URL("../../artifacts/", import.meta.url);
+const CHROMIUM = "/usr/bin/chromium";
+const SITES = ["example.com", "shop.example.com"];
+const CONFIG = { sites: SITES };
+const HOUR_MS = 3_600_000;
+
+interface Links {
+  readonly marketing: string;
+  readonly security: string;
+  readonly "security-lead": string;
+}
+
+/** Public-looking canary addresses, hidden as clients and in paths and referrers of the second site's log. */
+function canaries(): string[] {
+  const random = seededRandom(77);
+  const list: string[] = [];
+  while (list.length < 40) {
+    list.push(
+      [
+        11 + Math.floor(random() * 180),
+        Math.floor(random() * 256),
+        Math.floor(random() * 256),
+        2 + Math.floor(random() * 250),
+      ].join("."),
+    );
+  }
+  return list;
+}
+
+function canaryLines(addresses: readonly string[], startMs: number): string[] {
+  const ua =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+  return addresses.flatMap((ip, i) => {
+    const t = new Date(startMs + i * 60_000);
+    const stamp = `${String(t.getUTCDate()).padStart(2, "0")}/${["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][t.getUTCMonth()]}/${t.getUTCFullYear()}:${t.toISOString().slice(11, 19)} +0000`;
+    const other = addresses[(i + 1) % addresses.length];
+    return [
+      `${ip} - - [${stamp}] "GET / HTTP/1.1" 200 812 "https://${other}/from" "${ua}"`,
+      `${ip} - - [${stamp}] "GET /lookup/${other}?q=${other} HTTP/1.1" 200 512 "-" "${ua} ${other}"`,
+    ];
+  });
+}
+
+const toNumber = (text: string | null): number => Number((text ?? "").replace(/[^\d]/g, ""));
+
+describe("dashboards in headless Chromium", () => {
+  let dir: string;
+  let lake: string;
+  let configPath: string;
+  let serve: ServeProcess;
+  let browser: Browser;
+  let links: Links;
+  const contexts: BrowserContext[] = [];
+  const cspViolations: string[] = [];
+  const canaryList = canaries();
+  const config = parseConfig(CONFIG);
+
+  const cli = async (...args: string[]): Promise<string> =>
+    (
+      await run(process.execPath, ["bin/logsieve.js", "--lake", lake, "--config", configPath, ...args], {
+        cwd: ROOT,
+      })
+    ).stdout;
+
+  const query = (name: string, params: Record<string, string>) =>
+    runCliQuery({ lakeDir: lake, name, params, config });
+
+  async function signedIn(role: keyof Links): Promise<BrowserContext> {
+    const context = await browser.newContext({
+      viewport: { width: 1360, height: 900 },
+      acceptDownloads: true,
+    });
+    contexts.push(context);
+    context.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+    const page = await context.newPage();
+    await page.goto(links[role]);
+    await page.close();
+    return context;
+  }
+
+  async function waitForLoad(page: Page, before?: string): Promise<void> {
+    await page.waitForFunction((b) => {
+      const loaded = document.body.dataset.loaded;
+      return loaded !== undefined && loaded !== b;
+    }, before);
+  }
+
+  beforeAll(async () => {
+    // Prepare: the demo data for example.com, a second site with canaries, the stats, the server, a browser.
+    dir = await mkdtemp(join(tmpdir(), "logsieve-dashboard-"));
+    lake = join(dir, "lake");
+    configPath = join(dir, "config.json");
+    await writeFile(configPath, JSON.stringify(CONFIG));
+    await cli("demo", "--lines", "12000");
+    const now = Date.now();
+    const shopLog = join(dir, "shop-access.log");
+    const lines = [
+      ...generateSampleLog({
+        seed: 7,
+        lines: 3000,
+        startMs: now - 30 * HOUR_MS,
+        spanMs: 28 * HOUR_MS,
+        clients: 300,
+        malformedShare: 0,
+      }),
+      ...canaryLines(canaryList, now - 3 * HOUR_MS),
+    ];
+    await writeFile(shopLog, `${lines.join("\n")}\n`);
+    await cli("ingest", "--site", "shop.example.com", shopLog);
+    await aggregateDays({ lakeDir: lake, days: "all", config });
+    serve = await startServeProcess(lake, configPath);
+    const found: Record<string, string> = {};
+    for (const m of serve
+      .stdout()
+      .matchAll(
+        /^\s+(marketing|security|security-lead)\s+(http:\/\/127\.0\.0\.1:\d+\/dashboard\/\?token=\S+)$/gm,
+      )) {
+      found[m[1] ?? ""] = m[2] ?? "";
+    }
+    links = found as unknown as Links;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    });
+    await mkdir(ARTIFACTS, { recursive: true });
+  });
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close();
+    await browser?.close();
+    await serve?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("prints one sign-in link per role, on 127.0.0.1", () => {
+    // Assess
+    expect(Object.keys(links).sort()).toEqual(["marketing", "security", "security-lead"]);
+    expect(new Set(Object.values(links)).size).toBe(3);
+  });
+
+  it("shows the numbers `logsieve query` returns, and other numbers for another range or site", async () => {
+    // Prepare
+    const page = await (await signedIn("marketing")).newPage();
+    await page.goto(`${serve.url}/dashboard/#marketing`);
+    await waitForLoad(page);
+    const from = await page.inputValue("[data-testid=from]");
+    const to = await page.inputValue("[data-testid=to]");
+    const [timeseriesJson, topPagesJson] = await Promise.all(
+      ["timeseries", "top-pages"].map((name) =>
+        cli(
+          "query",
+          name,
+          "--param",
+          "site=example.com",
+          "--param",
+          `from=${from}`,
+          "--param",
+          `to=${to}`,
+          "--format",
+          "json",
+        ),
+      ),
+    );
+    const days = JSON.parse(timeseriesJson ?? "[]") as { day: string; pageviews: number; visitors: number }[];
+    const topPages = JSON.parse(topPagesJson ?? "[]") as {
+      path: string;
+      pageviews: number;
+      visitors: number;
+    }[];
+    console.log(
+      `marketing dashboard loaded in ${await page.evaluate(() => document.body.dataset.loadMs)} ms`,
+    );
+    await page.screenshot({ path: new URL("dashboard-marketing.png", ARTIFACTS).pathname, fullPage: true });
+
+    // Act: what the page shows
+    const visitors = toNumber(await page.textContent("[data-testid=kpi-visitors-value]"));
+    const pageviews = toNumber(await page.textContent("[data-testid=kpi-pageviews-value]"));
+    const rows = await page.$$eval("section[data-query=top-pages] tbody tr", (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")),
+    );
+
+    // Assess: the same numbers as the command
+    expect(days.length).toBeGreaterThan(1);
+    expect(visitors).toBe(days.reduce((s, d) => s + d.visitors, 0));
+    expect(pageviews).toBe(days.reduce((s, d) => s + d.pageviews, 0));
+    expect(rows.length).toBe(topPages.length);
+    expect(
+      rows.map(([path, pv, v]) => ({ path, pageviews: toNumber(pv ?? ""), visitors: toNumber(v ?? "") })),
+    ).toEqual(topPages);
+
+    // Act: one day only
+    const day = days.find((d) => d.day !== "(other)");
+    if (day === undefined) throw new Error("no day in the demo data");
+    let before = await page.evaluate(() => document.body.dataset.loaded);
+    await page.fill("[data-testid=from]", day.day);
+    await page.fill("[data-testid=to]", day.day);
+    await page.dispatchEvent("[data-testid=to]", "change");
+    await waitForLoad(page, before);
+    await page.waitForFunction(() =>
+      document.querySelector("[data-testid=range-note]")?.textContent?.includes("(1 day,"),
+    );
+    const oneDay = toNumber(await page.textContent("[data-testid=kpi-visitors-value]"));
+
+    // Act: the other site, same day
+    before = await page.evaluate(() => document.body.dataset.loaded);
+    await page.selectOption("[data-testid=site]", "shop.example.com");
+    await waitForLoad(page, before);
+    const shop = toNumber(await page.textContent("[data-testid=kpi-visitors-value]"));
+    const shopDays = await query("timeseries", { site: "shop.example.com", from: day.day, to: day.day });
+
+    // Assess
+    expect(oneDay).toBe(day.visitors);
+    expect(oneDay).not.toBe(visitors);
+    expect(shop).toBe(shopDays.rows.reduce((s, r) => s + Number(r.visitors), 0));
+    expect(shop).not.toBe(oneDay);
+    await page.close();
+  });
+
+  it("downloads the CSV export, the same file `logsieve query --format csv` prints", async () => {
+    // Prepare
+    const page = await (await signedIn("marketing")).newPage();
+    await page.goto(`${serve.url}/dashboard/#marketing`);
+    await waitForLoad(page);
+    const from = await page.inputValue("[data-testid=from]");
+    const to = await page.inputValue("[data-testid=to]");
+    // Act
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.click("[data-export=countries]"),
+    ]);
+    const csv = await readFile((await download.path()) ?? "", "utf8");
+    // Assess
+    const expected = render(await query("countries", { site: "example.com", from, to }), "csv");
+    expect(download.suggestedFilename()).toBe(`logsieve-countries-example.com-${from}-to-${to}.csv`);
+    expect(csv).toBe(expected);
+    expect(csv.split("\r\n").length).toBeGreaterThan(3);
+    await page.close();
+  });
+
+  it("refuses the security view to a marketing session in the API (403), not only in the page", async () => {
+    // Prepare
+    const page = await (await signedIn("marketing")).newPage();
+    await page.goto(`${serve.url}/dashboard/#security`);
+    // Act
+    const statuses = await page.evaluate(async () =>
+      Promise.all(
+        [
+          "/api/dashboard/query/top-talkers",
+          "/api/dashboard/query/ip-timeline?ip=203.0.113.7",
+          "/api/dashboard/export/scanners.csv",
+          "/api/dashboard/holds",
+        ].map(async (path) => (await fetch(path)).status),
+      ),
+    );
+    const message = await page.textContent("[data-view=security] [data-testid=error]");
+    const tabs = await page.$$eval("a[data-tab]", (as) => as.map((a) => a.getAttribute("data-tab")));
+    // Assess
+    expect(statuses).toEqual([403, 403, 403, 403]);
+    expect(message).toContain("security");
+    expect(tabs).toEqual(["marketing"]);
+    await page.close();
+  });
+
+  it("shows a security session the window's top talkers, the timeline of one, and no hold button", async () => {
+    // Prepare
+    const page = await (await signedIn("security")).newPage();
+    await page.goto(`${serve.url}/dashboard/#security`);
+    await page.waitForFunction(() => document.body.dataset.securityLoaded !== undefined);
+    const from = await page.inputValue("[data-testid=sec-from]");
+    const to = await page.inputValue("[data-testid=sec-to]");
+    const expected = await query("top-talkers", { from, to, limit: "25" });
+    // Act
+    const shown = await page.$$eval(
+      "section[data-query=top-talkers] tbody td[data-column=client_ip]",
+      (tds) => tds.map((td) => td.textContent),
+    );
+    await page.click("section[data-query=top-talkers] tbody tr:first-child button");
+    await page.waitForSelector("section[data-query=ip-timeline] tbody tr");
+    const holdNote = await page.textContent("[data-testid=hold-area]");
+    const post = await page.evaluate(async () => {
+      const r = await fetch("/api/dashboard/holds", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ incident: "INC-NOPE", ip: "203.0.113.7", reason: "not allowed" }),
+      });
+      return r.status;
+    });
+    // Assess
+    expect(shown).toEqual(expected.rows.map((r) => r.client_ip));
+    expect(holdNote).toContain("Only the security lead");
+    expect(post).toBe(403);
+    await page.close();
+  });
+
+  it("places a legal hold from the timeline, and `logsieve hold list` shows it", async () => {
+    // Prepare
+    const page = await (await signedIn("security-lead")).newPage();
+    await page.goto(`${serve.url}/dashboard/#security`);
+    await page.waitForFunction(() => document.body.dataset.securityLoaded !== undefined);
+    await page.click("section[data-query=login-brute-force] tbody tr:first-child button");
+    await page.waitForSelector("[data-testid=hold-incident]");
+    // Act
+    await page.fill("[data-testid=hold-incident]", "INC-E2E-1");
+    await page.fill("[data-testid=hold-reason]", "login brute force, ticket SEC-42");
+    await page.click("[data-testid=hold-submit]");
+    await page.waitForSelector("[data-testid=hold-result].ok");
+    const message = (await page.textContent("[data-testid=hold-result]")) ?? "";
+    await page.waitForSelector("[data-testid=holds] tbody tr");
+    await page.screenshot({ path: new URL("dashboard-security.png", ARTIFACTS).pathname, fullPage: true });
+    const listed = JSON.parse(await cli("hold", "list", "--json")) as {
+      incident: string;
+      status: string;
+      records: number;
+    }[];
+    // Assess
+    const records = Number(/placed: (\d+) record/.exec(message)?.[1]);
+    expect(message).toContain("Legal hold INC-E2E-1 placed");
+    expect(records).toBeGreaterThan(0);
+    expect(listed).toEqual([expect.objectContaining({ incident: "INC-E2E-1", status: "active", records })]);
+    await page.close();
+  });
+
+  it("shows no address of the security zone in any marketing page or API response", async () => {
+    // Prepare: every address the security zone holds (the canaries among them)
+    const engine = await DuckDbQueryEngine.open({ lakeDir: lake });
+    const addresses = new Set(
+      (await engine.query("SELECT DISTINCT client_ip FROM security")).rows.map((r) => String(r.client_ip)),
+    );
+    await engine.close();
+    const context = await signedIn("marketing");
+    const bodies: string[] = [];
+    context.on("response", async (response) => {
+      if (response.url().startsWith(serve.url)) bodies.push(await response.text().catch(() => ""));
+    });
+    const page = await context.newPage();
+    await page.goto(`${serve.url}/dashboard/#marketing`);
+    await waitForLoad(page);
+    for (const site of SITES) {
+      const before = await page.evaluate(() => document.body.dataset.loaded);
+      await page.selectOption("[data-testid=site]", site);
+      if (site !== SITES[0]) await waitForLoad(page, before);
+    }
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.click("[data-export=top-referrers]"),
+    ]);
+    bodies.push(await readFile((await download.path()) ?? "", "utf8"), await page.content());
+    await page.close();
+    // Act
+    const leaked = new Set<string>();
+    for (const body of bodies) {
+      for (const m of body.matchAll(/(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])/g))
+        if (addresses.has(m[0])) leaked.add(m[0]);
+      for (const ip of addresses) if (ip.includes(":") && body.includes(ip)) leaked.add(ip);
+    }
+    // Assess
+    for (const canary of canaryList) expect(addresses.has(canary)).toBe(true);
+    expect(bodies.length).toBeGreaterThan(20);
+    expect([...leaked]).toEqual([]);
+  });
+
+  it("ran without a single Content-Security-Policy violation", () => {
+    // Assess
+    expect(cspViolations).toEqual([]);
+  });
+});
