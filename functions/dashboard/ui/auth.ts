@@ -23,8 +23,9 @@ function base64Url(bytes: Uint8Array): string {
   return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+/** This page's own address (`/dashboard/` or `/dashboard/index.html`): it must be a callback URL of the app client. */
 function redirectUri(): string {
-  return `${location.origin}/dashboard/`;
+  return `${location.origin}${location.pathname}`;
 }
 
 /** True when a token is in place (or the page uses the local session cookie). */
@@ -46,7 +47,7 @@ export async function prepareAuth(config: PageConfig): Promise<boolean> {
         code_verifier: verifier,
       }),
     });
-    history.replaceState(null, "", "/dashboard/");
+    history.replaceState(null, "", location.pathname);
     if (response.ok) {
       const tokens = (await response.json()) as { id_token?: string };
       if (tokens.id_token !== undefined) sessionStorage.setItem(TOKEN_KEY, tokens.id_token);

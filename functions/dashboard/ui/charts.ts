@@ -25,7 +25,7 @@ export function trendChart(container: HTMLElement, data: TrendChartData): () => 
   const options: uPlot.Options = {
     width,
     height: 260,
-    padding: [12, 12, 0, 4],
+    padding: [12, 32, 0, 4],
     cursor: { drag: { x: false, y: false }, points: { size: 7 } },
     scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
     legend: { live: true },
@@ -53,7 +53,12 @@ export function trendChart(container: HTMLElement, data: TrendChartData): () => 
         stroke: ACCENT,
         width: 2.5,
         fill: "rgba(47, 111, 222, 0.10)",
-        points: { show: data.labels.length <= 45, size: 5, fill: ACCENT },
+        // Points where lines would be too dense; always where a value stands alone between gaps (no line shows it).
+        points: {
+          show: data.labels.length <= 45 || data.current.filter((v) => v !== null).length <= 45,
+          size: 5,
+          fill: ACCENT,
+        },
         value: (_u, v) => (v === null ? "–" : formatCount(v)),
         spanGaps: false,
       },
