@@ -83,9 +83,17 @@ export async function openLocalCollector(options: LocalCollectorOptions): Promis
   const lakeDir = resolve(options.lakeDir);
   const logger = options.logger ?? jsonLinesLogger();
   const store = new LocalObjectStore(lakeDir);
-  const salts = new ObjectStoreSaltStore(store, clock, undefined, {
-    maxAgeMs: config.retention.saltHours * HOUR_MS,
-  });
+  const saltMaxAgeMs = config.retention.saltHours * HOUR_MS;
+  const salts = new ObjectStoreSaltStore(store, clock, undefined, { maxAgeMs: saltMaxAgeMs });
+  // Salts past their lifetime are destroyed before any is used, and hourly while the collector runs (a long
+  // `logsieve serve` must keep the 48-hour promise even if no sweeper runs).
+  await salts.destroyExpired(saltMaxAgeMs);
+  const saltSweep = setInterval(() => {
+    salts
+      .destroyExpired(saltMaxAgeMs)
+      .catch(() => logger.warn("expired salts could not be destroyed; retrying in an hour"));
+  }, HOUR_MS);
+  saltSweep.unref();
   const geo = await loadGeoLookup({ countryDb: config.geo.countryDb, asnDb: config.geo.asnDb });
   const sinkOptions = options.sink ?? {};
   const batching = {
@@ -130,6 +138,9 @@ export async function openLocalCollector(options: LocalCollectorOptions): Promis
     handlers,
     sink,
     logger,
-    close: () => sink.close(),
+    close: () => {
+      clearInterval(saltSweep);
+      return sink.close();
+    },
   };
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { access, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,6 +19,15 @@ describe("logsieve serve over HTTP", () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "logsieve-serve-"));
+    // A salt created three days ago, which no sweeper has destroyed yet.
+    await mkdir(join(dir, "lake", "salts", "dt=2026-01-01"), { recursive: true });
+    await writeFile(
+      join(dir, "lake", "salts", "dt=2026-01-01", "salt.json"),
+      JSON.stringify({
+        createdAt: Date.now() - 72 * 3_600_000,
+        salt: Buffer.alloc(32, 1).toString("base64"),
+      }),
+    );
     serve = await startServe({
       host: "127.0.0.1",
       port: 0,
@@ -78,6 +87,11 @@ describe("logsieve serve over HTTP", () => {
     expect(await collector413.json()).toEqual({ error: "payload_too_large", reason: "body_too_large" });
     expect(platform413.status).toBe(413);
     expect(await platform413.json()).toEqual({ error: "payload_too_large" });
+  });
+
+  it("destroys salts past their 48 hours when it starts", async () => {
+    // Assess
+    await expect(access(join(dir, "lake", "salts", "dt=2026-01-01", "salt.json"))).rejects.toThrow();
   });
 
   it("answers 404 for a path no mount serves", async () => {

@@ -45,7 +45,12 @@ export function parquetBatchWriter(store: ObjectStore, encoder: TableEncoder): B
         maxBufferedRows: Math.max(1, rows.length),
       });
       for (const row of rows) {
-        writer.addBuffered(partitionPrefix("events", row.ts), row as unknown as Record<string, unknown>);
+        // `add` asks the caller to wait only when a part is being written.
+        const waiting = writer.add(
+          partitionPrefix("events", row.ts),
+          row as unknown as Record<string, unknown>,
+        );
+        if (waiting !== undefined) await waiting;
       }
       const result = await writer.finish();
       return result.keys;
