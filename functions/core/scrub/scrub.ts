@@ -207,9 +207,18 @@ export function referrerHost(referrer: string | null): string | null {
   const colon = authority.indexOf(":");
   const host = (colon >= 0 ? authority.slice(0, colon) : authority).toLowerCase();
   if (host.length === 0 || host.length > 253) return null;
-  if (/^[0-9.]+$/.test(host) || host.includes("%")) return "[ip]";
+  if (isNumericHost(host) || host.includes("%")) return "[ip]";
   if (!/^[a-z0-9.-]+$/.test(host)) return maskPersonalData(host);
   return host;
+}
+
+/**
+ * A host that browsers would read as an IPv4 address: every label a decimal, octal or 0x-hex number
+ * (`203.0.113.5`, `0xCB00714D`, `0313.0.0161.5`, `3405803845`). URL parsers accept all of these.
+ */
+function isNumericHost(host: string): boolean {
+  const labels = host.endsWith(".") ? host.slice(0, -1).split(".") : host.split(".");
+  return labels.length <= 4 && labels.every((label) => /^(?:0x[0-9a-f]*|[0-9]+)$/i.test(label));
 }
 
 /** File extensions whose requests are assets, not page views (GoAccess's static list, extended). */

@@ -81,6 +81,12 @@ describe("referrerHost", () => {
   it("masks hosts that are IP addresses", () => {
     expect(referrerHost("http://203.0.113.5/admin")).toBe("[ip]");
     expect(referrerHost("http://[2001:db8::1]:8080/")).toBe("[ip]");
+    // Spellings a browser also resolves to an IPv4 address.
+    expect(referrerHost("http://0x17000002/")).toBe("[ip]");
+    expect(referrerHost("http://0xcb.0.0x71.5/")).toBe("[ip]");
+    expect(referrerHost("http://3405803845/x")).toBe("[ip]");
+    expect(referrerHost("http://0313.0.0161.5/")).toBe("[ip]");
+    expect(referrerHost("https://1password.com/")).toBe("1password.com");
   });
 });
 
