@@ -87,9 +87,3 @@ export function addDays(day: string, days: number): string {
 export function daysBetween(from: string, to: string): number {
   return Math.round((dayToMs(to) - dayToMs(from)) / DAY_MS) + 1;
 }
-
-/** The Monday of the ISO week a day belongs to. */
-export function weekOf(day: string): string {
-  const weekday = (new Date(dayToMs(day)).getUTCDay() + 6) % 7;
-  return addDays(day, -weekday);
-}

@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 import { DASHBOARD_QUERIES } from "../../core/dashboard/queries.ts";
+import { bucketSeries, type Granularity } from "../../core/dashboard/series.ts";
 import { ApiError, downloadCsv, type Me, type QueryResponse, type Row, runQuery } from "./api.ts";
 import { trendChart } from "./charts.ts";
 import { append, h, replace } from "./dom.ts";
@@ -13,7 +14,6 @@ import {
   formatMonth,
   formatPercent,
   formatShortDay,
-  weekOf,
 } from "./format.ts";
 import { resultTable } from "./table.ts";
 
@@ -24,7 +24,6 @@ import { resultTable } from "./table.ts";
  * which suppress rows below k in their SQL; the page adds rows up, it never splits them.
  */
 
-type Granularity = "day" | "week" | "month";
 type Metric = "visitors" | "pageviews";
 
 interface State {
@@ -79,55 +78,10 @@ function sumColumn(rows: readonly Row[], column: string): number {
   return rows.reduce((total, row) => total + num(row[column]), 0);
 }
 
-function bucketKey(day: string, granularity: Granularity): string {
-  if (granularity === "week") return weekOf(day);
-  if (granularity === "month") return day.slice(0, 7);
-  return day;
-}
-
 function bucketLabel(key: string, granularity: Granularity): string {
   if (granularity === "month") return formatMonth(key);
   if (granularity === "week") return `wk ${formatShortDay(key)}`;
   return formatShortDay(key);
-}
-
-/** The buckets a range covers, in order (a week or month cut by the range still counts as one bucket). */
-function bucketsOf(from: string, to: string, granularity: Granularity): string[] {
-  const keys: string[] = [];
-  for (let day = from; day <= to; day = addDays(day, 1)) {
-    const key = bucketKey(day, granularity);
-    if (keys[keys.length - 1] !== key) keys.push(key);
-  }
-  return keys;
-}
-
-interface Series {
-  readonly keys: string[];
-  readonly values: (number | null)[];
-  /** What the k-suppressed `(other)` row holds: quiet days not shown per day. */
-  readonly folded: number;
-}
-
-function seriesOf(
-  rows: readonly Row[],
-  from: string,
-  to: string,
-  granularity: Granularity,
-  metric: Metric,
-): Series {
-  const keys = bucketsOf(from, to, granularity);
-  const sums = new Map<string, number>();
-  let folded = 0;
-  for (const row of rows) {
-    const day = String(row.day);
-    if (day === "(other)") {
-      folded += num(row[metric]);
-      continue;
-    }
-    const key = bucketKey(day, granularity);
-    sums.set(key, (sums.get(key) ?? 0) + num(row[metric]));
-  }
-  return { keys, values: keys.map((k) => sums.get(k) ?? null), folded };
 }
 
 function rangeLabel(from: string, to: string): string {
@@ -362,8 +316,8 @@ export function marketingView(root: HTMLElement, me: Me): void {
     }
     replace(chartBox);
     const prev = previousRange();
-    const now = seriesOf(current.rows, state.from, state.to, state.granularity, state.metric);
-    const before = seriesOf(previous?.rows ?? [], prev.from, prev.to, state.granularity, state.metric);
+    const now = bucketSeries(current.rows, state, state.granularity, state.metric);
+    const before = bucketSeries(previous?.rows ?? [], prev, state.granularity, state.metric);
     destroyChart = trendChart(chartBox, {
       labels: now.keys.map((k) => bucketLabel(k, state.granularity)),
       current: now.values,
