@@ -9,9 +9,10 @@
  * - a compacted object `compacted-<digest>.parquet` comes with a manifest `_compacted-<digest>.json` listing, per
  *   input, the parts it replaced (key and SHA-256) and the contiguous row range holding their rows;
  *   `<digest>` derives from that list, so the same inputs with the same bytes always give the same name;
- * - a small object present next to a compacted one is newer truth for its input: when its parts' bytes equal
- *   those in the manifest (the same input delivered twice) it is just removed; otherwise the input's rows in the
- *   compacted object are dropped and the new parts taken instead, in a new compacted object;
+ * - a small object present next to a compacted one is newer truth for its input: when each of its parts equals, name
+ *   and bytes, a part in the manifest (the same input delivered twice, or leftovers of a run that stopped while
+ *   deleting) it is just removed; otherwise the input's rows in the compacted object are dropped and the new parts
+ *   taken instead, in a new compacted object;
  * - the order of writes makes every crash recoverable by simply running again: the manifest is written first
  *   (hidden: names starting with `_` are ignored by Athena and by the `*.parquet` globs), then the compacted
  *   object becomes visible in one rename, then the objects it replaced are deleted (older compacted objects
@@ -169,8 +170,9 @@ export function planCompaction(
       if (previous !== undefined) sources.push(previous);
       continue;
     }
-    if (previous !== undefined && sameParts(parts, previous.parts)) {
-      // The same input delivered again, byte for byte: its rows are already in the compacted object.
+    if (previous !== undefined && alreadyCompacted(parts, previous.parts)) {
+      // The same input delivered again, byte for byte, or parts a run left behind when it stopped while deleting
+      // what it had folded in: their rows are already in the compacted object.
       duplicates.push(...parts.map((p) => p.name));
       sources.push(previous);
       continue;
@@ -218,11 +220,9 @@ function pick(input: ManifestInput): { offset: number; rows: number; parts: read
   return { offset: input.offset, rows: input.rows, parts: input.parts };
 }
 
-function sameParts(parts: readonly LooseObject[], refs: readonly PartRef[]): boolean {
-  return (
-    parts.length === refs.length &&
-    parts.every((p, i) => p.name === refs[i]?.name && p.sha256 === refs[i]?.sha256)
-  );
+/** True when every small object is, name and bytes, one of the parts the manifest lists for its input. */
+function alreadyCompacted(parts: readonly LooseObject[], refs: readonly PartRef[]): boolean {
+  return parts.every((p) => refs.some((r) => r.name === p.name && r.sha256 === p.sha256));
 }
 
 function compare(a: string, b: string): number {
