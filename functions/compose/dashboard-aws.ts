@@ -1,4 +1,5 @@
 import { Logger } from "@aws-lambda-powertools/logger";
+import type { LogLevel } from "@aws-lambda-powertools/logger/types";
 import { AthenaClient } from "@aws-sdk/client-athena";
 import { loadQueryCatalog } from "../adapters/aggregate/query-files.ts";
 import { AthenaQueryEngine } from "../adapters/aws/athena-engine.ts";
@@ -49,7 +50,10 @@ export async function composeAwsDashboardHandler(env: Environment = process.env)
   const assets = await loadDashboardAssets(env[DASHBOARD_ENV.assetsDir] ?? BUNDLED_DASHBOARD_ASSETS);
   const domain = env[DASHBOARD_ENV.cognitoDomain];
   const clientId = env[AWS_ENV.userPoolClientId];
-  const logger = new Logger({ serviceName: env[AWS_ENV.serviceName] ?? "logsieve-dashboard" });
+  const logger = new Logger({
+    serviceName: env[AWS_ENV.serviceName] ?? "logsieve-dashboard",
+    ...(env[AWS_ENV.logLevel] === undefined ? {} : { logLevel: env[AWS_ENV.logLevel] as LogLevel }),
+  });
   return createDashboardHandler({
     config,
     catalog: loadQueryCatalog(),
