@@ -11,12 +11,31 @@ import { resultTable } from "./table.ts";
  * for the security lead, "place on legal hold" for that address. Addresses are shown here, and only here.
  */
 
-const PANELS: readonly { name: string; empty: string; params?: Record<string, string> }[] = [
-  { name: "top-talkers", empty: "No requests in the window.", params: { limit: "25" } },
-  { name: "error-bursts", empty: "No address got 20 or more 4xx/5xx answers in one minute." },
-  { name: "login-brute-force", empty: "No address posted to a login page 10 or more times." },
-  { name: "scanners", empty: "No request matched a scanner signature." },
-  { name: "by-provider-country", empty: "No requests in the window." },
+interface Thresholds {
+  /** 4xx/5xx answers to one address within one minute that make a burst. */
+  minErrors: string;
+  /** Login POSTs of one address in the range that count as brute force. */
+  minAttempts: string;
+}
+
+const PANELS: readonly {
+  name: string;
+  empty: (t: Thresholds) => string;
+  params?: (t: Thresholds) => Record<string, string>;
+}[] = [
+  { name: "top-talkers", empty: () => "No requests in the window.", params: () => ({ limit: "25" }) },
+  {
+    name: "error-bursts",
+    empty: (t) => `No address got ${t.minErrors} or more 4xx/5xx answers in one minute.`,
+    params: (t) => ({ min_errors: t.minErrors }),
+  },
+  {
+    name: "login-brute-force",
+    empty: (t) => `No address posted to a login page ${t.minAttempts} or more times.`,
+    params: (t) => ({ min_attempts: t.minAttempts }),
+  },
+  { name: "scanners", empty: () => "No request matched a scanner signature." },
+  { name: "by-provider-country", empty: () => "No requests in the window." },
 ];
 
 const titleOf = (name: string): string => DASHBOARD_QUERIES.find((q) => q.name === name)?.title ?? name;
@@ -48,6 +67,24 @@ export function securityView(root: HTMLElement, me: Me): void {
     return;
   }
   const state = { from: window.from, to: window.to };
+  const thresholds: Thresholds = { minErrors: "20", minAttempts: "10" };
+  const paramsOf = (panel: (typeof PANELS)[number]) => ({ ...state, ...(panel.params?.(thresholds) ?? {}) });
+  const minErrorsInput = h("input", {
+    type: "number",
+    min: 1,
+    max: 1000000,
+    value: thresholds.minErrors,
+    "data-testid": "min-errors",
+    className: "narrow",
+  });
+  const minAttemptsInput = h("input", {
+    type: "number",
+    min: 1,
+    max: 1000000,
+    value: thresholds.minAttempts,
+    "data-testid": "min-attempts",
+    className: "narrow",
+  });
   const fromInput = h("input", {
     type: "date",
     "data-testid": "sec-from",
@@ -68,6 +105,8 @@ export function securityView(root: HTMLElement, me: Me): void {
     { className: "toolbar" },
     h("label", { className: "field" }, h("span", {}, "From"), fromInput),
     h("label", { className: "field" }, h("span", {}, "To"), toInput),
+    h("label", { className: "field" }, h("span", {}, "Burst: errors per minute ≥"), minErrorsInput),
+    h("label", { className: "field" }, h("span", {}, "Brute force: login POSTs ≥"), minAttemptsInput),
     h(
       "p",
       { className: "window-note" },
@@ -133,7 +172,7 @@ export function securityView(root: HTMLElement, me: Me): void {
         "data-export": panel.name,
         onclick: async () => {
           try {
-            status.textContent = `Downloaded ${await downloadCsv(panel.name, { ...state, ...(panel.params ?? {}) })}`;
+            status.textContent = `Downloaded ${await downloadCsv(panel.name, paramsOf(panel))}`;
           } catch (error) {
             status.textContent =
               error instanceof ApiError ? `Export failed: ${error.message}` : "Export failed.";
@@ -299,9 +338,7 @@ export function securityView(root: HTMLElement, me: Me): void {
   }
 
   async function load(): Promise<void> {
-    const results = await Promise.allSettled(
-      PANELS.map((panel) => runQuery(panel.name, { ...state, ...(panel.params ?? {}) })),
-    );
+    const results = await Promise.allSettled(PANELS.map((panel) => runQuery(panel.name, paramsOf(panel))));
     PANELS.forEach((panel, i) => {
       const body = bodies.get(panel.name);
       const result = results[i];
@@ -313,7 +350,7 @@ export function securityView(root: HTMLElement, me: Me): void {
       replace(
         body,
         resultTable(result.value.columns, result.value.rows, {
-          empty: panel.empty,
+          empty: panel.empty(thresholds),
           onAddress: (ip) => void openTimeline(ip),
         }),
       );
@@ -329,6 +366,19 @@ export function securityView(root: HTMLElement, me: Me): void {
       }
       state.from = fromInput.value;
       state.to = toInput.value;
+      void load();
+    });
+  }
+  for (const [input, key] of [
+    [minErrorsInput, "minErrors"],
+    [minAttemptsInput, "minAttempts"],
+  ] as const) {
+    input.addEventListener("change", () => {
+      if (!/^\d{1,7}$/.test(input.value) || Number(input.value) < 1) {
+        status.textContent = "A threshold is a whole number of at least 1.";
+        return;
+      }
+      thresholds[key] = String(Number(input.value));
       void load();
     });
   }
