@@ -137,6 +137,8 @@ export async function ingestWithRetries(options: {
   readonly saltRandom: (n: number) => Uint8Array;
   readonly zones: readonly string[];
   readonly maxAttempts?: number;
+  /** Runs after each failed attempt, before the retry (e.g. an aggregation job that reads the half-written lake). */
+  readonly afterFailure?: (attempt: number) => Promise<void>;
 }): Promise<RetriedIngest> {
   const { store, env, schedule } = options;
   const maxAttempts = options.maxAttempts ?? schedule.faults.length * 8 + 4;
@@ -197,6 +199,7 @@ export async function ingestWithRetries(options: {
         await store.releaseHung(false);
       }
       afterFailures.push(await digestZones(store.inner, options.zones));
+      await options.afterFailure?.(attempts);
     }
   }
   if (schedule.zombies === "after-success") {
