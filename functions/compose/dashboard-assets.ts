@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { MANIFEST_FILE } from "../dashboard/build.ts";
-import { type AssetManifest, renderPage } from "../dashboard/page.ts";
+import { type AssetManifest, MANIFEST_FILE, renderPage } from "../dashboard/page.ts";
 import type { DashboardAsset, DashboardAssets } from "../handlers/dashboard-api.ts";
 
 /**

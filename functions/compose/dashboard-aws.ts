@@ -56,7 +56,7 @@ export async function composeAwsDashboardHandler(env: Environment = process.env)
   });
   return createDashboardHandler({
     config,
-    catalog: loadQueryCatalog(),
+    catalog: loadQueryCatalog(requireEnv(env, AWS_ENV.queriesDir)),
     clock: systemClock,
     auth: cognitoAuth(),
     assets,

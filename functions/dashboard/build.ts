@@ -2,7 +2,9 @@ import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { AssetManifest } from "./page.ts";
+import { type AssetManifest, MANIFEST_FILE } from "./page.ts";
+
+export { MANIFEST_FILE };
 
 /**
  * Bundles the dashboard's browser code (functions/dashboard/ui/, plus uPlot and its style sheet) with esbuild
@@ -17,7 +19,6 @@ export const DASHBOARD_SOURCE_DIR = fileURLToPath(new URL("./ui/", import.meta.u
 /** The shared allowlist is bundled too (column labels and units). */
 const CORE_DASHBOARD_DIR = fileURLToPath(new URL("../core/dashboard/", import.meta.url));
 export const DEFAULT_ASSETS_DIR = fileURLToPath(new URL("../../dist/dashboard/", import.meta.url));
-export const MANIFEST_FILE = "manifest.json";
 
 export interface BuildOptions {
   readonly outDir?: string;

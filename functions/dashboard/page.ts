@@ -4,6 +4,9 @@
  * by build.ts, by their content-hashed names, with Subresource Integrity.
  */
 
+/** The file in the built folder that names the assets (written by build.ts, read by compose/dashboard-assets.ts). */
+export const MANIFEST_FILE = "manifest.json";
+
 export interface AssetManifest {
   /** File names under /dashboard/assets/. */
   readonly js: string;

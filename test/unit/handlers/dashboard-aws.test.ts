@@ -11,6 +11,7 @@ import {
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { QUERIES_DIR } from "../../../functions/adapters/aggregate/query-files.ts";
 import { composeAwsDashboardHandler } from "../../../functions/compose/dashboard-aws.ts";
 import { buildDashboard } from "../../../functions/dashboard/build.ts";
 
@@ -27,6 +28,7 @@ const BASE_ENV = {
   LOGSIEVE_CONFIG: JSON.stringify({ sites: ["example.com"], k: 6 }),
   LOGSIEVE_GLUE_DATABASE: "logsieve",
   LOGSIEVE_ATHENA_WORKGROUP: "logsieve-marketing",
+  LOGSIEVE_QUERIES_DIR: QUERIES_DIR,
   LOGSIEVE_USER_POOL_CLIENT_ID: "client-123",
   POWERTOOLS_LOG_LEVEL: "SILENT",
 };
