@@ -1,0 +1,324 @@
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { aggregateDays } from "../../functions/adapters/aggregate/aggregate-days.ts";
+import { s3InputId } from "../../functions/adapters/input/input-id.ts";
+import { LocalObjectStore } from "../../functions/adapters/local/object-store.ts";
+import { generateSampleLog, seededRandom } from "../../functions/cli/demo/sample-log.ts";
+import { AWS_ENV } from "../../functions/compose/aws-env.ts";
+import { openLocal } from "../../functions/compose/local.ts";
+import { parseConfig } from "../../functions/core/config.ts";
+import { FixedClock } from "../../functions/ports/clock.ts";
+import { digestZones } from "../helpers/fault-schedules.ts";
+import { FakeS3, s3ServiceError } from "../helpers/s3-fake.ts";
+
+/**
+ * At-least-once delivery. S3 notifications reach the ingest function through SQS, which delivers every message at
+ * least once: twice, five times, in any order, in any batch. Two paths are covered:
+ *
+ * - The ingest Lambda handler (functions/handlers/ingest.ts, middy + Powertools batch) against an in-memory S3
+ *   behind aws-sdk-client-mock: duplicates and shuffles, a batch in which one message fails (exactly that one is
+ *   reported, the others are written), its redrive. The analytics bucket's events/ are then aggregated by the
+ *   aggregation job on a local copy (DuckDB), so `stats/` is compared byte for byte. Every line the handler logs
+ *   (Powertools, captured from stdout) is one JSON object and names no client address.
+ * - The local path (openLocal().ingestFile + aggregateDays, what `logsieve ingest` and `logsieve aggregate` do):
+ *   files delivered again and again, also from other paths, with the aggregation job running between deliveries,
+ *   so compaction meets re-delivered inputs.
+ */
+
+const s3 = mockClient(S3Client);
+const sqs = mockClient(SQSClient);
+const NOW = Date.UTC(2026, 10, 21, 12, 0, 0);
+const RAW = "raw-bucket";
+const ANALYTICS = "analytics-bucket";
+const OBJECTS = 10;
+const config = parseConfig({ sites: ["example.com"] });
+
+type Handler = (
+  event: SQSEvent,
+  context: Context,
+) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
+let handler: Handler;
+let dir: string;
+
+function logLines(seed: number, lines: number): string[] {
+  return [
+    ...generateSampleLog({
+      seed,
+      lines,
+      startMs: Date.UTC(2026, 10, 19, 18, 0, 0),
+      spanMs: 12 * 3_600_000,
+      clients: 80,
+      malformedShare: 0.02,
+    }),
+  ];
+}
+
+const inputs = Array.from({ length: OBJECTS }, (_, i) => {
+  const lines = logLines(500 + i, 150);
+  return {
+    key: `incoming/site=example.com/2026/11/20/access-${i}.log`,
+    body: new TextEncoder().encode(`${lines.join("\n")}\n`),
+    addresses: new Set(lines.map((l) => l.split(" ")[0] ?? "").filter((a) => /\d[.:]/.test(a))),
+  };
+});
+const allAddresses = new Set(inputs.flatMap((i) => [...i.addresses]));
+
+/** A fresh S3 with the raw objects and the two days' salts (the same salts in every scenario). */
+function freshS3(): { fake: FakeS3; versions: string[] } {
+  const fake = new FakeS3();
+  fake.install(s3);
+  const versions = inputs.map((input) => fake.putObject(RAW, input.key, input.body).versionId);
+  for (const day of ["2026-11-19", "2026-11-20"]) {
+    const salt = Buffer.alloc(32, day.endsWith("19") ? 19 : 20).toString("base64");
+    fake.putObject(
+      ANALYTICS,
+      `salts/dt=${day}/salt.json`,
+      new TextEncoder().encode(JSON.stringify({ createdAt: Date.now(), salt })),
+    );
+  }
+  return { fake, versions };
+}
+
+function message(index: number, version: string, copy: number): SQSRecord {
+  const input = inputs[index];
+  if (input === undefined) throw new Error("no such input");
+  const body = JSON.stringify({
+    Records: [
+      {
+        eventName: "ObjectCreated:Put",
+        s3: {
+          bucket: { name: RAW },
+          object: { key: encodeURIComponent(input.key), versionId: version, size: input.body.byteLength },
+        },
+      },
+    ],
+  });
+  return {
+    messageId: `m${index}-${copy}`,
+    receiptHandle: `rh-${index}-${copy}`,
+    body,
+    attributes: {} as SQSRecord["attributes"],
+    messageAttributes: {},
+    md5OfBody: "",
+    eventSource: "aws:sqs",
+    eventSourceARN: "arn:aws:sqs:eu-central-1:123456789012:ingest",
+    awsRegion: "eu-central-1",
+  };
+}
+
+const logLinesSeen: string[] = [];
+
+/** Runs the handler on batches of up to 10 messages, capturing what it writes to stdout (Powertools' logs). */
+async function deliver(records: readonly SQSRecord[]): Promise<string[]> {
+  const failed: string[] = [];
+  for (let i = 0; i < records.length; i += 10) {
+    const original = process.stdout.write.bind(process.stdout);
+    let captured = "";
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      captured += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      const response = await handler({ Records: records.slice(i, i + 10) }, {} as Context);
+      failed.push(...response.batchItemFailures.map((f) => f.itemIdentifier));
+    } finally {
+      process.stdout.write = original;
+    }
+    logLinesSeen.push(...captured.split("\n").filter((l) => l.length > 0));
+  }
+  return failed;
+}
+
+/** stats/ computed by the aggregation job from the analytics bucket's events/, as key → SHA-256. */
+async function statsOf(fake: FakeS3, name: string): Promise<Map<string, string>> {
+  const lakeDir = join(dir, name);
+  for (const key of fake.keys(ANALYTICS, "events/")) {
+    const path = join(lakeDir, ...key.split("/"));
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, fake.bucket(ANALYTICS).get(key)?.body ?? new Uint8Array());
+  }
+  await aggregateDays({ lakeDir, days: "all", config, clock: new FixedClock(NOW) });
+  return digestZones(new LocalObjectStore(lakeDir), ["stats"]);
+}
+
+function digestBucket(fake: FakeS3, bucket: string, prefix: string): Map<string, string> {
+  return new Map(
+    fake.keys(bucket, prefix).map((key) => [
+      key,
+      createHash("sha256")
+        .update(fake.bucket(bucket).get(key)?.body ?? new Uint8Array())
+        .digest("hex"),
+    ]),
+  );
+}
+
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+let baseline: { stats: Map<string, string>; events: Map<string, string>; security: Map<string, string> };
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "logsieve-delivery-"));
+  process.env[AWS_ENV.rawBucket] = RAW;
+  process.env[AWS_ENV.analyticsBucket] = ANALYTICS;
+  process.env[AWS_ENV.config] = JSON.stringify({ sites: ["example.com"] });
+  process.env[AWS_ENV.aggregateQueueUrl] = "https://sqs.eu-central-1.amazonaws.com/123456789012/aggregate";
+  ({ handler } = (await import("../../functions/handlers/ingest.ts")) as unknown as { handler: Handler });
+  // The baseline: every message delivered once, in order.
+  s3.reset();
+  sqs.reset();
+  sqs.on(SendMessageCommand).resolves({});
+  const { fake, versions } = freshS3();
+  const failed = await deliver(versions.map((v, i) => message(i, v, 0)));
+  if (failed.length > 0) throw new Error(`baseline delivery failed: ${failed.join(", ")}`);
+  baseline = {
+    stats: await statsOf(fake, "baseline"),
+    events: digestBucket(fake, ANALYTICS, "events/"),
+    security: digestBucket(fake, RAW, "security/"),
+  };
+}, 120_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  s3.reset();
+  sqs.reset();
+  sqs.on(SendMessageCommand).resolves({});
+});
+
+describe("the ingest handler under at-least-once delivery", () => {
+  it.each([2, 5])(
+    "gives byte-identical stats/, events/ and security/ when every message arrives %i times, shuffled",
+    async (copies) => {
+      // Prepare
+      const { fake, versions } = freshS3();
+      const records = versions.flatMap((v, i) => Array.from({ length: copies }, (_, c) => message(i, v, c)));
+
+      // Act
+      const failed = await deliver(shuffled(records, seededRandom(copies)));
+      const stats = await statsOf(fake, `copies-${copies}`);
+
+      // Assess
+      expect(failed).toEqual([]);
+      expect(baseline.stats.size).toBe(20); // 10 rollups × 2 days
+      expect(stats).toEqual(baseline.stats);
+      expect(digestBucket(fake, ANALYTICS, "events/")).toEqual(baseline.events);
+      expect(digestBucket(fake, RAW, "security/")).toEqual(baseline.security);
+      const days = sqs
+        .commandCalls(SendMessageCommand)
+        .flatMap((c) => (JSON.parse(c.args[0].input.MessageBody ?? "{}") as { days: string[] }).days);
+      expect(new Set(days)).toEqual(new Set(["2026-11-19", "2026-11-20"]));
+    },
+    120_000,
+  );
+
+  it.each([0, 3, 9])(
+    "reports exactly message %i of a batch of 10 as failed when its ingest throws, and the redrive restores the totals",
+    async (k) => {
+      // Prepare: S3 throttles the second write of message k's input (its ingest fails half-way).
+      const { fake, versions } = freshS3();
+      const poisoned = s3InputId(RAW, inputs[k]?.key ?? "", versions[k] ?? "");
+      let poisonedPuts = 0;
+      fake.failPut = (_bucket, key) =>
+        key.includes(poisoned) && ++poisonedPuts === 2
+          ? s3ServiceError("SlowDown", 503, "Please reduce your request rate.")
+          : undefined;
+      const batch = versions.map((v, i) => message(i, v, 0));
+
+      // Act
+      const failed = await deliver(batch);
+      const otherInputsWritten = versions
+        .map((v, i) => s3InputId(RAW, inputs[i]?.key ?? "", v))
+        .filter((id) => id !== poisoned)
+        .every((id) => fake.keys(ANALYTICS, "events/").some((key) => key.includes(id)));
+      fake.failPut = undefined;
+      const redriven = await deliver([message(k, versions[k] ?? "", 1)]);
+      const stats = await statsOf(fake, `redrive-${k}`);
+
+      // Assess
+      expect(poisonedPuts).toBeGreaterThanOrEqual(2);
+      expect(failed).toEqual([`m${k}-0`]);
+      expect(otherInputsWritten).toBe(true);
+      expect(redriven).toEqual([]);
+      expect(stats).toEqual(baseline.stats);
+      expect(digestBucket(fake, ANALYTICS, "events/")).toEqual(baseline.events);
+    },
+    120_000,
+  );
+
+  it("logs one JSON object per line and no client address, in all the deliveries above", () => {
+    // Assess (runs last in this file: the lines were captured by every delivery before it)
+    expect(logLinesSeen.length).toBeGreaterThanOrEqual(OBJECTS);
+    for (const line of logLinesSeen) {
+      const parsed = JSON.parse(line) as { message?: string };
+      expect(typeof parsed.message).toBe("string");
+      for (const address of allAddresses) expect(line).not.toContain(address);
+    }
+  });
+});
+
+describe("the local path under repeated delivery", () => {
+  it("gives byte-identical stats/ when files arrive 1, 2 and 5 times, from other paths, aggregated in between", async () => {
+    // Prepare: the files on disk, twice (a copy elsewhere is the same input).
+    const files: string[] = [];
+    for (const [i, input] of inputs.slice(0, 3).entries()) {
+      for (const folder of ["a", "b"]) {
+        const path = join(dir, "files", folder, `access-${i}.log`);
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, input.body);
+        if (folder === "a") files.push(path);
+      }
+    }
+    const run = async (name: string, deliveries: readonly string[], aggregateEvery: number) => {
+      const logsieve = await openLocal({
+        lakeDir: join(dir, name),
+        config: { sites: ["example.com"] },
+        clock: new FixedClock(NOW),
+      });
+      for (const [n, file] of deliveries.entries()) {
+        const summary = await logsieve.ingestFile(file);
+        if ((n + 1) % aggregateEvery === 0) {
+          await aggregateDays({
+            lakeDir: logsieve.lakeDir,
+            days: summary.eventDays,
+            config,
+            clock: logsieve.clock,
+          });
+        }
+      }
+      await aggregateDays({ lakeDir: logsieve.lakeDir, days: "all", config, clock: logsieve.clock });
+      return digestZones(logsieve.store, ["stats", "security"]);
+    };
+    const random = seededRandom(77);
+    const twice = shuffled([...files, ...files.map((f) => f.replace("/a/", "/b/"))], random);
+    const fiveTimes = shuffled(
+      files.flatMap((f) => [f, f, f.replace("/a/", "/b/"), f, f.replace("/a/", "/b/")]),
+      random,
+    );
+
+    // Act
+    const once = await run("local-once", files, files.length);
+    const two = await run("local-twice", twice, 3);
+    const five = await run("local-five", fiveTimes, 4);
+
+    // Assess
+    expect([...once.keys()].filter((k) => k.startsWith("stats/"))).toHaveLength(20);
+    expect(two).toEqual(once);
+    expect(five).toEqual(once);
+  }, 180_000);
+});
