@@ -132,6 +132,29 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   };
 }
 
+/** Prints where everything is, serves until Ctrl-C (or SIGTERM), then drains the events held in memory. */
+export async function announceAndServeUntilStopped(running: RunningServe): Promise<void> {
+  const { config } = running.collector;
+  process.stdout.write(
+    `logsieve serve: listening on ${running.url}\n` +
+      `  collector: ${Object.keys(COLLECT_ROUTES).join(" ")}  (sites: ${config.sites.length > 0 ? config.sites.join(", ") : "none configured: every event is refused"})\n` +
+      `  status: ${running.url}${STATUS_PATH}\n` +
+      `  lake: ${running.collector.lakeDir}\n` +
+      running.announcements.map((line) => `${line}\n`).join("") +
+      "  (Ctrl-C stops the server)\n",
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  process.stdout.write("logsieve serve: stopping; writing the events held in memory\n");
+  await running.close();
+  const counts = running.collector.collector.counters();
+  const sink = running.collector.sink.stats();
+  process.stdout.write(`logsieve serve: stopped. ${JSON.stringify({ collector: counts, sink })}\n`);
+}
+
 function integer(value: string, option: string, min: number, max: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) {
@@ -188,24 +211,7 @@ export function registerServeCommand(program: Command): void {
             maxBatchRows: integer(options.batchRows, "--batch-rows", 1, 1_000_000),
           },
         });
-        const { config } = running.collector;
-        process.stdout.write(
-          `logsieve serve: listening on ${running.url}\n` +
-            `  collector: ${Object.keys(COLLECT_ROUTES).join(" ")}  (sites: ${config.sites.length > 0 ? config.sites.join(", ") : "none configured: every event is refused"})\n` +
-            `  status: ${running.url}${STATUS_PATH}\n` +
-            `  lake: ${running.collector.lakeDir}\n` +
-            running.announcements.map((line) => `${line}\n`).join(""),
-        );
-        await new Promise<void>((resolve) => {
-          const stop = () => resolve();
-          process.once("SIGINT", stop);
-          process.once("SIGTERM", stop);
-        });
-        process.stdout.write("logsieve serve: stopping; writing the events held in memory\n");
-        await running.close();
-        const counts = running.collector.collector.counters();
-        const sink = running.collector.sink.stats();
-        process.stdout.write(`logsieve serve: stopped. ${JSON.stringify({ collector: counts, sink })}\n`);
+        await announceAndServeUntilStopped(running);
       },
     );
 }
