@@ -1,5 +1,6 @@
 import { App, Validations } from "aws-cdk-lib";
 import { ConfigError } from "../functions/core/config.ts";
+import { ensureDashboardBuilt } from "../functions/dashboard/build.ts";
 import { MissingHandlerError } from "./constructs/function-entries.ts";
 import { AwsSolutionsChecks, ServerlessChecks } from "./constructs/nag.ts";
 import { readSettings } from "./constructs/settings.ts";
@@ -10,6 +11,8 @@ import { LogsieveStack } from "./stacks/logsieve-stack.ts";
  * a bad value stops synth with the setting's name. cdk-nag runs on every synth: an unacknowledged finding is
  * an error.
  */
+// The dashboard API ships the built page assets; build them if this checkout has none yet.
+await ensureDashboardBuilt();
 const app = new App();
 try {
   const settings = readSettings((key) => app.node.tryGetContext(key));

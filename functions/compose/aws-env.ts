@@ -25,6 +25,12 @@ export const AWS_ENV = {
   athenaWorkgroup: "LOGSIEVE_ATHENA_WORKGROUP",
   /** Folder of the `queries/*.sql` files shipped inside the function package (aggregate, dashboard API). */
   queriesDir: "LOGSIEVE_QUERIES_DIR",
+  /** Folder of the built dashboard assets (manifest.json, app-*.js, app-*.css) inside the dashboard package. */
+  dashboardAssetsDir: "LOGSIEVE_DASHBOARD_ASSETS",
+  /** Athena workgroup of the dashboard's security view (dashboard API only; without it the view answers 503). */
+  securityWorkgroup: "LOGSIEVE_SECURITY_ATHENA_WORKGROUP",
+  /** Cognito hosted UI domain (`https://<prefix>.auth.<region>.amazoncognito.com`) for the dashboard's sign-in. */
+  cognitoDomain: "LOGSIEVE_COGNITO_DOMAIN",
   /** Absolute path of the bundled country database (MaxMind format) inside the function package. */
   geoCountryDb: "LOGSIEVE_GEO_COUNTRY_DB",
   /** Cognito user pool id and app client id the dashboard API verifies tokens against (dashboard API only). */
@@ -58,6 +64,9 @@ export const ZONE_BUCKET: Readonly<Record<Zone, "raw" | "analytics">> = {
 
 /** The Lambda path the queries folder is copied to when a function that runs named queries is bundled. */
 export const BUNDLED_QUERIES_DIR = "/var/task/queries";
+
+/** The Lambda path the built dashboard assets are copied to. */
+export const BUNDLED_DASHBOARD_ASSETS = "/var/task/dashboard";
 
 /** The Lambda path the country database is copied to when the function is bundled. */
 export const BUNDLED_COUNTRY_DB_PATH = "/var/task/geo-country.mmdb";

@@ -6,7 +6,7 @@ import { AthenaQueryEngine } from "../adapters/aws/athena-engine.ts";
 import { systemClock } from "../adapters/local/system-clock.ts";
 import { cognitoAuth, createDashboardHandler, type DashboardHandler } from "../handlers/dashboard-api.ts";
 import { configFromEnv, type Environment, requireEnv } from "./aws.ts";
-import { AWS_ENV } from "./aws-env.ts";
+import { AWS_ENV, BUNDLED_DASHBOARD_ASSETS } from "./aws-env.ts";
 import { loadDashboardAssets } from "./dashboard-assets.ts";
 
 /**
@@ -20,21 +20,12 @@ import { loadDashboardAssets } from "./dashboard-assets.ts";
  * 501 and names `logsieve hold create` (the SecurityLead role) instead.
  */
 
-/**
- * Environment variables the dashboard reads beyond {@link AWS_ENV}. They belong in compose/aws-env.ts (owned by
- * the infra side, which sets them); until they are there, their names are fixed here.
- */
+/** The dashboard's own environment variables, named in compose/aws-env.ts with the others. */
 export const DASHBOARD_ENV = {
-  /** Athena workgroup for the security view (optional; without it the security view is not deployed). */
-  securityWorkgroup: "LOGSIEVE_SECURITY_ATHENA_WORKGROUP",
-  /** Folder of the built dashboard assets inside the package (default {@link BUNDLED_DASHBOARD_ASSETS}). */
-  assetsDir: "LOGSIEVE_DASHBOARD_ASSETS",
-  /** Cognito hosted UI domain (`https://<prefix>.auth.<region>.amazoncognito.com`), for the page's sign-in. */
-  cognitoDomain: "LOGSIEVE_COGNITO_DOMAIN",
+  securityWorkgroup: AWS_ENV.securityWorkgroup,
+  assetsDir: AWS_ENV.dashboardAssetsDir,
+  cognitoDomain: AWS_ENV.cognitoDomain,
 } as const;
-
-/** Where the bundling step copies dist/dashboard/ (manifest.json, app-*.js, app-*.css). */
-export const BUNDLED_DASHBOARD_ASSETS = "/var/task/dashboard";
 
 export async function composeAwsDashboardHandler(env: Environment = process.env): Promise<DashboardHandler> {
   const config = configFromEnv(env);

@@ -11,9 +11,9 @@ import type * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
-import { AWS_ENV, BUNDLED_TRACKER_PATH } from "../../functions/compose/aws-env.ts";
+import { AWS_ENV, BUNDLED_DASHBOARD_ASSETS, BUNDLED_TRACKER_PATH } from "../../functions/compose/aws-env.ts";
 import type { FunctionEntries } from "./function-entries.ts";
-import { countryDbFile, LogsieveFunction } from "./logsieve-function.ts";
+import { countryDbFile, LogsieveFunction, queriesFolder } from "./logsieve-function.ts";
 import { acknowledge } from "./nag.ts";
 import { saltAccess } from "./pipeline.ts";
 import { athenaWorkgroupUse, bucketLocation, decrypt, glueRead, listPrefixes, onObjects } from "./policy.ts";
@@ -66,6 +66,10 @@ export interface CollectorProps {
   readonly eventsStream: { readonly name: string; readonly arn: string };
   /** Absolute path of the tracker script served at /logsieve.js. */
   readonly trackerScript: string;
+  /** Folder of the named queries: the dashboard API runs the allowlisted ones from it. */
+  readonly queriesDir: string;
+  /** Folder of the built dashboard assets (`npm run build:dashboard`), shipped with the dashboard API. */
+  readonly dashboardAssetsDir: string;
   readonly minify?: boolean;
 }
 
@@ -174,6 +178,14 @@ export class Collector extends Construct {
         [AWS_ENV.userPoolId]: this.userPool.userPoolId,
         [AWS_ENV.userPoolClientId]: this.userPoolClient.userPoolClientId,
       },
+      files: [
+        queriesFolder(props.queriesDir),
+        {
+          source: props.dashboardAssetsDir,
+          lambdaPath: BUNDLED_DASHBOARD_ASSETS,
+          envName: AWS_ENV.dashboardAssetsDir,
+        },
+      ],
     });
     this.dashboardApi.allow(
       ...athenaWorkgroupUse(
@@ -234,6 +246,12 @@ export class Collector extends Construct {
       },
     );
     // The dashboard's static shell holds no data; every data request needs a Cognito token.
+    // `{proxy+}` does not match the bare folder, so `/dashboard/` has a route of its own.
+    this.api.addRoutes({
+      path: "/dashboard",
+      methods: [apigwv2.HttpMethod.GET],
+      integration: dashboardIntegration,
+    });
     this.api.addRoutes({
       path: "/dashboard/{proxy+}",
       methods: [apigwv2.HttpMethod.GET],

@@ -36,6 +36,8 @@ export interface LogsievePipelineProps {
   readonly trackerScript?: string;
   /** Folder of the named queries (default: `<projectRoot>/queries`). */
   readonly queriesDir?: string;
+  /** Folder of the built dashboard assets (default: `<projectRoot>/dist/dashboard`, built by infra/app.ts). */
+  readonly dashboardAssetsDir?: string;
   /** The stats rollup tables (default STATS_TABLES). */
   readonly statsTables?: readonly TableSchema[];
   /** Prefix of account-wide names (Athena workgroups, Glue database). Default `logsieve-`. */
@@ -157,6 +159,8 @@ export class LogsievePipeline extends Construct {
       alarmTopic: this.pipeline.topic,
       eventsStream: { name: this.events.stream.ref, arn: this.events.stream.attrArn },
       trackerScript: resolve(projectRoot, props.trackerScript ?? DEFAULT_TRACKER_SCRIPT),
+      queriesDir,
+      dashboardAssetsDir: props.dashboardAssetsDir ?? resolve(projectRoot, "dist", "dashboard"),
       ...(props.minify === undefined ? {} : { minify: props.minify }),
     });
 

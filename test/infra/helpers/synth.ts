@@ -43,6 +43,7 @@ export function synthLogsieve(pipeline: Partial<LogsievePipelineProps> = {}): Sy
       functionEntries: FIXTURE_ENTRIES,
       queriesDir: resolve(FIXTURES, "queries"),
       trackerScript: "test/fixtures/infra/tracker/logsieve.js",
+      dashboardAssetsDir: resolve(FIXTURES, "dashboard"),
       minify: false,
       ...pipeline,
     },
