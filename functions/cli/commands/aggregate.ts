@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { type AggregateSummary, aggregateDays } from "../../adapters/aggregate/aggregate-days.ts";
+import { loadConfigFile } from "../../compose/local.ts";
 import { isIsoDay } from "../../core/aggregate/query-file.ts";
 import { UsageError } from "../output.ts";
-import { readConfig } from "./query.ts";
 
 /**
  * `logsieve aggregate [--day D ... | --from D --to D | --all]`: compacts the days' events and recomputes their
@@ -36,7 +36,7 @@ export function registerAggregateCommand(program: Command): void {
     .action(async (options: AggregateCommandOptions, command: Command) => {
       const globals = command.optsWithGlobals<{ lake: string; config?: string }>();
       const days = daysToAggregate(options);
-      const config = await readConfig(globals.config);
+      const config = await loadConfigFile(globals.config);
       const summary = await aggregateDays({ lakeDir: globals.lake, days, config });
       process.stdout.write(formatAggregateSummary(summary));
     });

@@ -1,10 +1,10 @@
-import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { loadQueryCatalog } from "../../adapters/aggregate/query-files.ts";
 import { DuckDbQueryEngine } from "../../adapters/local/duckdb-engine.ts";
+import { loadConfigFile } from "../../compose/local.ts";
 import { type QueryCatalog, resolveQueryParams } from "../../core/aggregate/catalog.ts";
 import { describeParams, QueryParamError } from "../../core/aggregate/query-file.ts";
-import { ConfigError, type LogsieveConfig, parseConfig } from "../../core/config.ts";
+import type { LogsieveConfig } from "../../core/config.ts";
 import type { QueryResult, SqlValue } from "../../ports/query-engine.ts";
 import { toCsv } from "../csv.ts";
 import { UsageError } from "../output.ts";
@@ -50,7 +50,7 @@ export function registerQueryCommand(program: Command): void {
           return;
         }
         const format = parseFormat(options.format);
-        const config = await readConfig(globals.config);
+        const config = await loadConfigFile(globals.config);
         const result = await runCliQuery({
           lakeDir: globals.lake,
           name,
@@ -136,25 +136,6 @@ export function parseParams(pairs: readonly string[]): Record<string, string> {
 function parseFormat(text: string): Format {
   if ((FORMATS as readonly string[]).includes(text)) return text as Format;
   throw new UsageError(`--format ${text} is not one of ${FORMATS.join(", ")}`);
-}
-
-/** Reads and validates `--config` (no file: every setting has its default). */
-export async function readConfig(path: string | undefined): Promise<LogsieveConfig> {
-  if (path === undefined) return parseConfig({});
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
-    throw new ConfigError(`cannot read the configuration file ${path}`, [`--config: ${path} cannot be read`]);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    const why = error instanceof Error ? error.message : "invalid JSON";
-    throw new ConfigError(`the configuration file ${path} is not valid JSON: ${why}`, [`--config: ${why}`]);
-  }
-  return parseConfig(raw, `configuration file ${path}`);
 }
 
 export function render(result: QueryResult, format: Format): string {
