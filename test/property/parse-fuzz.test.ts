@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../../functions/cli/demo/sample-log.ts";
 import { createParser } from "../../functions/core/parse/index.ts";
 import type { LineParser } from "../../functions/core/parse/parser.ts";
 import { LOG_FORMATS, type LogFormat, type ParseResult, REJECT_REASONS } from "../../functions/core/types.ts";
@@ -31,17 +32,8 @@ const SEEDS: Readonly<Record<LogFormat, readonly string[]>> = {
 };
 const ALL_SEEDS: readonly string[] = Object.values(SEEDS).flat();
 
-/** mulberry32: a tiny seeded PRNG, so every run mutates the same way. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG (mulberry32), so every run mutates the same way. */
+const prng = seededRandom;
 
 const NASTY = [
   '"',

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
+import { seededRandom } from "../../../functions/cli/demo/sample-log.ts";
 import { EVENTS_SCHEMA, SECURITY_SCHEMA } from "../../../functions/core/zones.ts";
 import type { ColumnType, TableSchema } from "../../../functions/ports/table-encoder.ts";
 
@@ -236,14 +237,5 @@ export function tempLake(): string {
   return mkdtempSync(join(tmpdir(), "logsieve-lake-"));
 }
 
-/** A small deterministic pseudo-random generator (mulberry32), so generated fixtures are the same every run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic pseudo-random generator, so generated fixtures are the same every run. */
+export const seeded = seededRandom;
