@@ -40,7 +40,9 @@ for (const [location, entry] of Object.entries(packages)) {
     console.log(`added ${key}@${version} (for ${location || "the project"})`);
   }
 }
-const sorted = Object.fromEntries(Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : 1)));
+const sorted = Object.fromEntries(
+  Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : 1)),
+);
 lock.packages = sorted;
 writeFileSync(path, `${JSON.stringify(lock, null, 2)}\n`);
 console.log(added === 0 ? "package-lock.json already complete" : `${added} platform entries added`);
