@@ -234,35 +234,26 @@ function utf8Len(b: number): number {
  * Linear; never throws. `+` is not touched (see {@link decodePlus}).
  */
 export function percentDecode(s: string): string {
-  let p = s.indexOf("%");
-  if (p < 0) return s;
-  let out = s.slice(0, p);
+  if (s.indexOf("%") < 0) return s;
+  let i = nextEscape(s, 0);
+  // Text that stays as logged is copied in slices (from `last` to the next decoded escape), never character by
+  // character: a hostile line of a million `%` signs costs one scan, not a million string appends.
+  let out = "";
+  let last = 0;
   const len = s.length;
-  let i = p;
-  while (i < len) {
-    const c = s.charCodeAt(i);
-    if (c !== 37) {
-      p = s.indexOf("%", i);
-      if (p < 0) {
-        out += s.slice(i);
-        break;
-      }
-      out += s.slice(i, p);
-      i = p;
-      continue;
-    }
+  while (i >= 0) {
     const h1 = i + 2 < len ? hexVal(s.charCodeAt(i + 1)) : -1;
     const h2 = i + 2 < len ? hexVal(s.charCodeAt(i + 2)) : -1;
     if (h1 < 0 || h2 < 0) {
-      out += "%"; // not an escape: keep the percent sign as logged
-      i++;
+      i = nextEscape(s, i + 1); // not an escape: keep the percent sign as logged
       continue;
     }
     const b0 = (h1 << 4) | h2;
     const n = utf8Len(b0);
     if (n === 1) {
-      out += String.fromCharCode(b0);
-      i += 3;
+      out += s.slice(last, i) + String.fromCharCode(b0);
+      last = i + 3;
+      i = nextEscape(s, last);
       continue;
     }
     // Multi-byte: n escapes in a row, each a continuation byte, forming a valid scalar value.
@@ -292,14 +283,32 @@ export function percentDecode(s: string): string {
       if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) ok = false;
     }
     if (ok) {
-      out += String.fromCodePoint(cp);
-      i += 3 * n;
+      out += s.slice(last, i) + String.fromCodePoint(cp);
+      last = i + 3 * n;
+      i = nextEscape(s, last);
     } else {
-      out += s.slice(i, i + 3); // not valid UTF-8: keep this escape as logged
-      i += 3;
+      i = nextEscape(s, i + 3); // not valid UTF-8: keep this escape as logged
     }
   }
-  return out;
+  return out + s.slice(last);
+}
+
+/** A `%` and two hex digits: linear (one character class, fixed count), run by the engine, not per character. */
+const ESCAPE = /%[0-9A-Fa-f]{2}/g;
+
+/** The index of the next `%XX` at or after `from`, or -1. `test` moves `lastIndex` past the match, allocating nothing. */
+function nextEscape(s: string, from: number): number {
+  // Escapes in a row (`%41%42…`) are the common case: the one at `from` is checked without the engine.
+  if (
+    from + 2 < s.length &&
+    s.charCodeAt(from) === 37 &&
+    hexVal(s.charCodeAt(from + 1)) >= 0 &&
+    hexVal(s.charCodeAt(from + 2)) >= 0
+  ) {
+    return from;
+  }
+  ESCAPE.lastIndex = from;
+  return ESCAPE.test(s) ? ESCAPE.lastIndex - 3 : -1;
 }
 
 /** IIS and other W3C writers replace spaces in the user agent with `+`. */
