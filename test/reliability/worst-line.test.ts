@@ -93,6 +93,28 @@ const CASES: readonly Case[] = [
     format: "cloudfront",
     text: () => line("cloudfront", "ua", fill("%C3")),
   },
+  // Apache's escapes inside quoted fields.
+  {
+    name: 'combined: user agent of \\"\\"\\"…',
+    format: "combined",
+    text: () => line("combined", "ua", fill('\\"')),
+  },
+  {
+    name: "combined: user agent of backslashes",
+    format: "combined",
+    text: () => line("combined", "ua", fill("\\")),
+  },
+  {
+    name: 'combined: referrer of \\"\\"…',
+    format: "combined",
+    text: () => line("combined", "ref", fill('\\"')),
+  },
+  {
+    name: 'vhost-combined: user agent of \\"\\"…',
+    format: "vhost-combined",
+    text: () => line("vhost-combined", "ua", fill('\\"')),
+  },
+  { name: 'alb: user agent of \\"\\"…', format: "alb", text: () => line("alb", "ua", fill('\\"')) },
   // The masking regexes' own worst inputs (recheck's attack strings), in the path, and a long address list.
   {
     name: "combined: path of -.-.-. (e-mail mask)",

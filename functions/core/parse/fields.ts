@@ -190,21 +190,36 @@ export function findClosingQuote(s: string, from: number): number {
   return -1;
 }
 
+/** Code units per String.fromCharCode call (well below any engine's argument limit). */
+const UNITS_PER_CHUNK = 8192;
+
 /** Undoes Apache's `\"` and `\\` escapes (other `\xhh`, `\n` escapes stay as logged). */
 export function unescapeQuoted(s: string): string {
   if (s.indexOf("\\") < 0) return s;
-  let out = "";
-  let last = 0;
-  for (let i = 0; i < s.length - 1; i++) {
-    if (s.charCodeAt(i) !== 92) continue;
-    const n = s.charCodeAt(i + 1);
-    if (n === 34 || n === 92) {
-      out += s.slice(last, i);
-      last = i + 1; // keep the escaped character, drop the backslash
-      i++;
+  // The result is built as UTF-16 code units and turned into text in large chunks: appending a one-character
+  // string per escape made a line of half a million `\"` cost ten times a plain scan.
+  const units = new Uint16Array(s.length);
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 92 && i + 1 < s.length) {
+      const next = s.charCodeAt(i + 1);
+      if (next === 34 || next === 92) {
+        units[n++] = next; // keep the escaped character, drop the backslash
+        i++;
+        continue;
+      }
     }
+    units[n++] = c;
   }
-  return out + s.slice(last);
+  let out = "";
+  for (let k = 0; k < n; k += UNITS_PER_CHUNK) {
+    out += String.fromCharCode.apply(
+      null,
+      units.subarray(k, Math.min(n, k + UNITS_PER_CHUNK)) as unknown as number[],
+    );
+  }
+  return out;
 }
 
 /** `-` and the empty string mean "not sent" in every format we read. */
