@@ -68,6 +68,8 @@ function line(format: LogFormat, field: Field, payload: string): string {
   }
 }
 
+const JSON_HEAD = '{"ts":"2026-11-20T10:00:00Z","remote_addr":"203.0.113.5","request_uri":"/"';
+
 interface Case {
   readonly name: string;
   readonly format: LogFormat;
@@ -115,6 +117,36 @@ const CASES: readonly Case[] = [
     text: () => line("vhost-combined", "ua", fill('\\"')),
   },
   { name: 'alb: user agent of \\"\\"…', format: "alb", text: () => line("alb", "ua", fill('\\"')) },
+  // JSON: nesting, keys, escapes.
+  {
+    name: "jsonl: arrays nested half a million deep",
+    format: "jsonl",
+    text: () => `${JSON_HEAD},"x":${"[".repeat(ROOM_BYTES / 2)}${"]".repeat(ROOM_BYTES / 2)}}`,
+    outcome: "rejected",
+  },
+  {
+    name: "jsonl: objects nested 170,000 deep",
+    format: "jsonl",
+    text: () => `${JSON_HEAD},"x":${'{"a":'.repeat(ROOM_BYTES / 6)}1${"}".repeat(ROOM_BYTES / 6)}}`,
+    outcome: "rejected",
+  },
+  {
+    name: "jsonl: 90,000 keys",
+    format: "jsonl",
+    text: () => {
+      const keys: string[] = [];
+      for (let length = JSON_HEAD.length; length < ROOM_BYTES; length += keys.at(-1)?.length ?? 0) {
+        keys.push(`"k${keys.length}":1,`);
+      }
+      return `${JSON_HEAD},${keys.join("").slice(0, -1)}}`;
+    },
+    outcome: "rejected",
+  },
+  {
+    name: "jsonl: path of \\u0000 escapes",
+    format: "jsonl",
+    text: () => `${JSON_HEAD.slice(0, -2)}${"\\u0000".repeat(ROOM_BYTES / 6)}"}`,
+  },
   // The masking regexes' own worst inputs (recheck's attack strings), in the path, and a long address list.
   {
     name: "combined: path of -.-.-. (e-mail mask)",
