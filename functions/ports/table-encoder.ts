@@ -1,6 +1,11 @@
 /**
  * Turns a batch of rows into one columnar file (Parquet). A port so the hot path can move to a faster
  * encoder (another library, a worker thread) without the pipeline knowing.
+ *
+ * Two ways in: `encode(rows)` for callers that hold row objects anyway, and — optional, for the ingest hot
+ * path — `startBatch` / `encodeBatch`, where rows are appended column by column as they are produced (no row
+ * object outlives its line, which is most of the garbage collector's work otherwise) and the encoding may run
+ * on another thread while the caller goes on producing rows.
  */
 export type ColumnType = "string" | "int32" | "int64" | "double" | "boolean" | "timestamp_ms";
 
@@ -23,4 +28,28 @@ export interface TableEncoder {
    * order must give the same bytes: re-ingesting an input overwrites objects byte for byte.
    */
   encode(schema: TableSchema, rows: readonly Readonly<Record<string, unknown>>[]): Uint8Array;
+  /**
+   * Optional: an empty batch that keeps the rows added to it as columns. The batch belongs to the encoder
+   * that made it; hand it back through `encodeBatch` (once). `expectedRows`, if given, is the most rows the
+   * caller means to add (more are allowed): the batch need not reserve room beyond it.
+   */
+  startBatch?(schema: TableSchema, expectedRows?: number): TableBatch;
+  /**
+   * Encodes a batch from `startBatch` to one file's bytes and releases the batch (it must not be used
+   * again). The same rows in the same order give the same bytes as `encode` would. The work may happen on
+   * another thread: callers that can go on meanwhile should not await the result at once.
+   */
+  encodeBatch?(batch: TableBatch): Promise<Uint8Array>;
+}
+
+/** Rows collected for one file, column by column (see {@link TableEncoder.startBatch}). */
+export interface TableBatch {
+  readonly schema: TableSchema;
+  /** Rows added so far. */
+  readonly rows: number;
+  /**
+   * Appends one row (an object keyed by column name; only its column values are kept). A value the schema
+   * does not allow throws at once, naming the table, the column and the row's position, never the value.
+   */
+  add(row: Readonly<Record<string, unknown>>): void;
 }

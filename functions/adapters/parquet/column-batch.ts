@@ -1,0 +1,442 @@
+import { Buffer } from "node:buffer";
+import type { ColumnSpec, ColumnType, TableBatch, TableSchema } from "../../ports/table-encoder.ts";
+
+/**
+ * Rows collected column by column for one Parquet file: what {@link HyparquetEncoder.startBatch} hands out and
+ * the ingest pipeline fills, line after line. Nothing per row survives but its values, stored the way the file
+ * will hold them:
+ *
+ * - strings of a column with few distinct values (site, country, browser, consent tier...): one int32 code per
+ *   row and the distinct values in order of first appearance;
+ * - other strings: their UTF-8 bytes, back to back in one growing buffer, and each row's end offset (the encoder
+ *   builds a dictionary from them if the column wants one, possibly on another thread);
+ * - int32 / double / timestamp / boolean: typed arrays; int64: little-endian 64-bit words (from numbers or bigints);
+ * - for nullable columns, one byte per row (1 = a value, 0 = null).
+ *
+ * Everything depends on the rows and their order only, so the same rows give the same file.
+ *
+ * {@link ColumnBatch.finish} gives the finished columns as plain data (typed arrays, arrays of strings): what the
+ * encoder reads, and what can be posted to a worker thread with the typed arrays' buffers transferred.
+ */
+
+export type StringMode = "codes" | "bytes";
+
+/** A finished column, plain data only (it can cross threads). `defined` is null for required columns. */
+export type ColumnData =
+  | {
+      readonly kind: "dict";
+      readonly defined: Uint8Array | null;
+      /** Per row, the index of its value in `dictionary` (0 for nulls). */
+      readonly codes: Int32Array;
+      readonly dictionary: readonly string[];
+    }
+  | {
+      readonly kind: "bytes";
+      readonly defined: Uint8Array | null;
+      readonly data: Uint8Array;
+      /** Per row, the end offset of its bytes in `data` (a null has zero length). */
+      readonly ends: Int32Array;
+    }
+  | { readonly kind: "int32"; readonly defined: Uint8Array | null; readonly values: Int32Array }
+  /** Little-endian signed 64-bit words, two uint32 per row (low word first). */
+  | { readonly kind: "int64"; readonly defined: Uint8Array | null; readonly words: Uint32Array }
+  | { readonly kind: "double"; readonly defined: Uint8Array | null; readonly values: Float64Array }
+  | { readonly kind: "boolean"; readonly defined: Uint8Array | null; readonly values: Uint8Array };
+
+export interface BatchData {
+  readonly table: string;
+  readonly rows: number;
+  readonly columns: readonly ColumnData[];
+}
+
+/** Thrown for a value the schema does not allow; names the table, column and row, never the value. */
+export class EncodeError extends Error {
+  constructor(table: string, column: string, row: number, problem: string) {
+    super(`cannot encode ${table} row ${row}, column "${column}": ${problem}`);
+    this.name = "EncodeError";
+  }
+}
+
+const PROBLEMS = [
+  "is null or missing but the column is not nullable",
+  "expected a string",
+  "expected a boolean",
+  "expected a number",
+  "expected a 32-bit integer",
+  "expected a safe integer or a bigint",
+  "bigint out of the signed 64-bit range",
+  "timestamp outside the safe integer range",
+] as const;
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const INITIAL_ROWS = 16 * 1024;
+const INITIAL_BYTES = 256 * 1024;
+/** Strings up to this length are copied by a loop; longer ones by Buffer#write (see StringColumn.push). */
+const SHORT_STRING = 16;
+const TWO_32 = 4294967296;
+
+/** A copy of `array` with room for `rows` (same type). */
+function resized<T extends Int32Array | Uint8Array | Float64Array | Uint32Array>(array: T, size: number): T {
+  const next = new (array.constructor as new (n: number) => T)(size);
+  next.set(array.subarray(0, Math.min(array.length, size)));
+  return next;
+}
+
+/**
+ * The batch grows every column at once (`resize`), before the row that needs it, so the per-value methods
+ * never check for room. `defined` flags exist for nullable columns only.
+ */
+abstract class Column {
+  defined: Uint8Array | null;
+  constructor(nullable: boolean) {
+    this.defined = nullable ? new Uint8Array(INITIAL_ROWS) : null;
+  }
+  resize(rows: number): void {
+    if (this.defined !== null) this.defined = resized(this.defined, rows);
+  }
+  definedOf(rows: number): Uint8Array | null {
+    return this.defined === null ? null : this.defined.subarray(0, rows);
+  }
+}
+
+/**
+ * A string column. `codes` (columns of a few values that repeat, as the same string objects: site, country,
+ * browser, consent tier...): one Map lookup per value, a dictionary in order of first appearance. `bytes`
+ * (everything else: addresses, targets, user agents, paths): the UTF-8 bytes, copied (measured: hashing a fresh
+ * 120-character string for a Map costs 3–4 times as much as copying it); the encoder builds a dictionary from the
+ * bytes if the column wants one.
+ */
+export class StringColumn extends Column {
+  private readonly codesMode: boolean;
+  // codes
+  private codes = new Int32Array(0);
+  private readonly index = new Map<string, number>();
+  private readonly values: string[] = [];
+  // bytes (`data` and `buffer` view the same memory)
+  private data: Uint8Array = new Uint8Array(0);
+  private buffer: Buffer = Buffer.alloc(0);
+  private size = 0;
+  private ends = new Int32Array(0);
+
+  constructor(nullable: boolean, mode: StringMode) {
+    super(nullable);
+    this.codesMode = mode === "codes";
+    if (this.codesMode) this.codes = new Int32Array(INITIAL_ROWS);
+    else {
+      this.setData(new Uint8Array(INITIAL_BYTES));
+      this.ends = new Int32Array(INITIAL_ROWS);
+    }
+  }
+
+  override resize(rows: number): void {
+    super.resize(rows);
+    if (this.codesMode) this.codes = resized(this.codes, rows);
+    else this.ends = resized(this.ends, rows);
+  }
+
+  push(row: number, value: string): void {
+    if (this.defined !== null) this.defined[row] = 1;
+    if (this.codesMode) {
+      let code = this.index.get(value);
+      if (code === undefined) {
+        code = this.values.length;
+        this.values.push(value);
+        this.index.set(value, code);
+      }
+      this.codes[row] = code;
+      return;
+    }
+    const n = value.length;
+    const start = this.size;
+    if (start + n * 3 > this.data.length) {
+      let size = this.data.length * 2;
+      while (size < start + n * 3) size *= 2;
+      this.setData(resized(this.data, size));
+    }
+    let p = start;
+    if (n > SHORT_STRING) {
+      // Longer strings are usually slices of the log line, whose characters JavaScript reads slowly (measured
+      // 5 ns per character, against about 1 ns per byte for Buffer#write).
+      p += this.buffer.write(value, start);
+    } else {
+      const data = this.data;
+      for (let i = 0; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 0x80) {
+          p = start + this.buffer.write(value, start);
+          break;
+        }
+        data[p++] = c;
+      }
+    }
+    this.size = p;
+    this.ends[row] = p;
+  }
+
+  private setData(data: Uint8Array): void {
+    this.data = data;
+    this.buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  pushNull(row: number): void {
+    if (this.defined !== null) this.defined[row] = 0;
+    if (this.codesMode) this.codes[row] = 0;
+    else this.ends[row] = this.size;
+  }
+
+  finish(rows: number): ColumnData {
+    const defined = this.definedOf(rows);
+    if (this.codesMode) {
+      return { kind: "dict", defined, codes: this.codes.subarray(0, rows), dictionary: this.values };
+    }
+    return {
+      kind: "bytes",
+      defined,
+      data: this.data.subarray(0, this.size),
+      ends: this.ends.subarray(0, rows),
+    };
+  }
+}
+
+/**
+ * hyparquet-writer's rule for an automatic dictionary: dictionary values (with their 4-byte length prefixes) plus
+ * bit-packed indexes must be at most half of the plain values (with theirs).
+ */
+export function dictionaryPays(
+  distinct: number,
+  distinctBytes: number,
+  nonNull: number,
+  totalBytes: number,
+): boolean {
+  if (nonNull === 0) return true;
+  const bitWidth = Math.max(1, Math.ceil(Math.log2(Math.max(distinct, 1))));
+  const indexBytes = Math.ceil((nonNull * bitWidth) / 8);
+  return 2 * (distinctBytes + 4 * distinct + indexBytes) <= totalBytes + 4 * nonNull;
+}
+
+class Int32Column extends Column {
+  values = new Int32Array(INITIAL_ROWS);
+  override resize(rows: number): void {
+    super.resize(rows);
+    this.values = resized(this.values, rows);
+  }
+  push(row: number, value: number): void {
+    this.values[row] = value;
+    if (this.defined !== null) this.defined[row] = 1;
+  }
+  pushNull(row: number): void {
+    this.values[row] = 0;
+    if (this.defined !== null) this.defined[row] = 0;
+  }
+  finish(rows: number): ColumnData {
+    return { kind: "int32", defined: this.definedOf(rows), values: this.values.subarray(0, rows) };
+  }
+}
+
+/** Doubles, and timestamps as epoch milliseconds. */
+class DoubleColumn extends Column {
+  values = new Float64Array(INITIAL_ROWS);
+  override resize(rows: number): void {
+    super.resize(rows);
+    this.values = resized(this.values, rows);
+  }
+  push(row: number, value: number): void {
+    this.values[row] = value;
+    if (this.defined !== null) this.defined[row] = 1;
+  }
+  pushNull(row: number): void {
+    this.values[row] = 0;
+    if (this.defined !== null) this.defined[row] = 0;
+  }
+  finish(rows: number): ColumnData {
+    return { kind: "double", defined: this.definedOf(rows), values: this.values.subarray(0, rows) };
+  }
+}
+
+class BooleanColumn extends Column {
+  values = new Uint8Array(INITIAL_ROWS);
+  override resize(rows: number): void {
+    super.resize(rows);
+    this.values = resized(this.values, rows);
+  }
+  push(row: number, value: boolean): void {
+    this.values[row] = value ? 1 : 0;
+    if (this.defined !== null) this.defined[row] = 1;
+  }
+  pushNull(row: number): void {
+    this.values[row] = 0;
+    if (this.defined !== null) this.defined[row] = 0;
+  }
+  finish(rows: number): ColumnData {
+    return { kind: "boolean", defined: this.definedOf(rows), values: this.values.subarray(0, rows) };
+  }
+}
+
+/** Signed 64-bit integers from safe-integer numbers or bigints, as little-endian words. */
+class Int64Column extends Column {
+  private words = new Uint32Array(INITIAL_ROWS * 2);
+  private big = new BigInt64Array(this.words.buffer);
+  constructor(nullable: boolean) {
+    super(nullable);
+    if (!LITTLE_ENDIAN) throw new Error("Parquet encoding needs a little-endian platform");
+  }
+  override resize(rows: number): void {
+    super.resize(rows);
+    this.words = resized(this.words, rows * 2);
+    this.big = new BigInt64Array(this.words.buffer);
+  }
+  /** `value` is a safe integer. */
+  pushNumber(row: number, value: number): void {
+    const high = Math.floor(value / TWO_32);
+    this.words[2 * row] = value - high * TWO_32;
+    this.words[2 * row + 1] = high >>> 0;
+    if (this.defined !== null) this.defined[row] = 1;
+  }
+  /** `value` is within the signed 64-bit range. */
+  pushBigInt(row: number, value: bigint): void {
+    this.big[row] = value;
+    if (this.defined !== null) this.defined[row] = 1;
+  }
+  pushNull(row: number): void {
+    this.words[2 * row] = 0;
+    this.words[2 * row + 1] = 0;
+    if (this.defined !== null) this.defined[row] = 0;
+  }
+  finish(rows: number): ColumnData {
+    return { kind: "int64", defined: this.definedOf(rows), words: this.words.subarray(0, 2 * rows) };
+  }
+}
+
+type Builder = StringColumn | Int32Column | DoubleColumn | BooleanColumn | Int64Column;
+
+function builderFor(column: ColumnSpec, stringMode: StringMode): Builder {
+  switch (column.type) {
+    case "string":
+      return new StringColumn(column.nullable, stringMode);
+    case "int32":
+      return new Int32Column(column.nullable);
+    case "double":
+    case "timestamp_ms":
+      return new DoubleColumn(column.nullable);
+    case "boolean":
+      return new BooleanColumn(column.nullable);
+    case "int64":
+      return new Int64Column(column.nullable);
+  }
+}
+
+const COLUMN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+type AddRow = (
+  row: Readonly<Record<string, unknown>>,
+  index: number,
+  builders: readonly Builder[],
+  fail: (row: number, column: number, problem: number) => never,
+) => void;
+
+/**
+ * One function per schema that reads a row's properties by constant names (monomorphic loads: a generic loop with
+ * `row[column.name]` was the largest single cost of encoding) and pushes each value into its column after checking
+ * its type. Column names are checked against {@link COLUMN_NAME} before they reach the generated source.
+ */
+function compileAddRow(columns: readonly ColumnSpec[]): AddRow {
+  const lines: string[] = [];
+  columns.forEach((column, c) => {
+    const v = `r[${JSON.stringify(column.name)}]`;
+    const b = `b${c}`;
+    const orNull = column.nullable ? `${b}.pushNull(i);` : `fail(i, ${c}, 0);`;
+    const checks: Record<ColumnType, string> = {
+      string: `if (typeof v === "string") ${b}.push(i, v); else if (v == null) { ${orNull} } else fail(i, ${c}, 1);`,
+      boolean: `if (typeof v === "boolean") ${b}.push(i, v); else if (v == null) { ${orNull} } else fail(i, ${c}, 2);`,
+      int32: `if (typeof v === "number") { if ((v | 0) !== v) fail(i, ${c}, 4); ${b}.push(i, v); } else if (v == null) { ${orNull} } else fail(i, ${c}, 3);`,
+      double: `if (typeof v === "number") ${b}.push(i, v); else if (v == null) { ${orNull} } else fail(i, ${c}, 3);`,
+      int64: `if (typeof v === "number") { if (!Number.isSafeInteger(v)) fail(i, ${c}, 5); ${b}.pushNumber(i, v); } else if (typeof v === "bigint") { if (v < MIN || v > MAX) fail(i, ${c}, 6); ${b}.pushBigInt(i, v); } else if (v == null) { ${orNull} } else fail(i, ${c}, 5);`,
+      timestamp_ms: `if (typeof v === "number") { if (!Number.isSafeInteger(v)) fail(i, ${c}, 7); ${b}.push(i, v); } else if (typeof v === "bigint") { if (v < -SAFE || v > SAFE) fail(i, ${c}, 7); ${b}.push(i, Number(v)); } else if (v == null) { ${orNull} } else fail(i, ${c}, 5);`,
+    };
+    lines.push(`v = ${v}; ${checks[column.type]}`);
+  });
+  const source = [
+    `"use strict";`,
+    `const MIN = -(2n ** 63n), MAX = 2n ** 63n - 1n, SAFE = BigInt(Number.MAX_SAFE_INTEGER);`,
+    `return function addRow(r, i, b, fail) {`,
+    `if (r === null || typeof r !== "object") fail(i, -1, 0);`,
+    ...columns.map((_, c) => `const b${c} = b[${c}];`),
+    `let v;`,
+    ...lines,
+    `};`,
+  ].join("\n");
+  // Generated from validated column names only (see COLUMN_NAME).
+  return new Function(source)() as AddRow;
+}
+
+const compiled = new WeakMap<TableSchema, AddRow>();
+
+function addRowFor(schema: TableSchema): AddRow {
+  let addRow = compiled.get(schema);
+  if (addRow === undefined) {
+    if (schema.columns.length === 0) throw new Error(`table ${schema.name} has no columns`);
+    const seen = new Set<string>();
+    for (const column of schema.columns) {
+      if (!COLUMN_NAME.test(column.name))
+        throw new Error(`table ${schema.name}: bad column name ${column.name}`);
+      if (seen.has(column.name)) throw new Error(`table ${schema.name}: column ${column.name} appears twice`);
+      seen.add(column.name);
+    }
+    addRow = compileAddRow(schema.columns);
+    compiled.set(schema, addRow);
+  }
+  return addRow;
+}
+
+/** The {@link TableBatch} of the Parquet encoder. */
+export class ColumnBatch implements TableBatch {
+  private count = 0;
+  private capacity = INITIAL_ROWS;
+  private readonly builders: Builder[];
+  private readonly addRow: AddRow;
+  private finished = false;
+
+  /** Rows the caller means to add at most: room is never reserved beyond it (more rows still fit). */
+  private readonly expectedRows: number;
+
+  constructor(
+    readonly schema: TableSchema,
+    stringModes: (column: ColumnSpec) => StringMode,
+    expectedRows?: number,
+  ) {
+    this.addRow = addRowFor(schema);
+    this.builders = schema.columns.map((column) => builderFor(column, stringModes(column)));
+    this.expectedRows =
+      expectedRows !== undefined && expectedRows > 0 ? expectedRows : Number.POSITIVE_INFINITY;
+  }
+
+  get rows(): number {
+    return this.count;
+  }
+
+  add(row: Readonly<Record<string, unknown>>): void {
+    if (this.finished) throw new Error(`the ${this.schema.name} batch was already encoded`);
+    if (this.count >= this.capacity) {
+      const doubled = this.capacity * 2;
+      this.capacity = this.count < this.expectedRows ? Math.min(doubled, this.expectedRows) : doubled;
+      for (const builder of this.builders) builder.resize(this.capacity);
+    }
+    this.addRow(row, this.count, this.builders, this.fail);
+    this.count++;
+  }
+
+  private readonly fail = (row: number, column: number, problem: number): never => {
+    const name = column < 0 ? "(row)" : (this.schema.columns[column]?.name ?? "?");
+    // The columns before the bad one already took the row: the batch cannot be used any more.
+    this.finished = true;
+    throw new EncodeError(this.schema.name, name, row, PROBLEMS[problem] ?? "invalid value");
+  };
+
+  /** The columns as plain data; the batch is spent afterwards. */
+  finish(): BatchData {
+    if (this.finished) throw new Error(`the ${this.schema.name} batch was already encoded`);
+    this.finished = true;
+    const rows = this.count;
+    return { table: this.schema.name, rows, columns: this.builders.map((b) => b.finish(rows)) };
+  }
+}

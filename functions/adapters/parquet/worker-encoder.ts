@@ -1,0 +1,180 @@
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import type { TableBatch, TableEncoder, TableSchema } from "../../ports/table-encoder.ts";
+import { type BatchData, ColumnBatch, type ColumnData } from "./column-batch.ts";
+import { HyparquetEncoder, type HyparquetEncoderOptions } from "./hyparquet-encoder.ts";
+
+/**
+ * The Parquet encoder with `encodeBatch` on a worker thread: the ingest pipeline goes on parsing and enriching
+ * the next rows on the main thread while a finished part is encoded, so on two cores the two overlap.
+ *
+ * - Rows are still collected on the caller's thread (`startBatch` is the in-thread encoder's); `encodeBatch`
+ *   posts the finished columns with their typed arrays' buffers transferred, not copied (only the dictionaries,
+ *   arrays of distinct strings, are cloned), and gets the file's bytes back the same way.
+ * - One batch at a time goes to the worker: a batch finished while the worker is busy is encoded on the calling
+ *   thread. Nothing queues up (memory stays bounded) and the tail of an input is encoded on both threads.
+ * - The worker runs the very same code as {@link HyparquetEncoder.encodeColumns} with the same options, so the
+ *   bytes are the same as in-thread: which thread encoded a part never shows in the lake.
+ * - `encode(rows)` (callers holding row objects) stays in-thread and synchronous.
+ * - The worker starts on the first batch and keeps the process alive only while a batch is being encoded.
+ *
+ * For the local CLI (compose/local.ts). The AWS ingest function keeps the in-thread encoder: nothing to set up,
+ * and at the default Lambda memory size it has one vCPU anyway.
+ */
+export class ThreadedParquetEncoder implements TableEncoder {
+  readonly extension = "parquet";
+  private readonly local: HyparquetEncoder;
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly waiting = new Map<
+    number,
+    { resolve: (bytes: Uint8Array) => void; reject: (e: Error) => void }
+  >();
+  private failure: Error | null = null;
+
+  constructor(private readonly options: HyparquetEncoderOptions = {}) {
+    this.local = new HyparquetEncoder(options);
+  }
+
+  encode(schema: TableSchema, rows: readonly Readonly<Record<string, unknown>>[]): Uint8Array {
+    return this.local.encode(schema, rows);
+  }
+
+  startBatch(schema: TableSchema, expectedRows?: number): TableBatch {
+    // The worker boots (module loading takes a while) while the first batch fills up.
+    if (this.failure === null) this.started();
+    return this.local.startBatch(schema, expectedRows);
+  }
+
+  encodeBatch(batch: TableBatch): Promise<Uint8Array> {
+    if (!(batch instanceof ColumnBatch))
+      return Promise.reject(new TypeError("encodeBatch: not a batch of this encoder"));
+    if (this.failure !== null) return Promise.reject(this.failure);
+    // The worker is still busy with an earlier batch: this thread encodes this one itself rather than queue it
+    // (no queue of batches builds up in memory, and at the end of an input both threads encode).
+    if (this.waiting.size > 0) return this.local.encodeBatch(batch);
+    const data = batch.finish();
+    const worker = this.started();
+    const id = this.nextId++;
+    const result = new Promise<Uint8Array>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+    if (this.waiting.size === 1) worker.ref();
+    worker.postMessage({ id, schema: batch.schema, data } satisfies ToWorker, transferables(data));
+    return result;
+  }
+
+  /** Stops the worker (batches still being encoded fail). */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    if (worker !== null) await worker.terminate();
+    this.fail(new Error("the Parquet encoder was closed"));
+  }
+
+  private started(): Worker {
+    if (this.worker !== null) return this.worker;
+    const self = import.meta.url;
+    // The worker runs this module; under tsx (the `logsieve` command, vitest) it must register tsx first.
+    const bootstrap = self.endsWith(".ts")
+      ? `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => { m.register(); return import(${JSON.stringify(self)}); })`
+      : `import(${JSON.stringify(self)})`;
+    const worker = new Worker(bootstrap, {
+      eval: true,
+      workerData: { mark: WORKER_MARK, options: this.options } satisfies WorkerInput,
+    });
+    worker.on("message", (message: FromWorker) => this.onMessage(message));
+    worker.on("error", (error) => this.fail(new Error("Parquet encoder worker failed", { cause: error })));
+    worker.on("exit", (code) => {
+      if (this.worker === worker) {
+        this.worker = null;
+        this.fail(new Error(`Parquet encoder worker exited (code ${code})`));
+      }
+    });
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+
+  private onMessage(message: FromWorker): void {
+    const waiter = this.waiting.get(message.id);
+    if (waiter === undefined) return;
+    this.waiting.delete(message.id);
+    if (this.waiting.size === 0) this.worker?.unref();
+    if (message.bytes !== undefined) waiter.resolve(message.bytes);
+    else waiter.reject(new Error(message.error ?? "the Parquet encoder worker failed"));
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const waiter of this.waiting.values()) waiter.reject(error);
+    this.waiting.clear();
+  }
+}
+
+const WORKER_MARK = "logsieve-parquet-encoder-worker";
+
+interface WorkerInput {
+  readonly mark: string;
+  readonly options: HyparquetEncoderOptions;
+}
+interface ToWorker {
+  readonly id: number;
+  readonly schema: TableSchema;
+  readonly data: BatchData;
+}
+interface FromWorker {
+  readonly id: number;
+  readonly bytes?: Uint8Array;
+  /** The encoder's own message: it names table and row count, never a value. */
+  readonly error?: string;
+}
+
+/** The distinct buffers under a batch's typed arrays. */
+function transferables(data: BatchData): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  const add = (array: { buffer: ArrayBufferLike } | null): void => {
+    if (array !== null && array.buffer instanceof ArrayBuffer) buffers.add(array.buffer);
+  };
+  for (const column of data.columns as readonly ColumnData[]) {
+    add(column.defined);
+    switch (column.kind) {
+      case "dict":
+        add(column.codes);
+        break;
+      case "bytes":
+        add(column.data);
+        add(column.ends);
+        break;
+      case "int64":
+        add(column.words);
+        break;
+      default:
+        add(column.values);
+    }
+  }
+  return [...buffers];
+}
+
+function runWorker(): void {
+  const port = parentPort;
+  if (port === null) return;
+  const { options } = workerData as WorkerInput;
+  const encoder = new HyparquetEncoder(options);
+  // Schemas arrive as fresh copies with every message; the encoder's per-schema tables want one object per table.
+  const schemas = new Map<string, TableSchema>();
+  port.on("message", (message: ToWorker) => {
+    const key = JSON.stringify(message.schema);
+    let schema = schemas.get(key);
+    if (schema === undefined) {
+      schema = message.schema;
+      schemas.set(key, schema);
+    }
+    try {
+      const bytes = encoder.encodeColumns(schema, message.data);
+      port.postMessage({ id: message.id, bytes } satisfies FromWorker, [bytes.buffer as ArrayBuffer]);
+    } catch (error) {
+      const text = error instanceof Error ? error.message : "the Parquet encoder failed";
+      port.postMessage({ id: message.id, error: text } satisfies FromWorker);
+    }
+  });
+}
+
+if (!isMainThread && (workerData as { mark?: unknown } | null)?.mark === WORKER_MARK) runWorker();
