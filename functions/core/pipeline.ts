@@ -80,7 +80,7 @@ const MAX_BUFFERED_ROWS_FACTOR = 1.5;
 export async function ingest(request: IngestRequest, deps: IngestDeps): Promise<IngestSummary> {
   const { config } = deps;
   const trusted = compileTrustedProxies(config.trustedProxies);
-  const settings = eventBuilderSettings(config);
+  const settings = eventBuilderSettings(config, { memo: true });
   const fallbackSite = defaultSiteOf(config);
   const writerFor = (schema: typeof EVENTS_SCHEMA) =>
     new PartitionedWriter({
@@ -132,7 +132,8 @@ export async function ingest(request: IngestRequest, deps: IngestDeps): Promise<
     );
   const parser = format === null ? null : createParser(format);
 
-  const reject = async (line: RawLine, reason: RejectReason, detail: string): Promise<void> => {
+  /** Adds a reject row; returns the writer's promise when it must be awaited. */
+  const reject = (line: RawLine, reason: RejectReason, detail: string): Promise<void> | undefined => {
     rejected++;
     rejectedByReason[reason] = (rejectedByReason[reason] ?? 0) + 1;
     const receivedTs = deps.clock.now();
@@ -146,7 +147,10 @@ export async function ingest(request: IngestRequest, deps: IngestDeps): Promise<
       line: line.text.length > MAX_REJECT_LINE_CHARS ? line.text.slice(0, MAX_REJECT_LINE_CHARS) : line.text,
       line_bytes: line.bytes,
     };
-    await rejectWriter.add(partitionPrefix("rejects", receivedTs), row as unknown as Record<string, unknown>);
+    return rejectWriter.add(
+      partitionPrefix("rejects", receivedTs),
+      row as unknown as Record<string, unknown>,
+    );
   };
 
   const saltFor = async (day: string): Promise<Uint8Array> => {
@@ -157,99 +161,124 @@ export async function ingest(request: IngestRequest, deps: IngestDeps): Promise<
     return salt;
   };
 
-  const processLine = async (line: RawLine): Promise<void> => {
-    linesRead++;
-    bytes += line.bytes;
-    if (line.tooLong) {
-      await reject(
-        line,
-        "line_too_long",
-        `line longer than ingest.maxLineBytes (${config.ingest.maxLineBytes})`,
-      );
-      return;
-    }
-    if (parser === null) {
-      if (line.text.trim().length === 0) {
-        skipped.blank++;
-        return;
-      }
-      await reject(line, "unknown_format", "the input matched no supported log format; pass --format");
-      return;
-    }
-    const result = parser.parse(line.text);
-    if (result.ok === "skip") {
-      skipped[result.why]++;
-      return;
-    }
-    if (!result.ok) {
-      await reject(line, result.rejection.reason, result.rejection.detail);
-      return;
-    }
-    const record = result.record;
-    const address = resolveClientAddress(record.clientIp, record.forwardedFor, trusted);
-    if (address === null) {
-      await reject(line, "bad_client_ip", "the client address is not a valid IPv4 or IPv6 address");
-      return;
-    }
-    accepted++;
-    const enrichment = deps.enrich(address, record.userAgent);
-    const site = request.site ?? record.host ?? fallbackSite;
-    const securityPartition = partitionPrefix("security", record.timestampMs);
-    const securityRow = buildSecurityRow(
-      record,
-      address,
-      enrichment,
-      site,
-      parser.format,
-      request.inputId,
-      line.lineNo,
-    ) as unknown as Record<string, unknown>;
-    if (securityWriter.wouldWrite(securityPartition))
-      await securityWriter.add(securityPartition, securityRow);
-    else securityWriter.addBuffered(securityPartition, securityRow);
+  const site = request.site;
+  // The salt of the last day seen: consecutive lines nearly always share their day.
+  let saltDay = "";
+  let daySalt: Uint8Array | null = null;
+  // The events partition of the last day seen.
+  let lastEventDay = "";
+  let eventPartition = "";
 
-    const decision = decideConsent("log", record.signals, config.consent);
-    if (decision.tier === "drop") {
-      dropped++;
-      droppedByReason[decision.reason] = (droppedByReason[decision.reason] ?? 0) + 1;
-      return;
-    }
-    const day = utcDay(record.timestampMs);
-    const salt = decision.tier === "anonymous" ? null : (saltsByDay.get(day) ?? (await saltFor(day)));
-    const event = buildEvent(
-      {
-        site,
-        timestampMs: record.timestampMs,
-        source: "log",
-        eventName: "request",
-        method: record.method,
-        target: record.target,
-        status: record.status,
-        bytes: record.bytes,
-        referrer: record.referrer,
-        address,
-        userAgent: record.userAgent,
-        enrichment,
-        decision,
-        salt,
-      },
-      settings,
-    ) as unknown as Record<string, unknown>;
-    const eventPartition = `events/dt=${day}/`;
-    if (eventWriter.wouldWrite(eventPartition)) await eventWriter.add(eventPartition, event);
-    else eventWriter.addBuffered(eventPartition, event);
-    eventDays.add(day);
-    events++;
-  };
-
+  /**
+   * One batch of lines, synchronously line after line: the only awaits are for a writer that has to wait for a
+   * part to be stored and for the first salt of a new day, both rare. (An await per line cost more than parsing.)
+   */
   const processBatch = async (batch: readonly RawLine[]): Promise<void> => {
-    for (const line of batch) await processLine(line);
+    for (const line of batch) {
+      linesRead++;
+      bytes += line.bytes;
+      if (line.tooLong) {
+        const wait = reject(
+          line,
+          "line_too_long",
+          `line longer than ingest.maxLineBytes (${config.ingest.maxLineBytes})`,
+        );
+        if (wait !== undefined) await wait;
+        continue;
+      }
+      if (parser === null) {
+        if (line.text.trim().length === 0) {
+          skipped.blank++;
+          continue;
+        }
+        const wait = reject(
+          line,
+          "unknown_format",
+          "the input matched no supported log format; pass --format",
+        );
+        if (wait !== undefined) await wait;
+        continue;
+      }
+      const result = parser.parse(line.text);
+      if (result.ok === "skip") {
+        skipped[result.why]++;
+        continue;
+      }
+      if (!result.ok) {
+        const wait = reject(line, result.rejection.reason, result.rejection.detail);
+        if (wait !== undefined) await wait;
+        continue;
+      }
+      const record = result.record;
+      const address = resolveClientAddress(record.clientIp, record.forwardedFor, trusted);
+      if (address === null) {
+        const wait = reject(line, "bad_client_ip", "the client address is not a valid IPv4 or IPv6 address");
+        if (wait !== undefined) await wait;
+        continue;
+      }
+      accepted++;
+      const enrichment = deps.enrich(address, record.userAgent);
+      const lineSite = site ?? record.host ?? fallbackSite;
+      const securityRow = buildSecurityRow(
+        record,
+        address,
+        enrichment,
+        lineSite,
+        parser.format,
+        request.inputId,
+        line.lineNo,
+      ) as unknown as Record<string, unknown>;
+      const securityWait = securityWriter.add(partitionPrefix("security", record.timestampMs), securityRow);
+      if (securityWait !== undefined) await securityWait;
+
+      const decision = decideConsent("log", record.signals, config.consent);
+      if (decision.tier === "drop") {
+        dropped++;
+        droppedByReason[decision.reason] = (droppedByReason[decision.reason] ?? 0) + 1;
+        continue;
+      }
+      const day = utcDay(record.timestampMs);
+      let salt: Uint8Array | null = null;
+      if (decision.tier !== "anonymous") {
+        if (day !== saltDay || daySalt === null) {
+          daySalt = saltsByDay.get(day) ?? (await saltFor(day));
+          saltDay = day;
+        }
+        salt = daySalt;
+      }
+      const event = buildEvent(
+        {
+          site: lineSite,
+          timestampMs: record.timestampMs,
+          source: "log",
+          eventName: "request",
+          method: record.method,
+          target: record.target,
+          status: record.status,
+          bytes: record.bytes,
+          referrer: record.referrer,
+          address,
+          userAgent: record.userAgent,
+          enrichment,
+          decision,
+          salt,
+        },
+        settings,
+      ) as unknown as Record<string, unknown>;
+      if (day !== lastEventDay) {
+        lastEventDay = day;
+        eventPartition = `events/dt=${day}/`;
+        eventDays.add(day);
+      }
+      const eventWait = eventWriter.add(eventPartition, event);
+      if (eventWait !== undefined) await eventWait;
+      events++;
+    }
     if (linesRead >= nextProgress) {
       nextProgress = linesRead + PROGRESS_EVERY_LINES;
       request.onProgress?.(linesRead, bytes);
     }
   };
-
   await processBatch(held);
   if (!exhausted) {
     for (;;) {

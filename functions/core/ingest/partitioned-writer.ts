@@ -1,5 +1,5 @@
 import type { ObjectStore } from "../../ports/object-store.ts";
-import type { TableEncoder, TableSchema } from "../../ports/table-encoder.ts";
+import type { TableBatch, TableEncoder, TableSchema } from "../../ports/table-encoder.ts";
 import { objectKey } from "../zones.ts";
 
 /**
@@ -10,6 +10,15 @@ import { objectKey } from "../zones.ts";
  * same input always produces the same objects with the same keys and bytes — ingesting it again
  * overwrites instead of adding. After the last part, parts left over from an earlier run of the same
  * input (written with other settings) are deleted, so a re-ingest can never double-count.
+ *
+ * Speed (see docs/BENCHMARKS.md):
+ * - With an encoder that has `startBatch`, rows go into its columnar batch at once: no row object outlives
+ *   `add`, so the garbage collector never has to walk hundreds of thousands of buffered rows.
+ * - `add` returns a promise only when the caller has to wait (a part had to be started while
+ *   `maxPartsInFlight` others are still being encoded or stored); otherwise it returns `undefined` and the
+ *   caller carries on synchronously. A part being encoded (possibly on another thread) and stored overlaps with
+ *   the rows that follow; parts are independent objects with fixed keys, so the order in which they land does
+ *   not matter.
  */
 export interface PartitionedWriterOptions {
   readonly store: ObjectStore;
@@ -20,10 +29,16 @@ export interface PartitionedWriterOptions {
   readonly rowsPerPart: number;
   /** Rows held in memory over all partitions before the fullest one is written early. */
   readonly maxBufferedRows: number;
+  /** Parts being encoded or stored at once before `add` makes the caller wait (default 1). */
+  readonly maxPartsInFlight?: number;
 }
 
+/** Rows of one partition not written yet: the encoder's batch, or row objects for encoders without one. */
+type Pending = TableBatch | Record<string, unknown>[];
+
 interface PartitionBuffer {
-  rows: Record<string, unknown>[];
+  pending: Pending | null;
+  rows: number;
   partsWritten: number;
 }
 
@@ -32,72 +47,127 @@ export class PartitionedWriter {
   private buffered = 0;
   private rowsWritten = 0;
   private readonly keysWritten: string[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly maxInFlight: number;
+  private failure: { error: unknown } | null = null;
+  /** The partition of the last `add`: consecutive rows nearly always share it. */
+  private lastPartition = "";
+  private lastBuffer: PartitionBuffer | null = null;
 
-  constructor(private readonly options: PartitionedWriterOptions) {}
-
-  /** Adds a row to a partition (a prefix such as `events/dt=2026-11-20/`); may write a part. */
-  async add(partition: string, row: Record<string, unknown>): Promise<void> {
-    let buffer = this.partitions.get(partition);
-    if (buffer === undefined) {
-      buffer = { rows: [], partsWritten: 0 };
-      this.partitions.set(partition, buffer);
-    }
-    buffer.rows.push(row);
-    this.buffered++;
-    if (buffer.rows.length >= this.options.rowsPerPart) {
-      await this.writePart(partition, buffer);
-    } else if (this.buffered > this.options.maxBufferedRows) {
-      await this.writeFullest();
-    }
+  constructor(private readonly options: PartitionedWriterOptions) {
+    this.maxInFlight = Math.max(1, options.maxPartsInFlight ?? 1);
   }
 
-  /** True when `add` would not need to be awaited for this row (lets the caller stay synchronous). */
+  /**
+   * Adds a row to a partition (a prefix such as `events/dt=2026-11-20/`). Returns a promise when the caller must
+   * wait before adding more (await it), `undefined` otherwise. The row object is not kept.
+   */
+  add(partition: string, row: Record<string, unknown>): Promise<void> | undefined {
+    const buffer = this.append(partition, row);
+    if (buffer.rows >= this.options.rowsPerPart) return this.writePart(partition, buffer);
+    if (this.buffered > this.options.maxBufferedRows) return this.writeFullest();
+    return undefined;
+  }
+
+  /** True when `add` would start writing a part for this row. */
   wouldWrite(partition: string): boolean {
-    const length = this.partitions.get(partition)?.rows.length ?? 0;
-    return length + 1 >= this.options.rowsPerPart || this.buffered + 1 > this.options.maxBufferedRows;
+    const rows = this.partitions.get(partition)?.rows ?? 0;
+    return rows + 1 >= this.options.rowsPerPart || this.buffered + 1 > this.options.maxBufferedRows;
   }
 
-  /** Adds without writing; only valid when `wouldWrite` returned false. */
+  /** Adds a row without writing anything yet, whatever the limits (`finish` writes it). */
   addBuffered(partition: string, row: Record<string, unknown>): void {
-    let buffer = this.partitions.get(partition);
-    if (buffer === undefined) {
-      buffer = { rows: [], partsWritten: 0 };
-      this.partitions.set(partition, buffer);
+    this.append(partition, row);
+  }
+
+  private append(partition: string, row: Record<string, unknown>): PartitionBuffer {
+    let buffer = this.lastBuffer;
+    if (buffer === null || partition !== this.lastPartition) {
+      buffer = this.partitions.get(partition) ?? null;
+      if (buffer === null) {
+        buffer = { pending: null, rows: 0, partsWritten: 0 };
+        this.partitions.set(partition, buffer);
+      }
+      this.lastPartition = partition;
+      this.lastBuffer = buffer;
     }
-    buffer.rows.push(row);
+    let pending = buffer.pending;
+    if (pending === null) {
+      pending = this.startPending();
+      buffer.pending = pending;
+    }
+    if (Array.isArray(pending)) pending.push(row);
+    else pending.add(row);
+    buffer.rows++;
     this.buffered++;
+    return buffer;
   }
 
   /** Writes every buffered row, then removes stale parts of this input in the partitions it touched. */
   async finish(): Promise<{ rows: number; keys: readonly string[]; partitions: readonly string[] }> {
     for (const [partition, buffer] of this.partitions) {
-      if (buffer.rows.length > 0) await this.writePart(partition, buffer);
+      if (buffer.rows > 0) await this.writePart(partition, buffer);
     }
+    await this.drain(0);
     for (const [partition, buffer] of this.partitions) {
       await this.removeStaleParts(partition, buffer.partsWritten);
     }
     return { rows: this.rowsWritten, keys: this.keysWritten, partitions: [...this.partitions.keys()] };
   }
 
-  private async writeFullest(): Promise<void> {
-    let fullest: [string, PartitionBuffer] | undefined;
-    for (const entry of this.partitions) {
-      if (fullest === undefined || entry[1].rows.length > fullest[1].rows.length) fullest = entry;
-    }
-    if (fullest !== undefined && fullest[1].rows.length > 0) await this.writePart(fullest[0], fullest[1]);
+  private startPending(): Pending {
+    const { encoder, schema } = this.options;
+    return encoder.startBatch !== undefined && encoder.encodeBatch !== undefined
+      ? encoder.startBatch(schema, this.options.rowsPerPart)
+      : [];
   }
 
-  private async writePart(partition: string, buffer: PartitionBuffer): Promise<void> {
+  private writeFullest(): Promise<void> | undefined {
+    let fullest: [string, PartitionBuffer] | undefined;
+    for (const entry of this.partitions) {
+      if (fullest === undefined || entry[1].rows > fullest[1].rows) fullest = entry;
+    }
+    if (fullest !== undefined && fullest[1].rows > 0) return this.writePart(fullest[0], fullest[1]);
+    return undefined;
+  }
+
+  /** Starts encoding and storing the partition's rows as its next part; waits only for room in flight. */
+  private writePart(partition: string, buffer: PartitionBuffer): Promise<void> | undefined {
     const { encoder, schema, store, inputId } = this.options;
+    const pending = buffer.pending;
     const rows = buffer.rows;
-    buffer.rows = [];
-    this.buffered -= rows.length;
+    if (pending === null || rows === 0) return undefined;
+    buffer.pending = null;
+    buffer.rows = 0;
+    this.buffered -= rows;
     const key = objectKey(partition, inputId, buffer.partsWritten, encoder.extension);
-    const body = encoder.encode(schema, rows);
-    await store.put(key, body, { contentType: "application/vnd.apache.parquet" });
     buffer.partsWritten++;
-    this.rowsWritten += rows.length;
+    this.rowsWritten += rows;
     this.keysWritten.push(key);
+    const body: Promise<Uint8Array> = Array.isArray(pending)
+      ? Promise.resolve().then(() => encoder.encode(schema, pending))
+      : (encoder.encodeBatch as (batch: TableBatch) => Promise<Uint8Array>).call(encoder, pending);
+    const task = body.then((bytes) =>
+      store.put(key, bytes, { contentType: "application/vnd.apache.parquet" }),
+    );
+    const tracked: Promise<void> = task.then(
+      () => {
+        this.inFlight.delete(tracked);
+      },
+      (error: unknown) => {
+        this.inFlight.delete(tracked);
+        this.failure ??= { error };
+      },
+    );
+    this.inFlight.add(tracked);
+    if (this.failure !== null || this.inFlight.size > this.maxInFlight) return this.drain(this.maxInFlight);
+    return undefined;
+  }
+
+  /** Waits until at most `limit` parts are in flight; rethrows the first failure of any part. */
+  private async drain(limit: number): Promise<void> {
+    while (this.inFlight.size > limit) await Promise.race(this.inFlight);
+    if (this.failure !== null) throw this.failure.error;
   }
 
   private async removeStaleParts(partition: string, partsWritten: number): Promise<void> {

@@ -1,11 +1,13 @@
 import type { ClientAddress } from "../anonymize/ip.ts";
 import { truncate } from "../anonymize/ip.ts";
 import type { LogsieveConfig } from "../config.ts";
+import { BoundedCache } from "../enrich/bounded-cache.ts";
 import { visitorId } from "../identify/visitor-id.ts";
 import {
   isAssetPath,
   maskPersonalData,
   referrerHost,
+  type ScrubbedTarget,
   type ScrubOptions,
   scrubTarget,
 } from "../scrub/scrub.ts";
@@ -42,13 +44,70 @@ export interface EventInput {
 export interface EventBuilderSettings {
   readonly prefixes: LogsieveConfig["anonymize"];
   readonly allowedParams: ReadonlySet<string>;
+  /** Remembers scrubbed targets and referrer hosts (see {@link eventBuilderSettings}); none by default. */
+  readonly memo?: ScrubMemo;
 }
 
-export function eventBuilderSettings(config: LogsieveConfig): EventBuilderSettings {
+/**
+ * Server logs repeat the same targets and referrers all day (pages, assets, search engines), and scrubbing one
+ * (percent-decoding, the masking patterns) costs several times a Map lookup. The results are pure functions of
+ * the raw string and the options, so they are remembered in bounded two-generation caches. In memory only, for
+ * one ingestion; what they hold (raw targets and referrers) is what the line being processed holds anyway.
+ */
+export class ScrubMemo {
+  /** Per tier: the marketing tier keeps click ids, so its results differ. */
+  readonly targets = new BoundedCache<string, Scrubbed>(MEMO_ENTRIES);
+  readonly marketingTargets = new BoundedCache<string, Scrubbed>(MEMO_ENTRIES);
+  readonly referrers = new BoundedCache<string, string | null>(MEMO_ENTRIES);
+}
+
+const MEMO_ENTRIES = 8192;
+/** Longer targets and referrers (attack payloads, one-offs) are scrubbed every time rather than remembered. */
+const MAX_MEMO_KEY = 512;
+
+/** `memo: true` for a long run over server logs (the ingest pipeline). */
+export function eventBuilderSettings(
+  config: LogsieveConfig,
+  options: { memo?: boolean } = {},
+): EventBuilderSettings {
   return {
     prefixes: config.anonymize,
     allowedParams: new Set(config.scrub.allowedQueryParams.map((p) => p.toLowerCase())),
+    ...(options.memo === true ? { memo: new ScrubMemo() } : {}),
   };
+}
+
+/** A scrubbed target and whether its path is an asset. */
+interface Scrubbed {
+  readonly target: ScrubbedTarget;
+  readonly isAsset: boolean;
+}
+
+function scrub(target: string, options: ScrubOptions): Scrubbed {
+  const scrubbed = scrubTarget(target, options);
+  return { target: scrubbed, isAsset: isAssetPath(scrubbed.path) };
+}
+
+function scrubTargetMemo(target: string, options: ScrubOptions, memo: ScrubMemo | undefined): Scrubbed {
+  if (memo === undefined || target.length > MAX_MEMO_KEY) return scrub(target, options);
+  const cache = options.keepClickIds ? memo.marketingTargets : memo.targets;
+  let scrubbed = cache.get(target);
+  if (scrubbed === undefined) {
+    scrubbed = scrub(target, options);
+    cache.set(target, scrubbed);
+  }
+  return scrubbed;
+}
+
+function referrerHostMemo(referrer: string | null, memo: ScrubMemo | undefined): string | null {
+  if (memo === undefined || referrer === null || referrer.length > MAX_MEMO_KEY)
+    return referrerHost(referrer);
+  let host = memo.referrers.get(referrer);
+  if (host === undefined) {
+    host = referrerHost(referrer);
+    memo.referrers.set(referrer, host);
+  }
+  return host;
 }
 
 /**
@@ -65,7 +124,7 @@ export function buildEvent(input: EventInput, settings: EventBuilderSettings): E
     allowedParams: settings.allowedParams,
     keepClickIds: decision.tier === "marketing",
   };
-  const scrubbed = scrubTarget(input.target, scrubOptions);
+  const { target: scrubbed, isAsset } = scrubTargetMemo(input.target, scrubOptions, settings.memo);
   const salt = identifying ? input.salt : null;
   if (identifying && salt === null) throw new Error("buildEvent: an identifying tier needs the day's salt");
   return {
@@ -78,8 +137,8 @@ export function buildEvent(input: EventInput, settings: EventBuilderSettings): E
     query: scrubbed.query,
     status: input.status,
     bytes: input.bytes,
-    is_asset: isAssetPath(scrubbed.path),
-    referrer_host: referrerHost(input.referrer),
+    is_asset: isAsset,
+    referrer_host: referrerHostMemo(input.referrer, settings.memo),
     utm_source: scrubbed.utm.source,
     utm_medium: scrubbed.utm.medium,
     utm_campaign: scrubbed.utm.campaign,
