@@ -13,10 +13,11 @@
  *   as `text`; the rest is counted while it streams past, never buffered, so memory stays bounded by
  *   `maxLineBytes` plus one chunk whatever the input holds.
  *
- * Speed: a chunk's complete lines are decoded with ONE TextDecoder call and split on "\n" in the string; when the
- * decoded string has as many UTF-16 units as the region has bytes (ASCII, or invalid bytes each replaced by one
- * U+FFFD) the line byte lengths are the string lengths, otherwise they come from a byte scan for LF.
- * {@link splitLineBatches} yields one array per chunk and saves an await per line.
+ * Memory and speed: each line is decoded on its own (a byte scan for LF, one TextDecoder call per line). Decoding a
+ * whole chunk at once and slicing lines out of it was about 50 ns per line cheaper, but V8 keeps a sliced string's
+ * parent alive: any piece of a line kept later (a cache key, a dictionary value) then pinned its whole 256 KiB chunk,
+ * and the caches downstream pinned most of a file (docs/BENCHMARKS.md). {@link splitLineBatches} yields one array
+ * per chunk and saves an await per line.
  */
 
 export interface RawLine {
@@ -186,37 +187,23 @@ export async function* splitLineBatches(
       pos = nl + 1;
     }
 
-    // 2. The complete lines of this chunk, decoded at once.
+    // 2. The complete lines of this chunk, each decoded on its own (see the module comment: a line must not be a
+    //    slice of one big string).
     const last = chunk.lastIndexOf(LF);
     if (last >= pos) {
-      const region = chunk.subarray(pos, last);
-      const str = decoder.decode(region);
-      const oneUnitPerByte = str.length === region.length;
-      let s = 0;
       let bs = pos;
       for (;;) {
-        const nl = str.indexOf("\n", s);
-        const e = nl === -1 ? str.length : nl;
-        let byteEnd: number;
-        if (oneUnitPerByte) {
-          byteEnd = pos + e;
-        } else {
-          byteEnd = nl === -1 ? last : chunk.indexOf(LF, bs);
-        }
-        let textEnd = e;
-        let len = byteEnd - bs;
-        if (len > 0 && chunk[byteEnd - 1] === CR) {
-          len--;
-          textEnd--;
-        }
+        const nl = chunk.indexOf(LF, bs);
+        let len = nl - bs;
+        if (len > 0 && chunk[nl - 1] === CR) len--;
         if (len > maxLineBytes) {
           out.push(tooLongLine(chunk.subarray(bs, bs + Math.min(len, TOO_LONG_HEAD_BYTES)), len));
         } else {
-          out.push({ lineNo: ++lineNo, text: str.slice(s, textEnd), bytes: len, tooLong: false });
+          const text = len === 0 ? "" : decoder.decode(chunk.subarray(bs, bs + len));
+          out.push({ lineNo: ++lineNo, text, bytes: len, tooLong: false });
         }
-        if (nl === -1) break;
-        s = nl + 1;
-        bs = byteEnd + 1;
+        if (nl >= last) break;
+        bs = nl + 1;
       }
       pos = last + 1;
     }
