@@ -7,8 +7,12 @@
  *   `createHmac` ≈ 3 µs per id, `createHash().copy()` of a pre-keyed state is slower still). SHA-256 in plain
  *   JavaScript with the HMAC inner and outer states computed once per salt needs only the message blocks
  *   (usually 3) plus one outer block: ≈ 2 µs per id on the team machine.
- * - Consecutive lines of one visitor share (site, ip, ua), so a bounded memo per salt answers repeats with one
- *   Map lookup. The memo lives in memory only, for the lifetime of the salt's hasher, and is cleared when full.
+ * - A visitor's requests repeat (site, ip, ua), so a bounded memo per salt answers repeats: one Map lookup by the
+ *   address (a short string) and a comparison of site and user agent, ≈ 0.1 µs instead of ≈ 2 µs (building a
+ *   `site‖ip‖ua` key and hashing it cost a third of the HMAC by itself). Two generations of {@link MEMO_GENERATION}
+ *   addresses (when the young one is full it replaces the old one, whose repeats have been promoted), at most
+ *   {@link MEMO_CHAIN} user agents per address. The memo lives in memory only, for the lifetime of the salt's
+ *   hasher; it holds nothing that the line being processed does not.
  * The output is checked against `createHmac` over many random inputs in the tests.
  */
 
@@ -120,8 +124,26 @@ function sha256(data: Uint8Array): Uint8Array {
   return out;
 }
 
-const MEMO_LIMIT = 8192;
+/** Addresses per memo generation (two generations: at most twice this many). */
+const MEMO_GENERATION = 32_768;
+/** User agents remembered per address (bots rotate theirs; the newest are kept). */
+const MEMO_CHAIN = 8;
 const encoder = new TextEncoder();
+
+/** One remembered (site, address, user agent) and its id; several per address, newest first. */
+interface Seen {
+  readonly site: string;
+  readonly userAgent: string;
+  readonly id: bigint;
+  next: Seen | null;
+}
+
+function find(head: Seen | undefined, site: string, userAgent: string): Seen | null {
+  for (let seen = head ?? null; seen !== null; seen = seen.next) {
+    if (seen.userAgent === userAgent && seen.site === site) return seen;
+  }
+  return null;
+}
 
 /** HMAC-SHA256 keyed once; `id()` hashes a message to the signed 64-bit visitor id. */
 class VisitorHasher {
@@ -131,7 +153,8 @@ class VisitorHasher {
   private readonly st = new Int32Array(8);
   private readonly outerBlock = new Uint8Array(BLOCK);
   private buf = new Uint8Array(4096);
-  private readonly memo = new Map<string, bigint>();
+  private young = new Map<string, Seen>();
+  private old = new Map<string, Seen>();
 
   constructor(salt: Uint8Array) {
     this.salt = salt.slice();
@@ -152,13 +175,46 @@ class VisitorHasher {
     return true;
   }
 
-  id(message: string): bigint {
-    const known = this.memo.get(message);
-    if (known !== undefined) return known;
-    const value = this.compute(message);
-    if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
-    this.memo.set(message, value);
-    return value;
+  /** The id of (site, ip, userAgent), from the memo when it was seen lately. */
+  id(site: string, ip: string, userAgent: string): bigint {
+    // A page and its assets come one after the other: the last answer first (strings in cache, no Map lookup).
+    const last = this.last;
+    if (last !== null && last.ip === ip && last.userAgent === userAgent && last.site === site) return last.id;
+    const known = find(this.young.get(ip), site, userAgent);
+    let id: bigint;
+    if (known !== null) id = known.id;
+    else {
+      const promoted = find(this.old.get(ip), site, userAgent);
+      id = promoted !== null ? promoted.id : this.compute(`${site}\0${ip}\0${userAgent}`);
+      this.remember(ip, { site, userAgent, id, next: null });
+    }
+    this.last = { site, ip, userAgent, id };
+    return id;
+  }
+
+  private last: {
+    readonly site: string;
+    readonly ip: string;
+    readonly userAgent: string;
+    readonly id: bigint;
+  } | null = null;
+
+  private remember(ip: string, seen: Seen): void {
+    let head = this.young.get(ip);
+    if (head === undefined && this.young.size >= MEMO_GENERATION) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    // Newest first, at most MEMO_CHAIN per address.
+    seen.next = head ?? null;
+    head = seen;
+    for (let s = seen, n = 1; s.next !== null; s = s.next, n++) {
+      if (n >= MEMO_CHAIN) {
+        s.next = null;
+        break;
+      }
+    }
+    this.young.set(ip, head);
   }
 
   /** The HMAC without the memo (exported through {@link visitorIdUncached} for tests and benchmarks). */
@@ -215,7 +271,7 @@ function hasherFor(salt: Uint8Array): VisitorHasher {
  * a memo of recent visitors hang off that array.
  */
 export function visitorId(salt: Uint8Array, site: string, ip: string, userAgent: string): bigint {
-  return hasherFor(salt).id(`${site}\0${ip}\0${userAgent}`);
+  return hasherFor(salt).id(site, ip, userAgent);
 }
 
 /** The same value as {@link visitorId}, always computed (no memo): for tests and benchmarks. */
