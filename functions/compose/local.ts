@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { basename, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { loadGeoLookup } from "../adapters/geo/mmdb-geo.ts";
@@ -6,6 +7,7 @@ import { openLocalInput } from "../adapters/input/open-input.ts";
 import { LocalObjectStore } from "../adapters/local/object-store.ts";
 import { systemClock } from "../adapters/local/system-clock.ts";
 import { HyparquetEncoder } from "../adapters/parquet/hyparquet-encoder.ts";
+import { ThreadedParquetEncoder } from "../adapters/parquet/worker-encoder.ts";
 import { ObjectStoreSaltStore } from "../adapters/salt/object-store-salt-store.ts";
 import { ConfigError, type LogsieveConfig, parseConfig } from "../core/config.ts";
 import { createEnricher } from "../core/enrich/enrich.ts";
@@ -82,7 +84,8 @@ export async function openLocal(options: LocalOptions): Promise<LocalLogsieve> {
   await salts.destroyExpired(saltLifetimeMs);
   const geo = await loadGeoLookup({ countryDb: config.geo.countryDb, asnDb: config.geo.asnDb });
   const enrich = createEnricher(geo);
-  const encoder = new HyparquetEncoder();
+  // With a second core, parts are encoded on a worker thread while the next rows are parsed (same bytes).
+  const encoder = availableParallelism() > 1 ? new ThreadedParquetEncoder() : new HyparquetEncoder();
 
   return {
     config,
