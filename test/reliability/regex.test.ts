@@ -64,16 +64,6 @@ const REVIEWED: readonly Reviewed[] = [
     source: "=+$",
     input: "base64 of 32 random bytes the page made itself (44 characters), in the viewer's browser",
   },
-  {
-    file: "functions/core/hold/redact.ts",
-    source: "[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*",
-    input: "free text (hold reasons, error messages): NOT bounded; 100,000 dots take 14 s. To be fixed.",
-  },
-  {
-    file: "functions/core/hold/redact.ts",
-    source: "[.:]+$",
-    input: "a token of hex digits, dots and colons from the pattern above: NOT bounded. To be fixed.",
-  },
 ];
 
 function sourceFiles(dir: string): string[] {
