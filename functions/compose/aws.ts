@@ -5,7 +5,7 @@ import { loadGeoLookup } from "../adapters/geo/mmdb-geo.ts";
 import { systemClock } from "../adapters/local/system-clock.ts";
 import { HyparquetEncoder } from "../adapters/parquet/hyparquet-encoder.ts";
 import { ObjectStoreSaltStore } from "../adapters/salt/object-store-salt-store.ts";
-import { type LogsieveConfig, parseConfig } from "../core/config.ts";
+import { ConfigError, type LogsieveConfig, parseConfig } from "../core/config.ts";
 import { createEnricher } from "../core/enrich/enrich.ts";
 import type { Enricher, IngestDeps } from "../core/pipeline.ts";
 import { ZONES, type Zone } from "../core/zones.ts";
@@ -32,10 +32,16 @@ export function requireEnv(env: Environment, name: string): string {
 
 export function configFromEnv(env: Environment): LogsieveConfig {
   const raw = env[AWS_ENV.config];
-  return parseConfig(
-    raw === undefined || raw.length === 0 ? {} : JSON.parse(raw),
-    `environment ${AWS_ENV.config}`,
-  );
+  let parsed: unknown = {};
+  try {
+    if (raw !== undefined && raw.length > 0) parsed = JSON.parse(raw);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : "invalid JSON";
+    throw new ConfigError(`environment ${AWS_ENV.config} is not valid JSON: ${why}`, [
+      `${AWS_ENV.config}: ${why}`,
+    ]);
+  }
+  return parseConfig(parsed, `environment ${AWS_ENV.config}`);
 }
 
 /** The lake as one ObjectStore over the raw and analytics buckets. */

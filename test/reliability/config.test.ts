@@ -4,13 +4,16 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configFromEnv } from "../../functions/compose/aws.ts";
+import { AWS_ENV } from "../../functions/compose/aws-env.ts";
 import { parseCollectorSettings } from "../../functions/core/collect/settings.ts";
 import { ConfigError, parseConfig } from "../../functions/core/config.ts";
 
 /**
  * Every invalid setting is refused with an error naming the setting, before anything is processed: by parseConfig
- * (the one validation every entry point uses), by the collector's settings, and by the `logsieve` command, which
- * must exit with status 2 and leave no lake behind: not a file, not even the folder.
+ * (the one validation every entry point uses), by the collector's settings, by the AWS wiring (the configuration
+ * arrives as JSON in an environment variable), and by the `logsieve` command, which must exit with status 2 and
+ * leave no lake behind: not a file, not even the folder.
  */
 
 const ROOT = new URL("../../", import.meta.url);
@@ -195,6 +198,14 @@ describe("parseConfig refuses every invalid setting by name", () => {
     expect(() => parseCollectorSettings({ rateLimit: { burst: -1 } })).toThrow(/collector\.rateLimit\.burst/);
     expect(() => parseCollectorSettings({ maxBodyBytes: 10 })).toThrow(/collector\.maxBodyBytes/);
     expect(() => parseCollectorSettings({ rateLimt: {} })).toThrow(/rateLimt/);
+  });
+
+  it("names the environment variable when the AWS wiring gets a bad configuration", () => {
+    // Assess
+    expect(() => configFromEnv({ [AWS_ENV.config]: JSON.stringify({ k: 1 }) })).toThrow(
+      new RegExp(`${AWS_ENV.config}[\\s\\S]*k: `),
+    );
+    expect(() => configFromEnv({ [AWS_ENV.config]: "{ not json" })).toThrow(new RegExp(AWS_ENV.config));
   });
 });
 
