@@ -258,11 +258,6 @@ describe("the logsieve command refuses invalid settings before doing anything", 
         setting: "anonymize.ipv4Prefix",
         command: ["ingest", log],
       },
-      {
-        config: { retention: { eventsDays: -1 } },
-        setting: "retention.eventsDays",
-        command: ["ingest", log],
-      },
       { config: { k: 1 }, setting: "k", command: ["aggregate", "--all"] },
       {
         config: { retention: { securityHours: 200 } },
@@ -291,8 +286,8 @@ describe("the logsieve command refuses invalid settings before doing anything", 
 
     // Assess
     for (const run of runs) {
-      expect({ command: run.command[0], code: run.code }).toEqual({ command: run.command[0], code: 2 });
-      expect(run.stderr).toContain(run.setting);
+      const seen = { command: run.command[0], code: run.code, names: run.stderr.includes(run.setting) };
+      expect(seen, run.stderr.slice(0, 2000)).toEqual({ command: run.command[0], code: 2, names: true });
       expect(run.stderr).not.toContain("    at "); // a message for a person, not a stack trace
       expect(run.lakeExists).toBe(false);
     }

@@ -34,7 +34,7 @@ import { type Fault, type FaultKind, FaultyStore } from "../helpers/faulty-store
  */
 
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0);
-const SCHEDULES = 10;
+const SCHEDULES = 8;
 const SEED = 4_242;
 const ZONES = ["security", "events", "rejects", "stats"] as const;
 const INGEST_ZONES = ["security", "events", "rejects"] as const;
