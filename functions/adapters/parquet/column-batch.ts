@@ -25,9 +25,11 @@ export type StringMode = "codes" | "bytes";
 export type ColumnData =
   | {
       readonly kind: "dict";
-      readonly defined: Uint8Array | null;
-      /** Per row, the index of its value in `dictionary` (0 for nulls). */
-      readonly codes: Int32Array;
+      /** No `defined` flags: code 0 is null. */
+      readonly defined: null;
+      readonly nullable: boolean;
+      /** Per row, 0 for null or 1 + the index of its value in `dictionary`; as narrow as the dictionary allows. */
+      readonly codes: Codes;
       readonly dictionary: readonly string[];
     }
   | {
@@ -42,6 +44,9 @@ export type ColumnData =
   | { readonly kind: "int64"; readonly defined: Uint8Array | null; readonly words: Uint32Array }
   | { readonly kind: "double"; readonly defined: Uint8Array | null; readonly values: Float64Array }
   | { readonly kind: "boolean"; readonly defined: Uint8Array | null; readonly values: Uint8Array };
+
+/** Dictionary codes: one byte per row while the dictionary has fewer than 255 values, then two, then four. */
+export type Codes = Uint8Array | Uint16Array | Int32Array;
 
 export interface BatchData {
   readonly table: string;
@@ -75,11 +80,95 @@ const INITIAL_BYTES = 256 * 1024;
 const SHORT_STRING = 16;
 const TWO_32 = 4294967296;
 
-/** A copy of `array` with room for `rows` (same type). */
-function resized<T extends Int32Array | Uint8Array | Float64Array | Uint32Array>(array: T, size: number): T {
-  const next = new (array.constructor as new (n: number) => T)(size);
+type TypedArray = Int32Array | Uint8Array | Uint16Array | Float64Array | Uint32Array;
+type TypedArrayType<T extends TypedArray> = {
+  new (buffer: ArrayBuffer): T;
+  readonly BYTES_PER_ELEMENT: number;
+};
+
+/**
+ * Memory for batch columns, reused from batch to batch (on the thread that collects rows). Without it, every batch
+ * allocated and dropped tens of megabytes of growing arrays; the process's resident memory crept up over a long
+ * input (the C allocator keeps freed blocks of these sizes rather than return them) instead of staying flat.
+ * Buffers come back once their batch has been encoded ({@link recycleBatch}); at most {@link POOL_BYTES} wait here.
+ * Reused memory is never read before being written: every row of every column is set when it is added.
+ */
+class BufferPool {
+  private readonly free = new Map<number, ArrayBuffer[]>();
+  private held = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  take(bytes: number): ArrayBuffer {
+    const buffer = this.free.get(bytes)?.pop();
+    if (buffer === undefined) return new ArrayBuffer(bytes);
+    this.held -= bytes;
+    return buffer;
+  }
+
+  give(buffer: ArrayBufferLike): void {
+    // A transferred (detached) buffer has no bytes left; shared memory is not ours to reuse.
+    if (!(buffer instanceof ArrayBuffer) || buffer.byteLength === 0) return;
+    if (this.held + buffer.byteLength > this.maxBytes) return;
+    let list = this.free.get(buffer.byteLength);
+    if (list === undefined) {
+      list = [];
+      this.free.set(buffer.byteLength, list);
+    }
+    list.push(buffer);
+    this.held += buffer.byteLength;
+  }
+}
+
+const POOL_BYTES = 96 * 2 ** 20;
+const pool = new BufferPool(POOL_BYTES);
+
+function allocate<T extends TypedArray>(type: TypedArrayType<T>, length: number): T {
+  return new type(pool.take(length * type.BYTES_PER_ELEMENT));
+}
+
+/** A copy of `array` with room for `size` elements (same type); the old memory goes back to the pool. */
+function resized<T extends TypedArray>(array: T, size: number): T {
+  const next = allocate(array.constructor as unknown as TypedArrayType<T>, size);
   next.set(array.subarray(0, Math.min(array.length, size)));
+  pool.give(array.buffer);
   return next;
+}
+
+/** Gives a batch's memory back once nothing reads its columns any more (after encoding). */
+export function recycleBatch(data: BatchData): void {
+  for (const buffer of batchBuffers(data)) pool.give(buffer);
+}
+
+/** Takes back buffers a worker thread returns (see worker-encoder.ts). */
+export function recycleBuffers(buffers: readonly ArrayBuffer[]): void {
+  for (const buffer of buffers) pool.give(buffer);
+}
+
+/** The distinct buffers under a batch's typed arrays. */
+export function batchBuffers(data: BatchData): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  const add = (array: { buffer: ArrayBufferLike } | null): void => {
+    if (array !== null && array.buffer instanceof ArrayBuffer) buffers.add(array.buffer);
+  };
+  for (const column of data.columns) {
+    add(column.defined);
+    switch (column.kind) {
+      case "dict":
+        add(column.codes);
+        break;
+      case "bytes":
+        add(column.data);
+        add(column.ends);
+        break;
+      case "int64":
+        add(column.words);
+        break;
+      default:
+        add(column.values);
+    }
+  }
+  return [...buffers];
 }
 
 /**
@@ -89,7 +178,7 @@ function resized<T extends Int32Array | Uint8Array | Float64Array | Uint32Array>
 abstract class Column {
   defined: Uint8Array | null;
   constructor(nullable: boolean) {
-    this.defined = nullable ? new Uint8Array(INITIAL_ROWS) : null;
+    this.defined = nullable ? allocate(Uint8Array, INITIAL_ROWS) : null;
   }
   resize(rows: number): void {
     if (this.defined !== null) this.defined = resized(this.defined, rows);
@@ -100,18 +189,20 @@ abstract class Column {
 }
 
 /**
- * A string column. `codes` (columns of a few values that repeat, as the same string objects: site, country,
- * browser, consent tier...): one Map lookup per value, a dictionary in order of first appearance. `bytes`
- * (everything else: addresses, targets, user agents, paths): the UTF-8 bytes, copied (measured: hashing a fresh
- * 120-character string for a Map costs 3–4 times as much as copying it); the encoder builds a dictionary from the
- * bytes if the column wants one.
+ * A string column. `codes` (columns whose values repeat as the very same string objects: site, country, browser,
+ * consent tier, user agent, path...): one Map lookup per value, a dictionary in order of first appearance, and per
+ * row a code (0 = null) in the narrowest array that holds it. `bytes` (everything else: addresses, raw targets,
+ * referrers): the UTF-8 bytes, copied (measured: hashing a fresh 120-character string for a Map costs 3–4 times as
+ * much as copying it); the encoder builds a dictionary from the bytes if the column wants one.
  */
 export class StringColumn extends Column {
   private readonly codesMode: boolean;
   // codes
-  private codes = new Int32Array(0);
+  private codes: Codes = new Uint8Array(0);
+  private codeLimit = 0xff;
   private readonly index = new Map<string, number>();
   private readonly values: string[] = [];
+  private readonly nullable: boolean;
   // bytes (`data` and `buffer` view the same memory)
   private data: Uint8Array = new Uint8Array(0);
   private buffer: Buffer = Buffer.alloc(0);
@@ -119,12 +210,14 @@ export class StringColumn extends Column {
   private ends = new Int32Array(0);
 
   constructor(nullable: boolean, mode: StringMode) {
-    super(nullable);
+    // Codes need no null flags (code 0 is null).
+    super(nullable && mode !== "codes");
+    this.nullable = nullable;
     this.codesMode = mode === "codes";
-    if (this.codesMode) this.codes = new Int32Array(INITIAL_ROWS);
+    if (this.codesMode) this.codes = allocate(Uint8Array, INITIAL_ROWS);
     else {
-      this.setData(new Uint8Array(INITIAL_BYTES));
-      this.ends = new Int32Array(INITIAL_ROWS);
+      this.setData(allocate(Uint8Array, INITIAL_BYTES));
+      this.ends = allocate(Int32Array, INITIAL_ROWS);
     }
   }
 
@@ -135,17 +228,13 @@ export class StringColumn extends Column {
   }
 
   push(row: number, value: string): void {
-    if (this.defined !== null) this.defined[row] = 1;
     if (this.codesMode) {
       let code = this.index.get(value);
-      if (code === undefined) {
-        code = this.values.length;
-        this.values.push(value);
-        this.index.set(value, code);
-      }
+      if (code === undefined) code = this.newValue(value);
       this.codes[row] = code;
       return;
     }
+    if (this.defined !== null) this.defined[row] = 1;
     const n = value.length;
     const start = this.size;
     if (start + n * 3 > this.data.length) {
@@ -173,25 +262,49 @@ export class StringColumn extends Column {
     this.ends[row] = p;
   }
 
+  private newValue(value: string): number {
+    this.values.push(value);
+    const code = this.values.length;
+    this.index.set(value, code);
+    if (code > this.codeLimit) {
+      // Wider codes from now on: 2 bytes up to 65,535 values, then 4.
+      const wider =
+        code > 0xffff ? allocate(Int32Array, this.codes.length) : allocate(Uint16Array, this.codes.length);
+      wider.set(this.codes);
+      pool.give(this.codes.buffer);
+      this.codes = wider;
+      this.codeLimit = code > 0xffff ? 0x7fffffff : 0xffff;
+    }
+    return code;
+  }
+
   private setData(data: Uint8Array): void {
     this.data = data;
     this.buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   }
 
   pushNull(row: number): void {
+    if (this.codesMode) {
+      this.codes[row] = 0;
+      return;
+    }
     if (this.defined !== null) this.defined[row] = 0;
-    if (this.codesMode) this.codes[row] = 0;
-    else this.ends[row] = this.size;
+    this.ends[row] = this.size;
   }
 
   finish(rows: number): ColumnData {
-    const defined = this.definedOf(rows);
     if (this.codesMode) {
-      return { kind: "dict", defined, codes: this.codes.subarray(0, rows), dictionary: this.values };
+      return {
+        kind: "dict",
+        defined: null,
+        nullable: this.nullable,
+        codes: this.codes.subarray(0, rows),
+        dictionary: this.values,
+      };
     }
     return {
       kind: "bytes",
-      defined,
+      defined: this.definedOf(rows),
       data: this.data.subarray(0, this.size),
       ends: this.ends.subarray(0, rows),
     };
@@ -215,7 +328,7 @@ export function dictionaryPays(
 }
 
 class Int32Column extends Column {
-  values = new Int32Array(INITIAL_ROWS);
+  values = allocate(Int32Array, INITIAL_ROWS);
   override resize(rows: number): void {
     super.resize(rows);
     this.values = resized(this.values, rows);
@@ -235,7 +348,7 @@ class Int32Column extends Column {
 
 /** Doubles, and timestamps as epoch milliseconds. */
 class DoubleColumn extends Column {
-  values = new Float64Array(INITIAL_ROWS);
+  values = allocate(Float64Array, INITIAL_ROWS);
   override resize(rows: number): void {
     super.resize(rows);
     this.values = resized(this.values, rows);
@@ -254,7 +367,7 @@ class DoubleColumn extends Column {
 }
 
 class BooleanColumn extends Column {
-  values = new Uint8Array(INITIAL_ROWS);
+  values = allocate(Uint8Array, INITIAL_ROWS);
   override resize(rows: number): void {
     super.resize(rows);
     this.values = resized(this.values, rows);
@@ -274,7 +387,7 @@ class BooleanColumn extends Column {
 
 /** Signed 64-bit integers from safe-integer numbers or bigints, as little-endian words. */
 class Int64Column extends Column {
-  private words = new Uint32Array(INITIAL_ROWS * 2);
+  private words = allocate(Uint32Array, INITIAL_ROWS * 2);
   private big = new BigInt64Array(this.words.buffer);
   constructor(nullable: boolean) {
     super(nullable);

@@ -6,7 +6,7 @@ import type {
   TableEncoder,
   TableSchema,
 } from "../../ports/table-encoder.ts";
-import { type BatchData, ColumnBatch } from "./column-batch.ts";
+import { type BatchData, ColumnBatch, recycleBatch } from "./column-batch.ts";
 import { type ColumnOptions, type ParquetFileOptions, writeParquetFile } from "./parquet-columns.ts";
 
 export { EncodeError } from "./column-batch.ts";
@@ -198,9 +198,12 @@ export class HyparquetEncoder implements TableEncoder {
   }
 
   encode(schema: TableSchema, rows: readonly Readonly<Record<string, unknown>>[]): Uint8Array {
-    const batch = this.startBatch(schema);
+    const batch = this.startBatch(schema, rows.length);
     for (const row of rows) batch.add(row);
-    return this.encodeColumns(schema, batch.finish());
+    const data = batch.finish();
+    const bytes = this.encodeColumns(schema, data);
+    recycleBatch(data);
+    return bytes;
   }
 
   startBatch(schema: TableSchema, expectedRows?: number): ColumnBatch {
@@ -214,7 +217,10 @@ export class HyparquetEncoder implements TableEncoder {
 
   async encodeBatch(batch: TableBatch): Promise<Uint8Array> {
     if (!(batch instanceof ColumnBatch)) throw new TypeError("encodeBatch: not a batch of this encoder");
-    return this.encodeColumns(batch.schema, batch.finish());
+    const data = batch.finish();
+    const bytes = this.encodeColumns(batch.schema, data);
+    recycleBatch(data);
+    return bytes;
   }
 
   /** Encodes finished columns (what a worker thread receives, see worker-encoder.ts). */

@@ -3,9 +3,9 @@ import { ByteWriter } from "hyparquet-writer";
 import { writePageHeader } from "hyparquet-writer/src/datapage.js";
 import { deltaBinaryPack } from "hyparquet-writer/src/delta.js";
 import { writeMetadata } from "hyparquet-writer/src/metadata.js";
-import { snappyCompress } from "hyparquet-writer/src/snappy.js";
 import type { ColumnType } from "../../ports/table-encoder.ts";
 import { type BatchData, type ColumnData, dictionaryPays } from "./column-batch.ts";
+import { maxCompressedLength, snappyCompressInto } from "./snappy.ts";
 
 /**
  * Writes a {@link BatchData} (columns, see column-batch.ts) as one Parquet file: a writer for flat tables only,
@@ -384,16 +384,16 @@ function remapDictionary(
   g1: number,
   local: Int32Array,
 ): BuiltDictionary {
-  const { codes, dictionary, defined } = column;
-  const remap = new Int32Array(dictionary.length).fill(-1);
+  const { codes, dictionary } = column;
+  const remap = new Int32Array(dictionary.length + 1).fill(-1);
   const used: number[] = [];
   const counts: number[] = [];
   for (let r = g0; r < g1; r++) {
-    if (defined !== null && defined[r] === 0) {
+    const global = codes[r] as number;
+    if (global === 0) {
       local[r - g0] = 0;
       continue;
     }
-    const global = codes[r] as number;
     let l = remap[global] as number;
     if (l < 0) {
       l = used.length;
@@ -404,7 +404,14 @@ function remapDictionary(
     counts[l] = (counts[l] as number) + 1;
     local[r - g0] = l;
   }
-  return { entries: used.map((global) => utf8.encode(dictionary[global] as string)), counts };
+  return { entries: used.map((global) => utf8.encode(dictionary[global - 1] as string)), counts };
+}
+
+/** Null flags of a nullable `codes` column (code 0 is null), filled for rows `[g0, g1)`. */
+function definedOfCodes(codes: ArrayLike<number>, g0: number, g1: number): Uint8Array {
+  const defined = new Uint8Array(g1);
+  for (let r = g0; r < g1; r++) defined[r] = codes[r] === 0 ? 0 : 1;
+  return defined;
 }
 
 /**
@@ -489,11 +496,23 @@ interface ChunkResult {
   readonly uncompressed: number;
 }
 
-/** Per row group: the row-local data a column needs before its pages are written. */
+/**
+ * Working memory of the writer, allocated once per thread and reused for every page of every file (encoding is
+ * synchronous): allocating it per file or per page churned the C allocator, and resident memory crept up.
+ */
+const scratch = {
+  levels: new Out(64 * 1024),
+  data: new Out(1 << 20),
+  compressed: new Out(1 << 20),
+  ints: new Int32Array(1024),
+  packed: new Int32Array(1024),
+  file: new ByteWriter(4 << 20),
+};
+
+/** Writes the column chunks of a file, page by page, into `writer`. */
 class ColumnWriter {
-  private readonly levels = new Out(64 * 1024);
-  private readonly data = new Out(1 << 20);
-  private scratch = new Int32Array(1024);
+  private readonly levels = scratch.levels;
+  private readonly data = scratch.data;
 
   constructor(
     private readonly writer: ByteWriter,
@@ -501,8 +520,8 @@ class ColumnWriter {
   ) {}
 
   private ints(n: number): Int32Array {
-    if (this.scratch.length < n) this.scratch = new Int32Array(Math.max(n, this.scratch.length * 2));
-    return this.scratch;
+    if (scratch.ints.length < n) scratch.ints = new Int32Array(Math.max(n, scratch.ints.length * 2));
+    return scratch.ints;
   }
 
   write(c: number, column: ColumnData, g0: number, g1: number): ChunkResult {
@@ -511,7 +530,12 @@ class ColumnWriter {
     const { encoding, statistics } = this.options.columns[c] as ColumnOptions;
     const start = this.writer.offset;
     let nulls = 0;
-    const defined = column.defined;
+    const defined =
+      column.kind === "dict"
+        ? column.nullable
+          ? definedOfCodes(column.codes, g0, g1)
+          : null
+        : column.defined;
     if (defined !== null) for (let r = g0; r < g1; r++) if (defined[r] === 0) nulls++;
     const stats: Statistics | undefined = statistics ? { null_count: BigInt(nulls) } : undefined;
 
@@ -519,7 +543,7 @@ class ColumnWriter {
     switch (column.kind) {
       case "dict":
       case "bytes":
-        result = this.writeStrings(column, encoding, g0, g1, stats);
+        result = this.writeStrings(column, defined, encoding, g0, g1, stats);
         break;
       case "int32":
         result =
@@ -586,7 +610,7 @@ class ColumnWriter {
   private page(rows: number, nulls: number, encoding: string): number {
     const levels = this.levels.view();
     const values = this.data.view();
-    const compressed = snappyCompress(values);
+    const compressed = compress(values);
     const headerStart = this.writer.offset;
     writePageHeader(this.writer, {
       type: "DATA_PAGE_V2",
@@ -611,7 +635,7 @@ class ColumnWriter {
 
   private dictionaryPage(count: number): number {
     const values = this.data.view();
-    const compressed = snappyCompress(values);
+    const compressed = compress(values);
     const headerStart = this.writer.offset;
     writePageHeader(this.writer, {
       type: "DICTIONARY_PAGE",
@@ -636,6 +660,7 @@ class ColumnWriter {
   /** A string column chunk: PLAIN, or a dictionary page and RLE_DICTIONARY indexes, as its encoding says. */
   private writeStrings(
     column: Extract<ColumnData, { kind: "dict" | "bytes" }>,
+    defined: Uint8Array | null,
     encoding: ColumnOptions["encoding"],
     g0: number,
     g1: number,
@@ -650,14 +675,14 @@ class ColumnWriter {
       if (built.entries.length === 0 || (encoding === "auto" && !pays(built)))
         return this.writePlainBytes(column, g0, g1, stats);
       if (stats !== undefined) bytesBounds(built.entries, stats);
-      return this.writeDictionary(column.defined, built.entries, local, g0, g1);
+      return this.writeDictionary(defined, built.entries, local, g0, g1);
     }
     const local = this.ints(g1 - g0);
     const built = remapDictionary(column, g0, g1, local);
     if (stats !== undefined) bytesBounds(built.entries, stats);
     if (built.entries.length === 0 || encoding === "plain" || (encoding === "auto" && !pays(built)))
-      return this.writePlainFromDictionary(column.defined, local, built.entries, g0, g1);
-    return this.writeDictionary(column.defined, built.entries, local, g0, g1);
+      return this.writePlainFromDictionary(defined, local, built.entries, g0, g1);
+    return this.writeDictionary(defined, built.entries, local, g0, g1);
   }
 
   /**
@@ -726,8 +751,6 @@ class ColumnWriter {
     return { encodings: ["PLAIN", "RLE_DICTIONARY"], dictionaryOffset, dataOffset, uncompressed };
   }
 
-  private packedScratch = new Int32Array(1024);
-
   /** The local indexes of the non-null rows of `[p0, p1)`, from index 0 of a scratch array. */
   private nonNullIndexes(
     defined: Uint8Array,
@@ -736,8 +759,9 @@ class ColumnWriter {
     p0: number,
     p1: number,
   ): Int32Array {
-    if (this.packedScratch.length < p1 - p0) this.packedScratch = new Int32Array(p1 - p0);
-    const out = this.packedScratch;
+    if (scratch.packed.length < p1 - p0)
+      scratch.packed = new Int32Array(Math.max(p1 - p0, scratch.packed.length * 2));
+    const out = scratch.packed;
     let n = 0;
     for (let r = p0; r < p1; r++) if (defined[r] !== 0) out[n++] = local[r - g0] as number;
     return out;
@@ -1103,9 +1127,20 @@ function fixedStatistics(
   }
 }
 
+/** Snappy into the shared buffer: valid until the next call. */
+function compress(values: Uint8Array): Uint8Array {
+  const out = scratch.compressed;
+  out.reset();
+  out.ensure(maxCompressedLength(values.length));
+  return out.bytes.subarray(0, snappyCompressInto(values, out.bytes));
+}
+
 /** The whole file. */
 export function writeParquetFile(batch: BatchData, options: ParquetFileOptions): Uint8Array {
-  const writer = new ByteWriter(Math.max(1024, batch.rows * 48));
+  // One growing buffer per thread for the file being written; the result is copied out of it.
+  const writer = scratch.file;
+  writer.offset = 0;
+  writer.index = 0;
   writer.appendUint32(PAR1);
   const columnWriter = new ColumnWriter(writer, options);
   const rowGroups: RowGroup[] = [];

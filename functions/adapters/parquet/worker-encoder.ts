@@ -1,6 +1,6 @@
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { TableBatch, TableEncoder, TableSchema } from "../../ports/table-encoder.ts";
-import { type BatchData, ColumnBatch, type ColumnData } from "./column-batch.ts";
+import { type BatchData, batchBuffers, ColumnBatch, recycleBuffers } from "./column-batch.ts";
 import { HyparquetEncoder, type HyparquetEncoderOptions } from "./hyparquet-encoder.ts";
 
 /**
@@ -57,7 +57,7 @@ export class ThreadedParquetEncoder implements TableEncoder {
     const id = this.nextId++;
     const result = new Promise<Uint8Array>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
     if (this.waiting.size === 1) worker.ref();
-    worker.postMessage({ id, schema: batch.schema, data } satisfies ToWorker, transferables(data));
+    worker.postMessage({ id, schema: batch.schema, data } satisfies ToWorker, batchBuffers(data));
     return result;
   }
 
@@ -98,6 +98,7 @@ export class ThreadedParquetEncoder implements TableEncoder {
     if (waiter === undefined) return;
     this.waiting.delete(message.id);
     if (this.waiting.size === 0) this.worker?.unref();
+    if (message.returned !== undefined) recycleBuffers(message.returned);
     if (message.bytes !== undefined) waiter.resolve(message.bytes);
     else waiter.reject(new Error(message.error ?? "the Parquet encoder worker failed"));
   }
@@ -123,34 +124,10 @@ interface ToWorker {
 interface FromWorker {
   readonly id: number;
   readonly bytes?: Uint8Array;
+  /** The batch's memory, handed back for reuse. */
+  readonly returned?: readonly ArrayBuffer[];
   /** The encoder's own message: it names table and row count, never a value. */
   readonly error?: string;
-}
-
-/** The distinct buffers under a batch's typed arrays. */
-function transferables(data: BatchData): ArrayBuffer[] {
-  const buffers = new Set<ArrayBuffer>();
-  const add = (array: { buffer: ArrayBufferLike } | null): void => {
-    if (array !== null && array.buffer instanceof ArrayBuffer) buffers.add(array.buffer);
-  };
-  for (const column of data.columns as readonly ColumnData[]) {
-    add(column.defined);
-    switch (column.kind) {
-      case "dict":
-        add(column.codes);
-        break;
-      case "bytes":
-        add(column.data);
-        add(column.ends);
-        break;
-      case "int64":
-        add(column.words);
-        break;
-      default:
-        add(column.values);
-    }
-  }
-  return [...buffers];
 }
 
 function runWorker(): void {
@@ -169,7 +146,13 @@ function runWorker(): void {
     }
     try {
       const bytes = encoder.encodeColumns(schema, message.data);
-      port.postMessage({ id: message.id, bytes } satisfies FromWorker, [bytes.buffer as ArrayBuffer]);
+      // The batch's buffers go back to be reused for the next batches (column-batch.ts keeps a pool); left here
+      // they would wait for this isolate's rare garbage collections (its heap barely grows).
+      const returned = batchBuffers(message.data);
+      port.postMessage({ id: message.id, bytes, returned } satisfies FromWorker, [
+        bytes.buffer as ArrayBuffer,
+        ...returned,
+      ]);
     } catch (error) {
       const text = error instanceof Error ? error.message : "the Parquet encoder failed";
       port.postMessage({ id: message.id, error: text } satisfies FromWorker);

@@ -265,6 +265,24 @@ describe("columnar Parquet writer", () => {
     expect(dataPages).toBeGreaterThanOrEqual(4);
   });
 
+  it("widens dictionary codes past 255 and 65,535 values and reads every value back", async () => {
+    // Prepare: 70,000 distinct values in a codes column, nulls in between
+    const schema: TableSchema = {
+      name: "wide_codes",
+      columns: [{ name: "v", type: "string", nullable: true }],
+    };
+    const rows = Array.from({ length: 80_000 }, (_, i) => ({ v: i % 8 === 7 ? null : `v${i % 70_000}` }));
+    const codes = new HyparquetEncoder({
+      hints: { wide_codes: { v: { encoding: "dictionary", collect: "codes" } } },
+    });
+    // Act
+    const path = join(dir, "wide-codes.parquet");
+    await writeFile(path, codes.encode(schema, rows));
+    const back = (await duck.runAndReadAll(`SELECT v FROM read_parquet('${path}')`)).getRowObjectsJS();
+    // Assess
+    expect(back.map((r) => r.v)).toEqual(rows.map((r) => r.v));
+  });
+
   it("gives the same bytes from encode(rows), a batch, and a batch encoded on the worker thread", async () => {
     // Prepare
     const rows = randomTable(4, 5000);
