@@ -76,6 +76,12 @@ const PROGRESS_EVERY_LINES = 65_536;
 const MAX_REJECT_LINE_CHARS = 8 * 1024;
 /** Rows buffered over all partitions of one zone before the fullest partition is written early. */
 const MAX_BUFFERED_ROWS_FACTOR = 1.5;
+/**
+ * Partitions (hours of security/, days of events/) holding rows at once per zone. Logs come roughly in time order:
+ * three leave room for lines around an hour's boundary, and an hour the input has moved past is written at once
+ * rather than held until the row budget pushes it out (peak memory, docs/BENCHMARKS.md).
+ */
+const MAX_OPEN_PARTITIONS = 3;
 
 export async function ingest(request: IngestRequest, deps: IngestDeps): Promise<IngestSummary> {
   const { config } = deps;
@@ -90,6 +96,7 @@ export async function ingest(request: IngestRequest, deps: IngestDeps): Promise<
       inputId: request.inputId,
       rowsPerPart: config.ingest.rowsPerPart,
       maxBufferedRows: Math.ceil(config.ingest.rowsPerPart * MAX_BUFFERED_ROWS_FACTOR),
+      maxOpenPartitions: MAX_OPEN_PARTITIONS,
     });
   const securityWriter = writerFor(SECURITY_SCHEMA);
   const eventWriter = writerFor(EVENTS_SCHEMA);

@@ -31,6 +31,12 @@ export interface PartitionedWriterOptions {
   readonly maxBufferedRows: number;
   /** Parts being encoded or stored at once before `add` makes the caller wait (default 1). */
   readonly maxPartsInFlight?: number;
+  /**
+   * Partitions holding rows at once (default: no limit). A row for another partition then first writes the
+   * partition that received a row least recently: logs come roughly in time order, so an hour (or day) the input
+   * has moved past is written instead of waiting in memory for the row budget to push it out.
+   */
+  readonly maxOpenPartitions?: number;
 }
 
 /** Rows of one partition not written yet: the encoder's batch, or row objects for encoders without one. */
@@ -40,6 +46,8 @@ interface PartitionBuffer {
   pending: Pending | null;
   rows: number;
   partsWritten: number;
+  /** Sequence number of the last row added (for the least recently used partition). */
+  lastAdd: number;
 }
 
 export class PartitionedWriter {
@@ -53,9 +61,14 @@ export class PartitionedWriter {
   /** The partition of the last `add`: consecutive rows nearly always share it. */
   private lastPartition = "";
   private lastBuffer: PartitionBuffer | null = null;
+  /** Partitions holding rows, and the limit on them. */
+  private open = 0;
+  private readonly maxOpen: number;
+  private adds = 0;
 
   constructor(private readonly options: PartitionedWriterOptions) {
     this.maxInFlight = Math.max(1, options.maxPartsInFlight ?? 1);
+    this.maxOpen = Math.max(1, options.maxOpenPartitions ?? Number.POSITIVE_INFINITY);
   }
 
   /**
@@ -65,6 +78,7 @@ export class PartitionedWriter {
   add(partition: string, row: Record<string, unknown>): Promise<void> | undefined {
     const buffer = this.append(partition, row);
     if (buffer.rows >= this.options.rowsPerPart) return this.writePart(partition, buffer);
+    if (buffer.rows === 1 && this.open > this.maxOpen) return this.writeLeastRecent(buffer);
     if (this.buffered > this.options.maxBufferedRows) return this.writeFullest();
     return undefined;
   }
@@ -85,16 +99,18 @@ export class PartitionedWriter {
     if (buffer === null || partition !== this.lastPartition) {
       buffer = this.partitions.get(partition) ?? null;
       if (buffer === null) {
-        buffer = { pending: null, rows: 0, partsWritten: 0 };
+        buffer = { pending: null, rows: 0, partsWritten: 0, lastAdd: 0 };
         this.partitions.set(partition, buffer);
       }
       this.lastPartition = partition;
       this.lastBuffer = buffer;
     }
+    buffer.lastAdd = ++this.adds;
     let pending = buffer.pending;
     if (pending === null) {
       pending = this.startPending();
       buffer.pending = pending;
+      this.open++;
     }
     if (Array.isArray(pending)) pending.push(row);
     else pending.add(row);
@@ -122,6 +138,17 @@ export class PartitionedWriter {
       : [];
   }
 
+  /** Writes the open partition (other than `except`) whose last row is the oldest. */
+  private writeLeastRecent(except: PartitionBuffer): Promise<void> | undefined {
+    let oldest: [string, PartitionBuffer] | undefined;
+    for (const entry of this.partitions) {
+      const buffer = entry[1];
+      if (buffer === except || buffer.rows === 0) continue;
+      if (oldest === undefined || buffer.lastAdd < oldest[1].lastAdd) oldest = entry;
+    }
+    return oldest === undefined ? undefined : this.writePart(oldest[0], oldest[1]);
+  }
+
   private writeFullest(): Promise<void> | undefined {
     let fullest: [string, PartitionBuffer] | undefined;
     for (const entry of this.partitions) {
@@ -140,6 +167,7 @@ export class PartitionedWriter {
     buffer.pending = null;
     buffer.rows = 0;
     this.buffered -= rows;
+    this.open--;
     const key = objectKey(partition, inputId, buffer.partsWritten, encoder.extension);
     buffer.partsWritten++;
     this.rowsWritten += rows;
