@@ -1,0 +1,53 @@
+import { createHmac } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { visitorId } from "../../../../functions/core/identify/visitor-id.ts";
+
+/** The memo behind visitorId: one for all salts, bounded; answers must always equal the HMAC itself. */
+
+function expected(salt: Uint8Array, site: string, ip: string, ua: string): bigint {
+  return createHmac("sha256", salt).update(`${site}\0${ip}\0${ua}`, "utf8").digest().readBigInt64BE(0);
+}
+
+describe("visitorId memo", () => {
+  it("never answers one salt's id for another, in either order, even for the line just seen", () => {
+    // Prepare
+    const day1 = new Uint8Array(32).fill(1);
+    const day2 = new Uint8Array(32).fill(2);
+    const args = ["example.com", "203.0.113.7", "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"] as const;
+    // Act
+    const ids = [day1, day2, day1, day2, day2, day1].map((salt) => visitorId(salt, ...args));
+    // Assess
+    const a = expected(day1, ...args);
+    const b = expected(day2, ...args);
+    expect(a).not.toBe(b);
+    expect(ids).toEqual([a, b, a, b, b, a]);
+  });
+
+  it("stays exact for an address with more agents than it remembers and past a generation flip", () => {
+    // Prepare: 12 agents on one address (8 are remembered), then 40,000 other addresses, then the first again
+    const salt = new Uint8Array(32).fill(3);
+    const agents = Array.from({ length: 12 }, (_, i) => `agent/${i}`);
+    // Act
+    const first = agents.map((ua) => visitorId(salt, "s", "198.51.100.1", ua));
+    for (let i = 0; i < 40_000; i++)
+      visitorId(salt, "s", `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, "x");
+    const again = agents.map((ua) => visitorId(salt, "s", "198.51.100.1", ua));
+    // Assess
+    const want = agents.map((ua) => expected(salt, "s", "198.51.100.1", ua));
+    expect(first).toEqual(want);
+    expect(again).toEqual(want);
+  });
+
+  it("tells sites apart for the same address and agent", () => {
+    // Prepare
+    const salt = new Uint8Array(32).fill(4);
+    // Act
+    const ids = ["a.example", "b.example", "a.example"].map((site) =>
+      visitorId(salt, site, "192.0.2.1", "ua"),
+    );
+    // Assess
+    expect(ids).toEqual(
+      ["a.example", "b.example", "a.example"].map((site) => expected(salt, site, "192.0.2.1", "ua")),
+    );
+  });
+});
