@@ -18,6 +18,12 @@ export interface SampleLogOptions {
   readonly clients: number;
   /** Share of lines that are malformed (0.001 = 0.1 %). */
   readonly malformedShare: number;
+  /**
+   * Browsers in the versions and on the devices real traffic shows (several hundred distinct user agents: Chrome,
+   * Edge, Firefox, Safari and Samsung Internet over a range of releases, Android phones and tablets by model)
+   * instead of a dozen fixed agents. Off by default: the same seed then gives the same lines as before.
+   */
+  readonly varietyOfAgents?: boolean;
 }
 
 /** mulberry32: a small, fast, well-distributed PRNG; good enough for test data, never for secrets. */
@@ -111,6 +117,87 @@ interface Client {
   readonly ua: string;
 }
 
+const ANDROID_MODELS = [
+  "SM-S918B",
+  "SM-S911B",
+  "SM-A546B",
+  "SM-A145R",
+  "SM-G991B",
+  "Pixel 7",
+  "Pixel 8 Pro",
+  "Pixel 6a",
+  "2201116SG",
+  "M2101K6G",
+  "CPH2451",
+  "moto g54 5G",
+  "ONEPLUS A6013",
+  "RMX3371",
+  "SM-X700",
+  "SM-T970",
+];
+
+/** A release between `oldest` and `newest`, recent ones more likely (people update, not all at once). */
+function release(random: () => number, oldest: number, newest: number): number {
+  const span = newest - oldest + 1;
+  return newest - Math.min(span - 1, Math.floor(span * random() * random()));
+}
+
+/** A browser user agent as real traffic has them: vendor, release, platform and device vary. */
+function variedAgent(random: () => number): string {
+  const roll = random();
+  const chrome = release(random, 116, 131);
+  if (roll < 0.34) {
+    const platform = pick(random, [
+      "Windows NT 10.0; Win64; x64",
+      "Windows NT 10.0; Win64; x64",
+      "Macintosh; Intel Mac OS X 10_15_7",
+      "X11; Linux x86_64",
+      "X11; CrOS x86_64 14541.0.0",
+    ]);
+    return `Mozilla/5.0 (${platform}) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${chrome}.0.0.0 Safari/537.36`;
+  }
+  if (roll < 0.42) {
+    // Edge sends its full version: one build per release, a handful of patch levels.
+    const build = 2000 + (chrome - 116) * 60;
+    return `Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${chrome}.0.0.0 Safari/537.36 Edg/${chrome}.0.${build}.${Math.floor(random() * 8) * 11}`;
+  }
+  if (roll < 0.52) {
+    const firefox = random() < 0.15 ? 115 : release(random, 118, 133);
+    const platform = pick(random, [
+      "Windows NT 10.0; Win64; x64",
+      "Macintosh; Intel Mac OS X 10.15",
+      "X11; Ubuntu; Linux x86_64",
+      "X11; Linux x86_64",
+    ]);
+    return `Mozilla/5.0 (${platform}; rv:${firefox}.0) Gecko/20100101 Firefox/${firefox}.0`;
+  }
+  if (roll < 0.6) {
+    const major = release(random, 16, 18);
+    const minor = Math.floor(random() * 6);
+    return `Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/${major}.${minor} Safari/605.1.15`;
+  }
+  if (roll < 0.78) {
+    const major = release(random, 16, 18);
+    const minor = Math.floor(random() * 7);
+    const device =
+      random() < 0.85 ? `iPhone; CPU iPhone OS ${major}_${minor}` : `iPad; CPU OS ${major}_${minor}`;
+    return `Mozilla/5.0 (${device} like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/${major}.${minor} Mobile/15E148 Safari/604.1`;
+  }
+  const android = release(random, 10, 14);
+  const model = pick(random, ANDROID_MODELS);
+  const tablet = model.startsWith("SM-X") || model.startsWith("SM-T");
+  if (random() < 0.2) {
+    const samsung = release(random, 22, 26);
+    return `Mozilla/5.0 (Linux; Android ${android}; ${model}) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/${samsung}.0 Chrome/115.0.0.0 ${tablet ? "" : "Mobile "}Safari/537.36`;
+  }
+  if (random() < 0.7) {
+    // Chrome's reduced user agent: no model, a frozen Android version, the major release only.
+    return `Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${chrome}.0.0.0 ${tablet ? "" : "Mobile "}Safari/537.36`;
+  }
+  const build = 5800 + (chrome - 116) * 50;
+  return `Mozilla/5.0 (Linux; Android ${android}; ${model}) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${chrome}.0.${build}.${Math.floor(random() * 10) * 10} ${tablet ? "" : "Mobile "}Safari/537.36`;
+}
+
 function pick<T>(random: () => number, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)] as T;
 }
@@ -119,10 +206,10 @@ function hex4(random: () => number): string {
   return Math.floor(random() * 0x10000).toString(16);
 }
 
-function makeClients(random: () => number, count: number): Client[] {
+function makeClients(random: () => number, count: number, varied: boolean): Client[] {
   const clients: Client[] = [];
   for (let i = 0; i < count; i++) {
-    const ua = pick(random, HUMAN_AGENTS);
+    const ua = varied ? variedAgent(random) : pick(random, HUMAN_AGENTS);
     if (random() < 0.22) {
       const block = pick(random, IPV6_BLOCKS);
       clients.push({ ip: `${block}${hex4(random)}:${hex4(random)}:${hex4(random)}::${hex4(random)}`, ua });
@@ -200,7 +287,7 @@ const MALFORMED = [
 /** Yields `options.lines` combined-format lines in time order. */
 export function* generateSampleLog(options: SampleLogOptions): Generator<string> {
   const random = seededRandom(options.seed);
-  const clients = makeClients(random, options.clients);
+  const clients = makeClients(random, options.clients, options.varietyOfAgents === true);
   const pages = makePages();
   const nextPage = zipfSampler(random, pages.length);
   const step = options.spanMs / Math.max(1, options.lines);
