@@ -48,7 +48,15 @@ export const configSchema = z
     scrub: z
       .object({
         /** Query parameters kept besides `utm_*` (and click ids in the marketing tier). */
-        allowedQueryParams: z.array(z.string().min(1).max(64)).default([]),
+        allowedQueryParams: z
+          .array(
+            z
+              .string()
+              .min(1)
+              .max(64)
+              .regex(/^[A-Za-z0-9_.[\]-]+$/, "a query parameter name: letters, digits and _ . - [ ] only"),
+          )
+          .default([]),
       })
       .strict()
       .default({ allowedQueryParams: [] }),

@@ -9,6 +9,7 @@ import { s3InputId } from "../adapters/input/input-id.ts";
 import { s3BodyChunks } from "../adapters/input/s3-body.ts";
 import { type AwsIngestRuntime, composeAwsIngest } from "../compose/aws.ts";
 import { AWS_ENV } from "../compose/aws-env.ts";
+import { redactAddresses } from "../core/hold/redact.ts";
 import { splitLineBatches } from "../core/ingest/lines.ts";
 import { ingest } from "../core/pipeline.ts";
 
@@ -38,7 +39,8 @@ export async function ingestObject(rt: AwsIngestRuntime, ref: S3ObjectRef): Prom
     rt.deps,
   );
   logger.info("ingested", {
-    key: ref.key,
+    // ALB names its files after a load balancer node's address: logs get no address of any kind.
+    key: redactAddresses(ref.key),
     format: summary.format,
     lines: summary.lines,
     accepted: summary.accepted,

@@ -163,14 +163,27 @@ describe("CSV export", () => {
 });
 
 describe("HTML export: the privacy policy section", () => {
+  it("refuses query parameter names that are not names (they are printed into the policy)", () => {
+    expect(() => parseConfig({ scrub: { allowedQueryParams: ["<img src=x>"] } })).toThrow(
+      /scrub\.allowedQueryParams\.0: a query parameter name/,
+    );
+    expect(
+      parseConfig({ scrub: { allowedQueryParams: ["lang", "filter[color]", "page.size"] } }).scrub
+        .allowedQueryParams,
+    ).toEqual(["lang", "filter[color]", "page.size"]);
+  });
+
   it.each(["de", "en"] as const)("escapes everything it shows (%s)", (lang) => {
     // Prepare: configuration values that carry markup reach the text (the query parameters kept are listed).
-    const config = parseConfig({
-      sites: ["example.com"],
+    // Validation refuses such names (see the next test); escaping is the second line of defence, so the values
+    // are put past validation here.
+    const valid = parseConfig({ sites: ["example.com"] });
+    const config = {
+      ...valid,
       scrub: {
         allowedQueryParams: ["<img src=x onerror=alert(1)>", `a&b"c'd`, "--><script>alert(2)</script>"],
       },
-    });
+    };
 
     // Act
     const html = generatePolicy(config, { lang, format: "html", tracker: true });
