@@ -41,9 +41,17 @@ export function utcHour(epochMs: number): string {
 
 /** The Hive-style partition folder of a zone for an instant, e.g. `security/dt=2026-11-20/hour=13/`. */
 export function partitionPrefix(zone: Zone, epochMs: number): string {
-  const day = `${zone}/dt=${utcDay(epochMs)}/`;
-  return HOURLY_ZONES.has(zone) ? `${day}hour=${utcHour(epochMs)}/` : day;
+  remember(epochMs);
+  // The same string for the same hour (a memo like the one above): callers compare prefixes line after line.
+  const known = memoPrefixes.get(zone);
+  if (known !== undefined && known.hour === memoHour) return known.prefix;
+  const day = `${zone}/dt=${memoDay}/`;
+  const prefix = HOURLY_ZONES.has(zone) ? `${day}hour=${memoHourText}/` : day;
+  memoPrefixes.set(zone, { hour: memoHour, prefix });
+  return prefix;
 }
+
+const memoPrefixes = new Map<Zone, { readonly hour: number; readonly prefix: string }>();
 
 /**
  * An object key inside a partition. `inputId` is derived from the input's identity (bucket/key/version, or file
