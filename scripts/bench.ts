@@ -21,7 +21,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createWriteStream, existsSync } from "node:fs";
-import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { aggregateDays } from "../functions/adapters/aggregate/aggregate-days.ts";
@@ -32,7 +32,7 @@ const ROOT = resolve(import.meta.dirname, "..");
 const OUT = join(ROOT, "bench-out");
 const DAY_MS = 86_400_000;
 /** Bump when the generator or its settings change: cached logs are then generated again. */
-const LOG_VERSION = 1;
+const LOG_VERSION = 2;
 
 interface LogSpec {
   readonly name: string;
@@ -68,15 +68,16 @@ const LINES_PER_DAY = 1_000_000;
 
 /**
  * The generator's settings for one day of a log: a million lines of 2026-11-01 plus `day`, UTC, from a seed per day
- * (the 1 M log is day 0; the 4 M log is days 0 to 3, so its first day is the 1 M log). Days are generated one by one
- * because asset requests do not move the generator's clock: a million lines cover about 19 hours of their day.
+ * (the 1 M log is day 0; the 4 M log is days 0 to 3, so its first day is the 1 M log). Days are generated one by one,
+ * and `spanMs` is longer than a day because asset requests do not move the generator's clock (a page view brings
+ * 0–2 assets): a million lines then cover 00:00 to about 21:30 of their day.
  */
 function dayOptions(day: number) {
   return {
     seed: 20261101 + day,
     lines: LINES_PER_DAY,
     startMs: Date.UTC(2026, 10, 1) + day * DAY_MS,
-    spanMs: DAY_MS - 10 * 60_000,
+    spanMs: 40 * 3_600_000,
     clients: 40_000,
     malformedShare: 0.001,
     varietyOfAgents: true,
@@ -107,8 +108,27 @@ async function ensureLog(spec: LogSpec): Promise<void> {
   }
   await flush();
   await new Promise<void>((done, fail) => out.end((error?: Error | null) => (error ? fail(error) : done())));
+  // The last line must still be on the last day (otherwise "one day" would not be one day).
+  const lastDay = new Date(days.at(-1)?.startMs ?? 0).getUTCDate();
+  const tail = await lastBytes(path, 4096);
+  const match = /\[(\d{2})\/\w{3}\/\d{4}:(\d{2}:\d{2})[^\n]*\n?$/.exec(tail);
+  if (match === null || Number(match[1]) !== lastDay)
+    throw new Error(`${path}: the last day's lines spill into the next day (check the generator settings)`);
+  console.log(`(last line at ${match[2]} of day ${lastDay})`);
   await writeFile(marker, wanted);
   console.log(`${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+async function lastBytes(path: string, count: number): Promise<string> {
+  const handle = await open(path, "r");
+  try {
+    const { size } = await handle.stat();
+    const buffer = Buffer.alloc(Math.min(count, size));
+    await handle.read(buffer, 0, buffer.length, size - buffer.length);
+    return buffer.toString("latin1");
+  } finally {
+    await handle.close();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
