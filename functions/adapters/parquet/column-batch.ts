@@ -86,63 +86,15 @@ type TypedArrayType<T extends TypedArray> = {
   readonly BYTES_PER_ELEMENT: number;
 };
 
-/**
- * Memory for batch columns, reused from batch to batch (on the thread that collects rows). Without it, every batch
- * allocated and dropped tens of megabytes of growing arrays; the process's resident memory crept up over a long
- * input (the C allocator keeps freed blocks of these sizes rather than return them) instead of staying flat.
- * Buffers come back once their batch has been encoded ({@link recycleBatch}); at most {@link POOL_BYTES} wait here.
- * Reused memory is never read before being written: every row of every column is set when it is added.
- */
-class BufferPool {
-  private readonly free = new Map<number, ArrayBuffer[]>();
-  private held = 0;
-
-  constructor(private readonly maxBytes: number) {}
-
-  take(bytes: number): ArrayBuffer {
-    const buffer = this.free.get(bytes)?.pop();
-    if (buffer === undefined) return new ArrayBuffer(bytes);
-    this.held -= bytes;
-    return buffer;
-  }
-
-  give(buffer: ArrayBufferLike): void {
-    // A transferred (detached) buffer has no bytes left; shared memory is not ours to reuse.
-    if (!(buffer instanceof ArrayBuffer) || buffer.byteLength === 0) return;
-    if (this.held + buffer.byteLength > this.maxBytes) return;
-    let list = this.free.get(buffer.byteLength);
-    if (list === undefined) {
-      list = [];
-      this.free.set(buffer.byteLength, list);
-    }
-    list.push(buffer);
-    this.held += buffer.byteLength;
-  }
-}
-
-const POOL_BYTES = 96 * 2 ** 20;
-const pool = new BufferPool(POOL_BYTES);
-
 function allocate<T extends TypedArray>(type: TypedArrayType<T>, length: number): T {
-  return new type(pool.take(length * type.BYTES_PER_ELEMENT));
+  return new type(new ArrayBuffer(length * type.BYTES_PER_ELEMENT));
 }
 
-/** A copy of `array` with room for `size` elements (same type); the old memory goes back to the pool. */
+/** A copy of `array` with room for `size` elements (same type). */
 function resized<T extends TypedArray>(array: T, size: number): T {
   const next = allocate(array.constructor as unknown as TypedArrayType<T>, size);
   next.set(array.subarray(0, Math.min(array.length, size)));
-  pool.give(array.buffer);
   return next;
-}
-
-/** Gives a batch's memory back once nothing reads its columns any more (after encoding). */
-export function recycleBatch(data: BatchData): void {
-  for (const buffer of batchBuffers(data)) pool.give(buffer);
-}
-
-/** Takes back buffers a worker thread returns (see worker-encoder.ts). */
-export function recycleBuffers(buffers: readonly ArrayBuffer[]): void {
-  for (const buffer of buffers) pool.give(buffer);
 }
 
 /** The distinct buffers under a batch's typed arrays. */
@@ -271,7 +223,6 @@ export class StringColumn extends Column {
       const wider =
         code > 0xffff ? allocate(Int32Array, this.codes.length) : allocate(Uint16Array, this.codes.length);
       wider.set(this.codes);
-      pool.give(this.codes.buffer);
       this.codes = wider;
       this.codeLimit = code > 0xffff ? 0x7fffffff : 0xffff;
     }

@@ -6,7 +6,7 @@ import type {
   TableEncoder,
   TableSchema,
 } from "../../ports/table-encoder.ts";
-import { type BatchData, ColumnBatch, recycleBatch } from "./column-batch.ts";
+import { type BatchData, ColumnBatch } from "./column-batch.ts";
 import { type ColumnOptions, type ParquetFileOptions, writeParquetFile } from "./parquet-columns.ts";
 
 export { EncodeError } from "./column-batch.ts";
@@ -200,10 +200,7 @@ export class HyparquetEncoder implements TableEncoder {
   encode(schema: TableSchema, rows: readonly Readonly<Record<string, unknown>>[]): Uint8Array {
     const batch = this.startBatch(schema, rows.length);
     for (const row of rows) batch.add(row);
-    const data = batch.finish();
-    const bytes = this.encodeColumns(schema, data);
-    recycleBatch(data);
-    return bytes;
+    return this.encodeColumns(schema, batch.finish());
   }
 
   startBatch(schema: TableSchema, expectedRows?: number): ColumnBatch {
@@ -217,10 +214,7 @@ export class HyparquetEncoder implements TableEncoder {
 
   async encodeBatch(batch: TableBatch): Promise<Uint8Array> {
     if (!(batch instanceof ColumnBatch)) throw new TypeError("encodeBatch: not a batch of this encoder");
-    const data = batch.finish();
-    const bytes = this.encodeColumns(batch.schema, data);
-    recycleBatch(data);
-    return bytes;
+    return this.encodeColumns(batch.schema, batch.finish());
   }
 
   /** Encodes finished columns (what a worker thread receives, see worker-encoder.ts). */

@@ -1,6 +1,6 @@
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { TableBatch, TableEncoder, TableSchema } from "../../ports/table-encoder.ts";
-import { type BatchData, batchBuffers, ColumnBatch, recycleBuffers } from "./column-batch.ts";
+import { type BatchData, batchBuffers, ColumnBatch } from "./column-batch.ts";
 import { HyparquetEncoder, type HyparquetEncoderOptions } from "./hyparquet-encoder.ts";
 
 /**
@@ -98,7 +98,6 @@ export class ThreadedParquetEncoder implements TableEncoder {
     if (waiter === undefined) return;
     this.waiting.delete(message.id);
     if (this.waiting.size === 0) this.worker?.unref();
-    if (message.returned !== undefined) recycleBuffers(message.returned);
     if (message.bytes !== undefined) waiter.resolve(message.bytes);
     else waiter.reject(new Error(message.error ?? "the Parquet encoder worker failed"));
   }
@@ -124,8 +123,6 @@ interface ToWorker {
 interface FromWorker {
   readonly id: number;
   readonly bytes?: Uint8Array;
-  /** The batch's memory, handed back for reuse. */
-  readonly returned?: readonly ArrayBuffer[];
   /** The encoder's own message: it names table and row count, never a value. */
   readonly error?: string;
 }
@@ -146,12 +143,11 @@ function runWorker(): void {
     }
     try {
       const bytes = encoder.encodeColumns(schema, message.data);
-      // The batch's buffers go back to be reused for the next batches (column-batch.ts keeps a pool); left here
-      // they would wait for this isolate's rare garbage collections (its heap barely grows).
-      const returned = batchBuffers(message.data);
-      port.postMessage({ id: message.id, bytes, returned } satisfies FromWorker, [
+      // The batch's buffers go back with the result (transferred, unreferenced): left here they would wait for
+      // this isolate's rare garbage collections (its heap barely grows); on the main thread they die young.
+      port.postMessage({ id: message.id, bytes } satisfies FromWorker, [
         bytes.buffer as ArrayBuffer,
-        ...returned,
+        ...batchBuffers(message.data),
       ]);
     } catch (error) {
       const text = error instanceof Error ? error.message : "the Parquet encoder failed";
