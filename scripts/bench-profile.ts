@@ -2,7 +2,9 @@
  * Summarizes a V8 CPU profile (`node --cpu-prof`): self time per function and per source file, the top entries.
  *
  *   node --cpu-prof --cpu-prof-dir=bench-out/prof bin/logsieve.js --lake /tmp/lake ingest bench-out/access-200k.log
- *   npx tsx scripts/bench-profile.ts bench-out/prof/<file>.cpuprofile [--top 30]
+ *   npx tsx scripts/bench-profile.ts bench-out/prof/<file>.cpuprofile [--top 30] [--groups]
+ *
+ * `--groups` adds self time by pipeline stage (which source files count as which stage: STAGES below).
  */
 import { readFileSync } from "node:fs";
 
@@ -53,6 +55,38 @@ const print = (title: string, map: Map<string, number>): void => {
     );
   }
 };
+/** Stages of the ingest pipeline by source file (first match wins). */
+const STAGES: readonly [string, RegExp][] = [
+  ["garbage collection", /^\(garbage collector\)$/],
+  ["idle (waiting for I/O or the other thread)", /^\(idle\)$/],
+  [
+    "reading and splitting lines",
+    /core\/ingest\/lines|node:internal\/fs|^read$|node:internal\/encoding|utf8Slice|^decode$/,
+  ],
+  ["parsing", /core\/parse\//],
+  ["client address (parse, truncate)", /core\/anonymize\//],
+  ["geolocation (mmdb)", /mmdb-lib|adapters\/geo\//],
+  ["user agent and bots", /core\/enrich\/|ua-parser-js|isbot/],
+  ["visitor id (HMAC)", /core\/identify\//],
+  ["scrubbing (paths, queries, referrers)", /core\/scrub\//],
+  [
+    "pipeline, rows, partitioning",
+    /core\/pipeline|core\/ingest\/(rows|partitioned-writer)|core\/consent|core\/zones/,
+  ],
+  ["collecting rows into columns", /adapters\/parquet\/column-batch|^addRow$|utf8Write|node:buffer/],
+  ["Parquet encoding and compression", /hyparquet|adapters\/parquet\/|^extract$|encodeUtf8String/],
+  ["writing files", /adapters\/local\/object-store|^writev?$|^open|^close|^fsync|^rename/],
+  ["module loading (tsx)", /node:internal\/modules|tsx\/dist|cjs-module-lexer|compileSourceTextModule|wasm/],
+];
+
 console.log(`${path}: ${(total / 1e6).toFixed(2)} s sampled`);
+if (process.argv.includes("--groups")) {
+  const byStage = new Map<string, number>();
+  for (const [file, us] of byFile) {
+    const stage = STAGES.find(([, pattern]) => pattern.test(file))?.[0] ?? "other";
+    byStage.set(stage, (byStage.get(stage) ?? 0) + us);
+  }
+  print("self time by stage", byStage);
+}
 print("self time by function", byFunction);
 print("self time by file", byFile);
