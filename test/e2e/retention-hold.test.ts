@@ -7,8 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DuckDbEvidenceSource } from "../../functions/adapters/hold/duckdb-evidence-source.ts";
 import { DuckDbQueryEngine } from "../../functions/adapters/local/duckdb-engine.ts";
 import { VersionedLocalStore } from "../../functions/adapters/local/versioned-local-store.ts";
-import { generateSampleLog } from "../../functions/cli/demo/sample-log.ts";
-import { openLocal } from "../../functions/compose/local.ts";
 import { parseConfig } from "../../functions/core/config.ts";
 import { readAudit } from "../../functions/core/hold/audit.ts";
 import { createHold, type HoldDeps, listHolds, releaseHold } from "../../functions/core/hold/holds.ts";
@@ -16,6 +14,7 @@ import { parseSelection } from "../../functions/core/hold/selection.ts";
 import { retentionRules } from "../../functions/core/retention/rules.ts";
 import { sweep } from "../../functions/core/retention/sweep.ts";
 import { FixedClock } from "../../functions/ports/clock.ts";
+import { ingestSampleLog } from "../helpers/sample-lake.ts";
 
 /**
  * A legal hold placed during an incident survives 30 days of hourly sweeps in a real local lake (720 sweeps),
@@ -24,7 +23,6 @@ import { FixedClock } from "../../functions/ports/clock.ts";
  */
 
 const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 const NOW = Date.UTC(2026, 10, 20, 12, 0, 0);
 const config = parseConfig({ sites: ["example.com"] });
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
@@ -50,25 +48,15 @@ describe("a legal hold through an incident", () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "logsieve-hold-"));
-    lake = join(dir, "lake");
-    const log = join(dir, "access.log");
-    const lines = [
-      ...generateSampleLog({
-        seed: 5,
-        lines: 1500,
-        startMs: NOW - 3 * DAY,
-        spanMs: 3 * DAY - HOUR,
-        clients: 60,
-        malformedShare: 0,
-      }),
-    ];
-    await writeFile(log, `${lines.join("\n")}\n`);
-    const logsieve = await openLocal({
-      lakeDir: lake,
-      config: { sites: ["example.com"] },
-      clock: new FixedClock(NOW),
+    lake = await ingestSampleLog({
+      dir,
+      now: NOW,
+      days: 3,
+      seed: 5,
+      lines: 1500,
+      clients: 60,
+      malformedShare: 0,
     });
-    await logsieve.ingestFile(log);
     // The incident: the busiest client address, as the security review would find it.
     const engine = await DuckDbQueryEngine.open({ lakeDir: lake });
     try {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,12 +7,11 @@ import { aggregateDays } from "../../functions/adapters/aggregate/aggregate-days
 import { DuckDbQueryEngine } from "../../functions/adapters/local/duckdb-engine.ts";
 import { VersionedLocalStore } from "../../functions/adapters/local/versioned-local-store.ts";
 import { runCliQuery } from "../../functions/cli/commands/query.ts";
-import { generateSampleLog } from "../../functions/cli/demo/sample-log.ts";
-import { openLocal } from "../../functions/compose/local.ts";
 import { parseConfig } from "../../functions/core/config.ts";
 import { retentionRules } from "../../functions/core/retention/rules.ts";
 import { sweep } from "../../functions/core/retention/sweep.ts";
 import { FixedClock } from "../../functions/ports/clock.ts";
+import { ingestSampleLog } from "../helpers/sample-lake.ts";
 
 /**
  * The sweeper over a real local lake: logs of ten days ingested and aggregated, then swept. The security zone
@@ -56,25 +55,15 @@ describe("sweeping a local lake", () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "logsieve-retention-"));
-    lake = join(dir, "lake");
-    const log = join(dir, "access.log");
-    const lines = [
-      ...generateSampleLog({
-        seed: 11,
-        lines: 3000,
-        startMs: NOW - 10 * DAY,
-        spanMs: 10 * DAY - HOUR,
-        clients: 120,
-        malformedShare: 0.01,
-      }),
-    ];
-    await writeFile(log, `${lines.join("\n")}\n`);
-    const logsieve = await openLocal({
-      lakeDir: lake,
-      config: { sites: ["example.com"] },
-      clock: new FixedClock(NOW),
+    lake = await ingestSampleLog({
+      dir,
+      now: NOW,
+      days: 10,
+      seed: 11,
+      lines: 3000,
+      clients: 120,
+      malformedShare: 0.01,
     });
-    await logsieve.ingestFile(log);
     await aggregateDays({ lakeDir: lake, days: "all", config, clock: new FixedClock(NOW) });
     store = new VersionedLocalStore(lake);
   });
