@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: logsieve ingest against GoAccess on the same generated logs, then aggregation on DuckDB.
  *
- *   npm run bench -- [--sizes 1m,4m] [--repeat 2] [--keep]
+ *   npm run bench -- [--sizes 1m,4m] [--repeat 2] [--keep] [--logs-only]
  *
  * 1. Generates seeded combined-format logs with functions/cli/demo/sample-log.ts (a million lines a day: 1 M is one
  *    day, 4 M four days; ~40,000 clients a day on IPv4 and IPv6 with varied browsers, Zipf pages, crawlers,
@@ -56,6 +56,8 @@ const sizes = (option("sizes") ?? "1m,4m").split(",").map((s) => {
 });
 const repeat = Math.max(1, Number(option("repeat") ?? "1"));
 const keepLakes = process.argv.includes("--keep");
+/** Only generate the logs (for before/after runs of one command on the same input); run nothing. */
+const logsOnly = process.argv.includes("--logs-only");
 
 // ---------------------------------------------------------------------------------------------------------------
 // Logs
@@ -266,6 +268,10 @@ async function main(): Promise<void> {
     `machine: ${machine.cpus} × ${machine.model}, ${machine.memoryGb} GB, node ${machine.node}, ${machine.goaccess}, load ${machine.loadBefore.join(" ")}`,
   );
   for (const spec of sizes) await ensureLog(spec);
+  if (logsOnly) {
+    for (const spec of sizes) console.log(logPath(spec));
+    return;
+  }
 
   const results: Record<string, unknown> = { machine, sizes: {} };
   const bySize: Record<string, { logsieve: IngestRun; goaccess: Measured; aggregation: AggregationRun }> = {};
