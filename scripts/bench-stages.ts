@@ -1,27 +1,36 @@
 /**
- * Where one line's time goes, stage by stage, in one process (no child, no disk): the lines of a file are read
- * into memory first, then each variant runs over all of them and reports CPU µs per line.
+ * Where one line's time goes, step by step, in one process (no child, no disk): the lines of a file are read into
+ * memory first, then each variant runs over all of them and reports CPU µs per line.
  *
  *   npx tsx scripts/bench-stages.ts bench-out/access-1m.log [--lines 300000] [--runs 3] [--only <prefix>]
  *
- * Variants add one step at a time: parse; + resolve the client address; + enrich (UA cache, geo); + build the
- * security row and the event (scrub, truncate, visitor id); the whole ingest() with a store that keeps nothing,
- * first with an encoder that encodes nothing, then with the real Parquet encoder.
+ * The variants run the pipeline's own step functions (functions/core/ingest/steps/) on a real IngestRun, adding one
+ * step at a time in the order of functions/core/ingest/pipeline.ts: parse; + resolve the client address; + site and
+ * enrichment (user agent cache, geolocation); + security row, consent, salt, anonymized event and both writes, with
+ * writers whose batches count rows and keep nothing; the same with the real Parquet column batches (not encoded);
+ * then the whole ingest() with a store that keeps nothing, first with an encoder that encodes nothing, then with the
+ * real Parquet encoder.
  */
 import { readFileSync } from "node:fs";
 import { loadGeoLookup } from "../functions/adapters/geo/mmdb-geo.ts";
 import { HyparquetEncoder } from "../functions/adapters/parquet/hyparquet-encoder.ts";
-import { compileTrustedProxies, resolveClientAddress } from "../functions/core/anonymize/ip.ts";
 import { parseConfig } from "../functions/core/config.ts";
-import { decideConsent } from "../functions/core/consent/decide.ts";
 import { createEnricher } from "../functions/core/enrich/enrich.ts";
 import type { RawLine } from "../functions/core/ingest/lines.ts";
-import { buildEvent, buildSecurityRow, eventBuilderSettings } from "../functions/core/ingest/rows.ts";
-import { createParser } from "../functions/core/parse/index.ts";
-import { ingest } from "../functions/core/pipeline.ts";
-import { EVENTS_SCHEMA, SECURITY_SCHEMA } from "../functions/core/zones.ts";
+import { ingest } from "../functions/core/ingest/pipeline.ts";
+import { IngestRun } from "../functions/core/ingest/run.ts";
+import { anonymize } from "../functions/core/ingest/steps/anonymize.ts";
+import { decideLineConsent } from "../functions/core/ingest/steps/consent.ts";
+import { knownDaySalt, needsSalt } from "../functions/core/ingest/steps/day-salt.ts";
+import { enrichRecord } from "../functions/core/ingest/steps/enrich.ts";
+import { parseLine } from "../functions/core/ingest/steps/parse-line.ts";
+import { resolveAddress } from "../functions/core/ingest/steps/resolve-address.ts";
+import { resolveSite } from "../functions/core/ingest/steps/resolve-site.ts";
+import { writeSecurityRow } from "../functions/core/ingest/steps/security-row.ts";
+import { writeEvent } from "../functions/core/ingest/steps/write-event.ts";
+import { utcDay } from "../functions/core/zones.ts";
 import type { ObjectInfo, ObjectStore } from "../functions/ports/object-store.ts";
-import type { TableEncoder } from "../functions/ports/table-encoder.ts";
+import type { TableBatch, TableEncoder, TableSchema } from "../functions/ports/table-encoder.ts";
 
 const path = process.argv[2];
 if (path === undefined) throw new Error("usage: bench-stages.ts <log file> [--lines N]");
@@ -57,7 +66,7 @@ function measure(name: string, run: () => unknown): void {
     us = Math.min(us, (cpu.user + cpu.system) / lines.length);
   }
   console.log(
-    `${name.padEnd(44)} ${us.toFixed(2).padStart(7)} µs CPU/line  ${((wall * 1000) / lines.length).toFixed(2).padStart(7)} µs wall/line`,
+    `${name.padEnd(58)} ${us.toFixed(2).padStart(7)} µs CPU/line  ${((wall * 1000) / lines.length).toFixed(2).padStart(7)} µs wall/line`,
   );
 }
 
@@ -89,96 +98,14 @@ async function measureAsync(name: string, run: () => Promise<unknown>): Promise<
     `  first run peaks: rss ${mb(peak.rss)}, heap used ${mb(peak.heapUsed)}, external ${mb(peak.external)}, array buffers ${mb(peak.arrayBuffers)}`,
   );
   console.log(
-    `${name.padEnd(44)} ${us.toFixed(2).padStart(7)} µs CPU/line  ${((wall * 1000) / lines.length).toFixed(2).padStart(7)} µs wall/line`,
+    `${name.padEnd(58)} ${us.toFixed(2).padStart(7)} µs CPU/line  ${((wall * 1000) / lines.length).toFixed(2).padStart(7)} µs wall/line`,
   );
 }
 
 let sampleMemory: () => void = () => undefined;
-const trusted = compileTrustedProxies(config.trustedProxies);
-const settings = eventBuilderSettings(config);
 let sink = 0;
 
-measure("parse", () => {
-  const parser = createParser("combined");
-  for (const line of lines) if (parser.parse(line).ok === true) sink++;
-});
-measure("parse + resolve", () => {
-  const parser = createParser("combined");
-  for (const line of lines) {
-    const r = parser.parse(line);
-    if (r.ok === true && resolveClientAddress(r.record.clientIp, r.record.forwardedFor, trusted) !== null)
-      sink++;
-  }
-});
-measure("parse + resolve + geo", () => {
-  const parser = createParser("combined");
-  for (const line of lines) {
-    const r = parser.parse(line);
-    if (r.ok !== true) continue;
-    const a = resolveClientAddress(r.record.clientIp, r.record.forwardedFor, trusted);
-    if (a !== null && geo.country(a.address) !== null) sink++;
-  }
-});
-measure("parse + resolve + enrich", () => {
-  const parser = createParser("combined");
-  const enrich = createEnricher(geo);
-  for (const line of lines) {
-    const r = parser.parse(line);
-    if (r.ok !== true) continue;
-    const a = resolveClientAddress(r.record.clientIp, r.record.forwardedFor, trusted);
-    if (a !== null && enrich(a, r.record.userAgent).isBot) sink++;
-  }
-});
-function rowsStage(toBatches: boolean): () => void {
-  return () => {
-    const parser = createParser("combined");
-    const enrich = createEnricher(geo);
-    const encoder = new HyparquetEncoder();
-    let securityBatch = encoder.startBatch(SECURITY_SCHEMA);
-    let eventBatch = encoder.startBatch(EVENTS_SCHEMA);
-    for (const [i, line] of lines.entries()) {
-      const r = parser.parse(line);
-      if (r.ok !== true) continue;
-      const record = r.record;
-      const address = resolveClientAddress(record.clientIp, record.forwardedFor, trusted);
-      if (address === null) continue;
-      const enrichment = enrich(address, record.userAgent);
-      const row = buildSecurityRow(record, address, enrichment, "example.com", "combined", "input", i + 1);
-      const decision = decideConsent("log", record.signals, config.consent);
-      if (decision.tier === "drop") continue;
-      const event = buildEvent(
-        {
-          site: "example.com",
-          timestampMs: record.timestampMs,
-          source: "log",
-          eventName: "request",
-          method: record.method,
-          target: record.target,
-          status: record.status,
-          bytes: record.bytes,
-          referrer: record.referrer,
-          address,
-          userAgent: record.userAgent,
-          enrichment,
-          decision,
-          salt,
-        },
-        settings,
-      );
-      if (event.visitor_id !== null && row.bytes >= 0) sink++;
-      if (toBatches) {
-        securityBatch.add(row as unknown as Record<string, unknown>);
-        eventBatch.add(event as unknown as Record<string, unknown>);
-        if (eventBatch.rows >= 200_000) {
-          securityBatch = encoder.startBatch(SECURITY_SCHEMA);
-          eventBatch = encoder.startBatch(EVENTS_SCHEMA);
-        }
-      }
-    }
-  };
-}
-measure("parse + resolve + enrich + rows", rowsStage(false));
-measure("... + rows into column batches", rowsStage(true));
+const raw: RawLine[] = lines.map((t, i) => ({ lineNo: i + 1, text: t, bytes: t.length, tooLong: false }));
 
 class NullStore implements ObjectStore {
   bytes = 0;
@@ -195,12 +122,82 @@ class NullStore implements ObjectStore {
   async delete(): Promise<void> {}
 }
 const nullEncoder: TableEncoder = { extension: "parquet", encode: () => new Uint8Array(0) };
-const salts = { saltForDay: async () => salt, destroyExpired: async () => 0 } as never;
+/** Batches that count their rows and keep nothing: the steps' own cost, without collecting columns. */
+const countingEncoder: TableEncoder = {
+  extension: "parquet",
+  encode: () => new Uint8Array(0),
+  startBatch: (schema: TableSchema): TableBatch => {
+    const batch = {
+      schema,
+      rows: 0,
+      add(): void {
+        batch.rows++;
+      },
+    };
+    return batch;
+  },
+  encodeBatch: async () => new Uint8Array(0),
+};
+/** The real Parquet column batches, dropped instead of encoded. */
+function columnsOnlyEncoder(): TableEncoder {
+  const real = new HyparquetEncoder();
+  return {
+    extension: "parquet",
+    encode: () => new Uint8Array(0),
+    startBatch: (schema, expectedRows) => real.startBatch(schema, expectedRows),
+    encodeBatch: async () => new Uint8Array(0),
+  };
+}
+const salts = { saltForDay: async () => salt, destroyExpired: async () => [] };
 const clock = { now: () => 0 };
 
+function newRun(encoder: TableEncoder): IngestRun {
+  return new IngestRun(
+    { inputId: "bench", lines: (async function* () {})(), format: "combined" },
+    { config, enrich: createEnricher(geo), salts, store: new NullStore(), encoder, clock },
+    "combined",
+  );
+}
+
+/** Steps 1 to `through` of the pipeline over every line, synchronously (salts are known, waits are not awaited). */
+function steps(through: "parse" | "address" | "enrich" | "event", encoder: () => TableEncoder): () => void {
+  return () => {
+    const run = newRun(encoder());
+    for (const line of raw) {
+      const record = parseLine(run, line);
+      if (record === null || through === "parse") continue;
+      const address = resolveAddress(run, line, record);
+      if (address === null || through === "address") continue;
+      const site = resolveSite(run, record);
+      const enrichment = enrichRecord(run, record, address);
+      if (through === "enrich") {
+        if (enrichment.isBot) sink++;
+        continue;
+      }
+      writeSecurityRow(run, line, record, address, enrichment, site);
+      const decision = decideLineConsent(run, record);
+      if (decision === null) continue;
+      const day = utcDay(record.timestampMs);
+      if (!run.saltsByDay.has(day)) run.saltsByDay.set(day, salt); // as fetchDaySalt would, without an await
+      const daySalt = needsSalt(decision) ? (knownDaySalt(run, day) ?? null) : null;
+      const event = anonymize(run, record, address, enrichment, site, decision, daySalt);
+      writeEvent(run, day, event);
+    }
+    sink += run.accepted;
+  };
+}
+
+const noRows = (): TableEncoder => nullEncoder;
+measure("parse", steps("parse", noRows));
+measure("+ resolve address", steps("address", noRows));
+measure("+ site, enrich", steps("enrich", noRows));
+measure(
+  "+ security row, consent, salt, event, rows counted",
+  steps("event", () => countingEncoder),
+);
+measure("... rows into Parquet column batches", steps("event", columnsOnlyEncoder));
+
 async function runIngest(encoder: TableEncoder): Promise<void> {
-  let lineNo = 0;
-  const raw: RawLine[] = lines.map((t) => ({ lineNo: ++lineNo, text: t, bytes: t.length, tooLong: false }));
   async function* batches(): AsyncIterable<readonly RawLine[]> {
     for (let i = 0; i < raw.length; i += 1000) yield raw.slice(i, i + 1000);
   }

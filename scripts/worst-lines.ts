@@ -10,7 +10,7 @@ import { ObjectStoreSaltStore } from "../functions/adapters/salt/object-store-sa
 import { parseConfig } from "../functions/core/config.ts";
 import { createEnricher } from "../functions/core/enrich/enrich.ts";
 import { splitLineBatches } from "../functions/core/ingest/lines.ts";
-import { ingest } from "../functions/core/pipeline.ts";
+import { ingest } from "../functions/core/ingest/pipeline.ts";
 import { LOG_FORMATS, type LogFormat } from "../functions/core/types.ts";
 import { FixedClock } from "../functions/ports/clock.ts";
 import { NO_GEO } from "../functions/ports/geo.ts";

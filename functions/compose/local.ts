@@ -12,7 +12,7 @@ import { ObjectStoreSaltStore } from "../adapters/salt/object-store-salt-store.t
 import { ConfigError, type LogsieveConfig, parseConfig } from "../core/config.ts";
 import { createEnricher } from "../core/enrich/enrich.ts";
 import { splitLineBatches } from "../core/ingest/lines.ts";
-import { type IngestSummary, ingest } from "../core/pipeline.ts";
+import { type IngestSummary, ingest } from "../core/ingest/pipeline.ts";
 import type { LogFormat } from "../core/types.ts";
 import type { Clock } from "../ports/clock.ts";
 

@@ -5,7 +5,11 @@
  * or a {@link LineRejection} (why it could not). The pipeline then derives two rows from an accepted
  * record: a {@link SecurityRow} (full detail, 7 days, security only) and, unless consent says `drop`,
  * an {@link EventRow} (anonymized before it exists: no full IP, no raw user agent, no raw query).
+ *
+ * The closed sets of reasons a line is skipped, rejected or dropped live in ingest/reasons.ts.
  */
+
+import type { ConsentReason, RejectReason, SkipReason } from "./ingest/reasons.ts";
 
 export const LOG_FORMATS = ["combined", "common", "vhost-combined", "cloudfront", "alb", "jsonl"] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
@@ -45,22 +49,6 @@ export interface AccessRecord {
   readonly signals?: PrivacySignals;
 }
 
-/** Closed list of reasons a line is rejected. Every reject carries one. */
-export const REJECT_REASONS = [
-  "malformed", // the line does not match the format's grammar
-  "bad_timestamp", // a timestamp that does not parse or is out of range
-  "bad_client_ip", // the client address is not a strict IPv4/IPv6 address
-  "bad_status", // status is not a 3-digit HTTP code
-  "bad_number", // bytes or duration is not a non-negative number
-  "bad_json", // a JSON line that does not parse or is not an object
-  "missing_field", // a required field (time, client, request) is absent
-  "field_count", // a W3C/ALB line with the wrong number of fields
-  "no_fields_header", // a W3C data line before any #Fields directive
-  "line_too_long", // longer than the configured maximum; the rest of the line is skipped
-  "unknown_format", // auto-detection could not place the line in any supported format
-] as const;
-export type RejectReason = (typeof REJECT_REASONS)[number];
-
 export interface LineRejection {
   readonly reason: RejectReason;
   /** A short, fixed explanation. Never echoes the line (it may hold a full IP). */
@@ -71,7 +59,7 @@ export type ParseResult =
   | { readonly ok: true; readonly record: AccessRecord }
   | { readonly ok: false; readonly rejection: LineRejection }
   /** A directive or header line (W3C `#Version`, `#Fields`) or a blank line: not a record, not a reject. */
-  | { readonly ok: "skip"; readonly why: "blank" | "directive" };
+  | { readonly ok: "skip"; readonly why: SkipReason };
 
 /** Device classes reported to marketing. */
 export const DEVICE_TYPES = ["desktop", "mobile", "tablet", "bot", "other"] as const;
@@ -96,19 +84,6 @@ export interface Enrichment {
 
 export const CONSENT_TIERS = ["drop", "anonymous", "statistics", "marketing"] as const;
 export type ConsentTier = (typeof CONSENT_TIERS)[number];
-
-/** Closed list of reasons behind a consent decision. */
-export const CONSENT_REASONS = [
-  "dnt", // Do-Not-Track honoured as an objection
-  "gpc", // Global Privacy Control honoured as an objection
-  "denied", // the banner said no to statistics
-  "no_consent_drop", // no consent given and the site drops unconsented events
-  "no_consent_anonymous", // no consent given: counted without identifiers
-  "log_default", // a server log line: the configured default tier for logs
-  "granted_statistics",
-  "granted_marketing",
-] as const;
-export type ConsentReason = (typeof CONSENT_REASONS)[number];
 
 export interface ConsentDecision {
   readonly tier: ConsentTier;

@@ -11,7 +11,7 @@ import { type AwsIngestRuntime, composeAwsIngest } from "../compose/aws.ts";
 import { AWS_ENV } from "../compose/aws-env.ts";
 import { redactAddresses } from "../core/hold/redact.ts";
 import { splitLineBatches } from "../core/ingest/lines.ts";
-import { ingest } from "../core/pipeline.ts";
+import { ingest } from "../core/ingest/pipeline.ts";
 
 /**
  * SQS (S3 "object created" notifications for incoming/) → one ingest per object. A message that fails is

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { ObjectStoreSaltStore } from "../../functions/adapters/salt/object-store-salt-store.ts";
 import type { LogsieveConfig } from "../../functions/core/config.ts";
+import type { Enricher } from "../../functions/core/enrich/enrich.ts";
 import { splitLineBatches } from "../../functions/core/ingest/lines.ts";
-import { type Enricher, type IngestSummary, ingest } from "../../functions/core/pipeline.ts";
+import { type IngestSummary, ingest } from "../../functions/core/ingest/pipeline.ts";
 import type { Clock } from "../../functions/ports/clock.ts";
 import type { ObjectStore } from "../../functions/ports/object-store.ts";
 import type { TableEncoder } from "../../functions/ports/table-encoder.ts";

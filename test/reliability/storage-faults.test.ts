@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { generateSampleLog, seededRandom } from "../../functions/cli/demo/sample-log.ts";
 import { parseConfig } from "../../functions/core/config.ts";
 import { createEnricher } from "../../functions/core/enrich/enrich.ts";
-import type { IngestSummary } from "../../functions/core/pipeline.ts";
+import type { IngestSummary } from "../../functions/core/ingest/pipeline.ts";
 import { FixedClock } from "../../functions/ports/clock.ts";
 import { NO_GEO } from "../../functions/ports/geo.ts";
 import {

@@ -1,4 +1,4 @@
-import type { ConsentReason } from "../types.ts";
+import type { ConsentReason } from "../ingest/reasons.ts";
 
 /**
  * The collector's shapes. A platform adapter (the Lambda handler, or `logsieve serve` through it) turns an HTTP

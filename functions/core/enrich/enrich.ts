@@ -5,6 +5,9 @@ import { classifyBot } from "./bots.ts";
 import { BoundedCache } from "./bounded-cache.ts";
 import { parseUserAgent, UNKNOWN_AGENT } from "./user-agent.ts";
 
+/** The enrichment step's work: what the full address and the raw user agent say, learned in memory. */
+export type Enricher = (address: ClientAddress, userAgent: string | null) => Enrichment;
+
 export interface EnricherOptions {
   /** Distinct user agents remembered per cache generation (memory stays under twice this). Default 4096. */
   readonly userAgentCacheSize?: number;
@@ -38,10 +41,7 @@ function classifyAgent(userAgent: string | null): AgentPart {
  * The user-agent part is cached per distinct agent in a bounded cache (the same agents repeat all day).
  * Addresses are never cached: the geo lookup is done per call and nothing keeps a full address.
  */
-export function createEnricher(
-  geo: GeoLookup,
-  options: EnricherOptions = {},
-): (address: ClientAddress, userAgent: string | null) => Enrichment {
+export function createEnricher(geo: GeoLookup, options: EnricherOptions = {}): Enricher {
   const cache = new BoundedCache<string, AgentPart>(options.userAgentCacheSize ?? 4096);
   const noAgent = classifyAgent(null);
 

@@ -1,4 +1,5 @@
-import type { AccessRecord, LineRejection, LogFormat, ParseResult, RejectReason } from "../types.ts";
+import type { RejectReason } from "../ingest/reasons.ts";
+import type { AccessRecord, LineRejection, LogFormat, ParseResult } from "../types.ts";
 
 /**
  * One parser per log format, behind one interface.

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { ObjectStoreSaltStore } from "../../../functions/adapters/salt/object-store-salt-store.ts";
-import { parseConfig } from "../../../functions/core/config.ts";
-import { createEnricher } from "../../../functions/core/enrich/enrich.ts";
-import type { RawLine } from "../../../functions/core/ingest/lines.ts";
-import { type IngestDeps, ingest } from "../../../functions/core/pipeline.ts";
-import type { LogFormat } from "../../../functions/core/types.ts";
-import { FixedClock } from "../../../functions/ports/clock.ts";
-import { NO_GEO } from "../../../functions/ports/geo.ts";
-import { jsonLinesEncoder, MemoryObjectStore, rowsUnder } from "../../helpers/memory-store.ts";
+import { ObjectStoreSaltStore } from "../../../../functions/adapters/salt/object-store-salt-store.ts";
+import { parseConfig } from "../../../../functions/core/config.ts";
+import { createEnricher } from "../../../../functions/core/enrich/enrich.ts";
+import type { RawLine } from "../../../../functions/core/ingest/lines.ts";
+import { type IngestDeps, ingest } from "../../../../functions/core/ingest/pipeline.ts";
+import type { LogFormat } from "../../../../functions/core/types.ts";
+import { FixedClock } from "../../../../functions/ports/clock.ts";
+import { NO_GEO } from "../../../../functions/ports/geo.ts";
+import { jsonLinesEncoder, MemoryObjectStore, rowsUnder } from "../../../helpers/memory-store.ts";
 
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0);
 const CHROME =

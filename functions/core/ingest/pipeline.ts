@@ -1,0 +1,104 @@
+import { utcDay } from "../zones.ts";
+import type { RawLine } from "./lines.ts";
+import { type IngestDeps, type IngestRequest, IngestRun, type IngestSummary } from "./run.ts";
+import { anonymize } from "./steps/anonymize.ts";
+import { decideLineConsent } from "./steps/consent.ts";
+import { fetchDaySalt, knownDaySalt, needsSalt } from "./steps/day-salt.ts";
+import { detectInputFormat } from "./steps/detect-format.ts";
+import { enrichRecord } from "./steps/enrich.ts";
+import { parseLine } from "./steps/parse-line.ts";
+import { resolveAddress } from "./steps/resolve-address.ts";
+import { resolveSite } from "./steps/resolve-site.ts";
+import { writeSecurityRow } from "./steps/security-row.ts";
+import { writeEvent } from "./steps/write-event.ts";
+
+export type { IngestDeps, IngestRequest, IngestSummary } from "./run.ts";
+
+/**
+ * Ingestion of one input (a log file or object) as a named pipeline of small steps, one module each in steps/:
+ *
+ *   detect the format (once per input) → for each line: parse → resolve the client address → resolve the site →
+ *   enrich (in memory, full address and user agent) → security row (the full record) → decide consent →
+ *   [the day's salt] → anonymize (truncated before it exists) → write the event.
+ *
+ * Every line ends in exactly one bucket of the summary: accepted, rejected or skipped, and an accepted line may
+ * additionally be dropped from analytics by consent (it is still in the security zone). A step that ends a line
+ * counts it with a reason from the closed sets in reasons.ts and returns null; the loop then moves on.
+ *
+ * A step is a plain function of the run's shared state (run.ts) and what earlier steps returned. Adding one is a
+ * function in steps/ and a line below.
+ */
+export async function ingest(request: IngestRequest, deps: IngestDeps): Promise<IngestSummary> {
+  const input = await detectInputFormat(request.lines, request.format);
+  const run = new IngestRun(request, deps, input.format);
+  let nextProgress = PROGRESS_EVERY_LINES;
+  const afterBatch = (): void => {
+    if (run.linesRead < nextProgress) return;
+    nextProgress = run.linesRead + PROGRESS_EVERY_LINES;
+    request.onProgress?.(run.linesRead, run.bytes);
+  };
+  await ingestLines(run, input.held);
+  afterBatch();
+  if (input.rest !== null) {
+    for (let next = await input.rest.next(); next.done !== true; next = await input.rest.next()) {
+      await ingestLines(run, next.value);
+      afterBatch();
+    }
+  }
+  request.onProgress?.(run.linesRead, run.bytes);
+  return finish(run, input.detected);
+}
+
+/** How often (in lines) `onProgress` hears of the running totals. */
+const PROGRESS_EVERY_LINES = 65_536;
+
+/**
+ * One batch of lines through the steps, line after line and synchronously: the loop awaits only when a writer has to
+ * wait for a part to be stored (run.wait) or when a new day needs its salt, both rare. (An await per line cost more
+ * than parsing it.)
+ */
+async function ingestLines(run: IngestRun, lines: readonly RawLine[]): Promise<void> {
+  for (const line of lines) {
+    if (run.wait !== undefined) await run.waitForWriters();
+    run.linesRead++;
+    run.bytes += line.bytes;
+
+    const record = parseLine(run, line);
+    if (record === null) continue;
+    const address = resolveAddress(run, line, record);
+    if (address === null) continue;
+    const site = resolveSite(run, record);
+    const enrichment = enrichRecord(run, record, address);
+    writeSecurityRow(run, line, record, address, enrichment, site);
+    if (run.wait !== undefined) await run.waitForWriters();
+    const decision = decideLineConsent(run, record);
+    if (decision === null) continue;
+    const day = utcDay(record.timestampMs);
+    const salt = needsSalt(decision) ? (knownDaySalt(run, day) ?? (await fetchDaySalt(run, day))) : null;
+    const event = anonymize(run, record, address, enrichment, site, decision, salt);
+    writeEvent(run, day, event);
+  }
+  if (run.wait !== undefined) await run.waitForWriters();
+}
+
+/** Writes what the writers still hold, then the summary. */
+async function finish(run: IngestRun, formatDetected: boolean): Promise<IngestSummary> {
+  const security = await run.securityWriter.finish();
+  const events = await run.eventWriter.finish();
+  const rejects = await run.rejectWriter.finish();
+  return {
+    inputId: run.inputId,
+    format: run.format,
+    formatDetected,
+    lines: run.accepted + run.rejected,
+    accepted: run.accepted,
+    rejected: { total: run.rejected, byReason: run.rejectedByReason },
+    skipped: run.skipped,
+    dropped: { total: run.dropped, byReason: run.droppedByReason },
+    events: run.events,
+    securityRows: security.rows,
+    bytes: run.bytes,
+    eventDays: [...run.eventDays].sort(),
+    objectsWritten: security.keys.length + events.keys.length + rejects.keys.length,
+  };
+}

@@ -1,0 +1,172 @@
+import type { Clock } from "../../ports/clock.ts";
+import type { ObjectStore } from "../../ports/object-store.ts";
+import type { SaltStore } from "../../ports/salt-store.ts";
+import type { TableEncoder, TableSchema } from "../../ports/table-encoder.ts";
+import { compileTrustedProxies, type TrustedProxies } from "../anonymize/ip.ts";
+import { defaultSiteOf, type LogsieveConfig } from "../config.ts";
+import type { Enricher } from "../enrich/enrich.ts";
+import { createParser, type LineParser } from "../parse/index.ts";
+import type { LogFormat } from "../types.ts";
+import { EVENTS_SCHEMA, REJECTS_SCHEMA, SECURITY_SCHEMA } from "../zones.ts";
+import type { RawLine } from "./lines.ts";
+import { PartitionedWriter } from "./partitioned-writer.ts";
+import type { ConsentReason, RejectReason, SkipReason } from "./reasons.ts";
+import { type EventBuilderSettings, eventBuilderSettings } from "./rows.ts";
+
+/**
+ * One run of the ingest pipeline over one input: what it needs (IngestDeps, IngestRequest), what its steps share
+ * while it runs (IngestRun) and what it reports (IngestSummary). Nothing here reads a clock, an environment or a
+ * file: all of it comes through `IngestDeps`.
+ */
+
+export interface IngestDeps {
+  readonly config: LogsieveConfig;
+  readonly enrich: Enricher;
+  readonly salts: SaltStore;
+  readonly store: ObjectStore;
+  readonly encoder: TableEncoder;
+  /** Stamps rejects with the time they were read (the line itself has no trustworthy time). */
+  readonly clock: Clock;
+}
+
+export interface IngestRequest {
+  /** The input's identity: same input, same id, same object keys (see zones.ts objectKey). */
+  readonly inputId: string;
+  /** The lines of the input, in batches (one batch per chunk read keeps the async overhead low). */
+  readonly lines: AsyncIterable<readonly RawLine[]>;
+  /** Forces a format instead of detecting it from the first lines. */
+  readonly format?: LogFormat;
+  /** Forces the site instead of taking it from the log's host field or the configured default. */
+  readonly site?: string;
+  /** Called now and then with the running totals, for progress bars. */
+  readonly onProgress?: (linesRead: number, bytesRead: number) => void;
+}
+
+export interface IngestSummary {
+  readonly inputId: string;
+  /** The format in force, or null when detection found none (then every line is rejected). */
+  readonly format: LogFormat | null;
+  readonly formatDetected: boolean;
+  /** Lines that are records or rejects: `accepted + rejected.total`. Skipped lines are counted apart. */
+  readonly lines: number;
+  readonly accepted: number;
+  readonly rejected: { readonly total: number; readonly byReason: Partial<Record<RejectReason, number>> };
+  readonly skipped: Readonly<Record<SkipReason, number>>;
+  /** Accepted lines that consent kept out of analytics, by reason. */
+  readonly dropped: { readonly total: number; readonly byReason: Partial<Record<ConsentReason, number>> };
+  readonly events: number;
+  readonly securityRows: number;
+  readonly bytes: number;
+  /** UTC days that received events: the days aggregation must recompute. */
+  readonly eventDays: readonly string[];
+  readonly objectsWritten: number;
+}
+
+/** Rows buffered over all partitions of one zone before the fullest partition is written early. */
+const MAX_BUFFERED_ROWS_FACTOR = 1.5;
+/**
+ * Partitions (hours of security/, days of events/) holding rows at once per zone. Logs come roughly in time order:
+ * three leave room for lines around an hour's boundary, and an hour the input has moved past is written at once
+ * rather than held until the row budget pushes it out (peak memory, docs/BENCHMARKS.md).
+ */
+const MAX_OPEN_PARTITIONS = 3;
+
+/**
+ * What the steps of one ingestion share: the settings compiled once, the three zone writers, the counters of the
+ * summary and a few memos of the previous line. One per input, made before its first line. The steps are plain
+ * functions of it (functions/core/ingest/steps/), so the per-line path allocates nothing for the pipeline itself.
+ */
+export class IngestRun {
+  readonly inputId: string;
+  readonly config: LogsieveConfig;
+  readonly clock: Clock;
+  readonly enrich: Enricher;
+  readonly salts: SaltStore;
+  /** The format in force and its parser; null when detection found none (every line is then rejected). */
+  readonly format: LogFormat | null;
+  readonly parser: LineParser | null;
+  readonly trusted: TrustedProxies;
+  readonly eventSettings: EventBuilderSettings;
+  /** `--site`, which wins over the line's own host. */
+  readonly forcedSite: string | undefined;
+  /** The site of a line that names none (the first configured site). */
+  readonly defaultSite: string;
+  /** The detail of a `line_too_long` reject (it names the setting and its value). */
+  readonly tooLongDetail: string;
+
+  readonly securityWriter: PartitionedWriter;
+  readonly eventWriter: PartitionedWriter;
+  readonly rejectWriter: PartitionedWriter;
+  /**
+   * Set when a writer's `add` asked the caller to wait (a part is being stored and no more may start) and not
+   * yet awaited. The pipeline awaits it before the next row; see {@link IngestRun.write}.
+   */
+  wait: Promise<unknown> | undefined = undefined;
+
+  // The counters of the summary.
+  linesRead = 0;
+  bytes = 0;
+  accepted = 0;
+  rejected = 0;
+  readonly rejectedByReason: Partial<Record<RejectReason, number>> = {};
+  readonly skipped: Record<SkipReason, number> = { blank: 0, directive: 0 };
+  dropped = 0;
+  readonly droppedByReason: Partial<Record<ConsentReason, number>> = {};
+  events = 0;
+  readonly eventDays = new Set<string>();
+
+  // Memos of the previous lines: consecutive lines nearly always share their day.
+  readonly saltsByDay = new Map<string, Uint8Array>();
+  saltDay = "";
+  daySalt: Uint8Array | null = null;
+  eventDay = "";
+  eventPartition = "";
+
+  constructor(request: IngestRequest, deps: IngestDeps, format: LogFormat | null) {
+    const { config } = deps;
+    this.inputId = request.inputId;
+    this.config = config;
+    this.clock = deps.clock;
+    this.enrich = deps.enrich;
+    this.salts = deps.salts;
+    this.format = format;
+    this.parser = format === null ? null : createParser(format);
+    this.trusted = compileTrustedProxies(config.trustedProxies);
+    this.eventSettings = eventBuilderSettings(config, { memo: true });
+    this.forcedSite = request.site;
+    this.defaultSite = defaultSiteOf(config);
+    this.tooLongDetail = `line longer than ingest.maxLineBytes (${config.ingest.maxLineBytes})`;
+    const writerFor = (schema: TableSchema): PartitionedWriter =>
+      new PartitionedWriter({
+        store: deps.store,
+        encoder: deps.encoder,
+        schema,
+        inputId: request.inputId,
+        rowsPerPart: config.ingest.rowsPerPart,
+        maxBufferedRows: Math.ceil(config.ingest.rowsPerPart * MAX_BUFFERED_ROWS_FACTOR),
+        maxOpenPartitions: MAX_OPEN_PARTITIONS,
+      });
+    this.securityWriter = writerFor(SECURITY_SCHEMA);
+    this.eventWriter = writerFor(EVENTS_SCHEMA);
+    this.rejectWriter = writerFor(REJECTS_SCHEMA);
+  }
+
+  /**
+   * Adds a row to a writer. When the writer asks to wait, the wait is kept in {@link IngestRun.wait} for the
+   * pipeline to await before the next row: a step stays synchronous, and the loop awaits only when it must.
+   */
+  write(writer: PartitionedWriter, partition: string, row: object): void {
+    const wait = writer.add(partition, row as Record<string, unknown>);
+    if (wait === undefined) return;
+    // Never drop a wait: it may carry a storage failure. (The pipeline awaits after every write, so a second one
+    // before the first is awaited does not happen today; Promise.all would still observe both.)
+    this.wait = this.wait === undefined ? wait : Promise.all([this.wait, wait]);
+  }
+
+  /** Awaits what the writers asked for (see {@link IngestRun.write}). */
+  async waitForWriters(): Promise<void> {
+    const wait = this.wait;
+    this.wait = undefined;
+    await wait;
+  }
+}

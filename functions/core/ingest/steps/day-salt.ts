@@ -1,0 +1,31 @@
+import type { ConsentDecision } from "../../types.ts";
+import type { IngestRun } from "../run.ts";
+
+/** True when the event may carry a visitor id, which needs the salt of the access's day. */
+export function needsSalt(decision: ConsentDecision): boolean {
+  return decision.tier !== "anonymous";
+}
+
+/**
+ * Step 7 (statistics and marketing tiers only): the salt of the access's UTC day, when this input has fetched it
+ * already; undefined otherwise (then {@link fetchDaySalt}). Split in two so the pipeline awaits only for the first
+ * line of a new day, not for every line.
+ */
+export function knownDaySalt(run: IngestRun, day: string): Uint8Array | undefined {
+  if (day === run.saltDay && run.daySalt !== null) return run.daySalt;
+  const salt = run.saltsByDay.get(day);
+  if (salt !== undefined) {
+    run.saltDay = day;
+    run.daySalt = salt;
+  }
+  return salt;
+}
+
+/** The salt of a day this input has not needed before: from the salt store, which creates it on first need. */
+export async function fetchDaySalt(run: IngestRun, day: string): Promise<Uint8Array> {
+  const salt = await run.salts.saltForDay(day);
+  run.saltsByDay.set(day, salt);
+  run.saltDay = day;
+  run.daySalt = salt;
+  return salt;
+}
