@@ -1,6 +1,6 @@
 import { App, Validations } from "aws-cdk-lib";
+import { ensureDashboardBuilt } from "../functions/apps/dashboard/build.ts";
 import { ConfigError } from "../functions/core/config.ts";
-import { ensureDashboardBuilt } from "../functions/dashboard/build.ts";
 import { MissingHandlerError } from "./constructs/function-entries.ts";
 import { AwsSolutionsChecks, ServerlessChecks } from "./constructs/nag.ts";
 import { readSettings } from "./constructs/settings.ts";

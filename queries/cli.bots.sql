@@ -1,5 +1,5 @@
 -- cli.bots: hits and bandwidth per bot family over a date range
--- caller: logsieve query bots (functions/cli/commands/query.ts)
+-- caller: logsieve query bots (functions/apps/query/command.ts)
 -- params: from:date, to:date, site:string=*, site:string=*
 SELECT
   bot_name,

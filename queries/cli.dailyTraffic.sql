@@ -1,5 +1,5 @@
 -- cli.dailyTraffic: one row per day: hits, bandwidth, status classes, page views, visitors, GoAccess's unique clients, bot hits
--- caller: logsieve query daily-traffic (functions/cli/commands/query.ts)
+-- caller: logsieve query daily-traffic (functions/apps/query/command.ts)
 -- params: from:date, to:date, site:string=*, site:string=*
 -- site '*' (the default) adds up every site. Counts of people (visitors, unique_clients) are per day and per
 -- site, so the sum over sites counts a person once per site. An operator's view: totals, no dimension, no k.

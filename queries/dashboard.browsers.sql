@@ -1,5 +1,5 @@
 -- dashboard.browsers: page views and visitors per browser family for one site over a date range; rows with fewer than k visitors fold into one (other) row
--- caller: the dashboard API; logsieve query (functions/cli/commands/query.ts)
+-- caller: the dashboard API; logsieve query (functions/apps/query/command.ts)
 -- params: site:string, from:date, to:date, k:int, k:int, k:int, k:int
 -- visitors over a range add up the daily visitors (visitor ids are salted per day, so days cannot be joined).
 -- k-suppression happens here, in the SQL, so DuckDB and Athena enforce it alike: a row is shown only when it

@@ -1,5 +1,5 @@
 -- dashboard.campaigns: page views and visitors per campaign (utm source, medium, campaign) for one site over a date range; rows with fewer than k visitors fold into one (other) row
--- caller: the dashboard API; logsieve query (functions/cli/commands/query.ts)
+-- caller: the dashboard API; logsieve query (functions/apps/query/command.ts)
 -- params: site:string, from:date, to:date, k:int, k:int, k:int, k:int
 -- Same suppression as the other dashboard queries: the folded row reads (other) in all three columns.
 WITH per_value AS (

@@ -1,5 +1,5 @@
 -- dashboard.timeseries: page views and visitors per day for one site over a date range; days with fewer than k visitors fold into one (other) row
--- caller: the dashboard API; logsieve query (functions/cli/commands/query.ts)
+-- caller: the dashboard API; logsieve query (functions/apps/query/command.ts)
 -- params: site:string, from:date, to:date, k:int, k:int, k:int, k:int
 -- A day is shown only with at least k visitors (or, with no visitor id at all, at least k page views); quieter
 -- days go to the (other) row, so a quiet day cannot point at the few people who came. Days without events have no row.

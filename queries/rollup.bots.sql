@@ -1,5 +1,5 @@
 -- rollup.bots: hits and bandwidth per site and bot family for the day's requests by bots ((unnamed) when the family is unknown)
--- caller: functions/adapters/aggregate/aggregate-days.ts (rollup "bots", one UTC day into stats/bots/dt=<day>/)
+-- caller: functions/apps/aggregate/local.ts (rollup "bots", one UTC day into stats/bots/dt=<day>/)
 -- params: day:date
 SELECT
   site,

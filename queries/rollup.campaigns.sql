@@ -1,5 +1,5 @@
 -- rollup.campaigns: page views and visitors per site and campaign (utm source, medium, campaign) for the day
--- caller: functions/adapters/aggregate/aggregate-days.ts (rollup "campaigns", one UTC day into stats/campaigns/dt=<day>/)
+-- caller: functions/apps/aggregate/local.ts (rollup "campaigns", one UTC day into stats/campaigns/dt=<day>/)
 -- params: day:date
 -- Only page views that carry at least one of utm_source, utm_medium, utm_campaign; a missing one reads (none).
 SELECT

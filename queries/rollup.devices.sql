@@ -1,5 +1,5 @@
 -- rollup.devices: page views and visitors per site and device class for the day
--- caller: functions/adapters/aggregate/aggregate-days.ts (rollup "devices", one UTC day into stats/devices/dt=<day>/)
+-- caller: functions/apps/aggregate/local.ts (rollup "devices", one UTC day into stats/devices/dt=<day>/)
 -- params: day:date
 -- Rows are the day's page views (GET/HEAD, 2xx or 304, non-asset, non-bot; or collector 'pageview' by a non-bot);
 -- visitors are the distinct visitor ids among them.

@@ -1,5 +1,5 @@
 -- rollup.os: page views and visitors per site and operating system family for the day ((unknown) when none)
--- caller: functions/adapters/aggregate/aggregate-days.ts (rollup "os", one UTC day into stats/os/dt=<day>/)
+-- caller: functions/apps/aggregate/local.ts (rollup "os", one UTC day into stats/os/dt=<day>/)
 -- params: day:date
 -- Rows are the day's page views (GET/HEAD, 2xx or 304, non-asset, non-bot; or collector 'pageview' by a non-bot);
 -- visitors are the distinct visitor ids among them.

@@ -1,5 +1,5 @@
 -- rollup.referrers: page views and visitors per site and referring host for the day ((direct) when none)
--- caller: functions/adapters/aggregate/aggregate-days.ts (rollup "referrers", one UTC day into stats/referrers/dt=<day>/)
+-- caller: functions/apps/aggregate/local.ts (rollup "referrers", one UTC day into stats/referrers/dt=<day>/)
 -- params: day:date
 -- Rows are the day's page views (GET/HEAD, 2xx or 304, non-asset, non-bot; or collector 'pageview' by a non-bot);
 -- visitors are the distinct visitor ids among them.

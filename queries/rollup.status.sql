@@ -1,5 +1,5 @@
 -- rollup.status: hits and bandwidth per site and status class (1xx..5xx, other) of the day's logged requests, bots included
--- caller: functions/adapters/aggregate/aggregate-days.ts (rollup "status", one UTC day into stats/status/dt=<day>/)
+-- caller: functions/apps/aggregate/local.ts (rollup "status", one UTC day into stats/status/dt=<day>/)
 -- params: day:date
 SELECT
   site,

@@ -1,5 +1,5 @@
 -- rollup.totals: the day's totals per site: hits, bandwidth and status classes of logged requests, page views, visitors, GoAccess's unique clients, bot hits
--- caller: functions/adapters/aggregate/aggregate-days.ts (rollup "totals", one UTC day into stats/totals/dt=<day>/)
+-- caller: functions/apps/aggregate/local.ts (rollup "totals", one UTC day into stats/totals/dt=<day>/)
 -- params: day:date
 -- hits, bandwidth, status_* and bot_hits count server requests (source 'log'); collector events are not requests.
 -- pageviews: GET/HEAD with status 2xx or 304 on a non-asset path by a non-bot, or a collector 'pageview' by a non-bot.

@@ -1,5 +1,5 @@
 -- security.byProviderCountry: requests, distinct client addresses, bytes and errors per provider (AS organisation) and country in the window
--- caller: the security view; logsieve query by-provider-country (functions/cli/commands/query.ts)
+-- caller: the security view; logsieve query by-provider-country (functions/apps/query/command.ts)
 -- params: from:date, to:date
 SELECT
   coalesce(provider, '(unknown)') AS provider,

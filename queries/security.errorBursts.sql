@@ -1,5 +1,5 @@
 -- security.errorBursts: per client address and minute, bursts of 4xx/5xx answers at or above a threshold in the window
--- caller: the security view; logsieve query error-bursts (functions/cli/commands/query.ts)
+-- caller: the security view; logsieve query error-bursts (functions/apps/query/command.ts)
 -- params: from:date, to:date, min_errors:int=20
 WITH per_minute AS (
   SELECT

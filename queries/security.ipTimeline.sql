@@ -1,5 +1,5 @@
 -- security.ipTimeline: every request of one client address in the window, oldest first (at most `limit` rows)
--- caller: the security view; logsieve query ip-timeline (functions/cli/commands/query.ts)
+-- caller: the security view; logsieve query ip-timeline (functions/apps/query/command.ts)
 -- params: from:date, to:date, ip:string, limit:int=1000
 -- ip is compared with the stored, normalized address (IPv6 lower-case and compressed, no port, no brackets).
 WITH requests AS (

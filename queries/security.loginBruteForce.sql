@@ -1,5 +1,5 @@
 -- security.loginBruteForce: client addresses that POSTed to a login path at least min_attempts times in the window, with the answers they got
--- caller: the security view; logsieve query login-brute-force (functions/cli/commands/query.ts)
+-- caller: the security view; logsieve query login-brute-force (functions/apps/query/command.ts)
 -- params: from:date, to:date, login_paths:string=/wp-login.php|/xmlrpc.php|/user/login|/login|/admin/login|/administrator/index.php, min_attempts:int=10
 -- login_paths is a '|'-separated list of paths (compared without query string, case-insensitively, exactly).
 -- Success is not knowable from a log (WordPress answers 200 to a failed login and 302 to a good one), so the

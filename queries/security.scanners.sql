@@ -1,5 +1,5 @@
 -- security.scanners: requests matching known scanner signatures in the window, per signature and client address
--- caller: the security view; logsieve query scanners (functions/cli/commands/query.ts)
+-- caller: the security view; logsieve query scanners (functions/apps/query/command.ts)
 -- params: from:date, to:date
 -- Signatures, first match wins, on the lower-cased target (path and query as sent, still URL-encoded):
 --   dotenv        /.env

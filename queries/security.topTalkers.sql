@@ -1,5 +1,5 @@
 -- security.topTalkers: the client addresses with the most requests in the window, with their error counts and first and last request
--- caller: the security view; logsieve query top-talkers (functions/cli/commands/query.ts)
+-- caller: the security view; logsieve query top-talkers (functions/apps/query/command.ts)
 -- params: from:date, to:date, limit:int=50
 WITH per_ip AS (
   SELECT

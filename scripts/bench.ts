@@ -3,7 +3,7 @@
  *
  *   npm run bench -- [--sizes 1m,4m] [--repeat 2] [--keep] [--logs-only]
  *
- * 1. Generates seeded combined-format logs with functions/cli/demo/sample-log.ts (a million lines a day: 1 M is one
+ * 1. Generates seeded combined-format logs with functions/apps/demo/sample-log.ts (a million lines a day: 1 M is one
  *    day, 4 M four days; ~40,000 clients a day on IPv4 and IPv6 with varied browsers, Zipf pages, crawlers,
  *    scanners, a login brute force, campaigns, 0.1 % malformed lines) into bench-out/ once; later runs reuse them.
  * 2. For each size, in one run and alternately: the real `logsieve ingest` as a child process on a fresh lake (the
@@ -12,7 +12,7 @@
  *    /usr/bin/time, which gives wall time, CPU time (user + system, all threads) and peak RSS. With `--repeat n`,
  *    the 1 M comparison runs n times and the best wall time of each counts (the machine is shared; CPU time is the
  *    steadier figure and is printed beside it).
- * 3. Aggregates every ingested day of each lake on DuckDB (functions/adapters/aggregate/aggregate-days.ts) in this
+ * 3. Aggregates every ingested day of each lake on DuckDB (functions/apps/aggregate/local.ts) in this
  *    process and reports seconds per day.
  *
  * Results are printed and written to bench-out/bench-results.json. Targets (issue 8, benchmarks, never tests):
@@ -24,8 +24,8 @@ import { createWriteStream, existsSync } from "node:fs";
 import { mkdir, open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
-import { aggregateDays } from "../functions/adapters/aggregate/aggregate-days.ts";
-import { generateSampleLog } from "../functions/cli/demo/sample-log.ts";
+import { aggregateDays } from "../functions/apps/aggregate/local.ts";
+import { generateSampleLog } from "../functions/apps/demo/sample-log.ts";
 import { parseConfig } from "../functions/core/config.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");

@@ -1,4 +1,4 @@
-import { buildDashboard, DEFAULT_ASSETS_DIR } from "../functions/dashboard/build.ts";
+import { buildDashboard, DEFAULT_ASSETS_DIR } from "../functions/apps/dashboard/build.ts";
 
 /**
  * `npm run build:dashboard`: bundles the dashboard page's script and style sheet into dist/dashboard/ (or the

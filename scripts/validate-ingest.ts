@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { parquetReadObjects } from "hyparquet";
-import { openLocal } from "../functions/compose/local.ts";
+import { openLocal } from "../functions/apps/ingest/local.ts";
 
 const root = process.argv[2] ?? join(process.cwd(), "..", "shared", "validation", "logs");
 

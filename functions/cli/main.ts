@@ -1,5 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { registerCommands } from "./commands/index.ts";
+import { registerCommands } from "./commands.ts";
 import { reportFailure } from "./output.ts";
 
 /**

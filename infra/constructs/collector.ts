@@ -11,7 +11,7 @@ import type * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
-import { AWS_ENV, BUNDLED_DASHBOARD_ASSETS, BUNDLED_TRACKER_PATH } from "../../functions/compose/aws-env.ts";
+import { AWS_ENV, BUNDLED_DASHBOARD_ASSETS, BUNDLED_TRACKER_PATH } from "../../functions/runtime/env.ts";
 import type { FunctionEntries } from "./function-entries.ts";
 import { countryDbFile, LogsieveFunction, queriesFolder } from "./logsieve-function.ts";
 import { acknowledge } from "./nag.ts";

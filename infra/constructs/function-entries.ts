@@ -8,13 +8,13 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
 /** Entry file of each function, relative to the project root. Each exports `handler`. */
 export type FunctionEntries = Readonly<Record<FunctionName, string>>;
 
-/** The project's own handlers: thin middy wrappers in functions/handlers/. */
+/** The project's own handlers: one per use case, functions/apps/<room>/handler.ts. */
 export const DEFAULT_FUNCTION_ENTRIES: FunctionEntries = {
-  ingest: "functions/handlers/ingest.ts",
-  aggregate: "functions/handlers/aggregate.ts",
-  sweep: "functions/handlers/sweep.ts",
-  collect: "functions/handlers/collect.ts",
-  dashboardApi: "functions/handlers/dashboard-api.ts",
+  ingest: "functions/apps/ingest/handler.ts",
+  aggregate: "functions/apps/aggregate/handler.ts",
+  sweep: "functions/apps/sweep/handler.ts",
+  collect: "functions/apps/collect/handler.ts",
+  dashboardApi: "functions/apps/dashboard/api.ts",
 };
 
 export class MissingHandlerError extends Error {

@@ -7,7 +7,7 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
-import { AWS_ENV, BUNDLED_COUNTRY_DB_PATH, BUNDLED_QUERIES_DIR } from "../../functions/compose/aws-env.ts";
+import { AWS_ENV, BUNDLED_COUNTRY_DB_PATH, BUNDLED_QUERIES_DIR } from "../../functions/runtime/env.ts";
 import { acknowledge } from "./nag.ts";
 import { acknowledgeZoneWildcards } from "./policy.ts";
 

@@ -3,9 +3,9 @@ import { fileURLToPath } from "node:url";
 import { CfnOutput, type RemovalPolicy } from "aws-cdk-lib";
 import type * as iam from "aws-cdk-lib/aws-iam";
 import { Construct } from "constructs";
-import { AWS_ENV } from "../../functions/compose/aws-env.ts";
 import { type LogsieveConfig, parseConfig } from "../../functions/core/config.ts";
 import type { TableSchema } from "../../functions/ports/table-encoder.ts";
+import { AWS_ENV } from "../../functions/runtime/env.ts";
 import { AnalystAccess } from "./access.ts";
 import { Collector } from "./collector.ts";
 import { EventsStream } from "./events-stream.ts";
@@ -28,7 +28,7 @@ export interface LogsievePipelineProps {
   readonly config?: unknown;
   /** Deployment settings (log level, scan limits, throttling, alarm e-mail, dashboard URLs). */
   readonly deploy?: Partial<DeploySettings>;
-  /** Handler entry files, relative to `projectRoot` (default: functions/handlers/*.ts). */
+  /** Handler entry files, relative to `projectRoot` (default: functions/apps/<room>/handler.ts). */
   readonly functionEntries?: FunctionEntries;
   /** Where `package-lock.json` and `node_modules` are (default: this repository). */
   readonly projectRoot?: string;

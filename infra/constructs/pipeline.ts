@@ -11,7 +11,7 @@ import * as s3n from "aws-cdk-lib/aws-s3-notifications";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { AWS_ENV } from "../../functions/compose/aws-env.ts";
+import { AWS_ENV } from "../../functions/runtime/env.ts";
 import type { FunctionEntries } from "./function-entries.ts";
 import { type BundledFile, countryDbFile, LogsieveFunction, queriesFolder } from "./logsieve-function.ts";
 import { acknowledge } from "./nag.ts";

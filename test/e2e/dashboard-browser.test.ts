@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { aggregateDays } from "../../functions/adapters/aggregate/aggregate-days.ts";
 import { DuckDbQueryEngine } from "../../functions/adapters/local/duckdb-engine.ts";
-import { render, runCliQuery } from "../../functions/cli/commands/query.ts";
-import { generateSampleLog, seededRandom } from "../../functions/cli/demo/sample-log.ts";
+import { aggregateDays } from "../../functions/apps/aggregate/local.ts";
+import { generateSampleLog, seededRandom } from "../../functions/apps/demo/sample-log.ts";
+import { render, runCliQuery } from "../../functions/apps/query/command.ts";
 import { parseConfig } from "../../functions/core/config.ts";
 import { type ServeProcess, startServeProcess } from "./collector-harness.ts";
 

@@ -3,8 +3,8 @@ import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateSampleLog } from "../../functions/cli/demo/sample-log.ts";
-import { openLocal } from "../../functions/compose/local.ts";
+import { generateSampleLog } from "../../functions/apps/demo/sample-log.ts";
+import { openLocal } from "../../functions/apps/ingest/local.ts";
 import { FixedClock } from "../../functions/ports/clock.ts";
 
 /** Delivering the same input again must overwrite, never add: the zones stay byte-identical. */

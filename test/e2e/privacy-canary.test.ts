@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { parquetReadObjects } from "hyparquet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalObjectStore } from "../../functions/adapters/local/object-store.ts";
-import { seededRandom } from "../../functions/cli/demo/sample-log.ts";
+import { seededRandom } from "../../functions/apps/demo/sample-log.ts";
 
 /**
  * The privacy invariant, end to end through the real command: canary addresses are seeded as clients and

@@ -7,10 +7,10 @@ import {
 } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
-import { AWS_ENV } from "../../functions/compose/aws-env.ts";
-import { composeAwsSweep } from "../../functions/compose/aws-sweep.ts";
-import { sweepHandler } from "../../functions/handlers/sweep.ts";
+import { composeAwsSweep } from "../../functions/apps/sweep/aws.ts";
+import { sweepHandler } from "../../functions/apps/sweep/handler.ts";
 import { FixedClock } from "../../functions/ports/clock.ts";
+import { AWS_ENV } from "../../functions/runtime/env.ts";
 
 /** The hourly sweep function as deployed: environment → two buckets → one sweep, with S3 mocked. */
 

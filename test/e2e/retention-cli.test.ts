@@ -3,12 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { registerAbuseCommand } from "../../functions/cli/commands/abuse.ts";
-import { registerExpireCommand } from "../../functions/cli/commands/expire.ts";
-import { registerHoldCommand } from "../../functions/cli/commands/hold.ts";
-import { registerPolicyCommand } from "../../functions/cli/commands/policy.ts";
+import { registerAbuseCommand } from "../../functions/apps/abuse/command.ts";
+import { registerHoldCommand } from "../../functions/apps/hold/command.ts";
+import { openLocal } from "../../functions/apps/ingest/local.ts";
+import { registerPolicyCommand } from "../../functions/apps/policy/command.ts";
+import { registerExpireCommand } from "../../functions/apps/sweep/command.ts";
 import { UsageError } from "../../functions/cli/output.ts";
-import { openLocal } from "../../functions/compose/local.ts";
 import { FixedClock } from "../../functions/ports/clock.ts";
 
 /**

@@ -2,9 +2,9 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { aggregateDays } from "../../functions/adapters/aggregate/aggregate-days.ts";
-import { runCliQuery } from "../../functions/cli/commands/query.ts";
-import { openLocal } from "../../functions/compose/local.ts";
+import { aggregateDays } from "../../functions/apps/aggregate/local.ts";
+import { openLocal } from "../../functions/apps/ingest/local.ts";
+import { runCliQuery } from "../../functions/apps/query/command.ts";
 import type { QueryResult } from "../../functions/ports/query-engine.ts";
 import { tempLake } from "../queries/support/fixture-lake.ts";
 

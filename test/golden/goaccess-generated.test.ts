@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { aggregateDays } from "../../functions/adapters/aggregate/aggregate-days.ts";
-import { runCliQuery } from "../../functions/cli/commands/query.ts";
-import { generateSampleLog } from "../../functions/cli/demo/sample-log.ts";
-import { openLocal } from "../../functions/compose/local.ts";
+import { aggregateDays } from "../../functions/apps/aggregate/local.ts";
+import { generateSampleLog } from "../../functions/apps/demo/sample-log.ts";
+import { openLocal } from "../../functions/apps/ingest/local.ts";
+import { runCliQuery } from "../../functions/apps/query/command.ts";
 import type { QueryResult } from "../../functions/ports/query-engine.ts";
 
 /**

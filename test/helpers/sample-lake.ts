@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { generateSampleLog } from "../../functions/cli/demo/sample-log.ts";
-import { openLocal } from "../../functions/compose/local.ts";
+import { generateSampleLog } from "../../functions/apps/demo/sample-log.ts";
+import { openLocal } from "../../functions/apps/ingest/local.ts";
 import { FixedClock } from "../../functions/ports/clock.ts";
 
 const HOUR_MS = 3_600_000;

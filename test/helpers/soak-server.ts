@@ -7,8 +7,9 @@
  *
  *   node --expose-gc --import tsx test/helpers/soak-server.ts '<options JSON>'
  */
-import { startServe } from "../../functions/cli/commands/serve.ts";
-import { jsonLinesLogger } from "../../functions/compose/collect-local.ts";
+
+import { jsonLinesLogger } from "../../functions/apps/collect/local.ts";
+import { startServe } from "../../functions/apps/http/command.ts";
 
 interface SoakServerOptions {
   readonly lakeDir: string;

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { seededRandom } from "../../functions/cli/demo/sample-log.ts";
+import { seededRandom } from "../../functions/apps/demo/sample-log.ts";
 import { REJECT_REASONS } from "../../functions/core/ingest/reasons.ts";
 import { createParser } from "../../functions/core/parse/index.ts";
 import type { LineParser } from "../../functions/core/parse/parser.ts";

@@ -10,9 +10,9 @@ import {
 } from "node:fs";
 import { join, relative } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { aggregateDays } from "../../functions/adapters/aggregate/aggregate-days.ts";
 import { DuckDbQueryEngine } from "../../functions/adapters/local/duckdb-engine.ts";
 import { LocalObjectStore } from "../../functions/adapters/local/object-store.ts";
+import { aggregateDays } from "../../functions/apps/aggregate/local.ts";
 import { parseConfig } from "../../functions/core/config.ts";
 import { EVENTS_SCHEMA } from "../../functions/core/zones.ts";
 import type { ObjectStore } from "../../functions/ports/object-store.ts";

@@ -1,14 +1,14 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { aggregateDays } from "../../functions/adapters/aggregate/aggregate-days.ts";
-import { loadQueryCatalog } from "../../functions/adapters/aggregate/query-files.ts";
 import { DuckDbQueryEngine } from "../../functions/adapters/local/duckdb-engine.ts";
+import { aggregateDays } from "../../functions/apps/aggregate/local.ts";
 import { resolveQueryParams } from "../../functions/core/aggregate/catalog.ts";
 import { bindParams, type QueryDefinition } from "../../functions/core/aggregate/query-file.ts";
 import { ROLLUPS, STATS_SCHEMAS, statsObjectKey } from "../../functions/core/aggregate/rollups.ts";
 import { parseConfig } from "../../functions/core/config.ts";
 import type { ResultRow } from "../../functions/ports/query-engine.ts";
+import { loadQueryCatalog } from "../../functions/runtime/query-files.ts";
 import { tempLake, writeEventsByDay, writeSecurity } from "./support/fixture-lake.ts";
 import { DAYS, generateEvents, generateSecurity, SITES } from "./support/generate.ts";
 import * as reference from "./support/reference.ts";

@@ -4,10 +4,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { configFromEnv } from "../../functions/compose/aws.ts";
-import { AWS_ENV } from "../../functions/compose/aws-env.ts";
 import { parseCollectorSettings } from "../../functions/core/collect/settings.ts";
 import { ConfigError, parseConfig } from "../../functions/core/config.ts";
+import { configFromEnv } from "../../functions/runtime/aws.ts";
+import { AWS_ENV } from "../../functions/runtime/env.ts";
 
 /**
  * Every invalid setting is refused with an error naming the setting, before anything is processed: by parseConfig

@@ -7,14 +7,14 @@ import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { aggregateDays } from "../../functions/adapters/aggregate/aggregate-days.ts";
 import { s3InputId } from "../../functions/adapters/input/input-id.ts";
 import { LocalObjectStore } from "../../functions/adapters/local/object-store.ts";
-import { generateSampleLog, seededRandom } from "../../functions/cli/demo/sample-log.ts";
-import { AWS_ENV } from "../../functions/compose/aws-env.ts";
-import { openLocal } from "../../functions/compose/local.ts";
+import { aggregateDays } from "../../functions/apps/aggregate/local.ts";
+import { generateSampleLog, seededRandom } from "../../functions/apps/demo/sample-log.ts";
+import { openLocal } from "../../functions/apps/ingest/local.ts";
 import { parseConfig } from "../../functions/core/config.ts";
 import { FixedClock } from "../../functions/ports/clock.ts";
+import { AWS_ENV } from "../../functions/runtime/env.ts";
 import { digestZones } from "../helpers/fault-schedules.ts";
 import { FakeS3, s3ServiceError } from "../helpers/s3-fake.ts";
 
@@ -22,7 +22,7 @@ import { FakeS3, s3ServiceError } from "../helpers/s3-fake.ts";
  * At-least-once delivery. S3 notifications reach the ingest function through SQS, which delivers every message at
  * least once: twice, five times, in any order, in any batch. Two paths are covered:
  *
- * - The ingest Lambda handler (functions/handlers/ingest.ts, middy + Powertools batch) against an in-memory S3
+ * - The ingest Lambda handler (functions/apps/ingest/handler.ts, middy + Powertools batch) against an in-memory S3
  *   behind aws-sdk-client-mock: duplicates and shuffles, a batch in which one message fails (exactly that one is
  *   reported, the others are written), its redrive. The analytics bucket's events/ are then aggregated by the
  *   aggregation job on a local copy (DuckDB), so `stats/` is compared byte for byte. Every line the handler logs
@@ -176,7 +176,7 @@ beforeAll(async () => {
   process.env[AWS_ENV.analyticsBucket] = ANALYTICS;
   process.env[AWS_ENV.config] = JSON.stringify({ sites: ["example.com"] });
   process.env[AWS_ENV.aggregateQueueUrl] = "https://sqs.eu-central-1.amazonaws.com/123456789012/aggregate";
-  ({ handler } = (await import("../../functions/handlers/ingest.ts")) as unknown as { handler: Handler });
+  ({ handler } = (await import("../../functions/apps/ingest/handler.ts")) as unknown as { handler: Handler });
   // The baseline: every message delivered once, in order.
   s3.reset();
   sqs.reset();

@@ -3,18 +3,18 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { csvCell, toCsv } from "../../functions/cli/csv.ts";
 import { parseConfig } from "../../functions/core/config.ts";
+import { csvCell, toCsv } from "../../functions/core/export/csv.ts";
 import { generatePolicy } from "../../functions/core/policy/notice.ts";
 
 /**
  * Exports carry text attackers wrote (request targets, user agents, referrers, campaign values):
- * - CSV (functions/cli/csv.ts: `logsieve query --format csv` and the dashboard API's export, which uses the same
+ * - CSV (functions/core/export/csv.ts: `logsieve query --format csv` and the dashboard API's export, which uses the same
  *   toCsv): a cell a spreadsheet would evaluate, one starting with `=`, `+`, `-`, `@`, a tab or a CR (also their
  *   full-width forms, also behind spaces), is neutralized with a leading apostrophe, and the file still parses as
  *   RFC 4180 with every row intact;
  * - HTML (`logsieve policy --format html`): everything shown is escaped, so a configuration value carrying markup
- *   stays text. (The dashboard page builds its DOM with textContent only: functions/dashboard/ui/dom.ts.)
+ *   stays text. (The dashboard page builds its DOM with textContent only: functions/apps/dashboard/ui/dom.ts.)
  */
 
 const TRIGGERS = ["=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠"] as const;

@@ -9,10 +9,10 @@ import { mockClient } from "aws-sdk-client-mock";
 import { parquetReadObjects } from "hyparquet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalObjectStore } from "../../functions/adapters/local/object-store.ts";
-import { AWS_ENV } from "../../functions/compose/aws-env.ts";
-import { openLocal } from "../../functions/compose/local.ts";
+import { openLocal } from "../../functions/apps/ingest/local.ts";
 import { LOG_FORMATS, type LogFormat } from "../../functions/core/types.ts";
 import { FixedClock } from "../../functions/ports/clock.ts";
+import { AWS_ENV } from "../../functions/runtime/env.ts";
 import { FakeS3 } from "../helpers/s3-fake.ts";
 
 /**
@@ -264,7 +264,7 @@ describe("hostile lines and a hostile object key through the ingest handler", ()
     process.env[AWS_ENV.rawBucket] = "raw";
     process.env[AWS_ENV.analyticsBucket] = "analytics";
     process.env[AWS_ENV.config] = JSON.stringify({ sites: ["example.com"] });
-    const { handler } = (await import("../../functions/handlers/ingest.ts")) as unknown as {
+    const { handler } = (await import("../../functions/apps/ingest/handler.ts")) as unknown as {
       handler: (event: SQSEvent, context: Context) => Promise<{ batchItemFailures: unknown[] }>;
     };
     const keys = [

@@ -61,7 +61,7 @@ const REVIEWED: readonly Reviewed[] = [
       "the last segment of an object key from a listing: S3 keys are at most 1,024 bytes (about a million steps at worst)",
   },
   {
-    file: "functions/dashboard/ui/auth.ts",
+    file: "functions/apps/dashboard/ui/auth.ts",
     source: "=+$",
     input: "base64 of 32 random bytes the page made itself (44 characters), in the viewer's browser",
   },

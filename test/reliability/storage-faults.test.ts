@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { generateSampleLog, seededRandom } from "../../functions/cli/demo/sample-log.ts";
+import { generateSampleLog, seededRandom } from "../../functions/apps/demo/sample-log.ts";
 import { parseConfig } from "../../functions/core/config.ts";
 import { createEnricher } from "../../functions/core/enrich/enrich.ts";
 import type { IngestSummary } from "../../functions/core/ingest/pipeline.ts";

@@ -17,7 +17,7 @@ import { HyparquetEncoder, type HyparquetEncoderOptions } from "./hyparquet-enco
  * - `encode(rows)` (callers holding row objects) stays in-thread and synchronous.
  * - The worker starts on the first batch and keeps the process alive only while a batch is being encoded.
  *
- * For the local CLI (compose/local.ts). The AWS ingest function keeps the in-thread encoder: nothing to set up,
+ * For the local CLI (apps/ingest/local.ts). The AWS ingest function keeps the in-thread encoder: nothing to set up,
  * and at the default Lambda memory size it has one vCPU anyway.
  */
 export class ThreadedParquetEncoder implements TableEncoder {

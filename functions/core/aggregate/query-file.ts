@@ -6,7 +6,7 @@ import { placeholderCount } from "./sql-text.ts";
  *
  * ```sql
  * -- dashboard.topPages: page views and visitors per path over a date range, k-suppressed
- * -- caller: functions/cli/commands/query.ts (logsieve query top-pages), dashboard API
+ * -- caller: functions/apps/query/command.ts (logsieve query top-pages), dashboard API
  * -- params: site:string, from:date, to:date, k:int, k:int
  * SELECT ...
  * ```

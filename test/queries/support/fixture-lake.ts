@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { seededRandom } from "../../../functions/cli/demo/sample-log.ts";
+import { seededRandom } from "../../../functions/apps/demo/sample-log.ts";
 import { EVENTS_SCHEMA, SECURITY_SCHEMA } from "../../../functions/core/zones.ts";
 import type { ColumnType, TableSchema } from "../../../functions/ports/table-encoder.ts";
 

@@ -9,7 +9,7 @@ import {
   HyparquetEncoder,
 } from "../../../../functions/adapters/parquet/hyparquet-encoder.ts";
 import { ThreadedParquetEncoder } from "../../../../functions/adapters/parquet/worker-encoder.ts";
-import { seededRandom } from "../../../../functions/cli/demo/sample-log.ts";
+import { seededRandom } from "../../../../functions/apps/demo/sample-log.ts";
 import type { TableSchema } from "../../../../functions/ports/table-encoder.ts";
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { loadQueryCatalog } from "../../../../functions/adapters/aggregate/query-files.ts";
 import { queryParameters } from "../../../../functions/core/aggregate/query-file.ts";
 import { DASHBOARD_QUERIES, queriesFor } from "../../../../functions/core/dashboard/queries.ts";
+import { loadQueryCatalog } from "../../../../functions/runtime/query-files.ts";
 
 /**
  * The allowlist against the query files it names: each file exists, the browser's parameters are exactly the

@@ -1,0 +1,146 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { loadGeoLookup } from "../../adapters/geo/mmdb-geo.ts";
+import {
+  BatchingEventSink,
+  parquetBatchWriter,
+  threadedLocalLakeSink,
+} from "../../adapters/local/event-sink.ts";
+import { LocalObjectStore } from "../../adapters/local/object-store.ts";
+import { systemClock } from "../../adapters/local/system-clock.ts";
+import { HyparquetEncoder } from "../../adapters/parquet/hyparquet-encoder.ts";
+import { ObjectStoreSaltStore } from "../../adapters/salt/object-store-salt-store.ts";
+import { type Collector, createCollector } from "../../core/collect/collector.ts";
+import { type CollectorSettingsInput, parseCollectorSettings } from "../../core/collect/settings.ts";
+import { type LogsieveConfig, parseConfig } from "../../core/config.ts";
+import { createEnricher } from "../../core/enrich/enrich.ts";
+import type { Clock } from "../../ports/clock.ts";
+import type { EventSink } from "../../ports/event-sink.ts";
+import { loadConfigFile } from "../ingest/local.ts";
+import { type CollectHandlers, type CollectLogger, createCollectHandlers } from "./handler.ts";
+
+/**
+ * The collector on one machine (`logsieve serve`, the tests, the benchmark): the same handlers as on Lambda,
+ * wired to the local lake — salts as files, events batched into `events/` as Parquet — and the bundled geo
+ * database. This and collect-aws.ts are the only places that read the collector's configuration.
+ */
+
+const HOUR_MS = 3_600_000;
+
+/** Where logsieve.js lives in the source tree (served at /logsieve.js). */
+export const TRACKER_SCRIPT_PATH = new URL("../../tracker/logsieve.js", import.meta.url);
+
+export interface LocalSinkOptions {
+  /** Encode and write Parquet in a worker thread, off the thread answering requests. Default true. */
+  readonly threaded?: boolean;
+  readonly maxBatchRows?: number;
+  readonly maxBatchAgeMs?: number;
+  readonly maxPendingRows?: number;
+}
+
+export interface LocalCollectorOptions {
+  readonly lakeDir: string;
+  /** A JSON configuration file, or the configuration itself; neither: every setting has its default. */
+  readonly configPath?: string;
+  readonly config?: unknown;
+  readonly settings?: CollectorSettingsInput;
+  readonly clock?: Clock;
+  readonly sink?: LocalSinkOptions;
+  /** Default: JSON lines on standard error. */
+  readonly logger?: CollectLogger;
+}
+
+export interface LocalCollector {
+  readonly config: LogsieveConfig;
+  readonly lakeDir: string;
+  readonly collector: Collector;
+  readonly handlers: CollectHandlers;
+  readonly sink: EventSink;
+  readonly logger: CollectLogger;
+  /** Stops taking events and writes everything held (retrying until the sink gives up). */
+  close(): Promise<void>;
+}
+
+/**
+ * Structured log lines: one JSON object per line on standard error. JSON escapes CR and LF, so no value can
+ * forge a line; callers pass fixed tokens and counts only.
+ */
+export function jsonLinesLogger(
+  write: (line: string) => void = (line) => process.stderr.write(line),
+): CollectLogger {
+  const log =
+    (level: string) =>
+    (message: string, attributes: Record<string, unknown> = {}) =>
+      write(`${JSON.stringify({ time: new Date().toISOString(), level, message, ...attributes })}\n`);
+  return { info: log("INFO"), warn: log("WARN"), error: log("ERROR") };
+}
+
+export async function openLocalCollector(options: LocalCollectorOptions): Promise<LocalCollector> {
+  const config =
+    options.config !== undefined ? parseConfig(options.config) : await loadConfigFile(options.configPath);
+  const settings = parseCollectorSettings(options.settings ?? {});
+  const clock = options.clock ?? systemClock;
+  const lakeDir = resolve(options.lakeDir);
+  const logger = options.logger ?? jsonLinesLogger();
+  const store = new LocalObjectStore(lakeDir);
+  const saltMaxAgeMs = config.retention.saltHours * HOUR_MS;
+  const salts = new ObjectStoreSaltStore(store, clock, undefined, { maxAgeMs: saltMaxAgeMs });
+  // Salts past their lifetime are destroyed before any is used, and hourly while the collector runs (a long
+  // `logsieve serve` must keep the 48-hour promise even if no sweeper runs).
+  await salts.destroyExpired(saltMaxAgeMs);
+  const saltSweep = setInterval(() => {
+    salts
+      .destroyExpired(saltMaxAgeMs)
+      .catch(() => logger.warn("expired salts could not be destroyed; retrying in an hour"));
+  }, HOUR_MS);
+  saltSweep.unref();
+  const geo = await loadGeoLookup({ countryDb: config.geo.countryDb, asnDb: config.geo.asnDb });
+  const sinkOptions = options.sink ?? {};
+  const batching = {
+    ...(sinkOptions.maxBatchRows === undefined ? {} : { maxBatchRows: sinkOptions.maxBatchRows }),
+    ...(sinkOptions.maxBatchAgeMs === undefined ? {} : { maxBatchAgeMs: sinkOptions.maxBatchAgeMs }),
+    ...(sinkOptions.maxPendingRows === undefined ? {} : { maxPendingRows: sinkOptions.maxPendingRows }),
+  };
+  const onWriteError = (failure: { batchId: string; rows: number; message?: string; error?: unknown }) =>
+    logger.warn("event batch write failed; retrying", {
+      batchId: failure.batchId,
+      rows: failure.rows,
+      errorName: failure.error instanceof Error ? failure.error.name : "Error",
+    });
+  const sink: EventSink =
+    sinkOptions.threaded === false
+      ? new BatchingEventSink({
+          ...batching,
+          writer: parquetBatchWriter(store, new HyparquetEncoder()),
+          onWriteError,
+        })
+      : threadedLocalLakeSink(lakeDir, { ...batching, onWriteError });
+  let trackerScript: string | null = null;
+  try {
+    trackerScript = await readFile(TRACKER_SCRIPT_PATH, "utf8");
+  } catch {
+    logger.warn("logsieve.js not found; /logsieve.js answers 404");
+  }
+  const collector = createCollector({
+    config,
+    settings,
+    enrich: createEnricher(geo),
+    salts,
+    sink,
+    clock,
+    trackerScript,
+  });
+  const handlers = createCollectHandlers({ collector, logger }, settings.maxBodyBytes);
+  return {
+    config,
+    lakeDir,
+    collector,
+    handlers,
+    sink,
+    logger,
+    close: () => {
+      clearInterval(saltSweep);
+      return sink.close();
+    },
+  };
+}

@@ -1,0 +1,141 @@
+import { createHash, randomBytes } from "node:crypto";
+import { userInfo } from "node:os";
+import { resolve } from "node:path";
+import { DuckDbEvidenceSource } from "../../adapters/hold/duckdb-evidence-source.ts";
+import { DuckDbQueryEngine } from "../../adapters/local/duckdb-engine.ts";
+import type { HttpMount, LambdaHttpHandler } from "../../adapters/local/http-to-lambda.ts";
+import { systemClock } from "../../adapters/local/system-clock.ts";
+import { VersionedLocalStore } from "../../adapters/local/versioned-local-store.ts";
+import type { LogsieveConfig } from "../../core/config.ts";
+import { DASHBOARD_ROLES, type DashboardRole } from "../../core/dashboard/roles.ts";
+import { SessionBook } from "../../core/dashboard/sessions.ts";
+import { createHold, type HoldDeps, listHolds } from "../../core/hold/holds.ts";
+import type { Clock } from "../../ports/clock.ts";
+import { loadQueryCatalog } from "../../runtime/query-files.ts";
+import type { ServeContext } from "../http/command.ts";
+import {
+  createDashboardHandler,
+  DASHBOARD_PATHS,
+  type DashboardHandler,
+  type DashboardLogger,
+  PAGE_PATH,
+  sessionAuth,
+} from "./api.ts";
+import { loadDashboardAssets } from "./assets.ts";
+import { DEFAULT_ASSETS_DIR, ensureDashboardBuilt } from "./build.ts";
+
+/**
+ * The dashboards on one machine (`logsieve serve`): the same handler as on Lambda, with DuckDB over the local
+ * lake for both views, legal holds into the lake's `evidence/` (read-only files), and sign-in by one link per
+ * role printed at start (core/dashboard/sessions.ts). The local server binds 127.0.0.1 by default.
+ */
+
+const sha256Hex = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.USERNAME ?? "unknown";
+  }
+}
+
+export interface LocalDashboardOptions {
+  readonly lakeDir: string;
+  readonly config: LogsieveConfig;
+  readonly logger: DashboardLogger;
+  readonly clock?: Clock;
+  /** Prebuilt assets; default: dist/dashboard/, built first when missing or older than the sources. */
+  readonly assetsDir?: string;
+}
+
+export interface LocalDashboard {
+  readonly handler: DashboardHandler;
+  readonly sessions: SessionBook;
+  /** The sign-in link of each role, for a server at `baseUrl`. */
+  links(baseUrl: string): { role: DashboardRole; url: string }[];
+  close(): Promise<void>;
+}
+
+export async function openLocalDashboard(options: LocalDashboardOptions): Promise<LocalDashboard> {
+  const clock = options.clock ?? systemClock;
+  const assetsDir = options.assetsDir ?? DEFAULT_ASSETS_DIR;
+  if (options.assetsDir === undefined) await ensureDashboardBuilt(assetsDir);
+  const assets = await loadDashboardAssets(assetsDir);
+  const sessions = new SessionBook({
+    randomToken: () => randomBytes(32).toString("base64url"),
+    now: () => clock.now(),
+  });
+  const lakeDir = resolve(options.lakeDir);
+  // One DuckDB engine, opened on the first query and kept: its connection runs statements one at a time.
+  let engine: Promise<DuckDbQueryEngine> | undefined;
+  const openEngine = () => {
+    engine ??= DuckDbQueryEngine.open({ lakeDir }).catch((error: unknown) => {
+      engine = undefined;
+      throw error;
+    });
+    return engine;
+  };
+  const store = new VersionedLocalStore(lakeDir);
+  const holdDeps: HoldDeps = {
+    store,
+    source: new DuckDbEvidenceSource(store.root, sha256Hex),
+    clock,
+    sha256: sha256Hex,
+    protection: "local-read-only",
+  };
+  const handler = createDashboardHandler({
+    config: options.config,
+    catalog: loadQueryCatalog(),
+    clock,
+    auth: sessionAuth(sessions, osUser()),
+    assets,
+    engine: () => openEngine(),
+    holds: { create: (request) => createHold(holdDeps, request), list: () => listHolds(holdDeps) },
+    logger: options.logger,
+    pageConfig: {},
+  });
+  return {
+    handler,
+    sessions,
+    links: (baseUrl) =>
+      DASHBOARD_ROLES.map((role) => ({
+        role,
+        url: `${baseUrl}${PAGE_PATH}?token=${sessions.signInTokens.get(role) ?? ""}`,
+      })),
+    close: async () => {
+      const open = engine;
+      engine = undefined;
+      if (open !== undefined) await (await open.catch(() => null))?.close();
+    },
+  };
+}
+
+/**
+ * The `logsieve serve` mount factory (apps/http/command.ts, SERVE_MOUNTS): the dashboard routes, the sign-in
+ * links announced once the address is known, and the engine closed with the server. When the assets cannot be
+ * built (no esbuild in a production install), the server runs without the dashboards and says why.
+ */
+export async function dashboardMounts(context: ServeContext): Promise<readonly HttpMount[]> {
+  const { collector } = context;
+  let dashboard: LocalDashboard;
+  try {
+    dashboard = await openLocalDashboard({
+      lakeDir: collector.lakeDir,
+      config: collector.config,
+      logger: collector.logger,
+    });
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    context.announce(() => `  dashboards: not available (${why})`);
+    return [];
+  }
+  context.onClose(() => dashboard.close());
+  context.announce((url) =>
+    [
+      `  dashboards: ${url}${PAGE_PATH} — sign in with the link of your role (valid until the server stops):`,
+      ...dashboard.links(url).map((l) => `    ${l.role.padEnd(13)} ${l.url}`),
+    ].join("\n"),
+  );
+  return [{ paths: [...DASHBOARD_PATHS], handler: dashboard.handler as LambdaHttpHandler }];
+}

@@ -1,0 +1,48 @@
+import { S3Client } from "@aws-sdk/client-s3";
+import { S3VersionedStore } from "../../adapters/aws/s3-versioned-store.ts";
+import { systemClock } from "../../adapters/local/system-clock.ts";
+import type { LogsieveConfig } from "../../core/config.ts";
+import { retentionRules } from "../../core/retention/rules.ts";
+import type { SweepDeps } from "../../core/retention/sweep.ts";
+import type { Zone } from "../../core/zones.ts";
+import type { Clock } from "../../ports/clock.ts";
+import type { VersionedStore } from "../../ports/versioned-store.ts";
+import { configFromEnv, type Environment, requireEnv } from "../../runtime/aws.ts";
+import { AWS_ENV, ZONE_BUCKET } from "../../runtime/env.ts";
+
+/**
+ * The sweeper's AWS wiring: the raw bucket (Object Lock, versioned: versions and legal holds) and the analytics
+ * bucket (unversioned, no Object Lock: one "null" version per key, no hold calls), routed per zone as
+ * aws-env.ts's ZONE_BUCKET says. Bucket names and the configuration come from the environment the CDK app sets.
+ */
+
+export interface AwsSweepRuntime {
+  readonly config: LogsieveConfig;
+  readonly deps: SweepDeps;
+  readonly clock: Clock;
+}
+
+export function composeAwsSweep(env: Environment, s3 = new S3Client({})): AwsSweepRuntime {
+  const config = configFromEnv(env);
+  const raw = new S3VersionedStore({
+    client: s3,
+    bucket: requireEnv(env, AWS_ENV.rawBucket),
+    objectLock: true,
+  });
+  const analytics = new S3VersionedStore({
+    client: s3,
+    bucket: requireEnv(env, AWS_ENV.analyticsBucket),
+    objectLock: false,
+  });
+  const storeFor = (zone: Zone): VersionedStore => (ZONE_BUCKET[zone] === "raw" ? raw : analytics);
+  return {
+    config,
+    clock: systemClock,
+    deps: {
+      storeFor,
+      rules: retentionRules(config.retention),
+      // The function's name identifies the actor in the audit trail (its role is the function's IAM role).
+      actor: env.AWS_LAMBDA_FUNCTION_NAME ?? "logsieve-sweeper",
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import type { Zone } from "../core/zones.ts";
+
+/**
+ * The environment variables the CDK app (infra/) sets on every logsieve Lambda function and runtime/aws.ts
+ * reads. One map, imported by both sides, so a renamed variable is a compile error rather than an
+ * `undefined` at 3 a.m. Plain constants only: no AWS SDK, no reading of `process.env` here.
+ */
+export const AWS_ENV = {
+  /** Name of the raw bucket: `incoming/`, `security/`, `rejects/`, `evidence/` (Object Lock, raw KMS key). */
+  rawBucket: "LOGSIEVE_RAW_BUCKET",
+  /** Name of the analytics bucket: `events/`, `stats/`, `salts/` (analytics KMS key). */
+  analyticsBucket: "LOGSIEVE_ANALYTICS_BUCKET",
+  /** Name of the Athena query-results bucket. */
+  resultsBucket: "LOGSIEVE_RESULTS_BUCKET",
+  /**
+   * The operator's configuration as JSON (the output of `parseConfig`, validated at synth): sites, prefix
+   * lengths, retention per zone, k, consent defaults. Parse it again with `parseConfig` on cold start.
+   */
+  config: "LOGSIEVE_CONFIG",
+  /** URL of the SQS queue that carries touched days from ingest to the aggregate function. */
+  aggregateQueueUrl: "LOGSIEVE_AGGREGATE_QUEUE_URL",
+  /** Glue database holding the zone tables (`events`, `security`, `rejects`, `stats_*`). */
+  glueDatabase: "LOGSIEVE_GLUE_DATABASE",
+  /** Athena workgroup the function runs its queries in (aggregate: pipeline; dashboard API: marketing). */
+  athenaWorkgroup: "LOGSIEVE_ATHENA_WORKGROUP",
+  /** Folder of the `queries/*.sql` files shipped inside the function package (aggregate, dashboard API). */
+  queriesDir: "LOGSIEVE_QUERIES_DIR",
+  /** Folder of the built dashboard assets (manifest.json, app-*.js, app-*.css) inside the dashboard package. */
+  dashboardAssetsDir: "LOGSIEVE_DASHBOARD_ASSETS",
+  /** Athena workgroup of the dashboard's security view (dashboard API only; without it the view answers 503). */
+  securityWorkgroup: "LOGSIEVE_SECURITY_ATHENA_WORKGROUP",
+  /** Cognito hosted UI domain (`https://<prefix>.auth.<region>.amazoncognito.com`) for the dashboard's sign-in. */
+  cognitoDomain: "LOGSIEVE_COGNITO_DOMAIN",
+  /** Absolute path of the bundled country database (MaxMind format) inside the function package. */
+  geoCountryDb: "LOGSIEVE_GEO_COUNTRY_DB",
+  /** Cognito user pool id and app client id the dashboard API verifies tokens against (dashboard API only). */
+  userPoolId: "LOGSIEVE_USER_POOL_ID",
+  userPoolClientId: "LOGSIEVE_USER_POOL_CLIENT_ID",
+  /** Name of the Firehose delivery stream that writes the collector's events into `events/` (collect only). */
+  eventsDeliveryStream: "LOGSIEVE_EVENTS_DELIVERY_STREAM",
+  /** The collector settings as JSON (core/collect/settings.ts); optional, every setting has a default. */
+  collectorSettings: "LOGSIEVE_COLLECTOR_SETTINGS",
+  /** Path of logsieve.js inside the collect function package (see {@link BUNDLED_TRACKER_PATH}). */
+  trackerScript: "LOGSIEVE_TRACKER_SCRIPT",
+  /** Powertools: service name and log level (DEBUG, INFO, WARN, ERROR). */
+  serviceName: "POWERTOOLS_SERVICE_NAME",
+  logLevel: "POWERTOOLS_LOG_LEVEL",
+  /** Powertools metrics namespace. */
+  metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",
+} as const;
+
+export type AwsEnvKey = keyof typeof AWS_ENV;
+
+/** Which bucket holds each zone. Zone prefixes inside a bucket are the zone names of core/zones.ts. */
+export const ZONE_BUCKET: Readonly<Record<Zone, "raw" | "analytics">> = {
+  incoming: "raw",
+  security: "raw",
+  rejects: "raw",
+  evidence: "raw",
+  events: "analytics",
+  stats: "analytics",
+  salts: "analytics",
+};
+
+/** The Lambda path the queries folder is copied to when a function that runs named queries is bundled. */
+export const BUNDLED_QUERIES_DIR = "/var/task/queries";
+
+/** The Lambda path the built dashboard assets are copied to. */
+export const BUNDLED_DASHBOARD_ASSETS = "/var/task/dashboard";
+
+/** The Lambda path the country database is copied to when the function is bundled. */
+export const BUNDLED_COUNTRY_DB_PATH = "/var/task/geo-country.mmdb";
+
+/** The Lambda path the first-party tracker (functions/tracker/logsieve.js) is copied to in the collect package. */
+export const BUNDLED_TRACKER_PATH = "/var/task/logsieve.js";

@@ -1,0 +1,571 @@
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { describe, expect, it } from "vitest";
+import {
+  cognitoAuth,
+  createDashboardHandler,
+  type DashboardApiDeps,
+  type DashboardAuth,
+  type DashboardHolds,
+  type DashboardResponse,
+  sessionAuth,
+} from "../../../../functions/apps/dashboard/api.ts";
+import { parseConfig } from "../../../../functions/core/config.ts";
+import { SessionBook } from "../../../../functions/core/dashboard/sessions.ts";
+import { type CreateHoldRequest, HoldError } from "../../../../functions/core/hold/holds.ts";
+import { FixedClock } from "../../../../functions/ports/clock.ts";
+import type { QueryEngine, QueryResult, SqlParam } from "../../../../functions/ports/query-engine.ts";
+import { loadQueryCatalog } from "../../../../functions/runtime/query-files.ts";
+
+/** The dashboard API over a recording engine: what it runs, for whom, and what it answers. */
+
+const NOW = Date.UTC(2026, 10, 22, 3, 0, 0);
+const catalog = loadQueryCatalog();
+const config = parseConfig({ sites: ["example.com", "shop.example.com"], k: 7 });
+
+class RecordingEngine implements QueryEngine {
+  readonly dialect = "duckdb" as const;
+  readonly calls: { sql: string; params: readonly SqlParam[] }[] = [];
+  constructor(
+    private readonly answer: (sql: string) => QueryResult = () => ({ columns: [], rows: [] }),
+    private readonly failure?: Error,
+  ) {}
+  async query(sql: string, params: readonly SqlParam[] = []): Promise<QueryResult> {
+    this.calls.push({ sql, params });
+    if (this.failure !== undefined) throw this.failure;
+    return this.answer(sql);
+  }
+  async close(): Promise<void> {}
+}
+
+function result(rows: Record<string, string | number | null>[]): QueryResult {
+  const names = Object.keys(rows[0] ?? {});
+  return { columns: names.map((name) => ({ name, type: "varchar" })), rows };
+}
+
+function event(
+  method: string,
+  target: string,
+  options: {
+    cookies?: string[];
+    headers?: Record<string, string>;
+    body?: string;
+    claims?: Record<string, unknown>;
+  } = {},
+): APIGatewayProxyEventV2 {
+  const at = target.indexOf("?");
+  const rawPath = at < 0 ? target : target.slice(0, at);
+  return {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath,
+    rawQueryString: at < 0 ? "" : target.slice(at + 1),
+    headers: { host: "127.0.0.1:8080", ...(options.headers ?? {}) },
+    ...(options.cookies === undefined ? {} : { cookies: options.cookies }),
+    ...(options.body === undefined ? {} : { body: options.body }),
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: "local",
+      apiId: "local",
+      domainName: "127.0.0.1",
+      domainPrefix: "127",
+      http: { method, path: rawPath, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "test" },
+      requestId: "r",
+      routeKey: "$default",
+      stage: "$default",
+      time: "",
+      timeEpoch: NOW,
+      ...(options.claims === undefined
+        ? {}
+        : { authorizer: { jwt: { claims: options.claims, scopes: [] } } }),
+    },
+  } as APIGatewayProxyEventV2;
+}
+
+interface Harness {
+  readonly handle: (e: APIGatewayProxyEventV2) => Promise<DashboardResponse>;
+  readonly engine: RecordingEngine;
+  readonly holds: CreateHoldRequest[];
+  readonly logs: { message: string; attributes?: Record<string, unknown> }[];
+  cookieOf(role: "marketing" | "security" | "security-lead"): string;
+  readonly sessions: SessionBook;
+}
+
+function harness(
+  options: {
+    engine?: RecordingEngine;
+    auth?: DashboardAuth;
+    holds?: DashboardHolds | null;
+    securityEngine?: boolean;
+  } = {},
+): Harness {
+  let n = 0;
+  const clock = new FixedClock(NOW);
+  const sessions = new SessionBook({ randomToken: () => `t${++n}`, now: () => clock.now() });
+  const engine = options.engine ?? new RecordingEngine();
+  const holds: CreateHoldRequest[] = [];
+  const logs: { message: string; attributes?: Record<string, unknown> }[] = [];
+  const deps: DashboardApiDeps = {
+    config,
+    catalog,
+    clock,
+    auth: options.auth ?? sessionAuth(sessions, "alice"),
+    assets: {
+      page: () => "<!doctype html><title>x</title>",
+      asset: (name) =>
+        name === "app-1.js" ? { body: "console.log(1)", contentType: "text/javascript" } : null,
+    },
+    engine: (view) =>
+      view === "security" && options.securityEngine === false ? null : Promise.resolve(engine),
+    holds:
+      options.holds === undefined
+        ? {
+            create: async (request) => {
+              holds.push(request);
+              return {
+                manifest: {
+                  format: "logsieve-evidence/1",
+                  incident: request.incident,
+                  createdAt: "2026-11-22T03:00:00.000Z",
+                  createdBy: request.who,
+                  reason: request.reason,
+                  selection: { kind: "ip", value: request.selection.value, from: null, to: null },
+                  records: 42,
+                  protection: "local-read-only",
+                  objects: [],
+                  sources: [],
+                },
+                resumed: false,
+                auditKey: "evidence/audit/holds/x.json",
+              };
+            },
+            list: async () => [],
+          }
+        : options.holds,
+    logger: {
+      info: (message, attributes) =>
+        logs.push({ message, ...(attributes === undefined ? {} : { attributes }) }),
+      error: (message, attributes) =>
+        logs.push({ message, ...(attributes === undefined ? {} : { attributes }) }),
+    },
+    pageConfig: {},
+  };
+  const handle = createDashboardHandler(deps);
+  return {
+    handle: (e) => handle(e),
+    engine,
+    holds,
+    logs,
+    sessions,
+    cookieOf: (role) => {
+      const session = sessions.signIn(sessions.signInTokens.get(role) ?? "");
+      return `logsieve_dashboard=${session?.id ?? ""}`;
+    },
+  };
+}
+
+const bodyOf = (response: DashboardResponse) => JSON.parse(response.body ?? "null");
+
+describe("dashboard API: sign-in and the page", () => {
+  it("serves the page under a CSP without inline script or style", async () => {
+    // Prepare
+    const { handle } = harness();
+    // Act
+    const response = await handle(event("GET", "/dashboard/"));
+    // Assess
+    const csp = String(response.headers?.["content-security-policy"]);
+    expect(response.statusCode).toBe(200);
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain("unsafe");
+    expect(response.headers?.["x-content-type-options"]).toBe("nosniff");
+  });
+
+  it("exchanges a printed sign-in token for an HttpOnly, SameSite=Strict cookie and drops the token from the URL", async () => {
+    // Prepare
+    const { handle, sessions } = harness();
+    const token = sessions.signInTokens.get("marketing") ?? "";
+    // Act
+    const response = await handle(event("GET", `/dashboard/?token=${token}`));
+    // Assess
+    expect(response.statusCode).toBe(303);
+    expect(response.headers?.location).toBe("/dashboard/");
+    expect(response.cookies?.[0]).toMatch(
+      /^logsieve_dashboard=[^;]+; HttpOnly; SameSite=Strict; Path=\/; Max-Age=43200$/,
+    );
+    expect(response.cookies?.[0]).not.toContain(token);
+  });
+
+  it("sets no cookie for a wrong token and sends the person to an explanation", async () => {
+    // Prepare
+    const { handle } = harness();
+    // Act
+    const response = await handle(event("GET", "/dashboard/?token=guess"));
+    // Assess
+    expect(response.statusCode).toBe(303);
+    expect(response.headers?.location).toBe("/dashboard/?signin=invalid");
+    expect(response.cookies).toBeUndefined();
+  });
+
+  it("serves the built assets by name only", async () => {
+    // Prepare
+    const { handle } = harness();
+    // Act
+    const found = await handle(event("GET", "/dashboard/assets/app-1.js"));
+    const missing = await handle(event("GET", "/dashboard/assets/../../package.json"));
+    // Assess
+    expect(found.statusCode).toBe(200);
+    expect(found.headers?.["cache-control"]).toContain("immutable");
+    expect(missing.statusCode).toBe(404);
+  });
+
+  it("tells a signed-in person their role, sites and what they may run", async () => {
+    // Prepare
+    const h = harness();
+    // Act
+    const me = bodyOf(
+      await h.handle(event("GET", "/api/dashboard/me", { cookies: [h.cookieOf("marketing")] })),
+    );
+    // Assess
+    expect(me).toMatchObject({
+      roles: ["marketing"],
+      capabilities: ["marketing"],
+      sites: ["example.com", "shop.example.com"],
+      today: "2026-11-22",
+      k: 7,
+      securityWindow: null,
+      holdsAvailable: false,
+    });
+    expect(me.queries).not.toContain("top-talkers");
+  });
+});
+
+describe("dashboard API: queries", () => {
+  it("refuses every data route without a session (401) and runs nothing", async () => {
+    // Prepare
+    const h = harness();
+    // Act
+    const responses = await Promise.all(
+      [
+        "/api/dashboard/me",
+        "/api/dashboard/query/top-pages",
+        "/api/dashboard/export/top-pages.csv",
+        "/api/dashboard/holds",
+      ].map((path) => h.handle(event("GET", path, { cookies: ["logsieve_dashboard=forged"] }))),
+    );
+    // Assess
+    for (const r of responses) expect(r.statusCode).toBe(401);
+    expect(h.engine.calls).toHaveLength(0);
+  });
+
+  it("runs the query file of an allowlisted name, with k bound from the configuration", async () => {
+    // Prepare
+    const engine = new RecordingEngine(() => result([{ path: "/", pageviews: 12, visitors: 9 }]));
+    const h = harness({ engine });
+    // Act
+    const response = await h.handle(
+      event("GET", "/api/dashboard/query/top-pages?site=shop.example.com&from=2026-11-01&to=2026-11-21", {
+        cookies: [h.cookieOf("marketing")],
+      }),
+    );
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(engine.calls[0]?.sql).toBe(catalog.byId.get("dashboard.topPages")?.select);
+    expect(engine.calls[0]?.params.map((p) => p.value)).toEqual([
+      "shop.example.com",
+      "2026-11-01",
+      "2026-11-21",
+      7,
+      7,
+      7,
+      7,
+    ]);
+    expect(bodyOf(response)).toMatchObject({
+      query: "top-pages",
+      k: 7,
+      rows: [{ path: "/", pageviews: 12, visitors: 9 }],
+    });
+  });
+
+  it("refuses k, free SQL and unknown names from the browser without touching the engine", async () => {
+    // Prepare
+    const h = harness();
+    const cookies = [h.cookieOf("marketing")];
+    // Act
+    const k = await h.handle(event("GET", "/api/dashboard/query/top-pages?k=1", { cookies }));
+    const sql = await h.handle(event("GET", "/api/dashboard/query/top-pages?sql=SELECT%201", { cookies }));
+    const unknown = await h.handle(event("GET", "/api/dashboard/query/rollup.pages", { cookies }));
+    const twice = await h.handle(
+      event("GET", "/api/dashboard/query/top-pages?site=example.com&site=x", { cookies }),
+    );
+    // Assess
+    expect([k.statusCode, sql.statusCode, unknown.statusCode, twice.statusCode]).toEqual([
+      400, 400, 404, 400,
+    ]);
+    expect(h.engine.calls).toHaveLength(0);
+  });
+
+  it("refuses the security view to a marketing session with 403, and runs it for a security session", async () => {
+    // Prepare
+    const h = harness({
+      engine: new RecordingEngine(() =>
+        result([
+          {
+            client_ip: "203.0.113.7",
+            requests: 5,
+            bytes: 1,
+            status_4xx: 0,
+            status_5xx: 0,
+            distinct_targets: 1,
+            country: "DE",
+            provider: null,
+            first_seen: "x",
+            last_seen: "y",
+          },
+        ]),
+      ),
+    });
+    // Act
+    const marketing = await h.handle(
+      event("GET", "/api/dashboard/query/top-talkers", { cookies: [h.cookieOf("marketing")] }),
+    );
+    const callsAfterMarketing = h.engine.calls.length;
+    const security = await h.handle(
+      event("GET", "/api/dashboard/query/top-talkers", { cookies: [h.cookieOf("security")] }),
+    );
+    // Assess
+    expect(marketing.statusCode).toBe(403);
+    expect(bodyOf(marketing).message).toContain("security");
+    expect(marketing.body).not.toContain("203.0.113.7");
+    expect(callsAfterMarketing).toBe(0);
+    expect(security.statusCode).toBe(200);
+    expect(bodyOf(security).rows[0].client_ip).toBe("203.0.113.7");
+  });
+
+  it("never returns a column the allowlist does not name, even if the query file did", async () => {
+    // Prepare: a query file that (wrongly) returned an address
+    const engine = new RecordingEngine(() =>
+      result([{ country: "DE", pageviews: 30, visitors: 8, client_ip: "203.0.113.7" }]),
+    );
+    const h = harness({ engine });
+    // Act
+    const response = await h.handle(
+      event("GET", "/api/dashboard/query/countries", { cookies: [h.cookieOf("marketing")] }),
+    );
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(response.body).not.toContain("203.0.113.7");
+    expect(bodyOf(response).rows).toEqual([{ country: "DE", pageviews: 30, visitors: 8 }]);
+  });
+
+  it("exports CSV as a download with formula-looking cells neutralised", async () => {
+    // Prepare
+    const engine = new RecordingEngine(() =>
+      result([
+        {
+          utm_source: '=HYPERLINK("http://x")',
+          utm_medium: "+cmd",
+          utm_campaign: "spring, sale",
+          pageviews: 10,
+          visitors: 8,
+        },
+      ]),
+    );
+    const h = harness({ engine });
+    // Act
+    const response = await h.handle(
+      event("GET", "/api/dashboard/export/campaigns.csv?from=2026-11-01&to=2026-11-21", {
+        cookies: [h.cookieOf("marketing")],
+      }),
+    );
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(response.headers?.["content-type"]).toBe("text/csv; charset=utf-8");
+    expect(response.headers?.["content-disposition"]).toBe(
+      'attachment; filename="logsieve-campaigns-example.com-2026-11-01-to-2026-11-21.csv"',
+    );
+    expect(response.body).toBe(
+      'utm_source,utm_medium,utm_campaign,pageviews,visitors\r\n"\'=HYPERLINK(""http://x"")",\'+cmd,"spring, sale",10,8\r\n',
+    );
+  });
+
+  it("answers an engine failure with a fixed message and logs only the error's name", async () => {
+    // Prepare
+    const engine = new RecordingEngine(undefined, new Error("failed near client_ip = '203.0.113.7'"));
+    const h = harness({ engine });
+    // Act
+    const response = await h.handle(
+      event("GET", "/api/dashboard/query/top-talkers", { cookies: [h.cookieOf("security")] }),
+    );
+    // Assess
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toContain("203.0.113.7");
+    expect(JSON.stringify(h.logs)).not.toContain("203.0.113.7");
+    expect(h.logs.at(-1)).toEqual({
+      message: "dashboard request failed",
+      attributes: { route: "query", errorName: "Error" },
+    });
+    expect(response.headers?.["content-security-policy"]).toBeDefined();
+  });
+
+  it("says when the security view is not deployed (503)", async () => {
+    // Prepare
+    const h = harness({ securityEngine: false });
+    // Act
+    const response = await h.handle(
+      event("GET", "/api/dashboard/query/scanners", { cookies: [h.cookieOf("security")] }),
+    );
+    // Assess
+    expect(response.statusCode).toBe(503);
+  });
+
+  it("refuses API calls from another site", async () => {
+    // Prepare
+    const h = harness();
+    const cookies = [h.cookieOf("marketing")];
+    // Act
+    const fetchSite = await h.handle(
+      event("GET", "/api/dashboard/me", { cookies, headers: { "sec-fetch-site": "cross-site" } }),
+    );
+    const origin = await h.handle(
+      event("GET", "/api/dashboard/me", { cookies, headers: { origin: "http://evil.example" } }),
+    );
+    const same = await h.handle(
+      event("GET", "/api/dashboard/me", { cookies, headers: { origin: "http://127.0.0.1:8080" } }),
+    );
+    // Assess
+    expect([fetchSite.statusCode, origin.statusCode, same.statusCode]).toEqual([403, 403, 200]);
+  });
+});
+
+describe("dashboard API: legal holds", () => {
+  const hold = JSON.stringify({
+    incident: "INC-1",
+    ip: "203.0.113.7",
+    reason: "brute force",
+    from: "2026-11-15",
+  });
+  const json = { "content-type": "application/json" };
+
+  it("lets only the security lead place a hold", async () => {
+    // Prepare
+    const h = harness();
+    // Act
+    const marketing = await h.handle(
+      event("POST", "/api/dashboard/holds", {
+        cookies: [h.cookieOf("marketing")],
+        headers: json,
+        body: hold,
+      }),
+    );
+    const security = await h.handle(
+      event("POST", "/api/dashboard/holds", { cookies: [h.cookieOf("security")], headers: json, body: hold }),
+    );
+    const lead = await h.handle(
+      event("POST", "/api/dashboard/holds", {
+        cookies: [h.cookieOf("security-lead")],
+        headers: json,
+        body: hold,
+      }),
+    );
+    // Assess
+    expect([marketing.statusCode, security.statusCode, lead.statusCode]).toEqual([403, 403, 201]);
+    expect(h.holds).toEqual([
+      {
+        incident: "INC-1",
+        reason: "brute force",
+        who: "alice (dashboard, security-lead)",
+        selection: { kind: "ip", value: "203.0.113.7", fromMs: Date.UTC(2026, 10, 15), toMs: null },
+      },
+    ]);
+    expect(bodyOf(lead)).toMatchObject({ incident: "INC-1", records: 42 });
+  });
+
+  it("takes JSON only, and passes the core's refusal on without the address", async () => {
+    // Prepare
+    const h = harness({
+      holds: {
+        create: async () => {
+          throw new HoldError(
+            "incident INC-1 is already on hold",
+            "see `logsieve hold show INC-1` (203.0.113.7)",
+          );
+        },
+        list: async () => [],
+      },
+    });
+    const cookies = [h.cookieOf("security-lead")];
+    // Act
+    const form = await h.handle(
+      event("POST", "/api/dashboard/holds", {
+        cookies,
+        headers: { "content-type": "text/plain" },
+        body: hold,
+      }),
+    );
+    const refused = await h.handle(
+      event("POST", "/api/dashboard/holds", { cookies, headers: json, body: hold }),
+    );
+    // Assess
+    expect(form.statusCode).toBe(415);
+    expect(refused.statusCode).toBe(409);
+    expect(bodyOf(refused).message).toContain("already on hold");
+    expect(refused.body).not.toContain("203.0.113.7");
+  });
+
+  it("answers 501 where holds cannot be placed from the dashboard", async () => {
+    // Prepare
+    const h = harness({ holds: null });
+    // Act
+    const response = await h.handle(
+      event("POST", "/api/dashboard/holds", {
+        cookies: [h.cookieOf("security-lead")],
+        headers: json,
+        body: hold,
+      }),
+    );
+    // Assess
+    expect(response.statusCode).toBe(501);
+  });
+});
+
+describe("dashboard API on AWS: roles from the Cognito groups claim", () => {
+  it("reads the groups API Gateway's JWT authorizer verified, and refuses a request without claims", async () => {
+    // Prepare
+    const engine = new RecordingEngine(() => result([{ path: "/", pageviews: 12, visitors: 9 }]));
+    const h = harness({ auth: cognitoAuth(), engine });
+    // Act
+    const none = await h.handle(event("GET", "/api/dashboard/query/top-talkers"));
+    const marketing = await h.handle(
+      event("GET", "/api/dashboard/query/top-talkers", {
+        claims: { "cognito:groups": "[marketing]", email: "m@example.com" },
+      }),
+    );
+    const security = await h.handle(
+      event("GET", "/api/dashboard/query/top-pages", {
+        claims: { "cognito:groups": "[marketing security]" },
+      }),
+    );
+    const noGroup = await h.handle(event("GET", "/api/dashboard/me", { claims: { email: "x@example.com" } }));
+    // Assess
+    expect([none.statusCode, marketing.statusCode, security.statusCode, noGroup.statusCode]).toEqual([
+      401, 403, 200, 403,
+    ]);
+  });
+
+  it("records the signed-in person's e-mail as who placed a hold", async () => {
+    // Prepare
+    const h = harness({ auth: cognitoAuth() });
+    // Act
+    const response = await h.handle(
+      event("POST", "/api/dashboard/holds", {
+        claims: { "cognito:groups": "[security-lead]", email: "lead@example.com" },
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ incident: "INC-2", ip: "2001:db8::1", reason: "scan" }),
+      }),
+    );
+    // Assess
+    expect(response.statusCode).toBe(201);
+    expect(h.holds[0]?.who).toBe("lead@example.com");
+  });
+});

@@ -1,0 +1,146 @@
+import { Readable } from "node:stream";
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
+import { mockClient } from "aws-sdk-client-mock";
+import { parquetReadObjects } from "hyparquet";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { AWS_ENV } from "../../../../functions/runtime/env.ts";
+
+/**
+ * The ingest Lambda against mocked S3 and SQS clients: S3 notifications in SQS messages → objects read →
+ * security rows to the raw bucket, anonymized events to the analytics bucket → touched days to the
+ * aggregate queue; a bad message is reported as exactly that one batch item failure.
+ */
+
+const s3 = mockClient(S3Client);
+const sqs = mockClient(SQSClient);
+
+const LOG = [
+  '203.0.113.45 - - [20/Nov/2026:10:00:01 +0000] "GET /pricing?utm_source=news HTTP/1.1" 200 5120 "https://www.google.com/" "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"',
+  '2001:db8:1234:5678::9 - - [20/Nov/2026:11:00:02 +0000] "GET / HTTP/1.1" 200 900 "-" "curl/8.5.0"',
+  "not a log line",
+].join("\n");
+
+function s3Notification(key: string): string {
+  return JSON.stringify({
+    Records: [
+      {
+        eventName: "ObjectCreated:Put",
+        s3: {
+          bucket: { name: "raw-bucket" },
+          object: { key: encodeURIComponent(key), versionId: "v1", size: LOG.length },
+        },
+      },
+    ],
+  });
+}
+
+function sqsRecord(id: string, body: string): SQSRecord {
+  return {
+    messageId: id,
+    receiptHandle: `rh-${id}`,
+    body,
+    attributes: {} as SQSRecord["attributes"],
+    messageAttributes: {},
+    md5OfBody: "",
+    eventSource: "aws:sqs",
+    eventSourceARN: "arn:aws:sqs:eu-central-1:123456789012:ingest",
+    awsRegion: "eu-central-1",
+  };
+}
+
+let handler: (
+  event: SQSEvent,
+  context: Context,
+) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
+
+beforeAll(async () => {
+  process.env[AWS_ENV.rawBucket] = "raw-bucket";
+  process.env[AWS_ENV.analyticsBucket] = "analytics-bucket";
+  process.env[AWS_ENV.config] = JSON.stringify({ sites: ["example.com"] });
+  process.env[AWS_ENV.aggregateQueueUrl] = "https://sqs.eu-central-1.amazonaws.com/123456789012/aggregate";
+  ({ handler } = (await import("../../../../functions/apps/ingest/handler.ts")) as unknown as {
+    handler: typeof handler;
+  });
+});
+
+beforeEach(() => {
+  s3.reset();
+  sqs.reset();
+  s3.on(GetObjectCommand).rejects(new NoSuchKey({ message: "no such key", $metadata: {} }));
+  s3.on(GetObjectCommand, { Bucket: "raw-bucket", Key: "incoming/site=example.com/access.log" }).callsFake(
+    () => ({
+      // The SDK returns a Node Readable in Lambda; the adapter reads it as an async iterable of chunks.
+      Body: Readable.from([Buffer.from(LOG)]) as never,
+      VersionId: "v1",
+    }),
+  );
+  s3.on(PutObjectCommand).resolves({});
+  s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+  sqs.on(SendMessageCommand).resolves({});
+});
+
+describe("ingest handler", () => {
+  it("writes the full record to the raw bucket and only anonymized events to the analytics bucket", async () => {
+    // Act
+    const response = await handler(
+      { Records: [sqsRecord("m1", s3Notification("incoming/site=example.com/access.log"))] },
+      {} as Context,
+    );
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    const security = puts.filter((p) => p.Key?.startsWith("security/"));
+    const events = puts.filter((p) => p.Key?.startsWith("events/"));
+    const rejects = puts.filter((p) => p.Key?.startsWith("rejects/"));
+    expect(security.every((p) => p.Bucket === "raw-bucket")).toBe(true);
+    expect(rejects.every((p) => p.Bucket === "raw-bucket")).toBe(true);
+    expect(events.every((p) => p.Bucket === "analytics-bucket")).toBe(true);
+    expect(security.map((p) => p.Key)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^security\/dt=2026-11-20\/hour=10\//)]),
+    );
+    expect(events).toHaveLength(1);
+    const body = events[0]?.Body as Uint8Array;
+    const rows = await parquetReadObjects({
+      file: body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer,
+    });
+    const text = JSON.stringify(rows, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+    expect(rows).toHaveLength(2);
+    expect(text).not.toContain("203.0.113.45");
+    expect(text).not.toContain("2001:db8:1234:5678::9");
+    expect(text).toContain("203.0.113.0/24");
+    expect(text).toContain("2001:db8:1234::/48");
+    expect(rows.map((r) => r.site)).toEqual(["example.com", "example.com"]);
+    const sent = sqs
+      .commandCalls(SendMessageCommand)
+      .map((c) => JSON.parse(c.args[0].input.MessageBody ?? "{}"));
+    expect(sent).toEqual([{ days: ["2026-11-20"] }]);
+  });
+
+  it("reports exactly the failing message of a batch, and still ingests the others", async () => {
+    // Prepare
+    const event: SQSEvent = {
+      Records: [
+        sqsRecord("ok-1", s3Notification("incoming/site=example.com/access.log")),
+        sqsRecord("bad", "{ this is not json"),
+        sqsRecord("missing", s3Notification("incoming/site=example.com/gone.log")),
+        sqsRecord("test-event", JSON.stringify({ Event: "s3:TestEvent" })),
+      ],
+    };
+    // Act
+    const response = await handler(event, {} as Context);
+    // Assess
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(["bad", "missing"]);
+    expect(s3.commandCalls(PutObjectCommand).some((c) => c.args[0].input.Key?.startsWith("events/"))).toBe(
+      true,
+    );
+  });
+});
