@@ -1,4 +1,5 @@
 import type { TableSchema } from "../ports/table-encoder.ts";
+import { HOUR_MS } from "./time.ts";
 
 /**
  * The lake layout, identical on S3 and on the local disk. One place defines where each zone's objects go and
@@ -11,7 +12,6 @@ export type Zone = (typeof ZONES)[number];
 /** Zones partitioned by hour as well as by day, so a 168-hour promise holds to the hour. */
 export const HOURLY_ZONES: ReadonlySet<Zone> = new Set<Zone>(["incoming", "security", "rejects"]);
 
-const HOUR_MS = 3_600_000;
 // Formatting a date costs more than the rest of a line's partitioning; consecutive log lines almost always
 // share their hour, so the last hour's strings are remembered (a memo: the functions stay pure).
 let memoHour = Number.NaN;

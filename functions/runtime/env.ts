@@ -1,10 +1,58 @@
+import { userInfo } from "node:os";
+import { ConfigError, type LogsieveConfig, parseConfig } from "../core/config.ts";
 import type { Zone } from "../core/zones.ts";
 
 /**
- * The environment variables the CDK app (infra/) sets on every logsieve Lambda function and runtime/aws.ts
- * reads. One map, imported by both sides, so a renamed variable is a compile error rather than an
- * `undefined` at 3 a.m. Plain constants only: no AWS SDK, no reading of `process.env` here.
+ * The one module that reads the process environment. On AWS: the variables the CDK app (infra/) sets on every
+ * logsieve Lambda function (AWS_ENV below; one map imported by both sides, so a renamed variable is a compile
+ * error rather than an `undefined` at 3 a.m.). Locally: the name of the person at the keyboard, for audit trails.
+ * Everything else receives values, never `process.env`. No AWS SDK here: infra/ imports this file.
  */
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** The process's environment, read once per cold start by a handler and passed down as a value. */
+export function processEnvironment(): Environment {
+  return process.env;
+}
+
+/** A variable the deployment must set; a missing one fails the cold start naming it, before any event is handled. */
+export function requireEnv(env: Environment, name: string): string {
+  const value = env[name];
+  if (value === undefined || value.length === 0) {
+    throw new ConfigError(`the environment variable ${name} is not set (the CDK app sets it; see infra/)`, [
+      `${name}: required`,
+    ]);
+  }
+  return value;
+}
+
+/** A variable holding JSON, or `fallback` when unset; invalid JSON is a ConfigError naming the variable. */
+export function jsonEnv(env: Environment, name: string, fallback: unknown): unknown {
+  const text = env[name];
+  if (text === undefined || text.length === 0) return fallback;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : "invalid JSON";
+    throw new ConfigError(`the environment variable ${name} is not valid JSON: ${why}`, [`${name}: ${why}`]);
+  }
+}
+
+/** The operator's configuration as the CDK app validated and set it (LOGSIEVE_CONFIG). */
+export function configFromEnv(env: Environment): LogsieveConfig {
+  return parseConfig(jsonEnv(env, AWS_ENV.config, {}), `environment ${AWS_ENV.config}`);
+}
+
+/** The person acting on this machine (audit trails of holds and sweeps): the OS account. */
+export function localActor(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.USERNAME ?? "unknown";
+  }
+}
+
 export const AWS_ENV = {
   /** Name of the raw bucket: `incoming/`, `security/`, `rejects/`, `evidence/` (Object Lock, raw KMS key). */
   rawBucket: "LOGSIEVE_RAW_BUCKET",
@@ -42,6 +90,8 @@ export const AWS_ENV = {
   collectorSettings: "LOGSIEVE_COLLECTOR_SETTINGS",
   /** Path of logsieve.js inside the collect function package (see {@link BUNDLED_TRACKER_PATH}). */
   trackerScript: "LOGSIEVE_TRACKER_SCRIPT",
+  /** Set by Lambda itself: the function's name (the sweeper's actor in the audit trail). */
+  functionName: "AWS_LAMBDA_FUNCTION_NAME",
   /** Powertools: service name and log level (DEBUG, INFO, WARN, ERROR). */
   serviceName: "POWERTOOLS_SERVICE_NAME",
   logLevel: "POWERTOOLS_LOG_LEVEL",

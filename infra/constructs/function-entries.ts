@@ -14,7 +14,7 @@ export const DEFAULT_FUNCTION_ENTRIES: FunctionEntries = {
   aggregate: "functions/apps/aggregate/handler.ts",
   sweep: "functions/apps/sweep/handler.ts",
   collect: "functions/apps/collect/handler.ts",
-  dashboardApi: "functions/apps/dashboard/api.ts",
+  dashboardApi: "functions/apps/dashboard/handler.ts",
 };
 
 export class MissingHandlerError extends Error {

@@ -2,7 +2,7 @@ import { access, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServe, startServe } from "../../functions/apps/http/command.ts";
+import { type RunningServe, startServe } from "../../functions/apps/http/server.ts";
 import { readZone } from "./collector-harness.ts";
 
 /**

@@ -9,7 +9,7 @@
  */
 
 import { jsonLinesLogger } from "../../functions/apps/collect/local.ts";
-import { startServe } from "../../functions/apps/http/command.ts";
+import { startServe } from "../../functions/apps/http/server.ts";
 
 interface SoakServerOptions {
   readonly lakeDir: string;

@@ -1,9 +1,9 @@
 // The Trino parser alone: the package index pulls in every dialect (20 MB for vitest to transform).
 import { TrinoSQL } from "dt-sql-parser/dist/parser/trino/index.js";
 import { describe, expect, it } from "vitest";
-import { FORBIDDEN_CONSTRUCTS, findDialectProblems } from "../../functions/core/aggregate/athena-dialect.ts";
 import { parseQueryFile } from "../../functions/core/aggregate/query-file.ts";
 import { readQueryFiles } from "../../functions/runtime/query-files.ts";
+import { FORBIDDEN_CONSTRUCTS, findDialectProblems } from "./support/athena-dialect.ts";
 
 /**
  * Athena (Trino, engine v3) does not run in the test suite, so every query file is checked twice:

@@ -6,8 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCollectorSettings } from "../../functions/core/collect/settings.ts";
 import { ConfigError, parseConfig } from "../../functions/core/config.ts";
-import { configFromEnv } from "../../functions/runtime/aws.ts";
-import { AWS_ENV } from "../../functions/runtime/env.ts";
+import { AWS_ENV, configFromEnv } from "../../functions/runtime/env.ts";
 
 /**
  * Every invalid setting is refused with an error naming the setting, before anything is processed: by parseConfig

@@ -3,10 +3,11 @@ import { DuckDbQueryEngine } from "../../adapters/local/duckdb-engine.ts";
 import { systemClock } from "../../adapters/local/system-clock.ts";
 import { UsageError } from "../../cli/output.ts";
 import { parseInstant, SelectionError } from "../../core/hold/selection.ts";
+import { HOUR_MS } from "../../core/time.ts";
 import { utcDay } from "../../core/zones.ts";
 import type { QueryResult } from "../../ports/query-engine.ts";
+import { loadConfigFile } from "../../runtime/config-file.ts";
 import { loadQueryCatalog } from "../../runtime/query-files.ts";
-import { loadConfigFile } from "../ingest/local.ts";
 import { renderTable, runCliQuery } from "../query/command.ts";
 
 /**
@@ -25,8 +26,6 @@ const SECTIONS = [
   { name: "login-brute-force", title: "Login brute force", params: {} },
   { name: "scanners", title: "Scanners", params: {} },
 ] as const;
-
-const HOUR_MS = 3_600_000;
 
 /** `24h`, `90m`, `3d`, `1w` → milliseconds. */
 export function parseDuration(text: string): number {

@@ -1,7 +1,14 @@
+import { AthenaClient } from "@aws-sdk/client-athena";
+import { S3Client } from "@aws-sdk/client-s3";
+import { AthenaQueryEngine } from "../../adapters/aws/athena-engine.ts";
+import { S3ObjectStore } from "../../adapters/aws/s3-object-store.ts";
 import { type QueryCatalog, requireQuery } from "../../core/aggregate/catalog.ts";
 import { ROLLUPS, type RollupName, rollupQueryId, statsPartition } from "../../core/aggregate/rollups.ts";
 import { athenaUnloadToParquet } from "../../core/aggregate/statements.ts";
+import { DAY_MS } from "../../core/time.ts";
 import type { ObjectStore } from "../../ports/object-store.ts";
+import { AWS_ENV, type Environment, requireEnv } from "../../runtime/env.ts";
+import { loadQueryCatalog } from "../../runtime/query-files.ts";
 
 /**
  * The aggregation job on AWS: for each touched day, every rollup is recomputed from the Glue `events` table
@@ -29,6 +36,24 @@ export interface AthenaDaySummary {
   readonly rollups: readonly RollupName[];
   /** Objects removed from the day's partitions before they were rewritten. */
   readonly replacedObjects: number;
+}
+
+/** The Athena and S3 wiring, from the environment the CDK app sets (built once per cold start). */
+export function composeAthenaAggregate(
+  env: Environment,
+  clients: { athena?: AthenaClient; s3?: S3Client } = {},
+): AthenaAggregateDeps {
+  const analyticsBucket = requireEnv(env, AWS_ENV.analyticsBucket);
+  return {
+    engine: new AthenaQueryEngine({
+      client: clients.athena ?? new AthenaClient({}),
+      workGroup: requireEnv(env, AWS_ENV.athenaWorkgroup),
+      database: requireEnv(env, AWS_ENV.glueDatabase),
+    }),
+    analytics: new S3ObjectStore({ client: clients.s3 ?? new S3Client({}), bucket: analyticsBucket }),
+    analyticsBucket,
+    catalog: loadQueryCatalog(requireEnv(env, AWS_ENV.queriesDir)),
+  };
 }
 
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -61,6 +86,6 @@ export async function aggregateDaysOnAthena(
 /** The days a scheduled run recomputes: today and yesterday (UTC), so late data of the last day is included. */
 export function scheduledDays(nowMs: number): string[] {
   const today = new Date(nowMs).toISOString().slice(0, 10);
-  const yesterday = new Date(nowMs - 86_400_000).toISOString().slice(0, 10);
+  const yesterday = new Date(nowMs - DAY_MS).toISOString().slice(0, 10);
   return [yesterday, today];
 }

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { UsageError } from "../../cli/output.ts";
 import { isIsoDay } from "../../core/aggregate/query-file.ts";
-import { loadConfigFile } from "../ingest/local.ts";
+import { DAY_MS } from "../../core/time.ts";
+import { loadConfigFile } from "../../runtime/config-file.ts";
 import { type AggregateSummary, aggregateDays } from "./local.ts";
 
 /**
@@ -9,7 +10,6 @@ import { type AggregateSummary, aggregateDays } from "./local.ts";
  * rollups in stats/, replacing each day's partition. Safe to repeat: the same events give the same bytes.
  */
 
-const DAY_MS = 86_400_000;
 /** A range longer than this is almost certainly a typo in a year. */
 const MAX_RANGE_DAYS = 3_660;
 

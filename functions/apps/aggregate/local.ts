@@ -27,6 +27,7 @@ import {
 } from "../../core/aggregate/rollups.ts";
 import { duckDbCopyToParquet, sqlStringLiteral } from "../../core/aggregate/statements.ts";
 import type { LogsieveConfig } from "../../core/config.ts";
+import { DAY_MS } from "../../core/time.ts";
 import { EVENTS_SCHEMA } from "../../core/zones.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { ObjectInfo, ObjectStore } from "../../ports/object-store.ts";
@@ -44,7 +45,6 @@ import { loadQueryCatalog, QUERIES_DIR } from "../../runtime/query-files.ts";
  * a temporary name (ignored by the store and by the `*.parquet` globs) that is renamed into place.
  */
 
-const DAY_MS = 86_400_000;
 /** A rewrite plus the pass that confirms it, with room for one change by a concurrent ingestion. */
 const MAX_COMPACTION_PASSES = 4;
 

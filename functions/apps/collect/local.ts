@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { loadGeoLookup } from "../../adapters/geo/mmdb-geo.ts";
 import {
   BatchingEventSink,
   parquetBatchWriter,
@@ -9,23 +8,22 @@ import {
 import { LocalObjectStore } from "../../adapters/local/object-store.ts";
 import { systemClock } from "../../adapters/local/system-clock.ts";
 import { HyparquetEncoder } from "../../adapters/parquet/hyparquet-encoder.ts";
-import { ObjectStoreSaltStore } from "../../adapters/salt/object-store-salt-store.ts";
 import { type Collector, createCollector } from "../../core/collect/collector.ts";
 import { type CollectorSettingsInput, parseCollectorSettings } from "../../core/collect/settings.ts";
-import { type LogsieveConfig, parseConfig } from "../../core/config.ts";
-import { createEnricher } from "../../core/enrich/enrich.ts";
+import type { LogsieveConfig } from "../../core/config.ts";
+import { HOUR_MS } from "../../core/time.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { EventSink } from "../../ports/event-sink.ts";
-import { loadConfigFile } from "../ingest/local.ts";
-import { type CollectHandlers, type CollectLogger, createCollectHandlers } from "./handler.ts";
+import { resolveConfig } from "../../runtime/config-file.ts";
+import { enricherFor } from "../../runtime/enricher.ts";
+import { saltLifetimeMs, saltStoreFor } from "../../runtime/salts.ts";
+import { type CollectHandlers, type CollectLogger, createCollectHandlers } from "./routes.ts";
 
 /**
  * The collector on one machine (`logsieve serve`, the tests, the benchmark): the same handlers as on Lambda,
  * wired to the local lake — salts as files, events batched into `events/` as Parquet — and the bundled geo
  * database. This and collect-aws.ts are the only places that read the collector's configuration.
  */
-
-const HOUR_MS = 3_600_000;
 
 /** Where logsieve.js lives in the source tree (served at /logsieve.js). */
 export const TRACKER_SCRIPT_PATH = new URL("../../tracker/logsieve.js", import.meta.url);
@@ -76,15 +74,14 @@ export function jsonLinesLogger(
 }
 
 export async function openLocalCollector(options: LocalCollectorOptions): Promise<LocalCollector> {
-  const config =
-    options.config !== undefined ? parseConfig(options.config) : await loadConfigFile(options.configPath);
+  const config = await resolveConfig(options);
   const settings = parseCollectorSettings(options.settings ?? {});
   const clock = options.clock ?? systemClock;
   const lakeDir = resolve(options.lakeDir);
   const logger = options.logger ?? jsonLinesLogger();
   const store = new LocalObjectStore(lakeDir);
-  const saltMaxAgeMs = config.retention.saltHours * HOUR_MS;
-  const salts = new ObjectStoreSaltStore(store, clock, undefined, { maxAgeMs: saltMaxAgeMs });
+  const salts = saltStoreFor(store, clock, config);
+  const saltMaxAgeMs = saltLifetimeMs(config);
   // Salts past their lifetime are destroyed before any is used, and hourly while the collector runs (a long
   // `logsieve serve` must keep the 48-hour promise even if no sweeper runs).
   await salts.destroyExpired(saltMaxAgeMs);
@@ -94,7 +91,6 @@ export async function openLocalCollector(options: LocalCollectorOptions): Promis
       .catch(() => logger.warn("expired salts could not be destroyed; retrying in an hour"));
   }, HOUR_MS);
   saltSweep.unref();
-  const geo = await loadGeoLookup({ countryDb: config.geo.countryDb, asnDb: config.geo.asnDb });
   const sinkOptions = options.sink ?? {};
   const batching = {
     ...(sinkOptions.maxBatchRows === undefined ? {} : { maxBatchRows: sinkOptions.maxBatchRows }),
@@ -124,7 +120,7 @@ export async function openLocalCollector(options: LocalCollectorOptions): Promis
   const collector = createCollector({
     config,
     settings,
-    enrich: createEnricher(geo),
+    enrich: await enricherFor(config),
     salts,
     sink,
     clock,

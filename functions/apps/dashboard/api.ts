@@ -566,18 +566,3 @@ export function createDashboardHandler(deps: DashboardApiDeps): DashboardHandler
   const handler = middy<DashboardEvent, DashboardResponse>(base).use(headers);
   return (event, context) => handler(event, context ?? ({} as Context));
 }
-
-let awsHandler: Promise<DashboardHandler> | undefined;
-
-/**
- * The deployed entry point (infra: functions/apps/dashboard/api.ts, export `handler`). Wiring happens once
- * per cold start in apps/dashboard/aws.ts, loaded only here.
- */
-export const handler: DashboardHandler = async (event, context) => {
-  awsHandler ??= import("./aws.ts").then((m) => m.composeAwsDashboardHandler());
-  const h = await awsHandler.catch((error: unknown) => {
-    awsHandler = undefined;
-    throw error;
-  });
-  return h(event, context);
-};

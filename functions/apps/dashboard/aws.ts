@@ -3,8 +3,13 @@ import type { LogLevel } from "@aws-lambda-powertools/logger/types";
 import { AthenaClient } from "@aws-sdk/client-athena";
 import { AthenaQueryEngine } from "../../adapters/aws/athena-engine.ts";
 import { systemClock } from "../../adapters/local/system-clock.ts";
-import { configFromEnv, type Environment, requireEnv } from "../../runtime/aws.ts";
-import { AWS_ENV, BUNDLED_DASHBOARD_ASSETS } from "../../runtime/env.ts";
+import {
+  AWS_ENV,
+  BUNDLED_DASHBOARD_ASSETS,
+  configFromEnv,
+  type Environment,
+  requireEnv,
+} from "../../runtime/env.ts";
 import { loadQueryCatalog } from "../../runtime/query-files.ts";
 import { cognitoAuth, createDashboardHandler, type DashboardHandler } from "./api.ts";
 import { loadDashboardAssets } from "./assets.ts";
@@ -27,7 +32,7 @@ export const DASHBOARD_ENV = {
   cognitoDomain: AWS_ENV.cognitoDomain,
 } as const;
 
-export async function composeAwsDashboardHandler(env: Environment = process.env): Promise<DashboardHandler> {
+export async function composeAwsDashboardHandler(env: Environment): Promise<DashboardHandler> {
   const config = configFromEnv(env);
   const database = requireEnv(env, AWS_ENV.glueDatabase);
   const marketingWorkgroup = requireEnv(env, AWS_ENV.athenaWorkgroup);

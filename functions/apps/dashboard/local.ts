@@ -1,18 +1,17 @@
-import { createHash, randomBytes } from "node:crypto";
-import { userInfo } from "node:os";
+import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
-import { DuckDbEvidenceSource } from "../../adapters/hold/duckdb-evidence-source.ts";
 import { DuckDbQueryEngine } from "../../adapters/local/duckdb-engine.ts";
 import type { HttpMount, LambdaHttpHandler } from "../../adapters/local/http-to-lambda.ts";
 import { systemClock } from "../../adapters/local/system-clock.ts";
-import { VersionedLocalStore } from "../../adapters/local/versioned-local-store.ts";
 import type { LogsieveConfig } from "../../core/config.ts";
 import { DASHBOARD_ROLES, type DashboardRole } from "../../core/dashboard/roles.ts";
 import { SessionBook } from "../../core/dashboard/sessions.ts";
-import { createHold, type HoldDeps, listHolds } from "../../core/hold/holds.ts";
+import { createHold, listHolds } from "../../core/hold/holds.ts";
 import type { Clock } from "../../ports/clock.ts";
+import { localActor } from "../../runtime/env.ts";
 import { loadQueryCatalog } from "../../runtime/query-files.ts";
-import type { ServeContext } from "../http/command.ts";
+import { localHoldDeps } from "../hold/local.ts";
+import type { ServeContext } from "../http/context.ts";
 import {
   createDashboardHandler,
   DASHBOARD_PATHS,
@@ -29,16 +28,6 @@ import { DEFAULT_ASSETS_DIR, ensureDashboardBuilt } from "./build.ts";
  * lake for both views, legal holds into the lake's `evidence/` (read-only files), and sign-in by one link per
  * role printed at start (core/dashboard/sessions.ts). The local server binds 127.0.0.1 by default.
  */
-
-const sha256Hex = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
-
-function osUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? process.env.USERNAME ?? "unknown";
-  }
-}
 
 export interface LocalDashboardOptions {
   readonly lakeDir: string;
@@ -76,19 +65,12 @@ export async function openLocalDashboard(options: LocalDashboardOptions): Promis
     });
     return engine;
   };
-  const store = new VersionedLocalStore(lakeDir);
-  const holdDeps: HoldDeps = {
-    store,
-    source: new DuckDbEvidenceSource(store.root, sha256Hex),
-    clock,
-    sha256: sha256Hex,
-    protection: "local-read-only",
-  };
+  const holdDeps = localHoldDeps(lakeDir, clock);
   const handler = createDashboardHandler({
     config: options.config,
     catalog: loadQueryCatalog(),
     clock,
-    auth: sessionAuth(sessions, osUser()),
+    auth: sessionAuth(sessions, localActor()),
     assets,
     engine: () => openEngine(),
     holds: { create: (request) => createHold(holdDeps, request), list: () => listHolds(holdDeps) },

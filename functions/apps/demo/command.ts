@@ -3,9 +3,10 @@ import { dirname, join } from "node:path";
 import type { Command } from "commander";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { UsageError } from "../../cli/output.ts";
+import { HOUR_MS } from "../../core/time.ts";
 import { partitionPrefix, ZONES } from "../../core/zones.ts";
 import { aggregateDays } from "../aggregate/local.ts";
-import { announceAndServeUntilStopped, startServe } from "../http/command.ts";
+import { announceAndServeUntilStopped, startServe } from "../http/server.ts";
 import { openLocal } from "../ingest/local.ts";
 import { formatIngestSummary } from "../ingest/summary.ts";
 import { renderTable, runCliQuery } from "../query/command.ts";
@@ -13,7 +14,6 @@ import { generateSampleLog } from "./sample-log.ts";
 
 const DEMO_SITE = "example.com";
 const DEMO_LINES = 30_000;
-const HOUR_MS = 3_600_000;
 
 export function registerDemoCommand(program: Command): void {
   program

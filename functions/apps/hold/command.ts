@@ -1,15 +1,8 @@
-import { createHash } from "node:crypto";
-import { userInfo } from "node:os";
-import { resolve } from "node:path";
 import type { Command } from "commander";
-import { DuckDbEvidenceSource } from "../../adapters/hold/duckdb-evidence-source.ts";
-import { systemClock } from "../../adapters/local/system-clock.ts";
-import { VersionedLocalStore } from "../../adapters/local/versioned-local-store.ts";
 import { UsageError } from "../../cli/output.ts";
 import type { AuditEvent } from "../../core/hold/audit.ts";
 import {
   createHold,
-  type HoldDeps,
   HoldError,
   type HoldSummary,
   listHolds,
@@ -19,6 +12,8 @@ import {
 import { IncidentIdError } from "../../core/hold/manifest.ts";
 import { redactAddresses } from "../../core/hold/redact.ts";
 import { parseSelection, SelectionError } from "../../core/hold/selection.ts";
+import { localActor } from "../../runtime/env.ts";
+import { localHoldDeps } from "./local.ts";
 
 /**
  * `logsieve hold create|list|show|release`: legal holds over the local lake (the security lead's tool).
@@ -29,28 +24,6 @@ import { parseSelection, SelectionError } from "../../core/hold/selection.ts";
 interface GlobalOptions {
   readonly lake: string;
   readonly config?: string;
-}
-
-export const sha256Hex = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
-
-/** The person acting: the OS account locally (on AWS the caller's IAM principal is passed in instead). */
-export function localActor(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? process.env.USERNAME ?? "unknown";
-  }
-}
-
-function depsFor(lake: string): HoldDeps {
-  const store = new VersionedLocalStore(resolve(lake));
-  return {
-    store,
-    source: new DuckDbEvidenceSource(store.root, sha256Hex),
-    clock: systemClock,
-    sha256: sha256Hex,
-    protection: "local-read-only",
-  };
 }
 
 /** Turns the core's "you can fix this" errors into usage errors (exit code 2, a hint, no stack). */
@@ -99,7 +72,7 @@ export function registerHoldCommand(program: Command): void {
         const globals = command.optsWithGlobals<GlobalOptions>();
         const result = await asUsage(async () => {
           const selection = parseSelection(options);
-          return createHold(depsFor(globals.lake), {
+          return createHold(localHoldDeps(globals.lake), {
             incident: options.incident,
             selection,
             reason: options.reason,
@@ -131,7 +104,7 @@ export function registerHoldCommand(program: Command): void {
     .option("--json", "print as JSON")
     .action(async (options: { json?: boolean }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const holds = await listHolds(depsFor(globals.lake));
+      const holds = await listHolds(localHoldDeps(globals.lake));
       if (options.json === true) {
         process.stdout.write(`${JSON.stringify(holds)}\n`);
         return;
@@ -150,7 +123,7 @@ export function registerHoldCommand(program: Command): void {
     .option("--json", "print as JSON")
     .action(async (id: string, options: { json?: boolean }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const deps = depsFor(globals.lake);
+      const deps = localHoldDeps(globals.lake);
       const details = await asUsage(() => showHold(deps, id));
       // The selection's address is evidence: it stays in the manifest file and is not printed.
       const manifest =
@@ -196,7 +169,7 @@ export function registerHoldCommand(program: Command): void {
     .action(async (id: string, options: { reason: string; json?: boolean }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const result = await asUsage(() =>
-        releaseHold(depsFor(globals.lake), { incident: id, reason: options.reason, who: localActor() }),
+        releaseHold(localHoldDeps(globals.lake), { incident: id, reason: options.reason, who: localActor() }),
       );
       if (options.json === true) {
         process.stdout.write(

@@ -7,7 +7,7 @@ import {
   type PolicyFormat,
   type PolicyLang,
 } from "../../core/policy/notice.ts";
-import { loadConfigFile } from "../ingest/local.ts";
+import { loadConfigFile } from "../../runtime/config-file.ts";
 
 /**
  * `logsieve policy [--lang de|en] [--format md|html] [--no-tracker]`: the privacy-policy section generated from the

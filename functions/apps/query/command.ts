@@ -6,8 +6,8 @@ import { describeParams, QueryParamError } from "../../core/aggregate/query-file
 import type { LogsieveConfig } from "../../core/config.ts";
 import { toCsv } from "../../core/export/csv.ts";
 import type { QueryResult, SqlValue } from "../../ports/query-engine.ts";
+import { loadConfigFile } from "../../runtime/config-file.ts";
 import { loadQueryCatalog } from "../../runtime/query-files.ts";
-import { loadConfigFile } from "../ingest/local.ts";
 
 /**
  * `logsieve query <name> [--param key=value ...] [--format table|json|csv]`: runs one of the query files on

@@ -7,8 +7,7 @@ import type { SweepDeps } from "../../core/retention/sweep.ts";
 import type { Zone } from "../../core/zones.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { VersionedStore } from "../../ports/versioned-store.ts";
-import { configFromEnv, type Environment, requireEnv } from "../../runtime/aws.ts";
-import { AWS_ENV, ZONE_BUCKET } from "../../runtime/env.ts";
+import { AWS_ENV, configFromEnv, type Environment, requireEnv, ZONE_BUCKET } from "../../runtime/env.ts";
 
 /**
  * The sweeper's AWS wiring: the raw bucket (Object Lock, versioned: versions and legal holds) and the analytics
@@ -42,7 +41,7 @@ export function composeAwsSweep(env: Environment, s3 = new S3Client({})): AwsSwe
       storeFor,
       rules: retentionRules(config.retention),
       // The function's name identifies the actor in the audit trail (its role is the function's IAM role).
-      actor: env.AWS_LAMBDA_FUNCTION_NAME ?? "logsieve-sweeper",
+      actor: env[AWS_ENV.functionName] ?? "logsieve-sweeper",
     },
   };
 }

@@ -6,7 +6,7 @@ import { UsageError } from "../../cli/output.ts";
 import { parseInstant, SelectionError } from "../../core/hold/selection.ts";
 import { describeLimit, retentionRules } from "../../core/retention/rules.ts";
 import { SWEPT_ZONES, type SweepReport, sweep } from "../../core/retention/sweep.ts";
-import { loadConfigFile } from "../ingest/local.ts";
+import { loadConfigFile } from "../../runtime/config-file.ts";
 
 /**
  * `logsieve expire [--now ISO] [--dry-run] [--json]`: the sweeper over the local lake (hourly on AWS).

@@ -1,6 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import middy from "@middy/core";
 import { type SweepReport, sweep } from "../../core/retention/sweep.ts";
+import { processEnvironment } from "../../runtime/env.ts";
 import { type AwsSweepRuntime, composeAwsSweep } from "./aws.ts";
 
 /**
@@ -24,7 +25,7 @@ const total = (counts: SweepReport["deleted"]): number => Object.values(counts).
 
 /** The runtime is built on the first invocation and kept for the warm ones. */
 function defaultRuntime(): AwsSweepRuntime {
-  runtime ??= composeAwsSweep(process.env);
+  runtime ??= composeAwsSweep(processEnvironment());
   return runtime;
 }
 

@@ -1,6 +1,7 @@
 import { isIsoDay } from "../aggregate/query-file.ts";
 import { defaultSiteOf, type LogsieveConfig } from "../config.ts";
 import { parseSelection, SelectionError } from "../hold/selection.ts";
+import { DAY_MS, HOUR_MS } from "../time.ts";
 import { utcDay } from "../zones.ts";
 import type { DashboardQuery, ParamRule } from "./queries.ts";
 
@@ -26,8 +27,6 @@ export class DashboardRequestError extends Error {
   }
 }
 
-const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
 /** The longest marketing range: the stats are kept 25 months by default; a longer range is a typo. */
 export const MAX_RANGE_DAYS = 800;
 /** The default marketing range: the last 30 days, today included. */

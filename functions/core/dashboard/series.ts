@@ -1,3 +1,4 @@
+import { DAY_MS } from "../time.ts";
 /**
  * The chart's buckets: the daily rows of `dashboard.timeseries` added up per day, ISO week (Monday first) or
  * calendar month, all UTC. Only adding up, never splitting: the k-suppressed `(other)` row (quiet days) belongs to
@@ -5,8 +6,6 @@
  */
 
 export type Granularity = "day" | "week" | "month";
-
-const DAY_MS = 86_400_000;
 
 const dayMs = (day: string): number => Date.parse(`${day}T00:00:00Z`);
 const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);

@@ -1,3 +1,4 @@
+import { DAY_MS, HOUR_MS } from "../time.ts";
 import { ZONES, type Zone } from "../zones.ts";
 
 /**
@@ -7,9 +8,6 @@ import { ZONES, type Zone } from "../zones.ts";
  * `<dist>.YYYY-MM-DD-HH.<id>.gz`, ALB `..._YYYYMMDDTHHMMZ_...`), so a file delivered late is not kept longer than
  * the accesses it holds.
  */
-
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
 
 export interface KeyTime {
   readonly zone: Zone;

@@ -1,4 +1,5 @@
 import type { LogsieveConfig } from "../config.ts";
+import { DAY_MS, HOUR_MS } from "../time.ts";
 import type { Zone } from "../zones.ts";
 
 /**
@@ -20,9 +21,6 @@ import type { Zone } from "../zones.ts";
  * the partition's END (11:00) would keep a record of 10:00 until 169 h plus the sweep period. The price is that
  * the last records of an hour may go up to one hour early (kept ≥ 167 h): the promise is "at most seven days".
  */
-
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
 
 export type AgeLimit =
   | { readonly unit: "ms"; readonly ms: number }

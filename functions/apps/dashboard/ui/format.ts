@@ -1,3 +1,5 @@
+import { DAY_MS } from "../../../core/time.ts";
+
 /**
  * How numbers, bytes, days and times are written on the page (English, UTC: the lake's days are UTC days).
  */
@@ -69,8 +71,6 @@ export function delta(current: number, previous: number): Delta {
     direction: change > 0 ? "up" : "down",
   };
 }
-
-const DAY_MS = 86_400_000;
 
 export function dayToMs(day: string): number {
   return Date.parse(`${day}T00:00:00Z`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { CollectResult } from "../../../../functions/apps/collect/handler.ts";
+import type { CollectResult } from "../../../../functions/apps/collect/routes.ts";
 import { harness, httpEvent, json } from "./harness.ts";
 
 /**

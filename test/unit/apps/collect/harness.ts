@@ -4,7 +4,7 @@ import {
   type CollectHandlers,
   type CollectLogger,
   createCollectHandlers,
-} from "../../../../functions/apps/collect/handler.ts";
+} from "../../../../functions/apps/collect/routes.ts";
 import { createCollector } from "../../../../functions/core/collect/collector.ts";
 import {
   type CollectorSettingsInput,

@@ -1,4 +1,4 @@
-import { placeholderClauses, type Token, tokenize } from "./sql-text.ts";
+import { placeholderClauses, type Token, tokenize } from "../../../functions/core/aggregate/sql-text.ts";
 
 /**
  * Keeps the query files in the intersection of DuckDB and Athena (Trino, engine v3). DuckDB runs them in the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { CollectLambdaHandler, CollectResult } from "../../../../functions/apps/collect/handler.ts";
+import type { CollectLambdaHandler, CollectResult } from "../../../../functions/apps/collect/routes.ts";
 import {
   type Harness,
   harness,
