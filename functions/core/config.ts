@@ -3,7 +3,7 @@ import { z } from "zod";
 /**
  * The operator's configuration. Every option has a default, so `{}` is a valid configuration.
  * It is validated once, before anything is processed, and every error names the setting.
- * compose/ reads it from a file or CDK context; the core only ever receives the parsed object.
+ * runtime/ reads it from a file or CDK context; the core only ever receives the parsed object.
  */
 
 const HOURS_IN_7_DAYS = 168;

@@ -7,7 +7,7 @@ import { COLLECT_ROUTES, type CollectPath, type CollectRequest } from "../../cor
  * The collector's Lambda handlers (Function URL or API Gateway HTTP API v2 events), one middy handler per route,
  * plus `router`, which serves every route from one function (what the CDK app deploys and `logsieve serve` runs).
  * They are thin: the event becomes a CollectRequest, the core collector answers, the outcome is logged and
- * counted. Wiring (configuration, stores, sink) is compose/'s: collect-aws.ts for Lambda, collect-local.ts for
+ * counted. Wiring (configuration, stores, sink) is ./aws.ts's for Lambda and ./local.ts's for
  * `logsieve serve`.
  *
  * Logs are structured JSON (one object per line, so a CR/LF in anything cannot forge a line) and carry only the

@@ -81,7 +81,7 @@ export interface DashboardAssets {
   asset(name: string): DashboardAsset | null;
 }
 
-/** The legal-hold operations the security lead reaches from the page (core/hold/holds.ts, wired in compose/). */
+/** The legal-hold operations the security lead reaches from the page (core/hold/holds.ts, wired in apps/hold/local.ts). */
 export interface DashboardHolds {
   create(request: CreateHoldRequest): Promise<CreateHoldResult>;
   list(): Promise<HoldSummary[]>;

@@ -3,7 +3,7 @@ import { ConfigError } from "../config.ts";
 
 /**
  * The collector's own settings, beside the operator's configuration (which gives the sites, the trusted proxies,
- * the prefixes and the consent policy). Every setting has a default, so `{}` is valid. compose/ reads them from
+ * the prefixes and the consent policy). Every setting has a default, so `{}` is valid. the collect room (apps/collect/) reads them from
  * `logsieve serve` options locally and from the environment on AWS.
  */
 export const collectorSettingsSchema = z

@@ -5,7 +5,7 @@ import { DASHBOARD_ROLES, type DashboardRole } from "./roles.ts";
  * (`/dashboard/?token=...`). Opening the link exchanges the token for a session id in an HttpOnly,
  * SameSite=Strict cookie and redirects to the page without the token, so the token stays out of the address bar,
  * the history and any Referer. Sessions live in memory: restarting the server signs everyone out and prints new
- * links. Randomness and time are injected (compose/ passes node:crypto and the clock).
+ * links. Randomness and time are injected (the wiring passes node:crypto and the clock).
  */
 
 export const SESSION_COOKIE = "logsieve_dashboard";

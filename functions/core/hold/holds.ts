@@ -49,7 +49,7 @@ export interface HoldDeps {
   /** Where `create` reads the matching security records. */
   readonly source: EvidenceSource;
   readonly clock: Clock;
-  /** SHA-256 of bytes as lower-case hex (node:crypto in compose/). */
+  /** SHA-256 of bytes as lower-case hex (node:crypto in the wiring). */
   readonly sha256: (bytes: Uint8Array) => string;
   /** How holds are enforced by this store, written into the manifest. */
   readonly protection: EvidenceManifest["protection"];
