@@ -14,6 +14,7 @@ import { ingest } from "../functions/core/ingest/pipeline.ts";
 import { LOG_FORMATS, type LogFormat } from "../functions/core/types.ts";
 import { FixedClock } from "../functions/ports/clock.ts";
 import { NO_GEO } from "../functions/ports/geo.ts";
+import { formatHeader, formatLine } from "../test/helpers/format-lines.ts";
 import { MemoryObjectStore } from "../test/helpers/memory-store.ts";
 
 const NOW = Date.UTC(2026, 10, 21, 12);
@@ -52,37 +53,17 @@ const PAYLOADS: Record<string, string> = {
   "\\": "\\",
   "{": "{",
 };
-const W3C =
-  "#Version: 1.0\n#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query\n";
 
 function line(format: LogFormat, field: "path" | "ua" | "ref", payload: string): string {
   const big = fill(payload);
-  const path = field === "path" ? `/${big}` : "/x";
-  const ua = field === "ua" ? big : "Mozilla/5.0";
-  const ref = field === "ref" ? `http://${big}` : "-";
-  const t = "20/Nov/2026:10:00:00 +0000";
-  const tabless = (s: string) => s.replaceAll("\t", " ");
-  switch (format) {
-    case "combined":
-      return `203.0.113.5 - - [${t}] "GET ${path} HTTP/1.1" 200 1 "${ref}" "${ua}"`;
-    case "common":
-      return `203.0.113.5 - - [${t}] "GET ${path} HTTP/1.1" 200 1`;
-    case "vhost-combined":
-      return `example.com:443 203.0.113.5 - - [${t}] "GET ${path} HTTP/1.1" 200 1 "${ref}" "${ua}"`;
-    case "cloudfront":
-      return `${W3C}2026-11-20\t10:00:00\tLAX1\t1\t203.0.113.5\tGET\texample.com\t${tabless(path)}\t200\t${tabless(ref)}\t${tabless(ua)}\t-`;
-    case "alb":
-      return `https 2026-11-20T10:00:00.186641Z app/my-lb/50dc 203.0.113.5:2817 10.0.0.1:80 0.000 0.001 0.000 200 200 34 366 "GET https://example.com:443${path} HTTP/1.1" "${ua}" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/t/73 "Root=1-58" "-" "-" 0 2026-11-20T10:00:00.000000Z "forward" "-" "-" "10.0.0.1:80" "200" "-" "-"`;
-    case "jsonl":
-      return JSON.stringify({
-        ts: "2026-11-20T10:00:00Z",
-        remote_addr: "203.0.113.5",
-        request_uri: path,
-        status: 200,
-        http_user_agent: ua,
-        http_referer: ref,
-      });
-  }
+  return (
+    formatHeader(format) +
+    formatLine(format, {
+      path: field === "path" ? `/${big}` : "/x",
+      ua: field === "ua" ? big : "Mozilla/5.0",
+      ref: field === "ref" ? `http://${big}` : "-",
+    })
+  );
 }
 
 async function time(format: LogFormat, text: string): Promise<{ wall: number; cpu: number }> {

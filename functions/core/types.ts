@@ -11,8 +11,31 @@
 
 import type { ConsentReason, RejectReason, SkipReason } from "./ingest/reasons.ts";
 
-export const LOG_FORMATS = ["combined", "common", "vhost-combined", "cloudfront", "alb", "jsonl"] as const;
+/** The built-in formats: names for `--format` and the configuration, and the candidates of auto-detection. */
+export const LOG_FORMATS = [
+  "combined",
+  "common",
+  "vhost-combined",
+  "cloudfront",
+  "w3c",
+  "alb",
+  "elb",
+  "s3",
+  "haproxy",
+  "caddy",
+  "traefik",
+  "traefik-json",
+  "squid",
+  "jsonl",
+] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** Formats the operator writes (`--nginx-format`, `--apache-format`, `--goaccess-format`): compiled, never detected. */
+export const CUSTOM_FORMATS = ["nginx", "apache", "goaccess"] as const;
+export type CustomFormat = (typeof CUSTOM_FORMATS)[number];
+
+/** The format a record was read with, as stored in the security zone and reported in summaries. */
+export type RecordFormat = LogFormat | CustomFormat;
 
 /** Signals a visitor sent about tracking, when a log format carries them (extended formats, the collector). */
 export interface PrivacySignals {
@@ -117,7 +140,7 @@ export interface SecurityRow {
   readonly device: DeviceType;
   readonly is_bot: boolean;
   readonly bot_reason: string | null;
-  readonly format: LogFormat;
+  readonly format: RecordFormat;
   /** The input's identity (an opaque id derived from bucket/key/version or file content) and line number. */
   readonly input_id: string;
   readonly line_no: number;

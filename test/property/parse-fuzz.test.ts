@@ -27,8 +27,16 @@ const SEEDS: Readonly<Record<LogFormat, readonly string[]>> = {
   combined: [...fixture("elastic_apache_sample.log").slice(0, 40), ...fixture("combined_nginx.log")],
   common: fixture("common.log"),
   "vhost-combined": fixture("vhost_combined.log"),
-  cloudfront: [...fixture("aws_cloudfront_docs.log"), ...fixture("iis_w3c.log")],
+  cloudfront: fixture("aws_cloudfront_docs.log"),
+  w3c: [...fixture("iis_w3c.log"), ...fixture("iis_default.log")],
   alb: fixture("aws_alb_docs.log"),
+  elb: fixture("elb_classic.log"),
+  s3: fixture("s3_access.log"),
+  haproxy: fixture("haproxy_http.log"),
+  caddy: fixture("caddy_json.log"),
+  traefik: fixture("traefik_clf.log"),
+  "traefik-json": fixture("traefik_json.log"),
+  squid: fixture("squid_native.log"),
   jsonl: [...fixture("nginx_json.log"), ...fixture("caddy_json.log"), ...fixture("traefik_json.log")],
 };
 const ALL_SEEDS: readonly string[] = Object.values(SEEDS).flat();
@@ -206,7 +214,9 @@ describe("parsers under fuzzing", () => {
       expect(problems.slice(0, 5)).toEqual([]);
       expect(results).toBe(LINES_PER_FORMAT);
       expect(accepted).toBeGreaterThan(LINES_PER_FORMAT / 50); // many mutated lines stay valid: the fuzz reaches deep
-      expect(details.size).toBeLessThan(30); // fixed texts, not copies of the input
+      // Fixed texts, not copies of the input (which would give thousands); a format read by a compiled template has one
+      // text per step of its layout (S3's has 33).
+      expect(details.size).toBeLessThan(60);
     },
   );
 
@@ -240,6 +250,6 @@ describe("parsers under fuzzing", () => {
 
     // Assess
     expect(problems).toEqual([]);
-    expect(details.size).toBeLessThan(30);
+    expect(details.size).toBeLessThan(60);
   });
 });

@@ -16,7 +16,7 @@ import type {
   ConsentDecision,
   Enrichment,
   EventRow,
-  LogFormat,
+  RecordFormat,
   RecordSource,
   SecurityRow,
 } from "../types.ts";
@@ -166,7 +166,7 @@ export function buildSecurityRow(
   address: ClientAddress,
   enrichment: Enrichment,
   site: string,
-  format: LogFormat,
+  format: RecordFormat,
   inputId: string,
   lineNo: number,
 ): SecurityRow {

@@ -1,5 +1,10 @@
 /**
- * `alb`: AWS Application Load Balancer access logs (space-separated, some fields double-quoted).
+ * `alb`: AWS Application Load Balancer access logs (space-separated, some fields double-quoted), and `elb`: Classic
+ * Load Balancer access logs, the same fields without the leading `type` and without the fields after `ssl_protocol`
+ * (Classic: `time elb client:port backend:port request_processing_time backend_processing_time
+ * response_processing_time elb_status_code backend_status_code received_bytes sent_bytes "request" "user_agent"
+ * ssl_cipher ssl_protocol`, so every index below less one). A Classic entry of a TCP or SSL listener has no HTTP
+ * request (`"- - - "`): it is rejected as `missing_field`, since there is no page, status or agent to count.
  *
  * The documented fields, in order (AWS adds new ones at the end; extra trailing fields are accepted):
  *
@@ -58,6 +63,7 @@ import { isBlank, type LineParser, rejection, SKIP_BLANK, stripCr } from "./pars
 import { parseIsoTime } from "./time.ts";
 
 const MIN_FIELDS = 14;
+const MIN_CLASSIC_FIELDS = 13;
 const TYPES: ReadonlySet<string> = new Set(["http", "https", "h2", "grpcs", "ws", "wss"]);
 
 const R_TYPE = rejection(
@@ -70,12 +76,18 @@ const R_BAD_CLIENT = rejection("bad_client_ip", "client:port is empty or not an 
 const R_BAD_STATUS = rejection("bad_status", "elb_status_code is not a 3-digit code from 100 to 599 or -");
 const R_BAD_BYTES = rejection("bad_number", "sent_bytes is not a non-negative integer or -");
 const R_BAD_DURATION = rejection("bad_number", "a processing time is not a number");
+const R_CLASSIC_FIELD_COUNT = rejection(
+  "field_count",
+  "a Classic ELB line needs at least 13 fields (through user_agent)",
+);
+const R_CLASSIC_TIME = rejection("malformed", "the first field is not an ISO 8601 time (Classic ELB)");
+const R_TCP = rejection("missing_field", "a TCP/SSL listener entry: no HTTP request to count");
 
 /**
  * Splits the line into fields (quoted ones unquoted), storing the first `limit` into `out`, and returns how
  * many fields the line has. An unterminated quoted field takes the rest of the line (a truncated last field).
  */
-function splitAlb(line: string, out: string[], limit: number): number {
+function splitAlb(line: string, out: string[], limit: number, offset = 0): number {
   const len = line.length;
   let i = 0;
   let n = 0;
@@ -86,15 +98,15 @@ function splitAlb(line: string, out: string[], limit: number): number {
       const end = findClosingQuote(line, i + 1);
       if (end < 0) {
         // An unterminated last field (a truncated line): take the rest.
-        if (n < limit) out[n] = line.slice(i + 1);
+        if (n < limit) out[n + offset] = line.slice(i + 1);
         return n + 1;
       }
-      if (n < limit) out[n] = line.slice(i + 1, end);
+      if (n < limit) out[n + offset] = line.slice(i + 1, end);
       i = end + 1;
     } else {
       let end = line.indexOf(" ", i);
       if (end < 0) end = len;
-      if (n < limit) out[n] = line.slice(i, end);
+      if (n < limit) out[n + offset] = line.slice(i, end);
       i = end;
     }
     n++;
@@ -122,19 +134,33 @@ function splitUrl(url: string): { host: string | null; path: string } {
 }
 
 export class AlbParser implements LineParser {
-  readonly format = "alb" as const;
   private readonly f: string[] = [];
   private lastTime = "";
   private lastMs = 0;
+  /** Classic ELB lines have no leading type: every field one place earlier. */
+  private readonly shift: number;
+
+  constructor(readonly format: "alb" | "elb" = "alb") {
+    this.shift = format === "elb" ? 1 : 0;
+  }
 
   parse(raw: string): ParseResult {
     const line = stripCr(raw);
     if (line.length === 0 || isBlank(line)) return SKIP_BLANK;
     const sp = line.indexOf(" ");
-    if (sp <= 0 || !TYPES.has(line.slice(0, sp))) return R_TYPE;
     const f = this.f;
-    const n = splitAlb(line, f, MIN_FIELDS);
-    if (n < MIN_FIELDS) return R_FIELD_COUNT;
+    if (this.shift === 0) {
+      if (sp <= 0 || !TYPES.has(line.slice(0, sp))) return R_TYPE;
+      const n = splitAlb(line, f, MIN_FIELDS);
+      if (n < MIN_FIELDS) return R_FIELD_COUNT;
+    } else {
+      // The Classic line starts with its time: `2015-05-13T23:39:43.945958Z`.
+      if (sp < 19 || line.charCodeAt(4) !== 45 || line.charCodeAt(10) !== 84) return R_CLASSIC_TIME;
+      f[0] = "";
+      const n = splitAlb(line, f, MIN_CLASSIC_FIELDS, 1);
+      if (n < MIN_CLASSIC_FIELDS) return R_CLASSIC_FIELD_COUNT;
+      if (f[12] === "- - - ") return R_TCP;
+    }
 
     const time = f[1] ?? "";
     let timestampMs: number;
@@ -207,5 +233,9 @@ export class AlbParser implements LineParser {
 }
 
 export function createAlbParser(): LineParser {
-  return new AlbParser();
+  return new AlbParser("alb");
+}
+
+export function createElbParser(): LineParser {
+  return new AlbParser("elb");
 }

@@ -2,6 +2,10 @@
  * `jsonl`: one JSON object per line — nginx `log_format ... escape=json`, Caddy's structured access log,
  * Traefik's JSON access log, and any logger using the common field names below.
  *
+ * `caddy` and `traefik-json` read the same way, but only lines that are what they say: a Caddy access log entry has
+ * a `request` object with `remote_ip` or `client_ip`; a Traefik entry has `ClientHost` or `ClientAddr` and
+ * `RequestPath`. Other JSON lines are rejected there (`malformed`), so auto-detection names the server.
+ *
  * Each record field is read from the first alias present (not null, not "", not "-"), in this order.
  * Paths with dots are nested objects (Caddy); `headers.X` is matched case-insensitively and, as Caddy writes
  * header values as arrays, the first element is taken (X-Forwarded-For joins all elements).
@@ -344,8 +348,36 @@ function signalsOf(o: Json): PrivacySignals | undefined {
   return s;
 }
 
+/** Caddy's access log: `{"logger":"http.log.access…","request":{"remote_ip":…},…}`. */
+function isCaddyEntry(o: Json): boolean {
+  const req = o.request;
+  return isObject(req) && (Object.hasOwn(req, "remote_ip") || Object.hasOwn(req, "client_ip"));
+}
+
+/** Traefik's JSON access log: `{"ClientHost":…,"RequestPath":…,…}`. */
+function isTraefikEntry(o: Json): boolean {
+  return (
+    (Object.hasOwn(o, "ClientHost") || Object.hasOwn(o, "ClientAddr")) && Object.hasOwn(o, "RequestPath")
+  );
+}
+
+const R_NOT_CADDY = rejection(
+  "malformed",
+  "not a Caddy access log entry (no request object with remote_ip or client_ip)",
+);
+const R_NOT_TRAEFIK = rejection(
+  "malformed",
+  "not a Traefik access log entry (no ClientHost and RequestPath)",
+);
+
 export class JsonLinesParser implements LineParser {
-  readonly format = "jsonl" as const;
+  private readonly hallmark: ((o: Json) => boolean) | null;
+  private readonly notHallmark: ParseResult;
+
+  constructor(readonly format: "jsonl" | "caddy" | "traefik-json" = "jsonl") {
+    this.hallmark = format === "caddy" ? isCaddyEntry : format === "traefik-json" ? isTraefikEntry : null;
+    this.notHallmark = format === "caddy" ? R_NOT_CADDY : R_NOT_TRAEFIK;
+  }
 
   parse(raw: string): ParseResult {
     const line = stripCr(raw);
@@ -365,6 +397,7 @@ export class JsonLinesParser implements LineParser {
     }
     if (!isObject(parsed)) return R_BAD_JSON;
     const o = parsed;
+    if (this.hallmark !== null && !this.hallmark(o)) return this.notHallmark;
 
     const tv = first(o, TIME);
     if (tv === undefined) return R_NO_TIME;
@@ -440,5 +473,13 @@ export class JsonLinesParser implements LineParser {
 }
 
 export function createJsonLinesParser(): LineParser {
-  return new JsonLinesParser();
+  return new JsonLinesParser("jsonl");
+}
+
+export function createCaddyParser(): LineParser {
+  return new JsonLinesParser("caddy");
+}
+
+export function createTraefikJsonParser(): LineParser {
+  return new JsonLinesParser("traefik-json");
 }

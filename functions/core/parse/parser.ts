@@ -1,5 +1,5 @@
 import type { RejectReason } from "../ingest/reasons.ts";
-import type { AccessRecord, LineRejection, LogFormat, ParseResult } from "../types.ts";
+import type { AccessRecord, LineRejection, ParseResult, RecordFormat } from "../types.ts";
 
 /**
  * One parser per log format, behind one interface.
@@ -10,7 +10,7 @@ import type { AccessRecord, LineRejection, LogFormat, ParseResult } from "../typ
  * a full IP address.
  */
 export interface LineParser {
-  readonly format: LogFormat;
+  readonly format: RecordFormat;
   /** One line without its terminator. Never throws: returns a ParseResult (types.ts). Stateful formats (W3C #Fields) keep per-input state: make one parser per input. */
   parse(line: string): ParseResult;
 }

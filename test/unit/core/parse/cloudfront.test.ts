@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createCloudFrontParser } from "../../../../functions/core/parse/cloudfront.ts";
+import { createW3cParser } from "../../../../functions/core/parse/w3c.ts";
 import type { ParseResult } from "../../../../functions/core/types.ts";
 import { fixtureLines, iso, recordOf, rejectionOf } from "./fixtures.ts";
 
@@ -8,8 +9,7 @@ const iis = fixtureLines("iis_w3c.log");
 const CHROME_78 =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/78.0.3904.108 Safari/537.36";
 
-function parseAll(lines: readonly string[]): ParseResult[] {
-  const parser = createCloudFrontParser();
+function parseAll(lines: readonly string[], parser = createCloudFrontParser()): ParseResult[] {
   return lines.map((l) => parser.parse(l));
 }
 
@@ -84,7 +84,7 @@ describe("CloudFront standard log (AWS documentation sample)", () => {
 
   it("appends cs-uri-query to the stem", () => {
     // Prepare
-    const parser = createCloudFrontParser();
+    const parser = createW3cParser();
     parser.parse("#Fields: date time c-ip cs-method cs-uri-stem cs-uri-query sc-status sc-bytes");
 
     // Act
@@ -166,7 +166,7 @@ describe("CloudFront standard log (AWS documentation sample)", () => {
     ],
   ])("rejects %s as %s", (_name, header, line, reason) => {
     // Prepare
-    const parser = createCloudFrontParser();
+    const parser = createW3cParser();
     for (const h of header) parser.parse(h);
 
     // Act
@@ -180,7 +180,7 @@ describe("CloudFront standard log (AWS documentation sample)", () => {
 describe("generic W3C extended log (IIS)", () => {
   it("reads space-separated fields, + as space in the user agent, cs-host and milliseconds of time-taken", () => {
     // Prepare
-    const results = parseAll(iis);
+    const results = parseAll(iis, createW3cParser());
 
     // Act
     const r = recordOf(results[4] as ParseResult);
@@ -205,7 +205,7 @@ describe("generic W3C extended log (IIS)", () => {
 
   it("reads '-' values as absent", () => {
     // Prepare
-    const results = parseAll(iis);
+    const results = parseAll(iis, createW3cParser());
 
     // Act
     const r = recordOf(results[5] as ParseResult);
@@ -220,7 +220,7 @@ describe("generic W3C extended log (IIS)", () => {
 
   it("reads double-quoted values with spaces inside", () => {
     // Prepare
-    const parser = createCloudFrontParser();
+    const parser = createW3cParser();
     parser.parse("#Fields: date time c-ip cs-uri-stem cs(User-Agent) sc-status");
 
     // Act
@@ -236,7 +236,7 @@ describe("generic W3C extended log (IIS)", () => {
 
   it("replaces the columns when a new #Fields directive comes", () => {
     // Prepare
-    const parser = createCloudFrontParser();
+    const parser = createW3cParser();
     parser.parse("#Fields: date time c-ip cs-uri-stem");
     parser.parse("2024-01-02 03:04:05 192.0.2.1 /a");
 

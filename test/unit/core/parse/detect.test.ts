@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   createParser,
   DETECT_SAMPLE_LINES,
+  detect,
   detectFormat,
   SPECIFICITY,
 } from "../../../../functions/core/parse/index.ts";
@@ -9,20 +10,27 @@ import { LOG_FORMATS, type LogFormat } from "../../../../functions/core/types.ts
 import { fixtureLines } from "./fixtures.ts";
 
 describe("detectFormat", () => {
-  it.each<[string, LogFormat]>([
+  it.each<[string, LogFormat, number?]>([
     ["elastic_apache_sample.log", "combined"],
     ["combined_nginx.log", "combined"],
     ["common.log", "common"],
     ["vhost_combined.log", "vhost-combined"],
     ["aws_cloudfront_docs.log", "cloudfront"],
-    ["iis_w3c.log", "cloudfront"],
+    ["iis_w3c.log", "w3c"],
+    ["iis_default.log", "w3c"],
     ["aws_alb_docs.log", "alb"],
+    ["elb_classic.log", "elb"],
+    ["s3_access.log", "s3"],
+    ["haproxy_http.log", "haproxy"],
+    ["squid_native.log", "squid"],
     ["nginx_json.log", "jsonl"],
-    ["caddy_json.log", "jsonl"],
-    ["traefik_json.log", "jsonl"],
-  ])("detects %s as %s", (file, format) => {
+    ["caddy_json.log", "caddy"],
+    ["traefik_json.log", "traefik-json"],
+    // Its first three lines: the other two are a plain combined line and a broken one, for the parser's own tests.
+    ["traefik_clf.log", "traefik", 3],
+  ])("detects %s as %s", (file, format, lines = DETECT_SAMPLE_LINES) => {
     // Prepare
-    const sample = fixtureLines(file).slice(0, DETECT_SAMPLE_LINES);
+    const sample = fixtureLines(file).slice(0, lines);
 
     // Act
     const detected = detectFormat(sample);
@@ -47,18 +55,73 @@ describe("detectFormat", () => {
     expect(accepted).toEqual([]);
   });
 
-  it("returns null for blank input and for unsupported formats (haproxy, S3 server access)", () => {
+  it("returns null for blank input and for a format none reads (an Apache error log, a custom date)", () => {
     // Prepare
-    const haproxy =
-      'Sep 25 06:05:27 host haproxy[6801]: 192.0.2.1:55008 [25/Sep/2018:06:05:27.584] ft~ bk/abc 0/0/0/72/72 200 7456 - - ---- 5/4/0/1/0 0/0 "POST /user/ HTTP/1.1"';
-    const s3 =
-      '79a5 awsexamplebucket1 [06/Feb/2019:00:00:38 +0000] 192.0.2.3 79a5 3E57427F3EXAMPLE REST.GET.VERSIONING - "GET /awsexamplebucket1?versioning HTTP/1.1" 200 - 113 - 7 - "-" "S3Console/0.4" -';
+    const errorLog =
+      "[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties";
+    const customDate = '192.0.2.1 - - [February - 10, 2026:16:42:07] "GET / HTTP/1.0" 301 368';
 
     // Act
-    const results = [detectFormat([]), detectFormat(["", "  "]), detectFormat([haproxy]), detectFormat([s3])];
+    const results = [
+      detectFormat([]),
+      detectFormat(["", "  "]),
+      detectFormat([errorLog]),
+      detectFormat([customDate]),
+    ];
 
     // Assess
     expect(results).toEqual([null, null, null, null]);
+  });
+
+  it("says how many sample lines the chosen format accepted", () => {
+    // Prepare
+    const sample = [...fixtureLines("common.log"), "garbage", ""];
+
+    // Act
+    const detection = detect(sample);
+
+    // Assess
+    expect(detection).toEqual({
+      format: "common",
+      matched: fixtureLines("common.log").length,
+      considered: fixtureLines("common.log").length + 1,
+    });
+  });
+
+  it("names a W3C log whose #Fields lack a UTC time, so its rejections say why, rather than no format", () => {
+    // Prepare
+    const sample = [
+      "#Fields: date-local time-local c-ip cs-method cs-uri-stem sc-status",
+      "2026-03-02 09:15:01 203.0.113.7 GET / 200",
+    ];
+
+    // Act
+    const detection = detect(sample);
+    const rejected = createParser("w3c");
+    rejected.parse(sample[0] ?? "");
+
+    // Assess
+    expect(detection).toEqual({ format: "w3c", matched: 0, considered: 1 });
+    expect(rejected.parse(sample[1] ?? "")).toMatchObject({
+      ok: false,
+      rejection: { reason: "missing_field" },
+    });
+  });
+
+  it("tells an IIS log from a CloudFront log, and a Caddy or Traefik JSON line from other JSON", () => {
+    // Prepare
+    const iis = fixtureLines("iis_w3c.log");
+    const cloudfront = createParser("cloudfront");
+    const caddy = createParser("caddy");
+    const nginxJson = fixtureLines("nginx_json.log")[0] ?? "";
+
+    // Act
+    const iisAsCloudFront = iis.map((l) => cloudfront.parse(l)).filter((r) => r.ok !== "skip");
+    const nginxAsCaddy = caddy.parse(nginxJson);
+
+    // Assess
+    expect(iisAsCloudFront.every((r) => r.ok === false && r.rejection.reason === "malformed")).toBe(true);
+    expect(nginxAsCaddy).toMatchObject({ ok: false, rejection: { reason: "malformed" } });
   });
 
   it("prefers combined over common when both accept every line", () => {
@@ -97,14 +160,18 @@ describe("detectFormat", () => {
     expect(ranked).toEqual(all);
     expect(SPECIFICITY.indexOf("vhost-combined")).toBeLessThan(SPECIFICITY.indexOf("combined"));
     expect(SPECIFICITY.indexOf("combined")).toBeLessThan(SPECIFICITY.indexOf("common"));
+    expect(SPECIFICITY.indexOf("traefik")).toBeLessThan(SPECIFICITY.indexOf("combined"));
+    expect(SPECIFICITY.indexOf("cloudfront")).toBeLessThan(SPECIFICITY.indexOf("w3c"));
+    expect(SPECIFICITY.indexOf("caddy")).toBeLessThan(SPECIFICITY.indexOf("jsonl"));
+    expect(SPECIFICITY.indexOf("traefik-json")).toBeLessThan(SPECIFICITY.indexOf("jsonl"));
   });
 });
 
 describe("createParser", () => {
   it("makes a parser of the requested format, fresh each time (W3C state is per input)", () => {
     // Prepare
-    const a = createParser("cloudfront");
-    const b = createParser("cloudfront");
+    const a = createParser("w3c");
+    const b = createParser("w3c");
     a.parse("#Fields: date time c-ip cs-uri-stem");
 
     // Act

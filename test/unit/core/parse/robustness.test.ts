@@ -64,7 +64,7 @@ describe("robustness of every parser", () => {
 
   it("tolerates a trailing CR after W3C directives and rows", () => {
     // Prepare
-    const parser = createParser("cloudfront");
+    const parser = createParser("w3c");
 
     // Act
     const skip = parser.parse("#Fields: date time c-ip cs-uri-stem\r");
@@ -124,7 +124,7 @@ describe("robustness of every parser", () => {
 
   it("stays linear on adversarial W3C lines (quotes, %-escapes in the user agent)", () => {
     // Prepare
-    const spaced = createParser("cloudfront");
+    const spaced = createParser("w3c");
     spaced.parse("#Fields: date time c-ip cs-uri-stem cs(User-Agent)");
     const tabbed = createParser("cloudfront");
     tabbed.parse("#Fields: date time c-ip cs-uri-stem cs(User-Agent) x-edge-location");
