@@ -73,8 +73,11 @@ const STAGES: readonly [string, RegExp][] = [
     "pipeline, rows, partitioning",
     /core\/pipeline|core\/ingest\/(rows|partitioned-writer)|core\/consent|core\/zones/,
   ],
-  ["collecting rows into columns", /adapters\/parquet\/column-batch|^addRow$|utf8Write|node:buffer/],
-  ["Parquet encoding and compression", /hyparquet|adapters\/parquet\/|^extract$|encodeUtf8String/],
+  ["collecting rows into columns", /parquet-writer\/src\/batch|^addRow$|utf8Write|node:buffer/],
+  [
+    "Parquet encoding and compression",
+    /parquet-writer\/src\/|adapters\/parquet\/|^extract$|encodeUtf8String/,
+  ],
   ["writing files", /adapters\/local\/object-store|^writev?$|^open|^close|^fsync|^rename/],
   ["module loading (tsx)", /node:internal\/modules|tsx\/dist|cjs-module-lexer|compileSourceTextModule|wasm/],
 ];

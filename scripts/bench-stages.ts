@@ -13,7 +13,7 @@
  */
 import { readFileSync } from "node:fs";
 import { loadGeoLookup } from "../functions/adapters/geo/mmdb-geo.ts";
-import { HyparquetEncoder } from "../functions/adapters/parquet/hyparquet-encoder.ts";
+import { ParquetEncoder } from "../functions/adapters/parquet/parquet-encoder.ts";
 import { parseConfig } from "../functions/core/config.ts";
 import { createEnricher } from "../functions/core/enrich/enrich.ts";
 import type { RawLine } from "../functions/core/ingest/lines.ts";
@@ -140,7 +140,7 @@ const countingEncoder: TableEncoder = {
 };
 /** The real Parquet column batches, dropped instead of encoded. */
 function columnsOnlyEncoder(): TableEncoder {
-  const real = new HyparquetEncoder();
+  const real = new ParquetEncoder();
   return {
     extension: "parquet",
     encode: () => new Uint8Array(0),
@@ -207,5 +207,5 @@ async function runIngest(encoder: TableEncoder): Promise<void> {
   );
 }
 await measureAsync("ingest(), null encoder, null store", () => runIngest(nullEncoder));
-await measureAsync("ingest(), Parquet, null store", () => runIngest(new HyparquetEncoder()));
+await measureAsync("ingest(), Parquet, null store", () => runIngest(new ParquetEncoder()));
 if (sink < 0) console.log(sink);

@@ -5,7 +5,7 @@
  * security row, scrubbing, visitor id, Parquet) into memory, best of three, wall and CPU time. Prints the slowest
  * 15. test/reliability/worst-line.test.ts keeps the slowest of them under 50 ms; docs/RELIABILITY.md has the table.
  */
-import { HyparquetEncoder } from "../functions/adapters/parquet/hyparquet-encoder.ts";
+import { ParquetEncoder } from "../functions/adapters/parquet/parquet-encoder.ts";
 import { ObjectStoreSaltStore } from "../functions/adapters/salt/object-store-salt-store.ts";
 import { parseConfig } from "../functions/core/config.ts";
 import { createEnricher } from "../functions/core/enrich/enrich.ts";
@@ -20,7 +20,7 @@ import { MemoryObjectStore } from "../test/helpers/memory-store.ts";
 const NOW = Date.UTC(2026, 10, 21, 12);
 const config = parseConfig({ sites: ["example.com"] });
 const enrich = createEnricher(NO_GEO);
-const encoder = new HyparquetEncoder();
+const encoder = new ParquetEncoder();
 const ROOM = config.ingest.maxLineBytes - 600;
 const fill = (unit: string) => unit.repeat(Math.floor(ROOM / new TextEncoder().encode(unit).byteLength));
 const PAYLOADS: Record<string, string> = {

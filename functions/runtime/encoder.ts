@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import { HyparquetEncoder } from "../adapters/parquet/hyparquet-encoder.ts";
+import { ParquetEncoder } from "../adapters/parquet/parquet-encoder.ts";
 import { ThreadedParquetEncoder } from "../adapters/parquet/worker-encoder.ts";
 import type { TableEncoder } from "../ports/table-encoder.ts";
 
@@ -10,5 +10,5 @@ import type { TableEncoder } from "../ports/table-encoder.ts";
  */
 export function parquetEncoder(options: { readonly threads?: boolean } = {}): TableEncoder {
   const threads = options.threads ?? availableParallelism() > 1;
-  return threads ? new ThreadedParquetEncoder() : new HyparquetEncoder();
+  return threads ? new ThreadedParquetEncoder() : new ParquetEncoder();
 }

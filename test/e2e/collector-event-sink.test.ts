@@ -8,7 +8,7 @@ import {
   threadedLocalLakeSink,
 } from "../../functions/adapters/local/event-sink.ts";
 import { LocalObjectStore } from "../../functions/adapters/local/object-store.ts";
-import { HyparquetEncoder } from "../../functions/adapters/parquet/hyparquet-encoder.ts";
+import { ParquetEncoder } from "../../functions/adapters/parquet/parquet-encoder.ts";
 import type { EventRow } from "../../functions/core/types.ts";
 import { EventSinkUnavailableError } from "../../functions/ports/event-sink.ts";
 import type { ObjectInfo, ObjectStore, PutOptions } from "../../functions/ports/object-store.ts";
@@ -107,7 +107,7 @@ describe("local event sink", () => {
 
   const sinkWith = (options: Partial<ConstructorParameters<typeof BatchingEventSink>[0]> = {}) =>
     new BatchingEventSink({
-      writer: parquetBatchWriter(store, new HyparquetEncoder()),
+      writer: parquetBatchWriter(store, new ParquetEncoder()),
       batchIdPrefix: "ctest-abc",
       maxBatchAgeMs: 60_000,
       retryInitialMs: 10,

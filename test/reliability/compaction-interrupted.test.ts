@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DuckDbQueryEngine } from "../../functions/adapters/local/duckdb-engine.ts";
 import { LocalObjectStore } from "../../functions/adapters/local/object-store.ts";
-import { HyparquetEncoder } from "../../functions/adapters/parquet/hyparquet-encoder.ts";
+import { ParquetEncoder } from "../../functions/adapters/parquet/parquet-encoder.ts";
 import { aggregateDays } from "../../functions/apps/aggregate/local.ts";
 import { generateSampleLog } from "../../functions/apps/demo/sample-log.ts";
 import { parseConfig } from "../../functions/core/config.ts";
@@ -29,7 +29,7 @@ const dirs: string[] = [];
 const env: IngestEnvironment = {
   config: parseConfig({ sites: ["example.com"], ingest: { rowsPerPart: 1000 } }),
   enrich: createEnricher(NO_GEO),
-  encoder: new HyparquetEncoder(),
+  encoder: new ParquetEncoder(),
   clock: new FixedClock(NOW),
 };
 

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { HyparquetEncoder } from "../../functions/adapters/parquet/hyparquet-encoder.ts";
+import { ParquetEncoder } from "../../functions/adapters/parquet/parquet-encoder.ts";
 import { ObjectStoreSaltStore } from "../../functions/adapters/salt/object-store-salt-store.ts";
 import { parseConfig } from "../../functions/core/config.ts";
 import { createEnricher } from "../../functions/core/enrich/enrich.ts";
@@ -27,7 +27,7 @@ const BOUND_MS = 50;
 const RUNS = 5;
 const config = parseConfig({ sites: ["example.com"] });
 const enrich = createEnricher(NO_GEO);
-const encoder = new HyparquetEncoder();
+const encoder = new ParquetEncoder();
 /** Room for the payload: the line limit minus the rest of the line. */
 const ROOM_BYTES = config.ingest.maxLineBytes - 600;
 

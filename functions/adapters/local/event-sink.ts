@@ -6,7 +6,7 @@ import { EVENTS_SCHEMA, partitionPrefix } from "../../core/zones.ts";
 import { type EventSink, type EventSinkStats, EventSinkUnavailableError } from "../../ports/event-sink.ts";
 import type { ObjectStore } from "../../ports/object-store.ts";
 import type { TableEncoder } from "../../ports/table-encoder.ts";
-import { HyparquetEncoder } from "../parquet/hyparquet-encoder.ts";
+import { ParquetEncoder } from "../parquet/parquet-encoder.ts";
 import { LocalObjectStore } from "./object-store.ts";
 
 /**
@@ -415,7 +415,7 @@ export interface LocalLakeWriterOptions {
 
 /** The batch writer of the local lake (also what the worker thread builds for itself). */
 export function createBatchWriter(options: LocalLakeWriterOptions): BatchWriter {
-  return parquetBatchWriter(new LocalObjectStore(options.lakeDir), new HyparquetEncoder());
+  return parquetBatchWriter(new LocalObjectStore(options.lakeDir), new ParquetEncoder());
 }
 
 /** A threaded sink writing into the local lake at `lakeDir`. */

@@ -1,19 +1,31 @@
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import {
+  type BatchData,
+  batchBuffers,
+  ColumnBatch,
+  type TableSpec,
+  type WriteOptions,
+} from "@logsieve/parquet-writer";
 import type { TableBatch, TableEncoder, TableSchema } from "../../ports/table-encoder.ts";
-import { type BatchData, batchBuffers, ColumnBatch } from "./column-batch.ts";
-import { HyparquetEncoder, type HyparquetEncoderOptions } from "./hyparquet-encoder.ts";
+import {
+  encodeColumns,
+  ParquetEncoder,
+  type ParquetEncoderOptions,
+  parquetWriteOptions,
+} from "./parquet-encoder.ts";
 
 /**
  * The Parquet encoder with `encodeBatch` on a worker thread: the ingest pipeline goes on parsing and enriching
  * the next rows on the main thread while a finished part is encoded, so on two cores the two overlap.
  *
  * - Rows are still collected on the caller's thread (`startBatch` is the in-thread encoder's); `encodeBatch`
- *   posts the finished columns with their typed arrays' buffers transferred, not copied (only the dictionaries,
- *   arrays of distinct strings, are cloned), and gets the file's bytes back the same way.
+ *   posts the batch's table (columns with their hints) and finished columns, the typed arrays' buffers transferred,
+ *   not copied (only the dictionaries, arrays of distinct strings, are cloned), and gets the file's bytes back the
+ *   same way.
  * - One batch at a time goes to the worker: a batch finished while the worker is busy is encoded on the calling
  *   thread. Nothing queues up (memory stays bounded) and the tail of an input is encoded on both threads.
- * - The worker runs the very same code as {@link HyparquetEncoder.encodeColumns} with the same options, so the
- *   bytes are the same as in-thread: which thread encoded a part never shows in the lake.
+ * - The worker runs the very same code as the in-thread encoder ({@link encodeColumns}) with the same table and
+ *   options, so the bytes are the same: which thread encoded a part never shows in the lake.
  * - `encode(rows)` (callers holding row objects) stays in-thread and synchronous.
  * - The worker starts on the first batch and keeps the process alive only while a batch is being encoded.
  *
@@ -22,7 +34,8 @@ import { HyparquetEncoder, type HyparquetEncoderOptions } from "./hyparquet-enco
  */
 export class ThreadedParquetEncoder implements TableEncoder {
   readonly extension = "parquet";
-  private readonly local: HyparquetEncoder;
+  private readonly local: ParquetEncoder;
+  private readonly writeOptions: WriteOptions;
   private worker: Worker | null = null;
   private nextId = 1;
   private readonly waiting = new Map<
@@ -31,8 +44,9 @@ export class ThreadedParquetEncoder implements TableEncoder {
   >();
   private failure: Error | null = null;
 
-  constructor(private readonly options: HyparquetEncoderOptions = {}) {
-    this.local = new HyparquetEncoder(options);
+  constructor(options: ParquetEncoderOptions = {}) {
+    this.local = new ParquetEncoder(options);
+    this.writeOptions = parquetWriteOptions(options);
   }
 
   encode(schema: TableSchema, rows: readonly Readonly<Record<string, unknown>>[]): Uint8Array {
@@ -57,7 +71,7 @@ export class ThreadedParquetEncoder implements TableEncoder {
     const id = this.nextId++;
     const result = new Promise<Uint8Array>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
     if (this.waiting.size === 1) worker.ref();
-    worker.postMessage({ id, schema: batch.schema, data } satisfies ToWorker, batchBuffers(data));
+    worker.postMessage({ id, table: batch.schema, data } satisfies ToWorker, batchBuffers(data));
     return result;
   }
 
@@ -78,7 +92,7 @@ export class ThreadedParquetEncoder implements TableEncoder {
       : `import(${JSON.stringify(self)})`;
     const worker = new Worker(bootstrap, {
       eval: true,
-      workerData: { mark: WORKER_MARK, options: this.options } satisfies WorkerInput,
+      workerData: { mark: WORKER_MARK, writeOptions: this.writeOptions } satisfies WorkerInput,
     });
     worker.on("message", (message: FromWorker) => this.onMessage(message));
     worker.on("error", (error) => this.fail(new Error("Parquet encoder worker failed", { cause: error })));
@@ -113,11 +127,12 @@ const WORKER_MARK = "logsieve-parquet-encoder-worker";
 
 interface WorkerInput {
   readonly mark: string;
-  readonly options: HyparquetEncoderOptions;
+  readonly writeOptions: WriteOptions;
 }
 interface ToWorker {
   readonly id: number;
-  readonly schema: TableSchema;
+  /** The table with its columns' hints, as the in-thread encoder made it (see ParquetEncoder.tableOf). */
+  readonly table: TableSpec;
   readonly data: BatchData;
 }
 interface FromWorker {
@@ -130,19 +145,18 @@ interface FromWorker {
 function runWorker(): void {
   const port = parentPort;
   if (port === null) return;
-  const { options } = workerData as WorkerInput;
-  const encoder = new HyparquetEncoder(options);
-  // Schemas arrive as fresh copies with every message; the encoder's per-schema tables want one object per table.
-  const schemas = new Map<string, TableSchema>();
+  const { writeOptions } = workerData as WorkerInput;
+  // Tables arrive as fresh copies with every message; the writer's per-table caches want one object per table.
+  const tables = new Map<string, TableSpec>();
   port.on("message", (message: ToWorker) => {
-    const key = JSON.stringify(message.schema);
-    let schema = schemas.get(key);
-    if (schema === undefined) {
-      schema = message.schema;
-      schemas.set(key, schema);
+    const key = JSON.stringify(message.table);
+    let table = tables.get(key);
+    if (table === undefined) {
+      table = message.table;
+      tables.set(key, table);
     }
     try {
-      const bytes = encoder.encodeColumns(schema, message.data);
+      const bytes = encodeColumns(table, message.data, writeOptions);
       // The batch's buffers go back with the result (transferred, unreferenced): left here they would wait for
       // this isolate's rare garbage collections (its heap barely grows); on the main thread they die young.
       port.postMessage({ id: message.id, bytes } satisfies FromWorker, [

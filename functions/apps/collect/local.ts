@@ -7,7 +7,7 @@ import {
 } from "../../adapters/local/event-sink.ts";
 import { LocalObjectStore } from "../../adapters/local/object-store.ts";
 import { systemClock } from "../../adapters/local/system-clock.ts";
-import { HyparquetEncoder } from "../../adapters/parquet/hyparquet-encoder.ts";
+import { ParquetEncoder } from "../../adapters/parquet/parquet-encoder.ts";
 import { type Collector, createCollector } from "../../core/collect/collector.ts";
 import { type CollectorSettingsInput, parseCollectorSettings } from "../../core/collect/settings.ts";
 import type { LogsieveConfig } from "../../core/config.ts";
@@ -107,7 +107,7 @@ export async function openLocalCollector(options: LocalCollectorOptions): Promis
     sinkOptions.threaded === false
       ? new BatchingEventSink({
           ...batching,
-          writer: parquetBatchWriter(store, new HyparquetEncoder()),
+          writer: parquetBatchWriter(store, new ParquetEncoder()),
           onWriteError,
         })
       : threadedLocalLakeSink(lakeDir, { ...batching, onWriteError });

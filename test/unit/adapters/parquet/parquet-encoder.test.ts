@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EncodeError, HyparquetEncoder } from "../../../../functions/adapters/parquet/hyparquet-encoder.ts";
+import { EncodeError, ParquetEncoder } from "../../../../functions/adapters/parquet/parquet-encoder.ts";
+import { ThreadedParquetEncoder } from "../../../../functions/adapters/parquet/worker-encoder.ts";
 import { EVENTS_SCHEMA } from "../../../../functions/core/zones.ts";
 import type { TableSchema } from "../../../../functions/ports/table-encoder.ts";
 
@@ -72,6 +73,40 @@ const ROW_C = {
 };
 const MIXED_ROWS = [ROW_A, ROW_B, ROW_C];
 
+/** Event rows in the zone schema: tuned hints (dictionary, codes, delta, plain), nulls, signed ids. */
+function eventRows(count: number) {
+  return Array.from({ length: count }, (_, i) => ({
+    ts: T + Math.floor(i / 3) * 1000,
+    site: ["example.com", "shop.example.com"][i % 2],
+    source: "log",
+    event_name: "request",
+    method: i % 17 === 0 ? null : "GET",
+    path: `/p/${i % 97}/ä`,
+    query: i % 5 === 0 ? `utm_source=x${i}` : null,
+    status: i % 11 === 0 ? null : [200, 304, 404][i % 3],
+    bytes: i * 1000,
+    is_asset: i % 4 === 0,
+    referrer_host: i % 3 === 0 ? null : `r${i % 7}.example`,
+    utm_source: null,
+    utm_medium: null,
+    utm_campaign: i % 50 === 0 ? "spring" : null,
+    utm_term: null,
+    utm_content: null,
+    click_id: null,
+    country: i % 9 === 0 ? null : ["DE", "AT", "CH"][i % 3],
+    browser: "Firefox",
+    browser_major: "126",
+    os: "Linux",
+    device: "desktop",
+    is_bot: i % 13 === 0,
+    bot_name: i % 13 === 0 ? "Googlebot" : null,
+    visitor_id: i % 10 === 0 ? null : BigInt.asIntN(64, BigInt(i) * 0x9e3779b97f4a7c15n),
+    ip_prefix: i % 10 === 0 ? null : `203.0.${i % 256}.0/24`,
+    consent_tier: i % 10 === 0 ? "anonymous" : "statistics",
+    consent_reason: "log_default",
+  }));
+}
+
 let dir: string;
 let instance: DuckDBInstance;
 let duck: DuckDBConnection;
@@ -97,10 +132,10 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
-describe("HyparquetEncoder through the hyparquet reader", () => {
+describe("ParquetEncoder through the hyparquet reader", () => {
   it("round-trips every column type, nulls and odd strings", async () => {
     // Prepare
-    const encoder = new HyparquetEncoder();
+    const encoder = new ParquetEncoder();
     // Act
     const bytes = encoder.encode(MIXED, MIXED_ROWS);
     const rows = await parquetReadObjects({ file: toArrayBuffer(bytes) });
@@ -125,7 +160,7 @@ describe("HyparquetEncoder through the hyparquet reader", () => {
 
   it("writes SNAPPY, created_by logsieve and no key/value metadata", () => {
     // Prepare
-    const encoder = new HyparquetEncoder();
+    const encoder = new ParquetEncoder();
     // Act
     const meta = parquetMetadata(toArrayBuffer(encoder.encode(MIXED, MIXED_ROWS)));
     // Assess
@@ -138,10 +173,10 @@ describe("HyparquetEncoder through the hyparquet reader", () => {
   });
 });
 
-describe("HyparquetEncoder through DuckDB", () => {
+describe("ParquetEncoder through DuckDB", () => {
   it("gives DuckDB the right column types and values, nulls, NULs and a 3 MB string included", async () => {
     // Prepare
-    const path = await writeParquet("mixed.parquet", new HyparquetEncoder().encode(MIXED, MIXED_ROWS));
+    const path = await writeParquet("mixed.parquet", new ParquetEncoder().encode(MIXED, MIXED_ROWS));
     // Act
     const types = (
       await duck.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${path}')`)
@@ -217,39 +252,10 @@ describe("HyparquetEncoder through DuckDB", () => {
 
   it("reads an events table written with the tuned encodings (dictionary, delta, plain) exactly", async () => {
     // Prepare: 3000 event rows over several row groups, ids signed, many nulls
-    const rows = Array.from({ length: 3000 }, (_, i) => ({
-      ts: T + Math.floor(i / 3) * 1000,
-      site: ["example.com", "shop.example.com"][i % 2],
-      source: "log",
-      event_name: "request",
-      method: i % 17 === 0 ? null : "GET",
-      path: `/p/${i % 97}/ä`,
-      query: i % 5 === 0 ? `utm_source=x${i}` : null,
-      status: i % 11 === 0 ? null : [200, 304, 404][i % 3],
-      bytes: i * 1000,
-      is_asset: i % 4 === 0,
-      referrer_host: i % 3 === 0 ? null : `r${i % 7}.example`,
-      utm_source: null,
-      utm_medium: null,
-      utm_campaign: i % 50 === 0 ? "spring" : null,
-      utm_term: null,
-      utm_content: null,
-      click_id: null,
-      country: i % 9 === 0 ? null : ["DE", "AT", "CH"][i % 3],
-      browser: "Firefox",
-      browser_major: "126",
-      os: "Linux",
-      device: "desktop",
-      is_bot: i % 13 === 0,
-      bot_name: i % 13 === 0 ? "Googlebot" : null,
-      visitor_id: i % 10 === 0 ? null : BigInt.asIntN(64, BigInt(i) * 0x9e3779b97f4a7c15n),
-      ip_prefix: i % 10 === 0 ? null : `203.0.${i % 256}.0/24`,
-      consent_tier: i % 10 === 0 ? "anonymous" : "statistics",
-      consent_reason: "log_default",
-    }));
+    const rows = eventRows(3000);
     const path = await writeParquet(
       "events.parquet",
-      new HyparquetEncoder({ rowGroupSize: 1000 }).encode(EVENTS_SCHEMA, rows),
+      new ParquetEncoder({ rowGroupSize: 1000 }).encode(EVENTS_SCHEMA, rows),
     );
     // Act
     const read = (await duck.runAndReadAll(`SELECT * FROM read_parquet('${path}')`)).getRowObjectsJS();
@@ -261,7 +267,7 @@ describe("HyparquetEncoder through DuckDB", () => {
 
   it("writes a readable file with the right columns for zero rows", async () => {
     // Prepare
-    const path = await writeParquet("empty.parquet", new HyparquetEncoder().encode(MIXED, []));
+    const path = await writeParquet("empty.parquet", new ParquetEncoder().encode(MIXED, []));
     // Act
     const count = (
       await duck.runAndReadAll(`SELECT count(*) AS n FROM read_parquet('${path}')`)
@@ -275,16 +281,16 @@ describe("HyparquetEncoder through DuckDB", () => {
   });
 });
 
-describe("HyparquetEncoder determinism and errors", () => {
+describe("ParquetEncoder determinism and errors", () => {
   it("gives byte-identical output for the same rows, from separate encoders and row objects", () => {
     // Prepare
     const copy = MIXED_ROWS.map((r) => ({ ...r }));
     const many = Array.from({ length: 2500 }, (_, i) => ({ ...(i % 2 === 0 ? ROW_A : ROW_B), req32: i }));
     // Act
-    const first = new HyparquetEncoder().encode(MIXED, MIXED_ROWS);
-    const second = new HyparquetEncoder().encode(MIXED, copy);
-    const bigFirst = new HyparquetEncoder({ rowGroupSize: 1000 }).encode(MIXED, many);
-    const bigSecond = new HyparquetEncoder({ rowGroupSize: 1000 }).encode(MIXED, structuredClone(many));
+    const first = new ParquetEncoder().encode(MIXED, MIXED_ROWS);
+    const second = new ParquetEncoder().encode(MIXED, copy);
+    const bigFirst = new ParquetEncoder({ rowGroupSize: 1000 }).encode(MIXED, many);
+    const bigSecond = new ParquetEncoder({ rowGroupSize: 1000 }).encode(MIXED, structuredClone(many));
     // Assess
     expect(Buffer.from(second).equals(Buffer.from(first))).toBe(true);
     expect(Buffer.from(bigSecond).equals(Buffer.from(bigFirst))).toBe(true);
@@ -294,7 +300,7 @@ describe("HyparquetEncoder determinism and errors", () => {
     // Prepare
     const rows = [ROW_A, { ...ROW_A, label: null }];
     // Act
-    const encoding = () => new HyparquetEncoder().encode(MIXED, rows);
+    const encoding = () => new ParquetEncoder().encode(MIXED, rows);
     // Assess
     expect(encoding).toThrow(EncodeError);
     expect(encoding).toThrow(
@@ -317,7 +323,7 @@ describe("HyparquetEncoder determinism and errors", () => {
     // Act
     let message = "";
     try {
-      new HyparquetEncoder().encode(MIXED, rows);
+      new ParquetEncoder().encode(MIXED, rows);
     } catch (error) {
       message = (error as Error).message;
     }
@@ -325,5 +331,38 @@ describe("HyparquetEncoder determinism and errors", () => {
     expect(message).toContain(`column "${column}"`);
     expect(message).toContain(problem);
     expect(message).not.toContain(String(value));
+  });
+});
+
+describe("ThreadedParquetEncoder", () => {
+  it("gives the same bytes from encode(rows), a batch, and a batch encoded on the worker thread", async () => {
+    // Prepare
+    const rows = eventRows(5000);
+    const encoder = new ParquetEncoder({ rowGroupSize: 2000 });
+    const threaded = new ThreadedParquetEncoder({ rowGroupSize: 2000 });
+    // Act
+    const fromRows = encoder.encode(EVENTS_SCHEMA, rows);
+    const batch = encoder.startBatch(EVENTS_SCHEMA, 1000);
+    for (const row of rows) batch.add(row);
+    const fromBatch = await encoder.encodeBatch(batch);
+    const workerBatch = threaded.startBatch(EVENTS_SCHEMA);
+    for (const row of rows) workerBatch.add(row);
+    const fromWorker = await threaded.encodeBatch(workerBatch);
+    await threaded.close();
+    // Assess
+    expect(Buffer.from(fromBatch).equals(Buffer.from(fromRows))).toBe(true);
+    expect(Buffer.from(fromWorker).equals(Buffer.from(fromRows))).toBe(true);
+  });
+
+  it("refuses a batch twice and a batch of another encoder", async () => {
+    // Prepare
+    const encoder = new ParquetEncoder();
+    const batch = encoder.startBatch(MIXED);
+    batch.add(ROW_A);
+    await encoder.encodeBatch(batch);
+    const foreign = { schema: MIXED, rows: 0, add: () => {} };
+    // Act, Assess
+    await expect(encoder.encodeBatch(batch)).rejects.toThrow("already encoded");
+    await expect(encoder.encodeBatch(foreign)).rejects.toThrow("not a batch of this encoder");
   });
 });

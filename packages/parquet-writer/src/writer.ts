@@ -1,309 +1,251 @@
-import type { ColumnChunk, FileMetaData, RowGroup, SchemaElement } from "hyparquet";
-import { ByteWriter } from "hyparquet-writer";
-import { writePageHeader } from "hyparquet-writer/src/datapage.js";
-import { deltaBinaryPack } from "hyparquet-writer/src/delta.js";
-import { writeMetadata } from "hyparquet-writer/src/metadata.js";
-import type { ColumnType } from "../../ports/table-encoder.ts";
-import { type BatchData, type ColumnData, dictionaryPays } from "./column-batch.ts";
+import { type BatchData, ColumnBatch, type ColumnData } from "./batch.ts";
+import { ByteBuffer } from "./bytes.ts";
+import { bitWidthOf, deltaPackBigInts, deltaPackNumbers, writeHybrid } from "./encodings.ts";
 import { maxCompressedLength, snappyCompressInto } from "./snappy.ts";
+import { type ColumnSpec, type ColumnType, checkTable, type TableSpec } from "./table.ts";
+import {
+  type ColumnChunkMetaData,
+  type Encoding,
+  type PhysicalType,
+  type RowGroupMetaData,
+  type SchemaElement,
+  type Statistics as StatisticsBytes,
+  writeFileMetaData,
+  writePageHeader,
+} from "./thrift.ts";
 
 /**
- * Writes a {@link BatchData} (columns, see column-batch.ts) as one Parquet file: a writer for flat tables only,
- * built for the ingest hot path. It reads typed arrays and writes pages straight from them; hyparquet-writer
- * still provides the parts that are not per value (Thrift page headers and file metadata, Snappy).
+ * Writes a {@link BatchData} (columns, see batch.ts) as one Parquet file: a writer for flat tables only, built for a
+ * hot path. It reads typed arrays and writes pages straight from them.
  *
  * Format: PAR1, row groups of `rowGroupSize` rows, DATA_PAGE_V2 pages of about 1 MiB (definition levels as
  * RLE/bit-packed hybrid, uncompressed as v2 requires; values Snappy-compressed), FileMetaData version 2,
  * `created_by` as given and no key/value metadata. Per column, by its `encoding`:
  *
  * - strings: `dictionary` → a dictionary page (PLAIN) per row group and RLE_DICTIONARY indexes; `plain` → PLAIN;
- *   `auto` → whatever the batch kept (see column-batch.ts), a dictionary only if it still pays for the row group;
+ *   `auto` → a dictionary only if it pays for the row group ({@link dictionaryPays});
  * - int32: `dictionary` → RLE_DICTIONARY, otherwise PLAIN; int64 and timestamps: `delta` → DELTA_BINARY_PACKED,
  *   otherwise PLAIN; double: PLAIN; boolean: RLE (bit width 1).
  *
  * Min/max statistics (and null counts) for columns with `statistics`: strings compared in UTF-8 byte order, as
- * the Parquet spec and hyparquet-writer do; truncation of long bounds is hyparquet-writer's.
- * Nothing depends on the time, the thread or chance: the same batch gives the same bytes.
+ * the Parquet spec wants; string bounds longer than 16 bytes are shortened on a code point boundary (the max
+ * rounded up) and flagged inexact. Nothing depends on the time, the thread or chance: the same batch gives the
+ * same bytes.
  */
 
-export interface ColumnOptions {
+export interface WriteOptions {
+  /** Rows per row group: 100,000 by default (DuckDB's own is 122,880; it reads row groups in parallel). */
+  readonly rowGroupSize?: number;
+  /** The footer's `created_by`. */
+  readonly createdBy?: string;
+}
+
+const DEFAULT_ROW_GROUP_SIZE = 100_000;
+const DEFAULT_CREATED_BY = "@logsieve/parquet-writer";
+const PAGE_BYTES = 1 << 20;
+const PAR1 = 0x31524150;
+const TWO_32 = 4294967296;
+/** Byte strings longer than this are shortened in statistics (as parquet-java and hyparquet-writer do). */
+const STATISTICS_LENGTH = 16;
+const utf8 = new TextEncoder();
+
+/** The kind of {@link ColumnData} a column type is collected as (strings: `bytes` or `dict`). */
+const KIND_OF: Record<ColumnType, ColumnData["kind"]> = {
+  string: "bytes",
+  int32: "int32",
+  int64: "int64",
+  double: "double",
+  timestamp_ms: "double",
+  boolean: "boolean",
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// The table's layout: schema elements and what each column is written as
+
+interface ColumnLayout {
+  readonly element: SchemaElement;
+  readonly type: ColumnType;
   readonly encoding: "auto" | "plain" | "dictionary" | "delta";
   readonly statistics: boolean;
 }
 
-export interface ParquetFileOptions {
+interface Layout {
   readonly schema: readonly SchemaElement[];
-  readonly columnTypes: readonly ColumnType[];
-  readonly columns: readonly ColumnOptions[];
-  readonly rowGroupSize: number;
-  readonly createdBy: string;
+  readonly columns: readonly ColumnLayout[];
 }
 
-const PAGE_BYTES = 1 << 20;
-const PAR1 = 0x31524150;
-const TWO_32 = 4294967296;
-const utf8 = new TextEncoder();
+/** The Parquet schema element of one column. */
+function schemaElement(column: ColumnSpec): SchemaElement {
+  const repetition = column.nullable ? "OPTIONAL" : "REQUIRED";
+  const name = column.name;
+  switch (column.type) {
+    case "string":
+      return { name, type: "BYTE_ARRAY", repetition, convertedType: "UTF8", logicalString: true };
+    case "int32":
+      return { name, type: "INT32", repetition };
+    case "int64":
+      return { name, type: "INT64", repetition };
+    case "double":
+      return { name, type: "DOUBLE", repetition };
+    case "boolean":
+      return { name, type: "BOOLEAN", repetition };
+    case "timestamp_ms":
+      // The legacy annotation alone. The Parquet spec defines TIMESTAMP_MILLIS as TIMESTAMP(isAdjustedToUTC=true,
+      // MILLIS), so Athena/Trino read UTC instants into `timestamp`; DuckDB reads it as TIMESTAMP (UTC wall time),
+      // whereas the logical UTC annotation would make it TIMESTAMP WITH TIME ZONE and show times in the session's
+      // zone.
+      return { name, type: "INT64", repetition, convertedType: "TIMESTAMP_MILLIS" };
+  }
+}
 
-/** A growing byte buffer for page contents, reused from page to page. */
-class Out {
-  bytes: Uint8Array;
-  pos = 0;
-  constructor(size: number) {
-    this.bytes = new Uint8Array(size);
+/** The encoding a column asks for, where it applies to its type (otherwise `auto`). */
+function encodingOf(column: ColumnSpec): ColumnLayout["encoding"] {
+  const wanted = column.encoding ?? "auto";
+  if (wanted === "plain") return "plain";
+  if (wanted === "dictionary")
+    return column.type === "string" || column.type === "int32" ? "dictionary" : "auto";
+  if (wanted === "delta") return column.type === "int64" || column.type === "timestamp_ms" ? "delta" : "auto";
+  return "auto";
+}
+
+const layouts = new WeakMap<TableSpec, Layout>();
+
+function layoutOf(table: TableSpec): Layout {
+  let layout = layouts.get(table);
+  if (layout === undefined) {
+    checkTable(table);
+    layout = {
+      schema: [{ name: "schema", numChildren: table.columns.length }, ...table.columns.map(schemaElement)],
+      columns: table.columns.map((column) => ({
+        element: schemaElement(column),
+        type: column.type,
+        encoding: encodingOf(column),
+        statistics: column.statistics ?? true,
+      })),
+    };
+    layouts.set(table, layout);
   }
-  reset(): void {
-    this.pos = 0;
-  }
-  ensure(n: number): void {
-    if (this.pos + n <= this.bytes.length) return;
-    let size = this.bytes.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.bytes.subarray(0, this.pos));
-    this.bytes = next;
-  }
-  u8(value: number): void {
-    this.ensure(1);
-    this.bytes[this.pos++] = value;
-  }
-  u32(value: number): void {
-    this.ensure(4);
-    const b = this.bytes;
-    const p = this.pos;
-    b[p] = value;
-    b[p + 1] = value >>> 8;
-    b[p + 2] = value >>> 16;
-    b[p + 3] = value >>> 24;
-    this.pos = p + 4;
-  }
-  /** Unsigned varint of a non-negative safe integer. */
-  varint(value: number): void {
-    this.ensure(8);
-    let v = value;
-    while (v >= 0x80) {
-      this.bytes[this.pos++] = (v % 0x80) + 0x80;
-      v = Math.floor(v / 0x80);
-    }
-    this.bytes[this.pos++] = v;
-  }
-  zigzag(value: number): void {
-    this.varint(value < 0 ? -value * 2 - 1 : value * 2);
-  }
-  raw(bytes: Uint8Array): void {
-    this.ensure(bytes.length);
-    this.bytes.set(bytes, this.pos);
-    this.pos += bytes.length;
-  }
-  view(): Uint8Array {
-    return this.bytes.subarray(0, this.pos);
-  }
+  return layout;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// RLE / bit-packed hybrid
+// Statistics in their Parquet byte form
 
-/**
- * Bit-packs `groups` groups of 8 values starting at `start` (values past `end` are written as 0), LSB first, after
- * the bit-packed run header.
- */
-function packGroups(
-  out: Out,
-  values: ArrayLike<number>,
-  start: number,
-  groups: number,
-  end: number,
-  bitWidth: number,
-): void {
-  out.varint(groups * 2 + 1);
-  const count = groups * 8;
-  out.ensure(groups * bitWidth);
-  const b = out.bytes;
-  let p = out.pos;
-  if (bitWidth === 1) {
-    for (let g = 0; g < count; g += 8) {
-      const i = start + g;
-      let byte = 0;
-      for (let k = 0; k < 8; k++) if (i + k < end && (values[i + k] as number) !== 0) byte |= 1 << k;
-      b[p++] = byte;
-    }
-  } else if (bitWidth <= 24) {
-    let buffer = 0;
-    let bits = 0;
-    for (let k = 0; k < count; k++) {
-      const i = start + k;
-      const v = i < end ? (values[i] as number) : 0;
-      buffer |= v << bits;
-      bits += bitWidth;
-      while (bits >= 8) {
-        b[p++] = buffer & 0xff;
-        buffer >>>= 8;
-        bits -= 8;
-      }
-    }
-  } else {
-    let buffer = 0;
-    let bits = 0;
-    for (let k = 0; k < count; k++) {
-      const i = start + k;
-      let v = i < end ? (values[i] as number) >>> 0 : 0;
-      let left = bitWidth;
-      while (left > 0) {
-        const take = Math.min(left, 8 - bits);
-        buffer |= (v & ((1 << take) - 1)) << bits;
-        v >>>= take;
-        left -= take;
-        bits += take;
-        if (bits === 8) {
-          b[p++] = buffer;
-          buffer = 0;
-          bits = 0;
-        }
-      }
-    }
-  }
-  out.pos = p;
+/** A prefix of UTF-8 `bytes` at most `length` bytes long, cut on a code point boundary: a valid lower bound. */
+function shortenedMin(bytes: Uint8Array, length: number): Uint8Array {
+  let end = length;
+  while (end > 0 && ((bytes[end] as number) & 0xc0) === 0x80) end--;
+  return bytes.slice(0, end);
 }
 
-/** Values `[start, end)` as an RLE/bit-packed hybrid: runs of 8 or more repeats as RLE runs, the rest bit-packed. */
-function writeHybrid(
-  out: Out,
-  values: ArrayLike<number>,
-  start: number,
-  end: number,
-  bitWidth: number,
-): void {
-  const byteWidth = (bitWidth + 7) >> 3;
-  let i = start;
-  let groupStart = start;
-  let groups = 0;
-  while (i < end) {
-    const v = values[i] as number;
-    let run = 1;
-    while (i + run < end && values[i + run] === v) run++;
-    if (run >= 8) {
-      if (groups > 0) {
-        packGroups(out, values, groupStart, groups, end, bitWidth);
-        groups = 0;
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * A string at most `length` bytes long that is greater than or equal to UTF-8 `bytes`: a prefix whose last code
+ * point is incremented (skipping surrogates), or undefined when none fits (the max is then kept whole).
+ */
+function shortenedMax(bytes: Uint8Array, length: number): Uint8Array | undefined {
+  let end = length;
+  while (end > 0 && ((bytes[end] as number) & 0xc0) === 0x80) end--;
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes.subarray(0, end));
+  } catch {
+    // Not UTF-8 (never from JavaScript strings): the byte-wise rule, last byte below 0xFF incremented.
+    const prefix = bytes.slice(0, length);
+    let i = prefix.length - 1;
+    while (i >= 0 && prefix[i] === 0xff) i--;
+    if (i < 0) return undefined;
+    const rounded = prefix.slice(0, i + 1);
+    rounded[i] = (rounded[i] as number) + 1;
+    return rounded;
+  }
+  const codePoints = Array.from(text, (c) => c.codePointAt(0) ?? 0);
+  for (let i = codePoints.length - 1; i >= 0; i--) {
+    // Drop code point i from the prefix, keeping the bytes before it.
+    end--;
+    while (end > 0 && ((bytes[end] as number) & 0xc0) === 0x80) end--;
+    const code = codePoints[i] as number;
+    if (code === 0x10ffff) continue;
+    const suffix = utf8.encode(String.fromCodePoint(code === 0xd7ff ? 0xe000 : code + 1));
+    if (end + suffix.length > length) continue;
+    const rounded = new Uint8Array(end + suffix.length);
+    rounded.set(bytes.subarray(0, end));
+    rounded.set(suffix, end);
+    return rounded;
+  }
+  return undefined;
+}
+
+/** One value's plain encoding (min/max of a fixed-width column). */
+function fixedBytes(value: number | bigint | boolean, type: ColumnType): Uint8Array {
+  switch (type) {
+    case "boolean":
+      return new Uint8Array([value ? 1 : 0]);
+    case "int32": {
+      const bytes = new Uint8Array(4);
+      new DataView(bytes.buffer).setInt32(0, value as number, true);
+      return bytes;
+    }
+    case "double": {
+      const bytes = new Uint8Array(8);
+      new DataView(bytes.buffer).setFloat64(0, value as number, true);
+      return bytes;
+    }
+    default: {
+      const bytes = new Uint8Array(8);
+      new DataView(bytes.buffer).setBigInt64(0, BigInt(value as number | bigint), true);
+      return bytes;
+    }
+  }
+}
+
+function statisticsBytes(stats: Statistics, type: ColumnType): StatisticsBytes {
+  let min: Uint8Array | undefined;
+  let max: Uint8Array | undefined;
+  let minExact = true;
+  let maxExact = true;
+  if (stats.min_value !== undefined && stats.max_value !== undefined) {
+    if (type === "string") {
+      min = stats.min_value as Uint8Array;
+      max = stats.max_value as Uint8Array;
+      if (min.length > STATISTICS_LENGTH) {
+        min = shortenedMin(min, STATISTICS_LENGTH);
+        minExact = false;
       }
-      out.varint(run * 2);
-      for (let k = 0; k < byteWidth; k++) out.u8((v >>> (8 * k)) & 0xff);
-      i += run;
+      if (max.length > STATISTICS_LENGTH) {
+        const shortened = shortenedMax(max, STATISTICS_LENGTH);
+        if (shortened !== undefined) {
+          max = shortened;
+          maxExact = false;
+        }
+      }
     } else {
-      if (groups === 0) groupStart = i;
-      groups++;
-      i += 8;
+      min = fixedBytes(stats.min_value as number | bigint | boolean, type);
+      max = fixedBytes(stats.max_value as number | bigint | boolean, type);
     }
   }
-  if (groups > 0) packGroups(out, values, groupStart, groups, end, bitWidth);
+  return { nullCount: stats.null_count, min, max, minExact, maxExact, nanCount: stats.nan_count };
 }
-
-function bitWidthOf(maxValue: number): number {
-  return maxValue <= 0 ? 0 : 32 - Math.clz32(maxValue);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// DELTA_BINARY_PACKED on numbers
-
-const BLOCK = 128;
-const MINIBLOCKS = 4;
-const PER_MINIBLOCK = BLOCK / MINIBLOCKS;
-/** Values within ±2^51 have deltas and adjusted deltas below 2^53: exact as numbers. */
-const DELTA_SAFE = 2 ** 51;
 
 /**
- * DELTA_BINARY_PACKED of integer numbers (block 128, 4 miniblocks), the layout hyparquet-writer writes. Returns
- * false, having written nothing, when a value or a packed width is beyond what numbers hold exactly; the caller
- * then uses hyparquet-writer's BigInt version.
+ * The rule for an automatic dictionary (hyparquet-writer's): dictionary values (with their 4-byte length prefixes)
+ * plus bit-packed indexes must be at most half of the plain values (with theirs).
  */
-function deltaPackNumbers(out: Out, values: ArrayLike<number>, count: number): boolean {
-  for (let i = 0; i < count; i++) {
-    const v = values[i] as number;
-    if (!(v >= -DELTA_SAFE && v <= DELTA_SAFE)) return false;
-  }
-  const start = out.pos;
-  out.varint(BLOCK);
-  out.varint(MINIBLOCKS);
-  out.varint(count);
-  if (count === 0) {
-    out.varint(0);
-    return true;
-  }
-  out.zigzag(values[0] as number);
-  const deltas = new Float64Array(BLOCK);
-  const widths = new Uint8Array(MINIBLOCKS);
-  let index = 1;
-  while (index < count) {
-    const blockEnd = Math.min(index + BLOCK, count);
-    const size = blockEnd - index;
-    let min = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < size; i++) {
-      const d = (values[index + i] as number) - (values[index + i - 1] as number);
-      deltas[i] = d;
-      if (d < min) min = d;
-    }
-    out.zigzag(min);
-    for (let mb = 0; mb < MINIBLOCKS; mb++) {
-      const from = mb * PER_MINIBLOCK;
-      const to = Math.min(from + PER_MINIBLOCK, size);
-      let max = 0;
-      for (let i = from; i < to; i++) {
-        const adjusted = (deltas[i] as number) - min;
-        if (adjusted > max) max = adjusted;
-      }
-      const width = max === 0 ? 0 : Math.floor(Math.log2(max)) + 1;
-      // log2 of a number just below a power of two can round up: make sure max fits.
-      widths[mb] = width > 0 && 2 ** (width - 1) > max ? width - 1 : width;
-      if ((widths[mb] as number) > 45) {
-        out.pos = start;
-        return false;
-      }
-    }
-    out.raw(widths);
-    for (let mb = 0; mb < MINIBLOCKS; mb++) {
-      const width = widths[mb] as number;
-      if (width === 0) continue;
-      const from = mb * PER_MINIBLOCK;
-      const to = Math.min(from + PER_MINIBLOCK, size);
-      out.ensure(width * 4);
-      const b = out.bytes;
-      let p = out.pos;
-      let buffer = 0;
-      let bits = 0;
-      if (width <= 24) {
-        for (let i = 0; i < PER_MINIBLOCK; i++) {
-          const k = from + i;
-          const adjusted = k < to ? (deltas[k] as number) - min : 0;
-          buffer |= adjusted << bits;
-          bits += width;
-          while (bits >= 8) {
-            b[p++] = buffer & 0xff;
-            buffer >>>= 8;
-            bits -= 8;
-          }
-        }
-      } else {
-        // Arithmetic packing: at most 7 pending bits plus 45 data bits stay below 2^53.
-        for (let i = 0; i < PER_MINIBLOCK; i++) {
-          const k = from + i;
-          const adjusted = k < to ? (deltas[k] as number) - min : 0;
-          buffer += adjusted * 2 ** bits;
-          bits += width;
-          while (bits >= 8) {
-            b[p++] = buffer % 0x100;
-            buffer = Math.floor(buffer / 0x100);
-            bits -= 8;
-          }
-        }
-      }
-      out.pos = p;
-    }
-    index = blockEnd;
-  }
-  return true;
+export function dictionaryPays(
+  distinct: number,
+  distinctBytes: number,
+  nonNull: number,
+  totalBytes: number,
+): boolean {
+  if (nonNull === 0) return true;
+  const bitWidth = Math.max(1, Math.ceil(Math.log2(Math.max(distinct, 1))));
+  const indexBytes = Math.ceil((nonNull * bitWidth) / 8);
+  return 2 * (distinctBytes + 4 * distinct + indexBytes) <= totalBytes + 4 * nonNull;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Statistics helpers
+// Helpers
 
 /** Unsigned lexicographic order of two byte ranges: UTF-8 code point order for strings. */
 function compareBytes(
@@ -322,11 +264,12 @@ function compareBytes(
   return aEnd - aStart - (bEnd - bStart);
 }
 
+/** A chunk's statistics as values, while its pages are written (see {@link statisticsBytes}). */
 interface Statistics {
-  min_value?: unknown;
-  max_value?: unknown;
-  null_count: bigint;
-  nan_count?: bigint;
+  min_value?: Uint8Array | number | bigint | boolean;
+  max_value?: Uint8Array | number | bigint | boolean;
+  null_count: number;
+  nan_count?: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -334,7 +277,7 @@ interface Statistics {
 
 /** What writing one column chunk's pages produced. */
 interface WrittenChunk {
-  readonly encodings: string[];
+  readonly encodings: Encoding[];
   readonly dictionaryOffset?: number;
   readonly dataOffset: number;
   readonly uncompressed: number;
@@ -346,7 +289,7 @@ interface BuiltDictionary {
   readonly counts: number[];
 }
 
-/** The automatic dictionary rule (column-batch.ts) on a built dictionary. */
+/** The automatic dictionary rule ({@link dictionaryPays}) on a built dictionary. */
 function pays(built: BuiltDictionary): boolean {
   let distinctBytes = 0;
   let totalBytes = 0;
@@ -492,7 +435,7 @@ function dictionaryFromBytes(
 }
 
 interface ChunkResult {
-  readonly chunk: ColumnChunk;
+  readonly chunk: ColumnChunkMetaData;
   readonly uncompressed: number;
 }
 
@@ -501,12 +444,12 @@ interface ChunkResult {
  * synchronous): allocating it per file or per page churned the C allocator, and resident memory crept up.
  */
 const scratch = {
-  levels: new Out(64 * 1024),
-  data: new Out(1 << 20),
-  compressed: new Out(1 << 20),
+  levels: new ByteBuffer(64 * 1024),
+  data: new ByteBuffer(1 << 20),
+  compressed: new ByteBuffer(1 << 20),
   ints: new Int32Array(1024),
   packed: new Int32Array(1024),
-  file: new ByteWriter(4 << 20),
+  file: new ByteBuffer(4 << 20),
 };
 
 /** Writes the column chunks of a file, page by page, into `writer`. */
@@ -515,8 +458,8 @@ class ColumnWriter {
   private readonly data = scratch.data;
 
   constructor(
-    private readonly writer: ByteWriter,
-    private readonly options: ParquetFileOptions,
+    private readonly writer: ByteBuffer,
+    private readonly layout: Layout,
   ) {}
 
   private ints(n: number): Int32Array {
@@ -525,10 +468,8 @@ class ColumnWriter {
   }
 
   write(c: number, column: ColumnData, g0: number, g1: number): ChunkResult {
-    const element = this.options.schema[c + 1] as SchemaElement;
-    const type = this.options.columnTypes[c] as ColumnType;
-    const { encoding, statistics } = this.options.columns[c] as ColumnOptions;
-    const start = this.writer.offset;
+    const { element, type, encoding, statistics } = this.layout.columns[c] as ColumnLayout;
+    const start = this.writer.pos;
     let nulls = 0;
     const defined =
       column.kind === "dict"
@@ -537,7 +478,7 @@ class ColumnWriter {
           : null
         : column.defined;
     if (defined !== null) for (let r = g0; r < g1; r++) if (defined[r] === 0) nulls++;
-    const stats: Statistics | undefined = statistics ? { null_count: BigInt(nulls) } : undefined;
+    const stats: Statistics | undefined = statistics ? { null_count: nulls } : undefined;
 
     let result: WrittenChunk;
     switch (column.kind) {
@@ -566,30 +507,27 @@ class ColumnWriter {
         result = this.writeFixed(column, type, g0, g1, stats, "RLE");
         break;
     }
-    const dataEncoding = result.encodings[result.encodings.length - 1] as string;
-    const chunk: ColumnChunk = {
-      file_offset: BigInt(start),
-      meta_data: {
-        type: element.type as NonNullable<SchemaElement["type"]>,
-        encodings: result.encodings as never,
-        path_in_schema: [element.name],
-        codec: "SNAPPY",
-        num_values: BigInt(g1 - g0),
-        total_uncompressed_size: BigInt(result.uncompressed),
-        total_compressed_size: BigInt(this.writer.offset - start),
-        data_page_offset: BigInt(result.dataOffset),
-        dictionary_page_offset:
-          result.dictionaryOffset === undefined ? undefined : BigInt(result.dictionaryOffset),
-        statistics: stats as never,
-        encoding_stats: stats
-          ? ([
+    const dataEncoding = result.encodings[result.encodings.length - 1] as Encoding;
+    const chunk: ColumnChunkMetaData = {
+      fileOffset: start,
+      type: element.type as PhysicalType,
+      encodings: result.encodings,
+      name: element.name,
+      numValues: g1 - g0,
+      uncompressedSize: result.uncompressed,
+      compressedSize: this.writer.pos - start,
+      dataPageOffset: result.dataOffset,
+      dictionaryPageOffset: result.dictionaryOffset,
+      statistics: stats === undefined ? undefined : statisticsBytes(stats, type),
+      encodingStats:
+        stats === undefined
+          ? undefined
+          : [
               ...(result.dictionaryOffset === undefined
                 ? []
-                : [{ page_type: "DICTIONARY_PAGE", encoding: "PLAIN", count: 1 }]),
-              { page_type: "DATA_PAGE_V2", encoding: dataEncoding, count: this.pagesWritten },
-            ] as never)
-          : undefined,
-      },
+                : [{ pageType: "DICTIONARY_PAGE", encoding: "PLAIN", count: 1 } as const]),
+              { pageType: "DATA_PAGE_V2", encoding: dataEncoding, count: this.pagesWritten },
+            ],
     };
     return { chunk, uncompressed: result.uncompressed };
   }
@@ -607,28 +545,25 @@ class ColumnWriter {
   }
 
   /** Compresses `this.data` and writes one DATA_PAGE_V2 with `this.levels`; returns its uncompressed size. */
-  private page(rows: number, nulls: number, encoding: string): number {
+  private page(rows: number, nulls: number, encoding: Encoding): number {
     const levels = this.levels.view();
     const values = this.data.view();
     const compressed = compress(values);
-    const headerStart = this.writer.offset;
+    const headerStart = this.writer.pos;
     writePageHeader(this.writer, {
       type: "DATA_PAGE_V2",
-      uncompressed_page_size: levels.length + values.length,
-      compressed_page_size: levels.length + compressed.length,
-      data_page_header_v2: {
-        num_values: rows,
-        num_nulls: nulls,
-        num_rows: rows,
-        encoding: encoding as never,
-        definition_levels_byte_length: levels.length,
-        repetition_levels_byte_length: 0,
-        is_compressed: true,
-      },
+      uncompressedSize: levels.length + values.length,
+      compressedSize: levels.length + compressed.length,
+      numValues: rows,
+      numNulls: nulls,
+      numRows: rows,
+      encoding,
+      definitionLevelsLength: levels.length,
+      compressed: true,
     });
-    const headerSize = this.writer.offset - headerStart;
-    this.writer.appendBytes(levels);
-    this.writer.appendBytes(compressed);
+    const headerSize = this.writer.pos - headerStart;
+    this.writer.raw(levels);
+    this.writer.raw(compressed);
     this.pagesWritten++;
     return headerSize + levels.length + values.length;
   }
@@ -636,15 +571,15 @@ class ColumnWriter {
   private dictionaryPage(count: number): number {
     const values = this.data.view();
     const compressed = compress(values);
-    const headerStart = this.writer.offset;
+    const headerStart = this.writer.pos;
     writePageHeader(this.writer, {
       type: "DICTIONARY_PAGE",
-      uncompressed_page_size: values.length,
-      compressed_page_size: compressed.length,
-      dictionary_page_header: { num_values: count, encoding: "PLAIN" },
+      uncompressedSize: values.length,
+      compressedSize: compressed.length,
+      numValues: count,
     });
-    const headerSize = this.writer.offset - headerStart;
-    this.writer.appendBytes(compressed);
+    const headerSize = this.writer.pos - headerStart;
+    this.writer.raw(compressed);
     return headerSize + values.length;
   }
 
@@ -661,7 +596,7 @@ class ColumnWriter {
   private writeStrings(
     column: Extract<ColumnData, { kind: "dict" | "bytes" }>,
     defined: Uint8Array | null,
-    encoding: ColumnOptions["encoding"],
+    encoding: ColumnLayout["encoding"],
     g0: number,
     g1: number,
     stats: Statistics | undefined,
@@ -724,14 +659,14 @@ class ColumnWriter {
     g0: number,
     g1: number,
   ): WrittenChunk {
-    const dictionaryOffset = this.writer.offset;
+    const dictionaryOffset = this.writer.pos;
     this.data.reset();
     for (const bytes of entries) {
       this.data.u32(bytes.length);
       this.data.raw(bytes);
     }
     let uncompressed = this.dictionaryPage(entries.length);
-    const dataOffset = this.writer.offset;
+    const dataOffset = this.writer.pos;
     // Data pages of indexes (4 bytes per row as the page size estimate, as hyparquet-writer counts them).
     const bitWidth = Math.max(1, bitWidthOf(entries.length - 1));
     const bounds = ColumnWriter.fixedPages(g0, g1, 4);
@@ -774,7 +709,7 @@ class ColumnWriter {
     g0: number,
     g1: number,
   ): WrittenChunk {
-    const dataOffset = this.writer.offset;
+    const dataOffset = this.writer.pos;
     let uncompressed = 0;
     this.pagesWritten = 0;
     let p0 = g0;
@@ -809,7 +744,7 @@ class ColumnWriter {
     stats: Statistics | undefined,
   ): WrittenChunk {
     const { data, ends, defined } = column;
-    const dataOffset = this.writer.offset;
+    const dataOffset = this.writer.pos;
     let uncompressed = 0;
     this.pagesWritten = 0;
     let minStart = -1;
@@ -896,11 +831,11 @@ class ColumnWriter {
       stats.max_value = Math.max(...entries);
     }
     if (entries.length === 0) return this.writeFixed(column, "int32", g0, g1, undefined, "PLAIN");
-    const dictionaryOffset = this.writer.offset;
+    const dictionaryOffset = this.writer.pos;
     this.data.reset();
     for (const v of entries) this.data.u32(v);
     let uncompressed = this.dictionaryPage(entries.length);
-    const dataOffset = this.writer.offset;
+    const dataOffset = this.writer.pos;
     const bitWidth = Math.max(1, bitWidthOf(entries.length - 1));
     const bounds = ColumnWriter.fixedPages(g0, g1, 4);
     this.pagesWritten = 0;
@@ -930,7 +865,7 @@ class ColumnWriter {
     const defined = column.defined;
     const width = column.kind === "boolean" ? 1 / 8 : column.kind === "int32" ? 4 : 8;
     const bounds = ColumnWriter.fixedPages(g0, g1, width);
-    const dataOffset = this.writer.offset;
+    const dataOffset = this.writer.pos;
     let uncompressed = 0;
     this.pagesWritten = 0;
     if (stats !== undefined) fixedStatistics(column, type, g0, g1, stats);
@@ -969,7 +904,7 @@ class ColumnWriter {
             const ms = nonNullNumbers(column.values, defined, p0, p1, n);
             if (encoding === "DELTA_BINARY_PACKED") {
               if (!deltaPackNumbers(out, ms, n))
-                bigDelta(
+                deltaPackBigInts(
                   out,
                   Array.from(ms, (v) => BigInt(v)),
                 );
@@ -1006,7 +941,7 @@ class ColumnWriter {
               const values: bigint[] = [];
               for (let r = p0; r < p1; r++)
                 if (defined === null || defined[r] !== 0) values.push(big[r] as bigint);
-              bigDelta(out, values);
+              deltaPackBigInts(out, values);
             }
           } else if (defined === null) {
             out.raw(new Uint8Array(words.buffer, words.byteOffset + p0 * 8, (p1 - p0) * 8));
@@ -1039,13 +974,6 @@ function nonNullNumbers(
   let k = 0;
   for (let r = p0; r < p1; r++) if (defined[r] !== 0) out[k++] = values[r] as number;
   return out;
-}
-
-/** hyparquet-writer's DELTA_BINARY_PACKED with BigInt arithmetic, for values beyond what numbers hold exactly. */
-function bigDelta(out: Out, values: bigint[]): void {
-  const writer = new ByteWriter();
-  deltaBinaryPack(writer, values, "INT64");
-  out.raw(writer.getBytes());
 }
 
 function fixedStatistics(
@@ -1089,7 +1017,7 @@ function fixedStatistics(
     case "double": {
       let min = Number.POSITIVE_INFINITY;
       let max = Number.NEGATIVE_INFINITY;
-      let nan = 0n;
+      let nan = 0;
       let any = false;
       for (let r = g0; r < g1; r++) {
         if (defined !== null && defined[r] === 0) continue;
@@ -1135,40 +1063,64 @@ function compress(values: Uint8Array): Uint8Array {
   return out.bytes.subarray(0, snappyCompressInto(values, out.bytes));
 }
 
-/** The whole file. */
-export function writeParquetFile(batch: BatchData, options: ParquetFileOptions): Uint8Array {
+/**
+ * Writes the columns of a finished {@link ColumnBatch} as one Parquet file, `table` being the spec the batch was
+ * started with (or an equal one). Synchronous; the result is a fresh array.
+ */
+export function writeParquet(table: TableSpec, batch: BatchData, options: WriteOptions = {}): Uint8Array {
+  const rowGroupSize = options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
+  if (!(Number.isInteger(rowGroupSize) && rowGroupSize > 0))
+    throw new RangeError("rowGroupSize must be a positive integer");
+  const layout = layoutOf(table);
+  if (batch.columns.length !== layout.columns.length)
+    throw new Error(
+      `table ${table.name}: the batch has ${batch.columns.length} columns, the table ${layout.columns.length}`,
+    );
+  batch.columns.forEach((column, c) => {
+    const type = (layout.columns[c] as ColumnLayout).type;
+    if (KIND_OF[type] !== column.kind && !(type === "string" && column.kind === "dict"))
+      throw new Error(`table ${table.name}: column ${c} holds ${column.kind} values, not ${type}`);
+  });
   // One growing buffer per thread for the file being written; the result is copied out of it.
   const writer = scratch.file;
-  writer.offset = 0;
-  writer.index = 0;
-  writer.appendUint32(PAR1);
-  const columnWriter = new ColumnWriter(writer, options);
-  const rowGroups: RowGroup[] = [];
-  for (let g0 = 0; g0 < batch.rows; g0 += options.rowGroupSize) {
-    const g1 = Math.min(batch.rows, g0 + options.rowGroupSize);
-    const groupStart = writer.offset;
-    const columns: ColumnChunk[] = [];
-    let totalBytes = 0n;
+  writer.reset();
+  writer.u32(PAR1);
+  const columnWriter = new ColumnWriter(writer, layout);
+  const rowGroups: RowGroupMetaData[] = [];
+  for (let g0 = 0; g0 < batch.rows; g0 += rowGroupSize) {
+    const g1 = Math.min(batch.rows, g0 + rowGroupSize);
+    const groupStart = writer.pos;
+    const columns: ColumnChunkMetaData[] = [];
+    let totalBytes = 0;
     batch.columns.forEach((column, c) => {
       const { chunk, uncompressed } = columnWriter.write(c, column, g0, g1);
       columns.push(chunk);
-      totalBytes += BigInt(uncompressed);
+      totalBytes += uncompressed;
     });
     rowGroups.push({
       columns,
-      total_byte_size: totalBytes,
-      num_rows: BigInt(g1 - g0),
-      total_compressed_size: BigInt(writer.offset - groupStart),
+      totalByteSize: totalBytes,
+      numRows: g1 - g0,
+      totalCompressedSize: writer.pos - groupStart,
     });
   }
-  const metadata: Omit<FileMetaData, "metadata_length"> = {
-    version: 2,
-    created_by: options.createdBy,
-    schema: options.schema as SchemaElement[],
-    num_rows: BigInt(batch.rows),
-    row_groups: rowGroups,
-  };
-  writeMetadata(writer, metadata as FileMetaData);
-  writer.appendUint32(PAR1);
-  return writer.getBytes().slice();
+  writeFileMetaData(writer, {
+    schema: layout.schema,
+    numRows: batch.rows,
+    rowGroups,
+    createdBy: options.createdBy ?? DEFAULT_CREATED_BY,
+  });
+  writer.u32(PAR1);
+  return writer.view().slice();
+}
+
+/** Rows to a file in one call: a {@link ColumnBatch} filled with `rows`, then {@link writeParquet}. */
+export function encodeRows(
+  table: TableSpec,
+  rows: readonly Readonly<Record<string, unknown>>[],
+  options: WriteOptions = {},
+): Uint8Array {
+  const batch = new ColumnBatch(table, rows.length);
+  for (const row of rows) batch.add(row);
+  return writeParquet(table, batch.finish(), options);
 }

@@ -1,15 +1,14 @@
-import type { SchemaElement } from "hyparquet";
-import type {
-  ColumnSpec,
-  ColumnType,
-  TableBatch,
-  TableEncoder,
-  TableSchema,
-} from "../../ports/table-encoder.ts";
-import { type BatchData, ColumnBatch } from "./column-batch.ts";
-import { type ColumnOptions, type ParquetFileOptions, writeParquetFile } from "./parquet-columns.ts";
+import {
+  type BatchData,
+  ColumnBatch,
+  type ColumnSpec,
+  type TableSpec,
+  type WriteOptions,
+  writeParquet,
+} from "@logsieve/parquet-writer";
+import type { TableBatch, TableEncoder, TableSchema } from "../../ports/table-encoder.ts";
 
-export { EncodeError } from "./column-batch.ts";
+export { EncodeError } from "@logsieve/parquet-writer";
 
 /** How one column is written; the defaults suit most columns, hints tune the hot ones. */
 export interface ColumnHint {
@@ -20,7 +19,7 @@ export interface ColumnHint {
    * stores differences: right for counters and timestamps in time order. `auto` (the default): the library
    * samples the column and picks a dictionary or plain.
    */
-  readonly encoding?: "auto" | "plain" | "dictionary" | "delta";
+  readonly encoding?: ColumnSpec["encoding"];
   /**
    * Min/max statistics let DuckDB and Athena skip row groups on filters: keep them where queries filter
    * (time, site, status, ids), drop them where nobody filters (free text) to save the work.
@@ -34,10 +33,10 @@ export interface ColumnHint {
    * dictionary, if the column wants one, is built when the file is written — for fresh strings such as addresses
    * and raw targets, whose hashing for a Map costs 3–4 times the copy (docs/BENCHMARKS.md).
    */
-  readonly collect?: "codes" | "bytes";
+  readonly collect?: ColumnSpec["collect"];
 }
 
-export interface HyparquetEncoderOptions {
+export interface ParquetEncoderOptions {
   /** Rows per row group: 100 000 by default, near DuckDB's own 122 880 (it reads row groups in parallel). */
   readonly rowGroupSize?: number;
   /** Per table, per column hints; merged over {@link DEFAULT_COLUMN_HINTS}. */
@@ -133,62 +132,30 @@ export const DEFAULT_COLUMN_HINTS: Readonly<Record<string, Readonly<Record<strin
   },
 };
 
-/** The Parquet schema element of one column. */
-function schemaElement(column: ColumnSpec): SchemaElement {
-  const repetition_type = column.nullable ? "OPTIONAL" : "REQUIRED";
-  const name = column.name;
-  switch (column.type) {
-    case "string":
-      return {
-        name,
-        type: "BYTE_ARRAY",
-        converted_type: "UTF8",
-        logical_type: { type: "STRING" },
-        repetition_type,
-      };
-    case "int32":
-      return { name, type: "INT32", repetition_type };
-    case "int64":
-      return { name, type: "INT64", repetition_type };
-    case "double":
-      return { name, type: "DOUBLE", repetition_type };
-    case "boolean":
-      return { name, type: "BOOLEAN", repetition_type };
-    case "timestamp_ms":
-      // The legacy annotation alone. The Parquet spec defines TIMESTAMP_MILLIS as TIMESTAMP(isAdjustedToUTC=true,
-      // MILLIS), so Athena/Trino read UTC instants into `timestamp`; DuckDB reads it as TIMESTAMP (UTC wall time),
-      // the type its views declare, whereas the logical UTC annotation would make it TIMESTAMP WITH TIME ZONE and
-      // show times in the session's zone.
-      return { name, type: "INT64", converted_type: "TIMESTAMP_MILLIS", repetition_type };
-  }
-}
-
 /**
- * The TableEncoder for Parquet, pure JavaScript (no native code: it runs in Lambda as is).
+ * The TableEncoder for Parquet: logsieve's tables mapped to @logsieve/parquet-writer (packages/parquet-writer, pure
+ * TypeScript: it runs in Lambda as is), each column with its hint.
  *
  * - Types: string → BYTE_ARRAY UTF8 (STRING); int32 → INT32; int64 → INT64 (number or bigint); double → DOUBLE;
  *   boolean → BOOLEAN; timestamp_ms → INT64 TIMESTAMP_MILLIS (UTC, number or bigint epoch ms). Nullable columns
  *   are OPTIONAL, the others REQUIRED.
- * - Rows are collected as columns ({@link ColumnBatch}: `startBatch` for the ingest pipeline, or inside `encode`)
- *   and written by parquet-columns.ts, a writer for flat tables that works on typed arrays; hyparquet-writer
- *   supplies Thrift, metadata and Snappy. (Its own `parquetWrite` took about 11 µs per ingested line, half the
- *   pipeline's time; the figures are in docs/BENCHMARKS.md.)
+ * - Rows are collected as columns (the writer's ColumnBatch: `startBatch` for the ingest pipeline, or inside
+ *   `encode`) and written from typed arrays. (hyparquet-writer's `parquetWrite` took about 11 µs per ingested
+ *   line, half the pipeline's time; the figures are in docs/BENCHMARKS.md.)
  * - SNAPPY compression, `created_by` = "logsieve", no key/value metadata: nothing depends on the time or on
  *   chance, so the same rows give the same bytes and re-ingesting overwrites objects byte for byte.
  * - Values are checked against the schema as they are added; an error names the table, column and row but never
  *   the value (rows hold full addresses in the security zone).
  */
-export class HyparquetEncoder implements TableEncoder {
+export class ParquetEncoder implements TableEncoder {
   readonly extension = "parquet";
-  private readonly rowGroupSize: number;
+  private readonly writeOptions: WriteOptions;
   private readonly hints: Readonly<Record<string, Readonly<Record<string, ColumnHint>>>>;
   private readonly statistics: boolean;
-  private readonly files = new WeakMap<TableSchema, ParquetFileOptions>();
+  private readonly tables = new WeakMap<TableSchema, TableSpec>();
 
-  constructor(options: HyparquetEncoderOptions = {}) {
-    this.rowGroupSize = options.rowGroupSize ?? 100_000;
-    if (!(Number.isInteger(this.rowGroupSize) && this.rowGroupSize > 0))
-      throw new RangeError("rowGroupSize must be a positive integer");
+  constructor(options: ParquetEncoderOptions = {}) {
+    this.writeOptions = parquetWriteOptions(options);
     const hints: Record<string, Record<string, ColumnHint>> = {};
     for (const [table, columns] of Object.entries(DEFAULT_COLUMN_HINTS)) hints[table] = { ...columns };
     for (const [table, columns] of Object.entries(options.hints ?? {}))
@@ -200,67 +167,59 @@ export class HyparquetEncoder implements TableEncoder {
   encode(schema: TableSchema, rows: readonly Readonly<Record<string, unknown>>[]): Uint8Array {
     const batch = this.startBatch(schema, rows.length);
     for (const row of rows) batch.add(row);
-    return this.encodeColumns(schema, batch.finish());
+    return encodeColumns(batch.schema, batch.finish(), this.writeOptions);
   }
 
+  /** The writer's own batch: it is a {@link TableBatch} (its `schema` is the table with its hints). */
   startBatch(schema: TableSchema, expectedRows?: number): ColumnBatch {
-    const tableHints = this.hints[schema.name] ?? {};
-    return new ColumnBatch(
-      schema,
-      (column) => (tableHints[column.name]?.collect === "codes" ? "codes" : "bytes"),
-      expectedRows,
-    );
+    return new ColumnBatch(this.tableOf(schema), expectedRows);
   }
 
   async encodeBatch(batch: TableBatch): Promise<Uint8Array> {
     if (!(batch instanceof ColumnBatch)) throw new TypeError("encodeBatch: not a batch of this encoder");
-    return this.encodeColumns(batch.schema, batch.finish());
+    return encodeColumns(batch.schema, batch.finish(), this.writeOptions);
   }
 
-  /** Encodes finished columns (what a worker thread receives, see worker-encoder.ts). */
-  encodeColumns(schema: TableSchema, data: BatchData): Uint8Array {
-    try {
-      return writeParquetFile(data, this.fileOptions(schema));
-    } catch (error) {
-      // Messages of the libraries underneath may quote values; keep only the error's name.
-      const name = error instanceof Error ? error.name : "error";
-      throw new Error(
-        `cannot encode ${schema.name} (${data.rows} rows): the Parquet writer failed (${name})`,
-      );
-    }
-  }
-
-  /** How each column of a table is written: schema elements, encodings, statistics (computed once per schema). */
-  fileOptions(schema: TableSchema): ParquetFileOptions {
-    let file = this.files.get(schema);
-    if (file === undefined) {
+  /** A table with each column's hint, one object per schema (the writer compiles per table object). */
+  tableOf(schema: TableSchema): TableSpec {
+    let table = this.tables.get(schema);
+    if (table === undefined) {
       const tableHints = this.hints[schema.name] ?? {};
-      file = {
-        schema: [
-          { name: "schema", num_children: schema.columns.length },
-          ...schema.columns.map(schemaElement),
-        ],
-        columnTypes: schema.columns.map((c) => c.type),
+      table = {
+        name: schema.name,
         columns: schema.columns.map((column) => {
           const hint = tableHints[column.name] ?? {};
           return {
-            encoding: encodingFor(column.type, hint.encoding ?? "auto"),
+            name: column.name,
+            type: column.type,
+            nullable: column.nullable,
+            encoding: hint.encoding ?? "auto",
             statistics: hint.statistics ?? this.statistics,
+            collect: hint.collect ?? "bytes",
           };
         }),
-        rowGroupSize: this.rowGroupSize,
-        createdBy: "logsieve",
       };
-      this.files.set(schema, file);
+      this.tables.set(schema, table);
     }
-    return file;
+    return table;
   }
 }
 
-/** The encoding a hint means for a column type (a hint that does not apply to the type means `auto`). */
-function encodingFor(type: ColumnType, hint: NonNullable<ColumnHint["encoding"]>): ColumnOptions["encoding"] {
-  if (hint === "plain") return "plain";
-  if (hint === "dictionary") return type === "string" || type === "int32" ? "dictionary" : "auto";
-  if (hint === "delta") return type === "int64" || type === "timestamp_ms" ? "delta" : "auto";
-  return "auto";
+/** What the writer is told besides the table: row group size and `created_by`. */
+export function parquetWriteOptions(options: ParquetEncoderOptions): WriteOptions {
+  const rowGroupSize = options.rowGroupSize ?? 100_000;
+  if (!(Number.isInteger(rowGroupSize) && rowGroupSize > 0))
+    throw new RangeError("rowGroupSize must be a positive integer");
+  return { rowGroupSize, createdBy: "logsieve" };
+}
+
+/** Writes finished columns (in this thread or on the worker, see worker-encoder.ts); errors never quote values. */
+export function encodeColumns(table: TableSpec, data: BatchData, options: WriteOptions): Uint8Array {
+  try {
+    return writeParquet(table, data, options);
+  } catch (error) {
+    // Messages from underneath may quote values; keep only the error's name.
+    const name = error instanceof Error ? error.name : "error";
+    throw new Error(`cannot encode ${table.name} (${data.rows} rows): the Parquet writer failed (${name})`);
+  }
 }

@@ -1,25 +1,25 @@
 import { Buffer } from "node:buffer";
-import type { ColumnSpec, ColumnType, TableBatch, TableSchema } from "../../ports/table-encoder.ts";
+import { type ColumnSpec, type ColumnType, checkTable, type TableSpec } from "./table.ts";
 
 /**
- * Rows collected column by column for one Parquet file: what {@link HyparquetEncoder.startBatch} hands out and
- * the ingest pipeline fills, line after line. Nothing per row survives but its values, stored the way the file
- * will hold them:
+ * Rows collected column by column for one Parquet file: a {@link ColumnBatch} is filled row after row, and nothing
+ * per row survives but its values, stored the way the file will hold them:
  *
- * - strings of a column with few distinct values (site, country, browser, consent tier...): one int32 code per
- *   row and the distinct values in order of first appearance;
- * - other strings: their UTF-8 bytes, back to back in one growing buffer, and each row's end offset (the encoder
- *   builds a dictionary from them if the column wants one, possibly on another thread);
+ * - strings collected as `codes` (columns whose values repeat as the very same string objects): one code per row
+ *   (0 = null) and the distinct values in order of first appearance;
+ * - strings collected as `bytes`: their UTF-8 bytes, back to back in one growing buffer, and each row's end offset
+ *   (the writer builds a dictionary from them if the column wants one, possibly on another thread);
  * - int32 / double / timestamp / boolean: typed arrays; int64: little-endian 64-bit words (from numbers or bigints);
- * - for nullable columns, one byte per row (1 = a value, 0 = null).
+ * - for nullable columns (but `codes`), one byte per row (1 = a value, 0 = null).
  *
  * Everything depends on the rows and their order only, so the same rows give the same file.
  *
  * {@link ColumnBatch.finish} gives the finished columns as plain data (typed arrays, arrays of strings): what the
- * encoder reads, and what can be posted to a worker thread with the typed arrays' buffers transferred.
+ * writer reads, and what can be posted to a worker thread with the typed arrays' buffers transferred
+ * ({@link batchBuffers}).
  */
 
-export type StringMode = "codes" | "bytes";
+type StringMode = "codes" | "bytes";
 
 /** A finished column, plain data only (it can cross threads). `defined` is null for required columns. */
 export type ColumnData =
@@ -147,7 +147,7 @@ abstract class Column {
  * referrers): the UTF-8 bytes, copied (measured: hashing a fresh 120-character string for a Map costs 3–4 times as
  * much as copying it); the encoder builds a dictionary from the bytes if the column wants one.
  */
-export class StringColumn extends Column {
+class StringColumn extends Column {
   private readonly codesMode: boolean;
   // codes
   private codes: Codes = new Uint8Array(0);
@@ -262,22 +262,6 @@ export class StringColumn extends Column {
   }
 }
 
-/**
- * hyparquet-writer's rule for an automatic dictionary: dictionary values (with their 4-byte length prefixes) plus
- * bit-packed indexes must be at most half of the plain values (with theirs).
- */
-export function dictionaryPays(
-  distinct: number,
-  distinctBytes: number,
-  nonNull: number,
-  totalBytes: number,
-): boolean {
-  if (nonNull === 0) return true;
-  const bitWidth = Math.max(1, Math.ceil(Math.log2(Math.max(distinct, 1))));
-  const indexBytes = Math.ceil((nonNull * bitWidth) / 8);
-  return 2 * (distinctBytes + 4 * distinct + indexBytes) <= totalBytes + 4 * nonNull;
-}
-
 class Int32Column extends Column {
   values = allocate(Int32Array, INITIAL_ROWS);
   override resize(rows: number): void {
@@ -373,10 +357,10 @@ class Int64Column extends Column {
 
 type Builder = StringColumn | Int32Column | DoubleColumn | BooleanColumn | Int64Column;
 
-function builderFor(column: ColumnSpec, stringMode: StringMode): Builder {
+function builderFor(column: ColumnSpec): Builder {
   switch (column.type) {
     case "string":
-      return new StringColumn(column.nullable, stringMode);
+      return new StringColumn(column.nullable, column.collect === "codes" ? "codes" : "bytes");
     case "int32":
       return new Int32Column(column.nullable);
     case "double":
@@ -389,8 +373,6 @@ function builderFor(column: ColumnSpec, stringMode: StringMode): Builder {
   }
 }
 
-const COLUMN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 type AddRow = (
   row: Readonly<Record<string, unknown>>,
   index: number,
@@ -401,7 +383,7 @@ type AddRow = (
 /**
  * One function per schema that reads a row's properties by constant names (monomorphic loads: a generic loop with
  * `row[column.name]` was the largest single cost of encoding) and pushes each value into its column after checking
- * its type. Column names are checked against {@link COLUMN_NAME} before they reach the generated source.
+ * its type. Column names are checked (table.ts) before they reach the generated source.
  */
 function compileAddRow(columns: readonly ColumnSpec[]): AddRow {
   const lines: string[] = [];
@@ -429,31 +411,28 @@ function compileAddRow(columns: readonly ColumnSpec[]): AddRow {
     ...lines,
     `};`,
   ].join("\n");
-  // Generated from validated column names only (see COLUMN_NAME).
+  // Generated from checked column names only (checkTable).
   return new Function(source)() as AddRow;
 }
 
-const compiled = new WeakMap<TableSchema, AddRow>();
+const compiled = new WeakMap<TableSpec, AddRow>();
 
-function addRowFor(schema: TableSchema): AddRow {
-  let addRow = compiled.get(schema);
+function addRowFor(table: TableSpec): AddRow {
+  let addRow = compiled.get(table);
   if (addRow === undefined) {
-    if (schema.columns.length === 0) throw new Error(`table ${schema.name} has no columns`);
-    const seen = new Set<string>();
-    for (const column of schema.columns) {
-      if (!COLUMN_NAME.test(column.name))
-        throw new Error(`table ${schema.name}: bad column name ${column.name}`);
-      if (seen.has(column.name)) throw new Error(`table ${schema.name}: column ${column.name} appears twice`);
-      seen.add(column.name);
-    }
-    addRow = compileAddRow(schema.columns);
-    compiled.set(schema, addRow);
+    checkTable(table);
+    addRow = compileAddRow(table.columns);
+    compiled.set(table, addRow);
   }
   return addRow;
 }
 
-/** The {@link TableBatch} of the Parquet encoder. */
-export class ColumnBatch implements TableBatch {
+/**
+ * Rows of one table collected as columns: `add` checks each value against its column and stores it; `finish` gives
+ * the columns for {@link writeParquet}. The row-adding function is generated once per table object (property reads
+ * by constant names), so keep one {@link TableSpec} object per table.
+ */
+export class ColumnBatch {
   private count = 0;
   private capacity = INITIAL_ROWS;
   private readonly builders: Builder[];
@@ -464,12 +443,11 @@ export class ColumnBatch implements TableBatch {
   private readonly expectedRows: number;
 
   constructor(
-    readonly schema: TableSchema,
-    stringModes: (column: ColumnSpec) => StringMode,
+    readonly schema: TableSpec,
     expectedRows?: number,
   ) {
     this.addRow = addRowFor(schema);
-    this.builders = schema.columns.map((column) => builderFor(column, stringModes(column)));
+    this.builders = schema.columns.map(builderFor);
     this.expectedRows =
       expectedRows !== undefined && expectedRows > 0 ? expectedRows : Number.POSITIVE_INFINITY;
   }
@@ -478,6 +456,10 @@ export class ColumnBatch implements TableBatch {
     return this.count;
   }
 
+  /**
+   * Appends one row (an object keyed by column name; other properties are ignored). A value the column does not
+   * allow throws an {@link EncodeError} naming the table, column and row, never the value; the batch is then spent.
+   */
   add(row: Readonly<Record<string, unknown>>): void {
     if (this.finished) throw new Error(`the ${this.schema.name} batch was already encoded`);
     if (this.count >= this.capacity) {

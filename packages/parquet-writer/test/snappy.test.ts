@@ -1,7 +1,7 @@
 import { snappyUncompress } from "hyparquet";
 import { describe, expect, it } from "vitest";
-import { maxCompressedLength, snappyCompressInto } from "../../../../functions/adapters/parquet/snappy.ts";
-import { seededRandom } from "../../../../functions/apps/demo/sample-log.ts";
+import { maxCompressedLength, snappyCompressInto } from "../src/index.ts";
+import { seededRandom } from "./agreement.ts";
 
 /** Snappy of the Parquet writer, decoded by hyparquet's independent decoder. */
 

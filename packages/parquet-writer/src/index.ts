@@ -1,0 +1,15 @@
+/**
+ * @logsieve/parquet-writer: Parquet files for flat tables, in TypeScript without native code or dependencies.
+ * See README.md for what it writes.
+ */
+export {
+  type BatchData,
+  batchBuffers,
+  type Codes,
+  ColumnBatch,
+  type ColumnData,
+  EncodeError,
+} from "./batch.ts";
+export { maxCompressedLength, snappyCompressInto } from "./snappy.ts";
+export type { ColumnSpec, ColumnType, TableSpec } from "./table.ts";
+export { dictionaryPays, encodeRows, type WriteOptions, writeParquet } from "./writer.ts";
