@@ -1,4 +1,7 @@
 import { z } from "zod";
+import { PATH_PATTERN } from "./scrub/path-patterns.ts";
+import { isSecretParamName } from "./scrub/personal-data.ts";
+import { CLICK_ID_PARAMS, UTM_PARAMS } from "./scrub/scrub.ts";
 
 /**
  * The operator's configuration. Every option has a default, so `{}` is a valid configuration.
@@ -15,16 +18,67 @@ const siteName = z
   .regex(/^[a-z0-9.-]+$/i, "a site is a host name such as example.com (letters, digits, dots, hyphens)")
   .transform((s) => s.toLowerCase());
 
+/** A query parameter the operator keeps: a plain name (it is printed into the policy), never a secret. */
+const queryParamName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.[\]-]+$/, "a query parameter name: letters, digits and _ . - [ ] only")
+  .refine(
+    (name) => !isSecretParamName(name),
+    "this name carries sessions, tokens or credentials (see docs/PRIVACY.md): it is never kept",
+  )
+  .refine(
+    (name) => !(UTM_PARAMS as readonly string[]).includes(name.toLowerCase()),
+    "the utm parameters are always kept: no need to list them",
+  )
+  .refine(
+    (name) => !CLICK_ID_PARAMS.has(name.toLowerCase()),
+    "click ids are kept only with marketing consent, in their own column: they cannot be allowed here",
+  )
+  .transform((name) => name.toLowerCase());
+
+/** A path pattern whose `*` segments are kept as they are (see functions/core/scrub/path-patterns.ts). */
+const pathPattern = z
+  .string()
+  .max(256)
+  .regex(PATH_PATTERN, "a path pattern such as /product/* (segments of URL characters or *)");
+
+const scrubExceptions = {
+  /** Query parameters kept besides the five `utm_*` (and click ids in the marketing tier); values still masked. */
+  allowedQueryParams: z.array(queryParamName).default([]),
+  /** Path segments kept although they look like identifiers: `/product/*` keeps product numbers. */
+  allowedPaths: z.array(pathPattern).default([]),
+};
+
 const cidr = z
   .string()
   .regex(/^[0-9a-f:.]+(\/\d{1,3})?$/i, "a trusted proxy is an address or a CIDR block such as 10.0.0.0/8");
 
 export const configSchema = z
   .object({
-    /** The site domains logsieve serves; events for other sites are refused by the collector. */
+    /**
+     * The site domains logsieve serves. An event's site is always one of them: a log line whose host is not one of
+     * them (nor an alias, nor `www.` + one of them) is kept in security/ only, counted as `unknown_site`; the
+     * collector refuses such events. Empty: no host is ever taken from the input, every log line counts for the
+     * default site (docs/PRIVACY.md, "Sites").
+     */
     sites: z.array(siteName).default([]),
     /** Site name for log lines whose format has no host (common, combined). Defaults to the first site. */
     defaultSite: siteName.optional(),
+    /** Per site: other host names that mean it, and scrubbing exceptions of its own. Keys must be in `sites`. */
+    siteSettings: z
+      .record(
+        z.string(),
+        z
+          .object({
+            /** Host names that count as this site (`example.de`, `shop.example.com`). */
+            aliases: z.array(siteName).default([]),
+            ...scrubExceptions,
+          })
+          .strict(),
+      )
+      .default({}),
     anonymize: z
       .object({
         ipv4Prefix: z.number().int().min(0).max(32).default(24),
@@ -45,21 +99,8 @@ export const configSchema = z
       })
       .strict()
       .default({ logDefaultTier: "statistics", honorDnt: true, honorGpc: true, withoutConsent: "anonymous" }),
-    scrub: z
-      .object({
-        /** Query parameters kept besides `utm_*` (and click ids in the marketing tier). */
-        allowedQueryParams: z
-          .array(
-            z
-              .string()
-              .min(1)
-              .max(64)
-              .regex(/^[A-Za-z0-9_.[\]-]+$/, "a query parameter name: letters, digits and _ . - [ ] only"),
-          )
-          .default([]),
-      })
-      .strict()
-      .default({ allowedQueryParams: [] }),
+    /** Scrubbing exceptions for every site (docs/PRIVACY.md, "The scrub policy"). */
+    scrub: z.object(scrubExceptions).strict().default({ allowedQueryParams: [], allowedPaths: [] }),
     geo: z
       .object({
         /** A MaxMind-format country database replacing the bundled one. */
@@ -109,6 +150,7 @@ export const configSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    checkSites(c, ctx);
     if (c.retention.allowRawBeyond7Days) return;
     for (const key of ["incomingHours", "securityHours", "rejectsHours"] as const) {
       if (c.retention[key] > HOURS_IN_7_DAYS) {
@@ -120,6 +162,45 @@ export const configSchema = z
       }
     }
   });
+
+type ParsedShape = {
+  sites: string[];
+  defaultSite?: string | undefined;
+  siteSettings: Record<string, { aliases: string[] }>;
+};
+
+/** Sites, the default site and aliases name each host once, and every per-site setting belongs to a site. */
+function checkSites(c: ParsedShape, ctx: z.RefinementCtx): void {
+  const sites = new Set(c.sites);
+  if (c.defaultSite !== undefined && c.sites.length > 0 && !sites.has(c.defaultSite)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["defaultSite"],
+      message: `the default site must be one of sites (${c.sites.join(", ")})`,
+    });
+  }
+  const owner = new Map<string, string>();
+  for (const [site, settings] of Object.entries(c.siteSettings)) {
+    if (!sites.has(site)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["siteSettings", site],
+        message: "settings for a site that is not in sites (site names are lower-case host names)",
+      });
+    }
+    settings.aliases.forEach((alias, i) => {
+      const taken = sites.has(alias) ? alias : owner.get(alias);
+      if (taken !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["siteSettings", site, "aliases", i],
+          message: `${alias} already names the site ${taken}`,
+        });
+      }
+      owner.set(alias, site);
+    });
+  }
+}
 
 export type LogsieveConfig = z.output<typeof configSchema>;
 export type LogsieveConfigInput = z.input<typeof configSchema>;
@@ -146,6 +227,6 @@ export function parseConfig(raw: unknown, origin = "configuration"): LogsieveCon
 }
 
 /** The site a log line belongs to: its own host if it is one of ours, else the default. */
-export function defaultSiteOf(config: LogsieveConfig): string {
+export function defaultSiteOf(config: Pick<LogsieveConfig, "defaultSite" | "sites">): string {
   return config.defaultSite ?? config.sites[0] ?? "default";
 }

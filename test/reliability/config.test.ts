@@ -132,6 +132,63 @@ const INVALID: readonly { name: string; config: unknown; setting: string; says: 
     says: /statistics/,
   },
   {
+    name: "a secret kept as a query parameter",
+    config: { scrub: { allowedQueryParams: ["lang", "PHPSESSID"] } },
+    setting: "scrub.allowedQueryParams.1",
+    says: /sessions, tokens or credentials/,
+  },
+  {
+    name: "a click id allowed as a query parameter",
+    config: { scrub: { allowedQueryParams: ["gclid"] } },
+    setting: "scrub.allowedQueryParams.0",
+    says: /marketing consent/,
+  },
+  {
+    name: "a path pattern that is no path",
+    config: { scrub: { allowedPaths: ["product/*"] } },
+    setting: "scrub.allowedPaths.0",
+    says: /path pattern/,
+  },
+  {
+    name: "a per-site path pattern with markup",
+    config: { sites: ["example.com"], siteSettings: { "example.com": { allowedPaths: ["/<b>/*"] } } },
+    setting: "siteSettings.example.com.allowedPaths.0",
+    says: /path pattern/,
+  },
+  {
+    name: "settings for a site that is not configured",
+    config: { sites: ["example.com"], siteSettings: { "shop.example.com": { aliases: [] } } },
+    setting: "siteSettings.shop.example.com",
+    says: /not in sites/,
+  },
+  {
+    name: "an alias that is itself a site",
+    config: { sites: ["a.example", "b.example"], siteSettings: { "a.example": { aliases: ["b.example"] } } },
+    setting: "siteSettings.a.example.aliases.0",
+    says: /already names the site b\.example/,
+  },
+  {
+    name: "an alias of two sites",
+    config: {
+      sites: ["a.example", "b.example"],
+      siteSettings: { "a.example": { aliases: ["ab.example"] }, "b.example": { aliases: ["ab.example"] } },
+    },
+    setting: "siteSettings.b.example.aliases.0",
+    says: /already names the site a\.example/,
+  },
+  {
+    name: "an alias that is no host name",
+    config: { sites: ["example.com"], siteSettings: { "example.com": { aliases: ["alice@example.com"] } } },
+    setting: "siteSettings.example.com.aliases.0",
+    says: /host name/,
+  },
+  {
+    name: "a default site that is not one of the sites",
+    config: { sites: ["example.com"], defaultSite: "other.example" },
+    setting: "defaultSite",
+    says: /one of sites/,
+  },
+  {
     name: "line limit below 1 KiB",
     config: { ingest: { maxLineBytes: 100 } },
     setting: "ingest.maxLineBytes",

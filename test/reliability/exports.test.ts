@@ -181,6 +181,7 @@ describe("HTML export: the privacy policy section", () => {
     const config = {
       ...valid,
       scrub: {
+        ...valid.scrub,
         allowedQueryParams: ["<img src=x onerror=alert(1)>", `a&b"c'd`, "--><script>alert(2)</script>"],
       },
     };

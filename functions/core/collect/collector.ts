@@ -17,7 +17,8 @@ import { readPlausible } from "./protocols/plausible.ts";
 import { TokenBucketLimiter } from "./rate-limit.ts";
 import { acceptance, type CollectResponse, preflight, refusal, script } from "./responses.ts";
 import type { CollectorSettings } from "./settings.ts";
-import { type ParsedOrigin, parseOrigin, SiteSet } from "./sites.ts";
+import { SiteSet } from "../sites.ts";
+import { type ParsedOrigin, parseOrigin } from "./sites.ts";
 import {
   COLLECT_ROUTES,
   type CollectDropReason,
@@ -82,7 +83,7 @@ type HitFate =
 export function createCollector(deps: CollectorDeps): Collector {
   const { config, settings } = deps;
   const counters = new CollectorCounters();
-  const sites = new SiteSet(config.sites);
+  const sites = SiteSet.fromConfig(config);
   const trusted = compileTrustedProxies(config.trustedProxies);
   const builder = eventBuilderSettings(config);
   const limiter = new TokenBucketLimiter(
@@ -144,7 +145,7 @@ export function createCollector(deps: CollectorDeps): Collector {
   ): Promise<HitFate> {
     const site = sites.resolve(hit.site);
     if (site === null) return { kind: "rejected", reason: "unknown_site" };
-    if (context.origin !== null && !SiteSet.hostBelongsTo(context.origin.host, site)) {
+    if (context.origin !== null && !sites.belongsTo(context.origin.host, site)) {
       return { kind: "rejected", reason: "origin_not_allowed" };
     }
     const taken = limiter.take(site);

@@ -3,14 +3,11 @@ import { truncate } from "../anonymize/ip.ts";
 import type { LogsieveConfig } from "../config.ts";
 import { BoundedCache } from "../enrich/bounded-cache.ts";
 import { visitorId } from "../identify/visitor-id.ts";
-import {
-  isAssetPath,
-  maskPersonalData,
-  referrerHost,
-  type ScrubbedTarget,
-  type ScrubOptions,
-  scrubTarget,
-} from "../scrub/scrub.ts";
+import { isAssetPath } from "../scrub/assets.ts";
+import { compilePathPatterns } from "../scrub/path-patterns.ts";
+import { maskPersonalData } from "../scrub/personal-data.ts";
+import { referrerHost, type ScrubbedTarget, type ScrubOptions, scrubTarget } from "../scrub/scrub.ts";
+import { cleanText } from "../scrub/text.ts";
 import type {
   AccessRecord,
   ConsentDecision,
@@ -43,22 +40,37 @@ export interface EventInput {
 
 export interface EventBuilderSettings {
   readonly prefixes: LogsieveConfig["anonymize"];
-  readonly allowedParams: ReadonlySet<string>;
+  /** The scrub options of a site, per tier: the configuration's exceptions plus the site's own. */
+  readonly scrubOptionsFor: (site: string) => SiteScrubOptions;
   /** Remembers scrubbed targets and referrer hosts (see {@link eventBuilderSettings}); none by default. */
   readonly memo?: ScrubMemo;
 }
 
+export interface SiteScrubOptions {
+  readonly statistics: ScrubOptions;
+  /** The marketing tier keeps click ids. */
+  readonly marketing: ScrubOptions;
+}
+
 /**
  * Server logs repeat the same targets and referrers all day (pages, assets, search engines), and scrubbing one
- * (percent-decoding, the masking patterns) costs several times a Map lookup. The results are pure functions of
- * the raw string and the options, so they are remembered in bounded two-generation caches. In memory only, for
- * one ingestion; what they hold (raw targets and referrers) is what the line being processed holds anyway.
+ * (decoding, the masking rules) costs several times a Map lookup. The results are pure functions of the raw string
+ * and the options, so they are remembered in bounded two-generation caches, one per set of options (a site and a
+ * tier). In memory only, for one ingestion; what they hold (raw targets and referrers) is what the line being
+ * processed holds anyway.
  */
 export class ScrubMemo {
-  /** Per tier: the marketing tier keeps click ids, so its results differ. */
-  readonly targets = new BoundedCache<string, Scrubbed>(MEMO_ENTRIES);
-  readonly marketingTargets = new BoundedCache<string, Scrubbed>(MEMO_ENTRIES);
+  private readonly targetsByOptions = new Map<ScrubOptions, BoundedCache<string, Scrubbed>>();
   readonly referrers = new BoundedCache<string, string | null>(MEMO_ENTRIES);
+
+  targetsFor(options: ScrubOptions): BoundedCache<string, Scrubbed> {
+    let cache = this.targetsByOptions.get(options);
+    if (cache === undefined) {
+      cache = new BoundedCache<string, Scrubbed>(MEMO_ENTRIES);
+      this.targetsByOptions.set(options, cache);
+    }
+    return cache;
+  }
 }
 
 const MEMO_ENTRIES = 8192;
@@ -70,9 +82,25 @@ export function eventBuilderSettings(
   config: LogsieveConfig,
   options: { memo?: boolean } = {},
 ): EventBuilderSettings {
+  const common = config.scrub;
+  const bySite = new Map<string, SiteScrubOptions>();
+  const scrubOptionsFor = (site: string): SiteScrubOptions => {
+    let found = bySite.get(site);
+    if (found === undefined) {
+      const own = Object.hasOwn(config.siteSettings, site) ? config.siteSettings[site] : undefined;
+      const allowedParams = new Set([...common.allowedQueryParams, ...(own?.allowedQueryParams ?? [])]);
+      const allowedPaths = compilePathPatterns([...common.allowedPaths, ...(own?.allowedPaths ?? [])]);
+      found = {
+        statistics: { allowedParams, allowedPaths, keepClickIds: false },
+        marketing: { allowedParams, allowedPaths, keepClickIds: true },
+      };
+      bySite.set(site, found);
+    }
+    return found;
+  };
   return {
     prefixes: config.anonymize,
-    allowedParams: new Set(config.scrub.allowedQueryParams.map((p) => p.toLowerCase())),
+    scrubOptionsFor,
     ...(options.memo === true ? { memo: new ScrubMemo() } : {}),
   };
 }
@@ -90,7 +118,7 @@ function scrub(target: string, options: ScrubOptions): Scrubbed {
 
 function scrubTargetMemo(target: string, options: ScrubOptions, memo: ScrubMemo | undefined): Scrubbed {
   if (memo === undefined || target.length > MAX_MEMO_KEY) return scrub(target, options);
-  const cache = options.keepClickIds ? memo.marketingTargets : memo.targets;
+  const cache = memo.targetsFor(options);
   let scrubbed = cache.get(target);
   if (scrubbed === undefined) {
     scrubbed = scrub(target, options);
@@ -120,10 +148,8 @@ export function buildEvent(input: EventInput, settings: EventBuilderSettings): E
   const { decision, enrichment } = input;
   if (decision.tier === "drop") throw new Error("buildEvent: a dropped input has no event");
   const identifying = decision.tier !== "anonymous";
-  const scrubOptions: ScrubOptions = {
-    allowedParams: settings.allowedParams,
-    keepClickIds: decision.tier === "marketing",
-  };
+  const siteOptions = settings.scrubOptionsFor(input.site);
+  const scrubOptions = decision.tier === "marketing" ? siteOptions.marketing : siteOptions.statistics;
   const { target: scrubbed, isAsset } = scrubTargetMemo(input.target, scrubOptions, settings.memo);
   const salt = identifying ? input.salt : null;
   if (identifying && salt === null) throw new Error("buildEvent: an identifying tier needs the day's salt");
@@ -131,7 +157,7 @@ export function buildEvent(input: EventInput, settings: EventBuilderSettings): E
     ts: Math.floor(input.timestampMs / 1000) * 1000,
     site: input.site,
     source: input.source,
-    event_name: maskPersonalData(input.eventName),
+    event_name: maskPersonalData(cleanText(input.eventName)),
     method: input.method,
     path: scrubbed.path,
     query: scrubbed.query,
@@ -151,7 +177,7 @@ export function buildEvent(input: EventInput, settings: EventBuilderSettings): E
     os: enrichment.os,
     device: enrichment.device,
     is_bot: enrichment.isBot,
-    bot_name: enrichment.botName === null ? null : maskPersonalData(enrichment.botName),
+    bot_name: enrichment.botName === null ? null : maskPersonalData(cleanText(enrichment.botName)),
     visitor_id:
       salt === null ? null : visitorId(salt, input.site, input.address.address, input.userAgent ?? ""),
     ip_prefix: identifying ? truncate(input.address, settings.prefixes) : null,

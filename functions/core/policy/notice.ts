@@ -1,4 +1,5 @@
 import type { LogsieveConfig } from "../config.ts";
+import { UTM_PARAMS } from "../scrub/scrub.ts";
 import { type Block, type PolicyDocument, renderHtml, renderMarkdown, type Section } from "./document.ts";
 
 /**
@@ -98,6 +99,32 @@ interface Facts {
   readonly rawHoursAllEqual: boolean;
 }
 
+/** The query parameters every site keeps: the five utm ones and the configuration's own. */
+function keptParams(c: LogsieveConfig): string[] {
+  return [...UTM_PARAMS, ...c.scrub.allowedQueryParams];
+}
+
+/** Per-site kept parameters, as a clause: " (für shop.example.com auch sku)". */
+function siteParams(lang: PolicyLang, c: LogsieveConfig): string {
+  const parts = Object.entries(c.siteSettings)
+    .filter(([, s]) => s.allowedQueryParams.length > 0)
+    .map(([site, s]) =>
+      lang === "de"
+        ? `für ${site} auch ${list("de", s.allowedQueryParams)}`
+        : `for ${site} also ${list("en", s.allowedQueryParams)}`,
+    );
+  return parts.length === 0 ? "" : ` (${parts.join("; ")})`;
+}
+
+/** Path patterns whose segments are kept, as a sentence, or "". */
+function keptPaths(lang: PolicyLang, c: LogsieveConfig): string {
+  const patterns = [...c.scrub.allowedPaths, ...Object.values(c.siteSettings).flatMap((s) => s.allowedPaths)];
+  if (patterns.length === 0) return "";
+  return lang === "de"
+    ? ` Ausgenommen sind die mit * markierten Abschnitte von ${list("de", [...new Set(patterns)])}, die Produkt- oder Artikelnummern enthalten; auch dort werden E-Mail- und IP-Adressen ersetzt.`
+    : ` Exempt are the segments marked * in ${list("en", [...new Set(patterns)])}, which hold product or article numbers; e-mail and IP addresses are replaced there too.`;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // German
 
@@ -134,7 +161,6 @@ function german(f: Facts): {
   const rawRetention = f.rawHoursAllEqual
     ? `Diese Protokolle werden höchstens ${hours("de", r.securityHours)} nach dem Zugriff, den sie beschreiben, gespeichert und dann gelöscht.`
     : `Diese Protokolle werden höchstens so lange gespeichert: angelieferte Logdateien ${hours("de", r.incomingHours)} ab Eingang, ausgewertete Zugriffe ${hours("de", r.securityHours)} und nicht lesbare Zeilen ${hours("de", r.rejectsHours)} nach dem Zugriff; danach werden sie gelöscht.`;
-  const kept = ["utm_*", ...c.scrub.allowedQueryParams];
   const statistics: Block[] = [{ kind: "p", text: tierText[c.consent.logDefaultTier] }];
   if (c.consent.logDefaultTier !== "drop") {
     statistics.push({
@@ -166,7 +192,7 @@ function german(f: Facts): {
     },
     {
       kind: "p",
-      text: `Seitenadressen werden bereinigt: Suchparameter werden entfernt, außer ${list("de", kept)}; E-Mail-Adressen und lange Zeichenketten (Token) in Adressen werden ersetzt; vom Referrer bleibt nur der Host-Name.`,
+      text: `Seitenadressen werden vor der Speicherung bereinigt. Sie werden vollständig dekodiert, Steuerzeichen werden entfernt. Suchparameter werden entfernt, außer ${list("de", keptParams(c))}${siteParams("de", c)}; Sitzungskennungen und Zugangsdaten (etwa jsessionid, PHPSESSID, token, code) werden nie gespeichert. In der Adresse und in den behaltenen Werten werden E-Mail-Adressen, IP-Adressen in jeder Schreibweise (auch in Host-Namen), Telefonnummern, lange Zahlen und Kennungen wie Nutzer- oder Bestellnummern ersetzt (ein Abschnitt /user/ mit Nummer wird /user/:id).${keptPaths("de", c)} Vom Referrer bleibt nur der Host-Name, ebenfalls ohne IP-Adressen und Kennungen. Namen in frei gewählten Texten lassen sich so nicht erkennen; sie erscheinen in Auswertungen nur, wenn mindestens ${c.k} Besucher sie übermittelt haben (siehe unten).`,
     },
   ];
   const reach = f.tracker
@@ -305,7 +331,6 @@ function english(f: Facts): {
   const rawRetention = f.rawHoursAllEqual
     ? `These logs are kept for at most ${hours("en", r.securityHours)} after the access they describe and are then deleted.`
     : `These logs are kept for at most: delivered log files ${hours("en", r.incomingHours)} from their arrival, parsed accesses ${hours("en", r.securityHours)} and unreadable lines ${hours("en", r.rejectsHours)} after the access; then they are deleted.`;
-  const kept = ["utm_*", ...c.scrub.allowedQueryParams];
   const statistics: Block[] = [{ kind: "p", text: tierText[c.consent.logDefaultTier] }];
   if (c.consent.logDefaultTier !== "drop") {
     statistics.push({
@@ -337,7 +362,7 @@ function english(f: Facts): {
     },
     {
       kind: "p",
-      text: `Page addresses are cleaned: query parameters are removed except ${list("en", kept)}; e-mail addresses and long strings (tokens) in addresses are replaced; of the referrer only the host name is kept.`,
+      text: `Page addresses are cleaned before they are stored. They are decoded completely and control characters are removed. Query parameters are removed except ${list("en", keptParams(c))}${siteParams("en", c)}; session identifiers and credentials (such as jsessionid, PHPSESSID, token, code) are never stored. In the address and in the values kept, e-mail addresses, IP addresses in any notation (also within host names), phone numbers, long numbers and identifiers such as user or order numbers are replaced (a segment /user/ with a number becomes /user/:id).${keptPaths("en", c)} Of the referrer only the host name is kept, also without IP addresses and identifiers. Names in freely chosen text cannot be recognised this way; they appear in evaluations only if at least ${c.k} visitors have sent them (see below).`,
     },
   ];
   const reach = f.tracker

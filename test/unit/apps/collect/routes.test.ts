@@ -341,6 +341,22 @@ describe("collector guards", () => {
     expect(h.sink.rows).toHaveLength(2);
   });
 
+  it("counts an event sent for a site's alias, from a page on the alias, for the site itself", async () => {
+    // Prepare
+    const h = harness({
+      config: { sites: ["example.com"], siteSettings: { "example.com": { aliases: ["example.de"] } } },
+    });
+    const body = json({ site: "www.example.de", url: "https://www.example.de/preise" });
+    // Act
+    const result = await h.handlers.collect(
+      httpEvent({ path: "/collect", body, headers: { origin: "https://www.example.de" } }),
+    );
+    // Assess
+    expect(result.statusCode).toBe(202);
+    expect(result.headers?.["access-control-allow-origin"]).toBe("https://www.example.de");
+    expect(h.sink.rows.map((r) => r.site)).toEqual(["example.com"]);
+  });
+
   it("answers a CORS preflight for a configured site's origin, and refuses others", async () => {
     // Prepare
     const h = harness();

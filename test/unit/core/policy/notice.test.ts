@@ -155,6 +155,7 @@ describe("policy notice", () => {
       {
         sites: ["example.com", "shop.example.com"],
         scrub: { allowedQueryParams: ["q"] },
+        siteSettings: { "shop.example.com": { allowedQueryParams: ["sku"], allowedPaths: ["/product/*"] } },
         geo: { asnDb: "/x/asn.mmdb" },
       },
       "en",
@@ -164,7 +165,11 @@ describe("policy notice", () => {
     expect(plain).not.toContain("It applies to");
     expect(plain).not.toContain("access provider");
     expect(configured).toContain("It applies to example.com and shop.example.com.");
-    expect(configured).toContain("except utm_* and q;");
+    expect(configured).toContain(
+      "except utm_source, utm_medium, utm_campaign, utm_term, utm_content and q (for shop.example.com also sku);",
+    );
+    expect(configured).toContain("Exempt are the segments marked * in /product/*");
+    expect(plain).not.toContain("Exempt are");
     expect(configured).toContain("access provider");
   });
 
