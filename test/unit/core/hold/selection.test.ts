@@ -106,4 +106,20 @@ describe("redactAddresses", () => {
       `brute force from ${REDACTED} and [${REDACTED}]:443, also ${REDACTED} and ${REDACTED}, at 12:30:45 on 2026-11-20, v1.2.3, ${REDACTED}.`,
     );
   });
+
+  it("removes dashed, hex, integer, octal, full-width and host-name addresses (issue 16)", () => {
+    // Prepare: one address per notation, each a different address.
+    const text =
+      "seen as 203-0-113-8, ec2-203-0-113-9.compute-1.amazonaws.com, 0xCB00710A, 3405803787, 0313.0.0161.014, " +
+      "２０３．０．１１３．１３, 203.0.113.14.nip.io and 2001-db8--15.ipv6-literal.net since 20261120";
+
+    // Act
+    const redacted = redactAddresses(text);
+
+    // Assess: every address gone, the date stays.
+    expect(redacted).toBe(
+      `seen as ${REDACTED}, ec2-${REDACTED}.compute-1.amazonaws.com, ${REDACTED}, ${REDACTED}, ${REDACTED}, ` +
+        `${REDACTED}, ${REDACTED}.nip.io and ${REDACTED}.ipv6-literal.net since 20261120`,
+    );
+  });
 });
