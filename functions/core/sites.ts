@@ -73,10 +73,11 @@ export class SiteSet {
 }
 
 /**
- * The site of a log line. With sites configured: the forced site (`--site`, an object key's `site=`) or the line's
- * host, resolved through {@link SiteSet}; a line without a host counts for the default site; anything else is null
- * (an `unknown_site`). With no sites configured, no host is ever taken from the input: every line counts for the
- * default site (`defaultSite`, else `default`), and only that name may be forced.
+ * The site of a log line. With sites configured: the line's host resolved through {@link SiteSet}, or the default
+ * site for a line without a host; a host that is none of ours gives null (`unknown_site`). With no sites configured,
+ * no host is ever taken from the input: every line counts for the default site (`defaultSite`, else `default`).
+ * A site forced by the operator (`--site`) or by the input's location (an object key's `site=`) is resolved the same
+ * way with {@link LineSites.resolveForced}.
  */
 export class LineSites {
   private readonly sites: SiteSet;
@@ -92,16 +93,15 @@ export class LineSites {
     this.open = config.sites.length === 0;
   }
 
-  /** The site a name given by the operator or the input's location means, or null. */
+  /** The site a forced name means, or null when it is none of ours (with no sites configured: the default only). */
   resolveForced(name: string): string | null {
     const lower = name.toLowerCase();
     if (this.open) return lower === this.fallback ? this.fallback : null;
     return this.sites.resolve(lower);
   }
 
-  /** The site of one line; null when its host is not a configured site. */
-  siteOf(forced: string | null, host: string | null): string | null {
-    if (forced !== null) return forced;
+  /** The site of a line with this host (lower-case, port-less, as the parsers give it); null when none of ours. */
+  siteOfHost(host: string | null): string | null {
     if (host === null || this.open) return this.fallback;
     if (host === this.lastHost) return this.lastSite;
     const site = this.sites.resolve(host);

@@ -2,7 +2,10 @@ import { stat } from "node:fs/promises";
 import type { Command } from "commander";
 import { UsageError } from "../../cli/output.ts";
 import { ProgressBar } from "../../cli/progress.ts";
+import { defaultSiteOf, type LogsieveConfig } from "../../core/config.ts";
+import { LineSites } from "../../core/sites.ts";
 import { LOG_FORMATS, type LogFormat } from "../../core/types.ts";
+import { loadConfigFile } from "../../runtime/config-file.ts";
 import { type FileIngestSummary, openLocal } from "./local.ts";
 import { formatIngestSummary, totalsOf } from "./summary.ts";
 
@@ -30,7 +33,10 @@ export function registerIngestCommand(program: Command): void {
         const globals = command.optsWithGlobals<{ lake: string; config?: string }>();
         const format = checkFormat(options.format);
         await checkInputs(files);
-        const logsieve = await openLocal({ lakeDir: globals.lake, configPath: globals.config });
+        // The configuration is read first, so a wrong --site leaves no lake behind.
+        const config = await loadConfigFile(globals.config);
+        checkSite(options.site, config);
+        const logsieve = await openLocal({ lakeDir: globals.lake, config });
         const summaries: FileIngestSummary[] = [];
         for (const file of files) {
           const bar = new ProgressBar(`ingesting ${file === "-" ? "(stdin)" : file}`);
@@ -51,6 +57,20 @@ export function registerIngestCommand(program: Command): void {
         }
       },
     );
+}
+
+/**
+ * `--site` must name a configured site (or an alias), else every line would be an `unknown_site`: refused before
+ * anything is read. The message does not repeat the value (it may be anything, even an address).
+ */
+function checkSite(site: string | undefined, config: LogsieveConfig): void {
+  if (site === undefined || new LineSites(config).resolveForced(site) !== null) return;
+  throw new UsageError(
+    "--site names none of the configured sites",
+    config.sites.length > 0
+      ? `use one of: ${config.sites.join(", ")} (or an alias in siteSettings), or add it to sites in the configuration`
+      : `no sites are configured, so every line counts for the default site ${defaultSiteOf(config)}: leave --site out, or list your sites in the configuration`,
+  );
 }
 
 function checkFormat(format: string | undefined): LogFormat | undefined {

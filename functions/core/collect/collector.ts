@@ -6,6 +6,7 @@ import type { LogsieveConfig } from "../config.ts";
 import { decideConsent } from "../consent/decide.ts";
 import type { Enricher } from "../enrich/enrich.ts";
 import { buildEvent, eventBuilderSettings } from "../ingest/rows.ts";
+import { SiteSet } from "../sites.ts";
 import type { Enrichment, EventRow } from "../types.ts";
 import { utcDay } from "../zones.ts";
 import { clientAddressOf } from "./client-address.ts";
@@ -17,7 +18,6 @@ import { readPlausible } from "./protocols/plausible.ts";
 import { TokenBucketLimiter } from "./rate-limit.ts";
 import { acceptance, type CollectResponse, preflight, refusal, script } from "./responses.ts";
 import type { CollectorSettings } from "./settings.ts";
-import { SiteSet } from "../sites.ts";
 import { type ParsedOrigin, parseOrigin } from "./sites.ts";
 import {
   COLLECT_ROUTES,

@@ -6,6 +6,7 @@ import { decideLineConsent } from "./steps/consent.ts";
 import { fetchDaySalt, knownDaySalt, needsSalt } from "./steps/day-salt.ts";
 import { detectInputFormat } from "./steps/detect-format.ts";
 import { enrichRecord } from "./steps/enrich.ts";
+import { eventSite } from "./steps/event-site.ts";
 import { parseLine } from "./steps/parse-line.ts";
 import { resolveAddress } from "./steps/resolve-address.ts";
 import { resolveSite } from "./steps/resolve-site.ts";
@@ -18,11 +19,12 @@ export type { IngestDeps, IngestRequest, IngestSummary } from "./run.ts";
  * Ingestion of one input (a log file or object) as a named pipeline of small steps, one module each in steps/:
  *
  *   detect the format (once per input) → for each line: parse → resolve the client address → resolve the site →
- *   enrich (in memory, full address and user agent) → security row (the full record) → decide consent →
- *   [the day's salt] → anonymize (truncated before it exists) → write the event.
+ *   enrich (in memory, full address and user agent) → security row (the full record) → the configured site it
+ *   counts for [unknown: dropped] → decide consent → [the day's salt] → anonymize (truncated before it exists) →
+ *   write the event.
  *
  * Every line ends in exactly one bucket of the summary: accepted, rejected or skipped, and an accepted line may
- * additionally be dropped from analytics by consent (it is still in the security zone). A step that ends a line
+ * additionally be dropped from analytics by consent or for an unknown site (it is still in the security zone). A step that ends a line
  * counts it with a reason from the closed sets in reasons.ts and returns null; the loop then moves on.
  *
  * A step is a plain function of the run's shared state (run.ts) and what earlier steps returned. Adding one is a
@@ -71,11 +73,13 @@ async function ingestLines(run: IngestRun, lines: readonly RawLine[]): Promise<v
     const enrichment = enrichRecord(run, record, address);
     writeSecurityRow(run, line, record, address, enrichment, site);
     if (run.wait !== undefined) await run.waitForWriters();
+    const counted = eventSite(run, record);
+    if (counted === null) continue;
     const decision = decideLineConsent(run, record);
     if (decision === null) continue;
     const day = utcDay(record.timestampMs);
     const salt = needsSalt(decision) ? (knownDaySalt(run, day) ?? (await fetchDaySalt(run, day))) : null;
-    const event = anonymize(run, record, address, enrichment, site, decision, salt);
+    const event = anonymize(run, record, address, enrichment, counted, decision, salt);
     writeEvent(run, day, event);
   }
   if (run.wait !== undefined) await run.waitForWriters();

@@ -4,7 +4,8 @@
  *
  * - skipped:  not a record and not an error; counted apart, written nowhere.
  * - rejected: the line cannot be read as an access; written to `rejects/` (security only, 7 days) with its reason.
- * - dropped:  the line is an access and is in `security/`, but consent keeps it out of analytics; counted by reason.
+ * - dropped:  the line is an access and is in `security/`, but is kept out of analytics: by consent, or because its
+ *             site is not one of the configured sites; counted by reason.
  *
  * Consent reasons are shared with the collector (an event's `consent_reason` column holds them too); the ones that
  * can end in a drop are marked.
@@ -42,3 +43,12 @@ export const CONSENT_REASONS = {
   granted_marketing: "the banner granted marketing",
 } as const;
 export type ConsentReason = keyof typeof CONSENT_REASONS;
+
+export const SITE_REASONS = {
+  unknown_site:
+    "the line's host (or the forced site) is none of the configured sites and aliases: the line stays in security/ only, so a Host header never becomes a site in events/ or stats/",
+} as const;
+export type SiteReason = keyof typeof SITE_REASONS;
+
+/** Why an accepted line has no event: consent, or its site. */
+export type DropReason = ConsentReason | SiteReason;

@@ -6,11 +6,12 @@ import { compileTrustedProxies, type TrustedProxies } from "../anonymize/ip.ts";
 import { defaultSiteOf, type LogsieveConfig } from "../config.ts";
 import type { Enricher } from "../enrich/enrich.ts";
 import { createParser, type LineParser } from "../parse/index.ts";
+import { LineSites } from "../sites.ts";
 import type { LogFormat } from "../types.ts";
 import { EVENTS_SCHEMA, REJECTS_SCHEMA, SECURITY_SCHEMA } from "../zones.ts";
 import type { RawLine } from "./lines.ts";
 import { PartitionedWriter } from "./partitioned-writer.ts";
-import type { ConsentReason, RejectReason, SkipReason } from "./reasons.ts";
+import type { DropReason, RejectReason, SkipReason } from "./reasons.ts";
 import { type EventBuilderSettings, eventBuilderSettings } from "./rows.ts";
 
 /**
@@ -52,8 +53,8 @@ export interface IngestSummary {
   readonly accepted: number;
   readonly rejected: { readonly total: number; readonly byReason: Partial<Record<RejectReason, number>> };
   readonly skipped: Readonly<Record<SkipReason, number>>;
-  /** Accepted lines that consent kept out of analytics, by reason. */
-  readonly dropped: { readonly total: number; readonly byReason: Partial<Record<ConsentReason, number>> };
+  /** Accepted lines kept out of analytics (by consent, or for an unknown site), by reason. */
+  readonly dropped: { readonly total: number; readonly byReason: Partial<Record<DropReason, number>> };
   readonly events: number;
   readonly securityRows: number;
   readonly bytes: number;
@@ -89,6 +90,10 @@ export class IngestRun {
   readonly eventSettings: EventBuilderSettings;
   /** `--site`, which wins over the line's own host. */
   readonly forcedSite: string | undefined;
+  /** The configured sites, to tell which one a line counts for (sites.ts). */
+  readonly sites: LineSites;
+  /** The configured site `--site` means; null when it means none (every line is then an `unknown_site`). */
+  readonly forcedEventSite: string | null;
   /** The site of a line that names none (the first configured site). */
   readonly defaultSite: string;
   /** The detail of a `line_too_long` reject (it names the setting and its value). */
@@ -111,7 +116,7 @@ export class IngestRun {
   readonly rejectedByReason: Partial<Record<RejectReason, number>> = {};
   readonly skipped: Record<SkipReason, number> = { blank: 0, directive: 0 };
   dropped = 0;
-  readonly droppedByReason: Partial<Record<ConsentReason, number>> = {};
+  readonly droppedByReason: Partial<Record<DropReason, number>> = {};
   events = 0;
   readonly eventDays = new Set<string>();
 
@@ -134,6 +139,8 @@ export class IngestRun {
     this.trusted = compileTrustedProxies(config.trustedProxies);
     this.eventSettings = eventBuilderSettings(config, { memo: true });
     this.forcedSite = request.site;
+    this.sites = new LineSites(config);
+    this.forcedEventSite = request.site === undefined ? null : this.sites.resolveForced(request.site);
     this.defaultSite = defaultSiteOf(config);
     this.tooLongDetail = `line longer than ingest.maxLineBytes (${config.ingest.maxLineBytes})`;
     const writerFor = (schema: TableSchema): PartitionedWriter =>

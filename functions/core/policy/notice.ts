@@ -116,6 +116,18 @@ function siteParams(lang: PolicyLang, c: LogsieveConfig): string {
   return parts.length === 0 ? "" : ` (${parts.join("; ")})`;
 }
 
+/** Which site a statistic counts for, and what happens to requests naming another host (issue 16). */
+function siteRule(lang: PolicyLang, c: LogsieveConfig): string {
+  if (c.sites.length === 0) {
+    return lang === "de"
+      ? "Der Host-Name, den ein Browser oder Programm mit einer Anfrage sendet, wird nie in Statistiken übernommen; alle Zugriffe zählen für unsere eine Website."
+      : "The host name a browser or program sends with a request is never taken into statistics; every access counts for our one website.";
+  }
+  return lang === "de"
+    ? `Statistiken werden nur für ${list("de", c.sites)} geführt. Eine Anfrage, die einen anderen Host-Namen nennt, wird nicht ausgewertet: Server-Logzeilen bleiben nur im Protokoll für Sicherheitszwecke (siehe oben), Messdaten werden abgewiesen.`
+    : `Statistics are kept for ${list("en", c.sites)} only. A request naming another host name is not evaluated: server log lines stay in the log for security purposes only (see above), measurement data is refused.`;
+}
+
 /** Path patterns whose segments are kept, as a sentence, or "". */
 function keptPaths(lang: PolicyLang, c: LogsieveConfig): string {
   const patterns = [...c.scrub.allowedPaths, ...Object.values(c.siteSettings).flatMap((s) => s.allowedPaths)];
@@ -162,6 +174,7 @@ function german(f: Facts): {
     ? `Diese Protokolle werden höchstens ${hours("de", r.securityHours)} nach dem Zugriff, den sie beschreiben, gespeichert und dann gelöscht.`
     : `Diese Protokolle werden höchstens so lange gespeichert: angelieferte Logdateien ${hours("de", r.incomingHours)} ab Eingang, ausgewertete Zugriffe ${hours("de", r.securityHours)} und nicht lesbare Zeilen ${hours("de", r.rejectsHours)} nach dem Zugriff; danach werden sie gelöscht.`;
   const statistics: Block[] = [{ kind: "p", text: tierText[c.consent.logDefaultTier] }];
+  statistics.push({ kind: "p", text: siteRule("de", c) });
   if (c.consent.logDefaultTier !== "drop") {
     statistics.push({
       kind: "p",
@@ -332,6 +345,7 @@ function english(f: Facts): {
     ? `These logs are kept for at most ${hours("en", r.securityHours)} after the access they describe and are then deleted.`
     : `These logs are kept for at most: delivered log files ${hours("en", r.incomingHours)} from their arrival, parsed accesses ${hours("en", r.securityHours)} and unreadable lines ${hours("en", r.rejectsHours)} after the access; then they are deleted.`;
   const statistics: Block[] = [{ kind: "p", text: tierText[c.consent.logDefaultTier] }];
+  statistics.push({ kind: "p", text: siteRule("en", c) });
   if (c.consent.logDefaultTier !== "drop") {
     statistics.push({
       kind: "p",

@@ -68,18 +68,18 @@ describe("LineSites", () => {
   );
 
   it("takes a line's host only when it is a configured site or alias", () => {
-    expect(configured.siteOf(null, "example.com")).toBe("example.com");
-    expect(configured.siteOf(null, "www.example.de")).toBe("example.com");
-    expect(configured.siteOf(null, "blog.example.com")).toBe("blog.example.com");
-    expect(configured.siteOf(null, "alice.smith@example.com")).toBeNull();
-    expect(configured.siteOf(null, "203.0.113.200")).toBeNull();
-    expect(configured.siteOf(null, "shop.example.com")).toBeNull();
+    expect(configured.siteOfHost("example.com")).toBe("example.com");
+    expect(configured.siteOfHost("www.example.de")).toBe("example.com");
+    expect(configured.siteOfHost("blog.example.com")).toBe("blog.example.com");
+    expect(configured.siteOfHost("alice.smith@example.com")).toBeNull();
+    expect(configured.siteOfHost("203.0.113.200")).toBeNull();
+    expect(configured.siteOfHost("shop.example.com")).toBeNull();
   });
 
   it("counts a line without a host for the default site (the first site unless defaultSite says otherwise)", () => {
-    expect(configured.siteOf(null, null)).toBe("example.com");
+    expect(configured.siteOfHost(null)).toBe("example.com");
     const other = new LineSites(parseConfig({ sites: ["a.example", "b.example"], defaultSite: "b.example" }));
-    expect(other.siteOf(null, null)).toBe("b.example");
+    expect(other.siteOfHost(null)).toBe("b.example");
   });
 
   it("resolves a forced site like a host: configured or null", () => {
@@ -92,10 +92,10 @@ describe("LineSites", () => {
     const open = new LineSites(parseConfig({}));
     const named = new LineSites(parseConfig({ defaultSite: "mysite.example" }));
     // Act / Assess
-    expect(open.siteOf(null, "alice.smith@example.com")).toBe("default");
-    expect(open.siteOf(null, "203.0.113.200")).toBe("default");
-    expect(open.siteOf(null, null)).toBe("default");
-    expect(named.siteOf(null, "anything.example")).toBe("mysite.example");
+    expect(open.siteOfHost("alice.smith@example.com")).toBe("default");
+    expect(open.siteOfHost("203.0.113.200")).toBe("default");
+    expect(open.siteOfHost(null)).toBe("default");
+    expect(named.siteOfHost("anything.example")).toBe("mysite.example");
     expect(named.resolveForced("mysite.example")).toBe("mysite.example");
     expect(named.resolveForced("other.example")).toBeNull();
   });

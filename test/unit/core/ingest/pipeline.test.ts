@@ -152,6 +152,37 @@ describe("ingest pipeline", () => {
     expect((await rowsUnder(store, "events/")).length).toBe(1);
   });
 
+  it("keeps a line of an unknown host in security/ only, counted as unknown_site; a site never comes from a Host header", async () => {
+    // Prepare: vhost lines for a configured site, an alias, and hosts an attacker chose.
+    const vhost = (host: string, ip: string) =>
+      `${host}:443 ${ip} - - [20/Nov/2026:10:15:00 +0000] "GET / HTTP/1.1" 200 10 "-" "${CHROME}"`;
+    const d = deps({ sites: ["example.com"], siteSettings: { "example.com": { aliases: ["example.de"] } } });
+    // Act
+    const { summary, store } = await run(
+      [
+        vhost("example.com", "198.51.100.1"),
+        vhost("www.example.de", "198.51.100.2"),
+        vhost("alice.smith@example.com", "198.51.100.3"),
+        vhost("203.0.113.200", "198.51.100.4"),
+      ],
+      d,
+      "vhost-combined",
+    );
+    // Assess
+    expect(summary.accepted).toBe(4);
+    expect(summary.dropped).toEqual({ total: 2, byReason: { unknown_site: 2 } });
+    expect(summary.events).toBe(2);
+    const events = await rowsUnder(store, "events/");
+    expect(events.map((e) => e.site)).toEqual(["example.com", "example.com"]);
+    const security = await rowsUnder(store, "security/");
+    expect(security.map((r) => r.site)).toEqual([
+      "example.com",
+      "www.example.de",
+      "alice.smith@example.com",
+      "203.0.113.200",
+    ]);
+  });
+
   it("stores no identifier, prefix or version in the anonymous tier", async () => {
     const d = deps({ sites: ["example.com"], consent: { logDefaultTier: "anonymous" } });
     const { store } = await run([combined("203.0.113.10", "20/Nov/2026:10:15:00", "/a")], d);

@@ -170,6 +170,12 @@ describe("policy notice", () => {
     );
     expect(configured).toContain("Exempt are the segments marked * in /product/*");
     expect(plain).not.toContain("Exempt are");
+    expect(configured).toContain(
+      "Statistics are kept for example.com and shop.example.com only. A request naming another host name is not evaluated",
+    );
+    expect(plain).toContain(
+      "The host name a browser or program sends with a request is never taken into statistics",
+    );
     expect(configured).toContain("access provider");
   });
 
