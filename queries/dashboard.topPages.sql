@@ -1,6 +1,8 @@
 -- dashboard.topPages: page views and visitors per path for one site over a date range; rows with fewer than k visitors fold into one (other) row
 -- caller: the dashboard API; logsieve query (functions/apps/query/command.ts)
 -- params: site:string, from:date, to:date, k:int, k:int, k:int, k:int
+-- stats/ holds no row under k already (rollups fold them at aggregation); its (other) rows stay folded here,
+-- and k applies again to the sums over the range.
 -- visitors over a range add up the daily visitors (visitor ids are salted per day, so days cannot be joined).
 -- k-suppression happens here, in the SQL, so DuckDB and Athena enforce it alike: a row is shown only when it
 -- describes at least k visitors, or, for rows without any visitor id (anonymous-tier traffic only), at least
@@ -18,11 +20,11 @@ WITH per_value AS (
 labelled AS (
   SELECT path, pageviews, visitors, 0 AS folded
   FROM per_value
-  WHERE visitors >= ? OR (visitors = 0 AND pageviews >= ?)
+  WHERE path <> '(other)' AND (visitors >= ? OR (visitors = 0 AND pageviews >= ?))
   UNION ALL
   SELECT '(other)' AS path, pageviews, visitors, 1 AS folded
   FROM per_value
-  WHERE visitors < ? AND (visitors > 0 OR pageviews < ?)
+  WHERE path = '(other)' OR (visitors < ? AND (visitors > 0 OR pageviews < ?))
 )
 SELECT
   path,

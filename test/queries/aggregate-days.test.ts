@@ -112,7 +112,7 @@ describe("aggregateDays", () => {
     expect(Object.keys(once)).toHaveLength(20); // 10 rollups × 2 days
     expect(twice).toEqual(once);
     expect(statsDigest(second)).toEqual(once);
-    expect(await totalsOf(first)).toEqual(reference.totals(all, day));
+    expect(await totalsOf(first)).toEqual(reference.totals(all, day, config.k));
   });
 
   it("compacts a day's small objects into one, keeping every row once", async () => {
@@ -135,7 +135,7 @@ describe("aggregateDays", () => {
       expect.stringMatching(/^_compacted-[0-9a-f]{32}\.json$/),
     ]);
     expect(await eventCount(lake)).toBe(inputA.length + inputB.length);
-    expect(await totalsOf(lake)).toEqual(reference.totals([...inputA, ...inputB], day));
+    expect(await totalsOf(lake)).toEqual(reference.totals([...inputA, ...inputB], day, config.k));
     // The compacted object has the zone's columns, in order, with its types (timestamps in milliseconds).
     const compacted = names.find((n) => n.startsWith("compacted-")) ?? "";
     const engine = await DuckDbQueryEngine.open({ lakeDir: lake, threads: 1 });
@@ -216,7 +216,7 @@ describe("aggregateDays", () => {
 
     // Assess
     expect(await eventCount(lake)).toBe(inputA.length + inputB.length + inputC.length);
-    expect(await totalsOf(lake)).toEqual(reference.totals([...inputA, ...inputB, ...inputC], day));
+    expect(await totalsOf(lake)).toEqual(reference.totals([...inputA, ...inputB, ...inputC], day, config.k));
   });
 
   it("recovers from a run interrupted after writing a compacted object: nothing counted twice", async () => {
@@ -277,7 +277,9 @@ describe("aggregateDays", () => {
     expect(rewritten).toBe(true);
     expect(summary.days[0]?.compaction).toMatchObject({ action: "rewrite", objectsAfter: 1 });
     expect(await eventCount(lake)).toBe(20 + inputB.length);
-    expect(await totalsOf(lake)).toEqual(reference.totals([...inputA.slice(0, 20), ...inputB], day));
+    expect(await totalsOf(lake)).toEqual(
+      reference.totals([...inputA.slice(0, 20), ...inputB], day, config.k),
+    );
   });
 
   it("removes the stats of a day whose events are gone, and anything else in a rewritten partition", async () => {

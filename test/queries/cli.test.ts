@@ -102,7 +102,7 @@ describe("query command", () => {
     // Assess
     const rows = JSON.parse(stdout) as Record<string, unknown>[];
     expect(rows.map((r) => r.day)).toEqual([...DAYS]);
-    const expected = reference.totals(events, DAYS[0]);
+    const expected = reference.totals(events, DAYS[0], parseConfig({}).k);
     const sum = (c: string) => expected.reduce((s, r) => s + Number(r[c]), 0);
     expect(rows[0]).toMatchObject({
       hits: sum("hits"),

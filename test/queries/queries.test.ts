@@ -62,10 +62,66 @@ describe("rollup queries (per day, from events/)", () => {
         const result = await engine.query(`SELECT * FROM read_parquet('${file}', hive_partitioning = false)`);
 
         // Assess
-        expect(plain(result.rows)).toEqual(reference.rollup(events, day, rollup));
+        expect(plain(result.rows)).toEqual(reference.rollup(events, day, rollup, config.k));
       }
     });
   }
+
+  it("stats/ holds no row under k: every rollup row with visitors but one (other) per site has at least k", async () => {
+    // Act: every row of every rollup, as Athena on stats/ (what the MarketingAnalyst role reads) would see them.
+    const small: string[] = [];
+    let rows = 0;
+    for (const rollup of ROLLUPS) {
+      if (!STATS_SCHEMAS[rollup].columns.some((c) => c.name === "visitors")) continue;
+      const result = await engine.query(`SELECT * FROM stats_${rollup}`);
+      rows += result.rows.length;
+      for (const row of result.rows) {
+        const folded =
+          Object.entries(row).some(([c, v]) => c !== "site" && v === "(other)") || row.site === "(other)";
+        if (!folded && Number(row.visitors) < config.k) small.push(`${rollup}: ${JSON.stringify(row)}`);
+      }
+    }
+
+    // Assess
+    expect(rows).toBeGreaterThan(50);
+    expect(small).toEqual([]);
+  });
+
+  it("one address rotating its user agent surfaces nothing: six ids from one network stay in (other)", async () => {
+    // Prepare: what the attacker wrote (generate.ts), and proof it is in events/ (the scan's positive control).
+    const planted = [
+      "/<b>x</b>",
+      "evil.example",
+      "=cmd|calc!A1",
+      "Rotating0",
+      "Rotating5",
+      "EvilBot-alice@example.com",
+    ];
+    const inEvents = await engine.query(
+      "SELECT count(*) AS n FROM events WHERE path = ? OR referrer_host = ? OR utm_source = ? OR browser = ? OR bot_name = ?",
+      ["/<b>x</b>", "evil.example", "=cmd|calc!A1", "Rotating0", "EvilBot-alice@example.com"].map(
+        (value) => ({
+          type: "string" as const,
+          value,
+        }),
+      ),
+    );
+    expect(Number(inEvents.rows[0]?.n)).toBeGreaterThan(0);
+
+    // Act: every value of every rollup.
+    const values = new Set<string>();
+    for (const rollup of ROLLUPS) {
+      for (const row of (await engine.query(`SELECT * FROM stats_${rollup}`)).rows) {
+        for (const v of Object.values(row)) if (typeof v === "string") values.add(v);
+      }
+    }
+
+    // Assess: none reaches stats/; the same rows with k = 1 would (so it is the prefix rule that stops them).
+    expect(planted.filter((p) => values.has(p))).toEqual([]);
+    const unfolded = ROLLUPS.flatMap((r) => DAYS.flatMap((d) => reference.rollup(events, d, r, 1)));
+    const wouldShow = new Set(unfolded.flatMap((row) => Object.values(row).map(String)));
+    expect(planted.every((p) => wouldShow.has(p))).toBe(true);
+  });
 
   it("stats files have exactly the columns and types of STATS_SCHEMAS (what Glue declares)", async () => {
     for (const rollup of ROLLUPS) {
@@ -121,8 +177,9 @@ const DASHBOARDS = [
   ["dashboard.campaigns", "campaigns", ["utm_source", "utm_medium", "utm_campaign"]],
 ] as const;
 
-function dailyRollupRows(rollup: string, site: string) {
-  return DAYS.flatMap((day) => reference.rollup(events, day, rollup).filter((r) => r.site === site));
+/** A site's daily rollup rows as stats/ holds them (k = config.k), or unfolded (k = 0). */
+function dailyRollupRows(rollup: string, site: string, k = config.k) {
+  return DAYS.flatMap((day) => reference.rollup(events, day, rollup, k).filter((r) => r.site === site));
 }
 
 describe("dashboard queries (k-suppressed, over stats/)", () => {
@@ -149,7 +206,7 @@ describe("dashboard queries (k-suppressed, over stats/)", () => {
     const definition = query("dashboard.timeseries");
     for (const site of SITES) {
       const perDay = DAYS.map((day) => {
-        const t = reference.totals(events, day).find((r) => r.site === site);
+        const t = reference.totals(events, day, config.k).find((r) => r.site === site);
         return { day, pageviews: Number(t?.pageviews ?? 0), visitors: Number(t?.visitors ?? 0) };
       });
       for (const k of [2, 20, 30]) {
@@ -212,7 +269,7 @@ describe("dashboard queries (k-suppressed, over stats/)", () => {
   it("folds something in the fixture, so the suppression is exercised", async () => {
     // Prepare
     const definition = query("dashboard.topPages");
-    const unsuppressed = reference.dashboard(dailyRollupRows("pages", "example.com"), ["path"], 1);
+    const unsuppressed = reference.dashboard(dailyRollupRows("pages", "example.com", 0), ["path"], 1);
     const rare = (path: string) => unsuppressed.find((r) => r.path === path);
     expect(rare("/rare-1")).toMatchObject({ visitors: 0, pageviews: 1 });
     expect(Number(rare("/rare-2")?.visitors)).toBeGreaterThan(0);
@@ -239,7 +296,7 @@ describe("cli queries", () => {
     // Prepare
     const definition = query("cli.dailyTraffic");
     const sumOver = (day: string, sites: readonly string[]) => {
-      const rows = reference.totals(events, day).filter((r) => sites.includes(String(r.site)));
+      const rows = reference.totals(events, day, config.k).filter((r) => sites.includes(String(r.site)));
       const sum = (c: string) => rows.reduce((s, r) => s + Number(r[c]), 0);
       return {
         day,
@@ -269,14 +326,15 @@ describe("cli queries", () => {
     );
 
     // Assess
-    expect(plain(all.rows)).toEqual(DAYS.map((day) => sumOver(day, SITES)));
+    // Over all sites the quiet sites' days count too: they are in stats/ as the (other) site.
+    expect(plain(all.rows)).toEqual(DAYS.map((day) => sumOver(day, [...SITES, "(other)"])));
     expect(plain(shop.rows)).toEqual([sumOver(DAYS[1], ["shop.example"])]);
   });
 
   it("cli.bots sums bot hits and bandwidth per family over the range", async () => {
     // Prepare
     const definition = query("cli.bots");
-    const rows = DAYS.flatMap((day) => reference.bots(events, day));
+    const rows = DAYS.flatMap((day) => reference.bots(events, day, config.k));
     const families = [...new Set(rows.map((r) => String(r.bot_name)))];
     const expected = families
       .map((bot_name) => {

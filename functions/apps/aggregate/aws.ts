@@ -3,11 +3,18 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { AthenaQueryEngine } from "../../adapters/aws/athena-engine.ts";
 import { S3ObjectStore } from "../../adapters/aws/s3-object-store.ts";
 import { type QueryCatalog, requireQuery } from "../../core/aggregate/catalog.ts";
-import { ROLLUPS, type RollupName, rollupQueryId, statsPartition } from "../../core/aggregate/rollups.ts";
+import {
+  ROLLUPS,
+  type RollupName,
+  rollupParams,
+  rollupQueryId,
+  statsPartition,
+} from "../../core/aggregate/rollups.ts";
 import { athenaUnloadToParquet } from "../../core/aggregate/statements.ts";
 import { DAY_MS } from "../../core/time.ts";
 import type { ObjectStore } from "../../ports/object-store.ts";
-import { AWS_ENV, type Environment, requireEnv } from "../../runtime/env.ts";
+import type { SqlParam } from "../../ports/query-engine.ts";
+import { AWS_ENV, configFromEnv, type Environment, requireEnv } from "../../runtime/env.ts";
 import { loadQueryCatalog } from "../../runtime/query-files.ts";
 
 /**
@@ -20,7 +27,7 @@ import { loadQueryCatalog } from "../../runtime/query-files.ts";
 
 export interface AthenaStatementRunner {
   /** Runs a statement whose `?` placeholders are bound in order; resolves when Athena reports SUCCEEDED. */
-  execute(sql: string, params: readonly { readonly type: "date"; readonly value: string }[]): Promise<string>;
+  execute(sql: string, params: readonly SqlParam[]): Promise<string>;
 }
 
 export interface AthenaAggregateDeps {
@@ -29,6 +36,8 @@ export interface AthenaAggregateDeps {
   readonly analytics: ObjectStore;
   readonly analyticsBucket: string;
   readonly catalog: QueryCatalog;
+  /** The configuration's k: rollup rows under it are folded into `(other)` before they are stored. */
+  readonly k: number;
 }
 
 export interface AthenaDaySummary {
@@ -53,6 +62,7 @@ export function composeAthenaAggregate(
     analytics: new S3ObjectStore({ client: clients.s3 ?? new S3Client({}), bucket: analyticsBucket }),
     analyticsBucket,
     catalog: loadQueryCatalog(requireEnv(env, AWS_ENV.queriesDir)),
+    k: configFromEnv(env).k,
   };
 }
 
@@ -74,9 +84,10 @@ export async function aggregateDaysOnAthena(
       replacedObjects += stale.length;
       const definition = requireQuery(deps.catalog, rollupQueryId(rollup));
       const target = `s3://${deps.analyticsBucket}/${partition}`;
-      await deps.engine.execute(athenaUnloadToParquet(definition.select, target), [
-        { type: "date", value: day },
-      ]);
+      await deps.engine.execute(
+        athenaUnloadToParquet(definition.select, target),
+        rollupParams(definition, day, deps.k),
+      );
     }
     summaries.push({ day, rollups: ROLLUPS, replacedObjects });
   }

@@ -21,6 +21,7 @@ import { isIsoDay } from "../../core/aggregate/query-file.ts";
 import {
   ROLLUPS,
   type RollupName,
+  rollupParams,
   rollupQueryId,
   statsObjectKey,
   statsPartition,
@@ -31,6 +32,7 @@ import { DAY_MS } from "../../core/time.ts";
 import { EVENTS_SCHEMA } from "../../core/zones.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { ObjectInfo, ObjectStore } from "../../ports/object-store.ts";
+import type { SqlParam } from "../../ports/query-engine.ts";
 import type { ColumnType } from "../../ports/table-encoder.ts";
 import { loadQueryCatalog, QUERIES_DIR } from "../../runtime/query-files.ts";
 
@@ -129,7 +131,12 @@ export async function aggregateDays(options: AggregateOptions): Promise<Aggregat
       const rollupRows: Partial<Record<RollupName, number>> = {};
       for (const rollup of ROLLUPS) {
         const definition = requireQuery(catalog, rollupQueryId(rollup));
-        rollupRows[rollup] = await job.writeRollup(rollup, day, definition.select);
+        rollupRows[rollup] = await job.writeRollup(
+          rollup,
+          day,
+          definition.select,
+          rollupParams(definition, day, options.config.k),
+        );
       }
       summaries.push({ day, outcome: "aggregated", events, rollupRows, compaction });
     }
@@ -398,14 +405,19 @@ class DayJob {
   }
 
   /** Writes one rollup's day as its single object and removes anything else in that partition. */
-  async writeRollup(rollup: RollupName, day: string, select: string): Promise<number> {
+  async writeRollup(
+    rollup: RollupName,
+    day: string,
+    select: string,
+    params: readonly SqlParam[],
+  ): Promise<number> {
     const key = statsObjectKey(rollup, day);
     const target = this.path(key);
     await mkdir(dirname(target), { recursive: true, mode: 0o700 });
     const temp = join(dirname(target), `${TEMP_PREFIX}${rollup}-${randomBytes(6).toString("hex")}`);
     let rows: number;
     try {
-      await this.engine.execute(duckDbCopyToParquet(select, temp), [{ type: "date", value: day }]);
+      await this.engine.execute(duckDbCopyToParquet(select, temp), params);
       const written = await this.engine.query(
         `SELECT num_rows FROM parquet_file_metadata(${sqlStringLiteral(temp)})`,
       );

@@ -1,4 +1,6 @@
+import type { SqlParam } from "../../ports/query-engine.ts";
 import type { ColumnSpec, TableSchema } from "../../ports/table-encoder.ts";
+import { bindParams, type QueryDefinition } from "./query-file.ts";
 
 /**
  * The daily rollups of `stats/`. Each is computed for one UTC day from `events/` by `queries/rollup.<name>.sql`
@@ -11,6 +13,11 @@ import type { ColumnSpec, TableSchema } from "../../ports/table-encoder.ts";
  * - `visitors` counts distinct visitor ids (daily-salted, so per day); the anonymous tier has none and counts
  *   in hits and page views only. In the dimension rollups (pages, referrers, campaigns, countries, browsers,
  *   os, devices) the rows are the day's page views and `visitors` are the people who made them.
+ * - k is enforced where the data is stored: a row is kept only when it describes at least k distinct visitor ids
+ *   and at least k distinct network prefixes; every other row of a site is folded into one `(other)` row (for
+ *   `totals`, a quiet site's day into an `(other)` site). So nothing under `stats/` describes fewer than k people,
+ *   whoever reads it (the dashboard, the Stats API, or Athena directly), and one address rotating its user agent
+ *   counts once. The dashboard queries apply k again over their date range.
  */
 export const ROLLUPS = [
   "totals",
@@ -63,7 +70,7 @@ export const STATS_SCHEMAS: Readonly<Record<RollupName, TableSchema>> = {
   bots: schema("bots", [str("bot_name"), count("hits"), count("bandwidth")]),
 };
 
-/** The query file that computes a rollup: `queries/rollup.<name>.sql`, one `day:date` parameter. */
+/** The query file that computes a rollup: `queries/rollup.<name>.sql`, parameters `day:date` and `k:int`. */
 export function rollupQueryId(name: RollupName): string {
   return `rollup.${name}`;
 }
@@ -79,4 +86,12 @@ export function statsPartition(name: RollupName, day: string): string {
  */
 export function statsObjectKey(name: RollupName, day: string): string {
   return `${statsPartition(name, day)}${name}-${day}.parquet`;
+}
+
+/** The label of the row that sums every row under k, in every rollup. */
+export const FOLDED_LABEL = "(other)";
+
+/** The bound parameters of a rollup's SELECT: its day, and k from the configuration (never from a caller). */
+export function rollupParams(definition: QueryDefinition, day: string, k: number): SqlParam[] {
+  return bindParams(definition, { day, k: { type: "int", value: k } });
 }

@@ -8,7 +8,7 @@ import { type Event, event, type SecurityRecord, securityRecord, seeded } from "
  */
 
 export const DAYS = ["2026-03-01", "2026-03-02"] as const;
-export const SITES = ["example.com", "shop.example"] as const;
+export const SITES = ["example.com", "shop.example", "tiny.example"] as const;
 
 const PATHS = [
   "/",
@@ -44,7 +44,8 @@ export function generateEvents(seed = 7): Event[] {
   for (const [dayIndex, day] of DAYS.entries()) {
     const dayStart = Date.parse(`${day}T00:00:00Z`);
     for (const site of SITES) {
-      const visitors = site === "example.com" ? 40 : 12;
+      // tiny.example has fewer people a day than k: its day must be folded into the (other) site in stats/.
+      const visitors = site === "example.com" ? 40 : site === "shop.example" ? 12 : 3;
       for (let v = 0; v < visitors; v++) {
         const [browser, os, device] = pick(BROWSERS);
         const country = pick(COUNTRIES);
@@ -52,7 +53,7 @@ export function generateEvents(seed = 7): Event[] {
         const anonymous = v % 9 === 4;
         const visitorId = anonymous
           ? null
-          : BigInt(dayIndex * 10_000 + (site === "example.com" ? 0 : 5_000) + v) * 7919n - 3n;
+          : BigInt(dayIndex * 10_000 + SITES.indexOf(site) * 3_000 + v) * 7919n - 3n;
         const campaign = v % 6 === 0 ? pick(CAMPAIGNS) : null;
         const requests = 1 + Math.floor(random() * 6);
         for (let r = 0; r < requests; r++) {
@@ -130,6 +131,35 @@ export function generateEvents(seed = 7): Event[] {
             browser: null,
             os: null,
             visitor_id: BigInt(900_000 + b + dayIndex * 100),
+            // Crawler farms spread over several networks.
+            ip_prefix: `66.249.${b % 12}.0/24`,
+          }),
+        );
+      }
+      // One address rotating its user agent: six visitor ids (the id hashes the agent), one network. Its page,
+      // referrer, campaign, browser and bot name must never surface above k, however many ids it makes.
+      for (let a = 0; a < 6; a++) {
+        const attack: Partial<Event> & Pick<Event, "ts"> = {
+          ts: dayStart + 3_600_000 + a * 1000,
+          site,
+          path: "/<b>x</b>",
+          referrer_host: "evil.example",
+          utm_source: "=cmd|calc!A1",
+          utm_medium: "email",
+          utm_campaign: "attack",
+          browser: `Rotating${a}`,
+          visitor_id: BigInt(800_000 + a + dayIndex * 100 + SITES.indexOf(site) * 10),
+          ip_prefix: "203.0.113.0/24",
+        };
+        events.push(event(attack));
+        events.push(
+          event({
+            ...attack,
+            ts: attack.ts,
+            is_bot: true,
+            bot_name: "EvilBot-alice@example.com",
+            device: "bot",
+            path: "/robots.txt",
           }),
         );
       }

@@ -32,33 +32,89 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
 const distinctVisitors = (events: readonly Event[]): number =>
   new Set(events.filter((e) => e.visitor_id !== null).map((e) => String(e.visitor_id))).size;
 
+const distinctPrefixes = (events: readonly Event[]): number =>
+  new Set(events.filter((e) => e.ip_prefix !== null).map((e) => e.ip_prefix)).size;
+
+/** The rollups' k rule, read from docs/PRIVACY.md: at least k visitor ids and at least k network prefixes. */
+const describesK = (events: readonly Event[], k: number): boolean =>
+  distinctVisitors(events) >= k && distinctPrefixes(events) >= k;
+
+/**
+ * Folds every group under k into one "(other)" group per site (all label columns "(other)"), summing the given
+ * count columns. Groups are the raw events of each row, so the rule is judged on people, not on counts.
+ */
+function foldUnderK(
+  groups: readonly {
+    site: string;
+    labels: Record<string, string>;
+    events: readonly Event[];
+    counts: Record<string, number>;
+  }[],
+  k: number,
+): Row[] {
+  const out = new Map<
+    string,
+    { site: string; labels: Record<string, string>; counts: Record<string, number>; folded: boolean }
+  >();
+  for (const g of groups) {
+    const kept = describesK(g.events, k);
+    const labels = kept ? g.labels : Object.fromEntries(Object.keys(g.labels).map((c) => [c, "(other)"]));
+    const key = `${g.site}\u0000${kept ? "0" : "1"}\u0000${Object.values(labels).join("\u0000")}`;
+    const entry = out.get(key) ?? { site: g.site, labels, counts: {}, folded: !kept };
+    for (const [c, n] of Object.entries(g.counts)) entry.counts[c] = (entry.counts[c] ?? 0) + n;
+    out.set(key, entry);
+  }
+  return [...out.values()]
+    .sort(
+      (a, b) =>
+        cmp(a.site, b.site) ||
+        Number(a.folded) - Number(b.folded) ||
+        cmp(Object.values(a.labels).join("\u0000"), Object.values(b.labels).join("\u0000")),
+    )
+    .map((e) => ({ site: e.site, ...e.labels, ...e.counts }));
+}
+
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-export function totals(events: readonly Event[], day: string): Row[] {
+function totalsOf(site: string, list: readonly Event[]): Row {
+  const logs = list.filter((e) => e.source === "log");
+  const inClass = (lo: number) =>
+    logs.filter((e) => e.status !== null && e.status >= lo && e.status < lo + 100).length;
+  return {
+    site,
+    hits: logs.length,
+    bandwidth: logs.reduce((s, e) => s + e.bytes, 0),
+    status_2xx: inClass(200),
+    status_3xx: inClass(300),
+    status_4xx: inClass(400),
+    status_5xx: inClass(500),
+    status_other: logs.filter((e) => e.status === null || e.status < 200 || e.status >= 600).length,
+    pageviews: list.filter(isPageview).length,
+    visitors: distinctVisitors(list.filter((e) => !e.is_bot)),
+    unique_clients: distinctVisitors(
+      logs.filter((e) => e.status === null || e.status < 400 || e.status >= 500),
+    ),
+    bot_hits: logs.filter((e) => e.is_bot).length,
+  };
+}
+
+/** The day's totals per site; a site whose day has fewer than k visitor ids or k prefixes is summed into "(other)". */
+export function totals(events: readonly Event[], day: string, k: number): Row[] {
   const ofDay = events.filter((e) => dayOf(e.ts) === day);
-  return [...groupBy(ofDay, (e) => e.site)]
-    .sort(([a], [b]) => cmp(a, b))
-    .map(([site, list]) => {
-      const logs = list.filter((e) => e.source === "log");
-      const inClass = (lo: number) =>
-        logs.filter((e) => e.status !== null && e.status >= lo && e.status < lo + 100).length;
-      return {
-        site,
-        hits: logs.length,
-        bandwidth: logs.reduce((s, e) => s + e.bytes, 0),
-        status_2xx: inClass(200),
-        status_3xx: inClass(300),
-        status_4xx: inClass(400),
-        status_5xx: inClass(500),
-        status_other: logs.filter((e) => e.status === null || e.status < 200 || e.status >= 600).length,
-        pageviews: list.filter(isPageview).length,
-        visitors: distinctVisitors(list.filter((e) => !e.is_bot)),
-        unique_clients: distinctVisitors(
-          logs.filter((e) => e.status === null || e.status < 400 || e.status >= 500),
-        ),
-        bot_hits: logs.filter((e) => e.is_bot).length,
-      };
-    });
+  const rows: Row[] = [];
+  const quiet: Row[] = [];
+  for (const [site, list] of [...groupBy(ofDay, (e) => e.site)].sort(([x], [y]) => cmp(x, y))) {
+    (describesK(list, k) ? rows : quiet).push(totalsOf(site, list));
+  }
+  if (quiet.length > 0) {
+    const other: Row = { site: "(other)" };
+    for (const row of quiet) {
+      for (const [c, v] of Object.entries(row))
+        if (c !== "site") other[c] = Number(other[c] ?? 0) + Number(v);
+    }
+    rows.push(other);
+  }
+  return rows;
 }
 
 export const DIMENSIONS = {
@@ -71,18 +127,36 @@ export const DIMENSIONS = {
 } as const;
 export type Dimension = keyof typeof DIMENSIONS;
 
-export function dimension(events: readonly Event[], day: string, name: Dimension): Row[] {
-  const { column, of } = DIMENSIONS[name];
-  const views = events.filter((e) => dayOf(e.ts) === day && isPageview(e));
-  return [...groupBy(views, (e) => `${e.site}\u0000${of(e)}`)]
-    .map(([key, list]) => {
-      const [site, value] = key.split("\u0000") as [string, string];
-      return { site, [column]: value, pageviews: list.length, visitors: distinctVisitors(list) };
-    })
-    .sort((a, b) => cmp(a.site, b.site) || cmp(String(a[column]), String(b[column])));
+/** Groups events by site and label columns; counts per group are computed by `count`. */
+function grouped(
+  events: readonly Event[],
+  labelsOf: (e: Event) => Record<string, string>,
+  count: (list: readonly Event[]) => Record<string, number>,
+) {
+  return [...groupBy(events, (e) => `${e.site}\u0000${Object.values(labelsOf(e)).join("\u0000")}`)].map(
+    ([, list]) => {
+      const first = list[0] as Event;
+      return { site: first.site, labels: labelsOf(first), events: list, counts: count(list) };
+    },
+  );
 }
 
-export function campaigns(events: readonly Event[], day: string): Row[] {
+const people = (list: readonly Event[]) => ({ pageviews: list.length, visitors: distinctVisitors(list) });
+const requests = (list: readonly Event[]) => ({
+  hits: list.length,
+  bandwidth: list.reduce((s, e) => s + e.bytes, 0),
+});
+
+export function dimension(events: readonly Event[], day: string, name: Dimension, k: number): Row[] {
+  const { column, of } = DIMENSIONS[name];
+  const views = events.filter((e) => dayOf(e.ts) === day && isPageview(e));
+  return foldUnderK(
+    grouped(views, (e) => ({ [column]: of(e) }), people),
+    k,
+  );
+}
+
+export function campaigns(events: readonly Event[], day: string, k: number): Row[] {
   const views = events.filter(
     (e) =>
       dayOf(e.ts) === day &&
@@ -90,70 +164,51 @@ export function campaigns(events: readonly Event[], day: string): Row[] {
       (e.utm_source !== null || e.utm_medium !== null || e.utm_campaign !== null),
   );
   const label = (v: string | null) => v ?? "(none)";
-  return [
-    ...groupBy(views, (e) =>
-      [e.site, label(e.utm_source), label(e.utm_medium), label(e.utm_campaign)].join("\u0000"),
+  return foldUnderK(
+    grouped(
+      views,
+      (e) => ({
+        utm_source: label(e.utm_source),
+        utm_medium: label(e.utm_medium),
+        utm_campaign: label(e.utm_campaign),
+      }),
+      people,
     ),
-  ]
-    .map(([key, list]) => {
-      const [site, utm_source, utm_medium, utm_campaign] = key.split("\u0000") as [
-        string,
-        string,
-        string,
-        string,
-      ];
-      return {
-        site,
-        utm_source,
-        utm_medium,
-        utm_campaign,
-        pageviews: list.length,
-        visitors: distinctVisitors(list),
-      };
-    })
-    .sort(
-      (a, b) =>
-        cmp(a.site, b.site) ||
-        cmp(a.utm_source, b.utm_source) ||
-        cmp(a.utm_medium, b.utm_medium) ||
-        cmp(a.utm_campaign, b.utm_campaign),
-    );
+    k,
+  );
 }
 
-export function statusClasses(events: readonly Event[], day: string): Row[] {
+export function statusClasses(events: readonly Event[], day: string, k: number): Row[] {
   const logs = events.filter((e) => dayOf(e.ts) === day && e.source === "log");
   const classOf = (s: number | null): string =>
     s !== null && s >= 100 && s < 600 ? `${Math.floor(s / 100)}xx` : "other";
-  return [...groupBy(logs, (e) => `${e.site}\u0000${classOf(e.status)}`)]
-    .map(([key, list]) => {
-      const [site, status_class] = key.split("\u0000") as [string, string];
-      return { site, status_class, hits: list.length, bandwidth: list.reduce((s, e) => s + e.bytes, 0) };
-    })
-    .sort((a, b) => cmp(a.site, b.site) || cmp(a.status_class, b.status_class));
+  return foldUnderK(
+    grouped(logs, (e) => ({ status_class: classOf(e.status) }), requests),
+    k,
+  );
 }
 
-export function bots(events: readonly Event[], day: string): Row[] {
+export function bots(events: readonly Event[], day: string, k: number): Row[] {
   const botEvents = events.filter((e) => dayOf(e.ts) === day && e.is_bot);
-  return [...groupBy(botEvents, (e) => `${e.site}\u0000${e.bot_name ?? "(unnamed)"}`)]
-    .map(([key, list]) => {
-      const [site, bot_name] = key.split("\u0000") as [string, string];
-      return { site, bot_name, hits: list.length, bandwidth: list.reduce((s, e) => s + e.bytes, 0) };
-    })
-    .sort((a, b) => cmp(a.site, b.site) || cmp(a.bot_name, b.bot_name));
+  return foldUnderK(
+    grouped(botEvents, (e) => ({ bot_name: e.bot_name ?? "(unnamed)" }), requests),
+    k,
+  );
 }
 
-/** A rollup's rows for a day, by rollup name. */
-export function rollup(events: readonly Event[], day: string, name: string): Row[] {
-  if (name === "totals") return totals(events, day);
-  if (name === "campaigns") return campaigns(events, day);
-  if (name === "status") return statusClasses(events, day);
-  if (name === "bots") return bots(events, day);
-  return dimension(events, day, name as Dimension);
+/** A rollup's rows for a day, by rollup name, with the rollups' k rule applied. */
+export function rollup(events: readonly Event[], day: string, name: string, k: number): Row[] {
+  if (name === "totals") return totals(events, day, k);
+  if (name === "campaigns") return campaigns(events, day, k);
+  if (name === "status") return statusClasses(events, day, k);
+  if (name === "bots") return bots(events, day, k);
+  return dimension(events, day, name as Dimension, k);
 }
 
 /**
  * A dashboard answer from daily rollup rows: sum per label over the days, keep labels with at least k visitors
- * (or, with no visitor at all, at least k page views), fold the rest into one "(other)" row; order: kept rows by visitors, page views (descending) and
+ * (or, with no visitor at all, at least k page views) that stats/ did not fold already, fold the rest into one
+ * "(other)" row; order: kept rows by visitors, page views (descending) and
  * label, then the (other) row.
  */
 export function dashboard(rows: readonly Row[], labelColumns: readonly string[], k: number): Row[] {
@@ -166,8 +221,9 @@ export function dashboard(rows: readonly Row[], labelColumns: readonly string[],
     entry.visitors += Number(row.visitors);
     sums.set(key, entry);
   }
-  const shown = (e: { visitors: number; pageviews: number }) =>
-    e.visitors >= k || (e.visitors === 0 && e.pageviews >= k);
+  // A row that stats/ already folded (every label "(other)") stays folded.
+  const shown = (e: { labels: string[]; visitors: number; pageviews: number }) =>
+    !e.labels.every((l) => l === "(other)") && (e.visitors >= k || (e.visitors === 0 && e.pageviews >= k));
   const kept = [...sums.values()].filter(shown);
   const folded = [...sums.values()].filter((e) => !shown(e));
   kept.sort(
