@@ -15,7 +15,14 @@ function selectColumns(sql: string): string[] {
     .split("\n")
     .filter((l) => !l.trim().startsWith("--"))
     .join("\n");
-  const start = body.search(/\bSELECT\b/i) + "SELECT".length;
+  // The output columns are those of the outermost SELECT: the last one at parenthesis depth 0 (after any WITH).
+  let start = -1;
+  for (let i = 0, d = 0; i < body.length; i++) {
+    if (body[i] === "(") d++;
+    else if (body[i] === ")") d--;
+    else if (d === 0 && /^SELECT\b/i.test(body.slice(i)) && /\W/.test(body[i - 1] ?? " "))
+      start = i + "SELECT".length;
+  }
   let depth = 0;
   let item = "";
   const items: string[] = [];

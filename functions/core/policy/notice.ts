@@ -282,7 +282,7 @@ function german(f: Facts): {
       aggregation: [
         {
           kind: "p",
-          text: `Ausgewertet werden nur zusammengefasste Zahlen (etwa Besuche je Tag, Seite, Land, Browser oder Gerätetyp). Jede Zeile einer Auswertung, die weniger als ${c.k} Besucher beschreibt, wird mit anderen unter „(andere)“ zusammengefasst, damit kein Rückschluss auf einzelne Personen möglich ist.`,
+          text: `Ausgewertet werden nur zusammengefasste Zahlen (etwa Besuche je Tag, Seite, Land, Browser oder Gerätetyp). Jede Zeile einer Auswertung, die weniger als ${c.k} Besucher oder Besucher aus weniger als ${c.k} verschiedenen Netzen beschreibt, wird schon vor der Speicherung mit anderen unter „(andere)“ zusammengefasst, damit kein Rückschluss auf einzelne Personen möglich ist.`,
         },
       ],
       retention: [
@@ -456,7 +456,7 @@ function english(f: Facts): {
       aggregation: [
         {
           kind: "p",
-          text: `Only aggregated figures are evaluated (such as visits per day, page, country, browser or device type). Any row of an evaluation that describes fewer than ${c.k} visitors is merged with others into "(other)", so that no inference about individual persons is possible.`,
+          text: `Only aggregated figures are evaluated (such as visits per day, page, country, browser or device type). Any row of an evaluation that describes fewer than ${c.k} visitors, or visitors from fewer than ${c.k} different networks, is merged with others into "(other)" before it is stored, so that no inference about individual persons is possible.`,
         },
       ],
       retention: [

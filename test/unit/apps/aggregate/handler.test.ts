@@ -61,7 +61,7 @@ beforeEach(() => {
 });
 
 describe("aggregate handler", () => {
-  it("UNLOADs every rollup of each touched day into its emptied partition, with the day as a parameter", async () => {
+  it("UNLOADs every rollup of each touched day into its emptied partition, with the day and k as parameters", async () => {
     // Act
     const response = await handler(
       { Records: [record("m1", JSON.stringify({ days: ["2026-11-20"] }))] } as SQSEvent,
@@ -75,7 +75,8 @@ describe("aggregate handler", () => {
     for (const [i, rollup] of ROLLUPS.entries()) {
       expect(starts[i]?.QueryString).toMatch(/^UNLOAD \(/);
       expect(starts[i]?.QueryString).toContain(`TO 's3://analytics-bucket/stats/${rollup}/dt=2026-11-20/'`);
-      expect(starts[i]?.ExecutionParameters).toEqual(["'2026-11-20'"]);
+      // The day, then k (from the configuration: default 5) for the fold into (other) that happens before storing.
+      expect(starts[i]?.ExecutionParameters).toEqual(["'2026-11-20'", "5", "5", "5", "5"]);
       expect(starts[i]?.WorkGroup).toBe("logsieve-pipeline");
     }
     expect(s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input.Key)).toEqual([
