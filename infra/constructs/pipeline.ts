@@ -170,9 +170,18 @@ export class Pipeline extends Construct {
     );
     this.ingest.allow(
       onObjects(storage.rawBucket, ["incoming/"], ["s3:GetObject", "s3:GetObjectVersion"]),
-      onObjects(storage.rawBucket, ["security/", "rejects/"], ["s3:PutObject", "s3:AbortMultipartUpload"]),
+      // An input ingested again may now have fewer parts in a partition: the writer lists the input's own parts
+      // (`<partition><inputId>-*`) and deletes those past the new count, so a part is never counted twice.
+      onObjects(
+        storage.rawBucket,
+        ["security/", "rejects/"],
+        ["s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"],
+      ),
+      listPrefixes(storage.rawBucket, ["security/", "rejects/"]),
       encryptDecrypt(storage.rawKey),
       ...saltAndEventWrites(storage),
+      onObjects(storage.analyticsBucket, ["events/"], ["s3:DeleteObject"]),
+      listPrefixes(storage.analyticsBucket, ["events/"]),
       ...sendTo(this.aggregateQueue.queueArn, storage.opsKey),
     );
     acknowledge(this.ingest, [

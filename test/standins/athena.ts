@@ -62,6 +62,8 @@ export interface Execution {
   rows?: (string | null)[][];
   /** For UNLOAD: the object written (bucket/key), if any. */
   unloaded?: string;
+  /** The tables the statement names, with the objects Athena would read for it (by its literal `dt` predicates). */
+  reads: { table: string; bucket: string; keys: string[] }[];
   done: Promise<void>;
 }
 
@@ -215,6 +217,7 @@ export class AthenaStandin {
       state: "QUEUED",
       submittedAt: this.context.clock.now(),
       dataScannedBytes: 0,
+      reads: [],
       done: Promise.resolve(),
     };
     execution.done = this.serialized(() => this.run(execution, workgroup));
@@ -234,12 +237,7 @@ export class AthenaStandin {
     try {
       const { connection } = await this.connection();
       const files = await this.syncViews(connection, execution.database);
-      execution.dataScannedBytes = await this.scannedBytes(
-        connection,
-        execution.sql,
-        execution.database,
-        files,
-      );
+      execution.dataScannedBytes = await this.scannedBytes(connection, execution, files);
       if (
         workgroup.bytesScannedCutoff !== undefined &&
         execution.dataScannedBytes > workgroup.bytesScannedCutoff
@@ -382,25 +380,26 @@ export class AthenaStandin {
       const path = this.s3.localPath(location.bucket, object.key);
       if (path === undefined)
         throw new Error(`the stand-in cannot read s3://${location.bucket}/${object.key} as a file`);
-      out.push({ path, partition: values, size: object.size });
+      out.push({ path, key: object.key, partition: values, size: object.size });
     }
     return out;
   }
 
   private async scannedBytes(
     connection: DuckDBConnection,
-    sql: string,
-    database: string,
+    execution: Execution,
     files: Map<string, TableFile[]>,
   ): Promise<number> {
-    const words = new Set(sql.toLowerCase().match(/[a-z_][a-z0-9_]*/g) ?? []);
-    const days = dayPredicates(sql);
+    const words = new Set(execution.sql.toLowerCase().match(/[a-z_][a-z0-9_]*/g) ?? []);
+    const days = dayPredicates(execution.sql);
     let total = 0;
     for (const [name, tableFiles] of files) {
       if (!words.has(name.toLowerCase())) continue;
-      const table = this.tables.get(`${database}.${name}`) as GlueTable;
-      const columns = new Set(table.columns.map((c) => c.name).filter((c) => words.has(c.toLowerCase())));
+      const table = this.tables.get(`${execution.database}.${name}`) as GlueTable;
       const selected = tableFiles.filter((f) => f.partition.dt === undefined || days(f.partition.dt));
+      const location = parseS3Url(table.location) as { bucket: string; key: string };
+      execution.reads.push({ table: name, bucket: location.bucket, keys: selected.map((f) => f.key) });
+      const columns = new Set(table.columns.map((c) => c.name).filter((c) => words.has(c.toLowerCase())));
       if (selected.length === 0 || columns.size === 0) continue;
       const list = selected.map((f) => `'${f.path.replaceAll("'", "''")}'`).join(", ");
       const meta = await connection.runAndReadAll(
@@ -492,6 +491,7 @@ export class AthenaStandin {
 
 interface TableFile {
   readonly path: string;
+  readonly key: string;
   readonly partition: Readonly<Record<string, string>>;
   readonly size: number;
 }

@@ -53,12 +53,23 @@ export interface CfnTemplate {
   readonly Outputs?: Record<string, { Value: unknown }>;
 }
 
+export interface SynthOptions {
+  /** CDK context given on the command line (`-c key=value`), e.g. `{ "logsieve:sites": "example.com" }`. */
+  readonly context?: Readonly<Record<string, string>>;
+  readonly stackName?: string;
+}
+
 /** The synthesized assembly of the current checkout (cached; synthesized when an input changed). */
-export function synthesizedAssembly(stackName = "Logsieve"): CloudAssembly {
-  const digest = inputsDigest();
+export function synthesizedAssembly(options: SynthOptions = {}): CloudAssembly {
+  const context = Object.entries(options.context ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+  const digest = inputsDigest(JSON.stringify(context));
   const dir = join(CACHE, digest);
-  if (!existsSync(join(dir, "done"))) synthesizeOnce(dir);
-  return loadAssembly(dir, stackName);
+  if (!existsSync(join(dir, "done")))
+    synthesizeOnce(
+      dir,
+      context.flatMap(([k, v]) => ["-c", `${k}=${v}`]),
+    );
+  return loadAssembly(dir, options.stackName ?? "Logsieve");
 }
 
 /** Reads an assembly folder written by `cdk synth -o`. */
@@ -80,7 +91,7 @@ export function loadAssembly(dir: string, stackName = "Logsieve"): CloudAssembly
   return { dir, template, assetDirs };
 }
 
-function synthesizeOnce(dir: string): void {
+function synthesizeOnce(dir: string, contextArgs: readonly string[]): void {
   mkdirSync(CACHE, { recursive: true });
   const lock = `${dir}.lock`;
   for (;;) {
@@ -98,7 +109,7 @@ function synthesizeOnce(dir: string): void {
     if (existsSync(join(dir, "done"))) return;
     const temp = `${dir}.tmp`;
     rmSync(temp, { recursive: true, force: true });
-    execFileSync("npx", ["cdk", "synth", "-q", "-o", temp], {
+    execFileSync("npx", ["cdk", "synth", "-q", "-o", temp, ...contextArgs], {
       cwd: PROJECT_ROOT,
       stdio: ["ignore", "ignore", "pipe"],
       env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "true", CDK_DISABLE_CLI_TELEMETRY: "true" },
@@ -121,8 +132,8 @@ function pruneOldAssemblies(keep: string): void {
   for (const old of entries.slice(3)) rmSync(old, { recursive: true, force: true });
 }
 
-function inputsDigest(): string {
-  const hash = createHash("sha256");
+function inputsDigest(extra: string): string {
+  const hash = createHash("sha256").update(extra).update("\0");
   const visit = (path: string) => {
     if (!existsSync(path)) return;
     const stat = statSync(path);

@@ -285,6 +285,7 @@ export class Deployment {
       memoryMb: fn.memoryMb,
       timeoutSeconds: fn.timeoutSeconds,
       environment: fn.environment,
+      now: () => this.aws.clock.now(),
     });
     pool.push(sandbox);
     return sandbox;

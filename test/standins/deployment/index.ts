@@ -1,5 +1,5 @@
 import { type Standins, startStandins } from "../index.ts";
-import { type CloudAssembly, synthesizedAssembly } from "./cdk-out.ts";
+import { type CloudAssembly, type SynthOptions, synthesizedAssembly } from "./cdk-out.ts";
 import { Deployment } from "./deployment.ts";
 
 /**
@@ -13,9 +13,9 @@ import { Deployment } from "./deployment.ts";
  * ```
  */
 export async function deployOnStandins(
-  options: { readonly assembly?: CloudAssembly; readonly aws?: Standins } = {},
+  options: { readonly assembly?: CloudAssembly; readonly aws?: Standins; readonly synth?: SynthOptions } = {},
 ): Promise<{ aws: Standins; stack: Deployment; stop(): Promise<void> }> {
-  const assembly = options.assembly ?? synthesizedAssembly();
+  const assembly = options.assembly ?? synthesizedAssembly(options.synth);
   const aws = options.aws ?? (await startStandins());
   const stack = new Deployment(assembly, aws);
   return {

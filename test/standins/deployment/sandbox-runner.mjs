@@ -4,6 +4,22 @@
 import { pathToFileURL } from "node:url";
 
 const [entry, exportName, functionName, memory, timeoutMs] = process.argv.slice(2);
+
+// The environment's clock follows the stand-ins' clock (which a test may move, e.g. to the next week), so the
+// function and the services agree on "now", as they do on AWS.
+const RealDate = Date;
+let clockOffsetMs = 0;
+class StandinDate extends RealDate {
+  constructor(...args) {
+    if (args.length === 0) super(RealDate.now() + clockOffsetMs);
+    else super(...args);
+  }
+  static now() {
+    return RealDate.now() + clockOffsetMs;
+  }
+}
+globalThis.Date = StandinDate;
+
 let handler;
 try {
   const module = await import(pathToFileURL(entry).href);
@@ -17,6 +33,7 @@ try {
 
 process.on("message", async (message) => {
   if (message.type !== "invoke") return;
+  clockOffsetMs = message.clockOffsetMs ?? 0;
   const started = Date.now();
   const cpuBefore = process.cpuUsage();
   const context = {

@@ -22,6 +22,8 @@ export interface SandboxSpec {
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
   readonly environment: Readonly<Record<string, string>>;
+  /** The stand-ins' clock: the environment's `Date` follows it. */
+  readonly now: () => number;
 }
 
 export interface InvocationResult {
@@ -172,7 +174,13 @@ export class Sandbox {
       };
       child.on("message", onMessage);
       child.once("exit", onExit);
-      child.send({ type: "invoke", id, requestId: randomUUID(), event });
+      child.send({
+        type: "invoke",
+        id,
+        requestId: randomUUID(),
+        event,
+        clockOffsetMs: this.spec.now() - Date.now(),
+      });
     });
   }
 }
