@@ -55,7 +55,8 @@ describe("ingest and aggregate bundles", () => {
       combined(CANARY_V4, 9, "/"),
       combined(CANARY_V6, 10, "/pricing"),
       "this line is not a web server log",
-      ...Array.from({ length: 20 }, (_, i) => combined(`203.0.113.${i + 1}`, 11, `/page-${i % 3}`)),
+      // Twenty visitors from twenty networks (k counts visitors and network prefixes).
+      ...Array.from({ length: 20 }, (_, i) => combined(`198.18.${i + 1}.7`, 11, `/page-${i % 3}`)),
     ].join("\n");
 
     // Act
@@ -191,7 +192,8 @@ describe("collect and dashboard bundles", () => {
     expect(answer.ok, JSON.stringify(answer.error)).toBe(true);
     const response = answer.value as { statusCode: number; body: string };
     expect(response.statusCode, response.body).toBe(200);
-    // Twenty page views over three paths by twenty addresses: each path clears k = 5; the two canaries' pages
+    // Twenty page views over three paths by twenty visitors on twenty networks: each path clears k = 5; the
+    // two canaries' pages
     // (one visitor each) are folded into (other).
     expect(
       (JSON.parse(response.body) as { rows: { path: string }[] }).rows.map((r) => r.path).sort(),
