@@ -24,8 +24,9 @@ export type { IngestDeps, IngestRequest, IngestSummary } from "./run.ts";
  *   write the event.
  *
  * Every line ends in exactly one bucket of the summary: accepted, rejected or skipped, and an accepted line may
- * additionally be dropped from analytics by consent or for an unknown site (it is still in the security zone). A step that ends a line
- * counts it with a reason from the closed sets in reasons.ts and returns null; the loop then moves on.
+ * additionally be dropped from analytics by consent or for an unknown site (it is still in the security zone). A
+ * step that ends a line counts it with a reason from the closed sets in reasons.ts and returns null; the loop then
+ * moves on.
  *
  * A step is a plain function of the run's shared state (run.ts) and what earlier steps returned. Adding one is a
  * function in steps/ and a line below.
