@@ -105,10 +105,18 @@ describe("dashboards in headless Chromium", () => {
     return context;
   }
 
+  /**
+   * Waits until the marketing view shows the state of the last change made to it. `data-loaded` alone is not
+   * enough: filling "from" and then "to" starts two loads, and the first one (new start, old end) can finish
+   * before "to" is filled, which moves `data-loaded` while the view shows an intermediate range. The view drops
+   * `is-loading` only when its latest load has rendered, and every change the test makes starts its load
+   * synchronously (Playwright fires `change` before it returns), so "moved and not loading" means "current".
+   */
   async function waitForLoad(page: Page, before?: string): Promise<void> {
     await page.waitForFunction((b) => {
       const loaded = document.body.dataset.loaded;
-      return loaded !== undefined && loaded !== b;
+      const view = document.querySelector("[data-view=marketing]");
+      return loaded !== undefined && loaded !== b && view !== null && !view.classList.contains("is-loading");
     }, before);
   }
 
@@ -363,9 +371,11 @@ describe("dashboards in headless Chromium", () => {
     );
     await engine.close();
     const context = await signedIn("marketing");
-    const bodies: string[] = [];
-    context.on("response", async (response) => {
-      if (response.url().startsWith(serve.url)) bodies.push(await response.text().catch(() => ""));
+    // Every response body is read before the page closes (a body read after it is lost, and an unread body
+    // would be a response the scan silently skipped).
+    const reads: Promise<string>[] = [];
+    context.on("response", (response) => {
+      if (response.url().startsWith(serve.url)) reads.push(response.text());
     });
     const page = await context.newPage();
     await page.goto(`${serve.url}/dashboard/#marketing`);
@@ -379,6 +389,7 @@ describe("dashboards in headless Chromium", () => {
       page.waitForEvent("download"),
       page.click("[data-export=top-referrers]"),
     ]);
+    const bodies = await Promise.all(reads);
     bodies.push(await readFile((await download.path()) ?? "", "utf8"), await page.content());
     await page.close();
     // Act
