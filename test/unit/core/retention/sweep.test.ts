@@ -342,14 +342,21 @@ describe("sweep: reports, dry run, failures", () => {
     );
     for (const key of keys) store.seed(key, NOW - 8 * DAY);
     let deletes = 0;
+    let died: () => void = () => {};
+    const dead = new Promise<void>((resolve) => {
+      died = resolve;
+    });
     const dying: VersionedStore = Object.create(store, {
       deleteVersion: {
-        value: (key: string, versionId: string) =>
-          ++deletes === 3 ? new Promise<never>(() => {}) : store.deleteVersion(key, versionId),
+        value: (key: string, versionId: string) => {
+          if (++deletes !== 3) return store.deleteVersion(key, versionId);
+          died();
+          return new Promise<never>(() => {});
+        },
       },
     });
     void sweep(depsFor(dying), { now: NOW });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await dead; // the moment it hangs, not a guess at how long two deletes take
     const leftBehind = dataKeys(store);
 
     // Act
