@@ -6,8 +6,8 @@
  *
  * The variants run the pipeline's own step functions (functions/core/ingest/steps/) on a real IngestRun, adding one
  * step at a time in the order of functions/core/ingest/pipeline.ts: parse; + resolve the client address; + site and
- * enrichment (user agent cache, geolocation); + security row, consent, salt, anonymized event and both writes, with
- * writers whose batches count rows and keep nothing; the same with the real Parquet column batches (not encoded);
+ * enrichment (user agent cache, geolocation); + security row, the event's site, consent, salt, anonymized event and
+ * both writes, with writers whose batches count rows and keep nothing; the same with the real Parquet column batches (not encoded);
  * then the whole ingest() with a store that keeps nothing, first with an encoder that encodes nothing, then with the
  * real Parquet encoder.
  */
@@ -23,6 +23,7 @@ import { anonymize } from "../functions/core/ingest/steps/anonymize.ts";
 import { decideLineConsent } from "../functions/core/ingest/steps/consent.ts";
 import { knownDaySalt, needsSalt } from "../functions/core/ingest/steps/day-salt.ts";
 import { enrichRecord } from "../functions/core/ingest/steps/enrich.ts";
+import { eventSite } from "../functions/core/ingest/steps/event-site.ts";
 import { parseLine } from "../functions/core/ingest/steps/parse-line.ts";
 import { resolveAddress } from "../functions/core/ingest/steps/resolve-address.ts";
 import { resolveSite } from "../functions/core/ingest/steps/resolve-site.ts";
@@ -175,12 +176,14 @@ function steps(through: "parse" | "address" | "enrich" | "event", encoder: () =>
         continue;
       }
       writeSecurityRow(run, line, record, address, enrichment, site);
+      const counted = eventSite(run, record);
+      if (counted === null) continue;
       const decision = decideLineConsent(run, record);
       if (decision === null) continue;
       const day = utcDay(record.timestampMs);
       if (!run.saltsByDay.has(day)) run.saltsByDay.set(day, salt); // as fetchDaySalt would, without an await
       const daySalt = needsSalt(decision) ? (knownDaySalt(run, day) ?? null) : null;
-      const event = anonymize(run, record, address, enrichment, site, decision, daySalt);
+      const event = anonymize(run, record, address, enrichment, counted, decision, daySalt);
       writeEvent(run, day, event);
     }
     sink += run.accepted;
@@ -192,7 +195,7 @@ measure("parse", steps("parse", noRows));
 measure("+ resolve address", steps("address", noRows));
 measure("+ site, enrich", steps("enrich", noRows));
 measure(
-  "+ security row, consent, salt, event, rows counted",
+  "+ security row ... write event (rows counted)",
   steps("event", () => countingEncoder),
 );
 measure("... rows into Parquet column batches", steps("event", columnsOnlyEncoder));

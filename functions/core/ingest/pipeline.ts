@@ -29,7 +29,8 @@ export type { IngestDeps, IngestRequest, IngestSummary } from "./run.ts";
  * moves on.
  *
  * A step is a plain function of the run's shared state (run.ts) and what earlier steps returned. Adding one is a
- * function in steps/ and a line below.
+ * function in steps/ and a line below (and the same line in scripts/bench-stages.ts, which times the steps in this
+ * order).
  */
 export async function ingest(request: IngestRequest, deps: IngestDeps): Promise<IngestSummary> {
   const input = await detectInputFormat(request.lines, request.format);
