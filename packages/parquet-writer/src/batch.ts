@@ -262,12 +262,26 @@ class StringColumn extends Column {
   }
 }
 
-class Int32Column extends Column {
-  values = allocate(Int32Array, INITIAL_ROWS);
+/** The typed array of each fixed-width kind: timestamps are doubles (epoch ms), booleans bytes (0 or 1). */
+const FIXED_ARRAYS = { int32: Int32Array, double: Float64Array, boolean: Uint8Array } as const;
+type FixedKind = keyof typeof FIXED_ARRAYS;
+type FixedArray = Int32Array | Float64Array | Uint8Array;
+
+/** int32, double, timestamp and boolean values: one typed array per column, 0 under a null. */
+class FixedColumn extends Column {
+  values: FixedArray;
+  constructor(
+    private readonly kind: FixedKind,
+    nullable: boolean,
+  ) {
+    super(nullable);
+    this.values = allocate<FixedArray>(FIXED_ARRAYS[kind], INITIAL_ROWS);
+  }
   override resize(rows: number): void {
     super.resize(rows);
     this.values = resized(this.values, rows);
   }
+  /** `value` fits the column's array (a boolean arrives as 0 or 1). */
   push(row: number, value: number): void {
     this.values[row] = value;
     if (this.defined !== null) this.defined[row] = 1;
@@ -277,46 +291,11 @@ class Int32Column extends Column {
     if (this.defined !== null) this.defined[row] = 0;
   }
   finish(rows: number): ColumnData {
-    return { kind: "int32", defined: this.definedOf(rows), values: this.values.subarray(0, rows) };
-  }
-}
-
-/** Doubles, and timestamps as epoch milliseconds. */
-class DoubleColumn extends Column {
-  values = allocate(Float64Array, INITIAL_ROWS);
-  override resize(rows: number): void {
-    super.resize(rows);
-    this.values = resized(this.values, rows);
-  }
-  push(row: number, value: number): void {
-    this.values[row] = value;
-    if (this.defined !== null) this.defined[row] = 1;
-  }
-  pushNull(row: number): void {
-    this.values[row] = 0;
-    if (this.defined !== null) this.defined[row] = 0;
-  }
-  finish(rows: number): ColumnData {
-    return { kind: "double", defined: this.definedOf(rows), values: this.values.subarray(0, rows) };
-  }
-}
-
-class BooleanColumn extends Column {
-  values = allocate(Uint8Array, INITIAL_ROWS);
-  override resize(rows: number): void {
-    super.resize(rows);
-    this.values = resized(this.values, rows);
-  }
-  push(row: number, value: boolean): void {
-    this.values[row] = value ? 1 : 0;
-    if (this.defined !== null) this.defined[row] = 1;
-  }
-  pushNull(row: number): void {
-    this.values[row] = 0;
-    if (this.defined !== null) this.defined[row] = 0;
-  }
-  finish(rows: number): ColumnData {
-    return { kind: "boolean", defined: this.definedOf(rows), values: this.values.subarray(0, rows) };
+    return {
+      kind: this.kind,
+      defined: this.definedOf(rows),
+      values: this.values.subarray(0, rows),
+    } as ColumnData;
   }
 }
 
@@ -355,19 +334,19 @@ class Int64Column extends Column {
   }
 }
 
-type Builder = StringColumn | Int32Column | DoubleColumn | BooleanColumn | Int64Column;
+type Builder = StringColumn | FixedColumn | Int64Column;
 
 function builderFor(column: ColumnSpec): Builder {
   switch (column.type) {
     case "string":
       return new StringColumn(column.nullable, column.collect === "codes" ? "codes" : "bytes");
     case "int32":
-      return new Int32Column(column.nullable);
+      return new FixedColumn("int32", column.nullable);
     case "double":
     case "timestamp_ms":
-      return new DoubleColumn(column.nullable);
+      return new FixedColumn("double", column.nullable);
     case "boolean":
-      return new BooleanColumn(column.nullable);
+      return new FixedColumn("boolean", column.nullable);
     case "int64":
       return new Int64Column(column.nullable);
   }
@@ -393,7 +372,7 @@ function compileAddRow(columns: readonly ColumnSpec[]): AddRow {
     const orNull = column.nullable ? `${b}.pushNull(i);` : `fail(i, ${c}, 0);`;
     const checks: Record<ColumnType, string> = {
       string: `if (typeof v === "string") ${b}.push(i, v); else if (v == null) { ${orNull} } else fail(i, ${c}, 1);`,
-      boolean: `if (typeof v === "boolean") ${b}.push(i, v); else if (v == null) { ${orNull} } else fail(i, ${c}, 2);`,
+      boolean: `if (typeof v === "boolean") ${b}.push(i, v ? 1 : 0); else if (v == null) { ${orNull} } else fail(i, ${c}, 2);`,
       int32: `if (typeof v === "number") { if ((v | 0) !== v) fail(i, ${c}, 4); ${b}.push(i, v); } else if (v == null) { ${orNull} } else fail(i, ${c}, 3);`,
       double: `if (typeof v === "number") ${b}.push(i, v); else if (v == null) { ${orNull} } else fail(i, ${c}, 3);`,
       int64: `if (typeof v === "number") { if (!Number.isSafeInteger(v)) fail(i, ${c}, 5); ${b}.pushNumber(i, v); } else if (typeof v === "bigint") { if (v < MIN || v > MAX) fail(i, ${c}, 6); ${b}.pushBigInt(i, v); } else if (v == null) { ${orNull} } else fail(i, ${c}, 5);`,

@@ -610,14 +610,14 @@ class ColumnWriter {
       if (built.entries.length === 0 || (encoding === "auto" && !pays(built)))
         return this.writePlainBytes(column, g0, g1, stats);
       if (stats !== undefined) bytesBounds(built.entries, stats);
-      return this.writeDictionary(defined, built.entries, local, g0, g1);
+      return this.writeStringDictionary(defined, built.entries, local, g0, g1);
     }
     const local = this.ints(g1 - g0);
     const built = remapDictionary(column, g0, g1, local);
     if (stats !== undefined) bytesBounds(built.entries, stats);
     if (built.entries.length === 0 || encoding === "plain" || (encoding === "auto" && !pays(built)))
       return this.writePlainFromDictionary(defined, local, built.entries, g0, g1);
-    return this.writeDictionary(defined, built.entries, local, g0, g1);
+    return this.writeStringDictionary(defined, built.entries, local, g0, g1);
   }
 
   /**
@@ -652,23 +652,37 @@ class ColumnWriter {
   }
 
   /** A dictionary page of `entries` (PLAIN), then data pages of the rows' indexes into it. */
-  private writeDictionary(
+  private writeStringDictionary(
     defined: Uint8Array | null,
     entries: readonly Uint8Array[],
     local: Int32Array,
     g0: number,
     g1: number,
   ): WrittenChunk {
-    const dictionaryOffset = this.writer.pos;
     this.data.reset();
     for (const bytes of entries) {
       this.data.u32(bytes.length);
       this.data.raw(bytes);
     }
-    let uncompressed = this.dictionaryPage(entries.length);
+    return this.writeDictionary(defined, entries.length, local, g0, g1);
+  }
+
+  /**
+   * A dictionary page of the `count` PLAIN values in `this.data` (strings or int32), then data pages of the rows'
+   * indexes into it (`local`, per row of the row group).
+   */
+  private writeDictionary(
+    defined: Uint8Array | null,
+    count: number,
+    local: Int32Array,
+    g0: number,
+    g1: number,
+  ): WrittenChunk {
+    const dictionaryOffset = this.writer.pos;
+    let uncompressed = this.dictionaryPage(count);
     const dataOffset = this.writer.pos;
     // Data pages of indexes (4 bytes per row as the page size estimate, as hyparquet-writer counts them).
-    const bitWidth = Math.max(1, bitWidthOf(entries.length - 1));
+    const bitWidth = Math.max(1, bitWidthOf(count - 1));
     const bounds = ColumnWriter.fixedPages(g0, g1, 4);
     this.pagesWritten = 0;
     for (let b = 0; b + 1 < bounds.length; b++) {
@@ -831,26 +845,9 @@ class ColumnWriter {
       stats.max_value = Math.max(...entries);
     }
     if (entries.length === 0) return this.writeFixed(column, "int32", g0, g1, undefined, "PLAIN");
-    const dictionaryOffset = this.writer.pos;
     this.data.reset();
     for (const v of entries) this.data.u32(v);
-    let uncompressed = this.dictionaryPage(entries.length);
-    const dataOffset = this.writer.pos;
-    const bitWidth = Math.max(1, bitWidthOf(entries.length - 1));
-    const bounds = ColumnWriter.fixedPages(g0, g1, 4);
-    this.pagesWritten = 0;
-    for (let b = 0; b + 1 < bounds.length; b++) {
-      const p0 = bounds[b] as number;
-      const p1 = bounds[b + 1] as number;
-      const nulls = this.levelsOf(defined, p0, p1);
-      const packed = nulls === 0 ? local : this.nonNullIndexes(defined as Uint8Array, local, g0, p0, p1);
-      const from = nulls === 0 ? p0 - g0 : 0;
-      this.data.reset();
-      this.data.u8(bitWidth);
-      writeHybrid(this.data, packed, from, from + (p1 - p0 - nulls), bitWidth);
-      uncompressed += this.page(p1 - p0, nulls, "RLE_DICTIONARY");
-    }
-    return { encodings: ["PLAIN", "RLE_DICTIONARY"], dictionaryOffset, dataOffset, uncompressed };
+    return this.writeDictionary(defined, entries.length, local, g0, g1);
   }
 
   /** int32, int64, timestamps, doubles and booleans, PLAIN / DELTA_BINARY_PACKED / RLE. */
