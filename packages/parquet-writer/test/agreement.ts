@@ -140,8 +140,15 @@ export function expectAgreement(
   for (const view of views) {
     expect(view.columns, `${view.reader}: columns`).toEqual(columns);
     expect(view.rows.length, `${view.reader}: rows`).toBe(rows.length);
-    // Row by row, so that a difference names its row.
-    for (let i = 0; i < rows.length; i++) expect(view.rows[i], `${view.reader}: row ${i}`).toEqual(rows[i]);
+    // Value by value (Object.is: NaN equals NaN, -0 differs from 0); the first differing row goes through expect,
+    // which names it and shows the difference.
+    const differs = rows.findIndex((row, i) =>
+      table.columns.some((c) => !Object.is(view.rows[i]?.[c.name], row[c.name])),
+    );
+    if (differs >= 0) expect(view.rows[differs], `${view.reader}: row ${differs}`).toEqual(rows[differs]);
+    expect(Object.keys(view.rows[0] ?? {}), `${view.reader}: row keys`).toEqual(
+      rows.length === 0 ? [] : columns.map((c) => c.name),
+    );
     expect(view.rowGroupSizes, `${view.reader}: row groups`).toEqual(groups);
   }
   expect(withoutInfiniteBounds(hyparquet.statistics), "DuckDB and hyparquet read the same footer").toEqual(

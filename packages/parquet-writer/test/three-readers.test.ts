@@ -290,7 +290,7 @@ describe("three readers, one file", () => {
     expectAgreement(views, table, rows, { rowGroupSize: 100_000 });
   });
 
-  it("catch a footer whose statistics do not match the data (positive control)", async () => {
+  it("catch a footer whose statistics do not match the data, and a value that differs (positive controls)", async () => {
     // Prepare: an int32 column whose minimum, 0x12345678, occurs once in the footer; patch it to 0x12345679
     const table: TableSpec = { name: "tampered", columns: [column("n", "int32", false)] };
     const rows = Array.from({ length: 50 }, (_, i) => ({ n: 0x12345678 + i }));
@@ -305,5 +305,8 @@ describe("three readers, one file", () => {
     expect(() => expectAgreement(views, table, rows, { rowGroupSize: 100_000 })).toThrow(
       /row group 0, n: min/,
     );
+    // and a value that differs from the input
+    const other = rows.map((r, i) => (i === 3 ? { n: r.n + 1 } : r));
+    expect(() => expectAgreement(views, table, other, { rowGroupSize: 100_000 })).toThrow(/duckdb: row 3/);
   });
 });
