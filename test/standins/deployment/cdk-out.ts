@@ -98,10 +98,14 @@ function synthesizeOnce(dir: string, contextArgs: readonly string[]): void {
     try {
       mkdirSync(lock);
       break;
-    } catch {
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       if (existsSync(join(dir, "done"))) return;
-      // Another test file is synthesizing: wait for it (a lock left by a killed run goes stale).
-      if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) rmSync(lock, { recursive: true, force: true });
+      // Another test file (or another run in this checkout) is synthesizing: wait for it. Its lock may be gone
+      // by now (it finished, or failed): then try again at once. A lock left by a killed run goes stale.
+      const held = statSync(lock, { throwIfNoEntry: false });
+      if (held === undefined) continue;
+      if (Date.now() - held.mtimeMs > LOCK_STALE_MS) rmSync(lock, { recursive: true, force: true });
       execFileSync("sleep", ["1"]);
     }
   }
