@@ -374,8 +374,15 @@ describe("dashboards in headless Chromium", () => {
     // Every response body is read before the page closes (a body read after it is lost, and an unread body
     // would be a response the scan silently skipped).
     const reads: Promise<string>[] = [];
+    const unreadable: string[] = [];
     context.on("response", (response) => {
-      if (response.url().startsWith(serve.url)) reads.push(response.text());
+      if (!response.url().startsWith(serve.url)) return;
+      reads.push(
+        response.text().catch((error: unknown) => {
+          unreadable.push(`${response.status()} ${response.url()}: ${String(error)}`);
+          return "";
+        }),
+      );
     });
     const page = await context.newPage();
     await page.goto(`${serve.url}/dashboard/#marketing`);
@@ -401,6 +408,7 @@ describe("dashboards in headless Chromium", () => {
     }
     // Assess
     for (const canary of canaryList) expect(addresses.has(canary)).toBe(true);
+    expect(unreadable).toEqual([]);
     expect(bodies.length).toBeGreaterThan(20);
     expect([...leaked]).toEqual([]);
   });
