@@ -11,8 +11,14 @@
  * its event loop. Requests rotate through the four tracking protocols, half of them with statistics consent
  * (those compute a visitor id: HMAC, salt), with a handful of browser user agents. Target (issue 4): at least
  * 5,000 events/s with p99 ≤ 20 ms on one process. Figures go to docs/BENCHMARKS.md, "Collector".
+ *
+ * Throughput on a shared machine moves with everyone else's load, so the script also reports the server's CPU time
+ * per 1,000 requests over the measured window (from /proc: the whole process, and its main thread alone, which runs
+ * HTTP, routing and the collector; the sink's Parquet worker is the rest). That figure is what a before/after
+ * comparison of the request path should read.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -153,6 +159,23 @@ function startServer(
   });
 }
 
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux for every architecture it runs on). */
+const USER_HZ = 100;
+
+/** User + system CPU time, in ms, of a process (`task` omitted) or of one of its threads, or null off Linux. */
+function cpuMs(pid: number, task?: number): number | null {
+  try {
+    const path = task === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${task}/stat`;
+    // Fields after the command name (which may hold spaces, so split after its closing parenthesis): utime is
+    // the 14th field of the line, stime the 15th.
+    const stat = readFileSync(path, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+  } catch {
+    return null;
+  }
+}
+
 /** A do-nothing node:http server answering 202: the ceiling of this machine and load generator right now. */
 const BASELINE_SERVER = `
 const { createServer } = require("node:http");
@@ -210,7 +233,21 @@ async function main(): Promise<void> {
     process.stderr.write(`bench:collect: warming up ${warmup} s against ${server.url}\n`);
     await autocannon({ url: server.url, connections, duration: warmup, requests: load });
     process.stderr.write(`bench:collect: measuring ${duration} s with ${connections} connections\n`);
+    const pid = server.child.pid ?? 0;
+    const processBefore = cpuMs(pid);
+    const mainBefore = cpuMs(pid, pid);
     const result = await autocannon({ url: server.url, connections, duration, requests: load });
+    const processAfter = cpuMs(pid);
+    const mainAfter = cpuMs(pid, pid);
+    const perThousand = (before: number | null, after: number | null) =>
+      before === null || after === null || result.requests.total === 0
+        ? null
+        : Number((((after - before) * 1000) / result.requests.total).toFixed(1));
+    const serverCpu = {
+      what: "server CPU time (user + system) per 1,000 requests over the measured window, ms",
+      process: perThousand(processBefore, processAfter),
+      mainThread: perThousand(mainBefore, mainAfter),
+    };
     process.stderr.write(`bench:collect: baseline, a do-nothing node:http server, ${baselineSeconds} s\n`);
     const floor = await baseline(connections, baselineSeconds);
     const exited = new Promise<number | null>((resolve) =>
@@ -244,6 +281,7 @@ async function main(): Promise<void> {
         p99: result.latency.p99,
         max: result.latency.max,
       },
+      serverCpuMsPer1000Requests: serverCpu,
       baseline: {
         what: "a do-nothing node:http server answering 202, same load generator and connections",
         requestsPerSecond: Math.round(floor["2xx"] / floor.duration),
@@ -259,8 +297,8 @@ async function main(): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(
-      `\n| events/s | p50 ms | p90 ms | p99 ms | max ms | requests | non-2xx | rows in lake | baseline req/s | load avg |\n|---|---|---|---|---|---|---|---|---|---|\n` +
-        `| ${report.eventsPerSecond} | ${report.latencyMs.p50} | ${report.latencyMs.p90} | ${report.latencyMs.p99} | ${report.latencyMs.max} | ${report.requests} | ${report.non2xx} | ${lakeRows} | ${report.baseline.requestsPerSecond} | ${report.loadAverage[0]} |\n`,
+      `\n| events/s | p50 ms | p90 ms | p99 ms | max ms | requests | non-2xx | rows in lake | CPU ms/1k req (process, main thread) | baseline req/s | load avg |\n|---|---|---|---|---|---|---|---|---|---|---|\n` +
+        `| ${report.eventsPerSecond} | ${report.latencyMs.p50} | ${report.latencyMs.p90} | ${report.latencyMs.p99} | ${report.latencyMs.max} | ${report.requests} | ${report.non2xx} | ${lakeRows} | ${serverCpu.process}, ${serverCpu.mainThread} | ${report.baseline.requestsPerSecond} | ${report.loadAverage[0]} |\n`,
     );
     if (final !== null && final.collector.stored !== lakeRows) {
       process.stderr.write(
