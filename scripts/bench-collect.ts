@@ -2,7 +2,10 @@
  * `npm run bench:collect`: autocannon against `logsieve serve` on loopback. Reports accepted events per second
  * and latency percentiles, then stops the server and checks that every accepted event reached the lake.
  *
- *   npm run bench:collect -- [--duration 10] [--connections 16] [--warmup 3] [--baseline 5]
+ *   npm run bench:collect -- [--duration 10] [--connections 16] [--warmup 3] [--baseline 5] [--profile <dir>]
+ *
+ * `--profile <dir>` runs the server under `node --cpu-prof` and leaves its V8 CPU profile in that folder
+ * (summarize it with scripts/bench-profile.ts).
  *
  * It also measures a do-nothing node:http server with the same load generator (`baseline`), so a figure taken on
  * a busy machine can be read against what the machine could do at that moment.
@@ -124,10 +127,12 @@ function requests(): AutocannonRequest[] {
 function startServer(
   lake: string,
   config: string,
+  profileDir: string | undefined,
 ): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(
     process.execPath,
     [
+      ...(profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]),
       "bin/logsieve.js",
       "--lake",
       lake,
@@ -227,7 +232,8 @@ async function main(): Promise<void> {
   const lake = join(dir, "lake");
   const config = join(dir, "config.json");
   await writeFile(config, JSON.stringify({ sites: [SITE] }));
-  const server = await startServer(lake, config);
+  const profileAt = process.argv.indexOf("--profile");
+  const server = await startServer(lake, config, profileAt >= 0 ? process.argv[profileAt + 1] : undefined);
   try {
     const load = requests();
     process.stderr.write(`bench:collect: warming up ${warmup} s against ${server.url}\n`);

@@ -6,9 +6,9 @@ import { type RunningServe, startServe } from "../../functions/apps/http/server.
 import { readZone } from "./collector-harness.ts";
 
 /**
- * `logsieve serve`'s HTTP side: requests become HTTP API v2 events for the same handlers (body as text or base64,
- * the socket's peer as sourceIp), unknown paths and oversized bodies are answered before any handler, and the
- * local status page shows the counters.
+ * `logsieve serve`'s HTTP side: the HTTP app on @hono/node-server with the collector's routes (the socket's peer as
+ * the client address, never X-Forwarded-For), bodies over the platform cap refused before any route reads them,
+ * unknown paths answered and counted by the collector, and the local status page with the counters.
  */
 
 const UA = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
@@ -63,19 +63,19 @@ describe("logsieve serve over HTTP", () => {
     ]);
   });
 
-  it("hands a binary body over as base64, which the handler decodes", async () => {
+  it("hands a binary body to the collector, which refuses its type with the reason", async () => {
     // Act
     const response = await fetch(`${serve.url}/collect`, {
       method: "POST",
       headers: { "content-type": "application/octet-stream", "user-agent": UA },
       body: new Uint8Array([0xff, 0x00, 0x7b]),
     });
-    // Assess: the handler saw the type and refused it with its reason.
+    // Assess: the collector saw the type and refused it with its reason.
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({ error: "bad_request", reason: "bad_content_type" });
   });
 
-  it("answers the collector's 413 over 8 KiB, and refuses bodies over the platform cap before any handler", async () => {
+  it("answers the collector's 413 over 8 KiB, and refuses bodies over the platform cap before any route", async () => {
     // Act
     const collector413 = await fetch(`${serve.url}/collect`, { method: "POST", body: "x".repeat(9 * 1024) });
     const platform413 = await fetch(`${serve.url}/collect`, {
@@ -94,11 +94,12 @@ describe("logsieve serve over HTTP", () => {
     await expect(access(join(dir, "lake", "salts", "dt=2026-01-01", "salt.json"))).rejects.toThrow();
   });
 
-  it("answers 404 for a path no mount serves", async () => {
+  it("answers 404 for a path no route serves, as the collector's refusal", async () => {
     // Act
     const response = await fetch(`${serve.url}/admin`);
     // Assess
     expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ error: "not_found", reason: "not_found" });
   });
 
   it("shows the counters on the local status page", async () => {
@@ -110,7 +111,11 @@ describe("logsieve serve over HTTP", () => {
     };
     // Assess
     expect(body.collector.stored).toBe(1);
-    expect(body.collector.rejected.byReason).toMatchObject({ bad_content_type: 1, body_too_large: 1 });
+    expect(body.collector.rejected.byReason).toMatchObject({
+      bad_content_type: 1,
+      body_too_large: 1,
+      not_found: 1,
+    });
     expect(body.sink.written).toBe(1);
   });
 });

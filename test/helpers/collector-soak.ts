@@ -65,12 +65,6 @@ interface Malformed {
   readonly kind: string;
   readonly status: number;
   readonly reason: CollectRejectReason;
-  /**
-   * False when `logsieve serve` answers it before the collector sees it: its HTTP adapter answers a path no mount
-   * serves with 404 itself (adapters/local/http-to-lambda.ts), so `not_found` is counted only on AWS, where the
-   * Function URL hands every path to the collector's router.
-   */
-  readonly countedLocally?: false;
   readonly request: () => { path: string; init: RequestInit };
 }
 
@@ -100,7 +94,6 @@ export const MALFORMED: readonly Malformed[] = [
     kind: "unknown route",
     status: 404,
     reason: "not_found",
-    countedLocally: false,
     request: () => ({ path: "/wp-login.php", init: { method: "GET" } }),
   },
   {
@@ -176,8 +169,6 @@ export interface SoakResult {
     readonly wrongStatus: string[];
     /** What the collector must have counted, by reason. */
     readonly byReason: Partial<Record<CollectRejectReason, number>>;
-    /** Answered by the local HTTP adapter, not the collector (see `countedLocally`). */
-    readonly uncounted: number;
   };
 
   readonly counters: CollectorCountsSnapshot;
@@ -412,10 +403,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       statuses[status] = (statuses[status] ?? 0) + count;
   }
   const byReason: Partial<Record<CollectRejectReason, number>> = {};
-  let uncounted = 0;
   for (const kind of MALFORMED) {
-    if (kind.countedLocally === false) uncounted += malformedSent[kind.kind] ?? 0;
-    else byReason[kind.reason] = (byReason[kind.reason] ?? 0) + (malformedSent[kind.kind] ?? 0);
+    byReason[kind.reason] = (byReason[kind.reason] ?? 0) + (malformedSent[kind.kind] ?? 0);
   }
   const malformedTotal = Object.values(malformedSent).reduce((a, b) => a + b, 0);
   return {
@@ -429,7 +418,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       statuses,
     },
     quiet: { events: quiet.requests.total, refused: quiet.non2xx, errors: quiet.errors + quiet.timeouts },
-    malformed: { sent: malformedSent, wrongStatus, byReason, uncounted },
+    malformed: { sent: malformedSent, wrongStatus, byReason },
     counters: stopped.collector,
     sink: stopped.sink,
     lakeRows: await lakeRows(options.lakeDir),

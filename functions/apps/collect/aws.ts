@@ -3,6 +3,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { FirehoseClient } from "@aws-sdk/client-firehose";
 import { S3Client } from "@aws-sdk/client-s3";
+import type { Hono } from "hono";
 import { FirehoseEventSink } from "../../adapters/aws/firehose-event-sink.ts";
 import { S3ObjectStore } from "../../adapters/aws/s3-object-store.ts";
 import { systemClock } from "../../adapters/local/system-clock.ts";
@@ -19,11 +20,15 @@ import {
   requireEnv,
 } from "../../runtime/env.ts";
 import { saltStoreFor } from "../../runtime/salts.ts";
-import { type CollectHandlers, type CollectLogger, createCollectHandlers } from "./routes.ts";
+import { createHttpApp } from "../http/app.ts";
+import { lambdaPlatform } from "../http/lambda.ts";
+import type { HttpEnv } from "../http/types.ts";
+import type { CollectLogger } from "./routes.ts";
 
 /**
  * The collector on AWS: configuration from the environment the CDK app sets, salts in the analytics bucket,
- * events through Firehose (docs/COLLECTOR.md says why), logs and metrics through Powertools.
+ * events through Firehose (docs/COLLECTOR.md says why), logs and metrics through Powertools; the HTTP app with the
+ * collector's routes only, on Lambda's platform (the client address is API Gateway's sourceIp).
  */
 
 /** Counts every outcome as CloudWatch metrics (names from closed lists, so the set of metrics is bounded). */
@@ -36,7 +41,7 @@ export function outcomeMetrics(metrics: Metrics): (outcome: CollectOutcome) => v
   };
 }
 
-export async function composeAwsCollectHandlers(env: Environment): Promise<CollectHandlers> {
+export async function composeAwsCollectApp(env: Environment): Promise<Hono<HttpEnv>> {
   const config = configFromEnv(env);
   const settings = parseCollectorSettings(
     jsonEnv(env, AWS_ENV.collectorSettings, {}),
@@ -76,8 +81,9 @@ export async function composeAwsCollectHandlers(env: Environment): Promise<Colle
     clock: systemClock,
     trackerScript,
   });
-  return createCollectHandlers(
-    { collector, logger, onOutcome: outcomeMetrics(metrics) },
-    settings.maxBodyBytes,
-  );
+  return createHttpApp({
+    platform: lambdaPlatform,
+    logger,
+    collect: { collector, logger, maxBodyBytes: settings.maxBodyBytes, onOutcome: outcomeMetrics(metrics) },
+  });
 }

@@ -17,12 +17,12 @@ import type { EventSink } from "../../ports/event-sink.ts";
 import { resolveConfig } from "../../runtime/config-file.ts";
 import { enricherFor } from "../../runtime/enricher.ts";
 import { saltLifetimeMs, saltStoreFor } from "../../runtime/salts.ts";
-import { type CollectHandlers, type CollectLogger, createCollectHandlers } from "./routes.ts";
+import type { CollectLogger, CollectRoutesDeps } from "./routes.ts";
 
 /**
- * The collector on one machine (`logsieve serve`, the tests, the benchmark): the same handlers as on Lambda,
+ * The collector on one machine (`logsieve serve`, the tests, the benchmark): the same routes as on Lambda,
  * wired to the local lake — salts as files, events batched into `events/` as Parquet — and the bundled geo
- * database. This and collect-aws.ts are the only places that read the collector's configuration.
+ * database. This and ./aws.ts are the only places that read the collector's configuration.
  */
 
 /** Where logsieve.js lives in the source tree (served at /logsieve.js). */
@@ -52,7 +52,8 @@ export interface LocalCollector {
   readonly config: LogsieveConfig;
   readonly lakeDir: string;
   readonly collector: Collector;
-  readonly handlers: CollectHandlers;
+  /** What the HTTP app's collector routes need (apps/http/app.ts). */
+  readonly routes: CollectRoutesDeps;
   readonly sink: EventSink;
   readonly logger: CollectLogger;
   /** Stops taking events and writes everything held (retrying until the sink gives up). */
@@ -126,12 +127,11 @@ export async function openLocalCollector(options: LocalCollectorOptions): Promis
     clock,
     trackerScript,
   });
-  const handlers = createCollectHandlers({ collector, logger }, settings.maxBodyBytes);
   return {
     config,
     lakeDir,
     collector,
-    handlers,
+    routes: { collector, logger, maxBodyBytes: settings.maxBodyBytes },
     sink,
     logger,
     close: () => {

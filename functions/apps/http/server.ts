@@ -1,46 +1,24 @@
 import type { Server } from "node:http";
-import {
-  closeServer,
-  createLambdaHttpServer,
-  type HttpMount,
-  type LambdaHttpHandler,
-  listen,
-} from "../../adapters/local/http-to-lambda.ts";
+import { type HttpMount, lambdaRoute } from "../../adapters/local/http-to-lambda.ts";
 import { COLLECT_ROUTES } from "../../core/collect/types.ts";
 import { type LocalCollector, type LocalCollectorOptions, openLocalCollector } from "../collect/local.ts";
 import { dashboardMounts } from "../dashboard/local.ts";
+import { createHttpApp } from "./app.ts";
 import type { ServeContext, ServeMountFactory } from "./context.ts";
+import { closeServer, createNodeServer, listen, nodePlatform } from "./node.ts";
+import { STATUS_PATH } from "./status.ts";
 
 /**
- * `logsieve serve`: the Lambda handlers on a local HTTP server (127.0.0.1 by default). Each request becomes the
- * HTTP API v2 event the platform would send, so what runs here is exactly what runs on AWS.
+ * `logsieve serve`: the HTTP app (./app.ts) — the collector's routes and the local status page
+ * (`/_logsieve/status`: the collector's counters and the sink's) — on a local node:http server (127.0.0.1 by
+ * default) through @hono/node-server (./node.ts). The routes are the ones the collect Lambda runs.
  *
- * What is served is a list of mounts built by {@link SERVE_MOUNTS}: the collector's routes, a local-only status
- * page (`/_logsieve/status`: the collector's counters and the sink's), and whatever later features add
- * (the dashboards add their factory to the list).
+ * Features that still answer as Lambda handlers (the dashboards) add their mounts through {@link SERVE_MOUNTS}.
  */
 
-export const STATUS_PATH = "/_logsieve/status";
+export { STATUS_PATH };
 
-function collectorMounts({ collector }: ServeContext): readonly HttpMount[] {
-  return [{ paths: Object.keys(COLLECT_ROUTES), handler: collector.handlers.router as LambdaHttpHandler }];
-}
-
-/** Counts only (reasons from closed lists): nothing a visitor sent. Local serve only; never deployed. */
-function statusMount({ collector }: ServeContext): readonly HttpMount[] {
-  return [
-    {
-      paths: [STATUS_PATH],
-      handler: async () => ({
-        statusCode: 200,
-        headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" },
-        body: JSON.stringify({ collector: collector.collector.counters(), sink: collector.sink.stats() }),
-      }),
-    },
-  ];
-}
-
-export const SERVE_MOUNTS: ServeMountFactory[] = [collectorMounts, statusMount, dashboardMounts];
+export const SERVE_MOUNTS: ServeMountFactory[] = [dashboardMounts];
 
 export interface ServeOptions extends LocalCollectorOptions {
   readonly host: string;
@@ -78,13 +56,17 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     await collector.close();
     throw error;
   }
-  const server = createLambdaHttpServer({
-    mounts,
-    onError: (error) =>
-      collector.logger.error("request failed", {
-        errorName: error instanceof Error ? error.name : typeof error,
-      }),
+  const app = createHttpApp({
+    platform: nodePlatform,
+    logger: collector.logger,
+    collect: collector.routes,
+    status: { collector: collector.collector, sink: collector.sink },
   });
+  for (const mount of mounts) {
+    const route = lambdaRoute(mount.handler);
+    for (const path of mount.paths) app.all(path.endsWith("/") ? `${path}*` : path, route);
+  }
+  const server = createNodeServer(app);
   let address: Awaited<ReturnType<typeof listen>>;
   try {
     address = await listen(server, options.host, options.port);

@@ -3,7 +3,8 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { eventRecord, FirehoseEventSink } from "../../../../functions/adapters/aws/firehose-event-sink.ts";
-import { composeAwsCollectHandlers } from "../../../../functions/apps/collect/aws.ts";
+import { composeAwsCollectApp } from "../../../../functions/apps/collect/aws.ts";
+import { lambdaHandler } from "../../../../functions/apps/http/lambda.ts";
 import type { EventRow } from "../../../../functions/core/types.ts";
 import { EventSinkUnavailableError } from "../../../../functions/ports/event-sink.ts";
 import { AWS_ENV } from "../../../../functions/runtime/env.ts";
@@ -57,14 +58,15 @@ describe("collector on AWS (Firehose sink, S3 salts)", () => {
 
   afterEach(() => {
     vi.restoreAllMocks();
+    vi.unstubAllEnvs();
   });
 
   it("delivers each event to Firehose before answering, as one JSON record with the events columns", async () => {
     // Prepare
     firehose.on(PutRecordBatchCommand).resolves({ FailedPutCount: 0, RequestResponses: [{ RecordId: "1" }] });
-    const handlers = await composeAwsCollectHandlers(ENV);
+    const handle = lambdaHandler(await composeAwsCollectApp(ENV));
     // Act
-    const result = await handlers.router(
+    const result = await handle(
       httpEvent({ path: "/collect", body: BODY, headers: { "user-agent": UA_CHROME } }),
     );
     // Assess
@@ -90,9 +92,9 @@ describe("collector on AWS (Firehose sink, S3 salts)", () => {
 
   it("serves logsieve.js from the package path", async () => {
     // Prepare
-    const handlers = await composeAwsCollectHandlers(ENV);
+    const handle = lambdaHandler(await composeAwsCollectApp(ENV));
     // Act
-    const result = await handlers.router(httpEvent({ method: "GET", path: "/logsieve.js" }));
+    const result = await handle(httpEvent({ method: "GET", path: "/logsieve.js" }));
     // Assess
     expect(result.statusCode).toBe(200);
     expect(result.body).toContain("logsieve.js — the first-party tracker");
@@ -104,9 +106,9 @@ describe("collector on AWS (Firehose sink, S3 salts)", () => {
       .on(PutRecordBatchCommand)
       .resolvesOnce({ FailedPutCount: 1, RequestResponses: [{ ErrorCode: "ServiceUnavailableException" }] })
       .resolves({ FailedPutCount: 0, RequestResponses: [{ RecordId: "1" }] });
-    const handlers = await composeAwsCollectHandlers(ENV);
+    const handle = lambdaHandler(await composeAwsCollectApp(ENV));
     // Act
-    const result = await handlers.router(httpEvent({ path: "/collect", body: BODY }));
+    const result = await handle(httpEvent({ path: "/collect", body: BODY }));
     // Assess
     expect(result.statusCode).toBe(202);
     expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(2);
@@ -118,18 +120,45 @@ describe("collector on AWS (Firehose sink, S3 salts)", () => {
     firehose
       .on(PutRecordBatchCommand)
       .rejects(Object.assign(new Error("throttled"), { name: "ServiceUnavailableException" }));
-    const handlers = await composeAwsCollectHandlers(ENV);
+    const handle = lambdaHandler(await composeAwsCollectApp(ENV));
     // Act
-    const result = await handlers.router(httpEvent({ path: "/collect", body: BODY }));
+    const result = await handle(httpEvent({ path: "/collect", body: BODY }));
     // Assess
     expect(result.statusCode).toBe(503);
     expect(JSON.parse(result.body ?? "")).toEqual({ error: "unavailable", reason: "sink_unavailable" });
     expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(4);
   });
 
+  it("answers an API Gateway v2 event through the real entry point, wired from the process environment", async () => {
+    // Prepare: what the CDK app sets on the function.
+    firehose.on(PutRecordBatchCommand).resolves({ FailedPutCount: 0, RequestResponses: [{ RecordId: "1" }] });
+    for (const [name, value] of Object.entries(ENV)) vi.stubEnv(name, value);
+    const { handler } = await import("../../../../functions/apps/collect/handler.ts");
+    // Act
+    const accepted = await handler(
+      httpEvent({ path: "/collect", body: BODY, headers: { "user-agent": UA_CHROME } }),
+    );
+    const pixel = await handler(
+      httpEvent({
+        method: "GET",
+        path: "/p.gif",
+        query: "site=example.com&url=https%3A%2F%2Fexample.com%2F",
+      }),
+    );
+    // Assess
+    expect(accepted.statusCode).toBe(202);
+    expect(pixel).toMatchObject({ statusCode: 200, isBase64Encoded: true });
+    expect(
+      Buffer.from(pixel.body ?? "", "base64")
+        .subarray(0, 6)
+        .toString("latin1"),
+    ).toBe("GIF89a");
+    expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(2);
+  });
+
   it("refuses to start without the delivery stream's name, naming the variable", async () => {
     // Act / Assess
-    await expect(composeAwsCollectHandlers({ ...ENV, [AWS_ENV.eventsDeliveryStream]: "" })).rejects.toThrow(
+    await expect(composeAwsCollectApp({ ...ENV, [AWS_ENV.eventsDeliveryStream]: "" })).rejects.toThrow(
       AWS_ENV.eventsDeliveryStream,
     );
   });

@@ -1,9 +1,9 @@
+import type { APIGatewayProxyStructuredResultV2 as CollectResult } from "aws-lambda";
 import { describe, expect, it } from "vitest";
-import type { CollectResult } from "../../../../functions/apps/collect/routes.ts";
 import { harness, httpEvent, json } from "./harness.ts";
 
 /**
- * The whole consent matrix through the handlers: statistics and marketing each granted / denied / absent, times
+ * The whole consent matrix through the collect function's handler: statistics and marketing each granted / denied / absent, times
  * Do-Not-Track, times Global Privacy Control, against a reference table written by hand from the design's rules
  * (DESIGN.md "Decide consent", docs/COLLECTOR.md) — not computed by the code under test. Default policy: DNT and
  * GPC honoured, no consent → `anonymous`.
@@ -90,16 +90,14 @@ async function send(
       url: PAGE,
       ...(Object.keys(consent).length > 0 ? { consent } : {}),
     });
-    result = await h.handlers.collect(
-      httpEvent({ path: "/collect", body, headers: signalHeaders(dnt, gpc) }),
-    );
+    result = await h.handle(httpEvent({ path: "/collect", body, headers: signalHeaders(dnt, gpc) }));
   } else {
     const params = new URLSearchParams({ site: "example.com", url: PAGE });
     const s = asQuery(statistics);
     const m = asQuery(marketing);
     if (s !== null) params.set("cs", s);
     if (m !== null) params.set("cm", m);
-    result = await h.handlers.pixel(
+    result = await h.handle(
       httpEvent({
         method: "GET",
         path: "/p.gif",
@@ -196,11 +194,9 @@ describe("consent matrix under other policies", () => {
     const h = harness();
     const body = json({ n: "pageview", u: PAGE, d: "example.com" });
     // Act
-    const plain = await h.handlers.plausible(httpEvent({ path: "/api/event", body }));
-    const dnt = await h.handlers.plausible(httpEvent({ path: "/api/event", body, headers: { dnt: "1" } }));
-    const gpc = await h.handlers.plausible(
-      httpEvent({ path: "/api/event", body, headers: { "sec-gpc": "1" } }),
-    );
+    const plain = await h.handle(httpEvent({ path: "/api/event", body }));
+    const dnt = await h.handle(httpEvent({ path: "/api/event", body, headers: { dnt: "1" } }));
+    const gpc = await h.handle(httpEvent({ path: "/api/event", body, headers: { "sec-gpc": "1" } }));
     // Assess
     expect([plain.statusCode, dnt.statusCode, gpc.statusCode]).toEqual([202, 202, 202]);
     expect(dnt.headers?.["x-plausible-dropped"]).toBe("1");
@@ -215,8 +211,8 @@ describe("consent matrix under other policies", () => {
     const h = harness();
     const base = `idsite=example.com&rec=1&url=${encodeURIComponent(PAGE)}&send_image=0`;
     // Act
-    await h.handlers.matomo(httpEvent({ method: "GET", path: "/matomo.php", query: `${base}&consent=1` }));
-    await h.handlers.matomo(httpEvent({ method: "GET", path: "/matomo.php", query: base }));
+    await h.handle(httpEvent({ method: "GET", path: "/matomo.php", query: `${base}&consent=1` }));
+    await h.handle(httpEvent({ method: "GET", path: "/matomo.php", query: base }));
     // Assess
     expect(h.sink.rows.map((r) => `${r.consent_tier}:${r.consent_reason}`)).toEqual([
       "statistics:granted_statistics",

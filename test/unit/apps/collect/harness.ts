@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import type { CollectLogger, CollectRoutesDeps } from "../../../../functions/apps/collect/routes.ts";
+import { createHttpApp } from "../../../../functions/apps/http/app.ts";
 import {
-  type CollectHandlers,
-  type CollectLogger,
-  createCollectHandlers,
-} from "../../../../functions/apps/collect/routes.ts";
+  type LambdaHttpHandler,
+  lambdaHandler,
+  lambdaPlatform,
+} from "../../../../functions/apps/http/lambda.ts";
 import { createCollector } from "../../../../functions/core/collect/collector.ts";
 import {
   type CollectorSettingsInput,
@@ -22,7 +24,11 @@ import {
 import { NO_GEO } from "../../../../functions/ports/geo.ts";
 import type { SaltStore } from "../../../../functions/ports/salt-store.ts";
 
-/** Test wiring for the collector's handlers: the real core and handlers over in-memory ports. */
+/**
+ * Test wiring for the collector's routes: the real core and the HTTP app with the collector's routes, as the
+ * collect Lambda runs it (Hono's Lambda adapter, API Gateway's sourceIp), over in-memory ports. Requests are
+ * HTTP API v2 events, so the API Gateway shape stays tested.
+ */
 
 export const UA_CHROME =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
@@ -75,7 +81,11 @@ export interface LogLine {
 }
 
 export interface Harness {
-  readonly handlers: CollectHandlers;
+  /** The collect function's handler: an HTTP API v2 event in, the structured result out. */
+  readonly handle: LambdaHttpHandler;
+  /** The same collector's routes, to mount on another runtime. */
+  readonly routes: CollectRoutesDeps;
+  readonly logger: CollectLogger;
   readonly sink: MemorySink;
   readonly clock: FixedClock;
   readonly logs: LogLine[];
@@ -104,8 +114,17 @@ export function harness(
     clock,
     trackerScript: options.script === undefined ? "/* logsieve.js */" : options.script,
   });
-  const handlers = createCollectHandlers({ collector, logger }, settings.maxBodyBytes);
-  return { handlers, sink, clock, logs, counters: () => collector.counters() };
+  const routes: CollectRoutesDeps = { collector, logger, maxBodyBytes: settings.maxBodyBytes };
+  const app = createHttpApp({ platform: lambdaPlatform, logger, collect: routes });
+  return {
+    handle: lambdaHandler(app),
+    routes,
+    logger,
+    sink,
+    clock,
+    logs,
+    counters: () => collector.counters(),
+  };
 }
 
 export interface RequestSpec {

@@ -1,17 +1,10 @@
+import type { APIGatewayProxyStructuredResultV2 as CollectResult } from "aws-lambda";
 import { describe, expect, it } from "vitest";
-import type { CollectLambdaHandler, CollectResult } from "../../../../functions/apps/collect/routes.ts";
-import {
-  type Harness,
-  harness,
-  httpEvent,
-  json,
-  type RequestSpec,
-  UA_CHROME,
-  UA_GOOGLEBOT,
-} from "./harness.ts";
+import { harness, httpEvent, json, type RequestSpec, UA_CHROME, UA_GOOGLEBOT } from "./harness.ts";
 
 /**
- * Every route of the collector through its middy handler, with the real core over in-memory ports:
+ * Every route of the collector through the collect function's Lambda handler (the HTTP app with the collector's
+ * routes behind Hono's Lambda adapter, fed HTTP API v2 events), with the real core over in-memory ports:
  * valid, invalid, oversized, unknown site, bot and rate-limited requests, each answered as documented in
  * docs/COLLECTOR.md and counted with its reason.
  */
@@ -21,7 +14,6 @@ const PAGE = "https://example.com/pricing?utm_source=news&email=someone%40exampl
 
 interface RouteCase {
   readonly name: string;
-  readonly handler: (h: Harness) => CollectLambdaHandler;
   readonly valid: RequestSpec;
   /** Status and body (or body prefix) of an accepted request. */
   readonly accepted: { readonly status: number; readonly body?: string; readonly contentType?: string };
@@ -33,7 +25,6 @@ interface RouteCase {
 const ROUTES: readonly RouteCase[] = [
   {
     name: "POST /collect",
-    handler: (h) => h.handlers.collect,
     valid: {
       path: "/collect",
       body: json({ site: "example.com", url: PAGE, referrer: "https://www.google.com/search?q=x" }),
@@ -49,7 +40,6 @@ const ROUTES: readonly RouteCase[] = [
   },
   {
     name: "GET /p.gif",
-    handler: (h) => h.handlers.pixel,
     valid: {
       method: "GET",
       path: "/p.gif",
@@ -80,7 +70,6 @@ const ROUTES: readonly RouteCase[] = [
   },
   {
     name: "POST /api/event (Plausible)",
-    handler: (h) => h.handlers.plausible,
     valid: {
       path: "/api/event",
       body: json({ n: "pageview", u: PAGE, d: "example.com", r: "https://www.google.com/search?q=x", v: 26 }),
@@ -99,7 +88,6 @@ const ROUTES: readonly RouteCase[] = [
   },
   {
     name: "GET /matomo.php",
-    handler: (h) => h.handlers.matomo,
     valid: {
       method: "GET",
       path: "/matomo.php",
@@ -143,7 +131,7 @@ describe.each(ROUTES)("collector route $name", (route) => {
     // Prepare
     const h = harness();
     // Act
-    const result = await route.handler(h)(httpEvent(route.valid));
+    const result = await h.handle(httpEvent(route.valid));
     // Assess
     expect(result.statusCode).toBe(route.accepted.status);
     if (route.accepted.body !== undefined) expect(result.body).toBe(route.accepted.body);
@@ -179,7 +167,7 @@ describe.each(ROUTES)("collector route $name", (route) => {
     // Prepare
     const h = harness();
     // Act
-    const result = await route.handler(h)(httpEvent(route.invalid.spec));
+    const result = await h.handle(httpEvent(route.invalid.spec));
     // Assess
     expect(result.statusCode).toBe(400);
     expect(parsed(result)).toEqual({ error: "bad_request", reason: route.invalid.reason });
@@ -198,7 +186,7 @@ describe.each(ROUTES)("collector route $name", (route) => {
     // Prepare
     const h = harness();
     // Act
-    const result = await route.handler(h)(httpEvent(route.oversized.spec));
+    const result = await h.handle(httpEvent(route.oversized.spec));
     // Assess
     expect(result.statusCode).toBe(route.oversized.status);
     expect(parsed(result).reason).toBe(route.oversized.reason);
@@ -209,7 +197,7 @@ describe.each(ROUTES)("collector route $name", (route) => {
     // Prepare
     const h = harness();
     // Act
-    const result = await route.handler(h)(httpEvent(route.unknownSite));
+    const result = await h.handle(httpEvent(route.unknownSite));
     // Assess
     expect(result.statusCode).toBe(403);
     expect(parsed(result)).toEqual({ error: "forbidden", reason: "unknown_site" });
@@ -222,7 +210,7 @@ describe.each(ROUTES)("collector route $name", (route) => {
     const h = harness();
     const spec = { ...route.valid, headers: { ...route.valid.headers, "user-agent": UA_GOOGLEBOT } };
     // Act
-    const result = await route.handler(h)(httpEvent(spec));
+    const result = await h.handle(httpEvent(spec));
     // Assess
     expect(result.statusCode).toBe(202);
     expect(result.headers?.["x-logsieve-dropped"]).toBe("bot");
@@ -234,7 +222,7 @@ describe.each(ROUTES)("collector route $name", (route) => {
   it("answers 429 with Retry-After once the site's token bucket is empty, and refills with time", async () => {
     // Prepare: two events at once, then one per second.
     const h = harness({ settings: { rateLimit: { perSecond: 1, burst: 2 } } });
-    const handler = route.handler(h);
+    const handler = h.handle;
     // Act
     const first = await handler(httpEvent(route.valid));
     const second = await handler(httpEvent(route.valid));
@@ -257,7 +245,7 @@ describe("collector route GET /logsieve.js", () => {
     // Prepare
     const h = harness({ script: "(()=>{})();" });
     // Act
-    const result = await h.handlers.script(httpEvent({ method: "GET", path: "/logsieve.js" }));
+    const result = await h.handle(httpEvent({ method: "GET", path: "/logsieve.js" }));
     // Assess
     expect(result.statusCode).toBe(200);
     expect(result.body).toBe("(()=>{})();");
@@ -270,8 +258,8 @@ describe("collector route GET /logsieve.js", () => {
     const h = harness();
     const without = harness({ script: null });
     // Act
-    const post = await h.handlers.script(httpEvent({ method: "POST", path: "/logsieve.js", body: "x" }));
-    const missing = await without.handlers.script(httpEvent({ method: "GET", path: "/logsieve.js" }));
+    const post = await h.handle(httpEvent({ method: "POST", path: "/logsieve.js", body: "x" }));
+    const missing = await without.handle(httpEvent({ method: "GET", path: "/logsieve.js" }));
     // Assess
     expect(post.statusCode).toBe(405);
     expect(post.headers?.allow).toBe("GET, OPTIONS");
@@ -279,15 +267,15 @@ describe("collector route GET /logsieve.js", () => {
   });
 });
 
-describe("collector router", () => {
+describe("collector routing", () => {
   it("routes by path and answers 404 for any other path", async () => {
     // Prepare
     const h = harness();
     // Act
-    const ok = await h.handlers.router(
+    const ok = await h.handle(
       httpEvent({ path: "/api/event", body: json({ n: "pageview", u: PAGE, d: "example.com" }) }),
     );
-    const missing = await h.handlers.router(httpEvent({ method: "GET", path: "/wp-login.php" }));
+    const missing = await h.handle(httpEvent({ method: "GET", path: "/wp-login.php" }));
     // Assess
     expect(ok.statusCode).toBe(202);
     expect(missing.statusCode).toBe(404);
@@ -304,7 +292,7 @@ describe("collector router", () => {
       body: json({ site: "example.com", url: "https://example.com/b64" }),
     });
     // Act
-    const result = await h.handlers.router(event);
+    const result = await h.handle(event);
     // Assess
     expect(result.statusCode).toBe(202);
     expect(h.sink.rows[0]?.path).toBe("/b64");
@@ -317,16 +305,16 @@ describe("collector guards", () => {
     const h = harness();
     const body = json({ site: "example.com", url: PAGE });
     // Act
-    const own = await h.handlers.collect(
+    const own = await h.handle(
       httpEvent({ path: "/collect", body, headers: { origin: "https://example.com" } }),
     );
-    const sub = await h.handlers.collect(
+    const sub = await h.handle(
       httpEvent({ path: "/collect", body, headers: { origin: "https://blog.example.com" } }),
     );
-    const foreign = await h.handlers.collect(
+    const foreign = await h.handle(
       httpEvent({ path: "/collect", body, headers: { origin: "https://evil.example.net" } }),
     );
-    const lookalike = await h.handlers.collect(
+    const lookalike = await h.handle(
       httpEvent({ path: "/collect", body, headers: { origin: "https://notexample.com" } }),
     );
     // Assess
@@ -348,7 +336,7 @@ describe("collector guards", () => {
     });
     const body = json({ site: "www.example.de", url: "https://www.example.de/preise" });
     // Act
-    const result = await h.handlers.collect(
+    const result = await h.handle(
       httpEvent({ path: "/collect", body, headers: { origin: "https://www.example.de" } }),
     );
     // Assess
@@ -371,8 +359,8 @@ describe("collector guards", () => {
         },
       });
     // Act
-    const ok = await h.handlers.collect(preflight("https://shop.example.org"));
-    const refused = await h.handlers.collect(preflight("https://evil.example.net"));
+    const ok = await h.handle(preflight("https://shop.example.org"));
+    const refused = await h.handle(preflight("https://evil.example.net"));
     // Assess
     expect(ok.statusCode).toBe(204);
     expect(ok.headers).toMatchObject({
@@ -391,9 +379,9 @@ describe("collector guards", () => {
     const untrusted = harness();
     const behindProxy = harness({ config: { sites: ["example.com"], trustedProxies: ["10.0.0.0/8"] } });
     // Act
-    await untrusted.handlers.collect(httpEvent(spoofed));
-    await behindProxy.handlers.collect(httpEvent({ ...spoofed, sourceIp: "10.1.2.3" }));
-    await behindProxy.handlers.collect(httpEvent(spoofed));
+    await untrusted.handle(httpEvent(spoofed));
+    await behindProxy.handle(httpEvent({ ...spoofed, sourceIp: "10.1.2.3" }));
+    await behindProxy.handle(httpEvent(spoofed));
     // Assess
     expect(untrusted.sink.rows[0]?.ip_prefix).toBe("203.0.113.0/24");
     expect(behindProxy.sink.rows.map((r) => r.ip_prefix)).toEqual(["198.51.100.0/24", "203.0.113.0/24"]);
@@ -410,9 +398,9 @@ describe("collector guards", () => {
         sourceIp,
       });
     // Act
-    await h.handlers.matomo(hit("aaaaaaaaaaaaaaaa", "203.0.113.77"));
-    await h.handlers.matomo(hit("bbbbbbbbbbbbbbbb", "203.0.113.77"));
-    await h.handlers.matomo(hit("aaaaaaaaaaaaaaaa", "198.51.100.9"));
+    await h.handle(hit("aaaaaaaaaaaaaaaa", "203.0.113.77"));
+    await h.handle(hit("bbbbbbbbbbbbbbbb", "203.0.113.77"));
+    await h.handle(hit("aaaaaaaaaaaaaaaa", "198.51.100.9"));
     // Assess
     const ids = h.sink.rows.map((r) => r.visitor_id);
     expect(h.sink.rows.map((r) => r.consent_tier)).toEqual(["statistics", "statistics", "statistics"]);
@@ -427,15 +415,13 @@ describe("collector guards", () => {
     const nasty = "<script>alert(1)</script>\r\nX-Injected: 1 198.51.100.23";
     // Act
     const results = [
-      await h.handlers.collect(httpEvent({ path: "/collect", body: nasty })),
-      await h.handlers.collect(httpEvent({ path: "/collect", body: json({ site: nasty, url: PAGE }) })),
-      await h.handlers.plausible(
-        httpEvent({ path: "/api/event", body: json({ n: nasty, u: nasty, d: "example.com" }) }),
-      ),
-      await h.handlers.pixel(
+      await h.handle(httpEvent({ path: "/collect", body: nasty })),
+      await h.handle(httpEvent({ path: "/collect", body: json({ site: nasty, url: PAGE }) })),
+      await h.handle(httpEvent({ path: "/api/event", body: json({ n: nasty, u: nasty, d: "example.com" }) })),
+      await h.handle(
         httpEvent({ method: "GET", path: "/p.gif", query: `site=${encodeURIComponent(nasty)}` }),
       ),
-      await h.handlers.router(httpEvent({ method: "GET", path: `/${encodeURIComponent(nasty)}` })),
+      await h.handle(httpEvent({ method: "GET", path: `/${encodeURIComponent(nasty)}` })),
     ];
     // Assess
     for (const result of results) {
@@ -454,7 +440,7 @@ describe("collector guards", () => {
     const h = harness();
     h.sink.failing = true;
     // Act
-    const result = await h.handlers.collect(
+    const result = await h.handle(
       httpEvent({ path: "/collect", body: json({ site: "example.com", url: PAGE }) }),
     );
     // Assess
@@ -471,7 +457,7 @@ describe("collector guards", () => {
       throw new TypeError("cannot write 198.51.100.23");
     };
     // Act
-    const result = await h.handlers.collect(
+    const result = await h.handle(
       httpEvent({ path: "/collect", body: json({ site: "example.com", url: PAGE }) }),
     );
     // Assess
@@ -500,7 +486,7 @@ describe("collector guards", () => {
       ],
     });
     // Act
-    const result = await h.handlers.matomo(
+    const result = await h.handle(
       httpEvent({ path: "/matomo.php", body, headers: { "content-type": "text/plain" } }),
     );
     // Assess
@@ -518,14 +504,14 @@ describe("collector guards", () => {
     const h = harness();
     const query = `idsite=example.com&rec=1&url=${encodeURIComponent("https://example.com/beacon")}&send_image=0`;
     // Act
-    const beacon = await h.handlers.matomo(
+    const beacon = await h.handle(
       httpEvent({
         path: "/matomo.php",
         query,
         headers: { "content-type": "application/x-www-form-urlencoded; charset=UTF-8" },
       }),
     );
-    const xhr = await h.handlers.matomo(
+    const xhr = await h.handle(
       httpEvent({
         path: "/matomo.php",
         body: `idsite=example.com&rec=1&url=${encodeURIComponent("https://example.com/xhr")}`,
@@ -549,9 +535,7 @@ describe("collector guards", () => {
       props: '{"a":"b"}',
     });
     // Act
-    const result = await h.handlers.plausible(
-      httpEvent({ path: "/api/event", body, headers: { origin: null } }),
-    );
+    const result = await h.handle(httpEvent({ path: "/api/event", body, headers: { origin: null } }));
     // Assess
     expect(result.statusCode).toBe(202);
     expect(h.sink.rows.map((r) => r.site)).toEqual(["example.com", "shop.example.org"]);
@@ -561,7 +545,7 @@ describe("collector guards", () => {
     // Prepare
     const h = harness();
     // Act
-    await h.handlers.collect(
+    await h.handle(
       httpEvent({
         path: "/collect",
         body: json({ site: "example.com", url: PAGE }),
