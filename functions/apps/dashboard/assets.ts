@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { DashboardAsset, DashboardAssets } from "./api.ts";
 import { type AssetManifest, MANIFEST_FILE, renderPage } from "./page.ts";
+import type { DashboardAsset, DashboardAssets } from "./routes.ts";
 
 /**
  * The built dashboard files (functions/apps/dashboard/build.ts) read into memory once: the page, the script and the

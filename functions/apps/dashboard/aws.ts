@@ -1,6 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { LogLevel } from "@aws-lambda-powertools/logger/types";
 import { AthenaClient } from "@aws-sdk/client-athena";
+import type { Hono } from "hono";
 import { AthenaQueryEngine } from "../../adapters/aws/athena-engine.ts";
 import { systemClock } from "../../adapters/local/system-clock.ts";
 import {
@@ -11,12 +12,17 @@ import {
   requireEnv,
 } from "../../runtime/env.ts";
 import { loadQueryCatalog } from "../../runtime/query-files.ts";
-import { cognitoAuth, createDashboardHandler, type DashboardHandler } from "./api.ts";
+import { createHttpApp } from "../http/app.ts";
+import { lambdaPlatform } from "../http/lambda.ts";
+import type { HttpEnv, HttpLogger } from "../http/types.ts";
 import { loadDashboardAssets } from "./assets.ts";
+import { cognitoAuth } from "./auth.ts";
+import type { DashboardRoutesDeps } from "./routes.ts";
 
 /**
- * The dashboards on AWS: the dashboard-api function behind the HTTP API, whose JWT authorizer verifies the
- * Cognito token on `/api/dashboard/*`; roles come from its `cognito:groups` claim. Marketing queries run in the
+ * The dashboards on AWS: the HTTP app with the dashboard routes only, in the dashboard-api function behind the
+ * HTTP API, whose JWT authorizer verifies the Cognito token on `/api/dashboard/*`; roles come from its
+ * `cognito:groups` claim. Marketing queries run in the
  * marketing Athena workgroup (stats only, `LOGSIEVE_ATHENA_WORKGROUP`); security queries in the security
  * workgroup when the deployment gives the function one (`LOGSIEVE_SECURITY_ATHENA_WORKGROUP` and the grants to
  * read the security zone); otherwise the security view answers 503 and says so.
@@ -32,7 +38,7 @@ export const DASHBOARD_ENV = {
   cognitoDomain: AWS_ENV.cognitoDomain,
 } as const;
 
-export async function composeAwsDashboardHandler(env: Environment): Promise<DashboardHandler> {
+export async function composeAwsDashboardApp(env: Environment): Promise<Hono<HttpEnv>> {
   const config = configFromEnv(env);
   const database = requireEnv(env, AWS_ENV.glueDatabase);
   const marketingWorkgroup = requireEnv(env, AWS_ENV.athenaWorkgroup);
@@ -46,11 +52,16 @@ export async function composeAwsDashboardHandler(env: Environment): Promise<Dash
   const assets = await loadDashboardAssets(env[DASHBOARD_ENV.assetsDir] ?? BUNDLED_DASHBOARD_ASSETS);
   const domain = env[DASHBOARD_ENV.cognitoDomain];
   const clientId = env[AWS_ENV.userPoolClientId];
-  const logger = new Logger({
+  const powertools = new Logger({
     serviceName: env[AWS_ENV.serviceName] ?? "logsieve-dashboard",
     ...(env[AWS_ENV.logLevel] === undefined ? {} : { logLevel: env[AWS_ENV.logLevel] as LogLevel }),
   });
-  return createDashboardHandler({
+  const logger: HttpLogger = {
+    info: (m, a) => powertools.info(m, a ?? {}),
+    warn: (m, a) => powertools.warn(m, a ?? {}),
+    error: (m, a) => powertools.error(m, a ?? {}),
+  };
+  const dashboard: DashboardRoutesDeps = {
     config,
     catalog: loadQueryCatalog(requireEnv(env, AWS_ENV.queriesDir)),
     clock: systemClock,
@@ -61,11 +72,12 @@ export async function composeAwsDashboardHandler(env: Environment): Promise<Dash
       return engine === null ? null : Promise.resolve(engine);
     },
     holds: null,
-    logger: { info: (m, a) => logger.info(m, a ?? {}), error: (m, a) => logger.error(m, a ?? {}) },
+    logger,
     pageConfig:
       domain === undefined || clientId === undefined
         ? {}
         : { authorizeUrl: `${domain}/oauth2/authorize`, tokenUrl: `${domain}/oauth2/token`, clientId },
     ...(domain === undefined ? {} : { connectOrigins: [new URL(domain).origin] }),
-  });
+  };
+  return createHttpApp({ platform: lambdaPlatform, logger, dashboard });
 }

@@ -1,17 +1,9 @@
 import { processEnvironment } from "../../runtime/env.ts";
-import type { DashboardHandler } from "./api.ts";
-import { composeAwsDashboardHandler } from "./aws.ts";
+import { lambdaEntry } from "../http/lambda.ts";
+import { composeAwsDashboardApp } from "./aws.ts";
 
 /**
- * The dashboards' Lambda entry point (API Gateway HTTP API v2 events). The wiring (./aws.ts) is built once per
- * cold start; a failed cold start is retried on the next request.
+ * The dashboards' Lambda entry point (API Gateway HTTP API v2 events): the HTTP app with the dashboard routes,
+ * wired by ./aws.ts once per cold start.
  */
-let awsHandler: Promise<DashboardHandler> | undefined;
-
-export const handler: DashboardHandler = async (event, context) => {
-  awsHandler ??= composeAwsDashboardHandler(processEnvironment()).catch((error: unknown) => {
-    awsHandler = undefined;
-    throw error;
-  });
-  return (await awsHandler)(event, context);
-};
+export const handler = lambdaEntry(() => composeAwsDashboardApp(processEnvironment()));

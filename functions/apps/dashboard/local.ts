@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
 import { DuckDbQueryEngine } from "../../adapters/local/duckdb-engine.ts";
-import type { HttpMount, LambdaHttpHandler } from "../../adapters/local/http-to-lambda.ts";
 import { systemClock } from "../../adapters/local/system-clock.ts";
 import type { LogsieveConfig } from "../../core/config.ts";
 import { DASHBOARD_ROLES, type DashboardRole } from "../../core/dashboard/roles.ts";
@@ -12,19 +11,13 @@ import { localActor } from "../../runtime/env.ts";
 import { loadQueryCatalog } from "../../runtime/query-files.ts";
 import { localHoldDeps } from "../hold/local.ts";
 import type { ServeContext } from "../http/context.ts";
-import {
-  createDashboardHandler,
-  DASHBOARD_PATHS,
-  type DashboardHandler,
-  type DashboardLogger,
-  PAGE_PATH,
-  sessionAuth,
-} from "./api.ts";
 import { loadDashboardAssets } from "./assets.ts";
+import { sessionAuth } from "./auth.ts";
 import { DEFAULT_ASSETS_DIR, ensureDashboardBuilt } from "./build.ts";
+import { type DashboardLogger, type DashboardRoutesDeps, PAGE_PATH } from "./routes.ts";
 
 /**
- * The dashboards on one machine (`logsieve serve`): the same handler as on Lambda, with DuckDB over the local
+ * The dashboards on one machine (`logsieve serve`): the same routes as on Lambda, with DuckDB over the local
  * lake for both views, legal holds into the lake's `evidence/` (read-only files), and sign-in by one link per
  * role printed at start (core/dashboard/sessions.ts). The local server binds 127.0.0.1 by default.
  */
@@ -39,7 +32,8 @@ export interface LocalDashboardOptions {
 }
 
 export interface LocalDashboard {
-  readonly handler: DashboardHandler;
+  /** What the HTTP app's dashboard routes need (apps/http/app.ts). */
+  readonly routes: DashboardRoutesDeps;
   readonly sessions: SessionBook;
   /** The sign-in link of each role, for a server at `baseUrl`. */
   links(baseUrl: string): { role: DashboardRole; url: string }[];
@@ -66,7 +60,7 @@ export async function openLocalDashboard(options: LocalDashboardOptions): Promis
     return engine;
   };
   const holdDeps = localHoldDeps(lakeDir, clock);
-  const handler = createDashboardHandler({
+  const routes: DashboardRoutesDeps = {
     config: options.config,
     catalog: loadQueryCatalog(),
     clock,
@@ -76,9 +70,9 @@ export async function openLocalDashboard(options: LocalDashboardOptions): Promis
     holds: { create: (request) => createHold(holdDeps, request), list: () => listHolds(holdDeps) },
     logger: options.logger,
     pageConfig: {},
-  });
+  };
   return {
-    handler,
+    routes,
     sessions,
     links: (baseUrl) =>
       DASHBOARD_ROLES.map((role) => ({
@@ -94,11 +88,11 @@ export async function openLocalDashboard(options: LocalDashboardOptions): Promis
 }
 
 /**
- * The `logsieve serve` mount factory (apps/http/command.ts, SERVE_MOUNTS): the dashboard routes, the sign-in
- * links announced once the address is known, and the engine closed with the server. When the assets cannot be
- * built (no esbuild in a production install), the server runs without the dashboards and says why.
+ * The dashboards under `logsieve serve` (apps/http/server.ts): the routes' wiring, the sign-in links announced
+ * once the address is known, and the engine closed with the server. When the assets cannot be built (no esbuild
+ * in a production install), the server runs without the dashboards and says why (undefined).
  */
-export async function dashboardMounts(context: ServeContext): Promise<readonly HttpMount[]> {
+export async function serveDashboard(context: ServeContext): Promise<DashboardRoutesDeps | undefined> {
   const { collector } = context;
   let dashboard: LocalDashboard;
   try {
@@ -110,7 +104,7 @@ export async function dashboardMounts(context: ServeContext): Promise<readonly H
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     context.announce(() => `  dashboards: not available (${why})`);
-    return [];
+    return undefined;
   }
   context.onClose(() => dashboard.close());
   context.announce((url) =>
@@ -119,5 +113,5 @@ export async function dashboardMounts(context: ServeContext): Promise<readonly H
       ...dashboard.links(url).map((l) => `    ${l.role.padEnd(13)} ${l.url}`),
     ].join("\n"),
   );
-  return [{ paths: [...DASHBOARD_PATHS], handler: dashboard.handler as LambdaHttpHandler }];
+  return dashboard.routes;
 }

@@ -1,6 +1,8 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { DashboardRequestError } from "../../core/dashboard/request.ts";
 import { type CollectRoutesDeps, collectNotFound, collectRoutes } from "../collect/routes.ts";
+import { type DashboardRoutesDeps, dashboardRoutes } from "../dashboard/routes.ts";
 import { bodyLimit } from "./body-limit.ts";
 import { type StatusRoutesDeps, statusRoutes } from "./status.ts";
 import type { HttpArea, HttpContext, HttpEnv, HttpLogger, HttpPlatform } from "./types.ts";
@@ -22,6 +24,8 @@ export interface HttpAppParts {
   readonly logger: HttpLogger;
   /** The collector's routes; when mounted, it also answers every path no route serves (`not_found`, counted). */
   readonly collect?: CollectRoutesDeps;
+  /** The dashboards' page, assets and API. */
+  readonly dashboard?: DashboardRoutesDeps;
   /** The local status page (`logsieve serve` only). */
   readonly status?: StatusRoutesDeps;
   /** Bodies declared over this are refused 413 before any route reads them. Default 1 MiB. */
@@ -52,6 +56,15 @@ const FAILURES: Readonly<Record<HttpArea | "other", { readonly log: string; read
 function answerError(logger: HttpLogger) {
   return (error: Error, c: HttpContext): Response => {
     if (error instanceof HTTPException) return error.getResponse();
+    if (error instanceof DashboardRequestError) {
+      // A request refused for a reason the person can act on: the status, a code and a message (no input echoed).
+      logger.info("dashboard request refused", {
+        route: c.get("route") ?? "unknown",
+        status: error.status,
+        code: error.code,
+      });
+      return json(error.status, JSON.stringify({ error: error.code, message: error.message }));
+    }
     const failure = FAILURES[c.get("area") ?? "other"];
     logger.error(failure.log, { route: c.get("route") ?? "(unknown)", errorName: error.name });
     return json(500, failure.body);
@@ -66,6 +79,7 @@ export function createHttpApp(parts: HttpAppParts): Hono<HttpEnv> {
     ),
   );
   if (parts.collect !== undefined) app.route("/", collectRoutes(parts.collect, parts.platform));
+  if (parts.dashboard !== undefined) app.route("/", dashboardRoutes(parts.dashboard));
   if (parts.status !== undefined) app.route("/", statusRoutes(parts.status));
   const collectorNotFound =
     parts.collect === undefined ? undefined : collectNotFound(parts.collect, parts.platform);

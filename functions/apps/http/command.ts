@@ -16,7 +16,9 @@ function integer(value: string, option: string, min: number, max: number): numbe
 export function registerServeCommand(program: Command): void {
   program
     .command("serve")
-    .description("run the collector and the dashboards (the same Lambda handlers) on a local HTTP server")
+    .description(
+      "run the collector and the dashboards (the routes the Lambda functions run) on a local HTTP server",
+    )
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <n>", "port to listen on (0: any free port)", "8080")
     .option("--rate-limit <n>", "events per second each site may send (token bucket)")

@@ -16,6 +16,10 @@ import type { HttpEnv, HttpPlatform } from "./types.ts";
  * Response into the structured result (a binary type such as the pixel's image/gif as base64, Set-Cookie as
  * `cookies`). The client address is `requestContext.http.sourceIp`, which API Gateway sets from the connection;
  * Hono's own `getConnInfo` would fall back to X-Forwarded-For, which a client writes, so it is not used.
+ *
+ * Only the HTTP functions (collect, dashboard-api) run on Hono. The event-driven ones (ingest's SQS batches with
+ * Powertools' partial batch responses, aggregate and sweep on schedules) keep middy, whose Powertools middlewares
+ * serve them; no HTTP route goes through middy.
  */
 
 export type LambdaHttpHandler = (

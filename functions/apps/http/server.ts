@@ -1,24 +1,22 @@
 import type { Server } from "node:http";
-import { type HttpMount, lambdaRoute } from "../../adapters/local/http-to-lambda.ts";
 import { COLLECT_ROUTES } from "../../core/collect/types.ts";
 import { type LocalCollector, type LocalCollectorOptions, openLocalCollector } from "../collect/local.ts";
-import { dashboardMounts } from "../dashboard/local.ts";
+import { serveDashboard } from "../dashboard/local.ts";
+import type { DashboardRoutesDeps } from "../dashboard/routes.ts";
 import { createHttpApp } from "./app.ts";
-import type { ServeContext, ServeMountFactory } from "./context.ts";
+import type { ServeContext } from "./context.ts";
 import { closeServer, createNodeServer, listen, nodePlatform } from "./node.ts";
 import { STATUS_PATH } from "./status.ts";
 
 /**
- * `logsieve serve`: the HTTP app (./app.ts) — the collector's routes and the local status page
- * (`/_logsieve/status`: the collector's counters and the sink's) — on a local node:http server (127.0.0.1 by
- * default) through @hono/node-server (./node.ts). The routes are the ones the collect Lambda runs.
- *
- * Features that still answer as Lambda handlers (the dashboards) add their mounts through {@link SERVE_MOUNTS}.
+ * `logsieve serve`: the whole HTTP app (./app.ts) — the collector's routes, the dashboards, and the local status
+ * page (`/_logsieve/status`: the collector's counters and the sink's) — on a local node:http server (127.0.0.1 by
+ * default) through @hono/node-server (./node.ts). The routes are the ones the Lambda functions run; only the
+ * wiring differs (local lake, DuckDB, sessions by printed link). A feature is served by adding its part to the
+ * app below (one line) and its local wiring beside its routes.
  */
 
 export { STATUS_PATH };
-
-export const SERVE_MOUNTS: ServeMountFactory[] = [dashboardMounts];
 
 export interface ServeOptions extends LocalCollectorOptions {
   readonly host: string;
@@ -45,12 +43,12 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     announce: (line) => announcers.push(line),
     onClose: (close) => closers.push(close),
   };
-  const mounts: HttpMount[] = [];
   const closeFeatures = async () => {
     for (const close of closers) await close().catch(() => undefined);
   };
+  let dashboard: DashboardRoutesDeps | undefined;
   try {
-    for (const factory of SERVE_MOUNTS) mounts.push(...(await factory(context)));
+    dashboard = await serveDashboard(context);
   } catch (error) {
     await closeFeatures();
     await collector.close();
@@ -60,12 +58,9 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     platform: nodePlatform,
     logger: collector.logger,
     collect: collector.routes,
+    ...(dashboard === undefined ? {} : { dashboard }),
     status: { collector: collector.collector, sink: collector.sink },
   });
-  for (const mount of mounts) {
-    const route = lambdaRoute(mount.handler);
-    for (const path of mount.paths) app.all(path.endsWith("/") ? `${path}*` : path, route);
-  }
   const server = createNodeServer(app);
   let address: Awaited<ReturnType<typeof listen>>;
   try {

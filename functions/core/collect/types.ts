@@ -1,9 +1,9 @@
 import type { ConsentReason } from "../ingest/reasons.ts";
 
 /**
- * The collector's shapes. A platform adapter (the Lambda handler, or `logsieve serve` through it) turns an HTTP
- * request into a {@link CollectRequest}; a protocol reader turns that into {@link RawHit}s; the collector guards,
- * decides consent, and builds anonymized events.
+ * The collector's shapes. The collector's HTTP routes (apps/collect/routes.ts, the same on Lambda and under
+ * `logsieve serve`) turn an HTTP request into a {@link CollectRequest}; a protocol reader turns that into
+ * {@link RawHit}s; the collector guards, decides consent, and builds anonymized events.
  */
 
 /** The routes the collector answers, and the protocol each one speaks. */
@@ -20,17 +20,17 @@ export type CollectProtocol = (typeof COLLECT_ROUTES)[CollectPath]["protocol"];
 /** An HTTP request as the collector sees it. Nothing here is trusted except `sourceIp`, which the platform sets. */
 export interface CollectRequest {
   readonly method: string;
-  /** The path, not decoded (`rawPath`). */
+  /** The route's path; for a path no route serves, the request's path. */
   readonly path: string;
-  /** The query string without `?` (`rawQueryString`), not decoded. */
+  /** The query string without `?`, not decoded. */
   readonly rawQuery: string;
-  /** Header names lower-cased; repeated headers joined with `,` (as API Gateway v2 does). */
+  /** Header names lower-cased; repeated headers joined with commas (as API Gateway v2 and node do). */
   readonly headers: Readonly<Record<string, string | undefined>>;
-  /** The body as text (decoded from base64 by the adapter), or null when there is none. */
+  /** The body as UTF-8 text (a base64 body decoded by the platform's adapter), or null when there is none. */
   readonly body: string | null;
   /** The body's size in bytes, as received. */
   readonly bodyBytes: number;
-  /** The peer address the platform saw (`requestContext.http.sourceIp`). */
+  /** The peer address the platform saw (API Gateway's `requestContext.http.sourceIp`, or the socket's peer). */
   readonly sourceIp: string;
 }
 

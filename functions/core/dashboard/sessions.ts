@@ -91,15 +91,3 @@ export function sessionCookie(session: Session, now: number): string {
 export function clearedSessionCookie(): string {
   return `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`;
 }
-
-/** The session id among a request's cookies (`name=value` strings, as HTTP API v2 events carry them). */
-export function sessionIdFromCookies(cookies: readonly string[] | undefined): string | null {
-  for (const cookie of cookies ?? []) {
-    const eq = cookie.indexOf("=");
-    if (eq > 0 && cookie.slice(0, eq).trim() === SESSION_COOKIE) {
-      const value = cookie.slice(eq + 1).trim();
-      return value === "" ? null : value;
-    }
-  }
-  return null;
-}

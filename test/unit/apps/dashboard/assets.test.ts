@@ -3,10 +3,10 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DashboardAssets } from "../../../../functions/apps/dashboard/api.ts";
 import { loadDashboardAssets } from "../../../../functions/apps/dashboard/assets.ts";
 import { buildDashboard } from "../../../../functions/apps/dashboard/build.ts";
 import type { AssetManifest } from "../../../../functions/apps/dashboard/page.ts";
+import type { DashboardAssets } from "../../../../functions/apps/dashboard/routes.ts";
 
 /**
  * The built page and bundle keep the strict CSP possible: no inline script or style in the page, no eval in the

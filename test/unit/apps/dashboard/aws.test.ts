@@ -10,9 +10,10 @@ import {
 } from "@aws-sdk/client-athena";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { composeAwsDashboardHandler } from "../../../../functions/apps/dashboard/aws.ts";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { composeAwsDashboardApp } from "../../../../functions/apps/dashboard/aws.ts";
 import { buildDashboard } from "../../../../functions/apps/dashboard/build.ts";
+import { lambdaHandler } from "../../../../functions/apps/http/lambda.ts";
 import { QUERIES_DIR } from "../../../../functions/runtime/query-files.ts";
 
 /**
@@ -95,9 +96,15 @@ beforeEach(() => {
 });
 
 describe("dashboard-api on AWS", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
   it("runs a marketing query in the marketing workgroup with k from the configuration", async () => {
     // Prepare
-    const handler = await composeAwsDashboardHandler({ ...BASE_ENV, LOGSIEVE_DASHBOARD_ASSETS: assetsDir });
+    const handler = lambdaHandler(
+      await composeAwsDashboardApp({ ...BASE_ENV, LOGSIEVE_DASHBOARD_ASSETS: assetsDir }),
+    );
     // Act
     const response = await handler(
       event("GET", "/api/dashboard/query/top-pages?from=2026-11-01&to=2026-11-21", "[marketing]"),
@@ -122,7 +129,9 @@ describe("dashboard-api on AWS", () => {
 
   it("refuses a request without verified claims, and the security view to marketing, before Athena", async () => {
     // Prepare
-    const handler = await composeAwsDashboardHandler({ ...BASE_ENV, LOGSIEVE_DASHBOARD_ASSETS: assetsDir });
+    const handler = lambdaHandler(
+      await composeAwsDashboardApp({ ...BASE_ENV, LOGSIEVE_DASHBOARD_ASSETS: assetsDir }),
+    );
     // Act
     const anonymous = await handler(event("GET", "/api/dashboard/query/top-pages"));
     const marketing = await handler(event("GET", "/api/dashboard/query/top-talkers", "[marketing]"));
@@ -133,12 +142,16 @@ describe("dashboard-api on AWS", () => {
 
   it("answers 503 for the security view without a security workgroup, and uses it when there is one", async () => {
     // Prepare
-    const without = await composeAwsDashboardHandler({ ...BASE_ENV, LOGSIEVE_DASHBOARD_ASSETS: assetsDir });
-    const withWorkgroup = await composeAwsDashboardHandler({
-      ...BASE_ENV,
-      LOGSIEVE_DASHBOARD_ASSETS: assetsDir,
-      LOGSIEVE_SECURITY_ATHENA_WORKGROUP: "logsieve-security",
-    });
+    const without = lambdaHandler(
+      await composeAwsDashboardApp({ ...BASE_ENV, LOGSIEVE_DASHBOARD_ASSETS: assetsDir }),
+    );
+    const withWorkgroup = lambdaHandler(
+      await composeAwsDashboardApp({
+        ...BASE_ENV,
+        LOGSIEVE_DASHBOARD_ASSETS: assetsDir,
+        LOGSIEVE_SECURITY_ATHENA_WORKGROUP: "logsieve-security",
+      }),
+    );
     // Act
     const unavailable = await without(event("GET", "/api/dashboard/query/scanners", "[security]"));
     const callsBefore = athena.commandCalls(StartQueryExecutionCommand).length;
@@ -153,11 +166,13 @@ describe("dashboard-api on AWS", () => {
 
   it("answers 501 to a hold from the page, and tells the page how to sign in with Cognito", async () => {
     // Prepare
-    const handler = await composeAwsDashboardHandler({
-      ...BASE_ENV,
-      LOGSIEVE_DASHBOARD_ASSETS: assetsDir,
-      LOGSIEVE_COGNITO_DOMAIN: "https://logsieve-x.auth.eu-central-1.amazoncognito.com",
-    });
+    const handler = lambdaHandler(
+      await composeAwsDashboardApp({
+        ...BASE_ENV,
+        LOGSIEVE_DASHBOARD_ASSETS: assetsDir,
+        LOGSIEVE_COGNITO_DOMAIN: "https://logsieve-x.auth.eu-central-1.amazoncognito.com",
+      }),
+    );
     // Act
     const hold = await handler(
       event(
@@ -183,9 +198,26 @@ describe("dashboard-api on AWS", () => {
     );
   });
 
+  it("answers an API Gateway v2 event through the real entry point, wired from the process environment", async () => {
+    // Prepare: what the CDK app sets on the function.
+    for (const [name, value] of Object.entries({ ...BASE_ENV, LOGSIEVE_DASHBOARD_ASSETS: assetsDir })) {
+      vi.stubEnv(name, value);
+    }
+    const { handler } = await import("../../../../functions/apps/dashboard/handler.ts");
+    // Act
+    const response = await handler(
+      event("GET", "/api/dashboard/query/top-pages?from=2026-11-01&to=2026-11-21", "[marketing]"),
+    );
+    const anonymous = await handler(event("GET", "/api/dashboard/me"));
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body ?? "{}").rows).toEqual([{ path: "/", pageviews: 120, visitors: 80 }]);
+    expect(anonymous.statusCode).toBe(401);
+  });
+
   it("fails the cold start naming a missing variable", async () => {
     // Act / Assess
-    await expect(composeAwsDashboardHandler({ LOGSIEVE_DASHBOARD_ASSETS: assetsDir })).rejects.toThrow(
+    await expect(composeAwsDashboardApp({ LOGSIEVE_DASHBOARD_ASSETS: assetsDir })).rejects.toThrow(
       "LOGSIEVE_GLUE_DATABASE",
     );
   });

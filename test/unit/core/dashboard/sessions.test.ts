@@ -3,7 +3,6 @@ import {
   clearedSessionCookie,
   SessionBook,
   sessionCookie,
-  sessionIdFromCookies,
 } from "../../../../functions/core/dashboard/sessions.ts";
 
 function book(start = 1_000_000) {
@@ -67,16 +66,5 @@ describe("session cookies", () => {
     // Assess
     expect(cookie).toBe(`logsieve_dashboard=${session.id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=60`);
     expect(clearedSessionCookie()).toContain("Max-Age=0");
-  });
-
-  it("are found among a request's cookies by name", () => {
-    // Act
-    const found = sessionIdFromCookies(["a=1", "logsieve_dashboard=abc", "b=2"]);
-    const empty = sessionIdFromCookies(["logsieve_dashboard="]);
-    const none = sessionIdFromCookies(undefined);
-    const lookalike = sessionIdFromCookies(["xlogsieve_dashboard=abc"]);
-    // Assess
-    expect(found).toBe("abc");
-    expect([empty, none, lookalike]).toEqual([null, null, null]);
   });
 });

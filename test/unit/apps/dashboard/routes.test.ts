@@ -1,14 +1,12 @@
-import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2 as DashboardResponse,
+} from "aws-lambda";
 import { describe, expect, it } from "vitest";
-import {
-  cognitoAuth,
-  createDashboardHandler,
-  type DashboardApiDeps,
-  type DashboardAuth,
-  type DashboardHolds,
-  type DashboardResponse,
-  sessionAuth,
-} from "../../../../functions/apps/dashboard/api.ts";
+import { cognitoAuth, type DashboardAuth, sessionAuth } from "../../../../functions/apps/dashboard/auth.ts";
+import type { DashboardHolds, DashboardRoutesDeps } from "../../../../functions/apps/dashboard/routes.ts";
+import { createHttpApp } from "../../../../functions/apps/http/app.ts";
+import { lambdaHandler, lambdaPlatform } from "../../../../functions/apps/http/lambda.ts";
 import { parseConfig } from "../../../../functions/core/config.ts";
 import { SessionBook } from "../../../../functions/core/dashboard/sessions.ts";
 import { type CreateHoldRequest, HoldError } from "../../../../functions/core/hold/holds.ts";
@@ -16,7 +14,10 @@ import { FixedClock } from "../../../../functions/ports/clock.ts";
 import type { QueryEngine, QueryResult, SqlParam } from "../../../../functions/ports/query-engine.ts";
 import { loadQueryCatalog } from "../../../../functions/runtime/query-files.ts";
 
-/** The dashboard API over a recording engine: what it runs, for whom, and what it answers. */
+/**
+ * The dashboard routes over a recording engine — what they run, for whom, and what they answer — through the
+ * dashboard function's Lambda handler (the HTTP app behind Hono's Lambda adapter), fed HTTP API v2 events.
+ */
 
 const NOW = Date.UTC(2026, 10, 22, 3, 0, 0);
 const catalog = loadQueryCatalog();
@@ -104,7 +105,7 @@ function harness(
   const engine = options.engine ?? new RecordingEngine();
   const holds: CreateHoldRequest[] = [];
   const logs: { message: string; attributes?: Record<string, unknown> }[] = [];
-  const deps: DashboardApiDeps = {
+  const deps: DashboardRoutesDeps = {
     config,
     catalog,
     clock,
@@ -149,7 +150,13 @@ function harness(
     },
     pageConfig: {},
   };
-  const handle = createDashboardHandler(deps);
+  const handle = lambdaHandler(
+    createHttpApp({
+      platform: lambdaPlatform,
+      logger: { ...deps.logger, warn: deps.logger.info },
+      dashboard: deps,
+    }),
+  );
   return {
     handle: (e) => handle(e),
     engine,
@@ -237,6 +244,55 @@ describe("dashboard API: sign-in and the page", () => {
       holdsAvailable: false,
     });
     expect(me.queries).not.toContain("top-talkers");
+  });
+});
+
+describe("dashboard routes: methods, unknown paths, cookies", () => {
+  it("answers another method 405 and an unknown path 404, each with the security headers", async () => {
+    // Prepare
+    const h = harness();
+    const cookies = [h.cookieOf("marketing")];
+    // Act
+    const post = await h.handle(event("POST", "/api/dashboard/me", { cookies }));
+    const deleteHolds = await h.handle(event("DELETE", "/api/dashboard/holds", { cookies }));
+    const api = await h.handle(event("GET", "/api/dashboard/nothing", { cookies }));
+    const pageUnknown = await h.handle(event("GET", "/dashboard/nothing"));
+    // Assess
+    expect([post.statusCode, deleteHolds.statusCode, api.statusCode, pageUnknown.statusCode]).toEqual([
+      405, 405, 404, 404,
+    ]);
+    expect(bodyOf(deleteHolds).message).toBe("this route answers GET and POST only");
+    for (const r of [post, deleteHolds, api, pageUnknown]) {
+      expect(r.headers?.["content-security-policy"]).toContain("default-src 'none'");
+      expect(r.headers?.["x-frame-options"]).toBe("DENY");
+    }
+  });
+
+  it("finds the session cookie among others by its exact name", async () => {
+    // Prepare
+    const h = harness();
+    const session = h.cookieOf("marketing");
+    const id = session.slice(session.indexOf("=") + 1);
+    // Act
+    const among = await h.handle(event("GET", "/api/dashboard/me", { cookies: ["a=1", session, "b=2"] }));
+    const lookalike = await h.handle(
+      event("GET", "/api/dashboard/me", { cookies: [`xlogsieve_dashboard=${id}`] }),
+    );
+    // Assess
+    expect([among.statusCode, lookalike.statusCode]).toEqual([200, 401]);
+  });
+
+  it("signs out: the session ends and the cookie is cleared", async () => {
+    // Prepare
+    const h = harness();
+    const cookies = [h.cookieOf("marketing")];
+    // Act
+    const out = await h.handle(event("POST", "/api/dashboard/logout", { cookies }));
+    const after = await h.handle(event("GET", "/api/dashboard/me", { cookies }));
+    // Assess
+    expect(out.statusCode).toBe(200);
+    expect(out.cookies?.[0]).toContain("Max-Age=0");
+    expect(after.statusCode).toBe(401);
   });
 });
 
@@ -511,6 +567,24 @@ describe("dashboard API: legal holds", () => {
     expect(refused.statusCode).toBe(409);
     expect(bodyOf(refused).message).toContain("already on hold");
     expect(refused.body).not.toContain("203.0.113.7");
+  });
+
+  it("refuses a hold body over its cap with 413, before reading it", async () => {
+    // Prepare
+    const h = harness();
+    const big = JSON.stringify({ incident: "INC-1", ip: "203.0.113.7", reason: "x".repeat(20_000) });
+    // Act
+    const response = await h.handle(
+      event("POST", "/api/dashboard/holds", {
+        cookies: [h.cookieOf("security-lead")],
+        headers: json,
+        body: big,
+      }),
+    );
+    // Assess
+    expect(response.statusCode).toBe(413);
+    expect(bodyOf(response).error).toBe("payload_too_large");
+    expect(h.holds).toHaveLength(0);
   });
 
   it("answers 501 where holds cannot be placed from the dashboard", async () => {
