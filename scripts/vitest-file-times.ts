@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Reporter, TestModule } from "vitest/node";
 
@@ -11,9 +11,11 @@ import type { Reporter, TestModule } from "vitest/node";
  *   npx vitest run --reporter=default --reporter=./scripts/vitest-file-times.ts
  *
  * Wall times: under load they stretch; compare files within one run, not runs on different days.
+ * VITEST_FILE_TIMES names another output file (two runs side by side in one checkout each keep their own).
  */
 
-const OUT = new URL("../artifacts/vitest-file-times.json", import.meta.url).pathname;
+const OUT =
+  process.env.VITEST_FILE_TIMES ?? new URL("../artifacts/vitest-file-times.json", import.meta.url).pathname;
 const SHOWN = 15;
 
 interface FileTime {
@@ -43,7 +45,8 @@ export default class FileTimesReporter implements Reporter {
     });
     times.sort((a, b) => b.totalMs - a.totalMs);
     mkdirSync(dirname(OUT), { recursive: true });
-    writeFileSync(OUT, `${JSON.stringify(times, null, 2)}\n`);
+    writeFileSync(`${OUT}.tmp-${process.pid}`, `${JSON.stringify(times, null, 2)}\n`);
+    renameSync(`${OUT}.tmp-${process.pid}`, OUT);
     const sum = times.reduce((s, t) => s + t.totalMs, 0);
     const rows = times
       .slice(0, SHOWN)
