@@ -2,11 +2,11 @@ import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { basename } from "node:path";
-import { maybeGunzip, readError } from "./gzip.ts";
+import { maybeDecompress, readError } from "./decompress.ts";
 import { checkInputId, FILE_ID_PREFIX_BYTES, fileInputId } from "./input-id.ts";
 
 export interface LocalInput {
-  /** The input's bytes, gunzipped when it is gzip (detected by its magic bytes, not its name). */
+  /** The input's bytes, decompressed when it is gzip, bzip2 or zstd (detected by its magic bytes, not its name). */
   readonly chunks: AsyncIterable<Uint8Array>;
   /** Identity for object keys: from the file's content, or the id the caller gave for stdin. */
   readonly inputId: string;
@@ -33,7 +33,7 @@ export interface OpenInputOptions {
 const READ_CHUNK_BYTES = 256 * 1024;
 
 /**
- * Opens a local log file, or stdin for `-`, for reading. Gzip (one or several members) is decompressed on the fly.
+ * Opens a local log file, or stdin for `-`, for reading. Gzip, bzip2 and zstd are decompressed on the fly (decompress.ts).
  * A missing path, a directory or an unreadable file fails here, before anything is read, with a message naming
  * the path. The file's input id is computed from its size and first 64 KiB, so the same content has the same id
  * from any path.
@@ -45,7 +45,7 @@ export async function openLocalInput(
   if (pathOrDash === "-") {
     const stdin = options.stdin ?? (process.stdin as AsyncIterable<Uint8Array>);
     const inputId = options.stdinId !== undefined ? checkInputId(options.stdinId) : oneOffStdinId();
-    return { chunks: maybeGunzip(stdin, "stdin"), inputId, name: "stdin", sizeBytes: null };
+    return { chunks: maybeDecompress(stdin, "stdin"), inputId, name: "stdin", sizeBytes: null };
   }
 
   const path = pathOrDash;
@@ -76,7 +76,7 @@ export async function openLocalInput(
 
   const name = basename(path);
   return {
-    chunks: maybeGunzip(createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }), name),
+    chunks: maybeDecompress(createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }), name),
     inputId: fileInputId(size, head),
     name,
     sizeBytes: size,

@@ -1,9 +1,9 @@
 import type { GetObjectCommandOutput } from "@aws-sdk/client-s3";
-import { maybeGunzip } from "./gzip.ts";
+import { maybeDecompress } from "./decompress.ts";
 
 /**
- * The bytes of an S3 GetObject body as chunks, gunzipped when they start with the gzip magic bytes (CloudFront and
- * ALB deliver `.gz` objects; a plain object is passed through). `name` (the object key) is used in errors.
+ * The bytes of an S3 GetObject body as chunks, decompressed when they start with the magic bytes of gzip, bzip2 or
+ * zstd (CloudFront and ALB deliver `.gz` objects; a plain object is passed through). `name` (the object key) is used in errors.
  * Accepts what the SDK returns in Node (a Readable with the SDK stream mixin), a web ReadableStream, or bytes.
  */
 export function s3BodyChunks(
@@ -11,7 +11,7 @@ export function s3BodyChunks(
   name: string,
 ): AsyncIterable<Uint8Array> {
   if (body === undefined || body === null) throw new Error(`object "${name}" has no body`);
-  return maybeGunzip(bodyBytes(body, name), name);
+  return maybeDecompress(bodyBytes(body, name), name);
 }
 
 async function* bodyBytes(body: unknown, name: string): AsyncIterable<Uint8Array> {

@@ -12,7 +12,7 @@ import { formatIngestSummary, totalsOf } from "./summary.ts";
 export function registerIngestCommand(program: Command): void {
   program
     .command("ingest")
-    .description("ingest server log files (plain or gzip; `-` reads standard input) into the local lake")
+    .description("ingest server log files (plain, gzip, bzip2 or zstd; `-` reads standard input) into the local lake")
     .argument("<files...>", "log files, or - for standard input")
     .option("--format <format>", `the log format instead of detecting it: ${LOG_FORMATS.join(", ")}`)
     .option(

@@ -1,11 +1,14 @@
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openLocalInput } from "../../../../functions/adapters/input/open-input.ts";
 import { type RawLine, splitLines } from "../../../../functions/core/ingest/lines.ts";
+
+/** The same two lines as LOG, compressed with bzip2 and zstd (README.md there). */
+const COMPRESSED = new URL("../../../fixtures/compressed/", import.meta.url);
 
 let dir: string;
 beforeEach(async () => {
@@ -127,6 +130,54 @@ describe("openLocalInput", () => {
     // Assess
     await expect(reading).rejects.toThrow('cannot read input "broken.gz": corrupt or truncated gzip data');
     await expect(reading).rejects.not.toThrow(/203\.0\.113/);
+  });
+
+  it.each([
+    ["access.log.bz2", "bzip2"],
+    ["two-streams.log.bz2", "bzip2, one stream per line"],
+    ["access.log.zst", "zstd"],
+    ["two-frames.log.zst", "zstd, one frame per line"],
+  ])("reads %s (%s), recognized by its magic bytes whatever its name", async (fixture) => {
+    // Prepare: the compressed file under a plain log's name
+    const path = join(dir, "renamed.log");
+    await writeFile(path, await readFile(new URL(fixture, COMPRESSED)));
+    // Act
+    const input = await openLocalInput(path);
+    // Assess
+    expect(await lines(input.chunks)).toEqual(LOG);
+  });
+
+  it.each([
+    ["access.log.bz2", "bzip2"],
+    ["access.log.zst", "zstd"],
+  ])(
+    "reports %s cut short as corrupt %s data, by input name, without echoing content",
+    async (fixture, kind) => {
+      // Prepare
+      const bytes = await readFile(new URL(fixture, COMPRESSED));
+      const path = join(dir, `cut-${fixture}`);
+      await writeFile(path, bytes.subarray(0, bytes.length - 12));
+      const input = await openLocalInput(path);
+      // Act
+      const reading = lines(input.chunks);
+      // Assess
+      await expect(reading).rejects.toThrow(
+        `cannot read input "cut-${fixture}": corrupt or truncated ${kind} data`,
+      );
+      await expect(reading).rejects.not.toThrow(/203\.0\.113/);
+    },
+  );
+
+  it("reads bzip2 from stdin, its magic bytes split over chunks", async () => {
+    // Prepare
+    const bz = await readFile(new URL("access.log.bz2", COMPRESSED));
+    async function* stdin(): AsyncIterable<Uint8Array> {
+      for (let i = 0; i < bz.length; i += 3) yield bz.subarray(i, i + 3);
+    }
+    // Act
+    const input = await openLocalInput("-", { stdinId: "bz-stdin", stdin: stdin() });
+    // Assess
+    expect(await lines(input.chunks)).toEqual(LOG);
   });
 
   it("reads stdin ('-') with the id the caller gives, gzip or not", async () => {
