@@ -1,7 +1,10 @@
 import { z } from "zod";
+import { specOf } from "./parse/choose.ts";
+import { compileFormatSpec, FormatError } from "./parse/custom/index.ts";
 import { PATH_PATTERN } from "./scrub/path-patterns.ts";
 import { isSecretParamName } from "./scrub/personal-data.ts";
 import { CLICK_ID_PARAMS, UTM_PARAMS } from "./scrub/scrub.ts";
+import { LOG_FORMATS } from "./types.ts";
 
 /**
  * The operator's configuration. Every option has a default, so `{}` is a valid configuration.
@@ -54,6 +57,67 @@ const scrubExceptions = {
 const cidr = z
   .string()
   .regex(/^[0-9a-f:.]+(\/\d{1,3})?$/i, "a trusted proxy is an address or a CIDR block such as 10.0.0.0/8");
+
+const formatText = z.string().min(1).max(8192);
+
+/**
+ * One entry of `formats` (parse/choose.ts): which inputs it is for (`match`, `prefix`, `site`: at least one) and
+ * exactly one format. The format is compiled here, so a format that cannot work stops the command before anything
+ * is read, with the compiler's message under the entry's path.
+ */
+const configuredFormat = z
+  .object({
+    match: z.string().min(1).max(1024).optional(),
+    prefix: z.string().min(1).max(1024).optional(),
+    site: siteName.optional(),
+    format: z.enum(LOG_FORMATS).optional(),
+    nginx: formatText.optional(),
+    variables: z
+      .array(z.string().regex(/^[A-Za-z0-9_]{1,64}$/, "an nginx variable name without $"))
+      .optional(),
+    apache: formatText.optional(),
+    goaccess: formatText.optional(),
+    dateFormat: z.string().min(1).max(256).optional(),
+    timeFormat: z.string().min(1).max(256).optional(),
+    datetimeFormat: z.string().min(1).max(256).optional(),
+  })
+  .strict()
+  .superRefine((entry, ctx) => {
+    if (entry.match === undefined && entry.prefix === undefined && entry.site === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "say which inputs this format is for: match (a glob), prefix (of a path or object key) or site",
+      });
+    }
+    const named = (["format", "nginx", "apache", "goaccess"] as const).filter((k) => entry[k] !== undefined);
+    if (named.length !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          named.length === 0
+            ? "name one format: format (a built-in name), nginx, apache or goaccess"
+            : `name one format, not ${named.join(" and ")}`,
+      });
+      return;
+    }
+    if (entry.variables !== undefined && entry.nginx === undefined) {
+      ctx.addIssue({ code: "custom", path: ["variables"], message: "variables belong to an nginx format" });
+    }
+    for (const key of ["dateFormat", "timeFormat", "datetimeFormat"] as const) {
+      if (entry[key] !== undefined && entry.goaccess === undefined) {
+        ctx.addIssue({ code: "custom", path: [key], message: `${key} belongs to a goaccess format` });
+      }
+    }
+    const spec = specOf(entry);
+    if (spec === null) return;
+    try {
+      compileFormatSpec(spec);
+    } catch (error) {
+      if (!(error instanceof FormatError)) throw error;
+      ctx.addIssue({ code: "custom", path: [named[0] as string], message: error.message });
+    }
+  });
 
 export const configSchema = z
   .object({
@@ -133,6 +197,8 @@ export const configSchema = z
       }),
     /** Rows describing fewer than k visitors are folded into "(other)" wherever people look. */
     k: z.number().int().min(2).default(5),
+    /** Formats per file pattern, object key prefix or site (parse/choose.ts); the first that applies wins. */
+    formats: z.array(configuredFormat).max(1000).default([]),
     ingest: z
       .object({
         /** Longer lines are rejected as `line_too_long` (the rest of the line is skipped, not buffered). */

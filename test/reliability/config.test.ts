@@ -194,6 +194,30 @@ const INVALID: readonly { name: string; config: unknown; setting: string; says: 
     setting: "ingest.maxLineBytes",
     says: /1024/,
   },
+  {
+    name: "an nginx format with a mistyped variable",
+    config: { formats: [{ match: "*.log", nginx: '$remote_adr [$time_local] "$request"' }] },
+    setting: "formats.0.nginx",
+    says: /\$remote_adr.*did you mean \$remote_addr/,
+  },
+  {
+    name: "a GoAccess format with %d but no date format",
+    config: { formats: [{ site: "example.com", goaccess: '%h [%d:%t] "%r"', timeFormat: "%T" }] },
+    setting: "formats.0.goaccess",
+    says: /--date-format/,
+  },
+  {
+    name: "a format entry naming two formats",
+    config: { formats: [{ prefix: "incoming/", format: "combined", apache: "%h %t %r" }] },
+    setting: "formats.0",
+    says: /one format/,
+  },
+  {
+    name: "a format entry for no input",
+    config: { formats: [{ format: "caddy" }] },
+    setting: "formats.0",
+    says: /match.*prefix.*site/,
+  },
 ];
 
 describe("parseConfig refuses every invalid setting by name", () => {
@@ -356,14 +380,25 @@ describe("the logsieve command refuses invalid settings before doing anything", 
       logsieve(["policy", "--format", "pdf"]),
       logsieve(["--lake", join(dir, "lake-f3"), "query", "daily-traffic", "--format", "xlsx"]),
       logsieve(["--lake", join(dir, "lake-f4"), "serve", "--rate-limit", "0"]),
+      logsieve([
+        "--lake",
+        join(dir, "lake-f5"),
+        "ingest",
+        "--nginx-format",
+        '$remote_adr [$time_local] "$request"',
+        log,
+      ]),
     ]);
 
     // Assess
-    expect(runs.map((r) => r.code)).toEqual([2, 2, 2, 2]);
+    expect(runs.map((r) => r.code)).toEqual([2, 2, 2, 2, 2]);
+    expect(runs[4]?.stderr).toMatch(/--nginx-format: unknown nginx variable \$remote_adr/);
+    expect(runs[4]?.stderr).toMatch(/did you mean \$remote_addr/);
     expect(runs[0]?.stderr).toMatch(/unknown format "apache-xml"/);
     expect(runs[1]?.stderr).toMatch(/--format pdf/);
     expect(runs[2]?.stderr).toMatch(/xlsx/);
     expect(runs[3]?.stderr).toMatch(/--rate-limit/);
-    for (const lake of ["lake-f1", "lake-f3", "lake-f4"]) expect(existsSync(join(dir, lake))).toBe(false);
+    for (const lake of ["lake-f1", "lake-f3", "lake-f4", "lake-f5"])
+      expect(existsSync(join(dir, lake))).toBe(false);
   }, 120_000);
 });

@@ -6,6 +6,7 @@ import { s3BodyChunks } from "../../adapters/input/s3-body.ts";
 import { systemClock } from "../../adapters/local/system-clock.ts";
 import { splitLineBatches } from "../../core/ingest/lines.ts";
 import { type IngestDeps, type IngestSummary, ingest } from "../../core/ingest/pipeline.ts";
+import { chooseConfiguredFormat } from "../../core/parse/choose.ts";
 import { lakeStoreFromEnv } from "../../runtime/aws-lake.ts";
 import { parquetEncoder } from "../../runtime/encoder.ts";
 import { enricherFor } from "../../runtime/enricher.ts";
@@ -53,27 +54,38 @@ export async function composeAwsIngest(
   };
 }
 
+/** What the handler logs of one object: the summary, and where its format came from. */
+export interface ObjectIngestSummary extends IngestSummary {
+  /** `formats[i]` of the configuration (matched by key prefix, glob or site), or `detection`. */
+  readonly formatFrom: string;
+}
+
 /** Ingests one announced object; returns its summary (the handler logs counts, never a line). */
-export async function ingestObject(rt: AwsIngestRuntime, ref: S3ObjectRef): Promise<IngestSummary> {
+export async function ingestObject(rt: AwsIngestRuntime, ref: S3ObjectRef): Promise<ObjectIngestSummary> {
   const object = await rt.s3.send(
     new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }),
   );
   const version = ref.versionId ?? object.VersionId ?? ref.eTag ?? object.ETag ?? "unversioned";
-  return ingest(
+  const site = siteFromKey(ref.key);
+  // The configuration's formats by key prefix (or glob, or site), as locally by path; else detection.
+  const configured = chooseConfiguredFormat(rt.deps.config.formats, { name: ref.key, site });
+  const summary = await ingest(
     {
       inputId: s3InputId(ref.bucket, ref.key, version),
       lines: splitLineBatches(s3BodyChunks(object.Body, ref.key), rt.deps.config.ingest.maxLineBytes),
-      site: siteFromKey(ref.key),
+      site,
+      format: configured?.format,
     },
     rt.deps,
   );
+  return { ...summary, formatFrom: configured === null ? "detection" : `formats[${configured.index}]` };
 }
 
 /** Ingests every object one SQS message announces and tells aggregation which days they touched. */
 export async function ingestNotification(
   rt: AwsIngestRuntime,
   messageBody: string,
-  onIngested: (ref: S3ObjectRef, summary: IngestSummary) => void,
+  onIngested: (ref: S3ObjectRef, summary: ObjectIngestSummary) => void,
 ): Promise<readonly string[]> {
   const days = new Set<string>();
   for (const ref of objectsInNotification(messageBody)) {

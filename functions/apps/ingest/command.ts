@@ -3,6 +3,12 @@ import type { Command } from "commander";
 import { UsageError } from "../../cli/output.ts";
 import { ProgressBar } from "../../cli/progress.ts";
 import { defaultSiteOf, type LogsieveConfig } from "../../core/config.ts";
+import {
+  compileFormatSpec,
+  type FormatChoice,
+  FormatError,
+  type FormatSpec,
+} from "../../core/parse/index.ts";
 import { LineSites } from "../../core/sites.ts";
 import { LOG_FORMATS, type LogFormat } from "../../core/types.ts";
 import { loadConfigFile } from "../../runtime/config-file.ts";
@@ -12,9 +18,27 @@ import { formatIngestSummary, totalsOf } from "./summary.ts";
 export function registerIngestCommand(program: Command): void {
   program
     .command("ingest")
-    .description("ingest server log files (plain, gzip, bzip2 or zstd; `-` reads standard input) into the local lake")
+    .description(
+      "ingest server log files (plain, gzip, bzip2 or zstd; `-` reads standard input) into the local lake",
+    )
     .argument("<files...>", "log files, or - for standard input")
     .option("--format <format>", `the log format instead of detecting it: ${LOG_FORMATS.join(", ")}`)
+    .option(
+      "--nginx-format <log_format>",
+      "your nginx log_format, pasted as in nginx.conf (the directive, its quoted strings or the bare format)",
+    )
+    .option(
+      "--nginx-variables <names>",
+      "with --nginx-format: your own variables (map, set, modules), comma-separated, without $",
+    )
+    .option(
+      "--apache-format <LogFormat>",
+      'your Apache LogFormat, with or without the " escapes of apache2.conf',
+    )
+    .option("--goaccess-format <log-format>", "a GoAccess log-format (with --date-format and --time-format)")
+    .option("--date-format <format>", "with --goaccess-format: GoAccess's date-format, e.g. %d/%b/%Y")
+    .option("--time-format <format>", "with --goaccess-format: GoAccess's time-format, e.g. %H:%M:%S")
+    .option("--datetime-format <format>", "with --goaccess-format: GoAccess's datetime-format, for %x")
     .option(
       "--site <site>",
       "the site these logs belong to (default: the log's host, else the configured default)",
@@ -24,39 +48,34 @@ export function registerIngestCommand(program: Command): void {
       "--input-id <id>",
       "for stdin (-): a stable name of what is piped in, so piping it again overwrites instead of adding",
     )
-    .action(
-      async (
-        files: string[],
-        options: { format?: string; site?: string; json?: boolean; inputId?: string },
-        command: Command,
-      ) => {
-        const globals = command.optsWithGlobals<{ lake: string; config?: string }>();
-        const format = checkFormat(options.format);
-        await checkInputs(files);
-        // The configuration is read first, so a wrong --site leaves no lake behind.
-        const config = await loadConfigFile(globals.config);
-        checkSite(options.site, config);
-        const logsieve = await openLocal({ lakeDir: globals.lake, config });
-        const summaries: FileIngestSummary[] = [];
-        for (const file of files) {
-          const bar = new ProgressBar(`ingesting ${file === "-" ? "(stdin)" : file}`);
-          const summary = await logsieve.ingestFile(file, {
-            format,
-            site: options.site,
-            inputId: file === "-" ? options.inputId : undefined,
-            onProgress: (lines, bytes, size) => bar.update(lines, bytes, size),
-          });
-          bar.done();
-          summaries.push(summary);
-          if (!options.json) process.stdout.write(`${formatIngestSummary(summary)}\n`);
-        }
-        if (options.json) {
-          process.stdout.write(
-            `${JSON.stringify({ lake: logsieve.lakeDir, files: summaries, totals: totalsOf(summaries) })}\n`,
-          );
-        }
-      },
-    );
+    .action(async (files: string[], options: IngestOptions, command: Command) => {
+      const globals = command.optsWithGlobals<{ lake: string; config?: string }>();
+      const { format, formatOption } = formatOf(options);
+      await checkInputs(files);
+      // The configuration is read first, so a wrong --site leaves no lake behind.
+      const config = await loadConfigFile(globals.config);
+      checkSite(options.site, config);
+      const logsieve = await openLocal({ lakeDir: globals.lake, config });
+      const summaries: FileIngestSummary[] = [];
+      for (const file of files) {
+        const bar = new ProgressBar(`ingesting ${file === "-" ? "(stdin)" : file}`);
+        const summary = await logsieve.ingestFile(file, {
+          format,
+          formatOption,
+          site: options.site,
+          inputId: file === "-" ? options.inputId : undefined,
+          onProgress: (lines, bytes, size) => bar.update(lines, bytes, size),
+        });
+        bar.done();
+        summaries.push(summary);
+        if (!options.json) process.stdout.write(`${formatIngestSummary(summary)}\n`);
+      }
+      if (options.json) {
+        process.stdout.write(
+          `${JSON.stringify({ lake: logsieve.lakeDir, files: summaries, totals: totalsOf(summaries) })}\n`,
+        );
+      }
+    });
 }
 
 /**
@@ -73,12 +92,89 @@ function checkSite(site: string | undefined, config: LogsieveConfig): void {
   );
 }
 
-function checkFormat(format: string | undefined): LogFormat | undefined {
-  if (format === undefined) return undefined;
+interface IngestOptions {
+  format?: string;
+  nginxFormat?: string;
+  nginxVariables?: string;
+  apacheFormat?: string;
+  goaccessFormat?: string;
+  dateFormat?: string;
+  timeFormat?: string;
+  datetimeFormat?: string;
+  site?: string;
+  json?: boolean;
+  inputId?: string;
+}
+
+/**
+ * The format the options name, compiled once for all files, and the option that named it; both undefined when
+ * none does (then the configuration's `formats`, else detection, decide per file).
+ */
+function formatOf(options: IngestOptions): { format?: FormatChoice; formatOption?: string } {
+  const given = (
+    [
+      ["--format", options.format],
+      ["--nginx-format", options.nginxFormat],
+      ["--apache-format", options.apacheFormat],
+      ["--goaccess-format", options.goaccessFormat],
+    ] as const
+  ).filter(([, v]) => v !== undefined);
+  if (given.length > 1) {
+    throw new UsageError(
+      `${given.map(([o]) => o).join(" and ")} both name the format`,
+      "give one of --format, --nginx-format, --apache-format, --goaccess-format",
+    );
+  }
+  if (options.nginxVariables !== undefined && options.nginxFormat === undefined) {
+    throw new UsageError("--nginx-variables goes with --nginx-format", "add --nginx-format, or leave it out");
+  }
+  const goaccessOnly = (
+    [
+      ["--date-format", options.dateFormat],
+      ["--time-format", options.timeFormat],
+      ["--datetime-format", options.datetimeFormat],
+    ] as const
+  ).filter(([, v]) => v !== undefined);
+  if (goaccessOnly.length > 0 && options.goaccessFormat === undefined) {
+    throw new UsageError(
+      `${goaccessOnly.map(([o]) => o).join(" and ")} go${goaccessOnly.length === 1 ? "es" : ""} with --goaccess-format`,
+      "add --goaccess-format, or leave them out",
+    );
+  }
+  const [option] = given[0] ?? [];
+  if (option === undefined) return {};
+  let spec: FormatSpec;
+  if (options.format !== undefined) spec = { format: checkFormat(options.format) };
+  else if (options.nginxFormat !== undefined) {
+    const variables = (options.nginxVariables ?? "")
+      .split(",")
+      .map((v) => v.trim().replace(/^\$/, ""))
+      .filter((v) => v.length > 0);
+    spec = { nginx: options.nginxFormat, variables };
+  } else if (options.apacheFormat !== undefined) spec = { apache: options.apacheFormat };
+  else {
+    const goaccess: { goaccess: string; dateFormat?: string; timeFormat?: string; datetimeFormat?: string } =
+      {
+        goaccess: options.goaccessFormat ?? "",
+      };
+    if (options.dateFormat !== undefined) goaccess.dateFormat = options.dateFormat;
+    if (options.timeFormat !== undefined) goaccess.timeFormat = options.timeFormat;
+    if (options.datetimeFormat !== undefined) goaccess.datetimeFormat = options.datetimeFormat;
+    spec = goaccess;
+  }
+  try {
+    return { format: compileFormatSpec(spec), formatOption: option };
+  } catch (error) {
+    if (error instanceof FormatError) throw new UsageError(`${option}: ${error.problem}`, error.hint);
+    throw error;
+  }
+}
+
+function checkFormat(format: string): LogFormat {
   if ((LOG_FORMATS as readonly string[]).includes(format)) return format as LogFormat;
   throw new UsageError(
     `unknown format "${format}"`,
-    `use one of: ${LOG_FORMATS.join(", ")} (or leave --format out to detect it)`,
+    `use one of: ${LOG_FORMATS.join(", ")} (or leave --format out to detect it); for a format of your own use --nginx-format, --apache-format or --goaccess-format`,
   );
 }
 

@@ -27,6 +27,8 @@ async function recordHandler(record: SQSRecord): Promise<void> {
       // ALB names its files after a load balancer node's address: logs get no address of any kind.
       key: redactAddresses(ref.key),
       format: summary.format,
+      formatFrom: summary.formatFrom,
+      detection: summary.detection,
       lines: summary.lines,
       accepted: summary.accepted,
       rejected: summary.rejected,

@@ -6,7 +6,8 @@ import { systemClock } from "../../adapters/local/system-clock.ts";
 import type { LogsieveConfig } from "../../core/config.ts";
 import { splitLineBatches } from "../../core/ingest/lines.ts";
 import { type IngestSummary, ingest } from "../../core/ingest/pipeline.ts";
-import type { LogFormat } from "../../core/types.ts";
+import { chooseConfiguredFormat } from "../../core/parse/choose.ts";
+import type { FormatChoice } from "../../core/parse/index.ts";
 import type { Clock } from "../../ports/clock.ts";
 import { resolveConfig } from "../../runtime/config-file.ts";
 import { parquetEncoder } from "../../runtime/encoder.ts";
@@ -28,7 +29,10 @@ export interface LocalOptions {
 }
 
 export interface FileIngestOptions {
-  readonly format?: LogFormat;
+  /** The format, when the command line gave one (a built-in name or a compiled format); else configured or detected. */
+  readonly format?: FormatChoice;
+  /** How the command line gave it, for the summary (`--format`, `--nginx-format`, …). */
+  readonly formatOption?: string;
   readonly site?: string;
   readonly onProgress?: (linesRead: number, bytesRead: number, sizeBytes: number | null) => void;
   /** For stdin (`-`): the caller's id for the input, so piping the same log again overwrites (see open-input.ts). */
@@ -38,6 +42,8 @@ export interface FileIngestOptions {
 export interface FileIngestSummary extends IngestSummary {
   readonly name: string;
   readonly seconds: number;
+  /** Where the format came from: the command-line option, `formats[i]` of the configuration, or `detection`. */
+  readonly formatFrom: string;
 }
 
 export interface LocalLogsieve {
@@ -68,11 +74,24 @@ export async function openLocal(options: LocalOptions): Promise<LocalLogsieve> {
       const started = performance.now();
       const input = await openLocalInput(path, { stdinId: fileOptions.inputId });
       const inputId = input.inputId;
+      // The command line's format, else the first configured one for this path and site, else detection.
+      let format = fileOptions.format;
+      let formatFrom = fileOptions.formatOption ?? "--format";
+      if (format === undefined) {
+        const configured = chooseConfiguredFormat(config.formats, {
+          name: path === "-" ? undefined : resolve(path),
+          site: fileOptions.site,
+        });
+        if (configured !== null) {
+          format = configured.format;
+          formatFrom = `formats[${configured.index}]`;
+        } else formatFrom = "detection";
+      }
       const summary = await ingest(
         {
           inputId,
           lines: splitLineBatches(input.chunks, config.ingest.maxLineBytes),
-          format: fileOptions.format,
+          format,
           site: fileOptions.site,
           onProgress: (linesRead, bytesRead) =>
             fileOptions.onProgress?.(linesRead, bytesRead, input.sizeBytes),
@@ -83,6 +102,7 @@ export async function openLocal(options: LocalOptions): Promise<LocalLogsieve> {
         ...summary,
         name: path === "-" ? "(stdin)" : basename(path),
         seconds: (performance.now() - started) / 1000,
+        formatFrom,
       };
     },
   };

@@ -33,10 +33,14 @@ function byReason(counts: Partial<Record<string, number>>): string {
 /** The human-readable summary of one file: what was read, what landed, what was turned away and why. */
 export function formatIngestSummary(s: FileIngestSummary): string {
   const rate = s.seconds > 0 ? Math.round(s.lines / s.seconds) : s.lines;
+  const sample =
+    s.detection === null ? "" : `${s.detection.matched} of ${s.detection.considered} sample lines matched`;
   const format =
     s.format === null
-      ? "unknown (no supported format matched)"
-      : `${s.format}${s.formatDetected ? " (detected)" : ""}`;
+      ? `unknown (no supported format matched${s.detection === null ? "" : ` any of ${s.detection.considered} sample lines`})`
+      : s.formatDetected
+        ? `${s.format} (detected: ${sample})`
+        : `${s.format} (${s.formatFrom.startsWith("formats[") ? `configuration ${s.formatFrom}` : s.formatFrom})`;
   const lines = [
     `${s.name}: ${format}`,
     `  lines     ${s.lines.toLocaleString("en")}  (${(s.bytes / 1_048_576).toFixed(1)} MiB in ${s.seconds.toFixed(2)} s, ${rate.toLocaleString("en")} lines/s)`,

@@ -1,3 +1,4 @@
+import type { Detection } from "../parse/index.ts";
 import { utcDay } from "../zones.ts";
 import type { RawLine } from "./lines.ts";
 import { type IngestDeps, type IngestRequest, IngestRun, type IngestSummary } from "./run.ts";
@@ -50,7 +51,7 @@ export async function ingest(request: IngestRequest, deps: IngestDeps): Promise<
     }
   }
   request.onProgress?.(run.linesRead, run.bytes);
-  return finish(run, input.detected);
+  return finish(run, input.detected, input.detection);
 }
 
 /** How often (in lines) `onProgress` hears of the running totals. */
@@ -88,7 +89,11 @@ async function ingestLines(run: IngestRun, lines: readonly RawLine[]): Promise<v
 }
 
 /** Writes what the writers still hold, then the summary. */
-async function finish(run: IngestRun, formatDetected: boolean): Promise<IngestSummary> {
+async function finish(
+  run: IngestRun,
+  formatDetected: boolean,
+  detection: Detection | null,
+): Promise<IngestSummary> {
   const security = await run.securityWriter.finish();
   const events = await run.eventWriter.finish();
   const rejects = await run.rejectWriter.finish();
@@ -96,6 +101,7 @@ async function finish(run: IngestRun, formatDetected: boolean): Promise<IngestSu
     inputId: run.inputId,
     format: run.format,
     formatDetected,
+    detection: detection === null ? null : { matched: detection.matched, considered: detection.considered },
     lines: run.accepted + run.rejected,
     accepted: run.accepted,
     rejected: { total: run.rejected, byReason: run.rejectedByReason },

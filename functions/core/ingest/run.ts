@@ -5,9 +5,9 @@ import type { TableEncoder, TableSchema } from "../../ports/table-encoder.ts";
 import { compileTrustedProxies, type TrustedProxies } from "../anonymize/ip.ts";
 import { defaultSiteOf, type LogsieveConfig } from "../config.ts";
 import type { Enricher } from "../enrich/enrich.ts";
-import { createParser, type LineParser } from "../parse/index.ts";
+import { createParser, type FormatChoice, formatName, type LineParser } from "../parse/index.ts";
 import { LineSites } from "../sites.ts";
-import type { LogFormat } from "../types.ts";
+import type { RecordFormat } from "../types.ts";
 import { EVENTS_SCHEMA, REJECTS_SCHEMA, SECURITY_SCHEMA } from "../zones.ts";
 import type { RawLine } from "./lines.ts";
 import { PartitionedWriter } from "./partitioned-writer.ts";
@@ -35,8 +35,11 @@ export interface IngestRequest {
   readonly inputId: string;
   /** The lines of the input, in batches (one batch per chunk read keeps the async overhead low). */
   readonly lines: AsyncIterable<readonly RawLine[]>;
-  /** Forces a format instead of detecting it from the first lines. */
-  readonly format?: LogFormat;
+  /**
+   * Forces a format instead of detecting it from the first lines: a built-in name, or a format compiled from the
+   * operator's nginx/Apache/GoAccess line (parse/custom).
+   */
+  readonly format?: FormatChoice;
   /** Forces the site instead of taking it from the log's host field or the configured default. */
   readonly site?: string;
   /** Called now and then with the running totals, for progress bars. */
@@ -46,8 +49,14 @@ export interface IngestRequest {
 export interface IngestSummary {
   readonly inputId: string;
   /** The format in force, or null when detection found none (then every line is rejected). */
-  readonly format: LogFormat | null;
+  readonly format: RecordFormat | null;
   readonly formatDetected: boolean;
+  /**
+   * What detection saw, when the format was detected (or none was found): how many of the sample lines the chosen
+   * format accepted, of how many that are records or rejects (blank lines and directives left out). Null when the
+   * format was given.
+   */
+  readonly detection: { readonly matched: number; readonly considered: number } | null;
   /** Lines that are records or rejects: `accepted + rejected.total`. Skipped lines are counted apart. */
   readonly lines: number;
   readonly accepted: number;
@@ -84,7 +93,7 @@ export class IngestRun {
   readonly enrich: Enricher;
   readonly salts: SaltStore;
   /** The format in force and its parser; null when detection found none (every line is then rejected). */
-  readonly format: LogFormat | null;
+  readonly format: RecordFormat | null;
   readonly parser: LineParser | null;
   readonly trusted: TrustedProxies;
   readonly eventSettings: EventBuilderSettings;
@@ -127,14 +136,14 @@ export class IngestRun {
   eventDay = "";
   eventPartition = "";
 
-  constructor(request: IngestRequest, deps: IngestDeps, format: LogFormat | null) {
+  constructor(request: IngestRequest, deps: IngestDeps, format: FormatChoice | null) {
     const { config } = deps;
     this.inputId = request.inputId;
     this.config = config;
     this.clock = deps.clock;
     this.enrich = deps.enrich;
     this.salts = deps.salts;
-    this.format = format;
+    this.format = format === null ? null : formatName(format);
     this.parser = format === null ? null : createParser(format);
     this.trusted = compileTrustedProxies(config.trustedProxies);
     this.eventSettings = eventBuilderSettings(config, { memo: true });

@@ -15,7 +15,8 @@
  * | rfc931, peerstatus/peerhost, type | read past (all ten fields are required: a line cut short is rejected)  |
  *
  * Fields are separated by runs of spaces (Squid pads the elapsed time). The native format has no referrer or user
- * agent.
+ * agent. A line sent through syslog (`Mar  2 08:15:01 proxy squid[1234]: 1772439301.450 …`, the layout GoAccess's
+ * SQUID format expects) is read after its header.
  */
 
 import type { AccessRecord, ParseResult } from "../types.ts";
@@ -74,7 +75,10 @@ export class SquidParser implements LineParser {
     const line = stripCr(raw);
     if (line.length === 0 || isBlank(line)) return SKIP_BLANK;
     const f = this.f;
-    if (splitRuns(line, f, MIN_FIELDS) < MIN_FIELDS) return R_FIELD_COUNT;
+    // A syslog header ends with "]: " (or ": ") before the Squid line; the Squid line itself has no colon and space.
+    const tag = line.indexOf(": ");
+    const body = tag > 0 && !isSquidTime(line.slice(0, line.indexOf(" "))) ? line.slice(tag + 2) : line;
+    if (splitRuns(body, f, MIN_FIELDS) < MIN_FIELDS) return R_FIELD_COUNT;
     const time = f[0] as string;
     const seconds = parseDecimal(time);
     const timestampMs = Math.round(seconds * 1000);

@@ -1,5 +1,5 @@
 import type { ClientAddress } from "../../anonymize/ip.ts";
-import type { AccessRecord, Enrichment, LogFormat } from "../../types.ts";
+import type { AccessRecord, Enrichment, RecordFormat } from "../../types.ts";
 import { partitionPrefix } from "../../zones.ts";
 import type { RawLine } from "../lines.ts";
 import { buildSecurityRow } from "../rows.ts";
@@ -25,7 +25,7 @@ export function writeSecurityRow(
     address,
     enrichment,
     site,
-    run.format as LogFormat,
+    run.format as RecordFormat,
     run.inputId,
     line.lineNo,
   );

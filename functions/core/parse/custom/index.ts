@@ -7,7 +7,7 @@
  * See nginx.ts, apache.ts and goaccess.ts for what each reads, template.ts for how a line is read.
  */
 
-import type { LogFormat } from "../../types.ts";
+import type { LogFormat, RecordFormat } from "../../types.ts";
 import { compileApacheFormat } from "./apache.ts";
 import { compileGoAccessFormat, GOACCESS_PRESETS } from "./goaccess.ts";
 import { compileNginxFormat } from "./nginx.ts";
@@ -48,6 +48,6 @@ export function compileFormatSpec(spec: FormatSpec): FormatChoice {
 }
 
 /** The name a format choice is reported and stored under. */
-export function formatName(choice: FormatChoice): string {
+export function formatName(choice: FormatChoice): RecordFormat {
   return typeof choice === "string" ? choice : choice.format;
 }

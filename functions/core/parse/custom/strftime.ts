@@ -40,6 +40,13 @@ export class TimeParts {
     this.epochMs = Number.NaN;
   }
 
+  // The last day seen and the epoch of its midnight in its zone: consecutive lines nearly always share their day.
+  private cachedYear = -1;
+  private cachedMonth0 = -1;
+  private cachedDay = -1;
+  private cachedOffset = Number.NaN;
+  private cachedMidnightMs = 0;
+
   /** UTC epoch milliseconds, or NaN when a component is missing or out of range. */
   toMs(): number {
     if (!Number.isNaN(this.epochMs)) return this.epochMs;
@@ -48,17 +55,32 @@ export class TimeParts {
       if (hour < 1 || hour > 12) return Number.NaN;
       hour = (hour % 12) + (this.pm === 1 ? 12 : 0);
     }
-    if (this.year < 0 || this.month0 < 0 || this.day < 0 || hour < 0 || this.minute < 0) return Number.NaN;
-    const local = civilToMs(
-      this.year,
-      this.month0,
-      this.day,
-      hour,
-      this.minute,
-      Math.max(this.second, 0),
-      this.ms,
+    const second = Math.max(this.second, 0);
+    if (hour < 0 || hour > 23 || this.minute < 0 || this.minute > 59 || second > 60) return Number.NaN;
+    const offset = Number.isNaN(this.offsetMin) ? 0 : this.offsetMin;
+    if (
+      this.year !== this.cachedYear ||
+      this.month0 !== this.cachedMonth0 ||
+      this.day !== this.cachedDay ||
+      offset !== this.cachedOffset
+    ) {
+      if (this.year < 0 || this.month0 < 0 || this.day < 0) return Number.NaN;
+      const midnight = civilToMs(this.year, this.month0, this.day, 0, 0, 0, 0);
+      if (Number.isNaN(midnight)) return Number.NaN;
+      this.cachedYear = this.year;
+      this.cachedMonth0 = this.month0;
+      this.cachedDay = this.day;
+      this.cachedOffset = offset;
+      this.cachedMidnightMs = midnight - offset * 60_000;
+    }
+    // A leap second 60 counts as 59, as everywhere else.
+    return (
+      this.cachedMidnightMs +
+      hour * 3_600_000 +
+      this.minute * 60_000 +
+      (second === 60 ? 59 : second) * 1000 +
+      this.ms
     );
-    return Number.isNaN(this.offsetMin) ? local : local - this.offsetMin * 60_000;
   }
 }
 
@@ -140,6 +162,9 @@ const SHORTHANDS: Readonly<Record<string, string>> = {
  * `what` names the format in errors (e.g. `--date-format`).
  */
 export function compileTimeFormat(source: string, dialect: TimeDialect, what: string): TimeScanner {
+  // The formats nearly everyone writes get a scanner of fixed positions (same results, fewer steps per line).
+  const fixed = FIXED_SCANNERS[source];
+  if (fixed !== undefined) return fixed;
   const ops: Op[] = [];
   let date = false;
   let time = false;
@@ -292,21 +317,43 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-/** Case-insensitive match of `names` (full or three-letter) at `pos`; returns [index, end] or [-1, pos]. */
-function matchName(line: string, pos: number, names: readonly string[]): [number, number] {
+/**
+ * Case-insensitive match of `names` (full, or their first three letters) at `pos`: the index of the name, or -1.
+ * Compares character codes, allocating nothing: a month name is read on every line.
+ */
+function matchName(line: string, pos: number, names: readonly string[]): number {
   let end = pos;
   while (end < line.length && end - pos < 12) {
     const c = line.charCodeAt(end) | 0x20;
     if (c < 97 || c > 122) break;
     end++;
   }
-  const word = line.slice(pos, end).toLowerCase();
-  if (word.length < 3) return [-1, pos];
+  const length = end - pos;
+  if (length < 3) return -1;
   for (let k = 0; k < names.length; k++) {
     const name = names[k] as string;
-    if (word === name || word === name.slice(0, 3)) return [k, end];
+    if (length !== 3 && length !== name.length) continue;
+    let same = true;
+    for (let i = 0; i < length; i++) {
+      if ((line.charCodeAt(pos + i) | 0x20) !== name.charCodeAt(i)) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return k;
   }
-  return [-1, pos];
+  return -1;
+}
+
+/** The number of letters at `pos` (at most 12), the length of the name matchName matched. */
+function nameLength(line: string, pos: number): number {
+  let end = pos;
+  while (end < line.length && end - pos < 12) {
+    const c = line.charCodeAt(end) | 0x20;
+    if (c < 97 || c > 122) break;
+    end++;
+  }
+  return end - pos;
 }
 
 class CompiledTime implements TimeScanner {
@@ -374,16 +421,15 @@ class CompiledTime implements TimeScanner {
           break;
         }
         case OP.MONTH_NAME: {
-          const [k, end] = matchName(line, pos, MONTH_NAMES);
+          const k = matchName(line, pos, MONTH_NAMES);
           if (k < 0) return -1;
           parts.month0 = k;
-          pos = end;
+          pos += nameLength(line, pos);
           break;
         }
         case OP.WEEKDAY_NAME: {
-          const [k, end] = matchName(line, pos, WEEKDAY_NAMES);
-          if (k < 0) return -1;
-          pos = end;
+          if (matchName(line, pos, WEEKDAY_NAMES) < 0) return -1;
+          pos += nameLength(line, pos);
           break;
         }
         case OP.AM_PM: {
@@ -460,6 +506,92 @@ class CompiledTime implements TimeScanner {
 }
 
 const MAX_EPOCH_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** Two digits at `i` as a number, or a negative number when either is not a digit. */
+function twoDigits(line: string, i: number): number {
+  const a = line.charCodeAt(i) - 48;
+  const b = line.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/** Month (0–11) by its three letters in lower case packed into one number (`jan` → 0). */
+const MONTH_BY_KEY = new Map<number, number>(
+  MONTH_NAMES.map((name, k) => [
+    (name.charCodeAt(0) << 16) | (name.charCodeAt(1) << 8) | name.charCodeAt(2),
+    k,
+  ]),
+);
+
+/** `dd/Mon/yyyy` (GoAccess's and Apache's usual date). */
+const CLF_DATE: TimeScanner = {
+  source: "%d/%b/%Y",
+  date: true,
+  time: false,
+  scan(line, pos, parts) {
+    if (line.charCodeAt(pos + 2) !== 47 || line.charCodeAt(pos + 6) !== 47) return -1;
+    const day = twoDigits(line, pos);
+    const key =
+      ((line.charCodeAt(pos + 3) | 0x20) << 16) |
+      ((line.charCodeAt(pos + 4) | 0x20) << 8) |
+      (line.charCodeAt(pos + 5) | 0x20);
+    const month = MONTH_BY_KEY.get(key) ?? -1;
+    const century = twoDigits(line, pos + 7);
+    const years = twoDigits(line, pos + 9);
+    if (day < 0 || month < 0 || century < 0 || years < 0) return -1;
+    const year = century * 100 + years;
+    parts.day = day;
+    parts.month0 = month;
+    parts.year = year;
+    return pos + 11;
+  },
+};
+
+/** `yyyy-mm-dd` (ISO, W3C). */
+const ISO_DATE: TimeScanner = {
+  source: "%Y-%m-%d",
+  date: true,
+  time: false,
+  scan(line, pos, parts) {
+    if (line.charCodeAt(pos + 4) !== 45 || line.charCodeAt(pos + 7) !== 45) return -1;
+    const hi = twoDigits(line, pos);
+    const lo = twoDigits(line, pos + 2);
+    const month = twoDigits(line, pos + 5);
+    const day = twoDigits(line, pos + 8);
+    if (hi < 0 || lo < 0 || month < 0 || day < 0) return -1;
+    parts.year = hi * 100 + lo;
+    parts.month0 = month - 1;
+    parts.day = day;
+    return pos + 10;
+  },
+};
+
+/** `HH:MM:SS`. */
+function clockScanner(source: string): TimeScanner {
+  return {
+    source,
+    date: false,
+    time: true,
+    scan(line, pos, parts) {
+      if (line.charCodeAt(pos + 2) !== 58 || line.charCodeAt(pos + 5) !== 58) return -1;
+      const hour = twoDigits(line, pos);
+      const minute = twoDigits(line, pos + 3);
+      const second = twoDigits(line, pos + 6);
+      if (hour < 0 || minute < 0 || second < 0) return -1;
+      parts.hour = hour;
+      parts.minute = minute;
+      parts.second = second;
+      return pos + 8;
+    },
+  };
+}
+
+const FIXED_SCANNERS: Readonly<Record<string, TimeScanner>> = {
+  "%d/%b/%Y": CLF_DATE,
+  "%Y-%m-%d": ISO_DATE,
+  "%F": ISO_DATE,
+  "%H:%M:%S": clockScanner("%H:%M:%S"),
+  "%T": clockScanner("%T"),
+};
 
 /** `+hhmm`, `-hh:mm`, `+hh` or `Z` at `pos` into `parts.offsetMin`; the index after it, or -1. */
 function readOffset(line: string, pos: number, parts: TimeParts): number {

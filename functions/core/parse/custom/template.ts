@@ -150,6 +150,11 @@ interface Step {
   readonly quoted: boolean;
   /** FIELD: a last quoted field may lack its closing quote (then it takes the rest of the line). */
   readonly openEnd: boolean;
+  /**
+   * FIELD: its delimiter is the very next step, so finding the one matches the other: the parser moves past both at
+   * once instead of comparing the literal a second time.
+   */
+  readonly consumes: boolean;
   readonly time: TimeScanner | null;
   /** The rejection when this step fails. */
   readonly fail: ParseResult;
@@ -331,6 +336,7 @@ export function compileTemplate(spec: TemplateSpec): CompiledFormat {
       stop,
       quoted,
       openEnd: quoted && delimiterIsLast && delimiter === '"',
+      consumes: j === i + 1 && delimiter !== "",
       time: null,
       fail: rejection(
         "malformed",
@@ -352,7 +358,7 @@ export function compileTemplate(spec: TemplateSpec): CompiledFormat {
 }
 
 function step(kind: number, text: string, fail: ParseResult): Step {
-  return { kind, text, slot: -1, stop: -1, quoted: false, openEnd: false, time: null, fail };
+  return { kind, text, slot: -1, stop: -1, quoted: false, openEnd: false, consumes: false, time: null, fail };
 }
 
 function adjacent(spec: TemplateSpec, first: Field, second: Field | null): FormatError {
@@ -385,12 +391,37 @@ class TemplateParser implements LineParser {
   private readonly durationToMs: number;
   private readonly separators: string | null;
   private readonly clientFromForwarded: boolean;
+  private readonly signalled: boolean;
+  // Whether the format gives each role (a line that parsed filled every slot the format reads).
+  private readonly hasForwarded: boolean;
+  private readonly hasRequest: boolean;
+  private readonly hasMethod: boolean;
+  private readonly hasProtocol: boolean;
+  private readonly hasUri: boolean;
+  private readonly hasQuery: boolean;
+  private readonly hasStatus: boolean;
+  private readonly hasBytes: boolean;
+  private readonly hasDuration: boolean;
+  private readonly hasHost: boolean;
+  private readonly hasReferrer: boolean;
+  private readonly hasUserAgent: boolean;
+  private readonly hasDnt: boolean;
+  private readonly hasGpc: boolean;
   private lastIso = "";
   private lastIsoMs = 0;
+  // The steps as parallel arrays: the line loop reads numbers from typed arrays rather than objects' properties.
+  private readonly kinds: Uint8Array;
+  private readonly texts: readonly string[];
+  private readonly slots: Int8Array;
+  private readonly stops: Int32Array;
+  /** Bit 1: quoted; bit 2: open end; bit 4: consumes its delimiter. */
+  private readonly flags: Uint8Array;
+  private readonly fails: readonly ParseResult[];
+  private readonly times: readonly (TimeScanner | null)[];
 
   constructor(
     readonly format: RecordFormat,
-    private readonly steps: readonly Step[],
+    steps: readonly Step[],
     fields: ReadonlyMap<number, Field>,
     private readonly escaping: EscapeMode,
   ) {
@@ -402,10 +433,31 @@ class TemplateParser implements LineParser {
     this.durationToMs = fields.get(ROLE.DURATION)?.toMs ?? 1;
     this.separators = fields.get(ROLE.FORWARDED)?.separators ?? null;
     this.clientFromForwarded = !fields.has(ROLE.CLIENT);
-  }
-
-  private has(role: number): boolean {
-    return (this.starts[role] as number) >= 0;
+    this.signalled = fields.has(ROLE.DNT) || fields.has(ROLE.GPC);
+    this.hasForwarded = fields.has(ROLE.FORWARDED);
+    this.hasRequest = fields.has(ROLE.REQUEST);
+    this.hasMethod = fields.has(ROLE.METHOD);
+    this.hasProtocol = fields.has(ROLE.PROTOCOL);
+    this.hasUri = fields.has(ROLE.URI);
+    this.hasQuery = fields.has(ROLE.QUERY);
+    this.hasStatus = fields.has(ROLE.STATUS);
+    this.hasBytes = fields.has(ROLE.BYTES);
+    this.hasDuration = fields.has(ROLE.DURATION);
+    this.hasHost = fields.has(ROLE.HOST);
+    this.hasReferrer = fields.has(ROLE.REFERRER);
+    this.hasUserAgent = fields.has(ROLE.USER_AGENT);
+    this.hasDnt = fields.has(ROLE.DNT);
+    this.hasGpc = fields.has(ROLE.GPC);
+    this.kinds = Uint8Array.from(steps, (st) => st.kind);
+    this.texts = steps.map((st) => st.text);
+    this.slots = Int8Array.from(steps, (st) => st.slot);
+    this.stops = Int32Array.from(steps, (st) => st.stop);
+    this.flags = Uint8Array.from(
+      steps,
+      (st) => (st.quoted ? 1 : 0) | (st.openEnd ? 2 : 0) | (st.consumes ? 4 : 0),
+    );
+    this.fails = steps.map((st) => st.fail);
+    this.times = steps.map((st) => st.time);
   }
 
   private text(role: number, line: string): string {
@@ -418,64 +470,83 @@ class TemplateParser implements LineParser {
     if (len === 0 || isBlank(line)) return SKIP_BLANK;
     const starts = this.starts;
     const ends = this.ends;
-    starts.fill(-1);
     if (this.hasTimeScan) this.parts.reset();
     let clfMs = Number.NaN;
 
     let pos = 0;
-    const steps = this.steps;
-    scan: for (let i = 0; i < steps.length; i++) {
-      const s = steps[i] as Step;
-      switch (s.kind) {
-        case STEP.LITERAL:
-          if (!line.startsWith(s.text, pos)) return s.fail;
-          pos += s.text.length;
+    const kinds = this.kinds;
+    const texts = this.texts;
+    const slots = this.slots;
+    const flags = this.flags;
+    const count = kinds.length;
+    scan: for (let i = 0; i < count; i++) {
+      switch (kinds[i]) {
+        case STEP.LITERAL: {
+          const text = texts[i] as string;
+          if (!line.startsWith(text, pos)) return this.fails[i] as ParseResult;
+          pos += text.length;
           break;
+        }
         case STEP.FIELD: {
+          const delimiter = texts[i] as string;
+          const flag = flags[i] as number;
+          const slot = slots[i] as number;
           let end: number;
-          if (s.text.length === 0) end = len;
+          if (delimiter.length === 0) end = len;
           else {
-            end = line.indexOf(s.text, pos);
-            if (s.quoted) while (end >= 0 && isEscaped(line, end)) end = line.indexOf(s.text, end + 1);
+            end = line.indexOf(delimiter, pos);
+            // Quoted: a quote after a backslash may be escaped (checked only then: nearly never).
+            if ((flag & 1) !== 0)
+              while (end > 0 && line.charCodeAt(end - 1) === 92 && isEscaped(line, end))
+                end = line.indexOf(delimiter, end + 1);
             if (end < 0) {
-              if (!s.openEnd) return s.fail;
-              if (s.slot >= 0) {
-                starts[s.slot] = pos;
-                ends[s.slot] = len;
+              if ((flag & 2) === 0) return this.fails[i] as ParseResult;
+              if (slot >= 0) {
+                starts[slot] = pos;
+                ends[slot] = len;
               }
               break scan;
             }
           }
-          if (s.stop >= 0) {
+          let stopped = false;
+          const stop = this.stops[i] as number;
+          if (stop >= 0) {
             for (let k = pos; k < end; k++) {
-              if (line.charCodeAt(k) === s.stop) {
+              if (line.charCodeAt(k) === stop) {
                 end = k;
+                stopped = true;
                 break;
               }
             }
           }
-          if (s.slot >= 0) {
-            starts[s.slot] = pos;
-            ends[s.slot] = end;
+          if (slot >= 0) {
+            starts[slot] = pos;
+            ends[slot] = end;
           }
-          pos = end;
+          if ((flag & 4) !== 0 && !stopped) {
+            // The delimiter is the next step's literal, found here already.
+            pos = end + delimiter.length;
+            i++;
+          } else pos = end;
           break;
         }
         case STEP.TIME_CLF:
-          if (pos + 26 > len) return s.fail;
+          if (pos + 26 > len) return this.fails[i] as ParseResult;
           clfMs = this.clfTime.parse(line, pos, pos + 26);
-          if (Number.isNaN(clfMs)) return s.fail;
+          if (Number.isNaN(clfMs)) return this.fails[i] as ParseResult;
           pos += 26;
           break;
         case STEP.TIME_SCAN: {
-          const end = (s.time as TimeScanner).scan(line, pos, this.parts);
-          if (end < 0) return s.fail;
+          const end = (this.times[i] as TimeScanner).scan(line, pos, this.parts);
+          if (end < 0) return this.fails[i] as ParseResult;
           pos = end;
           break;
         }
-        case STEP.OPTIONAL:
-          if (line.startsWith(s.text, pos)) pos += s.text.length;
+        case STEP.OPTIONAL: {
+          const text = texts[i] as string;
+          if (line.startsWith(text, pos)) pos += text.length;
           break;
+        }
         default:
           while (pos < len && (line.charCodeAt(pos) === 32 || line.charCodeAt(pos) === 9)) pos++;
       }
@@ -507,7 +578,7 @@ class TemplateParser implements LineParser {
     // Client address
     let clientIp: string;
     let forwardedFor: string | null = null;
-    if (this.has(ROLE.FORWARDED)) {
+    if (this.hasForwarded) {
       forwardedFor = nullIfDash(this.text(ROLE.FORWARDED, line).trim());
       if (forwardedFor !== null && this.separators !== null)
         forwardedFor = toCommaList(forwardedFor, this.separators);
@@ -526,25 +597,25 @@ class TemplateParser implements LineParser {
     let method: string | null = null;
     let target: string;
     let protocol: string | null = null;
-    if (this.has(ROLE.REQUEST)) {
+    if (this.hasRequest) {
       const req = this.request;
       splitRequestInto(line, this.starts[ROLE.REQUEST] as number, this.ends[ROLE.REQUEST] as number, req);
       method = req.method;
       target = req.target;
       protocol = req.protocol;
     } else {
-      if (this.has(ROLE.METHOD)) {
+      if (this.hasMethod) {
         const m = this.text(ROLE.METHOD, line);
         method = isMethodToken(m, 0, m.length) ? m : null;
       }
-      if (this.has(ROLE.PROTOCOL)) {
+      if (this.hasProtocol) {
         const p = this.text(ROLE.PROTOCOL, line);
         protocol = isProtocolToken(p, 0, p.length) ? p : null;
       }
-      if (this.has(ROLE.URI)) target = this.text(ROLE.URI, line);
+      if (this.hasUri) target = this.text(ROLE.URI, line);
       else {
         target = this.text(ROLE.PATH, line);
-        if (this.has(ROLE.QUERY)) {
+        if (this.hasQuery) {
           let q = this.text(ROLE.QUERY, line);
           if (q.charCodeAt(0) === 63 /* ? */) q = q.slice(1);
           if (q.length > 0 && q !== "-" && target.indexOf("?") < 0) target = `${target}?${q}`;
@@ -554,17 +625,17 @@ class TemplateParser implements LineParser {
     if (target.length === 0) return R_NO_TARGET;
 
     let status: number | null = null;
-    if (this.has(ROLE.STATUS)) {
+    if (this.hasStatus) {
       status = parseStatus(line, this.starts[ROLE.STATUS] as number, this.ends[ROLE.STATUS] as number);
       if (status < 0) return R_BAD_STATUS;
     }
     let bytes = 0;
-    if (this.has(ROLE.BYTES)) {
+    if (this.hasBytes) {
       bytes = parseByteCount(line, this.starts[ROLE.BYTES] as number, this.ends[ROLE.BYTES] as number);
       if (bytes < 0) return R_BAD_BYTES;
     }
     let durationMs: number | null = null;
-    if (this.has(ROLE.DURATION)) {
+    if (this.hasDuration) {
       const d = this.text(ROLE.DURATION, line);
       if (d !== "-" && d.length > 0) {
         const n = parseDecimal(d);
@@ -573,7 +644,7 @@ class TemplateParser implements LineParser {
       }
     }
 
-    const hostText = this.has(ROLE.HOST) ? this.text(ROLE.HOST, line) : "";
+    const hostText = this.hasHost ? this.text(ROLE.HOST, line) : "";
     const record: AccessRecord = {
       timestampMs,
       clientIp,
@@ -584,11 +655,11 @@ class TemplateParser implements LineParser {
       protocol,
       status,
       bytes,
-      referrer: this.has(ROLE.REFERRER) ? this.decoded(ROLE.REFERRER, line) : null,
-      userAgent: this.has(ROLE.USER_AGENT) ? this.decoded(ROLE.USER_AGENT, line) : null,
+      referrer: this.hasReferrer ? this.decoded(ROLE.REFERRER, line) : null,
+      userAgent: this.hasUserAgent ? this.decoded(ROLE.USER_AGENT, line) : null,
       durationMs,
     };
-    if (this.has(ROLE.DNT) || this.has(ROLE.GPC)) {
+    if (this.signalled) {
       const signals = this.signals(line);
       if (signals !== undefined) return { ok: true, record: { ...record, signals } };
     }
@@ -596,12 +667,13 @@ class TemplateParser implements LineParser {
   }
 
   private decoded(role: number, line: string): string | null {
-    return nullIfDash(decodeValue(this.text(role, line), this.escaping));
+    const raw = this.text(role, line);
+    return nullIfDash(raw.indexOf("\\") < 0 ? raw : decodeValue(raw, this.escaping));
   }
 
   private signals(line: string): PrivacySignals | undefined {
-    const dnt = this.has(ROLE.DNT) ? flag(this.text(ROLE.DNT, line)) : undefined;
-    const gpc = this.has(ROLE.GPC) ? flag(this.text(ROLE.GPC, line)) : undefined;
+    const dnt = this.hasDnt ? flag(this.text(ROLE.DNT, line)) : undefined;
+    const gpc = this.hasGpc ? flag(this.text(ROLE.GPC, line)) : undefined;
     if (dnt === undefined && gpc === undefined) return undefined;
     const s: { dnt?: boolean; gpc?: boolean } = {};
     if (dnt !== undefined) s.dnt = dnt;

@@ -257,9 +257,23 @@ describe("squid (native access log)", () => {
     expect(none.status).toBeNull();
   });
 
+  it("reads a line sent through syslog after its header", () => {
+    // Act
+    const r = recordOf(results[7] as ParseResult);
+
+    // Assess
+    expect(r).toMatchObject({
+      timestampMs: iso("2026-03-02T08:15:08.250Z"),
+      clientIp: "203.0.113.7",
+      status: 304,
+      target: "/style.css",
+      durationMs: 42,
+    });
+  });
+
   it("rejects a time without milliseconds and a cut line, each with its reason", () => {
     // Assess
-    expect(outcomes(results)).toEqual(["ok", "ok", "ok", "ok", "ok", "bad_timestamp", "field_count"]);
+    expect(outcomes(results)).toEqual(["ok", "ok", "ok", "ok", "ok", "bad_timestamp", "field_count", "ok"]);
   });
 });
 
