@@ -3,14 +3,29 @@ import { dirname, join } from "node:path";
 import type { Command } from "commander";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { UsageError } from "../../cli/output.ts";
+import { type LogsieveConfig, parseConfig } from "../../core/config.ts";
 import { HOUR_MS } from "../../core/time.ts";
 import { partitionPrefix, ZONES } from "../../core/zones.ts";
+import { loadConfigFile } from "../../runtime/config-file.ts";
 import { aggregateDays } from "../aggregate/local.ts";
 import { announceAndServeUntilStopped, startServe } from "../http/server.ts";
 import { openLocal } from "../ingest/local.ts";
 import { formatIngestSummary } from "../ingest/summary.ts";
 import { renderTable, runCliQuery } from "../query/command.ts";
 import { generateSampleLog } from "./sample-log.ts";
+
+/**
+ * The configuration with the demo's site among its sites: the demo's traffic is for DEMO_SITE, and a site is
+ * always a configured one (lines of any other site are kept in security/ only). A configuration that names no
+ * site but a default one keeps it as a site of its own.
+ */
+function withDemoSite(config: LogsieveConfig): LogsieveConfig {
+  const sites =
+    config.sites.length === 0 && config.defaultSite !== undefined ? [config.defaultSite] : config.sites;
+  return sites.includes(DEMO_SITE) && sites === config.sites
+    ? config
+    : parseConfig({ ...config, sites: [...new Set([...sites, DEMO_SITE])] });
+}
 
 const DEMO_SITE = "example.com";
 const DEMO_LINES = 30_000;
@@ -35,12 +50,8 @@ export function registerDemoCommand(program: Command): void {
             "for example --port 8080",
           );
         }
-        const demoConfig = globals.config === undefined ? { config: { sites: [DEMO_SITE] } } : {};
-        const logsieve = await openLocal({
-          lakeDir: globals.lake,
-          configPath: globals.config,
-          ...demoConfig,
-        });
+        const config = withDemoSite(await loadConfigFile(globals.config));
+        const logsieve = await openLocal({ lakeDir: globals.lake, config });
         const out = process.stdout;
         const now = logsieve.clock.now();
 
@@ -170,7 +181,7 @@ export function registerDemoCommand(program: Command): void {
             host: "127.0.0.1",
             port,
             lakeDir: logsieve.lakeDir,
-            ...(globals.config === undefined ? demoConfig : { configPath: globals.config }),
+            config,
           });
           await announceAndServeUntilStopped(running);
         } else {
