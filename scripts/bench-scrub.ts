@@ -3,16 +3,48 @@
  * targets and referrers of a combined-format log (what the memo would scrub once each), and over every line's
  * target (what a log of unique targets costs).
  *
+ *   npx tsx scripts/bench-scrub.ts --generate      # bench-out/scrub-500k.log and scrub-500k-unique.log
  *   npx tsx scripts/bench-scrub.ts bench-out/scrub-500k.log [--lines 200000] [--runs 5]
  *
- * Prints the best of --runs for each set (the machine is shared) and the share of targets whose path took the fast
- * path (returned unchanged after one scan). Figures: docs/BENCHMARKS.md ("Scrubbing").
+ * `--generate` writes two 500,000-line logs: the bench generator's day (functions/apps/demo/sample-log.ts, seed
+ * 20261101, 40,000 clients, varied agents), and the same lines with every target made unique (`?utm_source=news&
+ * utm_campaign=cN&page=<line>`), so the ingest memo never hits. Measuring prints the best of --runs for each set
+ * (the machine is shared) and the share of paths the scrubber returns unchanged. Figures: docs/BENCHMARKS.md
+ * ("Scrubbing").
  */
-import { readFileSync } from "node:fs";
+import { createWriteStream, readFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { generateSampleLog } from "../functions/apps/demo/sample-log.ts";
 import { referrerHost, type ScrubOptions, scrubTarget } from "../functions/core/scrub/scrub.ts";
 
+if (process.argv.includes("--generate")) {
+  await mkdir("bench-out", { recursive: true });
+  const plain = createWriteStream("bench-out/scrub-500k.log");
+  const unique = createWriteStream("bench-out/scrub-500k-unique.log");
+  let n = 0;
+  for (const line of generateSampleLog({
+    seed: 20261101,
+    lines: 500_000,
+    startMs: Date.UTC(2026, 10, 1),
+    spanMs: 20 * 3_600_000,
+    clients: 40_000,
+    malformedShare: 0.001,
+    varietyOfAgents: true,
+  })) {
+    n++;
+    plain.write(`${line}\n`);
+    unique.write(
+      `${line.replace(/"(GET|POST|HEAD) (\S+) /, (_m, method: string, target: string) => `"${method} ${target}${target.includes("?") ? "&" : "?"}utm_source=news&utm_campaign=c${n % 97}&page=${n} `)}\n`,
+    );
+  }
+  await Promise.all([plain, unique].map((s) => new Promise((done) => s.end(done))));
+  console.log(`wrote bench-out/scrub-500k.log and bench-out/scrub-500k-unique.log (${n} lines each)`);
+  process.exit(0);
+}
+
 const path = process.argv[2];
-if (path === undefined) throw new Error("usage: bench-scrub.ts <combined log> [--lines N] [--runs N]");
+if (path === undefined)
+  throw new Error("usage: bench-scrub.ts --generate | <combined log> [--lines N] [--runs N]");
 const option = (name: string, fallback: number): number => {
   const at = process.argv.indexOf(`--${name}`);
   return at > 0 ? Number(process.argv[at + 1]) : fallback;

@@ -63,12 +63,18 @@ export class ScrubMemo {
   private readonly targetsByOptions = new Map<ScrubOptions, BoundedCache<string, Scrubbed>>();
   readonly referrers = new BoundedCache<string, string | null>(MEMO_ENTRIES);
 
+  private lastOptions: ScrubOptions | undefined;
+  private lastCache: BoundedCache<string, Scrubbed> | undefined;
+
   targetsFor(options: ScrubOptions): BoundedCache<string, Scrubbed> {
+    if (options === this.lastOptions && this.lastCache !== undefined) return this.lastCache;
     let cache = this.targetsByOptions.get(options);
     if (cache === undefined) {
       cache = new BoundedCache<string, Scrubbed>(MEMO_ENTRIES);
       this.targetsByOptions.set(options, cache);
     }
+    this.lastOptions = options;
+    this.lastCache = cache;
     return cache;
   }
 }
@@ -84,7 +90,11 @@ export function eventBuilderSettings(
 ): EventBuilderSettings {
   const common = config.scrub;
   const bySite = new Map<string, SiteScrubOptions>();
+  // Consecutive events nearly always share their site.
+  let lastSite = "";
+  let lastOptions: SiteScrubOptions | undefined;
   const scrubOptionsFor = (site: string): SiteScrubOptions => {
+    if (site === lastSite && lastOptions !== undefined) return lastOptions;
     let found = bySite.get(site);
     if (found === undefined) {
       const own = Object.hasOwn(config.siteSettings, site) ? config.siteSettings[site] : undefined;
@@ -96,6 +106,8 @@ export function eventBuilderSettings(
       };
       bySite.set(site, found);
     }
+    lastSite = site;
+    lastOptions = found;
     return found;
   };
   return {
