@@ -14,7 +14,8 @@ import { cleanText, decodeUntilStable, isPrintableAscii } from "./text.ts";
  *   rest is masked by personal-data.ts (e-mails, addresses, phone numbers, long numbers, tokens). A site can keep
  *   chosen segments (`scrub.allowedPaths`, path-patterns.ts): they are only checked for e-mails and addresses.
  * - query: only the five utm parameters, the operator's allowed parameters, and click ids in the marketing tier
- *   survive — by exact name, so data in a parameter's name goes with it; kept values are masked like paths.
+ *   survive — by exact name, so data in a parameter's name goes with it; the first value of each name is kept,
+ *   masked like a path.
  * A referrer is reduced to its host, and the host is masked label by label (an address written into a host name,
  * `203-0-113-9.example.net`, a token subdomain).
  */
@@ -92,6 +93,7 @@ export function scrubTarget(target: string, options: ScrubOptions): ScrubbedTarg
   let content: string | null = null;
   let clickId: string | null = null;
   const kept: [string, string][] = [];
+  const keptNames = new Set<string>();
 
   if (rawQuery.length > 0) {
     for (const pair of rawQuery.split("&")) {
@@ -108,6 +110,9 @@ export function scrubTarget(target: string, options: ScrubOptions): ScrubbedTarg
       }
       const isUtm = UTM_NAMES.has(name);
       if (!isUtm && !options.allowedParams.has(name)) continue;
+      // The first value of a name counts (as for the utm columns); repeats add nothing but work and bytes.
+      if (keptNames.has(name)) continue;
+      keptNames.add(name);
       const value = scrubValue(rawValue);
       kept.push([name, value]);
       switch (name) {

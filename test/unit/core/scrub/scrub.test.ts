@@ -228,6 +228,10 @@ describe("the query string", () => {
     expect(scrubTarget(`/?${pair}`, marketing).clickId).toBe(expected);
   });
 
+  it("keeps the first value of a parameter sent twice", () => {
+    expect(scrubTarget("/?utm_source=a&utm_source=b&utm_source=c", statistics).query).toBe("utm_source=a");
+  });
+
   it("cuts a kept value at 200 characters", () => {
     expect(scrubValue("a".repeat(500))).toHaveLength(200);
   });
