@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { EVENT_PROP_SLOTS, GOAL_PAGE_PATTERN, MAX_GOALS_PER_SITE } from "./goals.ts";
 import { specOf } from "./parse/choose.ts";
 import { compileFormatSpec, FormatError } from "./parse/custom/index.ts";
 import { PATH_PATTERN } from "./scrub/path-patterns.ts";
@@ -53,6 +54,42 @@ const scrubExceptions = {
   /** Path segments kept although they look like identifiers: `/product/*` keeps product numbers. */
   allowedPaths: z.array(pathPattern).default([]),
 };
+
+/** A custom event property a site keeps (docs/PRIVACY.md "Custom events and properties"). */
+const propertyKey = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.:-]+$/, "a property name: letters, digits and _ . : - only")
+  .refine(
+    (name) => !isSecretParamName(name),
+    "this name carries sessions, tokens or credentials (see docs/PRIVACY.md): it is never kept",
+  );
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: a goal's name is shown to people; control characters are refused
+const GOAL_NAME = /^[^\u0000-\u001f\u007f]{1,120}$/;
+
+/** A goal: an event name (a custom event) or a page pattern (page views), shown under `name`. */
+const goal = z
+  .object({
+    name: z.string().regex(GOAL_NAME, "a goal's name: 1 to 120 characters, no control characters"),
+    /** A custom event's name, as the tracker sends it (`Signup`). */
+    event: z
+      .string()
+      .regex(GOAL_NAME, "an event name: 1 to 120 characters, no control characters")
+      .optional(),
+    // A page path, `*` matching any characters (`/checkout/*/done`).
+    page: z
+      .string()
+      .max(256)
+      .regex(GOAL_PAGE_PATTERN, "a page pattern such as /pricing or /blog/* (a path; * matches anything)")
+      .optional(),
+  })
+  .strict()
+  .refine(
+    (g) => (g.event === undefined) !== (g.page === undefined),
+    "a goal has either event or page, not both",
+  );
 
 const cidr = z
   .string()
@@ -139,6 +176,16 @@ export const configSchema = z
             /** Host names that count as this site (`example.de`, `shop.example.com`). */
             aliases: z.array(siteName).default([]),
             ...scrubExceptions,
+            /**
+             * Custom event properties kept for this site (at most four names): any other property a tracker sends is
+             * dropped and counted. Values are masked like free text and cut at 200 characters.
+             */
+            eventProperties: z
+              .array(propertyKey)
+              .max(EVENT_PROP_SLOTS, `at most ${EVENT_PROP_SLOTS} properties per site`)
+              .default([]),
+            /** Goals (conversions): an event name or a page pattern each, with a name unique in the site. */
+            goals: z.array(goal).max(MAX_GOALS_PER_SITE).default([]),
           })
           .strict(),
       )
@@ -232,7 +279,7 @@ export const configSchema = z
 type ParsedShape = {
   sites: string[];
   defaultSite?: string | undefined;
-  siteSettings: Record<string, { aliases: string[] }>;
+  siteSettings: Record<string, { aliases: string[]; eventProperties: string[]; goals: { name: string }[] }>;
 };
 
 /** Sites, the default site and aliases name each host once, and every per-site setting belongs to a site. */
@@ -265,6 +312,24 @@ function checkSites(c: ParsedShape, ctx: z.RefinementCtx): void {
       }
       owner.set(alias, site);
     });
+    const names = new Set<string>();
+    settings.goals.forEach((g, i) => {
+      if (names.has(g.name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["siteSettings", site, "goals", i, "name"],
+          message: `the goal name ${g.name} is used twice`,
+        });
+      }
+      names.add(g.name);
+    });
+    if (new Set(settings.eventProperties).size !== settings.eventProperties.length) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["siteSettings", site, "eventProperties"],
+        message: "a property is listed twice",
+      });
+    }
   }
 }
 

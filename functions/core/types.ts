@@ -182,6 +182,15 @@ export interface EventRow {
   readonly ip_prefix: string | null;
   readonly consent_tier: Exclude<ConsentTier, "drop">;
   readonly consent_reason: ConsentReason;
+  /** Custom event properties kept by the site's allowlist, in its order (null when fewer; always null for logs). */
+  readonly prop_key_1: string | null;
+  readonly prop_value_1: string | null;
+  readonly prop_key_2: string | null;
+  readonly prop_value_2: string | null;
+  readonly prop_key_3: string | null;
+  readonly prop_value_3: string | null;
+  readonly prop_key_4: string | null;
+  readonly prop_value_4: string | null;
 }
 
 /** A row of the `rejects/` zone. The line is kept (truncated) because it may be evidence; it may hold a full IP. */

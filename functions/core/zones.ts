@@ -1,4 +1,5 @@
 import type { TableSchema } from "../ports/table-encoder.ts";
+import { EVENT_PROP_SLOTS } from "./goals.ts";
 import { HOUR_MS } from "./time.ts";
 
 /**
@@ -121,8 +122,21 @@ export const EVENTS_SCHEMA: TableSchema = {
     { name: "ip_prefix", type: "string", nullable: true },
     { name: "consent_tier", type: "string", nullable: false },
     { name: "consent_reason", type: "string", nullable: false },
+    // Custom event properties (collector events only), at most EVENT_PROP_SLOTS per event, keys from the site's
+    // allowlist (siteSettings.<site>.eventProperties), values masked like free text. Fixed columns rather than a
+    // map: both engines read them with plain SQL, and the Parquet writer has no nested types.
+    ...propColumns(),
   ],
 };
+
+function propColumns(): TableSchema["columns"] {
+  const columns: TableSchema["columns"][number][] = [];
+  for (let slot = 1; slot <= EVENT_PROP_SLOTS; slot++) {
+    columns.push({ name: `prop_key_${slot}`, type: "string", nullable: true });
+    columns.push({ name: `prop_value_${slot}`, type: "string", nullable: true });
+  }
+  return columns;
+}
 
 export const REJECTS_SCHEMA: TableSchema = {
   name: "rejects",

@@ -13,7 +13,7 @@
  * Calls (they may be queued before the script loads, like this:
  *   window.logsieve = window.logsieve || function () { (window.logsieve.q = window.logsieve.q || []).push(arguments) };)
  *   logsieve("pageview")                               a page view of the current URL
- *   logsieve("event", "Signup", { props: {plan: "pro"} })  a custom event (props are checked, not stored)
+ *   logsieve("event", "Signup", { props: {plan: "pro"} })  a custom event (props: kept when the site allowlists their names)
  *   logsieve("consent", { statistics: true, marketing: false })   the banner's answer (see Consent)
  *
  * Consent: the collector decides what is stored from the categories sent with each event (none sent: counted

@@ -9,6 +9,7 @@ import {
 } from "../../functions/adapters/local/event-sink.ts";
 import { LocalObjectStore } from "../../functions/adapters/local/object-store.ts";
 import { ParquetEncoder } from "../../functions/adapters/parquet/parquet-encoder.ts";
+import { NO_EVENT_PROPS } from "../../functions/core/ingest/rows.ts";
 import type { EventRow } from "../../functions/core/types.ts";
 import { EventSinkUnavailableError } from "../../functions/ports/event-sink.ts";
 import type { ObjectInfo, ObjectStore, PutOptions } from "../../functions/ports/object-store.ts";
@@ -53,6 +54,7 @@ function row(n: number, ts = DAY_1): EventRow {
     ip_prefix: "203.0.113.0/24",
     consent_tier: "statistics",
     consent_reason: "granted_statistics",
+    ...NO_EVENT_PROPS,
   };
 }
 

@@ -5,12 +5,14 @@ import { type ClientAddress, compileTrustedProxies } from "../anonymize/ip.ts";
 import type { LogsieveConfig } from "../config.ts";
 import { decideConsent } from "../consent/decide.ts";
 import type { Enricher } from "../enrich/enrich.ts";
+import { eventPropertiesOf } from "../goals.ts";
 import { buildEvent, eventBuilderSettings } from "../ingest/rows.ts";
 import { SiteSet } from "../sites.ts";
 import type { Enrichment, EventRow } from "../types.ts";
 import { utcDay } from "../zones.ts";
 import { clientAddressOf } from "./client-address.ts";
 import { CollectorCounters, type CollectorCountsSnapshot } from "./counters.ts";
+import { allowedProps } from "./properties.ts";
 import { readMatomo } from "./protocols/matomo.ts";
 import { readNative } from "./protocols/native.ts";
 import { readPixel } from "./protocols/pixel.ts";
@@ -40,6 +42,7 @@ import {
  *   route → method → size caps (413/414) → protocol reader (400) → client address →
  *   per event: site is configured (403) → Origin belongs to the site (403) → site's token bucket (429) →
  *   heartbeat (dropped) → bot (202, dropped) → consent: GPC / DNT / no consent (dropped) →
+ *   custom properties narrowed to the site's allowlist (others dropped, counted) →
  *   anonymized event (truncated before it exists) → sink (503 when it cannot take the events).
  *
  * The full address lives only in this call's memory: it is enriched, hashed and truncated, and the response, the
@@ -76,7 +79,12 @@ const DNT_HEADER = "dnt";
 const GPC_HEADER = "sec-gpc";
 
 type HitFate =
-  | { readonly kind: "stored"; readonly row: EventRow }
+  | {
+      readonly kind: "stored";
+      readonly row: EventRow;
+      readonly propsKept: number;
+      readonly propsDropped: number;
+    }
   | { readonly kind: "dropped"; readonly reason: CollectDropReason }
   | { readonly kind: "rejected"; readonly reason: CollectRejectReason; readonly retryAfter?: number };
 
@@ -170,6 +178,7 @@ export function createCollector(deps: CollectorDeps): Collector {
         return { kind: "rejected", reason: "salt_unavailable" };
       }
     }
+    const props = allowedProps(hit.props, eventPropertiesOf(config, site));
     const row = buildEvent(
       {
         site,
@@ -186,10 +195,11 @@ export function createCollector(deps: CollectorDeps): Collector {
         enrichment,
         decision,
         salt,
+        props: props.kept,
       },
       builder,
     );
-    return { kind: "stored", row };
+    return { kind: "stored", row, propsKept: props.kept.length, propsDropped: props.dropped };
   }
 
   async function handle(request: CollectRequest): Promise<CollectOutcome> {
@@ -284,6 +294,7 @@ export function createCollector(deps: CollectorDeps): Collector {
       } else {
         stored++;
         counters.store(fate.row.consent_tier);
+        counters.props(fate.propsKept, fate.propsDropped);
       }
     }
     for (const reason of rejected) counters.reject(reason);

@@ -21,6 +21,11 @@ export interface CollectorCountsSnapshot {
     readonly total: number;
     readonly byReason: Readonly<Record<CollectDropReason, number>>;
   };
+  /**
+   * Custom properties of stored events: kept (named in the site's `eventProperties`), and dropped (any other name,
+   * or a name sent twice). Events are stored either way; only the properties are dropped.
+   */
+  readonly properties: { readonly kept: number; readonly dropped: number };
 }
 
 function zeroes<K extends string>(keys: readonly K[]): Record<K, number> {
@@ -39,6 +44,7 @@ export class CollectorCounters {
   private readonly storedByTier = { anonymous: 0, statistics: 0, marketing: 0 };
   private readonly rejected = zeroes(COLLECT_REJECT_REASONS);
   private readonly dropped = zeroes(COLLECT_DROP_REASONS);
+  private readonly properties = { kept: 0, dropped: 0 };
 
   request(): void {
     this.requests++;
@@ -57,6 +63,12 @@ export class CollectorCounters {
     this.dropped[reason] += count;
   }
 
+  /** The properties of one stored event: how many were kept and how many the site's allowlist dropped. */
+  props(kept: number, dropped: number): void {
+    this.properties.kept += kept;
+    this.properties.dropped += dropped;
+  }
+
   snapshot(): CollectorCountsSnapshot {
     const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
     return {
@@ -65,6 +77,7 @@ export class CollectorCounters {
       storedByTier: { ...this.storedByTier },
       rejected: { total: sum(this.rejected), byReason: { ...this.rejected } },
       dropped: { total: sum(this.dropped), byReason: { ...this.dropped } },
+      properties: { ...this.properties },
     };
   }
 }

@@ -105,24 +105,38 @@ export function readEventName(value: unknown, fallback: string | null): Field<st
   return ok(name);
 }
 
+/** Custom properties as read: key and value as text, in the order sent. */
+export type RawProps = readonly (readonly [string, string])[];
+
 /**
- * Custom properties: an object of at most 30 scalar values (strings, numbers, booleans). They are checked so
- * that a malformed request is refused, but not stored: the events zone has no column for free-form data.
+ * Custom properties: an object of at most 30 scalar values (strings, numbers, booleans), or, where a protocol
+ * allows it (Plausible's `p`), the same object as a JSON string. A malformed set refuses the request; a good one is
+ * read as text pairs. Which of them are stored is the site's allowlist's decision (core/collect/properties.ts).
  */
-export function checkProps(value: unknown): Field<null> {
-  if (value === undefined || value === null) return ok(null);
-  if (typeof value !== "object" || Array.isArray(value)) return fail("bad_props");
-  const entries = Object.entries(value as Record<string, unknown>);
+export function readProps(value: unknown, options: { jsonString?: boolean } = {}): Field<RawProps> {
+  if (value === undefined || value === null) return ok([]);
+  let object = value;
+  if (typeof value === "string" && options.jsonString === true) {
+    const parsed = parseJsonObject(value);
+    if (parsed === null) return fail("bad_props");
+    object = parsed;
+  }
+  if (typeof object !== "object" || object === null || Array.isArray(object)) return fail("bad_props");
+  const entries = Object.entries(object as Record<string, unknown>);
   if (entries.length > MAX_PROPS) return fail("bad_props");
+  const props: [string, string][] = [];
   for (const [key, v] of entries) {
     if (key.length === 0 || key.length > 300) return fail("bad_props");
     if (typeof v === "string") {
       if (v.length > 2000) return fail("bad_props");
-    } else if (typeof v !== "number" && typeof v !== "boolean") {
+      props.push([key, v]);
+    } else if (typeof v === "number" || typeof v === "boolean") {
+      props.push([key, String(v)]);
+    } else {
       return fail("bad_props");
     }
   }
-  return ok(null);
+  return ok(props);
 }
 
 /** One consent category as JSON: true, false, or absent (undefined / null). */

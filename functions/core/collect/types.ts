@@ -129,6 +129,8 @@ export interface RawHit {
   /** The page's referrer as sent, or null. */
   readonly referrer: string | null;
   readonly eventName: string;
+  /** Custom properties as sent (text pairs), before the site's allowlist; absent or empty for none. */
+  readonly props?: readonly (readonly [string, string])[];
   readonly consent?: HitConsent;
   /** A Matomo heartbeat (`ping=1`): accepted, never stored. */
   readonly heartbeat?: boolean;

@@ -2,6 +2,7 @@ import type { ClientAddress } from "../anonymize/ip.ts";
 import { truncate } from "../anonymize/ip.ts";
 import type { LogsieveConfig } from "../config.ts";
 import { BoundedCache } from "../enrich/bounded-cache.ts";
+import { EVENT_PROP_SLOTS, MAX_PROP_VALUE_CHARS } from "../goals.ts";
 import { visitorId } from "../identify/visitor-id.ts";
 import { isAssetPath } from "../scrub/assets.ts";
 import { compilePathPatterns } from "../scrub/path-patterns.ts";
@@ -36,6 +37,11 @@ export interface EventInput {
   readonly decision: ConsentDecision;
   /** The salt of the access's UTC day; required for the statistics and marketing tiers. */
   readonly salt: Uint8Array | null;
+  /**
+   * Custom properties already narrowed to the site's allowlist (collector events; see core/collect/properties.ts),
+   * at most EVENT_PROP_SLOTS, in the allowlist's order. Values are masked here like every other free text.
+   */
+  readonly props?: readonly (readonly [string, string])[];
 }
 
 export interface EventBuilderSettings {
@@ -195,7 +201,42 @@ export function buildEvent(input: EventInput, settings: EventBuilderSettings): E
     ip_prefix: identifying ? truncate(input.address, settings.prefixes) : null,
     consent_tier: decision.tier,
     consent_reason: decision.reason,
+    ...propSlots(input.props),
   };
+}
+
+export type PropSlots = Pick<
+  EventRow,
+  | "prop_key_1"
+  | "prop_value_1"
+  | "prop_key_2"
+  | "prop_value_2"
+  | "prop_key_3"
+  | "prop_value_3"
+  | "prop_key_4"
+  | "prop_value_4"
+>;
+
+export const NO_EVENT_PROPS: PropSlots = {
+  prop_key_1: null,
+  prop_value_1: null,
+  prop_key_2: null,
+  prop_value_2: null,
+  prop_key_3: null,
+  prop_value_3: null,
+  prop_key_4: null,
+  prop_value_4: null,
+};
+
+/** The property columns: keys as allowlisted, values masked like free text and cut to MAX_PROP_VALUE_CHARS. */
+function propSlots(props: EventInput["props"]): PropSlots {
+  if (props === undefined || props.length === 0) return NO_EVENT_PROPS;
+  const slots: Record<string, string | null> = { ...NO_EVENT_PROPS };
+  props.slice(0, EVENT_PROP_SLOTS).forEach(([key, value], i) => {
+    slots[`prop_key_${i + 1}`] = key;
+    slots[`prop_value_${i + 1}`] = maskPersonalData(cleanText(value)).slice(0, MAX_PROP_VALUE_CHARS);
+  });
+  return slots as unknown as PropSlots;
 }
 
 /** The full record for the security zone: nothing is removed, because abuse review needs it. */

@@ -128,6 +128,21 @@ function siteRule(lang: PolicyLang, c: LogsieveConfig): string {
     : `Statistics are kept for ${list("en", c.sites)} only. A request naming another host name is not evaluated: server log lines stay in the log for security purposes only (see above), measurement data is refused.`;
 }
 
+/** Custom event properties sites keep (siteSettings.<site>.eventProperties), as a sentence, or "". */
+function keptEventProps(lang: PolicyLang, c: LogsieveConfig): string {
+  const parts = Object.entries(c.siteSettings)
+    .filter(([, s]) => s.eventProperties.length > 0)
+    .map(([site, s]) =>
+      lang === "de"
+        ? `für ${site} ${list("de", s.eventProperties)}`
+        : `for ${site} ${list("en", s.eventProperties)}`,
+    );
+  if (parts.length === 0) return "";
+  return lang === "de"
+    ? ` Von Ereignissen, die eine Seite meldet (etwa „Anmeldung“), werden außer dem Namen nur diese Eigenschaften gespeichert: ${parts.join("; ")}; ihre Werte werden bereinigt wie Seitenadressen.`
+    : ` Of events a page reports (such as "Signup"), only these properties are stored besides the name: ${parts.join("; ")}; their values are cleaned like page addresses.`;
+}
+
 /** Path patterns whose segments are kept, as a sentence, or "". */
 function keptPaths(lang: PolicyLang, c: LogsieveConfig): string {
   const patterns = [...c.scrub.allowedPaths, ...Object.values(c.siteSettings).flatMap((s) => s.allowedPaths)];
@@ -205,7 +220,7 @@ function german(f: Facts): {
     },
     {
       kind: "p",
-      text: `Seitenadressen werden vor der Speicherung bereinigt. Sie werden vollständig dekodiert, Steuerzeichen werden entfernt. Suchparameter werden entfernt, außer ${list("de", keptParams(c))}${siteParams("de", c)}; Sitzungskennungen und Zugangsdaten (etwa jsessionid, PHPSESSID, token, code) werden nie gespeichert. In der Adresse und in den behaltenen Werten werden E-Mail-Adressen, IP-Adressen in jeder Schreibweise (auch in Host-Namen), Telefonnummern, lange Zahlen und Kennungen wie Nutzer- oder Bestellnummern ersetzt (ein Abschnitt /user/ mit Nummer wird /user/:id).${keptPaths("de", c)} Vom Referrer bleibt nur der Host-Name, ebenfalls ohne IP-Adressen und Kennungen. Namen in frei gewählten Texten lassen sich so nicht erkennen; sie erscheinen in Auswertungen nur, wenn mindestens ${c.k} Besucher sie übermittelt haben (siehe unten).`,
+      text: `Seitenadressen werden vor der Speicherung bereinigt. Sie werden vollständig dekodiert, Steuerzeichen werden entfernt. Suchparameter werden entfernt, außer ${list("de", keptParams(c))}${siteParams("de", c)}; Sitzungskennungen und Zugangsdaten (etwa jsessionid, PHPSESSID, token, code) werden nie gespeichert. In der Adresse und in den behaltenen Werten werden E-Mail-Adressen, IP-Adressen in jeder Schreibweise (auch in Host-Namen), Telefonnummern, lange Zahlen und Kennungen wie Nutzer- oder Bestellnummern ersetzt (ein Abschnitt /user/ mit Nummer wird /user/:id).${keptPaths("de", c)}${keptEventProps("de", c)} Vom Referrer bleibt nur der Host-Name, ebenfalls ohne IP-Adressen und Kennungen. Namen in frei gewählten Texten lassen sich so nicht erkennen; sie erscheinen in Auswertungen nur, wenn mindestens ${c.k} Besucher sie übermittelt haben (siehe unten).`,
     },
   ];
   const reach = f.tracker
@@ -376,7 +391,7 @@ function english(f: Facts): {
     },
     {
       kind: "p",
-      text: `Page addresses are cleaned before they are stored. They are decoded completely and control characters are removed. Query parameters are removed except ${list("en", keptParams(c))}${siteParams("en", c)}; session identifiers and credentials (such as jsessionid, PHPSESSID, token, code) are never stored. In the address and in the values kept, e-mail addresses, IP addresses in any notation (also within host names), phone numbers, long numbers and identifiers such as user or order numbers are replaced (a segment /user/ with a number becomes /user/:id).${keptPaths("en", c)} Of the referrer only the host name is kept, also without IP addresses and identifiers. Names in freely chosen text cannot be recognised this way; they appear in evaluations only if at least ${c.k} visitors have sent them (see below).`,
+      text: `Page addresses are cleaned before they are stored. They are decoded completely and control characters are removed. Query parameters are removed except ${list("en", keptParams(c))}${siteParams("en", c)}; session identifiers and credentials (such as jsessionid, PHPSESSID, token, code) are never stored. In the address and in the values kept, e-mail addresses, IP addresses in any notation (also within host names), phone numbers, long numbers and identifiers such as user or order numbers are replaced (a segment /user/ with a number becomes /user/:id).${keptPaths("en", c)}${keptEventProps("en", c)} Of the referrer only the host name is kept, also without IP addresses and identifiers. Names in freely chosen text cannot be recognised this way; they appear in evaluations only if at least ${c.k} visitors have sent them (see below).`,
     },
   ];
   const reach = f.tracker

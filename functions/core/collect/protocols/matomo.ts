@@ -49,7 +49,25 @@ function eventNameOf(params: URLSearchParams): string {
 }
 
 /**
- * One tracking request's parameters as an event. Read: `rec` (must be 1), `idsite`, `url`, `urlref`, `e_c`/`e_a`,
+ * A Matomo event's name (`e_n`) and value (`e_v`) as the properties `name` and `value` (kept only if the site
+ * allowlists those names); other requests carry none.
+ */
+function propsOf(params: URLSearchParams, eventName: string): [string, string][] {
+  if (eventName === "pageview" || !(params.has("e_c") || params.has("e_a"))) return [];
+  const props: [string, string][] = [];
+  for (const [param, key] of [
+    ["e_n", "name"],
+    ["e_v", "value"],
+  ] as const) {
+    const value = params.get(param);
+    if (value !== null && value.trim() !== "") props.push([key, value.trim()]);
+  }
+  return props;
+}
+
+/**
+ * One tracking request's parameters as an event. Read: `rec` (must be 1), `idsite`, `url`, `urlref`, `e_c`/`e_a` (the event's
+ * name), `e_n`/`e_v` (its properties `name` and `value`),
  * `link`, `download`, `search`, `c_n`, `ping`, `consent`. Everything about the visitor that Matomo's tracker sends
  * (`_id`, `_idn`, `_idts`, `uid`, `cid`, `cip`, `ua`, `uadata`, `res`, `lang`, `h`/`m`/`s`, `cookie`, plugin
  * flags, `pv_id`, custom variables) is ignored: `_id` in particular is never an identity, the visitor id is the
@@ -67,13 +85,16 @@ function readOne(params: URLSearchParams): HitResult {
   // Matomo's tracker adds consent=1 when the site requires consent and the visitor gave it. It has no marketing
   // category and no explicit refusal (without consent it sends nothing), so consent=1 grants statistics.
   const consent = params.get("consent") === "1" ? consentOf(true, undefined) : undefined;
+  const eventName = eventNameOf(params);
+  const props = propsOf(params, eventName);
   return {
     ok: true,
     hit: {
       site: site.value,
       target: target.value,
       referrer: referrer.value,
-      eventName: eventNameOf(params),
+      eventName,
+      ...(props.length === 0 ? {} : { props }),
       ...(consent === undefined ? {} : { consent }),
       ...(params.get("ping") === "1" ? { heartbeat: true } : {}),
     },

@@ -1,10 +1,10 @@
 import {
-  checkProps,
   mediaType,
   parseJsonObject,
   readEventName,
   readJsonConsent,
   readPageTarget,
+  readProps,
   readReferrer,
   readSite,
 } from "../fields.ts";
@@ -35,7 +35,7 @@ export function readNative(request: CollectRequest): ProtocolResult {
   if (!referrer.ok) return { ok: false, reason: referrer.reason, reply: "json" };
   const name = readEventName(body.name, "pageview");
   if (!name.ok) return { ok: false, reason: name.reason, reply: "json" };
-  const props = checkProps(body.props);
+  const props = readProps(body.props);
   if (!props.ok) return { ok: false, reason: props.reason, reply: "json" };
   const consent = readJsonConsent(body.consent);
   if (!consent.ok) return { ok: false, reason: consent.reason, reply: "json" };
@@ -47,6 +47,7 @@ export function readNative(request: CollectRequest): ProtocolResult {
         target: target.value,
         referrer: referrer.value,
         eventName: name.value,
+        ...(props.value.length === 0 ? {} : { props: props.value }),
         ...(consent.value === undefined ? {} : { consent: consent.value }),
       },
     ],

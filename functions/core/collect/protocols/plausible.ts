@@ -3,6 +3,7 @@ import {
   parseJsonObject,
   readEventName,
   readPageTarget,
+  readProps,
   readReferrer,
   readSite,
 } from "../fields.ts";
@@ -23,8 +24,8 @@ function pick(body: Record<string, unknown>, ...keys: string[]): unknown {
 /**
  * `POST /api/event`, Plausible's Events API as its trackers send it: a JSON body (sent as `text/plain` or
  * `application/json`) with short or long keys — `n|name`, `u|url`, `d|domain` (a comma-separated list counts
- * the event once per domain), `r|referrer`, `p|props|m|meta` (an object or a JSON string; checked by Plausible,
- * not stored here), `h|hashMode`, `i`, `$|revenue`. Plausible carries no consent, so its events are decided on
+ * the event once per domain), `r|referrer`, `p|props|m|meta` (an object or a JSON string: kept under the site's
+ * allowlist of property names), `h|hashMode`, `i`, `$|revenue`. Plausible carries no consent, so its events are decided on
  * DNT/GPC and the no-consent tier. Accepted requests are answered 202 `{}` like Plausible does.
  */
 export function readPlausible(request: CollectRequest): ProtocolResult {
@@ -37,6 +38,8 @@ export function readPlausible(request: CollectRequest): ProtocolResult {
   if (!target.ok) return refuse(target.reason);
   const referrer = readReferrer(pick(body, "r", "referrer"));
   if (!referrer.ok) return refuse(referrer.reason);
+  const props = readProps(pick(body, "p", "props", "m", "meta"), { jsonString: true });
+  if (!props.ok) return refuse(props.reason);
   const domains = pick(body, "d", "domain");
   if (domains === undefined || domains === null || domains === "") return refuse("missing_site");
   if (typeof domains !== "string") return refuse("bad_site");
@@ -54,6 +57,7 @@ export function readPlausible(request: CollectRequest): ProtocolResult {
     target: target.value,
     referrer: referrer.value,
     eventName: name.value,
+    ...(props.value.length === 0 ? {} : { props: props.value }),
   }));
   return { ok: true, hits, invalid: [], reply: "plausible" };
 }

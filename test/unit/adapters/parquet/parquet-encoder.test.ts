@@ -104,6 +104,14 @@ function eventRows(count: number) {
     ip_prefix: i % 10 === 0 ? null : `203.0.${i % 256}.0/24`,
     consent_tier: i % 10 === 0 ? "anonymous" : "statistics",
     consent_reason: "log_default",
+    prop_key_1: i % 6 === 0 ? "plan" : null,
+    prop_value_1: i % 6 === 0 ? ["pro", "free"][i % 2] : null,
+    prop_key_2: i % 12 === 0 ? "method" : null,
+    prop_value_2: i % 12 === 0 ? "card" : null,
+    prop_key_3: null,
+    prop_value_3: null,
+    prop_key_4: null,
+    prop_value_4: null,
   }));
 }
 

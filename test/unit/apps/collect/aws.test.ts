@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { eventRecord, FirehoseEventSink } from "../../../../functions/adapters/aws/firehose-event-sink.ts";
 import { composeAwsCollectApp } from "../../../../functions/apps/collect/aws.ts";
 import { lambdaHandler } from "../../../../functions/apps/http/lambda.ts";
+import { NO_EVENT_PROPS } from "../../../../functions/core/ingest/rows.ts";
 import type { EventRow } from "../../../../functions/core/types.ts";
 import { EventSinkUnavailableError } from "../../../../functions/ports/event-sink.ts";
 import { AWS_ENV } from "../../../../functions/runtime/env.ts";
@@ -194,6 +195,7 @@ describe("Firehose event records", () => {
     ip_prefix: null,
     consent_tier: "anonymous",
     consent_reason: "no_consent_anonymous",
+    ...NO_EVENT_PROPS,
   };
 
   it("writes the visitor id as an exact 64-bit integer, escapes text, and carries the UTC day as dt", () => {

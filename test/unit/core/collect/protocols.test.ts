@@ -45,6 +45,12 @@ describe("native protocol (POST /collect)", () => {
           target: "/a/b?x=1",
           referrer: "https://news.example.net/",
           eventName: "Signup",
+          // As text, in the order sent; which are stored is the site's allowlist's decision (properties.ts).
+          props: [
+            ["plan", "pro"],
+            ["seats", "3"],
+            ["annual", "true"],
+          ],
           consent: { statistics: true },
         },
       ],
@@ -159,7 +165,9 @@ describe("Plausible Events API (POST /api/event)", () => {
     // Assess
     expect(result).toEqual({
       ok: true,
-      hits: [{ site: "example.com", target: "/docs", referrer: null, eventName: "pageview" }],
+      hits: [
+        { site: "example.com", target: "/docs", referrer: null, eventName: "pageview", props: [["a", "b"]] },
+      ],
       invalid: [],
       reply: "plausible",
     });
@@ -185,7 +193,7 @@ describe("Plausible Events API (POST /api/event)", () => {
     // Assess
     expect(long).toMatchObject({
       ok: true,
-      hits: [{ target: "/blog", eventName: "Signup", referrer: "https://a.example/" }],
+      hits: [{ target: "/blog", eventName: "Signup", referrer: "https://a.example/", props: [["k", "v"]] }],
     });
     expect(app).toMatchObject({ ok: true, hits: [{ target: "/login" }] });
   });

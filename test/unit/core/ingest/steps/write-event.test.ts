@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { NO_EVENT_PROPS } from "../../../../../functions/core/ingest/rows.ts";
 import { writeEvent } from "../../../../../functions/core/ingest/steps/write-event.ts";
 import type { EventRow } from "../../../../../functions/core/types.ts";
 import { stepRun } from "./run-fixture.ts";
@@ -33,6 +34,7 @@ function event(ts: number, path: string): EventRow {
     ip_prefix: null,
     consent_tier: "anonymous",
     consent_reason: "no_consent_anonymous",
+    ...NO_EVENT_PROPS,
   };
 }
 
