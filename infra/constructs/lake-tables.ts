@@ -1,3 +1,4 @@
+import { GOALS_PREFIX, GOALS_SCHEMA } from "../../functions/core/goals.ts";
 import {
   EVENTS_SCHEMA,
   HOURLY_ZONES,
@@ -76,6 +77,57 @@ export const STATS_TABLES: readonly TableSchema[] = [
       { name: "bandwidth", type: "int64", nullable: false },
     ],
   },
+  {
+    name: "visits",
+    columns: [
+      { name: "site", type: "string", nullable: false },
+      { name: "visitors", type: "int64", nullable: false },
+      { name: "visits", type: "int64", nullable: false },
+      { name: "bounces", type: "int64", nullable: false },
+      { name: "visit_duration", type: "int64", nullable: false },
+      { name: "visit_pageviews", type: "int64", nullable: false },
+    ],
+  },
+  {
+    name: "entries",
+    columns: [
+      { name: "site", type: "string", nullable: false },
+      { name: "entry_page", type: "string", nullable: false },
+      { name: "visits", type: "int64", nullable: false },
+      { name: "visitors", type: "int64", nullable: false },
+      { name: "bounces", type: "int64", nullable: false },
+      { name: "visit_duration", type: "int64", nullable: false },
+    ],
+  },
+  {
+    name: "exits",
+    columns: [
+      { name: "site", type: "string", nullable: false },
+      { name: "exit_page", type: "string", nullable: false },
+      { name: "visits", type: "int64", nullable: false },
+      { name: "visitors", type: "int64", nullable: false },
+    ],
+  },
+  {
+    name: "goals",
+    columns: [
+      { name: "site", type: "string", nullable: false },
+      { name: "goal", type: "string", nullable: false },
+      { name: "events", type: "int64", nullable: false },
+      { name: "visitors", type: "int64", nullable: false },
+    ],
+  },
+  {
+    name: "props",
+    columns: [
+      { name: "site", type: "string", nullable: false },
+      { name: "event_name", type: "string", nullable: false },
+      { name: "prop_key", type: "string", nullable: false },
+      { name: "prop_value", type: "string", nullable: false },
+      { name: "events", type: "int64", nullable: false },
+      { name: "visitors", type: "int64", nullable: false },
+    ],
+  },
 ];
 
 function dimension(name: string, keys: TableSchema["columns"]): TableSchema {
@@ -101,9 +153,14 @@ export interface LakeTable {
   readonly hourly: boolean;
   /** Which zone's retention bounds the projected `dt` range. */
   readonly zone: Zone;
+  /** A table without partitions (the configured goals: one small object, rewritten by the aggregation). */
+  readonly unpartitioned?: boolean;
 }
 
-/** Every table the query layer registers in Glue: the three record zones and each stats rollup. */
+/**
+ * Every table the query layer registers in Glue: the three record zones, each stats rollup, and the configured goals
+ * that the goals rollup joins (`goals/goals.parquet`, written by the aggregate function; core/goals.ts).
+ */
 export function lakeTables(stats: readonly TableSchema[] = STATS_TABLES): LakeTable[] {
   const zoneTable = (zone: Zone, schema: TableSchema, bucket: LakeTable["bucket"]): LakeTable => ({
     tableName: zone,
@@ -127,5 +184,14 @@ export function lakeTables(stats: readonly TableSchema[] = STATS_TABLES): LakeTa
         zone: "stats",
       }),
     ),
+    {
+      tableName: "goals",
+      schema: GOALS_SCHEMA,
+      bucket: "analytics",
+      prefix: GOALS_PREFIX,
+      hourly: false,
+      zone: "stats",
+      unpartitioned: true,
+    },
   ];
 }

@@ -126,7 +126,7 @@ export class LogsievePipeline extends Construct {
       environment,
       logLevel: deploy.logLevel,
       glueDatabase: this.query.databaseName,
-      aggregateTables: ["events", ...statsTables],
+      aggregateTables: ["events", "goals", ...statsTables],
       pipelineWorkgroup: this.query.workgroups.pipeline.name,
       pipelineResultKey: storage.analyticsKey,
       ...(deploy.alarmEmail ? { alarmEmail: deploy.alarmEmail } : {}),

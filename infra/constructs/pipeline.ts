@@ -226,9 +226,10 @@ export class Pipeline extends Construct {
         false,
       ),
       glueRead(stack, props.glueDatabase, props.aggregateTables),
+      // goals/: the configured goals, written before the rollups for the goals rollup to join (core/goals.ts).
       onObjects(
         storage.analyticsBucket,
-        ["events/", "stats/"],
+        ["events/", "stats/", "goals/"],
         [
           "s3:GetObject",
           "s3:PutObject",
@@ -237,7 +238,7 @@ export class Pipeline extends Construct {
           "s3:ListMultipartUploadParts",
         ],
       ),
-      listPrefixes(storage.analyticsBucket, ["events/", "stats/"]),
+      listPrefixes(storage.analyticsBucket, ["events/", "stats/", "goals/"]),
       bucketLocation(storage.analyticsBucket),
       encryptDecrypt(storage.analyticsKey),
     );

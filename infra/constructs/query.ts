@@ -70,17 +70,20 @@ export class QueryLayer extends Construct {
           name: table.tableName,
           description: `logsieve ${table.zone} zone: s3://.../${table.prefix}`,
           tableType: "EXTERNAL_TABLE",
-          partitionKeys: table.hourly
-            ? [
-                { name: "dt", type: "string" },
-                { name: "hour", type: "string" },
-              ]
-            : [{ name: "dt", type: "string" }],
+          partitionKeys:
+            table.unpartitioned === true
+              ? []
+              : table.hourly
+                ? [
+                    { name: "dt", type: "string" },
+                    { name: "hour", type: "string" },
+                  ]
+                : [{ name: "dt", type: "string" }],
           parameters: {
             classification: "parquet",
             EXTERNAL: "TRUE",
             "parquet.compression": "SNAPPY",
-            ...projection(table, bucket, props.config),
+            ...(table.unpartitioned === true ? {} : projection(table, bucket, props.config)),
           },
           storageDescriptor: {
             columns: glueColumns(table.schema),

@@ -13,10 +13,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { DuckDbQueryEngine } from "../../functions/adapters/local/duckdb-engine.ts";
 import { LocalObjectStore } from "../../functions/adapters/local/object-store.ts";
 import { aggregateDays } from "../../functions/apps/aggregate/local.ts";
+import { ROLLUPS } from "../../functions/core/aggregate/rollups.ts";
 import { parseConfig } from "../../functions/core/config.ts";
 import { EVENTS_SCHEMA } from "../../functions/core/zones.ts";
 import type { ObjectStore } from "../../functions/ports/object-store.ts";
-import { type Event, tempLake, writeEvents, writeEventsByDay } from "./support/fixture-lake.ts";
+import { type Event, tempLake, writeEvents, writeEventsByDay, writeParquet } from "./support/fixture-lake.ts";
 import { DAYS, generateEvents } from "./support/generate.ts";
 import * as reference from "./support/reference.ts";
 
@@ -109,7 +110,7 @@ describe("aggregateDays", () => {
 
     // Assess
     expect(summary.days.map((d) => [d.day, d.outcome])).toEqual(DAYS.map((d) => [d, "aggregated"]));
-    expect(Object.keys(once)).toHaveLength(20); // 10 rollups × 2 days
+    expect(Object.keys(once)).toHaveLength(ROLLUPS.length * 2); // every rollup × 2 days
     expect(twice).toEqual(once);
     expect(statsDigest(second)).toEqual(once);
     expect(await totalsOf(first)).toEqual(reference.totals(all, day, config.k));
@@ -154,6 +155,36 @@ describe("aggregateDays", () => {
       };
       expect(schema.rows.map((r) => r.type)).toEqual(EVENTS_SCHEMA.columns.map((c) => physical[c.type]));
       expect(String(schema.rows[0]?.logical_type)).toMatch(/MILLIS=MilliSeconds/);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it("compacts objects written before the property columns existed: their properties read as NULL", async () => {
+    // Prepare: an old object (no prop_* columns), compacted alone, then a new object beside it.
+    const lake = newLake();
+    const oldSchema = {
+      ...EVENTS_SCHEMA,
+      columns: EVENTS_SCHEMA.columns.filter((c) => !c.name.startsWith("prop_")),
+    };
+    await writeParquet(join(eventsDir(lake), "aaaa-0000.parquet"), oldSchema, inputA);
+    await aggregateDays({ lakeDir: lake, days: [day], config });
+    const withProps = inputB.map((e, i) => ({
+      ...e,
+      prop_key_1: i % 2 === 0 ? "plan" : null,
+      prop_value_1: "pro",
+    }));
+    await writeEvents(lake, day, "bbbb", withProps);
+
+    // Act
+    await aggregateDays({ lakeDir: lake, days: [day], config });
+
+    // Assess: every row once, the old rows without properties, the new ones with theirs.
+    expect(await eventCount(lake)).toBe(inputA.length + inputB.length);
+    const engine = await DuckDbQueryEngine.open({ lakeDir: lake, threads: 1 });
+    try {
+      const keys = await engine.query("SELECT count(prop_key_1) AS n FROM events");
+      expect(Number(keys.rows[0]?.n)).toBe(withProps.filter((e) => e.prop_key_1 !== null).length);
     } finally {
       await engine.close();
     }

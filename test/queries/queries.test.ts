@@ -10,7 +10,7 @@ import { parseConfig } from "../../functions/core/config.ts";
 import type { ResultRow } from "../../functions/ports/query-engine.ts";
 import { loadQueryCatalog } from "../../functions/runtime/query-files.ts";
 import { tempLake, writeEventsByDay, writeSecurity } from "./support/fixture-lake.ts";
-import { DAYS, generateEvents, generateSecurity, SITES } from "./support/generate.ts";
+import { DAYS, GOALS, generateEvents, generateSecurity, SITES } from "./support/generate.ts";
 import * as reference from "./support/reference.ts";
 
 /**
@@ -22,7 +22,10 @@ const catalog = loadQueryCatalog();
 const covered = new Set<string>();
 const events = generateEvents();
 const security = generateSecurity();
-const config = parseConfig({ sites: [...SITES] });
+const config = parseConfig({
+  sites: [...SITES],
+  siteSettings: Object.fromEntries(Object.entries(GOALS).map(([site, goals]) => [site, { goals }])),
+});
 let lake: string;
 let engine: DuckDbQueryEngine;
 
@@ -62,7 +65,7 @@ describe("rollup queries (per day, from events/)", () => {
         const result = await engine.query(`SELECT * FROM read_parquet('${file}', hive_partitioning = false)`);
 
         // Assess
-        expect(plain(result.rows)).toEqual(reference.rollup(events, day, rollup, config.k));
+        expect(plain(result.rows)).toEqual(reference.rollup(events, day, rollup, config.k, GOALS));
       }
     });
   }
@@ -96,6 +99,10 @@ describe("rollup queries (per day, from events/)", () => {
       "Rotating0",
       "Rotating5",
       "EvilBot-alice@example.com",
+      "EvilEvent",
+      "=evil-plan",
+      "Evil",
+      "Rare goal",
     ];
     const inEvents = await engine.query(
       "SELECT count(*) AS n FROM events WHERE path = ? OR referrer_host = ? OR utm_source = ? OR browser = ? OR bot_name = ?",
@@ -118,9 +125,48 @@ describe("rollup queries (per day, from events/)", () => {
 
     // Assess: none reaches stats/; the same rows with k = 1 would (so it is the prefix rule that stops them).
     expect(planted.filter((p) => values.has(p))).toEqual([]);
-    const unfolded = ROLLUPS.flatMap((r) => DAYS.flatMap((d) => reference.rollup(events, d, r, 1)));
+    const unfolded = ROLLUPS.flatMap((r) => DAYS.flatMap((d) => reference.rollup(events, d, r, 1, GOALS)));
     const wouldShow = new Set(unfolded.flatMap((row) => Object.values(row).map(String)));
     expect(planted.every((p) => wouldShow.has(p))).toBe(true);
+  });
+
+  it("goals and properties: configured goals convert, a literal _ in a pattern matches only itself, rare ones fold", async () => {
+    // Act
+    const goals = await engine.query(
+      "SELECT goal, sum(visitors) AS visitors FROM stats_goals GROUP BY goal ORDER BY goal",
+    );
+    const props = await engine.query(
+      "SELECT DISTINCT event_name, prop_key, prop_value FROM stats_props ORDER BY event_name, prop_key, prop_value",
+    );
+    // Assess: the wildcard-free /docs_install* matched nothing (/docs/install would, were _ LIKE's wildcard).
+    expect(goals.rows.map((r) => r.goal)).toEqual(["(other)", "Any page", "Blog", "Pricing", "Signup"]);
+    expect(
+      reference.goals(events, DAYS[0], { "example.com": [{ name: "U", page: "/docs_install*" }] }, 1),
+    ).toEqual([]);
+    expect(
+      reference.goals(events, DAYS[0], { "example.com": [{ name: "U", page: "/docs*install" }] }, 1).length,
+    ).toBe(1);
+    expect(props.rows.map((r) => [r.event_name, r.prop_key, r.prop_value])).toEqual([
+      ["(other)", "(other)", "(other)"],
+      ["signup", "method", "card"],
+      ["signup", "plan", "free"],
+      ["signup", "plan", "pro"],
+    ]);
+  });
+
+  it("visits: the fixture has visitors with several visits, bounces, ties and pauses of exactly 30 minutes", () => {
+    // Prepare: the reference's visits of the first day (the SQL equals them, tests above).
+    const all = DAYS.flatMap((d) => reference.visitsOf(events, d));
+    const perVisitor = new Map<string, number>();
+    for (const v of all)
+      perVisitor.set(String(v.who.visitor_id), (perVisitor.get(String(v.who.visitor_id)) ?? 0) + 1);
+    // Assess
+    expect([...perVisitor.values()].filter((n) => n > 1).length).toBeGreaterThan(5);
+    expect(all.filter((v) => v.pageviews === 1 && v.interactions === 1).length).toBeGreaterThan(10);
+    expect(all.filter((v) => v.duration > 0).length).toBeGreaterThan(10);
+    const ids = new Set(events.map((e) => e.ts));
+    expect(events.filter((e) => e.ts === Date.parse(`${DAYS[0]}T23:59:59Z`)).length).toBeGreaterThan(1);
+    expect(ids.size).toBeGreaterThan(100);
   });
 
   it("stats files have exactly the columns and types of STATS_SCHEMAS (what Glue declares)", async () => {

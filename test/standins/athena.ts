@@ -343,7 +343,12 @@ export class AthenaStandin {
         body = `SELECT ${[...table.columns.map((c) => `CAST(NULL AS ${duckType(c.type)}) AS "${c.name}"`), ...partitions].join(", ")} WHERE false`;
       } else {
         const list = files.map((f) => `'${f.path.replaceAll("'", "''")}'`).join(", ");
-        const source = `read_parquet([${list}], hive_partitioning = true, union_by_name = true, hive_types = {${table.partitionKeys.map((k) => `'${k.name}': VARCHAR`).join(", ")}})`;
+        // A table without partition keys (the goals) has no hive layout to read.
+        const hive =
+          table.partitionKeys.length === 0
+            ? "hive_partitioning = false"
+            : `hive_partitioning = true, hive_types = {${table.partitionKeys.map((k) => `'${k.name}': VARCHAR`).join(", ")}}`;
+        const source = `read_parquet([${list}], ${hive}, union_by_name = true)`;
         const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
         const present = new Set(described.getRowsJS().map((r) => String(r[0])));
         const columns = table.columns.map((c) =>

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { type DuckDBConnection, DuckDBInstance, DuckDBTypeId, type DuckDBValue } from "@duckdb/node-api";
 import { ROLLUPS, STATS_SCHEMAS } from "../../core/aggregate/rollups.ts";
 import { sqlStringLiteral } from "../../core/aggregate/statements.ts";
+import { GOALS_PREFIX, GOALS_SCHEMA } from "../../core/goals.ts";
 import { EVENTS_SCHEMA, REJECTS_SCHEMA, SECURITY_SCHEMA } from "../../core/zones.ts";
 import {
   type QueryEngine,
@@ -16,7 +17,7 @@ import type { ColumnType, TableSchema } from "../../ports/table-encoder.ts";
 
 /**
  * DuckDB over the local lake: one view per table with the names the Glue tables have on AWS
- * (`events`, `security`, `rejects`, `stats_<rollup>`), reading the zone's Parquet files with Hive partitioning
+ * (`events`, `security`, `rejects`, `stats_<rollup>`, `goals`), reading the zone's Parquet files with Hive partitioning
  * (`dt`, and `hour` for hourly zones, as VARCHAR like the Glue partition keys).
  *
  * A zone without files still has its view, over zero rows with the zone's columns, so every query runs on an
@@ -43,6 +44,8 @@ const VIEWS: readonly ViewSpec[] = [
     partitions: ["dt"],
     schema: STATS_SCHEMAS[rollup],
   })),
+  // The configured goals, written by the aggregation job for the goals rollup to join (core/goals.ts).
+  { table: "goals", folder: GOALS_PREFIX.slice(0, -1), partitions: [], schema: GOALS_SCHEMA },
 ];
 
 const DUCKDB_TYPE: Readonly<Record<ColumnType, string>> = {
@@ -86,6 +89,9 @@ export class DuckDbQueryEngine implements QueryEngine {
     // Timestamps are UTC everywhere; output files keep their rows in the SELECT's order, so their bytes are stable.
     await connection.run("SET TimeZone = 'UTC'");
     await connection.run("SET preserve_insertion_order = true");
+    // Athena's (Trino's) regexp_like(string, pattern): true when the pattern matches anywhere in the string. DuckDB
+    // calls it regexp_matches (RE2, same partial-match meaning); the query files use Trino's name.
+    await connection.run("CREATE MACRO regexp_like(s, p) AS regexp_matches(s, p)");
     await engine.syncViews();
     return engine;
   }
@@ -160,8 +166,11 @@ export class DuckDbQueryEngine implements QueryEngine {
       const dir = join(this.lakeDir, view.folder);
       const present = hasParquetFiles(dir, view.partitions.length);
       if (this.hasFiles.get(view.table) === present) continue;
+      // A zone's files may predate a column (objects written before it was added): the view unions them by name
+      // with an empty relation of the zone's columns, so every column exists and reads NULL there, as Athena reads
+      // Parquet files without the column.
       await this.connection.run(
-        `CREATE OR REPLACE VIEW ${view.table} AS ${present ? filesView(dir, view) : emptyView(view)}`,
+        `CREATE OR REPLACE VIEW ${view.table} AS ${present ? `${filesView(dir, view)} UNION ALL BY NAME ${emptyView(view)}` : emptyView(view)}`,
       );
       this.hasFiles.set(view.table, present);
     }
@@ -169,6 +178,9 @@ export class DuckDbQueryEngine implements QueryEngine {
 }
 
 function filesView(dir: string, view: ViewSpec): string {
+  if (view.partitions.length === 0) {
+    return `SELECT * FROM read_parquet(${sqlStringLiteral(`${dir}/*.parquet`)}, hive_partitioning = false, union_by_name = true)`;
+  }
   const glob = `${dir}/${view.partitions.map(() => "*").join("/")}/*.parquet`;
   const types = view.partitions.map((p) => `'${p}': VARCHAR`).join(", ");
   return `SELECT * FROM read_parquet(${sqlStringLiteral(glob)}, hive_partitioning = true, union_by_name = true, hive_types = {${types}})`;

@@ -2,6 +2,7 @@ import { AthenaClient } from "@aws-sdk/client-athena";
 import { S3Client } from "@aws-sdk/client-s3";
 import { AthenaQueryEngine } from "../../adapters/aws/athena-engine.ts";
 import { S3ObjectStore } from "../../adapters/aws/s3-object-store.ts";
+import { ParquetEncoder } from "../../adapters/parquet/parquet-encoder.ts";
 import { type QueryCatalog, requireQuery } from "../../core/aggregate/catalog.ts";
 import {
   ROLLUPS,
@@ -11,11 +12,13 @@ import {
   statsPartition,
 } from "../../core/aggregate/rollups.ts";
 import { athenaUnloadToParquet } from "../../core/aggregate/statements.ts";
+import type { LogsieveConfig } from "../../core/config.ts";
 import { DAY_MS } from "../../core/time.ts";
 import type { ObjectStore } from "../../ports/object-store.ts";
 import type { SqlParam } from "../../ports/query-engine.ts";
 import { AWS_ENV, configFromEnv, type Environment, requireEnv } from "../../runtime/env.ts";
 import { loadQueryCatalog } from "../../runtime/query-files.ts";
+import { writeGoalsTable } from "./goals-table.ts";
 
 /**
  * The aggregation job on AWS: for each touched day, every rollup is recomputed from the Glue `events` table
@@ -38,6 +41,8 @@ export interface AthenaAggregateDeps {
   readonly catalog: QueryCatalog;
   /** The configuration's k: rollup rows under it are folded into `(other)` before they are stored. */
   readonly k: number;
+  /** The sites' goals, written into `goals/` for the goals rollup before the rollups run (core/goals.ts). */
+  readonly goals: Pick<LogsieveConfig, "sites" | "siteSettings">;
 }
 
 export interface AthenaDaySummary {
@@ -53,6 +58,7 @@ export function composeAthenaAggregate(
   clients: { athena?: AthenaClient; s3?: S3Client } = {},
 ): AthenaAggregateDeps {
   const analyticsBucket = requireEnv(env, AWS_ENV.analyticsBucket);
+  const config = configFromEnv(env);
   return {
     engine: new AthenaQueryEngine({
       client: clients.athena ?? new AthenaClient({}),
@@ -62,7 +68,8 @@ export function composeAthenaAggregate(
     analytics: new S3ObjectStore({ client: clients.s3 ?? new S3Client({}), bucket: analyticsBucket }),
     analyticsBucket,
     catalog: loadQueryCatalog(requireEnv(env, AWS_ENV.queriesDir)),
-    k: configFromEnv(env).k,
+    k: config.k,
+    goals: config,
   };
 }
 
@@ -73,6 +80,7 @@ export async function aggregateDaysOnAthena(
   days: readonly string[],
 ): Promise<AthenaDaySummary[]> {
   const summaries: AthenaDaySummary[] = [];
+  if (days.length > 0) await writeGoalsTable(deps.analytics, new ParquetEncoder(), deps.goals);
   for (const day of [...new Set(days)].sort()) {
     if (!ISO_DAY.test(day)) throw new Error(`not a day (YYYY-MM-DD): "${day.slice(0, 40)}"`);
     let replacedObjects = 0;

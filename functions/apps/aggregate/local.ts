@@ -3,6 +3,7 @@ import { chmod, mkdir, rename, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { DuckDbQueryEngine } from "../../adapters/local/duckdb-engine.ts";
 import { LocalObjectStore, TEMP_PREFIX } from "../../adapters/local/object-store.ts";
+import { ParquetEncoder } from "../../adapters/parquet/parquet-encoder.ts";
 import { requireQuery } from "../../core/aggregate/catalog.ts";
 import {
   buildManifest,
@@ -35,6 +36,7 @@ import type { ObjectInfo, ObjectStore } from "../../ports/object-store.ts";
 import type { SqlParam } from "../../ports/query-engine.ts";
 import type { ColumnType } from "../../ports/table-encoder.ts";
 import { loadQueryCatalog, QUERIES_DIR } from "../../runtime/query-files.ts";
+import { writeGoalsTable } from "./goals-table.ts";
 
 /**
  * The aggregation job on one machine: for each requested day, compact the day's `events/` objects, then
@@ -108,6 +110,8 @@ export async function aggregateDays(options: AggregateOptions): Promise<Aggregat
   const engine = options.engine ?? (await DuckDbQueryEngine.open({ lakeDir: options.lakeDir }));
   try {
     const days = options.days === "all" ? await daysWithEvents(store) : normalizeDays(options.days);
+    // The goals rollup joins the configured goals: write them first (core/goals.ts).
+    await writeGoalsTable(store, new ParquetEncoder(), options.config);
     const job = new DayJob(options.lakeDir, store, engine);
     const summaries: DaySummary[] = [];
     const oldestLiveDay = new Date(clock.now() - options.config.retention.eventsDays * DAY_MS)
@@ -178,9 +182,18 @@ const DUCKDB_TYPE: Readonly<Record<ColumnType, string>> = {
   boolean: "BOOLEAN",
   timestamp_ms: "TIMESTAMP_MS",
 };
-const qualified = (alias: string): string =>
+/**
+ * The zone's columns read from files under `alias`, each cast to its declared type. A column none of the files has
+ * (objects written before a column was added to the zone, such as the custom property columns) reads as NULL, as
+ * Athena reads it over the same files.
+ */
+const qualified = (alias: string, present: ReadonlySet<string>): string =>
   EVENTS_SCHEMA.columns
-    .map((c) => `CAST(${alias}."${c.name}" AS ${DUCKDB_TYPE[c.type]}) AS "${c.name}"`)
+    .map((c) =>
+      present.has(c.name)
+        ? `CAST(${alias}."${c.name}" AS ${DUCKDB_TYPE[c.type]}) AS "${c.name}"`
+        : `CAST(NULL AS ${DUCKDB_TYPE[c.type]}) AS "${c.name}"`,
+    )
     .join(", ");
 
 class DayJob {
@@ -311,6 +324,14 @@ class DayJob {
     return objects;
   }
 
+  /** The column names the given Parquet files have between them (file paths as SQL literals). */
+  private async columnsOf(literals: readonly string[]): Promise<Set<string>> {
+    const result = await this.engine.query(
+      `SELECT DISTINCT name FROM parquet_schema([${literals.join(", ")}]) WHERE num_children IS NULL OR num_children = 0`,
+    );
+    return new Set(result.rows.map((r) => String(r.name)));
+  }
+
   private async writeCompacted(
     partition: string,
     day: string,
@@ -336,16 +357,18 @@ class DayJob {
       }
     });
     if (looseFiles.length > 0) {
+      const present = await this.columnsOf(looseFiles.map((f) => f.literal));
       selects.push(
-        `SELECT ${qualified("f")}, o.source AS __source, o.part AS __part, f.file_row_number AS __row ` +
+        `SELECT ${qualified("f", present)}, o.source AS __source, o.part AS __part, f.file_row_number AS __row ` +
           `FROM read_parquet([${looseFiles.map((f) => f.literal).join(", ")}], hive_partitioning = false, union_by_name = true, filename = true, file_row_number = true) AS f ` +
           `JOIN (VALUES ${looseFiles.map((f) => f.row).join(", ")}) AS o(path, source, part) ON f.filename = o.path`,
       );
     }
     for (const [file, list] of ranges) {
       const path = sqlStringLiteral(this.path(`${partition}${file}`));
+      const present = await this.columnsOf([path]);
       selects.push(
-        `SELECT ${qualified("f")}, r.source AS __source, 0 AS __part, f.file_row_number AS __row ` +
+        `SELECT ${qualified("f", present)}, r.source AS __source, 0 AS __part, f.file_row_number AS __row ` +
           `FROM read_parquet(${path}, hive_partitioning = false, file_row_number = true) AS f ` +
           `JOIN (VALUES ${list.join(", ")}) AS r(source, first_row, end_row) ` +
           `ON f.file_row_number >= r.first_row AND f.file_row_number < r.end_row`,

@@ -18,6 +18,13 @@ import { bindParams, type QueryDefinition } from "./query-file.ts";
  *   `totals`, a quiet site's day into an `(other)` site). So nothing under `stats/` describes fewer than k people,
  *   whoever reads it (the dashboard, the Stats API, or Athena directly), and one address rotating its user agent
  *   counts once. The dashboard queries apply k again over their date range.
+ * - visits (visits; entries and exits: per entry and exit page): a visit is a visitor's run of page views and custom events on one UTC
+ *   day without a gap of more than 30 minutes, computed here with window functions over the day's daily-salted
+ *   visitor ids and stored only as sums: no row holds a visit or a person. A bounce is a visit of one page view and
+ *   nothing else; duration is the seconds from its first to its last event. Anonymous-tier traffic has no id, so no
+ *   visits.
+ * - goals: conversions per configured goal (core/goals.ts: the job writes the goals table first); props: custom
+ *   event properties per event name, key and value.
  */
 export const ROLLUPS = [
   "totals",
@@ -30,6 +37,11 @@ export const ROLLUPS = [
   "devices",
   "status",
   "bots",
+  "visits",
+  "entries",
+  "exits",
+  "goals",
+  "props",
 ] as const;
 export type RollupName = (typeof ROLLUPS)[number];
 
@@ -68,6 +80,29 @@ export const STATS_SCHEMAS: Readonly<Record<RollupName, TableSchema>> = {
   devices: schema("devices", [str("device"), ...people]),
   status: schema("status", [str("status_class"), count("hits"), count("bandwidth")]),
   bots: schema("bots", [str("bot_name"), count("hits"), count("bandwidth")]),
+  visits: schema("visits", [
+    count("visitors"),
+    count("visits"),
+    count("bounces"),
+    count("visit_duration"),
+    count("visit_pageviews"),
+  ]),
+  entries: schema("entries", [
+    str("entry_page"),
+    count("visits"),
+    count("visitors"),
+    count("bounces"),
+    count("visit_duration"),
+  ]),
+  exits: schema("exits", [str("exit_page"), count("visits"), count("visitors")]),
+  goals: schema("goals", [str("goal"), count("events"), count("visitors")]),
+  props: schema("props", [
+    str("event_name"),
+    str("prop_key"),
+    str("prop_value"),
+    count("events"),
+    count("visitors"),
+  ]),
 };
 
 /** The query file that computes a rollup: `queries/rollup.<name>.sql`, parameters `day:date` and `k:int`. */
@@ -91,7 +126,10 @@ export function statsObjectKey(name: RollupName, day: string): string {
 /** The label of the row that sums every row under k, in every rollup. */
 export const FOLDED_LABEL = "(other)";
 
-/** The bound parameters of a rollup's SELECT: its day, and k from the configuration (never from a caller). */
+/**
+ * The bound parameters of a rollup's SELECT: its day, and k from the configuration (never from a caller). `day` and
+ * `k` may each appear several times in a file's header (positional placeholders).
+ */
 export function rollupParams(definition: QueryDefinition, day: string, k: number): SqlParam[] {
   return bindParams(definition, { day, k: { type: "int", value: k } });
 }

@@ -242,6 +242,11 @@ export const SHARED_FUNCTIONS: ReadonlySet<string> = new Set([
   "row_number",
   "rank",
   "dense_rank",
+  // Window function: the previous row's value in the window's order, NULL for the first (both references).
+  "lag",
+  // date_diff(unit, a, b): Trino counts whole units from a to b, DuckDB counts unit boundaries crossed. The queries
+  // use it on `events.ts`, which is truncated to whole seconds, with unit 'second': both give b - a in seconds.
+  "date_diff",
 ]);
 
 /** Words that may be followed by `(` without being a function call. */

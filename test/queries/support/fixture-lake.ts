@@ -41,6 +41,14 @@ export interface Event {
   ip_prefix: string | null;
   consent_tier: string;
   consent_reason: string;
+  prop_key_1: string | null;
+  prop_value_1: string | null;
+  prop_key_2: string | null;
+  prop_value_2: string | null;
+  prop_key_3: string | null;
+  prop_value_3: string | null;
+  prop_key_4: string | null;
+  prop_value_4: string | null;
 }
 
 export interface SecurityRecord {
@@ -98,6 +106,14 @@ export function event(overrides: Partial<Event> & Pick<Event, "ts">): Event {
     ip_prefix: "203.0.113.0/24",
     consent_tier: "statistics",
     consent_reason: "log_default",
+    prop_key_1: null,
+    prop_value_1: null,
+    prop_key_2: null,
+    prop_value_2: null,
+    prop_key_3: null,
+    prop_value_3: null,
+    prop_key_4: null,
+    prop_value_4: null,
     ...overrides,
   };
 }

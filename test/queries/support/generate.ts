@@ -4,11 +4,31 @@ import { type Event, event, type SecurityRecord, securityRecord, seeded } from "
  * Deterministic generated traffic over two days and two sites, with every kind of row the rollups distinguish:
  * pages with many and with few visitors, assets, HEAD/POST, 301/304/404/500 and a missing status, bots with
  * and without a family name, anonymous-tier rows without visitor id, referrers, campaigns, collector page views
- * and custom events. Expected numbers come from support/reference.ts, never from the SQL.
+ * and custom events with properties. Each visitor's requests follow each other by seconds to minutes, sometimes
+ * after a pause of more than 30 minutes (a new visit), and pile up at the end of the day (equal times), so visits,
+ * bounces, durations, entry and exit pages are exercised. Expected numbers come from support/reference.ts, never
+ * from the SQL.
  */
 
 export const DAYS = ["2026-03-01", "2026-03-02"] as const;
 export const SITES = ["example.com", "shop.example", "tiny.example"] as const;
+
+/**
+ * The configuration's goals for the fixture: an event goal, page goals with and without a wildcard, a goal only the
+ * rotating attacker reaches (folded), a goal of the wildcard-escaping kind that must not match (`_` is literal), and
+ * goals for a second site.
+ */
+export const GOALS = {
+  "example.com": [
+    { name: "Signup", event: "signup" },
+    { name: "Pricing", page: "/pricing" },
+    { name: "Blog", page: "/blog/*" },
+    { name: "Rare goal", page: "/rare-goal" },
+    { name: "Underscore", page: "/docs_install*" },
+    { name: "Evil", event: "EvilEvent" },
+  ],
+  "shop.example": [{ name: "Any page", page: "/*" }],
+} as const;
 
 const PATHS = [
   "/",
@@ -55,12 +75,24 @@ export function generateEvents(seed = 7): Event[] {
           ? null
           : BigInt(dayIndex * 10_000 + SITES.indexOf(site) * 3_000 + v) * 7919n - 3n;
         const campaign = v % 6 === 0 ? pick(CAMPAIGNS) : null;
-        const requests = 1 + Math.floor(random() * 6);
+        // Visitor 1 comes shortly before midnight with many requests: they pile up at the day's last second.
+        const requests = v === 1 ? 8 : 1 + Math.floor(random() * 6);
+        let ts = v === 1 ? dayStart + 86_000_000 : dayStart + Math.floor(random() * 86_399) * 1000;
         for (let r = 0; r < requests; r++) {
-          const ts = dayStart + Math.floor(random() * 86_399) * 1000;
+          if (r > 0) {
+            // Mostly seconds to minutes apart; sometimes a pause of over 30 minutes; a few at exactly 30 minutes
+            // (still the same visit); never past the end of the day (later requests share its last second).
+            const pause = random();
+            const seconds =
+              pause < 0.15
+                ? 1801 + Math.floor(random() * 7200)
+                : pause < 0.2
+                  ? 1800
+                  : Math.floor(random() * 600);
+            ts = Math.min(ts + seconds * 1000, dayStart + 86_399_000);
+          }
           // Popular pages first: the rare ones get few visitors and must be folded.
-          const path =
-            random() < 0.97 ? (PATHS[Math.floor(random() * random() * 8)] as string) : pick(PATHS.slice(8));
+          const path = random() < 0.985 ? (PATHS[Math.floor(random() * random() * 8)] as string) : "/rare-2";
           const roll = random();
           const base: Partial<Event> = {
             site,
@@ -102,6 +134,8 @@ export function generateEvents(seed = 7): Event[] {
               }),
             );
           } else {
+            // A custom event; most carry the properties the site allowlists (plan, and sometimes method).
+            const plan = v % 4 === 3 ? null : v % 2 === 0 ? "pro" : "free";
             events.push(
               event({
                 ts,
@@ -111,10 +145,55 @@ export function generateEvents(seed = 7): Event[] {
                 method: null,
                 status: null,
                 bytes: 0,
+                prop_key_1: plan === null ? null : "plan",
+                prop_value_1: plan,
+                prop_key_2: plan !== null && v % 3 === 0 ? "method" : null,
+                prop_value_2: plan !== null && v % 3 === 0 ? "card" : null,
               }),
             );
           }
         }
+      }
+      // Most of example.com's identified visitors also sign up once, at the time of their last request, so the
+      // goal and its properties have enough people to be shown.
+      if (site === "example.com") {
+        const lastOf = new Map<string, Event>();
+        for (const e of events)
+          if (e.site === site && e.visitor_id !== null && e.ts >= dayStart)
+            lastOf.set(String(e.visitor_id), e);
+        for (const [, last] of lastOf) {
+          if (last.is_bot || Number(last.visitor_id) % 5 === 0) continue;
+          const n = Number(last.visitor_id);
+          events.push(
+            event({
+              ...last,
+              source: "collector",
+              event_name: "signup",
+              method: null,
+              status: null,
+              bytes: 0,
+              is_asset: false,
+              prop_key_1: "plan",
+              prop_value_1: n % 2 === 0 ? "pro" : "free",
+              prop_key_2: n % 3 === 0 ? "method" : null,
+              prop_value_2: n % 3 === 0 ? "card" : null,
+            }),
+          );
+        }
+      }
+      // One anonymous page view of /rare-1 (no visitor id): too few people to show, however its views are counted.
+      if (site === "example.com" && dayIndex === 0) {
+        events.push(
+          event({
+            ts: dayStart + 43_200_000,
+            site,
+            path: "/rare-1",
+            visitor_id: null,
+            ip_prefix: null,
+            consent_tier: "anonymous",
+            browser_major: null,
+          }),
+        );
       }
       // Crawlers: counted as hits and unique clients, never as page views or visitors.
       for (let b = 0; b < 25; b++) {
@@ -152,6 +231,20 @@ export function generateEvents(seed = 7): Event[] {
           ip_prefix: "203.0.113.0/24",
         };
         events.push(event(attack));
+        // ... and a custom event of its own making, with a property value of its choosing and a page goal's page.
+        events.push(
+          event({
+            ...attack,
+            ts: attack.ts + 1000,
+            source: "collector",
+            event_name: "EvilEvent",
+            method: null,
+            status: null,
+            prop_key_1: "plan",
+            prop_value_1: "=evil-plan",
+          }),
+        );
+        events.push(event({ ...attack, ts: attack.ts + 2000, path: "/rare-goal" }));
         events.push(
           event({
             ...attack,

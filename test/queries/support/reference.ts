@@ -1,3 +1,4 @@
+import { pageMatches } from "../../../functions/core/goals.ts";
 import type { Event, SecurityRecord } from "./fixture-lake.ts";
 
 /**
@@ -196,9 +197,222 @@ export function bots(events: readonly Event[], day: string, k: number): Row[] {
   );
 }
 
+// ---- visits (docs/QUERIES.md "Visits") ----
+
+const THIRTY_MINUTES = 30 * 60 * 1000;
+
+/** What a visit is made of: page views and custom events (not Plausible's 'engagement'), by humans with an id. */
+function isInteraction(e: Event): boolean {
+  if (e.is_bot || e.visitor_id === null) return false;
+  if (e.source === "collector") return e.event_name !== "engagement";
+  return isPageview(e);
+}
+
+export interface Visit {
+  readonly site: string;
+  /** A stand-in event carrying the visit's visitor id and prefix (what the k rule judges). */
+  readonly who: Event;
+  readonly pageviews: number;
+  readonly interactions: number;
+  readonly duration: number;
+  readonly entry: string | null;
+  readonly exit: string | null;
+}
+
+/**
+ * The day's visits: per site and visitor id, interactions in time order (ties: page views first, then path, then
+ * event name), cut where the next one comes more than 30 minutes after the previous.
+ */
+export function visitsOf(events: readonly Event[], day: string): Visit[] {
+  const visits: Visit[] = [];
+  const ofDay = events.filter((e) => dayOf(e.ts) === day && isInteraction(e));
+  for (const [, list] of groupBy(ofDay, (e) => `${e.site}\u0000${String(e.visitor_id)}`)) {
+    const pv = (e: Event) => (isPageview(e) ? 1 : 0);
+    const sorted = [...list].sort(
+      (a, b) => a.ts - b.ts || pv(b) - pv(a) || cmp(a.path, b.path) || cmp(a.event_name, b.event_name),
+    );
+    let current: Event[] = [];
+    const close = () => {
+      if (current.length === 0) return;
+      const views = current.filter(isPageview);
+      const byTimeThenPath = [...views].sort((a, b) => a.ts - b.ts || cmp(a.path, b.path));
+      const first = current[0] as Event;
+      const last = current[current.length - 1] as Event;
+      visits.push({
+        site: first.site,
+        who: first,
+        pageviews: views.length,
+        interactions: current.length,
+        duration: Math.round((last.ts - first.ts) / 1000),
+        entry: byTimeThenPath[0]?.path ?? null,
+        exit: byTimeThenPath[byTimeThenPath.length - 1]?.path ?? null,
+      });
+      current = [];
+    };
+    for (const e of sorted) {
+      const previous = current[current.length - 1];
+      if (previous !== undefined && e.ts > previous.ts + THIRTY_MINUTES) close();
+      current.push(e);
+    }
+    close();
+  }
+  return visits;
+}
+
+const isBounce = (v: Visit) => v.pageviews === 1 && v.interactions === 1;
+
+/** rollup.visits: per site, with the totals' k rule (a quiet site's day into the (other) site). */
+export function visits(events: readonly Event[], day: string, k: number): Row[] {
+  const bySite = groupBy(visitsOf(events, day), (v) => v.site);
+  const rows: Row[] = [];
+  const quiet: Row[] = [];
+  for (const [site, list] of [...bySite].sort(([x], [y]) => cmp(x, y))) {
+    const row = {
+      site,
+      visitors: distinctVisitors(list.map((v) => v.who)),
+      visits: list.length,
+      bounces: list.filter(isBounce).length,
+      visit_duration: list.reduce((s, v) => s + v.duration, 0),
+      visit_pageviews: list.reduce((s, v) => s + v.pageviews, 0),
+    };
+    (describesK(
+      list.map((v) => v.who),
+      k,
+    )
+      ? rows
+      : quiet
+    ).push(row);
+  }
+  if (quiet.length > 0) {
+    const other: Row = { site: "(other)" };
+    for (const row of quiet) {
+      for (const [c, v] of Object.entries(row))
+        if (c !== "site") other[c] = Number(other[c] ?? 0) + Number(v);
+    }
+    rows.push(other);
+  }
+  return rows;
+}
+
+function visitGroups(
+  list: readonly Visit[],
+  column: string,
+  labelOf: (v: Visit) => string | null,
+  withBounces: boolean,
+) {
+  const labelled = list.filter((v) => labelOf(v) !== null);
+  return [...groupBy(labelled, (v) => `${v.site}\u0000${labelOf(v)}`)].map(([, group]) => {
+    const first = group[0] as Visit;
+    const counts: Record<string, number> = {
+      visits: group.length,
+      visitors: distinctVisitors(group.map((v) => v.who)),
+    };
+    if (withBounces) {
+      counts.bounces = group.filter(isBounce).length;
+      counts.visit_duration = group.reduce((s, v) => s + v.duration, 0);
+    }
+    return {
+      site: first.site,
+      labels: { [column]: labelOf(first) as string },
+      events: group.map((v) => v.who),
+      counts,
+    };
+  });
+}
+
+/** rollup.entries: visits per entry page (the first page view), with visitors, bounces and duration. */
+export function entries(events: readonly Event[], day: string, k: number): Row[] {
+  return foldUnderK(
+    visitGroups(visitsOf(events, day), "entry_page", (v) => v.entry, true),
+    k,
+  );
+}
+
+/** rollup.exits: visits per exit page (the last page view). */
+export function exits(events: readonly Event[], day: string, k: number): Row[] {
+  return foldUnderK(
+    visitGroups(visitsOf(events, day), "exit_page", (v) => v.exit, false),
+    k,
+  );
+}
+
+// ---- goals and properties ----
+
+export type GoalConfig = Readonly<
+  Record<
+    string,
+    readonly (
+      | { readonly name: string; readonly event: string }
+      | { readonly name: string; readonly page: string }
+    )[]
+  >
+>;
+
+/** rollup.goals: per configured goal, the matching events (page views for a page goal) and their visitors. */
+export function goals(events: readonly Event[], day: string, config: GoalConfig, k: number): Row[] {
+  const ofDay = events.filter((e) => dayOf(e.ts) === day && !e.is_bot);
+  const groups = Object.entries(config).flatMap(([site, list]) =>
+    list.map((g) => {
+      const matching = ofDay.filter(
+        (e) =>
+          e.site === site &&
+          ("event" in g
+            ? e.source === "collector" && e.event_name === g.event
+            : isPageview(e) && pageMatches(g.page, e.path)),
+      );
+      return {
+        site,
+        labels: { goal: g.name },
+        events: matching,
+        counts: { events: matching.length, visitors: distinctVisitors(matching) },
+      };
+    }),
+  );
+  return foldUnderK(
+    groups.filter((g) => g.events.length > 0),
+    k,
+  );
+}
+
+/** rollup.props: per event name, property and value, the events carrying it and their visitors. */
+export function props(events: readonly Event[], day: string, k: number): Row[] {
+  const items: { e: Event; key: string; value: string }[] = [];
+  for (const e of events) {
+    if (dayOf(e.ts) !== day || e.is_bot) continue;
+    for (const slot of [1, 2, 3, 4] as const) {
+      const key = e[`prop_key_${slot}`];
+      if (key !== null) items.push({ e, key, value: e[`prop_value_${slot}`] ?? "(none)" });
+    }
+  }
+  const groups = [
+    ...groupBy(items, (i) => `${i.e.site}\u0000${i.e.event_name}\u0000${i.key}\u0000${i.value}`),
+  ].map(([, list]) => {
+    const first = list[0] as (typeof items)[number];
+    const of = list.map((i) => i.e);
+    return {
+      site: first.e.site,
+      labels: { event_name: first.e.event_name, prop_key: first.key, prop_value: first.value },
+      events: of,
+      counts: { events: of.length, visitors: distinctVisitors(of) },
+    };
+  });
+  return foldUnderK(groups, k);
+}
+
 /** A rollup's rows for a day, by rollup name, with the rollups' k rule applied. */
-export function rollup(events: readonly Event[], day: string, name: string, k: number): Row[] {
+export function rollup(
+  events: readonly Event[],
+  day: string,
+  name: string,
+  k: number,
+  goalConfig: GoalConfig = {},
+): Row[] {
   if (name === "totals") return totals(events, day, k);
+  if (name === "visits") return visits(events, day, k);
+  if (name === "entries") return entries(events, day, k);
+  if (name === "exits") return exits(events, day, k);
+  if (name === "goals") return goals(events, day, goalConfig, k);
+  if (name === "props") return props(events, day, k);
   if (name === "campaigns") return campaigns(events, day, k);
   if (name === "status") return statusClasses(events, day, k);
   if (name === "bots") return bots(events, day, k);

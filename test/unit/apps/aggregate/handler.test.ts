@@ -1,5 +1,11 @@
 import { AthenaClient, GetQueryExecutionCommand, StartQueryExecutionCommand } from "@aws-sdk/client-athena";
-import { DeleteObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -58,6 +64,8 @@ beforeEach(() => {
         : [],
   }));
   s3.on(DeleteObjectCommand).resolves({});
+  s3.on(GetObjectCommand).rejects(Object.assign(new Error("no such key"), { name: "NoSuchKey" }));
+  s3.on(PutObjectCommand).resolves({});
 });
 
 describe("aggregate handler", () => {
@@ -75,12 +83,24 @@ describe("aggregate handler", () => {
     for (const [i, rollup] of ROLLUPS.entries()) {
       expect(starts[i]?.QueryString).toMatch(/^UNLOAD \(/);
       expect(starts[i]?.QueryString).toContain(`TO 's3://analytics-bucket/stats/${rollup}/dt=2026-11-20/'`);
-      // The day, then k (from the configuration: default 5) for the fold into (other) that happens before storing.
-      expect(starts[i]?.ExecutionParameters).toEqual(["'2026-11-20'", "5", "5", "5", "5"]);
+      // The day (once per scan of the events: four times for the properties' four columns), then k (from the
+      // configuration: default 5) for the fold into (other) that happens before storing.
+      const days = rollup === "props" ? 4 : 1;
+      expect(starts[i]?.ExecutionParameters).toEqual([
+        ...Array(days).fill("'2026-11-20'"),
+        "5",
+        "5",
+        "5",
+        "5",
+      ]);
       expect(starts[i]?.WorkGroup).toBe("logsieve-pipeline");
     }
     expect(s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input.Key)).toEqual([
       "stats/pages/dt=2026-11-20/old.parquet",
+    ]);
+    // The configured goals are written first, for the goals rollup to join (none configured: an empty table).
+    expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toEqual([
+      "goals/goals.parquet",
     ]);
   });
 
