@@ -6,8 +6,8 @@
  *
  * The variants run the pipeline's own step functions (functions/core/ingest/steps/) on a real IngestRun, adding one
  * step at a time in the order of functions/core/ingest/pipeline.ts: parse; + resolve the client address; + site and
- * enrichment (user agent cache, geolocation); + security row, the event's site, consent, salt, anonymized event and
- * both writes, with writers whose batches count rows and keep nothing; the same with the real Parquet column batches (not encoded);
+ * enrichment (user agent cache, geolocation); + security row, the event's site, referrer spam, consent, salt,
+ * anonymized event and both writes, with writers whose batches count rows and keep nothing; the same with the real Parquet column batches (not encoded);
  * then the whole ingest() with a store that keeps nothing, first with an encoder that encodes nothing, then with the
  * real Parquet encoder.
  */
@@ -25,6 +25,7 @@ import { knownDaySalt, needsSalt } from "../functions/core/ingest/steps/day-salt
 import { enrichRecord } from "../functions/core/ingest/steps/enrich.ts";
 import { eventSite } from "../functions/core/ingest/steps/event-site.ts";
 import { parseLine } from "../functions/core/ingest/steps/parse-line.ts";
+import { isReferrerSpam } from "../functions/core/ingest/steps/referrer-spam.ts";
 import { resolveAddress } from "../functions/core/ingest/steps/resolve-address.ts";
 import { resolveSite } from "../functions/core/ingest/steps/resolve-site.ts";
 import { writeSecurityRow } from "../functions/core/ingest/steps/security-row.ts";
@@ -178,6 +179,7 @@ function steps(through: "parse" | "address" | "enrich" | "event", encoder: () =>
       writeSecurityRow(run, line, record, address, enrichment, site);
       const counted = eventSite(run, record);
       if (counted === null) continue;
+      if (isReferrerSpam(run, record)) continue;
       const decision = decideLineConsent(run, record);
       if (decision === null) continue;
       const day = utcDay(record.timestampMs);

@@ -7,6 +7,7 @@ import { registerServeCommand } from "../apps/http/command.ts";
 import { registerIngestCommand } from "../apps/ingest/command.ts";
 import { registerPolicyCommand } from "../apps/policy/command.ts";
 import { registerQueryCommand } from "../apps/query/command.ts";
+import { registerSpamListCommand } from "../apps/spamlist/command.ts";
 import { registerExpireCommand } from "../apps/sweep/command.ts";
 
 /** Every command module registers itself here; one import line per command file. */
@@ -20,4 +21,5 @@ export function registerCommands(program: Command): void {
   registerHoldCommand(program);
   registerAbuseCommand(program);
   registerPolicyCommand(program);
+  registerSpamListCommand(program);
 }

@@ -175,6 +175,18 @@ export const configSchema = z
           .object({
             /** Host names that count as this site (`example.de`, `shop.example.com`). */
             aliases: z.array(siteName).default([]),
+            /** Umami website ids (`data-website-id` of Umami's script) whose events count for this site. */
+            umamiWebsiteIds: z
+              .array(
+                z
+                  .string()
+                  .regex(
+                    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+                    "an Umami website id is a UUID such as 4fb7fa4c-5b46-438d-94b3-3a8fb9bc2e8b",
+                  )
+                  .transform((id) => id.toLowerCase()),
+              )
+              .default([]),
             ...scrubExceptions,
             /**
              * Custom event properties kept for this site (at most four names): any other property a tracker sends is
@@ -221,6 +233,16 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    /** Referrer spam (docs/PRIVACY.md, "Referrer spam"): visits whose referrer is a listed host never reach analytics. */
+    referrerSpam: z
+      .object({
+        /** Filter with the shipped list (functions/core/spam/referrer-spam-list.ts) and the hosts below. */
+        enabled: z.boolean().default(true),
+        /** Hosts of your own to treat as spam (each matches its subdomains too). */
+        extraHosts: z.array(siteName).default([]),
+      })
+      .strict()
+      .default({ enabled: true, extraHosts: [] }),
     retention: z
       .object({
         incomingHours: z.number().int().positive().default(HOURS_IN_7_DAYS),
@@ -279,7 +301,10 @@ export const configSchema = z
 type ParsedShape = {
   sites: string[];
   defaultSite?: string | undefined;
-  siteSettings: Record<string, { aliases: string[]; eventProperties: string[]; goals: { name: string }[] }>;
+  siteSettings: Record<
+    string,
+    { aliases: string[]; umamiWebsiteIds: string[]; eventProperties: string[]; goals: { name: string }[] }
+  >;
 };
 
 /** Sites, the default site and aliases name each host once, and every per-site setting belongs to a site. */
@@ -293,6 +318,7 @@ function checkSites(c: ParsedShape, ctx: z.RefinementCtx): void {
     });
   }
   const owner = new Map<string, string>();
+  const websiteOwner = new Map<string, string>();
   for (const [site, settings] of Object.entries(c.siteSettings)) {
     if (!sites.has(site)) {
       ctx.addIssue({
@@ -330,6 +356,17 @@ function checkSites(c: ParsedShape, ctx: z.RefinementCtx): void {
         message: "a property is listed twice",
       });
     }
+    settings.umamiWebsiteIds.forEach((id, i) => {
+      const taken = websiteOwner.get(id);
+      if (taken !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["siteSettings", site, "umamiWebsiteIds", i],
+          message: `this Umami website id already names the site ${taken}`,
+        });
+      }
+      websiteOwner.set(id, site);
+    });
   }
 }
 

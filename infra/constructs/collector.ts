@@ -26,6 +26,8 @@ export const COLLECTOR_ROUTES: readonly (readonly [apigwv2.HttpMethod, string])[
   [apigwv2.HttpMethod.GET, "/p.gif"],
   [apigwv2.HttpMethod.POST, "/api/event"],
   [apigwv2.HttpMethod.OPTIONS, "/api/event"],
+  [apigwv2.HttpMethod.POST, "/api/send"],
+  [apigwv2.HttpMethod.OPTIONS, "/api/send"],
   [apigwv2.HttpMethod.GET, "/matomo.php"],
   [apigwv2.HttpMethod.POST, "/matomo.php"],
   [apigwv2.HttpMethod.GET, "/logsieve.js"],

@@ -330,6 +330,7 @@ describe("collector", () => {
       "POST /collect",
       "GET /p.gif",
       "POST /api/event",
+      "POST /api/send",
       "GET /matomo.php",
       "GET /logsieve.js",
     ]) {

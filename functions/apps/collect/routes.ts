@@ -6,9 +6,9 @@ import type { HttpContext, HttpEnv, HttpLogger, HttpPlatform } from "../http/typ
 
 /**
  * The collector's routes in the HTTP app (apps/http/app.ts), the same under `logsieve serve` and behind API
- * Gateway: `POST /collect`, `GET /p.gif`, `POST /api/event`, `GET|POST /matomo.php`, `GET /logsieve.js`, each
- * answering every method (the collector answers the CORS preflight and 405 with `Allow` itself). A route turns the
- * request into a CollectRequest, the core collector answers, the outcome is logged and counted. Wiring
+ * Gateway: `POST /collect`, `GET /p.gif`, `POST /api/event` (Plausible), `POST /api/send` (Umami),
+ * `GET|POST /matomo.php`, `GET /logsieve.js`, each answering every method (the collector answers the CORS preflight
+ * and 405 with `Allow` itself). A route turns the request into a CollectRequest, the core collector answers, the outcome is logged and counted. Wiring
  * (configuration, stores, sink) is ./aws.ts's for Lambda and ./local.ts's for `logsieve serve`.
  *
  * Logs are structured JSON (one object per line, so a CR/LF in anything cannot forge a line) and carry only the

@@ -46,7 +46,7 @@ export function formatIngestSummary(s: FileIngestSummary): string {
     `  lines     ${s.lines.toLocaleString("en")}  (${(s.bytes / 1_048_576).toFixed(1)} MiB in ${s.seconds.toFixed(2)} s, ${rate.toLocaleString("en")} lines/s)`,
     `  accepted  ${s.accepted.toLocaleString("en")}  → security/ ${s.securityRows.toLocaleString("en")} rows, events/ ${s.events.toLocaleString("en")} events`,
     `  rejected  ${s.rejected.total.toLocaleString("en")}${byReason(s.rejected.byReason)}  → rejects/`,
-    `  dropped   ${s.dropped.total.toLocaleString("en")}${byReason(s.dropped.byReason)}  (kept out of analytics: consent, unknown site)`,
+    `  dropped   ${s.dropped.total.toLocaleString("en")}${byReason(s.dropped.byReason)}  (kept out of analytics: consent, unknown site, referrer spam)`,
   ];
   if (s.skipped.blank + s.skipped.directive > 0) {
     lines.push(

@@ -8,6 +8,7 @@ import type { Enricher } from "../enrich/enrich.ts";
 import { eventPropertiesOf } from "../goals.ts";
 import { buildEvent, eventBuilderSettings } from "../ingest/rows.ts";
 import { SiteSet } from "../sites.ts";
+import { referrerSpamFilterFor } from "../spam/referrer-spam.ts";
 import type { Enrichment, EventRow } from "../types.ts";
 import { utcDay } from "../zones.ts";
 import { clientAddressOf } from "./client-address.ts";
@@ -17,6 +18,7 @@ import { readMatomo } from "./protocols/matomo.ts";
 import { readNative } from "./protocols/native.ts";
 import { readPixel } from "./protocols/pixel.ts";
 import { readPlausible } from "./protocols/plausible.ts";
+import { readUmami, umamiWebsites } from "./protocols/umami.ts";
 import { TokenBucketLimiter } from "./rate-limit.ts";
 import { acceptance, type CollectResponse, preflight, refusal, script } from "./responses.ts";
 import type { CollectorSettings } from "./settings.ts";
@@ -41,7 +43,8 @@ import {
  *
  *   route → method → size caps (413/414) → protocol reader (400) → client address →
  *   per event: site is configured (403) → Origin belongs to the site (403) → site's token bucket (429) →
- *   heartbeat (dropped) → bot (202, dropped) → consent: GPC / DNT / no consent (dropped) →
+ *   heartbeat, Umami identify/performance (dropped) → bot (202, dropped) → referrer spam (dropped) →
+ *   consent: GPC / DNT / no consent (dropped) →
  *   custom properties narrowed to the site's allowlist (others dropped, counted) →
  *   anonymized event (truncated before it exists) → sink (503 when it cannot take the events).
  *
@@ -94,6 +97,8 @@ export function createCollector(deps: CollectorDeps): Collector {
   const sites = SiteSet.fromConfig(config);
   const trusted = compileTrustedProxies(config.trustedProxies);
   const builder = eventBuilderSettings(config);
+  const websites = umamiWebsites(config.siteSettings);
+  const spam = referrerSpamFilterFor(config);
   const limiter = new TokenBucketLimiter(
     {
       perSecond: settings.rateLimit.perSecond,
@@ -134,6 +139,8 @@ export function createCollector(deps: CollectorDeps): Collector {
         return readPlausible(request);
       case "matomo":
         return readMatomo(request, settings.maxBulkEvents);
+      case "umami":
+        return readUmami(request, websites);
       case "script":
         throw new Error("the script route has no protocol");
     }
@@ -160,9 +167,11 @@ export function createCollector(deps: CollectorDeps): Collector {
     if (!taken.allowed)
       return { kind: "rejected", reason: "rate_limited", retryAfter: taken.retryAfterSeconds };
     if (hit.heartbeat === true) return { kind: "dropped", reason: "heartbeat" };
+    if (hit.unstored !== undefined) return { kind: "dropped", reason: hit.unstored };
     context.enrichment ??= deps.enrich(context.address, context.userAgent);
     const enrichment = context.enrichment;
     if (enrichment.isBot) return { kind: "dropped", reason: "bot" };
+    if (spam.isSpam(hit.referrer)) return { kind: "dropped", reason: "spam_referrer" };
     const decision = decideConsent(
       "collector",
       { dnt: context.dnt, gpc: context.gpc, ...(hit.consent === undefined ? {} : { consent: hit.consent }) },
@@ -219,7 +228,7 @@ export function createCollector(deps: CollectorDeps): Collector {
       }
       return {
         route: path,
-        response: preflight(origin.origin, methods),
+        response: preflight(origin.origin, methods, route.allowHeaders),
         stored: 0,
         rejected: [],
         dropped: [],

@@ -87,6 +87,13 @@ export function acceptance(
         }),
         isBase64Encoded: false,
       };
+    case "umami":
+      return {
+        statusCode: 200,
+        headers: { ...BASE_HEADERS, "content-type": JSON_TYPE, ...extra },
+        body: options.bot ? '{"beep":"boop"}' : "{}",
+        isBase64Encoded: false,
+      };
     case "plausible":
       return {
         statusCode: 202,
@@ -104,15 +111,19 @@ export function acceptance(
   }
 }
 
-/** An answered CORS preflight. */
-export function preflight(origin: string, methods: readonly string[]): CollectResponse {
+/** An answered CORS preflight: the route's methods and the request headers its trackers send. */
+export function preflight(
+  origin: string,
+  methods: readonly string[],
+  allowHeaders: readonly string[],
+): CollectResponse {
   return {
     statusCode: 204,
     headers: {
       ...BASE_HEADERS,
       "access-control-allow-origin": origin,
       "access-control-allow-methods": [...methods, "OPTIONS"].join(", "),
-      "access-control-allow-headers": "content-type",
+      "access-control-allow-headers": allowHeaders.join(", "),
       "access-control-max-age": "86400",
       vary: "origin",
     },

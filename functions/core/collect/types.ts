@@ -8,11 +8,12 @@ import type { ConsentReason } from "../ingest/reasons.ts";
 
 /** The routes the collector answers, and the protocol each one speaks. */
 export const COLLECT_ROUTES = {
-  "/collect": { protocol: "native", methods: ["POST"] },
-  "/p.gif": { protocol: "pixel", methods: ["GET"] },
-  "/api/event": { protocol: "plausible", methods: ["POST"] },
-  "/matomo.php": { protocol: "matomo", methods: ["GET", "POST"] },
-  "/logsieve.js": { protocol: "script", methods: ["GET"] },
+  "/collect": { protocol: "native", methods: ["POST"], allowHeaders: ["content-type"] },
+  "/p.gif": { protocol: "pixel", methods: ["GET"], allowHeaders: ["content-type"] },
+  "/api/event": { protocol: "plausible", methods: ["POST"], allowHeaders: ["content-type"] },
+  "/api/send": { protocol: "umami", methods: ["POST"], allowHeaders: ["content-type", "x-umami-cache"] },
+  "/matomo.php": { protocol: "matomo", methods: ["GET", "POST"], allowHeaders: ["content-type"] },
+  "/logsieve.js": { protocol: "script", methods: ["GET"], allowHeaders: ["content-type"] },
 } as const;
 export type CollectPath = keyof typeof COLLECT_ROUTES;
 export type CollectProtocol = (typeof COLLECT_ROUTES)[CollectPath]["protocol"];
@@ -42,6 +43,7 @@ export const COLLECT_REJECT_REASONS = [
   "query_too_large", // 414: the query string is over the cap
   "bad_content_type", // 400: a body type the route does not read
   "bad_json", // 400: the body is not JSON, or not a JSON object
+  "bad_payload", // 400: a JSON body not of the protocol's shape (Umami: a type or payload it does not have)
   "missing_site", // 400: no site / domain / idsite
   "bad_site", // 400: the site is not a host name
   "missing_url", // 400: no page URL
@@ -72,6 +74,7 @@ export const REJECT_STATUS: Readonly<Record<CollectRejectReason, number>> = {
   query_too_large: 414,
   bad_content_type: 400,
   bad_json: 400,
+  bad_payload: 400,
   missing_site: 400,
   bad_site: 400,
   missing_url: 400,
@@ -94,10 +97,25 @@ export const REJECT_STATUS: Readonly<Record<CollectRejectReason, number>> = {
 };
 
 /**
- * Closed list of reasons a well-formed event is answered as accepted but not stored. `bot` and `heartbeat` are
- * the collector's own; the rest are the consent decision's `drop` reasons.
+ * Closed list of reasons a well-formed event is answered as accepted but not stored:
+ * - `bot`: the user agent is a bot's;
+ * - `heartbeat`: a Matomo heartbeat (`ping=1`), time on page, not an event;
+ * - `identify`: an Umami identify message, which names a person (a user id and their data);
+ * - `performance`: an Umami web-vitals message (no column holds them);
+ * - `spam_referrer`: the referrer's host is on the referrer spam list (core/spam/referrer-spam.ts);
+ * - `gpc`, `dnt`, `denied`, `no_consent_drop`: the consent decision's `drop` reasons.
  */
-export const COLLECT_DROP_REASONS = ["bot", "heartbeat", "gpc", "dnt", "denied", "no_consent_drop"] as const;
+export const COLLECT_DROP_REASONS = [
+  "bot",
+  "heartbeat",
+  "identify",
+  "performance",
+  "spam_referrer",
+  "gpc",
+  "dnt",
+  "denied",
+  "no_consent_drop",
+] as const;
 export type CollectDropReason = (typeof COLLECT_DROP_REASONS)[number];
 
 /** A consent reason that comes with tier `drop`, as a drop reason. */
@@ -134,6 +152,8 @@ export interface RawHit {
   readonly consent?: HitConsent;
   /** A Matomo heartbeat (`ping=1`): accepted, never stored. */
   readonly heartbeat?: boolean;
+  /** An Umami message that is not an event: accepted, never stored, counted by this reason. */
+  readonly unstored?: Extract<CollectDropReason, "identify" | "performance">;
 }
 
 /** How a protocol answers an accepted request. */
@@ -141,6 +161,7 @@ export type ReplyStyle =
   | "json" // 202 {"ok":true}
   | "plausible" // 202 {} (Plausible's reply)
   | "gif" // 200 with a 1×1 transparent GIF
+  | "umami" // 200 {} (Umami's tracker reads the answer as JSON); bots 200 {"beep":"boop"} as Umami answers them
   | "empty" // 204 (Matomo with send_image=0)
   | "bulk"; // 200 {"status":"success","tracked":n,"invalid":m} (Matomo bulk)
 

@@ -9,6 +9,7 @@ import { detectInputFormat } from "./steps/detect-format.ts";
 import { enrichRecord } from "./steps/enrich.ts";
 import { eventSite } from "./steps/event-site.ts";
 import { parseLine } from "./steps/parse-line.ts";
+import { isReferrerSpam } from "./steps/referrer-spam.ts";
 import { resolveAddress } from "./steps/resolve-address.ts";
 import { resolveSite } from "./steps/resolve-site.ts";
 import { writeSecurityRow } from "./steps/security-row.ts";
@@ -21,11 +22,11 @@ export type { IngestDeps, IngestRequest, IngestSummary } from "./run.ts";
  *
  *   detect the format (once per input) → for each line: parse → resolve the client address → resolve the site →
  *   enrich (in memory, full address and user agent) → security row (the full record) → the configured site it
- *   counts for [unknown: dropped] → decide consent → [the day's salt] → anonymize (truncated before it exists) →
+ *   counts for [unknown: dropped] → referrer spam [dropped] → decide consent → [the day's salt] → anonymize (truncated before it exists) →
  *   write the event.
  *
  * Every line ends in exactly one bucket of the summary: accepted, rejected or skipped, and an accepted line may
- * additionally be dropped from analytics by consent or for an unknown site (it is still in the security zone). A
+ * additionally be dropped from analytics by consent, for an unknown site or as referrer spam (it is still in the security zone). A
  * step that ends a line counts it with a reason from the closed sets in reasons.ts and returns null; the loop then
  * moves on.
  *
@@ -78,6 +79,7 @@ async function ingestLines(run: IngestRun, lines: readonly RawLine[]): Promise<v
     if (run.wait !== undefined) await run.waitForWriters();
     const counted = eventSite(run, record);
     if (counted === null) continue;
+    if (isReferrerSpam(run, record)) continue;
     const decision = decideLineConsent(run, record);
     if (decision === null) continue;
     const day = utcDay(record.timestampMs);

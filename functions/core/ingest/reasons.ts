@@ -4,8 +4,8 @@
  *
  * - skipped:  not a record and not an error; counted apart, written nowhere.
  * - rejected: the line cannot be read as an access; written to `rejects/` (security only, 7 days) with its reason.
- * - dropped:  the line is an access and is in `security/`, but is kept out of analytics: by consent, or because its
- *             site is not one of the configured sites; counted by reason.
+ * - dropped:  the line is an access and is in `security/`, but is kept out of analytics: by consent, because its
+ *             site is not one of the configured sites, or because its referrer is spam; counted by reason.
  *
  * Consent reasons are shared with the collector (an event's `consent_reason` column holds them too); the ones that
  * can end in a drop are marked.
@@ -50,5 +50,11 @@ export const SITE_REASONS = {
 } as const;
 export type SiteReason = keyof typeof SITE_REASONS;
 
-/** Why an accepted line has no event: consent, or its site. */
-export type DropReason = ConsentReason | SiteReason;
+export const SPAM_REASONS = {
+  spam_referrer:
+    "the referrer's host is on the referrer spam list (or a subdomain of a listed host): the line stays in security/ only, so a spammer's host never reaches events/ or the referrer tables",
+} as const;
+export type SpamReason = keyof typeof SPAM_REASONS;
+
+/** Why an accepted line has no event: consent, its site, or referrer spam. */
+export type DropReason = ConsentReason | SiteReason | SpamReason;

@@ -7,6 +7,7 @@ import { defaultSiteOf, type LogsieveConfig } from "../config.ts";
 import type { Enricher } from "../enrich/enrich.ts";
 import { createParser, type FormatChoice, formatName, type LineParser } from "../parse/index.ts";
 import { LineSites } from "../sites.ts";
+import { type ReferrerSpamFilter, referrerSpamFilterFor } from "../spam/referrer-spam.ts";
 import type { RecordFormat } from "../types.ts";
 import { EVENTS_SCHEMA, REJECTS_SCHEMA, SECURITY_SCHEMA } from "../zones.ts";
 import type { RawLine } from "./lines.ts";
@@ -62,7 +63,7 @@ export interface IngestSummary {
   readonly accepted: number;
   readonly rejected: { readonly total: number; readonly byReason: Partial<Record<RejectReason, number>> };
   readonly skipped: Readonly<Record<SkipReason, number>>;
-  /** Accepted lines kept out of analytics (by consent, or for an unknown site), by reason. */
+  /** Accepted lines kept out of analytics (by consent, for an unknown site, as referrer spam), by reason. */
   readonly dropped: { readonly total: number; readonly byReason: Partial<Record<DropReason, number>> };
   readonly events: number;
   readonly securityRows: number;
@@ -105,6 +106,8 @@ export class IngestRun {
   readonly forcedEventSite: string | null;
   /** The site of a line that names none (the first configured site). */
   readonly defaultSite: string;
+  /** Referrer spam hosts (the shipped list and `referrerSpam.extraHosts`). */
+  readonly spam: ReferrerSpamFilter;
   /** The detail of a `line_too_long` reject (it names the setting and its value). */
   readonly tooLongDetail: string;
 
@@ -151,6 +154,7 @@ export class IngestRun {
     this.sites = new LineSites(config);
     this.forcedEventSite = request.site === undefined ? null : this.sites.resolveForced(request.site);
     this.defaultSite = defaultSiteOf(config);
+    this.spam = referrerSpamFilterFor(config);
     this.tooLongDetail = `line longer than ingest.maxLineBytes (${config.ingest.maxLineBytes})`;
     const writerFor = (schema: TableSchema): PartitionedWriter =>
       new PartitionedWriter({

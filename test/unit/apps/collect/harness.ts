@@ -92,10 +92,18 @@ export interface Harness {
   readonly counters: () => ReturnType<ReturnType<typeof createCollector>["counters"]>;
 }
 
+/** The Umami website id the default configuration maps to example.com (`siteSettings.example.com.umamiWebsiteIds`). */
+export const UMAMI_WEBSITE_ID = "4fb7fa4c-5b46-438d-94b3-3a8fb9bc2e8b";
+
 export function harness(
   options: { config?: unknown; settings?: CollectorSettingsInput; script?: string | null } = {},
 ): Harness {
-  const config = parseConfig(options.config ?? { sites: ["example.com", "shop.example.org"] });
+  const config = parseConfig(
+    options.config ?? {
+      sites: ["example.com", "shop.example.org"],
+      siteSettings: { "example.com": { umamiWebsiteIds: [UMAMI_WEBSITE_ID] } },
+    },
+  );
   const settings = parseCollectorSettings(options.settings ?? {});
   const clock = new FixedClock(NOW);
   const sink = new MemorySink();

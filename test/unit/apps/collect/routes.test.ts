@@ -1,6 +1,14 @@
 import type { APIGatewayProxyStructuredResultV2 as CollectResult } from "aws-lambda";
 import { describe, expect, it } from "vitest";
-import { harness, httpEvent, json, type RequestSpec, UA_CHROME, UA_GOOGLEBOT } from "./harness.ts";
+import {
+  harness,
+  httpEvent,
+  json,
+  type RequestSpec,
+  UA_CHROME,
+  UA_GOOGLEBOT,
+  UMAMI_WEBSITE_ID,
+} from "./harness.ts";
 
 /**
  * Every route of the collector through the collect function's Lambda handler (the HTTP app with the collector's
@@ -20,6 +28,8 @@ interface RouteCase {
   readonly invalid: { readonly spec: RequestSpec; readonly reason: string };
   readonly oversized: { readonly spec: RequestSpec; readonly status: number; readonly reason: string };
   readonly unknownSite: RequestSpec;
+  /** How a bot is answered (default 202, body unchecked). */
+  readonly bot?: { readonly status: number; readonly body: string };
 }
 
 const ROUTES: readonly RouteCase[] = [
@@ -85,6 +95,49 @@ const ROUTES: readonly RouteCase[] = [
       reason: "body_too_large",
     },
     unknownSite: { path: "/api/event", body: json({ n: "pageview", u: PAGE, d: "other.example" }) },
+  },
+  {
+    name: "POST /api/send (Umami)",
+    valid: {
+      path: "/api/send",
+      headers: { "content-type": "application/json" },
+      body: json({
+        type: "event",
+        payload: {
+          website: UMAMI_WEBSITE_ID,
+          hostname: "example.com",
+          screen: "1920x1080",
+          language: "de-DE",
+          title: "Pricing",
+          url: PAGE,
+          referrer: "https://www.google.com/search?q=x",
+        },
+      }),
+    },
+    accepted: { status: 200, body: "{}", contentType: "application/json; charset=utf-8" },
+    invalid: {
+      spec: {
+        path: "/api/send",
+        headers: { "content-type": "application/json" },
+        body: json({ type: "event", payload: { website: UMAMI_WEBSITE_ID } }),
+      },
+      reason: "missing_url",
+    },
+    oversized: {
+      spec: {
+        path: "/api/send",
+        headers: { "content-type": "application/json" },
+        body: json({ type: "event", payload: { website: UMAMI_WEBSITE_ID, url: PAGE, data: { big: BIG } } }),
+      },
+      status: 413,
+      reason: "body_too_large",
+    },
+    unknownSite: {
+      path: "/api/send",
+      headers: { "content-type": "application/json" },
+      body: json({ type: "event", payload: { website: "00000000-0000-4000-8000-000000000000", url: PAGE } }),
+    },
+    bot: { status: 200, body: '{"beep":"boop"}' },
   },
   {
     name: "GET /matomo.php",
@@ -212,7 +265,8 @@ describe.each(ROUTES)("collector route $name", (route) => {
     // Act
     const result = await h.handle(httpEvent(spec));
     // Assess
-    expect(result.statusCode).toBe(202);
+    expect(result.statusCode).toBe(route.bot?.status ?? 202);
+    if (route.bot !== undefined) expect(result.body).toBe(route.bot.body);
     expect(result.headers?.["x-logsieve-dropped"]).toBe("bot");
     if (route.name.includes("Plausible")) expect(result.headers?.["x-plausible-dropped"]).toBe("1");
     expect(h.sink.rows).toHaveLength(0);
@@ -556,5 +610,114 @@ describe("collector guards", () => {
     expect(JSON.stringify(h.sink.rows, (_k, v) => (typeof v === "bigint" ? v.toString() : v))).not.toContain(
       "Mozilla",
     );
+  });
+});
+
+describe("collector: Umami specifics", () => {
+  const umami = (payload: Record<string, unknown>, type = "event", headers: Record<string, string> = {}) =>
+    httpEvent({
+      path: "/api/send",
+      headers: { "content-type": "application/json", ...headers },
+      body: json({ type, payload: { website: UMAMI_WEBSITE_ID, url: "/pricing", ...payload } }),
+    });
+
+  it("answers the preflight with the x-umami-cache header allowed (the v2 tracker sends it after its first event)", async () => {
+    // Prepare
+    const h = harness();
+    // Act
+    const result = await h.handle(
+      httpEvent({
+        method: "OPTIONS",
+        path: "/api/send",
+        headers: {
+          origin: "https://example.com",
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "content-type,x-umami-cache",
+        },
+      }),
+    );
+    // Assess
+    expect(result.statusCode).toBe(204);
+    expect(result.headers?.["access-control-allow-headers"]).toBe("content-type, x-umami-cache");
+  });
+
+  it("drops identify and performance messages with their reason, answering 200 {}", async () => {
+    // Prepare
+    const h = harness();
+    // Act
+    const identify = await h.handle(
+      umami({ id: "user-1", data: { email: "someone@example.net" } }, "identify"),
+    );
+    const performance = await h.handle(umami({ lcp: 1234, ttfb: 80 }, "performance"));
+    // Assess
+    for (const result of [identify, performance]) {
+      expect(result.statusCode).toBe(200);
+      expect(result.body).toBe("{}");
+    }
+    expect(identify.headers?.["x-logsieve-dropped"]).toBe("identify");
+    expect(h.sink.rows).toEqual([]);
+    expect(h.counters().dropped.byReason).toMatchObject({ identify: 1, performance: 1 });
+  });
+
+  it("decides consent on DNT and GPC like the other trackers, and stores a custom event by its name", async () => {
+    // Prepare
+    const h = harness();
+    // Act
+    await h.handle(umami({}, "event", { dnt: "1" }));
+    await h.handle(umami({}, "event", { "sec-gpc": "1" }));
+    await h.handle(umami({ name: "signup" }));
+    // Assess
+    expect(h.counters().dropped.byReason).toMatchObject({ dnt: 1, gpc: 1 });
+    expect(h.sink.rows.map((r) => [r.event_name, r.path, r.consent_tier])).toEqual([
+      ["signup", "/pricing", "anonymous"],
+    ]);
+  });
+});
+
+describe("collector: referrer spam", () => {
+  it("drops an event of any tracker whose referrer is a listed host or its subdomain, and keeps others", async () => {
+    // Prepare
+    const h = harness();
+    const spam = "https://www.semalt.com/crawler.php?u=example.com";
+    // Act
+    const answers = [
+      await h.handle(
+        httpEvent({ path: "/collect", body: json({ site: "example.com", url: PAGE, referrer: spam }) }),
+      ),
+      await h.handle(
+        httpEvent({ path: "/api/event", body: json({ n: "pageview", u: PAGE, d: "example.com", r: spam }) }),
+      ),
+      await h.handle(
+        httpEvent({
+          path: "/api/send",
+          headers: { "content-type": "application/json" },
+          body: json({ type: "event", payload: { website: UMAMI_WEBSITE_ID, url: PAGE, referrer: spam } }),
+        }),
+      ),
+      await h.handle(
+        httpEvent({
+          method: "GET",
+          path: "/matomo.php",
+          query: `idsite=example.com&rec=1&url=${encodeURIComponent(PAGE)}&urlref=${encodeURIComponent(spam)}&send_image=0`,
+          headers: { origin: null },
+        }),
+      ),
+      await h.handle(
+        httpEvent({
+          path: "/collect",
+          body: json({ site: "example.com", url: PAGE, referrer: "https://semalt.com.example.net/" }),
+        }),
+      ),
+    ];
+    // Assess: answered as accepted (the spammer learns nothing), dropped with the reason, one real event stored.
+    expect(answers.map((a) => a.statusCode)).toEqual([202, 202, 200, 204, 202]);
+    expect(answers.slice(0, 4).map((a) => a.headers?.["x-logsieve-dropped"])).toEqual([
+      "spam_referrer",
+      "spam_referrer",
+      "spam_referrer",
+      "spam_referrer",
+    ]);
+    expect(h.counters().dropped.byReason.spam_referrer).toBe(4);
+    expect(h.sink.rows.map((r) => r.referrer_host)).toEqual(["semalt.com.example.net"]);
   });
 });

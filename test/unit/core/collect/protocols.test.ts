@@ -3,6 +3,7 @@ import { readMatomo } from "../../../../functions/core/collect/protocols/matomo.
 import { readNative } from "../../../../functions/core/collect/protocols/native.ts";
 import { readPixel } from "../../../../functions/core/collect/protocols/pixel.ts";
 import { readPlausible } from "../../../../functions/core/collect/protocols/plausible.ts";
+import { readUmami, umamiWebsites } from "../../../../functions/core/collect/protocols/umami.ts";
 import type { CollectRequest } from "../../../../functions/core/collect/types.ts";
 
 function post(body: string, contentType = "text/plain", rawQuery = ""): CollectRequest {
@@ -207,6 +208,143 @@ describe("Plausible Events API (POST /api/event)", () => {
   ])("refuses %s as %s", (body, reason) => {
     // Act / Assess
     expect(readPlausible(post(body))).toEqual({ ok: false, reason, reply: "plausible" });
+  });
+});
+
+describe("Umami collection API (POST /api/send)", () => {
+  const ID = "4fb7fa4c-5b46-438d-94b3-3a8fb9bc2e8b";
+  const websites = umamiWebsites({
+    "example.com": { umamiWebsiteIds: [ID] },
+    "shop.example.org": { umamiWebsiteIds: [] },
+  });
+  const send = (body: unknown, contentType = "application/json") =>
+    readUmami(post(JSON.stringify(body), contentType), websites);
+
+  it("reads tracker v2's page view (url a path, title and referrer URI-encoded, an empty referrer) for the mapped site", () => {
+    // Act: what umami@2.10.0's src/tracker/index.js getPayload() sends.
+    const result = send({
+      type: "event",
+      payload: {
+        website: ID,
+        hostname: "example.com",
+        screen: "1920x1080",
+        language: "de-DE",
+        title: "Preise%20%26%20Pl%C3%A4ne",
+        url: "/pricing?utm_source=news",
+        referrer: "",
+      },
+    });
+    // Assess
+    expect(result).toEqual({
+      ok: true,
+      hits: [
+        { site: "example.com", target: "/pricing?utm_source=news", referrer: null, eventName: "pageview" },
+      ],
+      invalid: [],
+      reply: "umami",
+    });
+  });
+
+  it("reads tracker v3's custom event (full URLs, tag, id) and never carries what the payload claims about the visitor", () => {
+    // Act: the v3 payload (trackers.md, C), with the server-side overrides Umami's API also accepts.
+    const result = send({
+      type: "event",
+      payload: {
+        website: ID.toUpperCase(),
+        hostname: "www.example.com",
+        url: "https://www.example.com/signup?plan=pro#form",
+        referrer: "https://news.example.net/article/1",
+        name: "signup-click",
+        data: { plan: "pro", nested: { a: 1 } },
+        tag: "variant-b",
+        id: "user-12345@example.com",
+        ip: "198.51.100.77",
+        userAgent: "Mozilla/5.0 (forged)",
+        timestamp: 1700000000,
+      },
+    });
+    // Assess
+    expect(result).toEqual({
+      ok: true,
+      hits: [
+        {
+          site: "example.com",
+          target: "/signup?plan=pro",
+          referrer: "https://news.example.net/article/1",
+          eventName: "signup-click",
+        },
+      ],
+      invalid: [],
+      reply: "umami",
+    });
+  });
+
+  it("answers identify and performance messages without an event: they are dropped by that reason", () => {
+    for (const type of ["identify", "performance"] as const) {
+      const result = send({
+        type,
+        payload: { website: ID, url: "/x", id: "user-1", data: { email: "a@b.c" }, lcp: 1200 },
+      });
+      expect(result).toMatchObject({
+        ok: true,
+        hits: [{ site: "example.com", unstored: type }],
+        reply: "umami",
+      });
+    }
+  });
+
+  it.each([
+    ["not json", "bad_json", "application/json"],
+    [
+      JSON.stringify({ type: "event", payload: { website: ID, url: "/" } }),
+      "bad_content_type",
+      "application/xml",
+    ],
+    [
+      JSON.stringify({ type: "click", payload: { website: ID, url: "/" } }),
+      "bad_payload",
+      "application/json",
+    ],
+    [JSON.stringify({ type: "event", payload: [ID] }), "bad_payload", "application/json"],
+    [JSON.stringify({ type: "event", payload: { url: "/" } }), "missing_site", "application/json"],
+    [JSON.stringify({ type: "event", payload: { link: ID, url: "/" } }), "missing_site", "application/json"],
+    [
+      JSON.stringify({ type: "event", payload: { website: "example.com", url: "/" } }),
+      "bad_site",
+      "application/json",
+    ],
+    [JSON.stringify({ type: "event", payload: { website: 42, url: "/" } }), "bad_site", "application/json"],
+    [
+      JSON.stringify({
+        type: "event",
+        payload: { website: "00000000-0000-4000-8000-000000000000", url: "/" },
+      }),
+      "unknown_site",
+      "application/json",
+    ],
+    [JSON.stringify({ type: "event", payload: { website: ID } }), "missing_url", "application/json"],
+    [
+      JSON.stringify({ type: "event", payload: { website: ID, url: "data:text/html,x" } }),
+      "data_url",
+      "application/json",
+    ],
+    [
+      JSON.stringify({ type: "event", payload: { website: ID, url: "/", name: "n".repeat(51) } }),
+      "bad_event_name",
+      "application/json",
+    ],
+    [
+      JSON.stringify({ type: "event", payload: { website: ID, url: "/", data: ["x"] } }),
+      "bad_props",
+      "application/json",
+    ],
+    [
+      JSON.stringify({ type: "event", payload: { website: ID, url: "/", referrer: 7 } }),
+      "bad_referrer",
+      "application/json",
+    ],
+  ])("refuses %s with %s", (body, reason, contentType) => {
+    expect(readUmami(post(body, contentType), websites)).toEqual({ ok: false, reason, reply: "umami" });
   });
 });
 

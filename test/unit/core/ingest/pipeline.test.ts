@@ -183,6 +183,30 @@ describe("ingest pipeline", () => {
     ]);
   });
 
+  it("keeps a line with a spam referrer in security/ only, counted as spam_referrer; its host never reaches events/", async () => {
+    // Prepare: referrers from Matomo's list (a listed host and a subdomain of one) beside real ones.
+    const withReferrer = (ip: string, referrer: string) =>
+      `${ip} - - [20/Nov/2026:10:15:00 +0000] "GET /a HTTP/1.1" 200 10 "${referrer}" "${CHROME}"`;
+    // Act
+    const { summary, store } = await run([
+      withReferrer("198.51.100.1", "https://semalt.com/"),
+      withReferrer("198.51.100.2", "http://forum.darodar.com/x"),
+      withReferrer("198.51.100.3", "https://www.google.com/"),
+      withReferrer("198.51.100.4", "-"),
+    ]);
+    // Assess
+    expect(summary.accepted).toBe(4);
+    expect(summary.dropped).toEqual({ total: 2, byReason: { spam_referrer: 2 } });
+    expect(summary.events).toBe(2);
+    expect((await rowsUnder(store, "events/")).map((e) => e.referrer_host)).toEqual(["www.google.com", null]);
+    expect((await rowsUnder(store, "security/")).map((r) => r.referrer)).toEqual([
+      "https://semalt.com/",
+      "http://forum.darodar.com/x",
+      "https://www.google.com/",
+      null,
+    ]);
+  });
+
   it("stores no identifier, prefix or version in the anonymous tier", async () => {
     const d = deps({ sites: ["example.com"], consent: { logDefaultTier: "anonymous" } });
     const { store } = await run([combined("203.0.113.10", "20/Nov/2026:10:15:00", "/a")], d);

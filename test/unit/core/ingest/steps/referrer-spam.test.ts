@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { isReferrerSpam } from "../../../../../functions/core/ingest/steps/referrer-spam.ts";
+import { accessRecord, stepRun } from "./run-fixture.ts";
+
+describe("referrer spam step", () => {
+  it("ends a line whose referrer is a listed host or its subdomain, counted as spam_referrer", () => {
+    // Prepare
+    const { run } = stepRun({ config: { sites: ["example.com"] } });
+    const referrers = [
+      "https://semalt.com/",
+      "http://www.darodar.com/x?y",
+      "https://www.google.com/",
+      null,
+      "-",
+      "https://example.com/",
+    ];
+    // Act
+    const ended = referrers.map((referrer) => isReferrerSpam(run, accessRecord({ referrer })));
+    // Assess
+    expect(ended).toEqual([true, true, false, false, false, false]);
+    expect(run.dropped).toBe(2);
+    expect(run.droppedByReason).toEqual({ spam_referrer: 2 });
+  });
+
+  it("takes the operator's own hosts, and lets every referrer through when turned off", () => {
+    // Prepare
+    const own = stepRun({ config: { referrerSpam: { extraHosts: ["spam.example"] } } }).run;
+    const off = stepRun({ config: { referrerSpam: { enabled: false } } }).run;
+    // Act / Assess
+    expect(isReferrerSpam(own, accessRecord({ referrer: "https://a.spam.example/" }))).toBe(true);
+    expect(isReferrerSpam(off, accessRecord({ referrer: "https://semalt.com/" }))).toBe(false);
+    expect(off.dropped).toBe(0);
+  });
+});
