@@ -39,13 +39,13 @@ export class ReferrerSpamFilter {
 
   /** True when a lower-case host name is listed or is a subdomain of a listed host. */
   isSpamHost(host: string): boolean {
+    // Every listed host has a dot, so the walk stops before the last label (a bare TLD is never listed).
     let suffix = host;
-    for (;;) {
+    for (let dot = suffix.indexOf("."); dot >= 0; dot = suffix.indexOf(".")) {
       if (this.hosts.has(suffix)) return true;
-      const dot = suffix.indexOf(".");
-      if (dot < 0) return false;
       suffix = suffix.slice(dot + 1);
     }
+    return false;
   }
 }
 

@@ -92,12 +92,37 @@ describe("loadGeoLookup with the bundled country database", () => {
     expect(found).toBeNull();
   });
 
-  it("knows no provider when no ASN database is configured", () => {
+  it("fills the provider from the bundled AS database for public addresses, IPv4 and IPv6, and none for others", () => {
     // Act
-    const provider = geo.provider("217.0.0.1");
+    const providers = [
+      "1.1.1.1",
+      "2606:4700:4700::1111",
+      "8.8.8.8",
+      "2001:4860:4860::8888",
+      "10.0.0.1",
+      "203.0.113.5",
+      "2001:db8::1",
+    ].map((ip) => geo.provider(ip));
+
+    // Assess: well-known networks (their operators publish these addresses); private and documentation: none.
+    expect(providers).toEqual([
+      "Cloudflare, Inc.",
+      "Cloudflare, Inc.",
+      "Google LLC",
+      "Google LLC",
+      null,
+      null,
+      null,
+    ]);
+  });
+
+  it("loads no AS database and knows no provider when providers are turned off", async () => {
+    // Act
+    const without = await loadGeoLookup({ provider: false });
 
     // Assess
-    expect(provider).toBeNull();
+    expect(without.provider("1.1.1.1")).toBeNull();
+    expect(without.country("1.1.1.1")).not.toBeNull();
   });
 
   it("is found on disk", () => {
@@ -123,7 +148,7 @@ describe("loadGeoLookup with operator databases", () => {
 
   it("reads the country from a GeoLite2-Country layout, falling back to the registered country", async () => {
     // Prepare
-    const geo = await loadGeoLookup({ countryDb: geoLite2CountryDb });
+    const geo = await loadGeoLookup({ countryDb: geoLite2CountryDb, provider: false });
 
     // Act
     const countries = ["81.2.69.9", "89.160.20.1", "2a02:ff0::1", "217.0.0.1", "192.168.1.1"].map((ip) =>
@@ -154,12 +179,35 @@ describe("loadGeoLookup with operator databases", () => {
     writeFileSync(notMmdb, "1.0.0.0,1.0.0.255,AU\n");
 
     // Act
-    const loading = loadGeoLookup({ countryDb: notMmdb });
+    const loading = loadGeoLookup({ countryDb: notMmdb, provider: false });
 
     // Assess
     await expect(loading).rejects.toThrow(
       /^geo\.countryDb: .*country\.csv is not a MaxMind-format \(\.mmdb\) database/,
     );
+  });
+});
+
+describe("the bundled AS database's files", () => {
+  it("names the database and the path when one is missing, and the line of a malformed row", async () => {
+    // Prepare
+    const good = join(dir, "v6.csv");
+    writeFileSync(
+      good,
+      "42540488161975842760550356425300246528,42540488241204005274814694018844196863,6939,HE\n",
+    );
+    const bad = join(dir, "v4.csv");
+    writeFileSync(bad, "16777216,16777471,13335,ok\nnot,a,row\n");
+
+    // Act
+    const missing = loadGeoLookup({ bundledAsn: { ipv4: join(dir, "absent.csv"), ipv6: good } });
+    const malformed = loadGeoLookup({ bundledAsn: { ipv4: bad, ipv6: good } });
+
+    // Assess
+    await expect(missing).rejects.toThrow(
+      /^bundled AS database: cannot read the database file .*absent\.csv \(ENOENT\)/,
+    );
+    await expect(malformed).rejects.toThrow(/^bundled AS database: asn-ipv4-num\.csv line 2: not a row/);
   });
 });
 

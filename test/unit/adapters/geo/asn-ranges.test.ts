@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { AsnDatabaseError, AsnRangeTable } from "../../../../functions/adapters/geo/asn-ranges.ts";
+import { type ClientAddress, parseClientAddress } from "../../../../functions/core/anonymize/ip.ts";
+
+/** The range tables read from the CSV layout of `@ip-location-db/asn`, on rows written here by hand. */
+
+const addr = (ip: string): ClientAddress => {
+  const parsed = parseClientAddress(ip);
+  if (parsed === null) throw new Error(`bad test address ${ip}`);
+  return parsed;
+};
+/** An IPv4 address as the unsigned number the -num files use. */
+const n4 = (ip: string): number => ip.split(".").reduce((sum, part) => sum * 256 + Number(part), 0);
+/** An IPv6 address as the decimal 128-bit number the -num files use. */
+const n6 = (ip: string): string => {
+  const bytes = addr(ip).bytes;
+  let value = 0n;
+  for (const byte of bytes) value = (value << 8n) | BigInt(byte);
+  return value.toString();
+};
+
+const V4 = [
+  `${n4("1.0.0.0")},${n4("1.0.0.255")},13335,"Cloudflare, Inc."`,
+  `${n4("5.0.0.0")},${n4("5.0.255.255")},201907,"LLC ""SPUTNIK"""`,
+  `${n4("9.0.0.0")},${n4("9.0.0.127")},64500,`,
+  `${n4("20.0.0.0")},${n4("20.0.9.255")},64501,First Org`,
+  // Overlaps the row before (the published file has such a row): the later one wins from its start on.
+  `${n4("20.0.8.0")},${n4("20.0.12.255")},64502,Second Org`,
+  `${n4("255.255.255.0")},${n4("255.255.255.255")},64503,Top`,
+].join("\r\n");
+
+const V6 = [
+  `${n6("2001:db8::")},${n6("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff")},64510,Doc Net`,
+  `${n6("2606:4700::")},${n6("2606:4700:ffff:ffff:ffff:ffff:ffff:ffff")},13335,"Cloudflare, Inc."`,
+  `${n6("2606:4701::")},${n6("2606:4701::ffff")},64511,Small Net`,
+].join("\n");
+
+describe("AsnRangeTable", () => {
+  const table = AsnRangeTable.fromCsv(`${V4}\n`, V6);
+
+  it("finds the organisation of an IPv4 address, ranges inclusive at both ends, names unquoted", () => {
+    expect(table.size).toEqual({ ipv4: 6, ipv6: 3 });
+    const lookups = ["1.0.0.0", "1.0.0.255", "1.0.1.0", "0.255.255.255", "5.0.200.1", "255.255.255.255"].map(
+      (ip) => table.organisation(addr(ip)),
+    );
+    expect(lookups).toEqual(["Cloudflare, Inc.", "Cloudflare, Inc.", null, null, 'LLC "SPUTNIK"', "Top"]);
+  });
+
+  it("gives no organisation for a row without one, and lets an overlapping row win from its start", () => {
+    expect(table.organisation(addr("9.0.0.5"))).toBeNull();
+    expect(
+      ["20.0.7.255", "20.0.8.0", "20.0.12.255", "20.0.13.0"].map((ip) => table.organisation(addr(ip))),
+    ).toEqual(["First Org", "Second Org", "Second Org", null]);
+  });
+
+  it("finds the organisation of an IPv6 address across all four 32-bit words", () => {
+    const lookups = ["2606:4700:4700::1111", "2606:4701::ffff", "2606:4701::1:0", "2606:46ff::1", "::1"].map(
+      (ip) => table.organisation(addr(ip)),
+    );
+    expect(lookups).toEqual(["Cloudflare, Inc.", "Small Net", null, null, null]);
+  });
+
+  it("lets an overlapping IPv6 row win from its start on, too", () => {
+    const overlapping = AsnRangeTable.fromCsv(
+      "",
+      `${n6("2a00::")},${n6("2a00::ffff")},1,A\n${n6("2a00::ff00")},${n6("2a00::1:0")},2,B\n`,
+    );
+    expect(
+      ["2a00::feff", "2a00::ff00", "2a00::1:0", "2a00::1:1"].map((ip) => overlapping.organisation(addr(ip))),
+    ).toEqual(["A", "B", "B", null]);
+  });
+
+  it("refuses a malformed row, an unsorted file and a range past the address space, naming the line", () => {
+    expect(() => AsnRangeTable.fromCsv("1,2,3,x\nfoo\n", "")).toThrow(/asn-ipv4-num\.csv line 2: not a row/);
+    expect(() => AsnRangeTable.fromCsv("10,20,1,a\n5,8,2,b\n", "")).toThrow(/line 2: ranges are not sorted/);
+    expect(() => AsnRangeTable.fromCsv("1,4294967296,1,a\n", "")).toThrow(AsnDatabaseError);
+    expect(() => AsnRangeTable.fromCsv("", "1,x,1,a\n")).toThrow(/asn-ipv6-num\.csv line 1/);
+    expect(() => AsnRangeTable.fromCsv("", `1,${(1n << 128n).toString()},1,a\n`)).toThrow(/not a range/);
+  });
+});
