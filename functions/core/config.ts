@@ -228,11 +228,13 @@ export const configSchema = z
       .object({
         /** A MaxMind-format country database replacing the bundled one. */
         countryDb: z.string().min(1).optional(),
-        /** A MaxMind-format ASN database (GeoLite2-ASN layout) to fill `provider`. */
+        /** A MaxMind-format ASN database (GeoLite2-ASN layout) replacing the bundled AS database for `provider`. */
         asnDb: z.string().min(1).optional(),
+        /** Fill `provider` (the AS organisation) in the security zone: from `asnDb`, else the bundled database. */
+        provider: z.boolean().default(true),
       })
       .strict()
-      .default({}),
+      .default({ provider: true }),
     /** Referrer spam (docs/PRIVACY.md, "Referrer spam"): visits whose referrer is a listed host never reach analytics. */
     referrerSpam: z
       .object({

@@ -4,15 +4,31 @@ import { createEnricher } from "../core/enrich/enrich.ts";
 
 export type Enricher = ReturnType<typeof createEnricher>;
 
+/** The bundled geo files inside a Lambda package (locally the adapter finds the npm packages itself). */
+export interface BundledGeoFiles {
+  readonly countryDb?: string | undefined;
+  readonly asnIpv4?: string | undefined;
+  readonly asnIpv6?: string | undefined;
+}
+
 /**
  * Enrichment (country, provider, browser, OS, device, bot) wired once for every use case: the operator's
- * MaxMind-format files when configured, else the bundled country database (`bundledCountryDb`: its path inside a
- * Lambda package; locally the adapter finds the npm package itself).
+ * MaxMind-format files when configured, else the bundled databases. `provider: false` skips the AS database (the
+ * collector writes no security record, so it has no use for the provider and need not load half a million rows).
  */
-export async function enricherFor(config: LogsieveConfig, bundledCountryDb?: string): Promise<Enricher> {
+export async function enricherFor(
+  config: LogsieveConfig,
+  bundled: BundledGeoFiles = {},
+  options: { readonly provider?: boolean } = {},
+): Promise<Enricher> {
   const geo = await loadGeoLookup({
-    countryDb: config.geo.countryDb ?? bundledCountryDb,
+    countryDb: config.geo.countryDb ?? bundled.countryDb,
     asnDb: config.geo.asnDb,
+    bundledAsn:
+      bundled.asnIpv4 !== undefined && bundled.asnIpv6 !== undefined
+        ? { ipv4: bundled.asnIpv4, ipv6: bundled.asnIpv6 }
+        : undefined,
+    provider: config.geo.provider && (options.provider ?? true),
   });
   return createEnricher(geo);
 }

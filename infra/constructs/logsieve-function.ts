@@ -7,7 +7,12 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
-import { AWS_ENV, BUNDLED_COUNTRY_DB_PATH, BUNDLED_QUERIES_DIR } from "../../functions/runtime/env.ts";
+import {
+  AWS_ENV,
+  BUNDLED_ASN_PATHS,
+  BUNDLED_COUNTRY_DB_PATH,
+  BUNDLED_QUERIES_DIR,
+} from "../../functions/runtime/env.ts";
 import { acknowledge } from "./nag.ts";
 import { acknowledgeZoneWildcards } from "./policy.ts";
 
@@ -33,6 +38,30 @@ export interface BundledFile {
 /** The named queries, for the functions that run them (aggregate's rollups). */
 export function queriesFolder(queriesDir: string): BundledFile {
   return { source: queriesDir, lambdaPath: BUNDLED_QUERIES_DIR, envName: AWS_ENV.queriesDir };
+}
+
+/**
+ * The bundled AS database (CC BY 4.0: RouteViews, DB-IP, NRO; npm), whose two numeric CSV files ingest reads to fill
+ * `provider` in the security zone (about 32 MB unpacked, 9 MB zipped).
+ */
+export const ASN_DB_SOURCES = {
+  ipv4: "node_modules/@ip-location-db/asn/asn-ipv4-num.csv",
+  ipv6: "node_modules/@ip-location-db/asn/asn-ipv6-num.csv",
+} as const;
+
+export function asnDbFiles(projectRoot: string): BundledFile[] {
+  return [
+    {
+      source: join(projectRoot, ASN_DB_SOURCES.ipv4),
+      lambdaPath: BUNDLED_ASN_PATHS.ipv4,
+      envName: AWS_ENV.geoAsnIpv4,
+    },
+    {
+      source: join(projectRoot, ASN_DB_SOURCES.ipv6),
+      lambdaPath: BUNDLED_ASN_PATHS.ipv6,
+      envName: AWS_ENV.geoAsnIpv6,
+    },
+  ];
 }
 
 export function countryDbFile(projectRoot: string): BundledFile {

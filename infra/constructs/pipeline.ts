@@ -13,7 +13,13 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { AWS_ENV } from "../../functions/runtime/env.ts";
 import type { FunctionEntries } from "./function-entries.ts";
-import { type BundledFile, countryDbFile, LogsieveFunction, queriesFolder } from "./logsieve-function.ts";
+import {
+  asnDbFiles,
+  type BundledFile,
+  countryDbFile,
+  LogsieveFunction,
+  queriesFolder,
+} from "./logsieve-function.ts";
 import { acknowledge } from "./nag.ts";
 import {
   athenaWorkgroupUse,
@@ -154,7 +160,7 @@ export class Pipeline extends Construct {
       1024,
       ingestTimeout,
       { [AWS_ENV.aggregateQueueUrl]: this.aggregateQueue.queueUrl },
-      [countryDbFile(props.projectRoot)],
+      [countryDbFile(props.projectRoot), ...asnDbFiles(props.projectRoot)],
     );
     storage.rawBucket.addEventNotification(
       s3.EventType.OBJECT_CREATED,

@@ -75,7 +75,7 @@ export async function composeAwsCollectApp(env: Environment): Promise<Hono<HttpE
   const collector = createCollector({
     config,
     settings,
-    enrich: await enricherFor(config, env[AWS_ENV.geoCountryDb]),
+    enrich: await enricherFor(config, { countryDb: env[AWS_ENV.geoCountryDb] }, { provider: false }),
     salts: saltStoreFor(store, systemClock, config),
     sink,
     clock: systemClock,

@@ -121,7 +121,7 @@ export async function openLocalCollector(options: LocalCollectorOptions): Promis
   const collector = createCollector({
     config,
     settings,
-    enrich: await enricherFor(config),
+    enrich: await enricherFor(config, {}, { provider: false }),
     salts,
     sink,
     clock,

@@ -44,7 +44,11 @@ export async function composeAwsIngest(
     aggregateQueueUrl: env[AWS_ENV.aggregateQueueUrl],
     deps: {
       config,
-      enrich: await enricherFor(config, env[AWS_ENV.geoCountryDb]),
+      enrich: await enricherFor(config, {
+        countryDb: env[AWS_ENV.geoCountryDb],
+        asnIpv4: env[AWS_ENV.geoAsnIpv4],
+        asnIpv6: env[AWS_ENV.geoAsnIpv6],
+      }),
       salts: saltStoreFor(lake, clock, config),
       store: lake,
       // No worker thread in a Lambda sandbox: the function's memory is sized for the in-thread encoder.

@@ -507,7 +507,8 @@ export function buildPolicy(config: LogsieveConfig, options: PolicyOptions): Pol
     c: config,
     tracker: options.tracker ?? true,
     sweep,
-    provider: config.geo.asnDb !== undefined,
+    // The provider comes from the bundled AS database or the operator's (geo.asnDb) unless turned off.
+    provider: config.geo.provider,
     rawHoursAllEqual: r.incomingHours === r.securityHours && r.securityHours === r.rejectsHours,
   };
   const texts = options.lang === "de" ? german(facts) : english(facts);

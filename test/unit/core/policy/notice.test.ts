@@ -148,9 +148,10 @@ describe("policy notice", () => {
     expect(onlyGpc).toContain("Das Signal „Do Not Track“ wird nicht ausgewertet.");
   });
 
-  it("names the sites, the kept query parameters and the provider only when configured", () => {
+  it("names the sites and the kept query parameters only when configured, the provider unless turned off", () => {
     // Prepare / Act
     const plain = md({}, "en");
+    const noProvider = md({ geo: { provider: false } }, "en");
     const configured = md(
       {
         sites: ["example.com", "shop.example.com"],
@@ -163,7 +164,8 @@ describe("policy notice", () => {
 
     // Assess
     expect(plain).not.toContain("It applies to");
-    expect(plain).not.toContain("access provider");
+    expect(plain).toContain("access provider");
+    expect(noProvider).not.toContain("access provider");
     expect(configured).toContain("It applies to example.com and shop.example.com.");
     expect(configured).toContain(
       "except utm_source, utm_medium, utm_campaign, utm_term, utm_content and q (for shop.example.com also sku);",
