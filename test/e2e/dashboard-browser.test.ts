@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import ipaddr from "ipaddr.js";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DuckDbQueryEngine } from "../../functions/adapters/local/duckdb-engine.ts";
@@ -360,6 +361,186 @@ describe("dashboards in headless Chromium", () => {
     expect(message).toContain("Legal hold INC-E2E-1 placed");
     expect(records).toBeGreaterThan(0);
     expect(listed).toEqual([expect.objectContaining({ incident: "INC-E2E-1", status: "active", records })]);
+    await page.close();
+  });
+
+  it("opens the security roles' sign-in links on the Security tab, the marketing link on Marketing", async () => {
+    // Act: the printed links, as a person would open them.
+    const landed: Record<string, string | null> = {};
+    for (const role of ["marketing", "security", "security-lead"] as const) {
+      const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+      contexts.push(context);
+      const page = await context.newPage();
+      await page.goto(links[role]);
+      await page.waitForSelector("[data-view]");
+      landed[role] = await page.$eval("a.tab.active", (a) => a.getAttribute("data-tab"));
+      await page.close();
+    }
+    // Assess
+    expect(links.security).toMatch(/#security$/);
+    expect(landed).toEqual({ marketing: "marketing", security: "security", "security-lead": "security" });
+  });
+
+  it("charts requests and errors per hour for all addresses and for one, with the numbers of `logsieve query`", async () => {
+    // Prepare
+    const page = await (await signedIn("security")).newPage();
+    await page.goto(`${serve.url}/dashboard/#security`);
+    await page.waitForFunction(() => document.body.dataset.securityLoaded !== undefined);
+    const from = await page.inputValue("[data-testid=sec-from]");
+    const to = await page.inputValue("[data-testid=sec-to]");
+    const hours = await query("requests-over-time", { from, to });
+    const engine = await DuckDbQueryEngine.open({ lakeDir: lake });
+    const [counts] = (
+      await engine.query(
+        `SELECT count(*) AS requests, count(*) FILTER (WHERE status >= 400 AND status < 500) AS e4,
+                count(*) FILTER (WHERE status >= 500 AND status < 600) AS e5
+         FROM security WHERE dt >= '${from}' AND dt <= '${to}'`,
+      )
+    ).rows;
+    await engine.close();
+    const sum = (rows: readonly Record<string, unknown>[], column: string) =>
+      rows.reduce((total, r) => total + Number(r[column]), 0);
+    // Act: the chart, its legend without and with the pointer on it
+    await page.waitForSelector("[data-testid=security-chart] canvas");
+    const note = (await page.textContent("[data-query=requests-over-time] .footnote")) ?? "";
+    const legendAway = await page.$$eval("[data-query=requests-over-time] .u-legend .u-value", (cells) =>
+      cells.map((c) => c.textContent),
+    );
+    const box = await page.$("[data-testid=security-chart] .u-over");
+    const bounds = await box?.boundingBox();
+    if (bounds === null || bounds === undefined) throw new Error("the chart has no plot area");
+    // The busiest hour, where the pointer goes.
+    const busiest = hours.rows.reduce((a, b) => (Number(b.requests) > Number(a.requests) ? b : a));
+    const startMs = Date.parse(`${from}T00:00:00Z`);
+    const hourCount = Math.ceil(
+      (Math.min(Date.parse(`${to}T00:00:00Z`) + 86_400_000, Date.now()) - startMs) / HOUR_MS,
+    );
+    const at = (Date.parse(String(busiest.hour)) - startMs) / HOUR_MS / Math.max(1, hourCount - 1);
+    await page.mouse.move(bounds.x + at * bounds.width, bounds.y + bounds.height / 2);
+    const legendOver = await page.$$eval("[data-query=requests-over-time] .u-legend .u-value", (cells) =>
+      cells.map((c) => c.textContent),
+    );
+    await page.screenshot({ path: new URL("security-chart.png", ARTIFACTS).pathname, fullPage: false });
+    // Act: one address
+    const address = String((await query("top-talkers", { from, to, limit: "1" })).rows[0]?.client_ip);
+    const addressHours = await query("address-over-time", { from, to, ip: address });
+    await page.click("section[data-query=top-talkers] tbody tr:first-child button");
+    await page.waitForSelector("[data-testid=address-chart] canvas");
+    const addressNote = (await page.textContent("section[data-query=ip-timeline] .footnote")) ?? "";
+    await (await page.$("section[data-query=ip-timeline]"))?.screenshot({
+      path: new URL("security-address-chart.png", ARTIFACTS).pathname,
+    });
+    // Assess: the totals are the security zone's, hour by hour as the query gives them.
+    expect(sum(hours.rows, "requests")).toBe(Number(counts?.requests));
+    expect(note).toContain(`${Number(counts?.requests).toLocaleString("en-US")} requests`);
+    expect(note).toContain(`${Number(counts?.e4).toLocaleString("en-US")} answered 4xx`);
+    expect(note).toContain(`${Number(counts?.e5).toLocaleString("en-US")} answered 5xx`);
+    expect(legendAway[0]).toBe("whole range");
+    expect(legendAway[1]).toBe(`${Number(counts?.requests).toLocaleString("en-US")} in all`);
+    expect(legendOver[0]).toMatch(/^\d{1,2} [A-Z][a-z]{2} \d{2}:00$/);
+    expect(legendOver[1]).not.toContain("in all");
+    expect(addressNote).toContain(`${sum(addressHours.rows, "requests").toLocaleString("en-US")} request(s)`);
+    await page.close();
+  });
+
+  it("builds a block list from ticked addresses and typed prefixes, and downloads it as nginx, CIDR and CSV", async () => {
+    // Prepare
+    const page = await (await signedIn("security")).newPage();
+    await page.goto(`${serve.url}/dashboard/#security`);
+    await page.waitForFunction(() => document.body.dataset.securityLoaded !== undefined);
+    const ticked = await page.$$eval("section[data-query=top-talkers] input[data-choose]", (boxes) =>
+      boxes.slice(0, 3).map((b) => (b as HTMLInputElement).dataset.choose ?? ""),
+    );
+    const typed = ["198.51.100.7/24", "2001:DB8::1/48", "::ffff:192.0.2.9", "10.0.0.0/7", "not-an-address"];
+    // Act: tick three addresses, type five entries.
+    for (const ip of ticked) await page.check(`section[data-query=top-talkers] input[data-choose="${ip}"]`);
+    const current = await page.inputValue("[data-testid=blocklist-entries]");
+    await page.fill("[data-testid=blocklist-entries]", `${current}${typed.join("\n")}\n`);
+    const download = async (format: string, widen = "exact") => {
+      await page.selectOption("[data-testid=blocklist-format]", format);
+      await page.selectOption("[data-testid=blocklist-widen]", widen);
+      const [file] = await Promise.all([
+        page.waitForEvent("download"),
+        page.click("[data-testid=blocklist-download]"),
+      ]);
+      return { name: file.suggestedFilename(), text: await readFile((await file.path()) ?? "", "utf8") };
+    };
+    const nginx = await download("nginx");
+    await (await page.$("[data-testid=blocklist]"))?.screenshot({
+      path: new URL("security-blocklist.png", ARTIFACTS).pathname,
+    });
+    const problems = await page.$$eval("[data-testid=blocklist-problems] li:not(.note)", (lis) =>
+      lis.map((li) => li.textContent ?? ""),
+    );
+    const cidr = await download("cidr", "24-64");
+    const csv = await download("csv");
+    // Assess: what each file must hold, worked out with ipaddr.js (not the code under test).
+    const inBlock = (ip: string, block: string): boolean => {
+      const address = ipaddr.parse(ip);
+      const range = ipaddr.parseCIDR(block);
+      return address.kind() === range[0].kind() && address.match(range);
+    };
+    const wanted = ["198.51.100.0/24", "2001:db8::/48", "192.0.2.9/32"];
+    for (const ip of ticked) {
+      const inside = wanted.slice(0, 2).some((block) => inBlock(ip, block));
+      if (!inside) wanted.push(`${ipaddr.parse(ip).toString()}/${ip.includes(":") ? 128 : 32}`);
+    }
+    const denyOf = (block: string) => (/\/(32|128)$/.test(block) ? block.replace(/\/\d+$/, "") : block);
+    expect(ticked).toHaveLength(3);
+    expect(nginx.name).toMatch(/^logsieve-blocklist-\d{4}-\d{2}-\d{2}\.conf$/);
+    const denyLines = nginx.text.split("\n").filter((l) => l.startsWith("deny "));
+    expect(denyLines.sort()).toEqual(wanted.map((b) => `deny ${denyOf(b)};`).sort());
+    expect(nginx.text.split("\n")[0]).toMatch(new RegExp(`^# logsieve block list: ${wanted.length} entries`));
+    expect(problems).toEqual([
+      expect.stringContaining("10.0.0.0/7 — wider than /8"),
+      expect.stringContaining("not-an-address — not an IPv4 or IPv6 address"),
+    ]);
+    // Widened to /24 and /64: every ticked address's network is there, nothing narrower than /24 or /64.
+    const widened = cidr.text.trim().split("\n");
+    for (const ip of ticked) {
+      expect(widened.some((block) => inBlock(ip, block))).toBe(true);
+    }
+    for (const block of widened)
+      expect(Number(block.split("/")[1])).toBeLessThanOrEqual(block.includes(":") ? 64 : 24);
+    expect(cidr.name).toMatch(/\.txt$/);
+    expect(csv.text.split("\r\n")[0]).toBe("cidr,ip_version,prefix_length,first_address,last_address");
+    expect(csv.text).toContain("198.51.100.0/24,4,24,198.51.100.0,198.51.100.255");
+    expect(csv.text).toContain("2001:db8::/48,6,48,2001:db8::,2001:db8:0:ffff:ffff:ffff:ffff:ffff");
+    await page.close();
+  });
+
+  it("fills Provider for public addresses from the bundled AS database, credits it, and leaves other addresses without", async () => {
+    // Prepare
+    const page = await (await signedIn("security")).newPage();
+    await page.goto(`${serve.url}/dashboard/#security`);
+    await page.waitForFunction(() => document.body.dataset.securityLoaded !== undefined);
+    // Act
+    const rows = await page.$$eval("section[data-query=top-talkers] tbody tr", (trs) =>
+      trs.map((tr) => ({
+        ip: tr.querySelector("td[data-column=client_ip]")?.textContent?.trim() ?? "",
+        provider: tr.querySelector("td[data-column=provider]")?.textContent ?? "",
+      })),
+    );
+    const providers = await page.$$eval(
+      "section[data-query=by-provider-country] td[data-column=provider]",
+      (tds) => tds.map((td) => td.textContent ?? ""),
+    );
+    const credit = await page.$eval("section[data-query=top-talkers] [data-testid=provider-credit] a", (a) =>
+      a.getAttribute("href"),
+    );
+    await (await page.$("section[data-query=top-talkers]"))?.screenshot({
+      path: new URL("security-provider.png", ARTIFACTS).pathname,
+    });
+    // Assess: ipaddr.js decides which addresses are public; the demo's public addresses are real providers' blocks.
+    const isPublic = (ip: string) => ipaddr.parse(ip).range() === "unicast";
+    const publicRows = rows.filter((r) => isPublic(r.ip));
+    expect(publicRows.length).toBeGreaterThan(5);
+    expect(publicRows.filter((r) => r.provider !== "–").length / publicRows.length).toBeGreaterThan(0.8);
+    expect(rows.filter((r) => !isPublic(r.ip)).map((r) => r.provider)).toEqual(
+      rows.filter((r) => !isPublic(r.ip)).map(() => "–"),
+    );
+    expect(providers.filter((p) => p !== "(unknown)").length).toBeGreaterThan(3);
+    expect(credit).toBe("https://db-ip.com");
     await page.close();
   });
 

@@ -478,6 +478,36 @@ describe("security queries (over security/, within the window)", () => {
     expect(plain(result.rows)).toEqual(reference.byProviderCountry(security, window.from, window.to));
   });
 
+  it("security.requestsOverTime counts requests, 4xx, 5xx and addresses per hour", async () => {
+    const definition = query("security.requestsOverTime");
+    const result = await engine.query(definition.select, bindParams(definition, window));
+    expect(plain(result.rows)).toEqual(reference.requestsOverTime(security, window.from, window.to));
+    // The burst of 2001:db8::7 (45 × 404, 15 × 503 within half a minute) is in its hour.
+    const burstHour = result.rows.find((r) => r.hour === `${DAYS[0]}T10:00:00.000Z`);
+    expect(Number(burstHour?.status_4xx)).toBeGreaterThanOrEqual(45);
+    expect(Number(burstHour?.status_5xx)).toBeGreaterThanOrEqual(15);
+    expect(result.rows.reduce((sum, r) => sum + Number(r.requests), 0)).toBe(security.length);
+  });
+
+  it("security.addressOverTime counts one address's requests per hour, and nothing for another", async () => {
+    const definition = query("security.addressOverTime");
+    const result = await engine.query(
+      definition.select,
+      bindParams(definition, { ...window, ip: "2001:db8::7" }),
+    );
+    expect(plain(result.rows)).toEqual(
+      reference.addressOverTime(security, window.from, window.to, "2001:db8::7"),
+    );
+    expect(plain(result.rows)).toEqual([
+      { hour: `${DAYS[0]}T10:00:00.000Z`, requests: 60, status_4xx: 45, status_5xx: 15 },
+    ]);
+    const none = await engine.query(
+      definition.select,
+      bindParams(definition, { ...window, ip: "198.51.100.99" }),
+    );
+    expect(none.rows).toEqual([]);
+  });
+
   it("a window outside the data returns nothing", async () => {
     const definition = query("security.topTalkers");
     const result = await engine.query(

@@ -74,10 +74,11 @@ export async function openLocalDashboard(options: LocalDashboardOptions): Promis
   return {
     routes,
     sessions,
+    // The security roles' links open on the Security tab (the fragment survives the sign-in redirect).
     links: (baseUrl) =>
       DASHBOARD_ROLES.map((role) => ({
         role,
-        url: `${baseUrl}${PAGE_PATH}?token=${sessions.signInTokens.get(role) ?? ""}`,
+        url: `${baseUrl}${PAGE_PATH}?token=${sessions.signInTokens.get(role) ?? ""}${role === "marketing" ? "" : "#security"}`,
       })),
     close: async () => {
       const open = engine;

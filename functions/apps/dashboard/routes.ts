@@ -295,6 +295,7 @@ function me(deps: DashboardRoutesDeps): Route {
       securityWindow: capabilities.includes("security") ? securityWindow(deps.config, nowMs) : null,
       queries: queriesFor(capabilities),
       holdsAvailable: capabilities.includes("holds") && deps.holds !== null,
+      providerAttribution: deps.config.geo.provider && deps.config.geo.asnDb === undefined,
       auth: deps.auth.mode,
     });
   };

@@ -407,8 +407,8 @@ function blockContains(block: CompiledBlock, addr: ClientAddress): boolean {
   return ((addr.bytes[full] ?? 0) & mask) === block.network[full];
 }
 
-/** A bare address, no port, brackets or zone: for configuration. */
-function parseBareAddress(text: string): ClientAddress | null {
+/** A bare address, no port, brackets or zone (IPv4-mapped IPv6 becomes IPv4): for configuration and block lists. */
+export function parseBareAddress(text: string): ClientAddress | null {
   if (text.includes(":")) {
     const bytes = new Uint8Array(16);
     return parseIPv6Into(text, 0, text.length, bytes) ? fromIPv6Bytes(bytes) : null;

@@ -68,6 +68,10 @@ function breakdown(name: string, queryId: string, title: string, column: ColumnS
 const ADDRESS: ColumnSpec = { name: "client_ip", label: "Address", kind: "address" };
 const FIRST_SEEN: ColumnSpec = { name: "first_seen", label: "First seen (UTC)", kind: "time" };
 const LAST_SEEN: ColumnSpec = { name: "last_seen", label: "Last seen (UTC)", kind: "time" };
+const HOUR: ColumnSpec = { name: "hour", label: "Hour (UTC)", kind: "time" };
+const REQUESTS: ColumnSpec = { name: "requests", label: "Requests", kind: "count" };
+const STATUS_4XX: ColumnSpec = { name: "status_4xx", label: "4xx", kind: "count" };
+const STATUS_5XX: ColumnSpec = { name: "status_5xx", label: "5xx", kind: "count" };
 
 export const DASHBOARD_QUERIES: readonly DashboardQuery[] = [
   {
@@ -137,6 +141,22 @@ export const DASHBOARD_QUERIES: readonly DashboardQuery[] = [
       { name: "hits", label: "Requests", kind: "count" },
       { name: "bandwidth", label: "Bytes", kind: "bytes" },
     ],
+  },
+  {
+    name: "requests-over-time",
+    queryId: "security.requestsOverTime",
+    capability: "security",
+    title: "Requests and errors per hour",
+    params: WINDOW_PARAMS,
+    columns: [HOUR, REQUESTS, STATUS_4XX, STATUS_5XX, { name: "clients", label: "Addresses", kind: "count" }],
+  },
+  {
+    name: "address-over-time",
+    queryId: "security.addressOverTime",
+    capability: "security",
+    title: "Requests and errors per hour of one address",
+    params: [...WINDOW_PARAMS, { name: "ip", kind: "address" }],
+    columns: [HOUR, REQUESTS, STATUS_4XX, STATUS_5XX],
   },
   {
     name: "top-talkers",

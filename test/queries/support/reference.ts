@@ -638,3 +638,34 @@ export function byProviderCountry(rows: readonly SecurityRecord[], from: string,
     })
     .sort((a, b) => b.requests - a.requests || cmp(a.provider, b.provider) || cmp(a.country, b.country));
 }
+
+/** The hour an access falls in, as the ISO time of its start (what date_trunc('hour', ts) gives). */
+const hourOf = (ts: number): string => iso(Math.floor(ts / 3_600_000) * 3_600_000);
+
+function perHour(rows: readonly SecurityRecord[], withClients: boolean): Row[] {
+  return [...groupBy(rows, (r) => hourOf(r.ts))]
+    .sort(([a], [b]) => cmp(a, b))
+    .map(([hour, list]) => ({
+      hour,
+      requests: list.length,
+      status_4xx: list.filter((r) => between(r.status, 400, 500)).length,
+      status_5xx: list.filter((r) => between(r.status, 500, 600)).length,
+      ...(withClients ? { clients: new Set(list.map((r) => r.client_ip)).size } : {}),
+    }));
+}
+
+export function requestsOverTime(rows: readonly SecurityRecord[], from: string, to: string): Row[] {
+  return perHour(inWindow(rows, from, to), true);
+}
+
+export function addressOverTime(
+  rows: readonly SecurityRecord[],
+  from: string,
+  to: string,
+  ip: string,
+): Row[] {
+  return perHour(
+    inWindow(rows, from, to).filter((r) => r.client_ip === ip),
+    false,
+  );
+}

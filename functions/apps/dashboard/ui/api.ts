@@ -29,6 +29,8 @@ export interface Me {
   readonly securityWindow: { readonly from: string; readonly to: string } | null;
   readonly queries: readonly string[];
   readonly holdsAvailable: boolean;
+  /** The provider column comes from the bundled AS database, whose licence asks for the credit under it. */
+  readonly providerAttribution: boolean;
   readonly auth: "session" | "cognito";
 }
 
@@ -132,6 +134,18 @@ export async function downloadCsv(name: string, params: Readonly<Record<string, 
   link.remove();
   setTimeout(() => URL.revokeObjectURL(href), 60_000);
   return fileName;
+}
+
+/** Hands text made in the page (the block list) to the browser as a download. */
+export function downloadText(fileName: string, text: string, type: string): void {
+  const href = URL.createObjectURL(new Blob([text], { type: `${type}; charset=utf-8` }));
+  const link = document.createElement("a");
+  link.href = href;
+  link.download = fileName;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 60_000);
 }
 
 export async function listHolds(): Promise<readonly HoldSummary[]> {

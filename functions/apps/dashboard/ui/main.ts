@@ -83,8 +83,10 @@ function shell(app: HTMLElement, me: Me, config: PageConfig): void {
   );
   replace(app, header, main);
 
+  // Without a tab in the URL, a security role lands on the Security view (what it signed in for), others on Marketing.
+  const landing = available.some((v) => v.id === "security") ? "security" : (available[0]?.id ?? "marketing");
   const render = () => {
-    const id = location.hash.replace(/^#/, "") || available[0]?.id || "marketing";
+    const id = location.hash.replace(/^#/, "") || landing;
     for (const tab of tabs) tab.classList.toggle("active", tab.dataset.tab === id);
     document.title = `logsieve · ${id === "security" ? "Security" : "Marketing"}`;
     if (id === "security") securityView(main, me);

@@ -1,15 +1,43 @@
 /// <reference lib="dom" />
+import {
+  BLOCK_LIST_FORMATS,
+  type BlockListFormat,
+  blockListFileName,
+  buildBlockList,
+  renderBlockList,
+  type WidenTo,
+} from "../../../core/dashboard/blocklist.ts";
+import { hourlySeries } from "../../../core/dashboard/hourly.ts";
 import { DASHBOARD_QUERIES } from "../../../core/dashboard/queries.ts";
-import { ApiError, downloadCsv, listHolds, type Me, placeHold, runQuery } from "./api.ts";
+import { ApiError, downloadCsv, downloadText, listHolds, type Me, placeHold, runQuery } from "./api.ts";
 import { h, replace } from "./dom.ts";
-import { formatDay, formatTime } from "./format.ts";
+import { formatCount, formatDay, formatTime } from "./format.ts";
+import { securityChart } from "./security-chart.ts";
 import { resultTable } from "./table.ts";
 
 /**
- * The security view (security and security-lead roles): within the security zone's window (168 hours), the top
- * talkers, bursts of 4xx/5xx answers, login brute force, scanners and providers; one address's timeline; and,
- * for the security lead, "place on legal hold" for that address. Addresses are shown here, and only here.
+ * The security view (security and security-lead roles): within the security zone's window (168 hours), requests
+ * and errors per hour (a chart, for all addresses and for one), the top talkers, bursts of 4xx/5xx answers, login
+ * brute force, scanners and providers; one address's timeline; a block list of chosen addresses and prefixes
+ * (nginx `deny` lines, a CIDR list or CSV, built in the page by core/dashboard/blocklist.ts); and, for the security
+ * lead, "place on legal hold" for that address. Addresses are shown here, and only here.
  */
+
+const WIDEN_CHOICES: readonly { readonly label: string; readonly value: string; readonly widen: WidenTo }[] =
+  [
+    { label: "as chosen", value: "exact", widen: {} },
+    { label: "IPv4 /24, IPv6 /64", value: "24-64", widen: { ipv4: 24, ipv6: 64 } },
+    { label: "IPv4 /16, IPv6 /48", value: "16-48", widen: { ipv4: 16, ipv6: 48 } },
+  ];
+
+const FORMAT_LABELS: Readonly<Record<BlockListFormat, string>> = {
+  nginx: "nginx deny lines",
+  cidr: "plain CIDR list",
+  csv: "CSV",
+};
+
+/** The panels whose rows name a provider get the AS database's attribution (CC BY 4.0 asks for it). */
+const PROVIDER_PANELS = new Set(["top-talkers", "by-provider-country"]);
 
 interface Thresholds {
   /** 4xx/5xx answers to one address within one minute that make a burst. */
@@ -128,6 +156,7 @@ export function securityView(root: HTMLElement, me: Me): void {
     h("p", { className: "empty" }, "Pick an address in one of the tables below, or type one."),
   );
   const holdArea = h("div", { className: "hold-area", "data-testid": "hold-area" });
+  let disposeAddressChart: (() => void) | null = null;
   const timelineForm = h(
     "form",
     {
@@ -159,6 +188,98 @@ export function securityView(root: HTMLElement, me: Me): void {
       )
     : null;
 
+  // --- requests and errors per hour ------------------------------------------------------------------------
+  const chartBox = h("div", { className: "chart", "data-testid": "security-chart" });
+  const chartNote = h("p", { className: "footnote" });
+  let disposeChart: (() => void) | null = null;
+  const chartCard = h(
+    "section",
+    { className: "card chart-card", "data-query": "requests-over-time" },
+    h(
+      "header",
+      {},
+      h("h2", {}, "Requests and errors per hour (UTC), all addresses"),
+      h(
+        "button",
+        {
+          type: "button",
+          className: "secondary",
+          "data-export": "requests-over-time",
+          onclick: async () => {
+            try {
+              status.textContent = `Downloaded ${await downloadCsv("requests-over-time", { ...state })}`;
+            } catch (error) {
+              status.textContent =
+                error instanceof ApiError ? `Export failed: ${error.message}` : "Export failed.";
+            }
+          },
+        },
+        "Export CSV",
+      ),
+    ),
+    chartBox,
+    chartNote,
+  );
+
+  // --- the block list ------------------------------------------------------------------------------------------
+  const entries = h("textarea", {
+    "data-testid": "blocklist-entries",
+    rows: 6,
+    spellcheck: "false",
+    placeholder:
+      "Tick addresses in the tables below, or type addresses and prefixes, one per line:\n203.0.113.7\n198.51.100.0/24\n2001:db8::/48",
+  });
+  const widenSelect = h(
+    "select",
+    { "data-testid": "blocklist-widen" },
+    ...WIDEN_CHOICES.map((choice) => h("option", { value: choice.value }, choice.label)),
+  );
+  const formatSelect = h(
+    "select",
+    { "data-testid": "blocklist-format" },
+    ...BLOCK_LIST_FORMATS.map((format) => h("option", { value: format }, FORMAT_LABELS[format])),
+  );
+  const blockSummary = h("p", { className: "status", role: "status", "data-testid": "blocklist-summary" });
+  const blockProblems = h("ul", { className: "problems", "data-testid": "blocklist-problems" });
+  const preview = h("pre", { className: "preview", "data-testid": "blocklist-preview" });
+  const blockCard = h(
+    "section",
+    { className: "card wide", "data-testid": "blocklist" },
+    h("header", {}, h("h2", {}, "Block list")),
+    h(
+      "p",
+      { className: "footnote" },
+      "Addresses and prefixes to block at your web server or firewall. Each entry becomes a CIDR block: host bits are cleared, IPv4-mapped IPv6 is written as IPv4, duplicates and blocks inside another are left out. Nothing is blocked by logsieve itself: download the file and deploy it.",
+    ),
+    h("label", { className: "field grow" }, h("span", {}, "Addresses and prefixes"), entries),
+    h(
+      "div",
+      { className: "inline-form" },
+      h("label", { className: "field" }, h("span", {}, "Widen each address to"), widenSelect),
+      h("label", { className: "field" }, h("span", {}, "Format"), formatSelect),
+      h(
+        "button",
+        { type: "button", "data-testid": "blocklist-download", onclick: () => downloadBlockList() },
+        "Download block list",
+      ),
+      h(
+        "button",
+        {
+          type: "button",
+          className: "secondary",
+          onclick: () => {
+            entries.value = "";
+            refreshBlockList();
+          },
+        },
+        "Clear",
+      ),
+    ),
+    blockSummary,
+    blockProblems,
+    preview,
+  );
+
   const grid = h("div", { className: "grid" });
   const bodies = new Map<string, HTMLElement>();
   for (const panel of PANELS) {
@@ -187,12 +308,23 @@ export function securityView(root: HTMLElement, me: Me): void {
         { className: "card", "data-query": panel.name },
         h("header", {}, h("h2", {}, titleOf(panel.name)), exportButton),
         body,
+        PROVIDER_PANELS.has(panel.name) && me.providerAttribution ? providerCredit() : null,
       ),
     );
   }
   replace(
     root,
-    h("div", { className: "view", "data-view": "security" }, toolbar, timelineCard, grid, holdsCard, status),
+    h(
+      "div",
+      { className: "view", "data-view": "security" },
+      toolbar,
+      chartCard,
+      timelineCard,
+      grid,
+      blockCard,
+      holdsCard,
+      status,
+    ),
   );
 
   async function openTimeline(ip: string): Promise<void> {
@@ -204,19 +336,43 @@ export function securityView(root: HTMLElement, me: Me): void {
     }
     replace(timelineBody, h("p", { className: "loading" }, "Loading…"));
     timelineCard.scrollIntoView({ block: "start", behavior: "smooth" });
+    disposeAddressChart?.();
+    disposeAddressChart = null;
     try {
-      const result = await runQuery("ip-timeline", { ...state, ip });
+      const [result, hours] = await Promise.all([
+        runQuery("ip-timeline", { ...state, ip }),
+        runQuery("address-over-time", { ...state, ip }),
+      ]);
+      const addressChart = h("div", { className: "chart", "data-testid": "address-chart" });
+      const series = hourlySeries(hours.rows, state, Date.now());
       replace(
         timelineBody,
         h(
+          "div",
+          { className: "address-head" },
+          h("h3", {}, `Requests and errors per hour (UTC) of ${ip}`),
+          h(
+            "button",
+            {
+              type: "button",
+              className: "secondary",
+              "data-testid": "add-to-blocklist",
+              onclick: () => choose(ip, true),
+            },
+            "Add to block list",
+          ),
+        ),
+        addressChart,
+        h(
           "p",
           { className: "footnote" },
-          `${result.rows.length} request(s) of ${ip}, oldest first${result.rows.length >= 1000 ? " (the first 1,000)" : ""}.`,
+          `${formatCount(series.totals.requests)} request(s), ${formatCount(series.totals.status4xx)} answered 4xx, ${formatCount(series.totals.status5xx)} answered 5xx in the chosen days. ${result.rows.length} request(s) of ${ip} below, oldest first${result.rows.length >= 1000 ? " (the first 1,000)" : ""}.`,
         ),
         resultTable(result.columns, result.rows, {
           empty: "No request from this address in the chosen days.",
         }),
       );
+      disposeAddressChart = securityChart(addressChart, series);
       if (result.rows.length > 0) renderHoldForm(ip);
     } catch (error) {
       replace(timelineBody, errorBox(error));
@@ -337,7 +493,102 @@ export function securityView(root: HTMLElement, me: Me): void {
     }
   }
 
+  /** The entries of the block list, one per line, as typed. */
+  function entryLines(): string[] {
+    return entries.value
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter((line) => line.length > 0);
+  }
+
+  function widenOf(): WidenTo {
+    return WIDEN_CHOICES.find((choice) => choice.value === widenSelect.value)?.widen ?? {};
+  }
+
+  function formatOf(): BlockListFormat {
+    return BLOCK_LIST_FORMATS.find((format) => format === formatSelect.value) ?? "nginx";
+  }
+
+  /** Adds an address to the block list, or takes it out. */
+  function choose(ip: string, chosen: boolean): void {
+    const lines = entryLines().filter((line) => line !== ip);
+    if (chosen) lines.push(ip);
+    entries.value = lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+    refreshBlockList();
+  }
+
+  /** The list as it stands: preview, summary, problems, and the ticks in the tables. */
+  function refreshBlockList(): string {
+    const list = buildBlockList(entryLines(), widenOf());
+    const text = renderBlockList(list.blocks, formatOf(), { generatedAt: new Date().toISOString() });
+    preview.textContent = list.blocks.length === 0 ? "" : text;
+    const notes: string[] = [`${list.blocks.length} block(s)`];
+    if (list.adjusted.length > 0) notes.push(`${list.adjusted.length} with host bits cleared`);
+    if (list.covered.length > 0) notes.push(`${list.covered.length} left out as already covered`);
+    if (list.problems.length > 0) notes.push(`${list.problems.length} refused`);
+    blockSummary.textContent = entryLines().length === 0 ? "Nothing chosen yet." : `${notes.join(", ")}.`;
+    replace(
+      blockProblems,
+      ...list.problems.map((problem) => h("li", {}, h("code", {}, problem.entry), ` — ${problem.reason}`)),
+      ...list.adjusted.map((a) => h("li", { className: "note" }, h("code", {}, a.entry), ` → ${a.cidr}`)),
+      ...list.covered.map((c) => h("li", { className: "note" }, h("code", {}, c.entry), ` is in ${c.by}`)),
+    );
+    const chosen = new Set(entryLines());
+    for (const box of root.querySelectorAll<HTMLInputElement>("input[data-choose]")) {
+      box.checked = chosen.has(box.dataset.choose ?? "");
+    }
+    return text;
+  }
+
+  function downloadBlockList(): void {
+    const list = buildBlockList(entryLines(), widenOf());
+    if (list.blocks.length === 0) {
+      blockSummary.textContent = "Nothing to download: choose or type at least one address or prefix.";
+      return;
+    }
+    const format = formatOf();
+    const text = renderBlockList(list.blocks, format, { generatedAt: new Date().toISOString() });
+    const name = blockListFileName(format, new Date().toISOString().slice(0, 10));
+    downloadText(name, text, format === "csv" ? "text/csv" : "text/plain");
+    status.textContent = `Downloaded ${name} (${list.blocks.length} block(s)).`;
+  }
+
+  /** A tick box before every address in a table: ticked addresses are in the block list. */
+  function addChoiceBoxes(container: HTMLElement): void {
+    const chosen = new Set(entryLines());
+    for (const cell of container.querySelectorAll<HTMLTableCellElement>('td[data-column="client_ip"]')) {
+      const ip = cell.textContent?.trim() ?? "";
+      if (ip === "" || ip === "–") continue;
+      const box = h("input", {
+        type: "checkbox",
+        className: "choose",
+        title: "Put this address on the block list",
+        "aria-label": `Block ${ip}`,
+        "data-choose": ip,
+        onchange: (event: Event) => choose(ip, (event.target as HTMLInputElement).checked),
+      });
+      box.checked = chosen.has(ip);
+      cell.prepend(box);
+    }
+  }
+
+  async function loadChart(): Promise<void> {
+    try {
+      const result = await runQuery("requests-over-time", { ...state });
+      const series = hourlySeries(result.rows, state, Date.now());
+      disposeChart?.();
+      replace(chartBox);
+      disposeChart = securityChart(chartBox, series);
+      chartNote.textContent = `${formatCount(series.totals.requests)} requests, ${formatCount(series.totals.status4xx)} answered 4xx and ${formatCount(series.totals.status5xx)} answered 5xx from ${formatDay(state.from)} to ${formatDay(state.to)}. Point at the chart for one hour; tick an address in a table below to put it on the block list, click it for its own chart and timeline.`;
+    } catch (error) {
+      disposeChart?.();
+      disposeChart = null;
+      replace(chartBox, errorBox(error));
+    }
+  }
+
   async function load(): Promise<void> {
+    const chart = loadChart();
     const results = await Promise.allSettled(PANELS.map((panel) => runQuery(panel.name, paramsOf(panel))));
     PANELS.forEach((panel, i) => {
       const body = bodies.get(panel.name);
@@ -354,7 +605,9 @@ export function securityView(root: HTMLElement, me: Me): void {
           onAddress: (ip) => void openTimeline(ip),
         }),
       );
+      addChoiceBoxes(body);
     });
+    await chart;
     document.body.dataset.securityLoaded = String(Date.now());
   }
 
@@ -382,6 +635,35 @@ export function securityView(root: HTMLElement, me: Me): void {
       void load();
     });
   }
+  entries.addEventListener("input", () => refreshBlockList());
+  widenSelect.addEventListener("change", () => refreshBlockList());
+  formatSelect.addEventListener("change", () => refreshBlockList());
+  refreshBlockList();
   void load();
   void refreshHolds();
+}
+
+/** The AS database's attribution (CC BY 4.0; DB-IP asks for a link on pages that show its results). */
+function providerCredit(): HTMLElement {
+  return h(
+    "p",
+    { className: "footnote credit", "data-testid": "provider-credit" },
+    "Provider: IP to ASN data by ",
+    h("a", { href: "https://db-ip.com", rel: "noopener noreferrer", target: "_blank" }, "DB-IP"),
+    ", ",
+    h(
+      "a",
+      { href: "https://www.routeviews.org/", rel: "noopener noreferrer", target: "_blank" },
+      "RouteViews",
+    ),
+    " and the ",
+    h("a", { href: "https://www.nro.net/", rel: "noopener noreferrer", target: "_blank" }, "NRO"),
+    ", licensed ",
+    h(
+      "a",
+      { href: "https://creativecommons.org/licenses/by/4.0/", rel: "noopener noreferrer", target: "_blank" },
+      "CC BY 4.0",
+    ),
+    ".",
+  );
 }
