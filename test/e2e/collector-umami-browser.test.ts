@@ -22,7 +22,8 @@ import {
  * `POST /api/send`, from pages of `site.test` (mapped to 127.0.0.1, so the collector is cross-origin as in
  * production: every event is preflighted). The site is found through its Umami website id
  * (`siteSettings.site.test.umamiWebsiteIds`). Umami carries no consent: page views and custom events are stored in
- * the anonymous tier; DNT drops them; a referrer from the spam list drops them as spam_referrer. Only loopback traffic.
+ * the anonymous tier (the custom event with its allowlisted property); DNT drops them; a referrer from the spam list
+ * drops them as spam_referrer. Only loopback traffic.
  */
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -67,7 +68,7 @@ describe("collector with Umami's tracker in headless Chromium", () => {
       configPath,
       JSON.stringify({
         sites: ["site.test"],
-        siteSettings: { "site.test": { umamiWebsiteIds: [WEBSITE_ID] } },
+        siteSettings: { "site.test": { umamiWebsiteIds: [WEBSITE_ID], eventProperties: ["plan"] } },
       }),
     );
     serve = await startServeProcess(lake, configPath, ["--flush-ms", "100"]);
@@ -192,6 +193,10 @@ describe("collector with Umami's tracker in headless Chromium", () => {
         "pageview|/spa/next|utm_source=spa|anonymous|no_consent_anonymous|null",
       ].sort(),
     );
+    // The button's data-umami-event-plan="pro" is the event's property (allowlisted for the site).
+    expect(rows.filter((r) => r.event_name === "signup").map((r) => [r.prop_key_1, r.prop_value_1])).toEqual([
+      ["plan", "pro"],
+    ]);
     for (const row of rows) {
       expect(row).toMatchObject({
         site: "site.test",

@@ -1,4 +1,12 @@
-import { mediaType, parseJsonObject, readEventName, readPageTarget, readReferrer } from "../fields.ts";
+import {
+  MAX_PROPS,
+  mediaType,
+  parseJsonObject,
+  type RawProps,
+  readEventName,
+  readPageTarget,
+  readReferrer,
+} from "../fields.ts";
 import type { CollectRejectReason, CollectRequest, ProtocolResult } from "../types.ts";
 import { JSON_BODY_TYPES } from "./native.ts";
 
@@ -19,8 +27,10 @@ const refuse = (reason: CollectRejectReason): ProtocolResult => ({ ok: false, re
  *
  * The site is the configured site whose `siteSettings.<site>.umamiWebsiteIds` holds `website` (an id no site
  * names: `unknown_site`); `url` may be a path (tracker v2) or a full URL (v3); a `name` makes it a custom event,
- * else it is a page view; `data` must be an object and is not stored. `identify` (it names a person: `id` and
- * their data) and `performance` (web vitals) are answered and dropped, never stored.
+ * else it is a page view; `data` must be an object: its text, number and boolean values are the event's custom
+ * properties (kept only under the site's allowlist, like every tracker's; nested values, which Umami allows, are
+ * not read, nor entries past the 30th). `identify` (it names a person: `id` and their data) and `performance` (web
+ * vitals) are answered and dropped, never stored.
  *
  * What Umami's server would also take from the payload is never believed: `ip` and `userAgent` (the address is the
  * platform's and the agent the request header's), `timestamp` (the collector's clock), `id` (a user id: never
@@ -65,12 +75,34 @@ export function readUmami(request: CollectRequest, websites: ReadonlyMap<string,
   if (data !== undefined && data !== null && (typeof data !== "object" || Array.isArray(data))) {
     return refuse("bad_props");
   }
+  const props = scalarProps(data);
   return {
     ok: true,
-    hits: [{ site, target: target.value, referrer: referrer.value, eventName: name.value }],
+    hits: [
+      {
+        site,
+        target: target.value,
+        referrer: referrer.value,
+        eventName: name.value,
+        ...(props.length === 0 ? {} : { props }),
+      },
+    ],
     invalid: [],
     reply: "umami",
   };
+}
+
+/** The text, number and boolean values of Umami's `data`, as property pairs (at most 30). */
+function scalarProps(data: unknown): RawProps {
+  if (typeof data !== "object" || data === null) return [];
+  const props: [string, string][] = [];
+  for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
+    if (props.length === MAX_PROPS) break;
+    if (key.length === 0 || key.length > 300) continue;
+    if (typeof value === "string") props.push([key, value.slice(0, 2000)]);
+    else if (typeof value === "number" || typeof value === "boolean") props.push([key, String(value)]);
+  }
+  return props;
 }
 
 /** The website ids of the configured sites, lower-case, to the site each one means. */

@@ -4,13 +4,16 @@ import { harness, httpEvent, json } from "./harness.ts";
 
 /**
  * Custom event properties through the collect function's handler: every tracker's way of sending them (native
- * `props`, Plausible `p` as an object or a JSON string, Matomo `e_n`/`e_v`), kept only under the site's allowlist
+ * `props`, Plausible `p` as an object or a JSON string, Matomo `e_n`/`e_v`, Umami's `data`), kept only under the site's allowlist
  * (`siteSettings.<site>.eventProperties`), every other property dropped and counted, values masked like free text.
  */
 
+const UMAMI_ID = "4fb7fa4c-5b46-438d-94b3-3a8fb9bc2e8b";
 const CONFIG = {
   sites: ["example.com", "shop.example.org"],
-  siteSettings: { "example.com": { eventProperties: ["plan", "method", "name"] } },
+  siteSettings: {
+    "example.com": { eventProperties: ["plan", "method", "name"], umamiWebsiteIds: [UMAMI_ID] },
+  },
 };
 const PAGE = "https://example.com/pricing";
 
@@ -58,6 +61,35 @@ describe("custom event properties", () => {
     expect(h.sink.rows.map((r) => [r.event_name, r.prop_key_1, r.prop_value_1])).toEqual([
       ["Signup", "plan", "free"],
       ["Signup", "plan", "team"],
+    ]);
+    expect(h.counters().properties).toEqual({ kept: 2, dropped: 1 });
+  });
+
+  it("reads Umami's data: its text, number and boolean values, not nested ones", async () => {
+    // Prepare
+    const h = harness({ config: CONFIG });
+    // Act
+    await h.handle(
+      httpEvent({
+        path: "/api/send",
+        headers: { "content-type": "application/json" },
+        body: json({
+          type: "event",
+          payload: {
+            website: UMAMI_ID,
+            url: "/pricing",
+            name: "signup",
+            data: { plan: "pro", seats: 3, address: { city: "Berlin" }, method: true },
+          },
+        }),
+      }),
+    );
+    // Assess: plan and method kept (the allowlist's order), seats dropped, the nested object never read.
+    expect(propsOf(h.sink.rows[0] as unknown as Record<string, unknown>)).toEqual([
+      ["plan", "pro"],
+      ["method", "true"],
+      [null, null],
+      [null, null],
     ]);
     expect(h.counters().properties).toEqual({ kept: 2, dropped: 1 });
   });

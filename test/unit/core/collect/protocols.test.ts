@@ -272,6 +272,7 @@ describe("Umami collection API (POST /api/send)", () => {
           target: "/signup?plan=pro",
           referrer: "https://news.example.net/article/1",
           eventName: "signup-click",
+          props: [["plan", "pro"]],
         },
       ],
       invalid: [],
