@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { Reader, type Response } from "maxmind";
 import { type ClientAddress, isPublicAddress, parseClientAddress } from "../../core/anonymize/ip.ts";
-import type { GeoLookup } from "../../ports/geo.ts";
+import type { GeoAddress, GeoLookup } from "../../ports/geo.ts";
 import { AsnDatabaseError, AsnRangeTable } from "./asn-ranges.ts";
 
 /**
@@ -190,6 +190,108 @@ function lookupPublic<T>(ip: string, lookup: (address: ClientAddress) => T | nul
 }
 
 /**
+ * Distinct records remembered per database by their place in the file (a country database has a few hundred, an
+ * ASN database tens of thousands); when full, the memo starts over.
+ */
+const RECORD_MEMO_LIMIT = 65_536;
+
+/**
+ * Looks addresses up from their bytes (the pipeline has parsed them already): the search tree is walked here, bit by
+ * bit from the address bytes, and the answer is remembered by the record the walk ends on — its offset in the data
+ * section, which names a network's record, not an address. Only the first address that reaches a record goes through
+ * mmdb-lib (text parsed again, record decoded); every later one costs the walk (at most 32 or 128 steps of a byte
+ * read). Same answers as {@link lookupPublic}: the walk is the one mmdb-lib does (MaxMind DB spec, "Search Tree").
+ */
+class TreeLookup<T> {
+  private readonly db: Buffer;
+  private readonly nodeCount: number;
+  private readonly nodeBytes: number;
+  private readonly recordSize: number;
+  private readonly ipv4Start: number;
+  private readonly ipv6: boolean;
+  private readonly memo = new Map<number, T | null>();
+
+  constructor(
+    reader: Reader<Response>,
+    private readonly answer: (address: ClientAddress) => T | null,
+  ) {
+    const internals = reader as unknown as { db: Buffer; ipv4StartNodeNumber: number };
+    const { nodeCount, nodeByteSize, recordSize, ipVersion } = reader.metadata;
+    this.db = internals.db;
+    this.nodeCount = nodeCount;
+    this.nodeBytes = nodeByteSize;
+    this.recordSize = recordSize;
+    this.ipv4Start = internals.ipv4StartNodeNumber;
+    this.ipv6 = ipVersion === 6;
+  }
+
+  /** Whether this database can be walked here (the record sizes the spec allows; mmdb-lib reads the same ones). */
+  get walkable(): boolean {
+    const size = this.recordSize;
+    return (
+      (size === 24 || size === 28 || size === 32) &&
+      Buffer.isBuffer(this.db) &&
+      Number.isInteger(this.ipv4Start)
+    );
+  }
+
+  lookup(address: GeoAddress): T | null {
+    if (!isPublicAddress(address)) return null;
+    const bytes = address.bytes;
+    // An IPv6 address in an IPv4-only file: mmdb-lib's answer (none), through its own path.
+    if (bytes.length === 16 && !this.ipv6) return lookupPublic(address.address, this.answer);
+    const db = this.db;
+    const nodeCount = this.nodeCount;
+    const nodeBytes = this.nodeBytes;
+    const size = this.recordSize;
+    const bits = bytes.length * 8;
+    let node = bytes.length === 4 ? this.ipv4Start : 0;
+    for (let depth = 0; depth < bits && node < nodeCount; depth++) {
+      const right = ((bytes[depth >> 3] as number) >> (7 - (depth & 7))) & 1;
+      const at = node * nodeBytes;
+      if (size === 24) {
+        const o = right === 1 ? at + 3 : at;
+        node = ((db[o] as number) << 16) | ((db[o + 1] as number) << 8) | (db[o + 2] as number);
+      } else if (size === 28) {
+        const middle = db[at + 3] as number;
+        node =
+          right === 1
+            ? ((middle & 0x0f) << 24) |
+              ((db[at + 4] as number) << 16) |
+              ((db[at + 5] as number) << 8) |
+              (db[at + 6] as number)
+            : ((middle & 0xf0) << 20) |
+              ((db[at] as number) << 16) |
+              ((db[at + 1] as number) << 8) |
+              (db[at + 2] as number);
+      } else {
+        node = db.readUInt32BE(right === 1 ? at + 4 : at);
+      }
+    }
+    // nodeCount itself means "no data"; a record past it points into the data section.
+    if (node <= nodeCount) return null;
+    const memo = this.memo;
+    const known = memo.get(node);
+    if (known !== undefined) return known;
+    const found = lookupPublic(address.address, this.answer);
+    if (memo.size >= RECORD_MEMO_LIMIT) memo.clear();
+    memo.set(node, found);
+    return found;
+  }
+}
+
+/** The lookup by address bytes when the file can be walked here, else the text lookup (same answers). */
+function byAddress<T>(
+  reader: Reader<Response>,
+  answer: (address: ClientAddress) => T | null,
+): (address: GeoAddress) => T | null {
+  const tree = new TreeLookup(reader, answer);
+  return tree.walkable
+    ? (address) => tree.lookup(address)
+    : (address) => lookupPublic(address.address, answer);
+}
+
+/**
  * Loads the country database (the bundled one unless `countryDb` is set) and, unless `provider` is false, the AS
  * database (`asnDb`, else the bundled one). Throws a {@link GeoDatabaseError} naming the setting when a file is
  * missing or not what it should be.
@@ -207,12 +309,30 @@ export async function loadGeoLookup(options: GeoOptions = {}): Promise<GeoLookup
       ? openBundledAsn(options.bundledAsn ?? bundledAsnPaths())
       : null,
   ]);
+  const countryAnswer = (addr: ClientAddress): string | null => countryOf(countries.get(addr.address));
   let provider: GeoLookup["provider"] = () => null;
-  if (asns !== null) provider = (ip) => lookupPublic(ip, (addr) => providerOf(asns.get(addr.address)));
-  else if (bundledAsns !== null)
-    provider = (ip) => lookupPublic(ip, (addr) => bundledAsns.organisation(addr));
+  let providerOfAddress: (address: GeoAddress) => string | null = () => null;
+  if (asns !== null) {
+    const answer = (addr: ClientAddress): string | null => providerOf(asns.get(addr.address));
+    provider = (ip) => lookupPublic(ip, answer);
+    providerOfAddress = byAddress(asns as unknown as Reader<Response>, answer);
+  } else if (bundledAsns !== null) {
+    const answer = (addr: ClientAddress): string | null => bundledAsns.organisation(addr);
+    provider = (ip) => lookupPublic(ip, answer);
+    // The bundled table is searched by the address bytes already: only the text is not parsed again.
+    providerOfAddress = (address) => {
+      if (!isPublicAddress(address)) return null;
+      try {
+        return answer(address);
+      } catch {
+        return null;
+      }
+    };
+  }
   return {
-    country: (ip) => lookupPublic(ip, (addr) => countryOf(countries.get(addr.address))),
+    country: (ip) => lookupPublic(ip, countryAnswer),
     provider,
+    countryOfAddress: byAddress(countries as unknown as Reader<Response>, countryAnswer),
+    providerOfAddress,
   };
 }

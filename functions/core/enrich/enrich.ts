@@ -56,6 +56,18 @@ export function createEnricher(geo: GeoLookup, options: EnricherOptions = {}): E
     return part;
   }
 
+  // By the parsed address when the lookup can (no second parse of its text), else by its text.
+  const countryOfAddress = geo.countryOfAddress;
+  const providerOfAddress = geo.providerOfAddress;
+  const country =
+    countryOfAddress === undefined
+      ? (address: ClientAddress) => geo.country(address.address)
+      : (address: ClientAddress) => countryOfAddress.call(geo, address);
+  const provider =
+    providerOfAddress === undefined
+      ? (address: ClientAddress) => geo.provider(address.address)
+      : (address: ClientAddress) => providerOfAddress.call(geo, address);
+
   return (address, userAgent) => {
     const part = agentPart(userAgent);
     // Written out rather than spread: a spread here costs microseconds per call on the hot path.
@@ -67,8 +79,8 @@ export function createEnricher(geo: GeoLookup, options: EnricherOptions = {}): E
       isBot: part.isBot,
       botReason: part.botReason,
       botName: part.botName,
-      country: geo.country(address.address),
-      provider: geo.provider(address.address),
+      country: country(address),
+      provider: provider(address),
     };
   };
 }

@@ -8,6 +8,7 @@ import {
   GeoDatabaseError,
   loadGeoLookup,
 } from "../../../../functions/adapters/geo/mmdb-geo.ts";
+import { parseClientAddress } from "../../../../functions/core/anonymize/ip.ts";
 import type { GeoLookup } from "../../../../functions/ports/geo.ts";
 import { writeMmdb } from "../../../fixtures/geo/mmdb-writer.ts";
 
@@ -225,5 +226,56 @@ describe("countryOf", () => {
 
     // Assess
     expect(code).toBe(expected);
+  });
+});
+
+describe("lookups by parsed address (the ingest pipeline's path)", () => {
+  /** Random addresses, many in the ranges the databases hold, plus the non-public and mapped forms. */
+  function sampleAddresses(count: number): string[] {
+    let seed = 12345;
+    const next = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed >>> 8;
+    };
+    const fixed = [
+      "81.2.69.9",
+      "89.160.20.1",
+      "2a02:ff0:5::1",
+      "192.168.1.1",
+      "::ffff:217.0.0.1",
+      "::1",
+      "10.1.2.3",
+    ];
+    const out = [...fixed];
+    for (let i = 0; i < count; i++) {
+      if (i % 3 === 0) {
+        const group = () => (next() & 0xffff).toString(16);
+        out.push(`${["2003", "2a02", "2001", "2600", "2a01"][i % 5]}:${group()}:${group()}::${group()}`);
+      } else out.push(`${next() & 0xff}.${next() & 0xff}.${next() & 0xff}.${next() & 0xff}`);
+    }
+    return out;
+  }
+
+  it.each([
+    ["the bundled country database", {}],
+    ["operator databases (GeoLite2 layouts)", "operator"],
+  ] as const)("gives the answers of the text lookup with %s", async (_, which) => {
+    // Prepare
+    const geo = await loadGeoLookup(which === "operator" ? { countryDb: geoLite2CountryDb, asnDb } : {});
+    const addresses = sampleAddresses(20_000).map((ip) => parseClientAddress(ip));
+
+    // Act
+    const mismatches = addresses.filter(
+      (address) =>
+        address !== null &&
+        (geo.countryOfAddress?.(address) !== geo.country(address.address) ||
+          geo.providerOfAddress?.(address) !== geo.provider(address.address)),
+    );
+
+    // Assess: every address answered the same way; and the sample reached known networks (positive control)
+    expect(mismatches).toEqual([]);
+    const known = addresses.filter((a) => a !== null && geo.countryOfAddress?.(a) !== null).length;
+    expect(known).toBeGreaterThan(which === "operator" ? 0 : 5_000);
+    expect(geo.countryOfAddress).toBeTypeOf("function");
   });
 });
