@@ -156,8 +156,12 @@ function find(head: Seen | undefined, hasher: number, site: string, userAgent: s
 const memo = {
   young: new Map<string, Seen>(),
   old: new Map<string, Seen>(),
-  /** The last answer, and its address. */
-  last: null as (Seen & { readonly ip: string }) | null,
+  /** The last answer and what it was for, in fields rather than an object made per line. */
+  lastHasher: 0,
+  lastSite: "",
+  lastIp: "",
+  lastUserAgent: "",
+  lastId: 0n,
 };
 
 function remember(ip: string, seen: Seen): void {
@@ -214,15 +218,13 @@ class VisitorHasher {
   id(site: string, ip: string, userAgent: string): bigint {
     const hasher = this.number;
     // A page and its assets come one after the other: the last answer first (strings in cache, no Map lookup).
-    const last = memo.last;
     if (
-      last !== null &&
-      last.ip === ip &&
-      last.userAgent === userAgent &&
-      last.hasher === hasher &&
-      last.site === site
+      memo.lastHasher === hasher &&
+      memo.lastIp === ip &&
+      memo.lastUserAgent === userAgent &&
+      memo.lastSite === site
     )
-      return last.id;
+      return memo.lastId;
     const known = find(memo.young.get(ip), hasher, site, userAgent);
     let id: bigint;
     if (known !== null) id = known.id;
@@ -232,7 +234,11 @@ class VisitorHasher {
       // A copy of the agent: the string is usually a slice of its log line, which it would keep alive.
       remember(ip, { hasher, site, userAgent: ` ${userAgent}`.slice(1), id, next: null });
     }
-    memo.last = { hasher, site, ip, userAgent, id, next: null };
+    memo.lastHasher = hasher;
+    memo.lastSite = site;
+    memo.lastIp = ip;
+    memo.lastUserAgent = userAgent;
+    memo.lastId = id;
     return id;
   }
 

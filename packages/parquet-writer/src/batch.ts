@@ -154,6 +154,9 @@ class StringColumn extends Column {
   private codeLimit = 0xff;
   private readonly index = new Map<string, number>();
   private readonly values: string[] = [];
+  /** The last value and its code: runs of one value (a site, an agent) skip the Map (`===` compares text). */
+  private lastValue: string | undefined = undefined;
+  private lastCode = 0;
   private readonly nullable: boolean;
   // bytes (`data` and `buffer` view the same memory)
   private data: Uint8Array = new Uint8Array(0);
@@ -181,9 +184,15 @@ class StringColumn extends Column {
 
   push(row: number, value: string): void {
     if (this.codesMode) {
+      if (value === this.lastValue) {
+        this.codes[row] = this.lastCode;
+        return;
+      }
       let code = this.index.get(value);
       if (code === undefined) code = this.newValue(value);
       this.codes[row] = code;
+      this.lastValue = value;
+      this.lastCode = code;
       return;
     }
     if (this.defined !== null) this.defined[row] = 1;
