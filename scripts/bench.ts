@@ -40,6 +40,7 @@ import {
   writeRepeatedLog,
   writeWeekLog,
 } from "./bench-logs.ts";
+import { validationDir } from "./validation-dir.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const OUT = join(ROOT, "bench-out");
@@ -78,7 +79,8 @@ for (const kind of logKinds) {
   if (!["generated", "week", "agents", "elastic"].includes(kind))
     throw new Error(`--logs: unknown log ${kind} (use generated, week, agents, elastic)`);
 }
-const ELASTIC_SOURCE = resolve(ROOT, "..", "shared", "validation", "logs", "elastic_apache_logs.log");
+/** Only read when the elastic log is generated (the folder is outside the repository). */
+const elasticSource = (): string => join(validationDir(), "logs", "elastic_apache_logs.log");
 
 /** One log of the bench: a name, its file, its line count, and how to make it. */
 interface BenchLog {
@@ -135,7 +137,7 @@ function benchLogs(): BenchLog[] {
         aggregate: false,
         ensure: () =>
           generated(path, { lines: 1_000_000, source: "elastic_apache_logs.log" }, () =>
-            writeRepeatedLog(path, ELASTIC_SOURCE, 1_000_000),
+            writeRepeatedLog(path, elasticSource(), 1_000_000),
           ),
       });
     }
