@@ -7,7 +7,20 @@ import { HOUR_MS } from "./time.ts";
  * what columns its Parquet files have, so the writer, DuckDB's views, the Glue tables and the sweeper agree.
  */
 
-export const ZONES = ["incoming", "security", "rejects", "evidence", "events", "stats", "salts"] as const;
+/**
+ * `checkpoints/` holds how far each input stream was read (core/ingest/checkpoint.ts): digests and offsets, no log
+ * bytes; it sits with the raw zones (security-only bucket on AWS) because it describes raw input.
+ */
+export const ZONES = [
+  "incoming",
+  "security",
+  "rejects",
+  "evidence",
+  "events",
+  "stats",
+  "salts",
+  "checkpoints",
+] as const;
 export type Zone = (typeof ZONES)[number];
 
 /** Zones partitioned by hour as well as by day, so a 168-hour promise holds to the hour. */

@@ -113,6 +113,7 @@ export const ZONE_BUCKET: Readonly<Record<Zone, "raw" | "analytics">> = {
   events: "analytics",
   stats: "analytics",
   salts: "analytics",
+  checkpoints: "raw",
 };
 
 /** The Lambda path the queries folder is copied to when a function that runs named queries is bundled. */

@@ -177,13 +177,16 @@ export class Pipeline extends Construct {
     this.ingest.allow(
       onObjects(storage.rawBucket, ["incoming/"], ["s3:GetObject", "s3:GetObjectVersion"]),
       // An input ingested again may now have fewer parts in a partition: the writer lists the input's own parts
-      // (`<partition><inputId>-*`) and deletes those past the new count, so a part is never counted twice.
+      // (`<partition><inputId>-*`) and deletes those past the new count, so a part is never counted twice; a batch
+      // redone after an interruption also removes what the interrupted run wrote where the redo does not.
       onObjects(
         storage.rawBucket,
         ["security/", "rejects/"],
         ["s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"],
       ),
-      listPrefixes(storage.rawBucket, ["security/", "rejects/"]),
+      listPrefixes(storage.rawBucket, ["security/", "rejects/", "checkpoints/"]),
+      // Checkpoints and stream locks (core/ingest/checkpoint.ts, docs/INGEST.md).
+      onObjects(storage.rawBucket, ["checkpoints/"], ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]),
       encryptDecrypt(storage.rawKey),
       ...saltAndEventWrites(storage),
       onObjects(storage.analyticsBucket, ["events/"], ["s3:DeleteObject"]),
@@ -268,7 +271,7 @@ export class Pipeline extends Construct {
     // The sweeper reads evidence/ to learn which incidents are released, deletes released evidence and its own
     // old run records, appends to the audit trail, and never deletes the hold audit trail (evidence/audit/holds/).
     // A version under legal hold cannot be deleted whatever this role may do.
-    const rawSwept = ["incoming/", "security/", "rejects/"];
+    const rawSwept = ["incoming/", "security/", "rejects/", "checkpoints/"];
     const analyticsSwept = ["events/", "stats/", "salts/"];
     this.sweep.allow(
       listPrefixes(storage.rawBucket, [...rawSwept, "evidence/"], true),

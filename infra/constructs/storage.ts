@@ -20,7 +20,8 @@ export interface LakeStorageProps {
 /**
  * KMS keys per sensitivity and the lake's buckets.
  *
- * - raw bucket: `incoming/`, `security/`, `rejects/`, `evidence/`. Object Lock enabled (so legal holds are
+ * - raw bucket: `incoming/`, `security/`, `rejects/`, `evidence/`, and `checkpoints/` (how far each input was read:
+ *   digests and offsets, core/ingest/checkpoint.ts). Object Lock enabled (so legal holds are
  *   possible) with NO default retention (nothing is kept longer than the sweeper allows unless a person places a
  *   hold). Versioned (Object Lock requires it). Lifecycle backstops: current versions of the three 7-day zones
  *   expire after the configured hours rounded up to days; every noncurrent version 1 day after it became
@@ -127,6 +128,12 @@ export class LakeStorage extends Construct {
           prefix: `${zone}/`,
           expiration: Duration.days(hoursToBackstopDays(hours)),
         })),
+        // Checkpoints are swept after retention.eventsDays without an update; the backstop a day later.
+        {
+          id: "checkpoints-backstop",
+          prefix: "checkpoints/",
+          expiration: Duration.days(retention.eventsDays + 1),
+        },
       ],
     });
 

@@ -2,12 +2,14 @@ import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
+import { parquetMetadata } from "hyparquet";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { s3InputId } from "../../functions/adapters/input/input-id.ts";
+import { streamIdOfContent } from "../../functions/adapters/input/stream-head.ts";
 import { LocalObjectStore } from "../../functions/adapters/local/object-store.ts";
 import { aggregateDays } from "../../functions/apps/aggregate/local.ts";
 import { generateSampleLog, seededRandom } from "../../functions/apps/demo/sample-log.ts";
@@ -90,20 +92,25 @@ function freshS3(): { fake: FakeS3; versions: string[] } {
 function message(index: number, version: string, copy: number): SQSRecord {
   const input = inputs[index];
   if (input === undefined) throw new Error("no such input");
+  return notification(input.key, version, input.body.byteLength, `m${index}-${copy}`);
+}
+
+/** The SQS message S3 sends for one object. */
+function notification(key: string, version: string, size: number, id: string): SQSRecord {
   const body = JSON.stringify({
     Records: [
       {
         eventName: "ObjectCreated:Put",
         s3: {
           bucket: { name: RAW },
-          object: { key: encodeURIComponent(input.key), versionId: version, size: input.body.byteLength },
+          object: { key: encodeURIComponent(key), versionId: version, size },
         },
       },
     ],
   });
   return {
-    messageId: `m${index}-${copy}`,
-    receiptHandle: `rh-${index}-${copy}`,
+    messageId: id,
+    receiptHandle: `rh-${id}`,
     body,
     attributes: {} as SQSRecord["attributes"],
     messageAttributes: {},
@@ -170,6 +177,29 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
 }
 
 let baseline: { stats: Map<string, string>; events: Map<string, string>; security: Map<string, string> };
+let baselineFake: FakeS3;
+
+/** The offset after the n-th line of a log. */
+function nthLineEnd(bytes: Uint8Array, n: number): number {
+  let at = -1;
+  for (let i = 0; i < n; i++) at = bytes.indexOf(10, at + 1);
+  return at + 1;
+}
+
+/** Rows in the analytics bucket's events/ (objects differ in how lines are split into parts, rows must not). */
+function eventRows(fake: FakeS3): number {
+  return fake
+    .keys(ANALYTICS, "events/")
+    .reduce(
+      (n, key) => n + Number(parquetMetadata(toArrayBuffer(fake.bucket(ANALYTICS).get(key)?.body)).num_rows),
+      0,
+    );
+}
+
+function toArrayBuffer(bytes: Uint8Array | undefined): ArrayBuffer {
+  const b = bytes ?? new Uint8Array();
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "logsieve-delivery-"));
@@ -185,6 +215,7 @@ beforeAll(async () => {
   const { fake, versions } = freshS3();
   const failed = await deliver(versions.map((v, i) => message(i, v, 0)));
   if (failed.length > 0) throw new Error(`baseline delivery failed: ${failed.join(", ")}`);
+  baselineFake = fake;
   baseline = {
     stats: await statsOf(fake, "baseline"),
     events: digestBucket(fake, ANALYTICS, "events/"),
@@ -233,7 +264,9 @@ describe("the ingest handler under at-least-once delivery", () => {
     async (k) => {
       // Prepare: S3 throttles the second write of message k's input (its ingest fails half-way).
       const { fake, versions } = freshS3();
-      const poisoned = s3InputId(RAW, inputs[k]?.key ?? "", versions[k] ?? "");
+      // An object's parts are named after its stream (its content), not its key.
+      const streamOf = (i: number) => streamIdOfContent(inputs[i]?.body ?? new Uint8Array()) ?? "";
+      const poisoned = streamOf(k);
       let poisonedPuts = 0;
       fake.failPut = (_bucket, key) =>
         key.includes(poisoned) && ++poisonedPuts === 2
@@ -244,7 +277,7 @@ describe("the ingest handler under at-least-once delivery", () => {
       // Act
       const failed = await deliver(batch);
       const otherInputsWritten = versions
-        .map((v, i) => s3InputId(RAW, inputs[i]?.key ?? "", v))
+        .map((_v, i) => streamOf(i))
         .filter((id) => id !== poisoned)
         .every((id) => fake.keys(ANALYTICS, "events/").some((key) => key.includes(id)));
       fake.failPut = undefined;
@@ -261,6 +294,36 @@ describe("the ingest handler under at-least-once delivery", () => {
     },
     120_000,
   );
+
+  it("gives the baseline's stats/ and events/ when logs come again under other keys, gzipped, and as a grown new version", async () => {
+    // Prepare: object 2 was first shipped while it was being written (its first 60 lines), then whole under the same
+    // key (a new version); objects 0 and 1 are uploaded again under other keys, object 1 compressed.
+    const { fake, versions } = freshS3();
+    const whole = inputs[2]?.body ?? new Uint8Array();
+    const firstLines = whole.subarray(0, nthLineEnd(whole, 60));
+    const early = fake.putObject(RAW, inputs[2]?.key ?? "", firstLines);
+    const copyKey = "incoming/site=example.com/2026/11/20/copy-of-access-0.log";
+    const copy = fake.putObject(RAW, copyKey, inputs[0]?.body ?? new Uint8Array());
+    const gzKey = "incoming/site=example.com/2026/11/20/access-1.log.gz";
+    const gz = fake.putObject(RAW, gzKey, gzipSync(inputs[1]?.body ?? new Uint8Array()));
+
+    // Act
+    const failedEarly = await deliver([
+      notification(inputs[2]?.key ?? "", early.versionId, firstLines.length, "early"),
+    ]);
+    fake.putObject(RAW, inputs[2]?.key ?? "", whole); // the new version, whole
+    const failed = await deliver([
+      ...versions.map((v, i) => message(i, v, 0)),
+      notification(copyKey, copy.versionId, copy.body.length, "copy"),
+      notification(gzKey, gz.versionId, gz.body.length, "gz"),
+    ]);
+    const stats = await statsOf(fake, "re-uploads");
+
+    // Assess
+    expect([...failedEarly, ...failed]).toEqual([]);
+    expect(stats).toEqual(baseline.stats);
+    expect(eventRows(fake)).toBe(eventRows(baselineFake));
+  }, 120_000);
 
   it("logs one JSON object per line and no client address, in all the deliveries above", () => {
     // Assess (runs last in this file: the lines were captured by every delivery before it)

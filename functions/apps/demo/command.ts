@@ -212,6 +212,7 @@ const ZONE_PURPOSE: Record<string, string> = {
   events: "anonymized events · pipeline only · 90 days",
   stats: "daily rollups without identifiers · marketing · 25 months",
   salts: "one random salt per day · pipeline only · destroyed after 48 hours",
+  checkpoints: "how far each log was read (digests, offsets) · pipeline only · 90 days",
 };
 
 function positiveInt(value: string, flag: string): number {

@@ -1,11 +1,13 @@
+import { randomUUID } from "node:crypto";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { objectsInNotification, type S3ObjectRef, siteFromKey } from "../../adapters/aws/s3-notifications.ts";
-import { s3InputId } from "../../adapters/input/input-id.ts";
+import { streamInput } from "../../adapters/input/resumable-input.ts";
 import { s3BodyChunks } from "../../adapters/input/s3-body.ts";
 import { systemClock } from "../../adapters/local/system-clock.ts";
-import { splitLineBatches } from "../../core/ingest/lines.ts";
-import { type IngestDeps, type IngestSummary, ingest } from "../../core/ingest/pipeline.ts";
+import { CheckpointBook } from "../../core/ingest/checkpoint-book.ts";
+import type { IngestDeps } from "../../core/ingest/pipeline.ts";
+import { ingestResumable, type ResumableSummary } from "../../core/ingest/resume.ts";
 import { chooseConfiguredFormat } from "../../core/parse/choose.ts";
 import { lakeStoreFromEnv } from "../../runtime/aws-lake.ts";
 import { parquetEncoder } from "../../runtime/encoder.ts";
@@ -16,8 +18,10 @@ import { saltStoreFor } from "../../runtime/salts.ts";
 /**
  * `ingest` on AWS: S3 "object created" notifications (through SQS) for `incoming/` → each object read from the raw
  * bucket and run through the core pipeline → security rows to the raw bucket, events to the analytics bucket →
- * the touched days sent to the aggregate queue. Object keys derive from bucket/key/version, so a redelivered
- * notification overwrites what an earlier attempt wrote.
+ * the touched days sent to the aggregate queue. Each object is read from its stream's checkpoint (core/ingest/
+ * resume.ts): a redelivered notification, the same log uploaded again under another key or as a new version, or a
+ * grown copy of a log read before adds only lines not read yet; an attempt that died midway is redone under the same
+ * object keys.
  */
 
 export interface AwsIngestRuntime {
@@ -26,7 +30,14 @@ export interface AwsIngestRuntime {
   readonly rawBucket: string;
   readonly aggregateQueueUrl: string | undefined;
   readonly deps: IngestDeps;
+  readonly checkpoints: CheckpointBook;
 }
+
+/**
+ * A stream lock outlives the longest invocation (15 minutes) before another may take it over: a Lambda that timed
+ * out cannot be asked whether it still runs. A message that finds its stream locked fails and is redelivered.
+ */
+const LAMBDA_LEASE_MS = 20 * 60 * 1000;
 
 /** Everything the ingest function needs, built once per cold start from the environment the CDK app sets. */
 export async function composeAwsIngest(
@@ -37,7 +48,14 @@ export async function composeAwsIngest(
   const config = configFromEnv(env);
   const { lake, rawBucket } = lakeStoreFromEnv(env, s3);
   const clock = systemClock;
+  const checkpoints = new CheckpointBook(lake, clock, {
+    owner: randomUUID(),
+    host: "aws-lambda",
+    pid: process.pid,
+    leaseMs: LAMBDA_LEASE_MS,
+  });
   return {
+    checkpoints,
     s3,
     sqs: clients.sqs ?? new SQSClient({}),
     rawBucket,
@@ -58,31 +76,34 @@ export async function composeAwsIngest(
   };
 }
 
-/** What the handler logs of one object: the summary, and where its format came from. */
-export interface ObjectIngestSummary extends IngestSummary {
+/** What the handler logs of one object: the summary, how it relates to what was read before, its format's origin. */
+export interface ObjectIngestSummary extends ResumableSummary {
   /** `formats[i]` of the configuration (matched by key prefix, glob or site), or `detection`. */
   readonly formatFrom: string;
 }
 
-/** Ingests one announced object; returns its summary (the handler logs counts, never a line). */
+/** Ingests what is new in one announced object; returns its summary (the handler logs counts, never a line). */
 export async function ingestObject(rt: AwsIngestRuntime, ref: S3ObjectRef): Promise<ObjectIngestSummary> {
   const object = await rt.s3.send(
     new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }),
   );
-  const version = ref.versionId ?? object.VersionId ?? ref.eTag ?? object.ETag ?? "unversioned";
   const site = siteFromKey(ref.key);
   // The configuration's formats by key prefix (or glob, or site), as locally by path; else detection.
   const configured = chooseConfiguredFormat(rt.deps.config.formats, { name: ref.key, site });
-  const summary = await ingest(
-    {
-      inputId: s3InputId(ref.bucket, ref.key, version),
-      lines: splitLineBatches(s3BodyChunks(object.Body, ref.key), rt.deps.config.ingest.maxLineBytes),
-      site,
-      format: configured?.format,
-    },
-    rt.deps,
-  );
-  return { ...summary, formatFrom: configured === null ? "detection" : `formats[${configured.index}]` };
+  // An object is complete: its last line needs no terminator. Compression is told by its magic bytes, not the key.
+  const input = streamInput(s3BodyChunks(object.Body, ref.key), {
+    complete: true,
+    maxLineBytes: rt.deps.config.ingest.maxLineBytes,
+  });
+  const summary = await ingestResumable(input, { site, format: configured?.format }, rt.deps, rt.checkpoints);
+  // A stream read on uses the format of its first reading: neither detected again nor configured.
+  const formatFrom =
+    configured !== null
+      ? `formats[${configured.index}]`
+      : !summary.formatDetected && summary.format !== null
+        ? "checkpoint"
+        : "detection";
+  return { ...summary, formatFrom };
 }
 
 /** Ingests every object one SQS message announces and tells aggregation which days they touched. */

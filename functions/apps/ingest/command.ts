@@ -1,8 +1,10 @@
 import { stat } from "node:fs/promises";
 import type { Command } from "commander";
+import { checkInputId } from "../../adapters/input/input-id.ts";
 import { UsageError } from "../../cli/output.ts";
 import { ProgressBar } from "../../cli/progress.ts";
 import { defaultSiteOf, type LogsieveConfig } from "../../core/config.ts";
+import { NamedStreamMismatchError } from "../../core/ingest/resume.ts";
 import {
   compileFormatSpec,
   type FormatChoice,
@@ -12,8 +14,9 @@ import {
 import { LineSites } from "../../core/sites.ts";
 import { LOG_FORMATS, type LogFormat } from "../../core/types.ts";
 import { loadConfigFile } from "../../runtime/config-file.ts";
-import { type FileIngestSummary, openLocal } from "./local.ts";
-import { formatIngestSummary, totalsOf } from "./summary.ts";
+import { follow } from "./follow.ts";
+import { type FileIngestOptions, type FileIngestSummary, type LocalLogsieve, openLocal } from "./local.ts";
+import { formatFollowEvent, formatIngestSummary, totalsOf } from "./summary.ts";
 
 export function registerIngestCommand(program: Command): void {
   program
@@ -46,24 +49,50 @@ export function registerIngestCommand(program: Command): void {
     .option("--json", "print the summary as one JSON object")
     .option(
       "--input-id <id>",
-      "for stdin (-): a stable name of what is piped in, so piping it again overwrites instead of adding",
+      "for stdin (-): a stable name of what is piped in; piping more of it later reads on where this run ended",
+    )
+    .option(
+      "--allow-duplicates",
+      "for stdin (-) without --input-id: ingest all of it, even what an earlier run ingested",
+    )
+    .option(
+      "--follow",
+      "keep reading the files as they grow (rotation-aware, like tail -F) until Ctrl-C or SIGTERM",
+    )
+    .option(
+      "--batch-seconds <n>",
+      "with --follow: longest wait before complete lines are written (1-10)",
+      "5",
     )
     .action(async (files: string[], options: IngestOptions, command: Command) => {
       const globals = command.optsWithGlobals<{ lake: string; config?: string }>();
       const { format, formatOption } = formatOf(options);
-      await checkInputs(files);
+      await checkInputs(files, options.follow === true);
+      checkStdinNamed(files, options);
+      if (options.follow && files.includes("-")) {
+        throw new UsageError(
+          "--follow reads files as they grow; standard input (-) cannot be followed",
+          "give the log's path (e.g. /var/log/nginx/access.log)",
+        );
+      }
+      const seconds = options.follow ? batchSeconds(options) : 0;
       // The configuration is read first, so a wrong --site leaves no lake behind.
       const config = await loadConfigFile(globals.config);
       checkSite(options.site, config);
       const logsieve = await openLocal({ lakeDir: globals.lake, config });
+      if (options.follow) {
+        await runFollow(logsieve, files, { ...options, format, batchSeconds: seconds });
+        return;
+      }
       const summaries: FileIngestSummary[] = [];
       for (const file of files) {
         const bar = new ProgressBar(`ingesting ${file === "-" ? "(stdin)" : file}`);
-        const summary = await logsieve.ingestFile(file, {
+        const summary = await ingestOrExplain(logsieve, file, {
           format,
           formatOption,
           site: options.site,
           inputId: file === "-" ? options.inputId : undefined,
+          allowDuplicates: options.allowDuplicates,
           onProgress: (lines, bytes, size) => bar.update(lines, bytes, size),
         });
         bar.done();
@@ -104,6 +133,9 @@ interface IngestOptions {
   site?: string;
   json?: boolean;
   inputId?: string;
+  allowDuplicates?: boolean;
+  follow?: boolean;
+  batchSeconds: string;
 }
 
 /**
@@ -170,6 +202,77 @@ function formatOf(options: IngestOptions): { format?: FormatChoice; formatOption
   }
 }
 
+function batchSeconds(options: { batchSeconds: string }): number {
+  const n = Number(options.batchSeconds);
+  if (!Number.isInteger(n) || n < 1 || n > 10) {
+    throw new UsageError(
+      `--batch-seconds must be a whole number from 1 to 10, got "${options.batchSeconds.slice(0, 20)}"`,
+      "for example --batch-seconds 5",
+    );
+  }
+  return n;
+}
+
+/**
+ * `--follow` until SIGINT or SIGTERM: the first signal lets the batch being written finish and writes the lines
+ * complete by then; a second one ends the process at once (nothing is half-written either way: see follow.ts).
+ */
+async function runFollow(
+  logsieve: LocalLogsieve,
+  files: readonly string[],
+  options: { format?: FormatChoice; site?: string; json?: boolean; batchSeconds: number },
+): Promise<void> {
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stop.signal.aborted) process.exit(signal === "SIGINT" ? 130 : 143);
+    process.stderr.write(`logsieve ingest --follow: ${signal}: writing the complete lines, then stopping\n`);
+    stop.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  try {
+    if (!options.json) {
+      out(
+        `logsieve ingest --follow: ${files.length} file(s), a batch at most every ${options.batchSeconds} s into ${logsieve.lakeDir} (Ctrl-C stops)`,
+      );
+    }
+    const totals = await follow(
+      logsieve,
+      { files, format: options.format, site: options.site, batchMs: options.batchSeconds * 1000 },
+      (event) => out(options.json ? JSON.stringify(event) : formatFollowEvent(event, logsieve.clock.now())),
+      stop.signal,
+    );
+    out(
+      options.json
+        ? JSON.stringify({ kind: "stopped", totals })
+        : `logsieve ingest --follow: stopped. ${totals.batches} batch(es), ${totals.lines.toLocaleString("en")} lines (${totals.accepted.toLocaleString("en")} accepted, ${totals.rejected.toLocaleString("en")} rejected, ${totals.dropped.toLocaleString("en")} dropped)`,
+    );
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+/** Ingests one input; a named stream fed other content is the user's to fix (exit 2), with what to do. */
+async function ingestOrExplain(
+  logsieve: LocalLogsieve,
+  file: string,
+  options: FileIngestOptions,
+): Promise<FileIngestSummary> {
+  try {
+    return await logsieve.ingestFile(file, options);
+  } catch (error) {
+    if (error instanceof NamedStreamMismatchError) {
+      throw new UsageError(
+        `standard input: ${error.message}`,
+        "nothing was ingested from it; pipe it again with another --input-id",
+      );
+    }
+    throw error;
+  }
+}
+
 function checkFormat(format: string): LogFormat {
   if ((LOG_FORMATS as readonly string[]).includes(format)) return format as LogFormat;
   throw new UsageError(
@@ -178,8 +281,44 @@ function checkFormat(format: string): LogFormat {
   );
 }
 
+/**
+ * Standard input has no content of its own to recognize before it is read, and may be several logs run together
+ * (`zcat access.log.*.gz | ...`): a second run could not tell what it already read. So it needs a name, or the
+ * explicit wish to count it again.
+ */
+function checkStdinNamed(
+  files: readonly string[],
+  options: { inputId?: string; allowDuplicates?: boolean },
+): void {
+  if (options.inputId !== undefined) {
+    if (!files.includes("-")) {
+      throw new UsageError(
+        "--input-id names standard input (-), and no - was given",
+        "files are recognized by their content; leave --input-id out",
+      );
+    }
+    try {
+      checkInputId(options.inputId);
+    } catch (error) {
+      throw new UsageError(
+        `--input-id "${options.inputId.slice(0, 70)}" cannot be used`,
+        (error as Error).message,
+      );
+    }
+    return;
+  }
+  if (files.includes("-") && options.allowDuplicates !== true) {
+    throw new UsageError(
+      "standard input (-) needs a name, or it would be counted again each time it is piped in",
+      "add --input-id NAME, a stable name for what you pipe (e.g. --input-id web1-access); piping more of it " +
+        "later under the same name reads on where this run ended. Or give the file's path instead of piping it " +
+        "(files are recognized by their content), or add --allow-duplicates to count it whatever was read before",
+    );
+  }
+}
+
 /** All inputs are checked before anything is ingested, so a typo does not leave half a batch behind. */
-async function checkInputs(files: readonly string[]): Promise<void> {
+async function checkInputs(files: readonly string[], follow: boolean): Promise<void> {
   if (files.filter((f) => f === "-").length > 1) {
     throw new UsageError("standard input (-) can be read only once", "pass - at most once");
   }
@@ -189,6 +328,8 @@ async function checkInputs(files: readonly string[]): Promise<void> {
     try {
       info = await stat(file);
     } catch {
+      // `--follow` waits for a file that is not there yet (a log about to be created or rotated in), like tail -F.
+      if (follow) continue;
       throw new UsageError(`no such file: ${file}`, "check the path; nothing was ingested");
     }
     if (!info.isFile())

@@ -29,6 +29,11 @@ async function recordHandler(record: SQSRecord): Promise<void> {
       format: summary.format,
       formatFrom: summary.formatFrom,
       detection: summary.detection,
+      // How the object relates to what was read before: a redelivery or a copy is "already-read".
+      stream: summary.resume.stream,
+      resume: summary.resume.status,
+      alreadyIngestedLines: summary.resume.skippedLines,
+      recovered: summary.resume.recovered,
       lines: summary.lines,
       accepted: summary.accepted,
       rejected: summary.rejected,

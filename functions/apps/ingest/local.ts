@@ -1,11 +1,24 @@
+import { createHash, randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import { basename, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { openLocalInput } from "../../adapters/input/open-input.ts";
+import { maybeDecompress } from "../../adapters/input/decompress.ts";
+import { checkInputId } from "../../adapters/input/input-id.ts";
+import { fileInput, streamInput } from "../../adapters/input/resumable-input.ts";
+import { namedStreamId } from "../../adapters/input/stream-head.ts";
 import { LocalObjectStore } from "../../adapters/local/object-store.ts";
 import { systemClock } from "../../adapters/local/system-clock.ts";
 import type { LogsieveConfig } from "../../core/config.ts";
+import { CHECKPOINTS_PREFIX } from "../../core/ingest/checkpoint.ts";
+import { CheckpointBook, type LockHolder } from "../../core/ingest/checkpoint-book.ts";
 import { splitLineBatches } from "../../core/ingest/lines.ts";
-import { type IngestSummary, ingest } from "../../core/ingest/pipeline.ts";
+import { type IngestDeps, ingest } from "../../core/ingest/pipeline.ts";
+import {
+  ingestResumable,
+  type ResumableInput,
+  type ResumableSummary,
+  type ResumeReport,
+} from "../../core/ingest/resume.ts";
 import { chooseConfiguredFormat } from "../../core/parse/choose.ts";
 import type { FormatChoice } from "../../core/parse/index.ts";
 import type { Clock } from "../../ports/clock.ts";
@@ -16,7 +29,8 @@ import { saltLifetimeMs, saltStoreFor } from "../../runtime/salts.ts";
 
 /**
  * `logsieve ingest` on one machine: the same core as on AWS (apps/ingest/aws.ts), wired to a local lake folder,
- * file-based salts and the bundled geo database (the shared pieces come from runtime/).
+ * file-based salts and the bundled geo database (the shared pieces come from runtime/). Every input is read from
+ * its stream's checkpoint (core/ingest/resume.ts, docs/INGEST.md): what an earlier run read is not read again.
  */
 
 export interface LocalOptions {
@@ -35,15 +49,22 @@ export interface FileIngestOptions {
   readonly formatOption?: string;
   readonly site?: string;
   readonly onProgress?: (linesRead: number, bytesRead: number, sizeBytes: number | null) => void;
-  /** For stdin (`-`): the caller's id for the input, so piping the same log again overwrites (see open-input.ts). */
+  /** For stdin (`-`): the name of the stream piped in; a second run with the same name reads on where this one ended. */
   readonly inputId?: string;
+  /** For stdin (`-`) without a name: ingest everything, even if it was ingested before (no checkpoint). */
+  readonly allowDuplicates?: boolean;
+  /** Stdin stream, for tests; defaults to `process.stdin`. */
+  readonly stdin?: AsyncIterable<Uint8Array>;
 }
 
-export interface FileIngestSummary extends IngestSummary {
+/** A local run's report of one input: the summary, how it related to what was read before, and a note for people. */
+export interface FileIngestSummary extends ResumableSummary {
   readonly name: string;
   readonly seconds: number;
   /** Where the format came from: the command-line option, `formats[i]` of the configuration, or `detection`. */
   readonly formatFrom: string;
+  /** Something the person should know about this input (it was replaced since the last run, ...), or null. */
+  readonly note: string | null;
 }
 
 export interface LocalLogsieve {
@@ -51,7 +72,43 @@ export interface LocalLogsieve {
   readonly lakeDir: string;
   readonly store: LocalObjectStore;
   readonly clock: Clock;
+  /** What ingestion needs, built once (also for `ingest --follow`). */
+  readonly deps: IngestDeps;
+  readonly checkpoints: CheckpointBook;
   ingestFile(path: string, options?: FileIngestOptions): Promise<FileIngestSummary>;
+}
+
+/** Standard input was given without a name and without `allowDuplicates`. */
+export class UnnamedStdinError extends Error {
+  constructor() {
+    super("standard input needs --input-id (a name for what is piped in) or --allow-duplicates");
+    this.name = "UnnamedStdinError";
+  }
+}
+
+/** A lock held by a process of this machine that no longer runs can be taken over at once. */
+function processAlive(holder: LockHolder): boolean | undefined {
+  if (holder.host !== hostname()) return undefined;
+  if (holder.pid === process.pid) return true;
+  try {
+    process.kill(holder.pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: unknown }).code === "EPERM";
+  }
+}
+
+/** Local locks: a dead holder on this machine is seen at once; the lease only matters for a lake on a shared disk. */
+const LOCAL_LEASE_MS = 60 * 60 * 1000;
+
+export function localCheckpointBook(store: LocalObjectStore, clock: Clock): CheckpointBook {
+  return new CheckpointBook(store, clock, {
+    owner: randomUUID(),
+    host: hostname(),
+    pid: process.pid,
+    leaseMs: LOCAL_LEASE_MS,
+    isAlive: processAlive,
+  });
 }
 
 export async function openLocal(options: LocalOptions): Promise<LocalLogsieve> {
@@ -64,16 +121,19 @@ export async function openLocal(options: LocalOptions): Promise<LocalLogsieve> {
   await salts.destroyExpired(saltLifetimeMs(config));
   const enrich = await enricherFor(config);
   const encoder = parquetEncoder();
+  const deps: IngestDeps = { config, enrich, salts, store, encoder, clock };
+  const checkpoints = localCheckpointBook(store, clock);
+  const maxLineBytes = config.ingest.maxLineBytes;
 
   return {
     config,
     lakeDir,
     store,
     clock,
+    deps,
+    checkpoints,
     async ingestFile(path, fileOptions = {}) {
       const started = performance.now();
-      const input = await openLocalInput(path, { stdinId: fileOptions.inputId });
-      const inputId = input.inputId;
       // The command line's format, else the first configured one for this path and site, else detection.
       let format = fileOptions.format;
       let formatFrom = fileOptions.formatOption ?? "--format";
@@ -87,23 +147,131 @@ export async function openLocal(options: LocalOptions): Promise<LocalLogsieve> {
           formatFrom = `formats[${configured.index}]`;
         } else formatFrom = "detection";
       }
-      const summary = await ingest(
-        {
-          inputId,
-          lines: splitLineBatches(input.chunks, config.ingest.maxLineBytes),
-          format,
-          site: fileOptions.site,
-          onProgress: (linesRead, bytesRead) =>
-            fileOptions.onProgress?.(linesRead, bytesRead, input.sizeBytes),
-        },
-        { config, enrich, salts, store, encoder, clock },
-      );
-      return {
+      const request = { format, site: fileOptions.site };
+      const finish = (summary: ResumableSummary, name: string, note: string | null): FileIngestSummary => ({
         ...summary,
-        name: path === "-" ? "(stdin)" : basename(path),
+        name,
         seconds: (performance.now() - started) / 1000,
-        formatFrom,
-      };
+        // A stream read on uses the format of its first reading: neither detected again nor given.
+        formatFrom:
+          formatFrom === "detection" && !summary.formatDetected && summary.format !== null
+            ? "checkpoint"
+            : formatFrom,
+        note,
+      });
+
+      if (path === "-") {
+        const stdin = maybeDecompress(
+          fileOptions.stdin ?? (process.stdin as AsyncIterable<Uint8Array>),
+          "stdin",
+        );
+        const progress = (lines: number, bytes: number) => fileOptions.onProgress?.(lines, bytes, null);
+        if (fileOptions.inputId !== undefined) {
+          const namedStream = namedStreamId(checkInputId(fileOptions.inputId));
+          const input = streamInput(stdin, { maxLineBytes, namedStream, complete: true });
+          const summary = await ingestResumable(
+            input,
+            { ...request, onProgress: progress },
+            deps,
+            checkpoints,
+          );
+          return finish(summary, "(stdin)", null);
+        }
+        if (fileOptions.allowDuplicates !== true) throw new UnnamedStdinError();
+        return finish(await ingestUnchecked(stdin, request, progress, deps), "(stdin)", null);
+      }
+
+      const input = await fileInput(path, { maxLineBytes });
+      try {
+        const summary = await ingestResumable(
+          input,
+          {
+            ...request,
+            onProgress: (lines, bytes) => fileOptions.onProgress?.(lines, bytes, input.storedSize),
+          },
+          deps,
+          checkpoints,
+        );
+        const note = await notePathChange(store, path, input, summary);
+        return finish(summary, basename(path), note);
+      } finally {
+        await input.close();
+      }
     },
   };
+}
+
+/** `--allow-duplicates`: the whole input under a one-off id, without checkpoint (what it read is counted again). */
+async function ingestUnchecked(
+  chunks: AsyncIterable<Uint8Array>,
+  request: { format?: FormatChoice; site?: string },
+  onProgress: (lines: number, bytes: number) => void,
+  deps: IngestDeps,
+): Promise<ResumableSummary> {
+  const inputId = `stdin-${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  const summary = await ingest(
+    {
+      inputId,
+      lines: splitLineBatches(chunks, deps.config.ingest.maxLineBytes),
+      ...request,
+      onProgress,
+    },
+    deps,
+  );
+  const unchecked: ResumeReport = {
+    stream: inputId,
+    status: "unchecked",
+    skippedBytes: 0,
+    skippedLines: 0,
+    from: 0,
+    to: summary.bytes,
+    heldBytes: 0,
+    branchOf: null,
+    recovered: false,
+    shorter: false,
+  };
+  return { ...summary, resume: unchecked };
+}
+
+/**
+ * What a path held at the last run (its stream and how far it was read), kept beside the checkpoints to say when a
+ * file was cut back or replaced. Keyed by a digest of the absolute path: a path names a file, not a person, and
+ * is not stored as such.
+ */
+interface PathRecord {
+  readonly stream: string;
+  readonly offset: number;
+}
+
+async function notePathChange(
+  store: LocalObjectStore,
+  path: string,
+  input: ResumableInput,
+  summary: ResumableSummary,
+): Promise<string | null> {
+  const { resume } = summary;
+  if (resume.status === "waiting" || input.namedStream !== null) return null;
+  const digest = createHash("sha256").update(resolve(path)).digest("hex").slice(0, 16);
+  const key = `${CHECKPOINTS_PREFIX}paths/${digest}.json`;
+  const stored = await store.get(key);
+  let previous: PathRecord | null = null;
+  try {
+    previous = stored === null ? null : (JSON.parse(new TextDecoder().decode(stored)) as PathRecord);
+  } catch {
+    previous = null;
+  }
+  const current: PathRecord = { stream: resume.stream, offset: resume.to };
+  if (previous?.stream !== current.stream || previous.offset !== current.offset) {
+    await store.put(key, new TextEncoder().encode(`${JSON.stringify(current)}\n`), {
+      contentType: "application/json",
+    });
+  }
+  if (previous === null) return null;
+  if (previous.stream !== resume.stream && (resume.status === "new" || resume.status === "branch")) {
+    return `holds other content than at the last run (it was read to byte ${previous.offset.toLocaleString("en")}): truncated, replaced or rotated, so it is read from its start as a new stream (what it held before is still recognized wherever it is now, e.g. as a rotated .1 or .gz file)`;
+  }
+  if (resume.shorter) {
+    return `is shorter than what was read of it before (byte ${previous.offset.toLocaleString("en")}): cut back to a part already ingested, so nothing is new`;
+  }
+  return null;
 }

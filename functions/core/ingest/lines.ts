@@ -88,13 +88,23 @@ async function* withoutBom(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uin
   }
 }
 
+/** Where a piece of an input starts, when it is not the input's beginning (an input read on from a checkpoint). */
+export interface SplitFrom {
+  /** Lines before this piece: the first line here gets number `linesBefore + 1`. */
+  readonly linesBefore: number;
+  /** False when the piece starts inside the input: a byte order mark is only dropped at the very start. */
+  readonly atStart: boolean;
+}
+
 /**
  * The lines of a byte stream, one array per input chunk (empty chunks give no array).
- * `maxLineBytes` is the longest line accepted (config `ingest.maxLineBytes`).
+ * `maxLineBytes` is the longest line accepted (config `ingest.maxLineBytes`); `from` when the bytes are the rest of
+ * an input read on from a checkpoint (line numbers continue, no byte order mark is looked for).
  */
 export async function* splitLineBatches(
   chunks: AsyncIterable<Uint8Array>,
   maxLineBytes: number,
+  from: SplitFrom = { linesBefore: 0, atStart: true },
 ): AsyncIterable<RawLine[]> {
   if (!(maxLineBytes >= 1)) throw new RangeError("maxLineBytes must be at least 1");
   const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
@@ -102,7 +112,7 @@ export async function* splitLineBatches(
   const headDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
   // A line may be up to maxLineBytes plus its CR before we know it is too long.
   const bufferLimit = maxLineBytes + 1;
-  let lineNo = 0;
+  let lineNo = from.linesBefore;
   // The start of a line that began in an earlier chunk.
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
@@ -147,7 +157,7 @@ export async function* splitLineBatches(
     return line;
   };
 
-  for await (const chunk of withoutBom(chunks)) {
+  for await (const chunk of from.atStart ? withoutBom(chunks) : chunks) {
     if (chunk.length === 0) continue;
     const out: RawLine[] = [];
     let pos = 0;

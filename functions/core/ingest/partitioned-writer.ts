@@ -37,6 +37,11 @@ export interface PartitionedWriterOptions {
    * has moved past is written instead of waiting in memory for the row budget to push it out.
    */
   readonly maxOpenPartitions?: number;
+  /**
+   * Awaited before the first part of a partition is stored: a run that may be interrupted records where it is about
+   * to write (its checkpoint's batch intent), so a retry can clean a partition it does not revisit.
+   */
+  readonly beforeFirstPart?: (partition: string) => Promise<void>;
 }
 
 /** Rows of one partition not written yet: the encoder's batch, or row objects for encoders without one. */
@@ -175,9 +180,13 @@ export class PartitionedWriter {
     const body: Promise<Uint8Array> = Array.isArray(pending)
       ? Promise.resolve().then(() => encoder.encode(schema, pending))
       : (encoder.encodeBatch as (batch: TableBatch) => Promise<Uint8Array>).call(encoder, pending);
-    const task = body.then((bytes) =>
-      store.put(key, bytes, { contentType: "application/vnd.apache.parquet" }),
-    );
+    const before = buffer.partsWritten === 1 ? this.options.beforeFirstPart : undefined;
+    const stored = (bytes: Uint8Array) =>
+      store.put(key, bytes, { contentType: "application/vnd.apache.parquet" });
+    const task =
+      before === undefined
+        ? body.then(stored)
+        : Promise.all([body, before(partition)]).then(([bytes]) => stored(bytes));
     const tracked: Promise<void> = task.then(
       () => {
         this.inFlight.delete(tracked);

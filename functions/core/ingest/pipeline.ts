@@ -37,6 +37,11 @@ export type { IngestDeps, IngestRequest, IngestSummary } from "./run.ts";
 export async function ingest(request: IngestRequest, deps: IngestDeps): Promise<IngestSummary> {
   const input = await detectInputFormat(request.lines, request.format);
   const run = new IngestRun(request, deps, input.format);
+  // An input read on from a checkpoint: its parser learns the columns its earlier piece declared, uncounted.
+  for (const header of request.prime ?? []) {
+    run.parser?.parse(header);
+    run.fieldsDirective = header;
+  }
   let nextProgress = PROGRESS_EVERY_LINES;
   const afterBatch = (): void => {
     if (run.linesRead < nextProgress) return;
@@ -114,5 +119,7 @@ async function finish(
     bytes: run.bytes,
     eventDays: [...run.eventDays].sort(),
     objectsWritten: security.keys.length + events.keys.length + rejects.keys.length,
+    partitions: [...security.partitions, ...events.partitions, ...rejects.partitions].sort(),
+    fieldsDirective: run.fieldsDirective,
   };
 }

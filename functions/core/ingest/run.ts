@@ -45,6 +45,16 @@ export interface IngestRequest {
   readonly site?: string;
   /** Called now and then with the running totals, for progress bars. */
   readonly onProgress?: (linesRead: number, bytesRead: number) => void;
+  /**
+   * Header lines an earlier piece of the same input ended with (its last W3C `#Fields`), fed to the parser before
+   * the first line and counted nowhere: an input read on from a checkpoint keeps its columns.
+   */
+  readonly prime?: readonly string[];
+  /**
+   * Awaited before the first object of each partition is stored, with the format in force (see
+   * PartitionedWriterOptions.beforeFirstPart): where an interruptible run records its intent.
+   */
+  readonly beforeFirstPart?: (partition: string, format: RecordFormat | null) => Promise<void>;
 }
 
 export interface IngestSummary {
@@ -71,6 +81,13 @@ export interface IngestSummary {
   /** UTC days that received events: the days aggregation must recompute. */
   readonly eventDays: readonly string[];
   readonly objectsWritten: number;
+  /** Every partition the run wrote into (all zones), sorted. */
+  readonly partitions: readonly string[];
+  /**
+   * The last W3C `#Fields` line the input held (column names only), or null: what a later piece of the input must
+   * be primed with (IngestRequest.prime).
+   */
+  readonly fieldsDirective: string | null;
 }
 
 /** Rows buffered over all partitions of one zone before the fullest partition is written early. */
@@ -132,6 +149,9 @@ export class IngestRun {
   events = 0;
   readonly eventDays = new Set<string>();
 
+  /** The last `#Fields` directive seen (see IngestSummary.fieldsDirective). */
+  fieldsDirective: string | null = null;
+
   // Memos of the previous lines: consecutive lines nearly always share their day.
   readonly saltsByDay = new Map<string, Uint8Array>();
   saltDay = "";
@@ -165,6 +185,14 @@ export class IngestRun {
         rowsPerPart: config.ingest.rowsPerPart,
         maxBufferedRows: Math.ceil(config.ingest.rowsPerPart * MAX_BUFFERED_ROWS_FACTOR),
         maxOpenPartitions: MAX_OPEN_PARTITIONS,
+        beforeFirstPart:
+          request.beforeFirstPart === undefined
+            ? undefined
+            : (partition) =>
+                (request.beforeFirstPart as NonNullable<IngestRequest["beforeFirstPart"]>)(
+                  partition,
+                  this.format,
+                ),
       });
     this.securityWriter = writerFor(SECURITY_SCHEMA);
     this.eventWriter = writerFor(EVENTS_SCHEMA);

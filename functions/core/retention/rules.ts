@@ -39,6 +39,9 @@ export function retentionRules(retention: LogsieveConfig["retention"]): Retentio
     events: { unit: "ms", ms: retention.eventsDays * DAY_MS },
     stats: { unit: "months", months: retention.statsMonths },
     salts: { unit: "ms", ms: retention.saltHours * HOUR_MS },
+    // A checkpoint guards against counting its stream twice: it must outlive the events its lines became (a copy
+    // delivered later would otherwise add to them). Counted from its last update.
+    checkpoints: { unit: "ms", ms: retention.eventsDays * DAY_MS },
     evidence: { unit: "never" },
   };
 }

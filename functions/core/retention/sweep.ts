@@ -33,6 +33,7 @@ export const SWEPT_ZONES: readonly Zone[] = [
   "events",
   "stats",
   "salts",
+  "checkpoints",
   "evidence",
 ];
 

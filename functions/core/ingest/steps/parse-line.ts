@@ -23,7 +23,17 @@ export function parseLine(run: IngestRun, line: RawLine): AccessRecord | null {
   }
   const result = parser.parse(line.text);
   if (result.ok === true) return result.record;
-  if (result.ok === "skip") run.skipped[result.why]++;
-  else rejectLine(run, line, result.rejection.reason, result.rejection.detail);
+  if (result.ok === "skip") {
+    run.skipped[result.why]++;
+    if (result.why === "directive") noteDirective(run, line.text);
+  } else rejectLine(run, line, result.rejection.reason, result.rejection.detail);
   return null;
+}
+
+/** `#Fields` lines are as long as their column names; a longer one is not kept (it cannot be a real header). */
+const MAX_FIELDS_DIRECTIVE_CHARS = 4096;
+
+/** Keeps the last `#Fields` directive: the columns a piece of the input read later must be parsed with. */
+function noteDirective(run: IngestRun, text: string): void {
+  if (text.length <= MAX_FIELDS_DIRECTIVE_CHARS && /^#fields:/i.test(text)) run.fieldsDirective = text;
 }

@@ -1,30 +1,17 @@
-import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { s3InputId } from "../../../../functions/adapters/input/input-id.ts";
+import { checkInputId } from "../../../../functions/adapters/input/input-id.ts";
 
-describe("s3InputId", () => {
-  it("is the first 16 hex chars of sha256 over bucket, key and version, NUL-separated", () => {
-    // Prepare
-    const expected = createHash("sha256")
-      .update("s3\0logs\0cf/E2X.2026-11-20-13.abc.gz\0v1")
-      .digest("hex")
-      .slice(0, 16);
-    // Act
-    const id = s3InputId("logs", "cf/E2X.2026-11-20-13.abc.gz", "v1");
-    // Assess
-    expect(id).toBe(expected);
+describe("checkInputId", () => {
+  it("takes letters, digits, '-' and '_' up to 64 characters, starting with a letter or digit", () => {
+    // Prepare / Act / Assess
+    expect(checkInputId("web1-access_2026")).toBe("web1-access_2026");
+    expect(checkInputId("a".repeat(64))).toBe("a".repeat(64));
   });
 
-  it("changes with any part, including a shifted boundary between parts", () => {
-    // Prepare / Act
-    const ids = new Set([
-      s3InputId("logs", "a/b", "v1"),
-      s3InputId("logs", "a/b", "v2"),
-      s3InputId("logs", "a/c", "v1"),
-      s3InputId("logs2", "a/b", "v1"),
-      s3InputId("logs", "a/bv", "1"),
-    ]);
-    // Assess
-    expect(ids.size).toBe(5);
+  it("refuses what could leave a key's segment or be confused with one", () => {
+    // Prepare / Act / Assess
+    for (const bad of ["", "../x", "a/b", "-leading", "a".repeat(65), "sp ace", "dot.ted"]) {
+      expect(() => checkInputId(bad)).toThrow(/input id is 1 to 64 characters/);
+    }
   });
 });

@@ -24,6 +24,9 @@ function limitPassed(zone: Zone, origin: number, now: number): boolean {
       return now - origin >= 90 * DAY;
     case "salts":
       return now - origin >= 48 * HOUR;
+    case "checkpoints":
+      // As long as the events its lines became, from its last update.
+      return now - origin >= 90 * DAY;
     case "stats": {
       const d = new Date(origin);
       // 25 calendar months later (no test day is past the 28th, so no clamping is involved).
@@ -79,6 +82,9 @@ function seedMatrix(store: MemoryVersionedStore, ages: Record<Zone, readonly num
           case "evidence":
             key = `evidence/incident=INC-${tag}/records.parquet`;
             break;
+          case "checkpoints":
+            key = `checkpoints/stream${tag}.json`; // no time in the key: its last update counts
+            break;
         }
         // The object was written when its access happened (late files are tested apart).
         store.seed(key, at, new Uint8Array([1, 2, 3]), held ? "ON" : "OFF");
@@ -112,6 +118,7 @@ describe("sweep: ages × held × zones", () => {
       events: [...BRIEF_AGES, ...edges(90 * DAY)],
       stats: [...BRIEF_AGES, 400 * DAY, statsLimit - DAY, statsLimit + DAY, statsLimit + 40 * DAY],
       salts: [47 * HOUR, 48 * HOUR, 49 * HOUR, ...BRIEF_AGES],
+      checkpoints: [...BRIEF_AGES, ...edges(90 * DAY)],
       evidence: [],
     });
 

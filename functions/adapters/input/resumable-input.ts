@@ -1,0 +1,313 @@
+import { createReadStream } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
+import { basename } from "node:path";
+import { HEAD_BYTES } from "../../core/ingest/checkpoint.ts";
+import type { ContentEnd, ReadFrom, ResumableInput, StreamHead } from "../../core/ingest/resume.ts";
+import { type Compression, compressionOf, maybeDecompress, readError } from "./decompress.ts";
+import { streamHead } from "./stream-head.ts";
+
+/**
+ * Inputs that can be read from a checkpoint's offset (core/ingest/resume.ts): a plain file (sought to the offset,
+ * its unfinished last line held back: the server may be writing it), or a byte stream read once — standard input,
+ * a compressed file (gzip, bzip2, zstd) decompressed, an S3 object body — whose bytes before the offset are read and
+ * dropped. Offsets count content bytes: what a compressed file decompresses to, so `access.log` and
+ * `access.log.2.gz` agree.
+ */
+
+const LF = 10;
+/** Read size for files: large chunks mean fewer async steps per line downstream. */
+const READ_CHUNK_BYTES = 256 * 1024;
+
+export interface ResumableOptions {
+  /** Lines longer than this are not held back whole while their end is awaited (config ingest.maxLineBytes). */
+  readonly maxLineBytes: number;
+  /** The stream's id when the caller names it (`--input-id`), else null (identity from content). */
+  readonly namedStream?: string | null;
+}
+
+/**
+ * A stream read once (stdin, an S3 body, a decompressed file). `complete`: it will not grow once it ends, so an
+ * unterminated last line is read as it is (true for all three; a file that may still grow is {@link fileInput}).
+ */
+export function streamInput(
+  chunks: AsyncIterable<Uint8Array>,
+  options: ResumableOptions & { readonly complete: boolean },
+): ResumableInput {
+  const source = chunks[Symbol.asyncIterator]();
+  const buffered: Uint8Array[] = [];
+  let bufferedBytes = 0;
+  let ended = false;
+  let headOf: StreamHead | null | undefined;
+  let reading = false;
+
+  const fill = async (): Promise<void> => {
+    while (!ended && bufferedBytes < HEAD_BYTES) {
+      const next = await source.next();
+      if (next.done === true) ended = true;
+      else if (next.value.length > 0) {
+        buffered.push(next.value);
+        bufferedBytes += next.value.length;
+      }
+    }
+  };
+
+  async function* all(): AsyncIterable<Uint8Array> {
+    yield* buffered.splice(0);
+    for (let next = await source.next(); next.done !== true; next = await source.next()) yield next.value;
+  }
+
+  return {
+    complete: options.complete,
+    namedStream: options.namedStream ?? null,
+    async head() {
+      if (headOf !== undefined) return headOf;
+      await fill();
+      headOf = streamHead(concat(buffered, Math.min(bufferedBytes, HEAD_BYTES)), {
+        ended: ended && bufferedBytes <= HEAD_BYTES,
+        complete: options.complete,
+      });
+      return headOf;
+    },
+    read(from) {
+      if (reading) throw new Error("a stream input can be read only once");
+      reading = true;
+      return contentFrom(all(), 0, from, options.complete, options.maxLineBytes);
+    },
+  };
+}
+
+export interface FileInput extends ResumableInput {
+  /** How it is stored: "plain", or its compression (recognized by its magic bytes). */
+  readonly kind: "plain" | Compression;
+  /** Size as stored (compressed for gzip) when it was opened. */
+  readonly storedSize: number;
+  /** Device and inode of the file that was opened (a path may point elsewhere by the time it is read). */
+  readonly device: number;
+  readonly inode: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A local file, opened once (rotation between opening and reading cannot swap it). A compressed file (gzip, bzip2,
+ * zstd: by its magic bytes) is read as a complete stream; a plain file may still grow, so its last line is read
+ * only once it is terminated.
+ * Errors name the path, never the content.
+ */
+export async function fileInput(path: string, options: ResumableOptions): Promise<FileInput> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    throw openError(path, error);
+  }
+  try {
+    const info = await handle.stat();
+    if (info.isDirectory()) throw new Error(`input "${path}" is a directory, not a log file`);
+    if (!info.isFile())
+      throw new Error(`input "${path}" is not a regular file (pipe it to stdin with '-' instead)`);
+    const magic = new Uint8Array(4);
+    const { bytesRead } = await handle.read(magic, 0, 4, 0);
+    const base = {
+      storedSize: info.size,
+      device: info.dev,
+      inode: info.ino,
+      close: () => handle.close(),
+    };
+    const streamOf = (start: number): AsyncIterable<Uint8Array> =>
+      createReadStream("", { fd: handle, start, autoClose: false, highWaterMark: READ_CHUNK_BYTES });
+    const compression = compressionOf(magic.subarray(0, bytesRead));
+    if (compression !== null) {
+      const input = streamInput(maybeDecompress(streamOf(0), basename(path)), { ...options, complete: true });
+      return { ...input, ...base, kind: compression };
+    }
+    return { ...plainFileInput(handle, options), ...base, kind: "plain" };
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw openError(path, error);
+  }
+}
+
+/**
+ * A plain file through a handle already open (`ingest --follow` keeps reading a rotated file through its handle):
+ * the head is read with positioned reads, the content from an offset is sought to, and the unfinished last line is
+ * held back. The handle stays open.
+ */
+export function plainFileInput(handle: FileHandle, options: ResumableOptions): ResumableInput {
+  const streamOf = (start: number): AsyncIterable<Uint8Array> =>
+    createReadStream("", { fd: handle, start, autoClose: false, highWaterMark: READ_CHUNK_BYTES });
+  return {
+    complete: false,
+    namedStream: options.namedStream ?? null,
+    async head() {
+      const buffer = new Uint8Array(HEAD_BYTES + 1);
+      let filled = 0;
+      while (filled < buffer.length) {
+        const read = await handle.read(buffer, filled, buffer.length - filled, filled);
+        if (read.bytesRead === 0) break;
+        filled += read.bytesRead;
+      }
+      return streamHead(buffer.subarray(0, Math.min(filled, HEAD_BYTES)), {
+        ended: filled <= HEAD_BYTES,
+        complete: false,
+      });
+    },
+    read(from) {
+      // A plain file is sought to the offset: its first lines were compared with the checkpoint's marks.
+      let shorter = false;
+      async function* sought(): AsyncIterable<Uint8Array> {
+        if ((await handle.stat()).size < from.offset) {
+          shorter = true;
+          return;
+        }
+        yield* streamOf(from.offset);
+      }
+      const content = contentFrom(sought(), from.offset, from, false, options.maxLineBytes);
+      return { chunks: content.chunks, end: () => ({ ...content.end(), shorter }) };
+    },
+  };
+}
+
+function openError(path: string, error: unknown): Error {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "ENOENT") return new Error(`input file "${path}" does not exist`, { cause: error });
+  if (code === "EACCES" || code === "EPERM") {
+    return new Error(`input file "${path}" cannot be read: permission denied`, { cause: error });
+  }
+  if (code === "EISDIR") return new Error(`input "${path}" is a directory, not a log file`, { cause: error });
+  if (error instanceof Error && error.message.startsWith("input ")) return error;
+  return readError(path, error);
+}
+
+/**
+ * The bytes of `source` (whose first byte is content offset `sourceStart`) from `from.offset` on: bytes before it
+ * dropped, the rest of a line the checkpoint ended inside dropped too, and — unless the input is complete — bytes
+ * after the last line terminator held back. `end()` tells what was handed out once the chunks are consumed.
+ */
+export function contentFrom(
+  source: AsyncIterable<Uint8Array>,
+  sourceStart: number,
+  from: ReadFrom,
+  complete: boolean,
+  maxLineBytes: number,
+): { chunks: AsyncIterable<Uint8Array>; end(): ContentEnd } {
+  let position = sourceStart; // content offset of the next byte of `source`
+  let emittedEnd = from.offset; // content offset after the last byte handed out
+  let lines = 0;
+  let endsInLine = false; // the content handed out or passed over ends inside a line
+  let partialEmitted = false; // the last line handed out has no terminator (it counts as a line)
+  let held = 0;
+  let reachedStart = sourceStart >= from.offset;
+  let finished = false;
+
+  async function* chunks(): AsyncIterable<Uint8Array> {
+    if (from.until !== undefined && from.until <= from.offset) {
+      finished = true;
+      return;
+    }
+    let skipLine = from.skipRestOfLine;
+    const carry: Uint8Array[] = [];
+    let carryBytes = 0;
+    // Inside a line too long to hold back: its pieces are handed out as they come (the line splitter rejects it).
+    let inLongLine = false;
+
+    function* emit(piece: Uint8Array): Generator<Uint8Array> {
+      if (piece.length === 0) return;
+      for (let i = piece.indexOf(LF); i !== -1; i = piece.indexOf(LF, i + 1)) lines++;
+      endsInLine = piece[piece.length - 1] !== LF;
+      partialEmitted = endsInLine;
+      emittedEnd += piece.length;
+      yield piece;
+    }
+
+    for await (const raw of source) {
+      let chunk: Uint8Array = raw;
+      const chunkStart = position;
+      position += chunk.length;
+      if (!reachedStart) {
+        if (position <= from.offset) continue;
+        chunk = chunk.subarray(from.offset - chunkStart);
+        reachedStart = true;
+      }
+      if (skipLine) {
+        // The rest of a line counted before: passed over, still inside that line until its terminator.
+        const lf = chunk.indexOf(LF);
+        if (lf === -1) {
+          emittedEnd += chunk.length;
+          endsInLine = true;
+          continue;
+        }
+        emittedEnd += lf + 1;
+        endsInLine = false;
+        chunk = chunk.subarray(lf + 1);
+        skipLine = false;
+      }
+      // A bound: only lines that start before `until` are read; the line crossing it is read to its end.
+      let lastChunk = false;
+      if (from.until !== undefined) {
+        const last = from.until - 1 - (emittedEnd + carryBytes); // `until - 1` relative to this chunk
+        if (last < chunk.length) {
+          const lf = chunk.indexOf(LF, Math.max(0, last));
+          if (lf !== -1) {
+            chunk = chunk.subarray(0, lf + 1);
+            lastChunk = true;
+          }
+        }
+      }
+      if (complete) {
+        yield* emit(chunk);
+        if (lastChunk) break;
+        continue;
+      }
+      const lastLf = chunk.lastIndexOf(LF);
+      if (lastLf === -1) {
+        carry.push(chunk);
+        carryBytes += chunk.length;
+        if (inLongLine || carryBytes > maxLineBytes + 1) {
+          inLongLine = true;
+          for (const piece of carry.splice(0)) yield* emit(piece);
+          carryBytes = 0;
+        }
+        continue;
+      }
+      for (const piece of carry.splice(0)) yield* emit(piece);
+      yield* emit(chunk.subarray(0, lastLf + 1));
+      inLongLine = false;
+      const rest = chunk.subarray(lastLf + 1);
+      carryBytes = rest.length;
+      if (rest.length > 0) carry.push(rest);
+      if (lastChunk) break;
+    }
+    if (inLongLine) {
+      for (const piece of carry.splice(0)) yield* emit(piece);
+      carryBytes = 0;
+    }
+    held = carryBytes;
+    finished = true;
+  }
+
+  return {
+    chunks: chunks(),
+    end() {
+      if (!finished) throw new Error("the input's end is known only once its bytes have been read");
+      return {
+        offset: emittedEnd,
+        lines: lines + (partialEmitted ? 1 : 0),
+        midLine: endsInLine,
+        heldBytes: held,
+        shorter: !reachedStart && position < from.offset,
+      };
+    },
+  };
+}
+
+function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    if (offset >= total) break;
+    const piece = part.subarray(0, total - offset);
+    out.set(piece, offset);
+    offset += piece.length;
+  }
+  return out;
+}
