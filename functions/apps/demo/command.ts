@@ -4,15 +4,18 @@ import type { Command } from "commander";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { UsageError } from "../../cli/output.ts";
 import { type LogsieveConfig, parseConfig } from "../../core/config.ts";
-import { HOUR_MS } from "../../core/time.ts";
-import { partitionPrefix, ZONES } from "../../core/zones.ts";
+import { parseInstant, SelectionError } from "../../core/hold/selection.ts";
+import { DAY_MS, HOUR_MS } from "../../core/time.ts";
+import { partitionPrefix, utcDay, ZONES } from "../../core/zones.ts";
+import { FixedClock } from "../../ports/clock.ts";
 import { loadConfigFile } from "../../runtime/config-file.ts";
 import { aggregateDays } from "../aggregate/local.ts";
+import { checkPortFree } from "../http/port.ts";
 import { announceAndServeUntilStopped, startServe } from "../http/server.ts";
 import { openLocal } from "../ingest/local.ts";
 import { formatIngestSummary } from "../ingest/summary.ts";
 import { renderTable, runCliQuery } from "../query/command.ts";
-import { generateSampleLog } from "./sample-log.ts";
+import { generateSampleEntries } from "./sample-log.ts";
 
 /**
  * The configuration with the demo's site among its sites: the demo's traffic is for DEMO_SITE, and a site is
@@ -28,18 +31,25 @@ function withDemoSite(config: LogsieveConfig): LogsieveConfig {
 }
 
 const DEMO_SITE = "example.com";
-const DEMO_LINES = 30_000;
+const DEMO_LINES_PER_DAY = 15_000;
+const DEMO_CLIENTS_PER_DAY = 1500;
 
 export function registerDemoCommand(program: Command): void {
   program
     .command("demo")
-    .description("generate a realistic sample log, ingest it into the local lake and show what landed where")
-    .option("--lines <n>", "how many log lines to generate", String(DEMO_LINES))
-    .option("--seed <n>", "seed of the generator (same seed, same log)", "2026")
+    .description(
+      "generate realistic daily logs (the day before yesterday, yesterday, today so far), ingest them into the local lake and show what landed where; run again, it adds only what is new",
+    )
+    .option("--lines <n>", "log lines per whole day", String(DEMO_LINES_PER_DAY))
+    .option("--seed <n>", "seed of the generator (same seed, same logs)", "2026")
     .option("--serve", "afterwards, serve the collector and the dashboards on 127.0.0.1 until Ctrl-C")
     .option("--port <n>", "port for --serve", "8080")
+    .option("--now <time>", "the time the demo takes as now (ISO-8601 with zone), instead of the clock")
     .action(
-      async (options: { lines: string; seed: string; serve?: boolean; port: string }, command: Command) => {
+      async (
+        options: { lines: string; seed: string; serve?: boolean; port: string; now?: string },
+        command: Command,
+      ) => {
         const globals = command.optsWithGlobals<{ lake: string; config?: string }>();
         const lines = positiveInt(options.lines, "--lines");
         const seed = positiveInt(options.seed, "--seed");
@@ -50,38 +60,49 @@ export function registerDemoCommand(program: Command): void {
             "for example --port 8080",
           );
         }
+        // A port that is taken is refused before any log is generated or ingested.
+        if (options.serve) await checkPortFree(DEMO_HOST, port);
         const config = withDemoSite(await loadConfigFile(globals.config));
-        const logsieve = await openLocal({ lakeDir: globals.lake, config });
+        const logsieve = await openLocal({
+          lakeDir: globals.lake,
+          config,
+          ...(options.now === undefined ? {} : { clock: new FixedClock(parseNow(options.now)) }),
+        });
         const out = process.stdout;
         const now = logsieve.clock.now();
 
-        // 1. A sample log as a web server would deliver it, into incoming/ (kept 7 days like any raw log).
-        const startMs = now - 48 * HOUR_MS;
-        const text = [
-          ...generateSampleLog({
-            seed,
-            lines,
-            startMs,
-            spanMs: 47 * HOUR_MS,
-            clients: 1500,
-            malformedShare: 0.004,
-          }),
-        ].join("\n");
-        const incomingKey = `${partitionPrefix("incoming", now)}demo-access-${seed}.log`;
-        const incomingPath = join(logsieve.lakeDir, incomingKey);
-        await mkdir(dirname(incomingPath), { recursive: true, mode: 0o700 });
-        await writeFile(incomingPath, `${text}\n`, { mode: 0o600 });
+        // 1. One log per day, as a web server rotating daily would leave them, into incoming/ (kept 7 days like any
+        //    raw log). Each day's log depends only on the seed and the day, and today's is the day's log up to the
+        //    start of this hour: a second run the same hour finds every line already ingested, a run later today
+        //    finds today's log grown and reads on from where the first stopped.
+        const days = demoDays(now);
         out.write(
-          `logsieve demo\n\n1. Generated ${lines.toLocaleString("en")} lines of combined-format traffic for ${DEMO_SITE}\n`,
+          `logsieve demo\n\n1. Generated the logs of ${days.length} days of combined-format traffic for ${DEMO_SITE}\n`,
         );
         out.write(
           "   (humans on IPv4 and IPv6, crawlers, scanners, a login brute force, campaigns, malformed lines)\n",
         );
-        out.write(`   → ${incomingKey}\n\n`);
+        const paths: string[] = [];
+        for (const day of days) {
+          const text = demoLog(day, { seed, linesPerDay: lines });
+          const key = `${partitionPrefix("incoming", day.startMs)}demo-access-${day.name}.log`;
+          const path = join(logsieve.lakeDir, key);
+          await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+          await writeFile(path, text.body, { mode: 0o600 });
+          paths.push(path);
+          out.write(
+            `   → ${key}  ${text.lines.toLocaleString("en")} lines${day.untilMs === null ? "" : ` (today until ${new Date(day.untilMs).toISOString().slice(11, 16)} UTC)`}\n`,
+          );
+        }
 
-        // 2. Ingest it: parse, enrich, decide consent, write the full record and the anonymized event.
-        const summary = await logsieve.ingestFile(incomingPath, { site: DEMO_SITE });
-        out.write(`2. Ingested\n${indent(formatIngestSummary(summary))}\n\n`);
+        // 2. Ingest them: parse, enrich, decide consent, write the full record and the anonymized event. What an
+        //    earlier run ingested is recognized and not read again.
+        out.write("\n2. Ingested\n");
+        for (const path of paths) {
+          const summary = await logsieve.ingestFile(path, { site: DEMO_SITE });
+          out.write(`${indent(formatIngestSummary(summary))}\n`);
+        }
+        out.write("\n");
 
         // 3. What is where now.
         out.write(`3. The lake now holds (folder ${logsieve.lakeDir})\n`);
@@ -104,10 +125,13 @@ export function registerDemoCommand(program: Command): void {
           }
         }
 
-        // 4. Statistics: the touched days are aggregated into stats/, the only zone marketing reads.
+        // 4. Statistics: the demo's days are aggregated into stats/, the only zone marketing reads (recomputed from
+        //    events/, so a second run gives the same rollups).
+        const from = days[0]?.name ?? "";
+        const to = days[days.length - 1]?.name ?? "";
         const aggregated = await aggregateDays({
           lakeDir: logsieve.lakeDir,
-          days: summary.eventDays,
+          days: days.map((d) => d.name),
           config: logsieve.config,
           store: logsieve.store,
           clock: logsieve.clock,
@@ -115,8 +139,6 @@ export function registerDemoCommand(program: Command): void {
         out.write(
           `\n4. Aggregated ${aggregated.days.length} day(s) into stats/ in ${aggregated.seconds.toFixed(2)} s (daily rollups, no identifiers)\n`,
         );
-        const from = summary.eventDays[0] ?? "";
-        const to = summary.eventDays[summary.eventDays.length - 1] ?? "";
         const daily = await runCliQuery({
           lakeDir: logsieve.lakeDir,
           name: "daily-traffic",
@@ -178,7 +200,7 @@ export function registerDemoCommand(program: Command): void {
           // 6. The same lake behind the collector and the dashboards, as `logsieve serve` runs them.
           out.write("\n6. Dashboards and collector\n");
           const running = await startServe({
-            host: "127.0.0.1",
+            host: DEMO_HOST,
             port,
             lakeDir: logsieve.lakeDir,
             config,
@@ -214,6 +236,63 @@ const ZONE_PURPOSE: Record<string, string> = {
   salts: "one random salt per day · pipeline only · destroyed after 48 hours",
   checkpoints: "how far each log was read (digests, offsets) · pipeline only · 90 days",
 };
+
+const DEMO_HOST = "127.0.0.1";
+
+interface DemoDay {
+  /** `YYYY-MM-DD` (UTC). */
+  readonly name: string;
+  readonly startMs: number;
+  /** For today: the log so far ends here (the start of the current hour); null for a whole day. */
+  readonly untilMs: number | null;
+}
+
+/** The day before yesterday, yesterday and today (UTC). */
+function demoDays(now: number): DemoDay[] {
+  const today = Math.floor(now / DAY_MS) * DAY_MS;
+  return [today - 2 * DAY_MS, today - DAY_MS, today].map((startMs) => ({
+    name: utcDay(startMs),
+    startMs,
+    untilMs: startMs === today ? Math.floor(now / HOUR_MS) * HOUR_MS : null,
+  }));
+}
+
+/**
+ * One day's log, from the seed and the day alone (the same day gives the same lines in every run); for today, the
+ * lines before `untilMs` (a prefix of the whole day's log).
+ */
+function demoLog(
+  day: DemoDay,
+  options: { seed: number; linesPerDay: number },
+): { body: string; lines: number } {
+  const daySeed = (Math.imul(options.seed, 2_654_435_761) + day.startMs / DAY_MS) >>> 0;
+  const until = Math.min(day.untilMs ?? Number.POSITIVE_INFINITY, day.startMs + DAY_MS);
+  const out: string[] = [];
+  // The generator's clock moves only for page requests, not for the assets they pull (about half the lines): a
+  // nominal span of two days puts the lines of one day across the whole day. Cut at the day's end.
+  for (const entry of generateSampleEntries({
+    seed: daySeed,
+    lines: Math.ceil(options.linesPerDay * 1.1),
+    startMs: day.startMs,
+    spanMs: 2 * DAY_MS,
+    clients: DEMO_CLIENTS_PER_DAY,
+    malformedShare: 0.004,
+  })) {
+    if (entry.ms >= until || out.length >= options.linesPerDay) break;
+    out.push(`${entry.text}\n`);
+  }
+  return { body: out.join(""), lines: out.length };
+}
+
+function parseNow(text: string): number {
+  try {
+    return parseInstant(text, "--now");
+  } catch (error) {
+    if (error instanceof SelectionError)
+      throw new UsageError(error.message, "e.g. --now 2026-11-20T12:00:00Z");
+    throw error;
+  }
+}
 
 function positiveInt(value: string, flag: string): number {
   const n = Number(value);

@@ -286,6 +286,15 @@ const MALFORMED = [
 
 /** Yields `options.lines` combined-format lines in time order. */
 export function* generateSampleLog(options: SampleLogOptions): Generator<string> {
+  for (const entry of generateSampleEntries(options)) yield entry.text;
+}
+
+/**
+ * The lines of {@link generateSampleLog} with the generator's clock when each was made (it only moves forward; a
+ * page's assets carry a few milliseconds more): cutting at a time gives a prefix of the same log, as a server's
+ * log at an earlier moment is a prefix of its log later.
+ */
+export function* generateSampleEntries(options: SampleLogOptions): Generator<{ text: string; ms: number }> {
   const random = seededRandom(options.seed);
   const clients = makeClients(random, options.clients, options.varietyOfAgents === true);
   const pages = makePages();
@@ -300,7 +309,10 @@ export function* generateSampleLog(options: SampleLogOptions): Generator<string>
     ms += step * (0.5 + random());
     const roll = random();
     if (roll < options.malformedShare) {
-      yield (pick(random, MALFORMED) as (ms: number, line: string) => string)(Math.floor(ms), lastGood);
+      yield {
+        text: (pick(random, MALFORMED) as (ms: number, line: string) => string)(Math.floor(ms), lastGood),
+        ms,
+      };
       emitted++;
       continue;
     }
@@ -319,7 +331,7 @@ export function* generateSampleLog(options: SampleLogOptions): Generator<string>
         "-",
         crawler.ua,
       );
-      yield lastGood;
+      yield { text: lastGood, ms };
       emitted++;
       continue;
     }
@@ -340,7 +352,7 @@ export function* generateSampleLog(options: SampleLogOptions): Generator<string>
         "-",
         ua,
       );
-      yield lastGood;
+      yield { text: lastGood, ms };
       emitted++;
       continue;
     }
@@ -362,13 +374,13 @@ export function* generateSampleLog(options: SampleLogOptions): Generator<string>
       referrer,
       client.ua,
     );
-    yield lastGood;
+    yield { text: lastGood, ms };
     emitted++;
     const assets = status === 200 ? Math.floor(random() * 3) : 0;
     for (let a = 0; a < assets && emitted < options.lines; a++) {
       const asset = pick(random, ["/static/app.css", "/static/app.js", "/img/logo.svg", "/img/hero.webp"]);
       const cached = random() < 0.4;
-      yield combinedLine(
+      const text = combinedLine(
         client.ip,
         ms + 40 * (a + 1),
         "GET",
@@ -378,6 +390,7 @@ export function* generateSampleLog(options: SampleLogOptions): Generator<string>
         `https://example.com${page}`,
         client.ua,
       );
+      yield { text, ms };
       emitted++;
     }
   }

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { UsageError } from "../../cli/output.ts";
+import { checkPortFree } from "./port.ts";
 import { announceAndServeUntilStopped, startServe } from "./server.ts";
 
 function integer(value: string, option: string, min: number, max: number): number {
@@ -49,6 +50,8 @@ export function registerServeCommand(program: Command): void {
             : { perSecond: integer(options.rateLimit, "--rate-limit", 1, 1_000_000) }),
           ...(options.burst === undefined ? {} : { burst: integer(options.burst, "--burst", 1, 10_000_000) }),
         };
+        // A port that is taken is refused before the collector and the dashboards are set up.
+        await checkPortFree(options.host, port);
         const running = await startServe({
           host: options.host,
           port,

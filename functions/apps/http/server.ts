@@ -6,6 +6,7 @@ import type { DashboardRoutesDeps } from "../dashboard/routes.ts";
 import { createHttpApp } from "./app.ts";
 import type { ServeContext } from "./context.ts";
 import { closeServer, createNodeServer, listen, nodePlatform } from "./node.ts";
+import { listenError } from "./port.ts";
 import { STATUS_PATH } from "./status.ts";
 
 /**
@@ -68,7 +69,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   } catch (error) {
     await closeFeatures();
     await collector.close();
-    throw error;
+    throw listenError(error, options.host, options.port);
   }
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
