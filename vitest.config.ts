@@ -2,8 +2,9 @@ import { configDefaults, defineConfig } from "vitest/config";
 
 /**
  * Two projects, one suite: `npm test` runs both, `npm run test:unit` only the first.
- * - unit: test/unit, test/property and the packages' own tests: code in this process, no child processes,
- *   servers, browsers or CLI runs; the fast loop while changing code (well under a minute on two cores).
+ * - unit: test/unit, test/property and the packages' own tests: code in this process (one test runs the import
+ *   cycle check script), no servers, browsers or `logsieve` runs; the fast loop while changing code (under a
+ *   minute on two cores).
  * - integration: everything else: the queries on real lakes, the CLI, `logsieve serve` with Chromium, GoAccess,
  *   the infrastructure, the reliability suite.
  * docs/TESTING.md lists the slowest files and why.
