@@ -508,6 +508,21 @@ describe("security queries (over security/, within the window)", () => {
     expect(none.rows).toEqual([]);
   });
 
+  it("every security query that selects one address binds it the way security.ipTimeline does", () => {
+    // The address binding is a privacy decision (issue 16: no address in Athena's query history): a query that
+    // reads one address's records must follow security.ipTimeline's, whatever it becomes.
+    const addressParams = new Set(["ip", "lookup"]);
+    const bindingOf = (id: string) =>
+      (catalog.byId.get(id)?.placeholders ?? []).map((p) => p.name).filter((name) => addressParams.has(name));
+    const timeline = bindingOf("security.ipTimeline");
+    const byAddress = [...catalog.byId.keys()].filter(
+      (id) => id.startsWith("security.") && bindingOf(id).length > 0,
+    );
+    expect(timeline).toHaveLength(1);
+    expect(byAddress.sort()).toEqual(["security.addressOverTime", "security.ipTimeline"]);
+    for (const id of byAddress) expect(bindingOf(id), id).toEqual(timeline);
+  });
+
   it("a window outside the data returns nothing", async () => {
     const definition = query("security.topTalkers");
     const result = await engine.query(
