@@ -28,7 +28,10 @@ class Names {
   readonly list: string[] = [];
   private readonly index = new Map<string, number>();
 
-  add(name: string): number {
+  /** The index of the organisation in `text[from, end)` (quoted or not); -1 for an empty field. */
+  at(text: string, from: number, end: number): number {
+    const name = organisationOf(text.slice(from, end));
+    if (name === "") return -1;
     let at = this.index.get(name);
     if (at === undefined) {
       at = this.list.length;
@@ -46,35 +49,76 @@ function organisationOf(field: string): string {
   return text.trim().slice(0, MAX_ORGANISATION_LENGTH);
 }
 
-/** Splits a row into its three numbers (as text) and its organisation; null for a row of another shape. */
-function splitRow(line: string): [string, string, string, string] | null {
-  const a = line.indexOf(",");
-  const b = a < 0 ? -1 : line.indexOf(",", a + 1);
-  const c = b < 0 ? -1 : line.indexOf(",", b + 1);
-  if (c < 0) return null;
-  return [line.slice(0, a), line.slice(a + 1, b), line.slice(b + 1, c), line.slice(c + 1)];
+/** Lines in a text (a last line without a newline counts), to size the tables before reading. */
+function countLines(text: string): number {
+  let count = 0;
+  for (let at = text.indexOf("\n"); at >= 0; at = text.indexOf("\n", at + 1)) count++;
+  return text.length > 0 && !text.endsWith("\n") ? count + 1 : count;
 }
 
-/** Calls `row` for each non-blank line; the line number is 1-based. */
-function eachLine(text: string, row: (line: string, lineNo: number) => void): void {
+/** Calls `row` for each non-blank line with its bounds (a CR before the LF excluded); line numbers are 1-based. */
+function eachLine(text: string, row: (start: number, end: number, lineNo: number) => void): void {
   let lineNo = 0;
   for (let start = 0; start < text.length; ) {
     let end = text.indexOf("\n", start);
     if (end < 0) end = text.length;
     lineNo++;
-    const line = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
-    if (line.length > 0) row(line, lineNo);
+    const stop = text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+    if (stop > start) row(start, stop, lineNo);
     start = end + 1;
   }
 }
 
 const U32 = 2 ** 32;
+const ZERO = 48;
+const COMMA = 44;
+
+/**
+ * Reads the decimal number at `text[from…]` up to the next comma; returns the comma's index, or -1 when the field is
+ * empty, not all digits, or has no comma after it. Numbers of IPv4 rows stay below 2^32, exact as doubles.
+ */
+function readDecimal(text: string, from: number, end: number, out: { value: number }): number {
+  let value = 0;
+  let at = from;
+  for (; at < end; at++) {
+    const digit = text.charCodeAt(at) - ZERO;
+    if (digit < 0 || digit > 9) break;
+    value = value * 10 + digit;
+  }
+  if (at === from || at >= end || text.charCodeAt(at) !== COMMA) return -1;
+  out.value = value;
+  return at;
+}
+
+/**
+ * Reads a decimal 128-bit number into eight 16-bit limbs (most significant first), multiplying by ten limb by
+ * limb: exact without BigInt, and without a BigInt per row. Returns the comma's index or -1 (as readDecimal), and
+ * -2 when the number does not fit in 128 bits.
+ */
+function readDecimal128(text: string, from: number, end: number, limbs: Uint32Array): number {
+  limbs.fill(0);
+  let at = from;
+  for (; at < end; at++) {
+    const digit = text.charCodeAt(at) - ZERO;
+    if (digit < 0 || digit > 9) break;
+    let carry = digit;
+    for (let i = 7; i >= 0; i--) {
+      const v = (limbs[i] as number) * 10 + carry;
+      limbs[i] = v & 0xffff;
+      carry = v >>> 16;
+    }
+    if (carry !== 0) return -2;
+  }
+  if (at === from || at >= end || text.charCodeAt(at) !== COMMA) return -1;
+  return at;
+}
 
 /** IPv4 rows: starts, ends and name indexes side by side. */
 interface V4Table {
   readonly starts: Uint32Array;
   readonly ends: Uint32Array;
   readonly names: Int32Array;
+  readonly length: number;
 }
 
 /** IPv6 rows: each start and end as four 32-bit words, most significant first. */
@@ -85,83 +129,109 @@ interface V6Table {
   readonly length: number;
 }
 
-function readV4(text: string, names: Names, file: string): V4Table {
-  const starts: number[] = [];
-  const ends: number[] = [];
-  const nameAt: number[] = [];
-  let previousEnd = -1;
-  eachLine(text, (line, lineNo) => {
-    const row = splitRow(line);
-    const start = row === null ? Number.NaN : Number(row[0]);
-    const end = row === null ? Number.NaN : Number(row[1]);
-    if (row === null || !Number.isInteger(start) || !Number.isInteger(end) || start > end || end >= U32) {
-      throw new AsnDatabaseError(`${file} line ${lineNo}: not a row of start,end,asn,organisation`);
-    }
-    if (start <= previousEnd) {
-      // An overlap (the published data has a few): the later, more specific row wins from its start on.
-      if (start <= (starts[starts.length - 1] ?? -1)) {
-        throw new AsnDatabaseError(`${file} line ${lineNo}: ranges are not sorted`);
-      }
-      ends[ends.length - 1] = start - 1;
-    }
-    previousEnd = end;
-    const organisation = organisationOf(row[3]);
-    starts.push(start);
-    ends.push(end);
-    nameAt.push(organisation === "" ? -1 : names.add(organisation));
-  });
-  return { starts: Uint32Array.from(starts), ends: Uint32Array.from(ends), names: Int32Array.from(nameAt) };
+const notARow = (file: string, lineNo: number) =>
+  new AsnDatabaseError(`${file} line ${lineNo}: not a row of start,end,asn,organisation`);
+
+/** The index of the comma after the ASN field, or -1. */
+function skipAsn(text: string, from: number, end: number): number {
+  let at = from;
+  while (at < end && text.charCodeAt(at) !== COMMA) at++;
+  return at < end ? at : -1;
 }
 
-const MASK_32 = (1n << 32n) - 1n;
+function readV4(text: string, names: Names, file: string): V4Table {
+  const capacity = countLines(text);
+  const starts = new Uint32Array(capacity);
+  const ends = new Uint32Array(capacity);
+  const nameAt = new Int32Array(capacity);
+  const number = { value: 0 };
+  let length = 0;
+  let previousStart = -1;
+  let previousEnd = -1;
+  eachLine(text, (from, end, lineNo) => {
+    const afterStart = readDecimal(text, from, end, number);
+    const start = number.value;
+    const afterEnd = afterStart < 0 ? -1 : readDecimal(text, afterStart + 1, end, number);
+    const last = number.value;
+    const afterAsn = afterEnd < 0 ? -1 : skipAsn(text, afterEnd + 1, end);
+    if (afterAsn < 0 || start > last || last >= U32) throw notARow(file, lineNo);
+    if (start <= previousEnd) {
+      // An overlap (the published data has a few): the later, more specific row wins from its start on.
+      if (start <= previousStart) throw new AsnDatabaseError(`${file} line ${lineNo}: ranges are not sorted`);
+      ends[length - 1] = start - 1;
+    }
+    previousStart = start;
+    previousEnd = last;
+    starts[length] = start;
+    ends[length] = last;
+    nameAt[length] = names.at(text, afterAsn + 1, end);
+    length++;
+  });
+  return { starts, ends, names: nameAt, length };
+}
 
-function words(value: bigint, into: number[]): void {
-  into.push(
-    Number((value >> 96n) & MASK_32),
-    Number((value >> 64n) & MASK_32),
-    Number((value >> 32n) & MASK_32),
-    Number(value & MASK_32),
-  );
+/** -1, 0 or 1: eight 16-bit limbs against eight others. */
+function compareLimbs(a: Uint32Array, b: Uint32Array): number {
+  for (let i = 0; i < 8; i++) {
+    const x = a[i] as number;
+    const y = b[i] as number;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/** Writes eight 16-bit limbs as four 32-bit words at `words[at*4…]`. */
+function putWords(words: Uint32Array, at: number, limbs: Uint32Array): void {
+  for (let i = 0; i < 4; i++) {
+    words[at * 4 + i] = (((limbs[i * 2] as number) << 16) | (limbs[i * 2 + 1] as number)) >>> 0;
+  }
+}
+
+/** The limbs minus one (the value is not zero: it is a start after an earlier end). */
+function minusOne(limbs: Uint32Array): Uint32Array {
+  const out = Uint32Array.from(limbs);
+  for (let i = 7; i >= 0; i--) {
+    if ((out[i] as number) > 0) {
+      out[i] = (out[i] as number) - 1;
+      break;
+    }
+    out[i] = 0xffff;
+  }
+  return out;
 }
 
 function readV6(text: string, names: Names, file: string): V6Table {
-  const starts: number[] = [];
-  const ends: number[] = [];
-  const nameAt: number[] = [];
-  let previousStart = -1n;
-  let previousEnd = -1n;
-  eachLine(text, (line, lineNo) => {
-    const row = splitRow(line);
-    let start: bigint;
-    let end: bigint;
-    try {
-      if (row === null) throw new Error("shape");
-      start = BigInt(row[0]);
-      end = BigInt(row[1]);
-    } catch {
-      throw new AsnDatabaseError(`${file} line ${lineNo}: not a row of start,end,asn,organisation`);
-    }
-    if (start > end || start < 0n || end >= 1n << 128n) {
+  const capacity = countLines(text);
+  const starts = new Uint32Array(capacity * 4);
+  const ends = new Uint32Array(capacity * 4);
+  const nameAt = new Int32Array(capacity);
+  const start = new Uint32Array(8);
+  const last = new Uint32Array(8);
+  let previousStart = new Uint32Array(8);
+  let previousEnd = new Uint32Array(8);
+  let length = 0;
+  eachLine(text, (from, end, lineNo) => {
+    const afterStart = readDecimal128(text, from, end, start);
+    const afterEnd = afterStart < 0 ? afterStart : readDecimal128(text, afterStart + 1, end, last);
+    if (afterEnd === -2) throw new AsnDatabaseError(`${file} line ${lineNo}: not a range of IPv6 addresses`);
+    const afterAsn = afterEnd < 0 ? -1 : skipAsn(text, afterEnd + 1, end);
+    if (afterAsn < 0) throw notARow(file, lineNo);
+    if (compareLimbs(start, last) > 0)
       throw new AsnDatabaseError(`${file} line ${lineNo}: not a range of IPv6 addresses`);
+    if (length > 0 && compareLimbs(start, previousEnd) <= 0) {
+      if (compareLimbs(start, previousStart) <= 0) {
+        throw new AsnDatabaseError(`${file} line ${lineNo}: ranges are not sorted`);
+      }
+      putWords(ends, length - 1, minusOne(start));
     }
-    if (start <= previousEnd) {
-      if (start <= previousStart) throw new AsnDatabaseError(`${file} line ${lineNo}: ranges are not sorted`);
-      ends.splice(ends.length - 4, 4);
-      words(start - 1n, ends);
-    }
-    previousStart = start;
-    previousEnd = end;
-    words(start, starts);
-    words(end, ends);
-    const organisation = organisationOf((row as string[])[3] ?? "");
-    nameAt.push(organisation === "" ? -1 : names.add(organisation));
+    previousStart = Uint32Array.from(start);
+    previousEnd = Uint32Array.from(last);
+    putWords(starts, length, start);
+    putWords(ends, length, last);
+    nameAt[length] = names.at(text, afterAsn + 1, end);
+    length++;
   });
-  return {
-    starts: Uint32Array.from(starts),
-    ends: Uint32Array.from(ends),
-    names: Int32Array.from(nameAt),
-    length: nameAt.length,
-  };
+  return { starts, ends, names: nameAt, length };
 }
 
 /** -1, 0 or 1: the 128-bit value at `words[at*4…]` against the address's four words. */
@@ -193,7 +263,7 @@ export class AsnRangeTable {
 
   /** Networks known, IPv4 and IPv6. */
   get size(): { readonly ipv4: number; readonly ipv6: number } {
-    return { ipv4: this.v4.starts.length, ipv6: this.v6.length };
+    return { ipv4: this.v4.length, ipv6: this.v6.length };
   }
 
   /** The organisation of the network holding the address, or null when no row covers it. */
@@ -203,10 +273,10 @@ export class AsnRangeTable {
       const value =
         (((b[0] as number) << 24) | ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number)) >>>
         0;
-      const { starts, ends, names } = this.v4;
+      const { starts, ends, names, length } = this.v4;
       // The last row whose start is at or below the address.
       let lo = 0;
-      let hi = starts.length - 1;
+      let hi = length - 1;
       let found = -1;
       while (lo <= hi) {
         const mid = (lo + hi) >>> 1;
