@@ -7,10 +7,12 @@ import { resolveQueryParams } from "../../functions/core/aggregate/catalog.ts";
 import { bindParams, type QueryDefinition } from "../../functions/core/aggregate/query-file.ts";
 import { ROLLUPS, STATS_SCHEMAS, statsObjectKey } from "../../functions/core/aggregate/rollups.ts";
 import { parseConfig } from "../../functions/core/config.ts";
+import { liveParams } from "../../functions/core/dashboard/live.ts";
 import type { ResultRow } from "../../functions/ports/query-engine.ts";
 import { loadQueryCatalog } from "../../functions/runtime/query-files.ts";
 import { tempLake, writeEventsByDay, writeSecurity } from "./support/fixture-lake.ts";
 import { DAYS, GOALS, generateEvents, generateSecurity, SITES } from "./support/generate.ts";
+import * as liveReference from "./support/live-reference.ts";
 import * as reference from "./support/reference.ts";
 
 /**
@@ -530,6 +532,52 @@ describe("security queries (over security/, within the window)", () => {
       bindParams(definition, { from: "2026-04-01", to: "2026-04-30" }),
     );
     expect(result.rows).toEqual([]);
+  });
+});
+
+describe("dashboard.live (the dashboard's live panel)", () => {
+  const at = (moment: string, windowMinutes: number) => {
+    const until = Date.parse(moment);
+    const params = liveParams(until, windowMinutes);
+    return {
+      params,
+      reference: {
+        windowFrom: until - windowMinutes * 60_000,
+        until,
+        yesterday: params.yesterday as string,
+        today: params.today as string,
+      },
+    };
+  };
+
+  it.each([
+    ["in the middle of a day, 8 hours", "2026-03-02T14:00:00Z", 480],
+    ["just after midnight, the window reaching into the day before", "2026-03-02T03:10:00Z", 240],
+    ["30 minutes, as the panel asks", "2026-03-02T12:00:00Z", 30],
+  ])("%s: equals the reference, and no figure about 1 to k-1 people", async (_name, moment, minutes) => {
+    const definition = query("dashboard.live");
+    const { params, reference: window } = at(moment, minutes);
+    const result = await engine.query(definition.select, resolveQueryParams(definition, params, config));
+    expect(plain(result.rows)).toEqual(liveReference.live(events, window, config.k));
+    for (const row of result.rows) {
+      for (const column of ["visitors_window", "visitors_today"]) {
+        const value = row[column];
+        expect(value === null || value === 0 || Number(value) >= config.k, `${row.site} ${column}`).toBe(
+          true,
+        );
+      }
+    }
+  });
+
+  it("shows a site's figures when they describe k people, withholds a quieter site's", async () => {
+    const definition = query("dashboard.live");
+    const { params } = at("2026-03-02T14:00:00Z", 480);
+    const rows = (await engine.query(definition.select, resolveQueryParams(definition, params, config))).rows;
+    const bySite = new Map(rows.map((r) => [r.site, r]));
+    expect(Number(bySite.get("example.com")?.visitors_window)).toBeGreaterThanOrEqual(config.k);
+    expect(Number(bySite.get("example.com")?.visitors_today)).toBeGreaterThanOrEqual(config.k);
+    expect(bySite.get("tiny.example")?.visitors_today).toBeNull();
+    expect(bySite.get("tiny.example")?.pageviews_today).toBeNull();
   });
 });
 

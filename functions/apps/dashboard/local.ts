@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
 import { DuckDbQueryEngine } from "../../adapters/local/duckdb-engine.ts";
+import { LocalObjectStore } from "../../adapters/local/object-store.ts";
 import { systemClock } from "../../adapters/local/system-clock.ts";
 import type { LogsieveConfig } from "../../core/config.ts";
 import { DASHBOARD_ROLES, type DashboardRole } from "../../core/dashboard/roles.ts";
@@ -14,6 +15,7 @@ import type { ServeContext } from "../http/context.ts";
 import { loadDashboardAssets } from "./assets.ts";
 import { sessionAuth } from "./auth.ts";
 import { DEFAULT_ASSETS_DIR, ensureDashboardBuilt } from "./build.ts";
+import { openLiveRollup } from "./live.ts";
 import { type DashboardLogger, type DashboardRoutesDeps, PAGE_PATH } from "./routes.ts";
 
 /**
@@ -29,6 +31,8 @@ export interface LocalDashboardOptions {
   readonly clock?: Clock;
   /** Prebuilt assets; default: dist/dashboard/, built first when missing or older than the sources. */
   readonly assetsDir?: string;
+  /** How often the live panel's figures may be recomputed (default one minute; tests go faster). */
+  readonly liveRefreshMs?: number;
 }
 
 export interface LocalDashboard {
@@ -60,14 +64,24 @@ export async function openLocalDashboard(options: LocalDashboardOptions): Promis
     return engine;
   };
   const holdDeps = localHoldDeps(lakeDir, clock);
+  const catalog = loadQueryCatalog();
+  const live = openLiveRollup({
+    lakeDir,
+    store: new LocalObjectStore(lakeDir),
+    config: options.config,
+    catalog,
+    clock,
+    ...(options.liveRefreshMs === undefined ? {} : { refreshMs: options.liveRefreshMs }),
+  });
   const routes: DashboardRoutesDeps = {
     config: options.config,
-    catalog: loadQueryCatalog(),
+    catalog,
     clock,
     auth: sessionAuth(sessions, localActor()),
     assets,
     engine: () => openEngine(),
     holds: { create: (request) => createHold(holdDeps, request), list: () => listHolds(holdDeps) },
+    live: (site) => live.view(site),
     logger: options.logger,
     pageConfig: {},
   };
@@ -84,6 +98,7 @@ export async function openLocalDashboard(options: LocalDashboardOptions): Promis
       const open = engine;
       engine = undefined;
       if (open !== undefined) await (await open.catch(() => null))?.close();
+      await live.close();
     },
   };
 }
@@ -101,6 +116,7 @@ export async function serveDashboard(context: ServeContext): Promise<DashboardRo
       lakeDir: collector.lakeDir,
       config: collector.config,
       logger: collector.logger,
+      ...(context.liveRefreshMs === undefined ? {} : { liveRefreshMs: context.liveRefreshMs }),
     });
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);

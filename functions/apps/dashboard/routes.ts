@@ -5,6 +5,7 @@ import { type QueryCatalog, requireQuery, resolveQueryParams } from "../../core/
 import { QueryParamError } from "../../core/aggregate/query-file.ts";
 import type { LogsieveConfig } from "../../core/config.ts";
 import { MAX_HOLD_BODY_BYTES, parseHoldRequest } from "../../core/dashboard/holds.ts";
+import type { LiveView } from "../../core/dashboard/live.ts";
 import { type DashboardQuery, findDashboardQuery, queriesFor } from "../../core/dashboard/queries.ts";
 import {
   DashboardRequestError,
@@ -37,6 +38,7 @@ import type { DashboardAuth, DashboardIdentity } from "./auth.ts";
  *   POST /api/dashboard/logout             ends the local session
  *   GET  /api/dashboard/query/<name>       one allowlisted query with typed parameters → JSON
  *   GET  /api/dashboard/export/<name>.csv  the same as CSV (formula-safe), as a download
+ *   GET  /api/dashboard/live?site=<site>   the live panel: visitors in the last 30 minutes and today so far (k-applied)
  *   GET  /api/dashboard/holds              legal holds (security lead)
  *   POST /api/dashboard/holds              place a legal hold on one address's records (security lead)
  *
@@ -83,6 +85,11 @@ export interface DashboardRoutesDeps {
   engine(view: "marketing" | "security"): Promise<QueryEngine> | null;
   /** Null where holds cannot be placed from the dashboard (answered 501). */
   readonly holds: DashboardHolds | null;
+  /**
+   * The live panel's figures of a site (core/dashboard/live.ts: k applied before they are stored and again here);
+   * null where no live rollup is written (answered 503).
+   */
+  readonly live?: ((site: string) => Promise<LiveView>) | null;
   readonly logger: DashboardLogger;
   /** What the page needs to sign in (served as /dashboard/config.json). */
   readonly pageConfig: Readonly<Record<string, unknown>>;
@@ -296,6 +303,7 @@ function me(deps: DashboardRoutesDeps): Route {
       queries: queriesFor(capabilities),
       holdsAvailable: capabilities.includes("holds") && deps.holds !== null,
       providerAttribution: deps.config.geo.provider && deps.config.geo.asnDb === undefined,
+      liveAvailable: capabilities.includes("marketing") && (deps.live ?? null) !== null,
       auth: deps.auth.mode,
     });
   };
@@ -378,6 +386,31 @@ function exportCsv(deps: DashboardRoutesDeps): Route {
         },
       },
     );
+  };
+}
+
+/** The live panel of one configured site; the figures were k-applied where they are stored and are again. */
+function live(deps: DashboardRoutesDeps): Route {
+  return async (c) => {
+    const figures = deps.live ?? null;
+    if (figures === null) {
+      throw new DashboardRequestError(
+        503,
+        "live_unavailable",
+        "live figures are not computed in this deployment (docs/DASHBOARD.md)",
+      );
+    }
+    const params = queryParamsOf(c);
+    const sites = dashboardSites(deps.config);
+    const site = params.site ?? sites[0];
+    if (site === undefined || !sites.includes(site) || Object.keys(params).some((key) => key !== "site")) {
+      throw new DashboardRequestError(
+        400,
+        "bad_parameter",
+        "give site, one of the configured sites, and nothing else",
+      );
+    }
+    return json(200, await figures(site));
   };
 }
 
@@ -488,6 +521,7 @@ export function dashboardRoutes(deps: DashboardRoutesDeps): Hono<DashboardEnv> {
   route(app, "logout", `${API_PATH}logout`, { POST: [sameOrigin, logout(deps)] });
   route(app, "query", `${API_PATH}query/:name`, { GET: [sameOrigin, identify, query(deps)] });
   route(app, "export", `${API_PATH}export/:file`, { GET: [sameOrigin, identify, exportCsv(deps)] });
+  route(app, "live", `${API_PATH}live`, { GET: [sameOrigin, identify, requires("marketing"), live(deps)] });
   route(app, "holds", `${API_PATH}holds`, {
     GET: [sameOrigin, identify, requires("holds"), listHolds(deps)],
     POST: [sameOrigin, identify, requires("holds"), holdBodyLimit, createHold(deps)],

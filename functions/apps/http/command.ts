@@ -30,6 +30,7 @@ export function registerServeCommand(program: Command): void {
       "5000",
     )
     .option("--batch-rows <n>", "events per Parquet object at most", "10000")
+    .option("--live-seconds <n>", "how often the dashboard's live panel is recomputed (10-3600)", "60")
     .action(
       async (
         options: {
@@ -39,6 +40,7 @@ export function registerServeCommand(program: Command): void {
           burst?: string;
           flushMs: string;
           batchRows: string;
+          liveSeconds: string;
         },
         command: Command,
       ) => {
@@ -62,6 +64,7 @@ export function registerServeCommand(program: Command): void {
             maxBatchAgeMs: integer(options.flushMs, "--flush-ms", 10, 3_600_000),
             maxBatchRows: integer(options.batchRows, "--batch-rows", 1, 1_000_000),
           },
+          liveRefreshMs: integer(options.liveSeconds, "--live-seconds", 10, 3600) * 1000,
         });
         await announceAndServeUntilStopped(running);
       },

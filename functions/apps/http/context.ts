@@ -15,4 +15,6 @@ export interface ServeExtras {
   readonly announce: (line: (url: string) => string) => void;
   /** Run when the server closes, before the collector drains (e.g. closing a query engine). */
   readonly onClose: (close: () => Promise<void>) => void;
+  /** How often the dashboard's live panel may be recomputed (`logsieve serve --live-seconds`). */
+  readonly liveRefreshMs?: number;
 }

@@ -22,6 +22,8 @@ export { STATUS_PATH };
 export interface ServeOptions extends LocalCollectorOptions {
   readonly host: string;
   readonly port: number;
+  /** How often the dashboard's live panel may be recomputed (default one minute). */
+  readonly liveRefreshMs?: number;
 }
 
 export interface RunningServe {
@@ -43,6 +45,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     collector,
     announce: (line) => announcers.push(line),
     onClose: (close) => closers.push(close),
+    ...(options.liveRefreshMs === undefined ? {} : { liveRefreshMs: options.liveRefreshMs }),
   };
   const closeFeatures = async () => {
     for (const close of closers) await close().catch(() => undefined);

@@ -31,7 +31,22 @@ export interface Me {
   readonly holdsAvailable: boolean;
   /** The provider column comes from the bundled AS database, whose licence asks for the credit under it. */
   readonly providerAttribution: boolean;
+  /** Whether this deployment computes the live panel's figures. */
+  readonly liveAvailable?: boolean;
   readonly auth: "session" | "cognito";
+}
+
+/** The live panel's figures (core/dashboard/live.ts): null means fewer than k people. */
+export interface LiveResponse {
+  readonly site: string;
+  readonly asOf: string;
+  readonly refreshSeconds: number;
+  readonly windowMinutes: number;
+  readonly k: number;
+  readonly visitorsWindow: number | null;
+  readonly pageviewsWindow: number | null;
+  readonly visitorsToday: number | null;
+  readonly pageviewsToday: number | null;
 }
 
 export interface HoldSummary {
@@ -117,6 +132,11 @@ export async function runQuery(
   params: Readonly<Record<string, string>>,
 ): Promise<QueryResponse> {
   return (await send(url(`query/${encodeURIComponent(name)}`, params))).json() as Promise<QueryResponse>;
+}
+
+/** The live panel's figures of a site (GET /api/dashboard/live). */
+export async function fetchLive(site: string): Promise<LiveResponse> {
+  return (await send(url("live", { site }))).json() as Promise<LiveResponse>;
 }
 
 /** Fetches the CSV export and hands it to the browser as a download. */

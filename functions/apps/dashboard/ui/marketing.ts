@@ -1,7 +1,16 @@
 /// <reference lib="dom" />
 import { DASHBOARD_QUERIES } from "../../../core/dashboard/queries.ts";
 import { bucketSeries, type Granularity } from "../../../core/dashboard/series.ts";
-import { ApiError, downloadCsv, type Me, type QueryResponse, type Row, runQuery } from "./api.ts";
+import {
+  ApiError,
+  downloadCsv,
+  fetchLive,
+  type LiveResponse,
+  type Me,
+  type QueryResponse,
+  type Row,
+  runQuery,
+} from "./api.ts";
 import { trendChart } from "./charts.ts";
 import { append, h, replace } from "./dom.ts";
 import {
@@ -20,9 +29,14 @@ import { resultTable } from "./table.ts";
 /**
  * The marketing view: visitors and page views over time (day, week, month) against the previous period, the
  * breakdowns (pages, referrers, campaigns, countries, browsers, operating systems, devices), the bot share, a
- * site and a date-range picker, and a CSV export per table. Every number comes from the allowlisted queries,
- * which suppress rows below k in their SQL; the page adds rows up, it never splits them.
+ * site and a date-range picker (Today, Yesterday, the last 7, 30, 90 days, 12 months), a CSV export per table,
+ * and the live panel (visitors in the last 30 minutes, today so far), polled every {@link LIVE_POLL_MS}. Every
+ * number comes from the allowlisted queries, which suppress rows below k in their SQL, or from the live figures,
+ * stored and served with k applied; the page adds rows up, it never splits them.
  */
+
+/** How often the page asks for the live figures while it is visible (they change at most once a minute). */
+const LIVE_POLL_MS = 10_000;
 
 type Metric = "visitors" | "pageviews";
 
@@ -35,7 +49,10 @@ interface State {
   metric: Metric;
 }
 
-const PRESETS: readonly { id: string; label: string; days?: number }[] = [
+/** A range preset: `days` ending `endsDaysAgo` days before today (0: today). */
+const PRESETS: readonly { id: string; label: string; days?: number; endsDaysAgo?: number }[] = [
+  { id: "today", label: "Today", days: 1 },
+  { id: "yesterday", label: "Yesterday", days: 1, endsDaysAgo: 1 },
   { id: "7d", label: "Last 7 days", days: 7 },
   { id: "30d", label: "Last 30 days", days: 30 },
   { id: "90d", label: "Last 90 days", days: 90 },
@@ -169,6 +186,11 @@ export function marketingView(root: HTMLElement, me: Me): void {
   );
 
   const rangeNote = h("p", { className: "range-note", "data-testid": "range-note" });
+  const live = h("section", {
+    className: "card live",
+    "data-testid": "live",
+    hidden: me.liveAvailable !== true,
+  });
   const kpis = h("div", { className: "kpis", "data-testid": "kpis" });
   const chartTitle = h("h2", {});
   const chartBox = h("div", { className: "chart", "data-testid": "chart" });
@@ -239,6 +261,7 @@ export function marketingView(root: HTMLElement, me: Me): void {
       "div",
       { className: "view", "data-view": "marketing" },
       toolbar,
+      live,
       rangeNote,
       kpis,
       chartCard,
@@ -263,6 +286,7 @@ export function marketingView(root: HTMLElement, me: Me): void {
   siteSelect.addEventListener("change", () => {
     state.site = siteSelect.value;
     void load();
+    void loadLive();
   });
   presetSelect.addEventListener("change", () => {
     const preset = PRESETS.find((p) => p.id === presetSelect.value);
@@ -270,7 +294,8 @@ export function marketingView(root: HTMLElement, me: Me): void {
       state.preset = "custom";
       return;
     }
-    setRange(addDays(today, -(preset.days - 1)), today, preset.id);
+    const end = addDays(today, -(preset.endsDaysAgo ?? 0));
+    setRange(addDays(end, -(preset.days - 1)), end, preset.id);
   });
   for (const input of [fromInput, toInput]) {
     input.addEventListener("change", () => {
@@ -504,6 +529,81 @@ export function marketingView(root: HTMLElement, me: Me): void {
     );
   }
 
+  // --- live ---------------------------------------------------------------------------------------------------
+  /** A live figure: a number, or "fewer than k" (the count would point at a person: it is not shown). */
+  function liveFigure(testId: string, label: string, value: number | null, hint: string): HTMLElement {
+    return h(
+      "div",
+      { className: "kpi" },
+      h("span", { className: "kpi-label" }, label),
+      h(
+        "span",
+        { className: "kpi-value", "data-testid": testId, "data-under-k": value === null ? "true" : "false" },
+        value === null ? `fewer than ${me.k}` : formatCount(value),
+      ),
+      h("span", { className: "kpi-hint" }, hint),
+    );
+  }
+
+  function renderLive(figures: LiveResponse): void {
+    const asOf = figures.asOf.slice(11, figures.refreshSeconds < 60 ? 19 : 16);
+    const every = figures.refreshSeconds % 60 === 0 ? figures.refreshSeconds / 60 : null;
+    replace(
+      live,
+      h(
+        "header",
+        {},
+        h("h2", {}, h("span", { className: "live-dot", "aria-hidden": "true" }), "Right now"),
+        h(
+          "span",
+          { className: "muted", "data-testid": "live-as-of" },
+          `as of ${asOf} UTC · updated every ${every === 1 ? "minute" : every !== null ? `${every} minutes` : `${figures.refreshSeconds} seconds`}`,
+        ),
+      ),
+      h(
+        "div",
+        { className: "kpis" },
+        liveFigure(
+          "live-visitors",
+          `Visitors, last ${figures.windowMinutes} minutes`,
+          figures.visitorsWindow,
+          "people on the site now (no bots)",
+        ),
+        liveFigure(
+          "live-pageviews",
+          `Page views, last ${figures.windowMinutes} minutes`,
+          figures.pageviewsWindow,
+          "pages they saw",
+        ),
+        liveFigure("live-visitors-today", "Visitors today", figures.visitorsToday, "since 00:00 UTC"),
+        liveFigure("live-pageviews-today", "Page views today", figures.pageviewsToday, "since 00:00 UTC"),
+      ),
+      h(
+        "p",
+        { className: "footnote" },
+        `Fewer than ${figures.k} visitors are never shown as a number: so few could be told apart.`,
+      ),
+    );
+  }
+
+  let liveGeneration = 0;
+  async function loadLive(): Promise<void> {
+    if (me.liveAvailable !== true || document.hidden) return;
+    const mine = ++liveGeneration;
+    try {
+      const figures = await fetchLive(state.site);
+      if (mine === liveGeneration) renderLive(figures);
+    } catch (error) {
+      if (mine === liveGeneration)
+        replace(
+          live,
+          errorBox(error, () => void loadLive()),
+        );
+    }
+  }
+
   append(root);
   void load();
+  void loadLive();
+  if (me.liveAvailable === true) window.setInterval(() => void loadLive(), LIVE_POLL_MS);
 }

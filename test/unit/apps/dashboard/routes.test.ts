@@ -8,6 +8,7 @@ import type { DashboardHolds, DashboardRoutesDeps } from "../../../../functions/
 import { createHttpApp } from "../../../../functions/apps/http/app.ts";
 import { lambdaHandler, lambdaPlatform } from "../../../../functions/apps/http/lambda.ts";
 import { parseConfig } from "../../../../functions/core/config.ts";
+import type { LiveView } from "../../../../functions/core/dashboard/live.ts";
 import { SessionBook } from "../../../../functions/core/dashboard/sessions.ts";
 import { type CreateHoldRequest, HoldError } from "../../../../functions/core/hold/holds.ts";
 import { FixedClock } from "../../../../functions/ports/clock.ts";
@@ -97,6 +98,7 @@ function harness(
     auth?: DashboardAuth;
     holds?: DashboardHolds | null;
     securityEngine?: boolean;
+    live?: DashboardRoutesDeps["live"];
   } = {},
 ): Harness {
   let n = 0;
@@ -149,6 +151,7 @@ function harness(
         logs.push({ message, ...(attributes === undefined ? {} : { attributes }) }),
     },
     pageConfig: {},
+    ...(options.live === undefined ? {} : { live: options.live }),
   };
   const handle = lambdaHandler(
     createHttpApp({
@@ -491,6 +494,79 @@ describe("dashboard API: queries", () => {
     );
     // Assess
     expect([fetchSite.statusCode, origin.statusCode, same.statusCode]).toEqual([403, 403, 200]);
+  });
+});
+
+describe("dashboard API: the live panel", () => {
+  const figures = (site: string): LiveView => ({
+    site,
+    asOf: "2026-11-22T03:00:00.000Z",
+    refreshSeconds: 60,
+    windowMinutes: 30,
+    k: 7,
+    visitorsWindow: null,
+    pageviewsWindow: null,
+    visitorsToday: 130,
+    pageviewsToday: 410,
+  });
+
+  it("answers a marketing session with the site's live figures (the default site without ?site=)", async () => {
+    // Prepare
+    const asked: string[] = [];
+    const { handle, cookieOf } = harness({
+      live: async (site) => {
+        asked.push(site);
+        return figures(site);
+      },
+    });
+    const cookie = cookieOf("marketing");
+    // Act
+    const shop = await handle(
+      event("GET", "/api/dashboard/live?site=shop.example.com", { cookies: [cookie] }),
+    );
+    const first = await handle(event("GET", "/api/dashboard/live", { cookies: [cookie] }));
+    const me = await handle(event("GET", "/api/dashboard/me", { cookies: [cookie] }));
+    // Assess
+    expect(shop.statusCode).toBe(200);
+    expect(bodyOf(shop)).toEqual(figures("shop.example.com"));
+    expect(bodyOf(first).site).toBe("example.com");
+    expect(asked).toEqual(["shop.example.com", "example.com"]);
+    expect(bodyOf(me).liveAvailable).toBe(true);
+    expect(shop.headers?.["cache-control"]).toBe("no-store");
+  });
+
+  it("refuses a site that is not configured, other parameters, and callers without a session", async () => {
+    // Prepare
+    const asked: string[] = [];
+    const { handle, cookieOf } = harness({
+      live: async (site) => {
+        asked.push(site);
+        return figures(site);
+      },
+    });
+    const cookie = cookieOf("marketing");
+    // Act
+    const other = await handle(event("GET", "/api/dashboard/live?site=evil.example", { cookies: [cookie] }));
+    const extra = await handle(
+      event("GET", "/api/dashboard/live?site=example.com&k=1", { cookies: [cookie] }),
+    );
+    const anonymous = await handle(event("GET", "/api/dashboard/live"));
+    // Assess
+    expect([other.statusCode, extra.statusCode, anonymous.statusCode]).toEqual([400, 400, 401]);
+    expect(asked).toEqual([]);
+  });
+
+  it("says when live figures are not computed in this deployment (503), and so does /me", async () => {
+    // Prepare
+    const { handle, cookieOf } = harness({ live: null });
+    const cookie = cookieOf("marketing");
+    // Act
+    const response = await handle(event("GET", "/api/dashboard/live", { cookies: [cookie] }));
+    const me = await handle(event("GET", "/api/dashboard/me", { cookies: [cookie] }));
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(bodyOf(response).error).toBe("live_unavailable");
+    expect(bodyOf(me).liveAvailable).toBe(false);
   });
 });
 
