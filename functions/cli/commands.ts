@@ -5,6 +5,7 @@ import { registerDemoCommand } from "../apps/demo/command.ts";
 import { registerHoldCommand } from "../apps/hold/command.ts";
 import { registerServeCommand } from "../apps/http/command.ts";
 import { registerIngestCommand } from "../apps/ingest/command.ts";
+import { registerKeysCommand } from "../apps/keys/command.ts";
 import { registerPolicyCommand } from "../apps/policy/command.ts";
 import { registerQueryCommand } from "../apps/query/command.ts";
 import { registerSpamListCommand } from "../apps/spamlist/command.ts";
@@ -22,4 +23,5 @@ export function registerCommands(program: Command): void {
   registerAbuseCommand(program);
   registerPolicyCommand(program);
   registerSpamListCommand(program);
+  registerKeysCommand(program);
 }

@@ -12,6 +12,7 @@ import { localActor } from "../../runtime/env.ts";
 import { loadQueryCatalog } from "../../runtime/query-files.ts";
 import { localHoldDeps } from "../hold/local.ts";
 import type { ServeContext } from "../http/context.ts";
+import type { StatsService } from "../stats/service.ts";
 import { loadDashboardAssets } from "./assets.ts";
 import { sessionAuth } from "./auth.ts";
 import { DEFAULT_ASSETS_DIR, ensureDashboardBuilt } from "./build.ts";
@@ -33,6 +34,8 @@ export interface LocalDashboardOptions {
   readonly assetsDir?: string;
   /** How often the live panel's figures may be recomputed (default one minute; tests go faster). */
   readonly liveRefreshMs?: number;
+  /** The Stats API's service for the page's panels (filters, visits, goals); absent: those answer 501. */
+  readonly stats?: StatsService;
 }
 
 export interface LocalDashboard {
@@ -84,6 +87,7 @@ export async function openLocalDashboard(options: LocalDashboardOptions): Promis
     live: (site) => live.view(site),
     logger: options.logger,
     pageConfig: {},
+    ...(options.stats === undefined ? {} : { stats: options.stats }),
   };
   return {
     routes,
@@ -108,7 +112,10 @@ export async function openLocalDashboard(options: LocalDashboardOptions): Promis
  * once the address is known, and the engine closed with the server. When the assets cannot be built (no esbuild
  * in a production install), the server runs without the dashboards and says why (undefined).
  */
-export async function serveDashboard(context: ServeContext): Promise<DashboardRoutesDeps | undefined> {
+export async function serveDashboard(
+  context: ServeContext,
+  stats?: StatsService,
+): Promise<DashboardRoutesDeps | undefined> {
   const { collector } = context;
   let dashboard: LocalDashboard;
   try {
@@ -117,6 +124,7 @@ export async function serveDashboard(context: ServeContext): Promise<DashboardRo
       config: collector.config,
       logger: collector.logger,
       ...(context.liveRefreshMs === undefined ? {} : { liveRefreshMs: context.liveRefreshMs }),
+      ...(stats === undefined ? {} : { stats }),
     });
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);

@@ -20,11 +20,13 @@ import { toCsv } from "../../core/export/csv.ts";
 import type { CreateHoldRequest, CreateHoldResult, HoldSummary } from "../../core/hold/holds.ts";
 import { HoldError } from "../../core/hold/holds.ts";
 import { redactAddresses } from "../../core/hold/redact.ts";
+import { StatsQueryError } from "../../core/stats/query.ts";
 import { utcDay } from "../../core/zones.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { QueryEngine } from "../../ports/query-engine.ts";
 import { bodyLimit } from "../http/body-limit.ts";
 import type { HttpVariables } from "../http/types.ts";
+import { type StatsService, StatsUnavailableError } from "../stats/service.ts";
 import type { DashboardAuth, DashboardIdentity } from "./auth.ts";
 
 /**
@@ -39,6 +41,8 @@ import type { DashboardAuth, DashboardIdentity } from "./auth.ts";
  *   GET  /api/dashboard/query/<name>       one allowlisted query with typed parameters → JSON
  *   GET  /api/dashboard/export/<name>.csv  the same as CSV (formula-safe), as a download
  *   GET  /api/dashboard/live?site=<site>   the live panel: visitors in the last 30 minutes and today so far (k-applied)
+ *   POST /api/dashboard/stats              a Stats API (v2) query for the page's panels: filters, visits, goals
+ *   POST /api/dashboard/stats.csv          the same query's rows as CSV (formula-safe), as a download
  *   GET  /api/dashboard/holds              legal holds (security lead)
  *   POST /api/dashboard/holds              place a legal hold on one address's records (security lead)
  *
@@ -95,6 +99,11 @@ export interface DashboardRoutesDeps {
   readonly pageConfig: Readonly<Record<string, unknown>>;
   /** Origins besides 'self' the page may connect to (the Cognito token endpoint). */
   readonly connectOrigins?: readonly string[];
+  /**
+   * The Stats API's service for the page's panels (Plausible-shaped queries: filters, visits, goals): the same
+   * planner and allowlisted query files as `POST /api/v2/query` (apps/stats/service.ts). Absent: answered 501.
+   */
+  readonly stats?: StatsService;
 }
 
 export const PAGE_PATH = "/dashboard/";
@@ -414,6 +423,85 @@ function live(deps: DashboardRoutesDeps): Route {
   };
 }
 
+/** Upper bound of a panel's query body (a Stats API query: filters of at most three conditions). */
+export const MAX_STATS_BODY_BYTES = 16 * 1024;
+
+const statsBodyLimit = bodyLimit(MAX_STATS_BODY_BYTES, () => {
+  throw new DashboardRequestError(
+    413,
+    "payload_too_large",
+    `a query is at most ${MAX_STATS_BODY_BYTES} bytes`,
+  );
+});
+
+/** Runs one panel's query through the Stats API's service, with the same refusals as the API, in the page's shape. */
+async function statsAnswer(deps: DashboardRoutesDeps, c: DashboardContext) {
+  const service = deps.stats;
+  if (service === undefined) {
+    throw new DashboardRequestError(
+      501,
+      "stats_unavailable",
+      "filters and visit metrics are not available in this deployment",
+    );
+  }
+  const contentType = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+  if (contentType !== "application/json") {
+    throw new DashboardRequestError(415, "unsupported_media_type", "send the query as application/json");
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(await c.req.text());
+  } catch {
+    throw new DashboardRequestError(400, "bad_parameter", "the query is not valid JSON");
+  }
+  const site = service.siteOf(body);
+  if (site === null || !dashboardSites(deps.config).includes(site)) {
+    throw new DashboardRequestError(
+      400,
+      "bad_parameter",
+      `site_id must be one of: ${dashboardSites(deps.config).join(", ")}`,
+    );
+  }
+  try {
+    return await service.answer(body);
+  } catch (error) {
+    if (error instanceof StatsQueryError) throw new DashboardRequestError(400, "bad_query", error.message);
+    if (error instanceof StatsUnavailableError)
+      throw new DashboardRequestError(503, "view_unavailable", error.message);
+    throw error;
+  }
+}
+
+function stats(deps: DashboardRoutesDeps): Route {
+  return async (c) => json(200, await statsAnswer(deps, c));
+}
+
+/** The panel's rows as CSV: one column per dimension, then one per metric, named as in the query. */
+function statsCsv(deps: DashboardRoutesDeps): Route {
+  return async (c) => {
+    const result = await statsAnswer(deps, c);
+    const dimensions = (result.query.dimensions as string[]) ?? [];
+    const metrics = (result.query.metrics as string[]) ?? [];
+    const rows = result.results.map((r) =>
+      Object.fromEntries([
+        ...dimensions.map((d, i) => [d, r.dimensions[i] ?? null]),
+        ...metrics.map((m, i) => [m, r.metrics[i] ?? null]),
+      ]),
+    );
+    const [from, to] = (result.query.date_range as string[]).map((d) => d.slice(0, 10));
+    const what = dimensions.find((d) => !d.startsWith("time")) ?? "totals";
+    const name = `logsieve-${what.replace(/[^a-z0-9]+/gi, "-")}-${String(result.query.site_id)}-${from}-to-${to}.csv`;
+    return new Response(toCsv([...dimensions, ...metrics], rows), {
+      status: 200,
+      headers: {
+        "content-type": "text/csv; charset=utf-8",
+        "content-disposition": `attachment; filename="${name}"`,
+        "cache-control": "no-store",
+      },
+    });
+  };
+}
+
 function holdsOrUnavailable(deps: DashboardRoutesDeps): DashboardHolds {
   if (deps.holds === null) {
     throw new DashboardRequestError(
@@ -522,6 +610,12 @@ export function dashboardRoutes(deps: DashboardRoutesDeps): Hono<DashboardEnv> {
   route(app, "query", `${API_PATH}query/:name`, { GET: [sameOrigin, identify, query(deps)] });
   route(app, "export", `${API_PATH}export/:file`, { GET: [sameOrigin, identify, exportCsv(deps)] });
   route(app, "live", `${API_PATH}live`, { GET: [sameOrigin, identify, requires("marketing"), live(deps)] });
+  route(app, "stats", `${API_PATH}stats`, {
+    POST: [sameOrigin, identify, requires("marketing"), statsBodyLimit, stats(deps)],
+  });
+  route(app, "stats-csv", `${API_PATH}stats.csv`, {
+    POST: [sameOrigin, identify, requires("marketing"), statsBodyLimit, statsCsv(deps)],
+  });
   route(app, "holds", `${API_PATH}holds`, {
     GET: [sameOrigin, identify, requires("holds"), listHolds(deps)],
     POST: [sameOrigin, identify, requires("holds"), holdBodyLimit, createHold(deps)],

@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { DashboardRequestError } from "../../core/dashboard/request.ts";
 import { type CollectRoutesDeps, collectNotFound, collectRoutes } from "../collect/routes.ts";
 import { type DashboardRoutesDeps, dashboardRoutes } from "../dashboard/routes.ts";
+import { type StatsRoutesDeps, statsRoutes } from "../stats/routes.ts";
 import { bodyLimit } from "./body-limit.ts";
 import { type StatusRoutesDeps, statusRoutes } from "./status.ts";
 import type { HttpArea, HttpContext, HttpEnv, HttpLogger, HttpPlatform } from "./types.ts";
@@ -26,6 +27,8 @@ export interface HttpAppParts {
   readonly collect?: CollectRoutesDeps;
   /** The dashboards' page, assets and API. */
   readonly dashboard?: DashboardRoutesDeps;
+  /** The Stats API (`POST /api/v2/query`, Plausible's v2 shape, Bearer keys). */
+  readonly stats?: StatsRoutesDeps;
   /** The local status page (`logsieve serve` only). */
   readonly status?: StatusRoutesDeps;
   /** Bodies declared over this are refused 413 before any route reads them. Default 1 MiB. */
@@ -80,6 +83,7 @@ export function createHttpApp(parts: HttpAppParts): Hono<HttpEnv> {
   );
   if (parts.collect !== undefined) app.route("/", collectRoutes(parts.collect, parts.platform));
   if (parts.dashboard !== undefined) app.route("/", dashboardRoutes(parts.dashboard));
+  if (parts.stats !== undefined) app.route("/", statsRoutes(parts.stats));
   if (parts.status !== undefined) app.route("/", statusRoutes(parts.status));
   const collectorNotFound =
     parts.collect === undefined ? undefined : collectNotFound(parts.collect, parts.platform);

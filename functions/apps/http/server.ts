@@ -3,6 +3,7 @@ import { COLLECT_ROUTES } from "../../core/collect/types.ts";
 import { type LocalCollector, type LocalCollectorOptions, openLocalCollector } from "../collect/local.ts";
 import { serveDashboard } from "../dashboard/local.ts";
 import type { DashboardRoutesDeps } from "../dashboard/routes.ts";
+import { serveStats } from "../stats/local.ts";
 import { createHttpApp } from "./app.ts";
 import type { ServeContext } from "./context.ts";
 import { closeServer, createNodeServer, listen, nodePlatform } from "./node.ts";
@@ -51,8 +52,9 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     for (const close of closers) await close().catch(() => undefined);
   };
   let dashboard: DashboardRoutesDeps | undefined;
+  const stats = serveStats(context);
   try {
-    dashboard = await serveDashboard(context);
+    dashboard = await serveDashboard(context, stats.service);
   } catch (error) {
     await closeFeatures();
     await collector.close();
@@ -63,6 +65,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     logger: collector.logger,
     collect: collector.routes,
     ...(dashboard === undefined ? {} : { dashboard }),
+    stats: stats.routes,
     status: { collector: collector.collector, sink: collector.sink },
   });
   const server = createNodeServer(app);

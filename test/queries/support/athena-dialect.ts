@@ -247,6 +247,10 @@ export const SHARED_FUNCTIONS: ReadonlySet<string> = new Set([
   // date_diff(unit, a, b): Trino counts whole units from a to b, DuckDB counts unit boundaries crossed. The queries
   // use it on `events.ts`, which is truncated to whole seconds, with unit 'second': both give b - a in seconds.
   "date_diff",
+  // regexp_like(string, pattern): Trino's (Joni) and, through a macro the DuckDB adapter defines, DuckDB's
+  // regexp_matches (RE2): true when the pattern matches anywhere. Only the stats.* files use it, with patterns the
+  // planner escapes or checks (core/stats/patterns.ts): literals, classes, anchors, bounded repetition.
+  "regexp_like",
 ]);
 
 /** Words that may be followed by `(` without being a function call. */
@@ -293,8 +297,13 @@ export function findDialectProblems(sql: string): DialectFinding[] {
       if (rule.matches(tokens, i))
         findings.push({ construct: rule.construct, reason: rule.reason, offset: token.offset });
     }
+    // `AS d (name)`: a table alias with its column names, not a call.
+    const isAlias = tokens[i - 1]?.kind === "word" && tokens[i - 1]?.upper === "AS";
     const isCall =
-      token.kind === "word" && tokens[i + 1]?.text === "(" && !KEYWORDS_BEFORE_PARENTHESIS.has(token.upper);
+      token.kind === "word" &&
+      tokens[i + 1]?.text === "(" &&
+      !KEYWORDS_BEFORE_PARENTHESIS.has(token.upper) &&
+      !isAlias;
     if (isCall && !SHARED_FUNCTIONS.has(token.text.toLowerCase())) {
       findings.push({
         construct: `${token.text}()`,

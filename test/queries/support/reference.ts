@@ -669,3 +669,317 @@ export function addressOverTime(
     false,
   );
 }
+
+// ---- dashboard sums over the new rollups ----
+
+/**
+ * The dashboard rule over daily rows with arbitrary count columns: sum per label over the days, show a label with at
+ * least k visitors that stats/ did not fold already, fold the rest into one "(other)" row; order: kept rows by the
+ * given count columns (descending) and label, then the (other) row.
+ */
+export function dashboardSums(
+  rows: readonly Row[],
+  labelColumns: readonly string[],
+  countColumns: readonly string[],
+  order: readonly string[],
+  k: number,
+): Row[] {
+  const sums = new Map<string, { labels: string[]; counts: Record<string, number> }>();
+  for (const row of rows) {
+    const labels = labelColumns.map((c) => String(row[c]));
+    const key = labels.join("\u0000");
+    const entry = sums.get(key) ?? { labels, counts: Object.fromEntries(countColumns.map((c) => [c, 0])) };
+    for (const c of countColumns) entry.counts[c] = (entry.counts[c] ?? 0) + Number(row[c]);
+    sums.set(key, entry);
+  }
+  const shown = (e: { labels: string[]; counts: Record<string, number> }) =>
+    e.labels[0] !== "(other)" && (e.counts.visitors ?? 0) >= k;
+  const kept = [...sums.values()].filter(shown);
+  const folded = [...sums.values()].filter((e) => !shown(e));
+  kept.sort((a, b) => {
+    for (const c of order) {
+      const d = (b.counts[c] ?? 0) - (a.counts[c] ?? 0);
+      if (d !== 0) return d;
+    }
+    return cmp(a.labels.join("\u0000"), b.labels.join("\u0000"));
+  });
+  const out: Row[] = kept.map((e) => ({
+    ...Object.fromEntries(labelColumns.map((c, i) => [c, e.labels[i] as string])),
+    ...e.counts,
+  }));
+  if (folded.length > 0) {
+    const other: Row = Object.fromEntries(labelColumns.map((c) => [c, "(other)"]));
+    for (const c of countColumns) other[c] = folded.reduce((s, e) => s + (e.counts[c] ?? 0), 0);
+    out.push(other);
+  }
+  return out;
+}
+
+/** dashboard.visits: per day, days under k visitors into one "(other)" row. */
+export function visitsPerDay(rows: readonly Row[], k: number): Row[] {
+  const counts = ["visits", "visitors", "bounces", "visit_duration", "visit_pageviews"];
+  const byDay = new Map<string, Record<string, number>>();
+  for (const row of rows) {
+    const day = String(row.day);
+    const entry = byDay.get(day) ?? Object.fromEntries(counts.map((c) => [c, 0]));
+    for (const c of counts) entry[c] = (entry[c] ?? 0) + Number(row[c]);
+    byDay.set(day, entry);
+  }
+  const days = [...byDay.entries()].sort(([a], [b]) => cmp(a, b));
+  const kept = days.filter(([, c]) => (c.visitors ?? 0) >= k);
+  const folded = days.filter(([, c]) => (c.visitors ?? 0) < k);
+  const out: Row[] = kept.map(([day, c]) => ({ day, ...c }));
+  if (folded.length > 0) {
+    out.push({
+      day: "(other)",
+      ...Object.fromEntries(counts.map((c) => [c, folded.reduce((s, [, x]) => s + (x[c] ?? 0), 0)])),
+    });
+  }
+  return out;
+}
+
+// ---- filtered reads of events/ (docs/PRIVACY.md "Filtered queries") ----
+
+export interface ReferenceLeaf {
+  readonly dimension: string;
+  readonly patterns: readonly RegExp[];
+}
+
+export interface FilteredQuery {
+  readonly kind: "events" | "visits" | "goals";
+  readonly site: string;
+  readonly from: string;
+  readonly to: string;
+  readonly dimension: string;
+  readonly grain: "all" | "day" | "week" | "month";
+  /** events only: rows of page views (as the rollups) or of every interaction. */
+  readonly scope?: "pageviews" | "interactions";
+  readonly leaves: readonly ReferenceLeaf[];
+  /** The filter over the leaves' results. */
+  readonly formula: (bits: readonly boolean[]) => boolean;
+  readonly goals?: GoalConfig;
+  readonly k: number;
+  /** Judge day cells by k alone, not by what the relaxations add (a positive control: what would be shown). */
+  readonly ignoreRelaxations?: boolean;
+}
+
+interface Interaction {
+  readonly e: Event;
+  readonly day: string;
+  readonly pv: boolean;
+  entry: string | null;
+  exit: string | null;
+  visit: number;
+}
+
+function interactionsOf(events: readonly Event[], q: FilteredQuery): Interaction[] {
+  const list: Interaction[] = events
+    .filter((e) => e.site === q.site && !e.is_bot && dayOf(e.ts) >= q.from && dayOf(e.ts) <= q.to)
+    .filter((e) => isPageview(e) || (e.source === "collector" && e.event_name !== "engagement"))
+    .map((e) => ({ e, day: dayOf(e.ts), pv: isPageview(e), entry: null, exit: null, visit: 0 }));
+  // Visits, as rollup.visits: per day and visitor id, cut at pauses of more than 30 minutes.
+  const identified = list.filter((i) => i.e.visitor_id !== null);
+  for (const [, group] of groupBy(identified, (i) => `${i.day}\u0000${String(i.e.visitor_id)}`)) {
+    const sorted = [...group].sort(
+      (a, b) =>
+        a.e.ts - b.e.ts ||
+        Number(b.pv) - Number(a.pv) ||
+        cmp(a.e.path, b.e.path) ||
+        cmp(a.e.event_name, b.e.event_name),
+    );
+    let visit = 0;
+    sorted.forEach((item, index) => {
+      const previous = sorted[index - 1];
+      if (previous !== undefined && item.e.ts > previous.e.ts + THIRTY_MINUTES) visit++;
+      item.visit = visit;
+    });
+    for (const [, members] of groupBy(sorted, (i) => String(i.visit))) {
+      const views = members.filter((m) => m.pv).sort((a, b) => a.e.ts - b.e.ts || cmp(a.e.path, b.e.path));
+      for (const m of members) {
+        m.entry = views[0]?.e.path ?? null;
+        m.exit = views[views.length - 1]?.e.path ?? null;
+      }
+    }
+  }
+  return list;
+}
+
+/** An interaction's value for a dimension (the table of docs/QUERIES.md "Filtered queries"). */
+function dimensionValue(i: Interaction, dimension: string): string | null {
+  const e = i.e;
+  switch (dimension) {
+    case "none":
+      return "(all)";
+    case "page":
+      return e.path;
+    case "source":
+      return e.referrer_host ?? "(direct)";
+    case "utm_source":
+    case "utm_medium":
+    case "utm_campaign":
+    case "utm_term":
+    case "utm_content":
+      return e[dimension];
+    case "country":
+    case "browser":
+    case "os":
+      return e[dimension] ?? "(unknown)";
+    case "device":
+      return e.device;
+    case "name":
+      return i.pv ? "pageview" : e.event_name;
+    case "entry_page":
+      return i.entry;
+    case "exit_page":
+      return i.exit;
+    case "goal_event":
+      return i.pv ? null : e.event_name;
+    case "goal_page":
+      return i.pv ? e.path : null;
+    default:
+      throw new Error(`unknown dimension ${dimension}`);
+  }
+}
+
+function bucketOf(day: string, grain: FilteredQuery["grain"]): string {
+  if (grain === "all") return "(all)";
+  if (grain === "day") return day;
+  if (grain === "month") return `${day.slice(0, 7)}-01`;
+  const date = new Date(`${day}T00:00:00Z`);
+  const monday = new Date(date.getTime() - ((date.getUTCDay() + 6) % 7) * 86_400_000);
+  return monday.toISOString().slice(0, 10);
+}
+
+/**
+ * The filtered answer, from the rules in words: each day cell (day, label) is kept only if the interactions matching
+ * the filter come from ≥ k ids in ≥ k prefixes and, for every relaxation (any non-empty set of leaves ignored), the
+ * interactions it adds come from nobody or from ≥ k ids in ≥ k prefixes (no id-less ones otherwise), and the people
+ * it adds outright are nobody or ≥ k ids in ≥ k prefixes. Kept cells are summed per (bucket, label).
+ */
+export function filtered(events: readonly Event[], q: FilteredQuery): Row[] {
+  const n = q.leaves.length;
+  const bits = (i: Interaction) =>
+    q.leaves.map((leaf) => {
+      const value = dimensionValue(i, leaf.dimension);
+      return value !== null && leaf.patterns.some((p) => p.test(value));
+    });
+  const inFilter = (b: readonly boolean[]) => q.formula(b);
+  const relaxedBy = (b: readonly boolean[], ignored: number) => {
+    for (let assignment = 0; assignment < 2 ** n; assignment++) {
+      if ((assignment & ~ignored) !== 0) continue;
+      const tried = b.map((v, leaf) => ((ignored >> leaf) & 1 ? ((assignment >> leaf) & 1) === 1 : v));
+      if (inFilter(tried)) return true;
+    }
+    return false;
+  };
+  const interactions = interactionsOf(events, q);
+
+  type Item = {
+    readonly who: Event;
+    readonly f: boolean;
+    readonly r: readonly boolean[];
+    readonly counts: Record<string, number>;
+  };
+  const items: { day: string; label: string; item: Item }[] = [];
+  const relaxations = Array.from({ length: 2 ** n - 1 }, (_, i) => i + 1);
+  const judge = (b: readonly boolean[]) => ({ f: inFilter(b), r: relaxations.map((m) => relaxedBy(b, m)) });
+
+  if (q.kind === "events") {
+    for (const i of interactions) {
+      const label = dimensionValue(i, q.dimension);
+      if (label === null || (q.scope !== "interactions" && !i.pv)) continue;
+      const j = judge(bits(i));
+      items.push({
+        day: i.day,
+        label,
+        item: { who: i.e, ...j, counts: { events: 1, pageviews: i.pv ? 1 : 0 } },
+      });
+    }
+  } else if (q.kind === "goals") {
+    const goals = q.goals?.[q.site] ?? [];
+    for (const i of interactions) {
+      const j = judge(bits(i));
+      for (const g of goals) {
+        const hit =
+          "event" in g ? !i.pv && i.e.event_name === g.event : i.pv && pageMatches(g.page, i.e.path);
+        if (hit) items.push({ day: i.day, label: g.name, item: { who: i.e, ...j, counts: { events: 1 } } });
+      }
+    }
+  } else {
+    const identified = interactions.filter((i) => i.e.visitor_id !== null);
+    for (const [, members] of groupBy(
+      identified,
+      (i) => `${i.day}\u0000${String(i.e.visitor_id)}\u0000${i.visit}`,
+    )) {
+      const first = members[0] as Interaction;
+      const label = dimensionValue(first, q.dimension);
+      if (label === null) continue;
+      const judged = members.map((m) => judge(bits(m)));
+      const f = judged.some((j) => j.f);
+      const r = relaxations.map((_, ri) => judged.some((j) => j.r[ri] === true));
+      const times = members.map((m) => m.e.ts);
+      const pageviews = members.filter((m) => m.pv).length;
+      items.push({
+        day: first.day,
+        label,
+        item: {
+          who: first.e,
+          f,
+          r,
+          counts: {
+            visits: 1,
+            bounces: pageviews === 1 && members.length === 1 ? 1 : 0,
+            visit_duration: Math.round((Math.max(...times) - Math.min(...times)) / 1000),
+            visit_pageviews: pageviews,
+          },
+        },
+      });
+    }
+  }
+
+  const people = (list: readonly Item[]) => ({
+    ids: distinctVisitors(list.map((i) => i.who)),
+    prefixes: distinctPrefixes(list.map((i) => i.who)),
+    anonymous: list.some((i) => i.who.visitor_id === null),
+  });
+  const enough = (p: { ids: number; prefixes: number }) => p.ids >= q.k && p.prefixes >= q.k;
+  const sums = new Map<string, { bucket: string; label: string; counts: Record<string, number> }>();
+  for (const [key, cell] of groupBy(items, (x) => `${x.day}\u0000${x.label}`)) {
+    const list = cell.map((c) => c.item);
+    const inF = list.filter((i) => i.f);
+    if (!enough(people(inF))) continue;
+    let ok = true;
+    (q.ignoreRelaxations === true ? [] : relaxations).forEach((_, ri) => {
+      const added = list.filter((i) => i.r[ri] === true && !i.f);
+      if (added.length > 0) {
+        const p = people(added);
+        if (!enough(p)) ok = false;
+      }
+      const inFIds = new Set(
+        inF.filter((i) => i.who.visitor_id !== null).map((i) => String(i.who.visitor_id)),
+      );
+      const outright = list.filter(
+        (i) => i.r[ri] === true && i.who.visitor_id !== null && !inFIds.has(String(i.who.visitor_id)),
+      );
+      if (outright.length > 0 && !enough(people(outright))) ok = false;
+    });
+    if (!ok) continue;
+    const [day, label] = key.split("\u0000") as [string, string];
+    const bucket = bucketOf(day, q.grain);
+    const entry = sums.get(`${bucket}\u0000${label}`) ?? { bucket, label, counts: {} };
+    for (const i of inF)
+      for (const [c, v] of Object.entries(i.counts)) entry.counts[c] = (entry.counts[c] ?? 0) + v;
+    entry.counts.visitors = (entry.counts.visitors ?? 0) + people(inF).ids;
+    sums.set(`${bucket}\u0000${label}`, entry);
+  }
+  const lead = q.kind === "visits" ? "visits" : "events";
+  return [...sums.values()]
+    .sort(
+      (a, b) =>
+        cmp(a.bucket, b.bucket) ||
+        (b.counts.visitors ?? 0) - (a.counts.visitors ?? 0) ||
+        (b.counts[lead] ?? 0) - (a.counts[lead] ?? 0) ||
+        cmp(a.label, b.label),
+    )
+    .map((s) => ({ bucket: s.bucket, [q.kind === "goals" ? "goal" : "label"]: s.label, ...s.counts }));
+}
