@@ -11,8 +11,9 @@ import { runCliQuery } from "../../functions/apps/query/command.ts";
  * `logsieve ingest --follow` under `kill -9` (issue 17): a writer appends a generated log at `rate` lines per second
  * (sometimes half a line at a time, as a server's write may be cut), rotates it twice (`access.log` →
  * `access.log.1` → `access.log.2`, each time a new `access.log`), while the follower — `node bin/logsieve.js ingest
- * --follow access.log access.log.1 access.log.2`, a real process — is killed with SIGKILL at `kills` random moments
- * and restarted after each. At the end the follower gets SIGTERM (it writes what is complete and exits 0).
+ * --follow access.log access.log.1 access.log.2`, a real process — is killed with SIGKILL `kills` times and
+ * restarted after each: every other kill at a random moment of its run, the others the moment a batch's objects
+ * are being written (a batch intent is in its checkpoint), the worst moment there is. At the end the follower gets SIGTERM (it writes what is complete and exits 0).
  *
  * The oracles: (1) every line written is in the lake exactly once — security/ plus rejects/ rows equal the lines
  * written, and no (stream, line number) appears twice; (2) the day figures (hits, bandwidth, page views, visitors,
@@ -37,7 +38,7 @@ export interface FollowKillResult {
   readonly rotations: number;
   /** Batches the follower reported as redone after an interruption. */
   readonly recoveredBatches: number;
-  /** Kills after which a checkpoint held a batch intent: the process died while writing a batch. */
+  /** Kills after which a checkpoint held a batch intent the killed follower had made: it died writing a batch. */
   readonly interruptedKills: number;
   readonly rowsInLake: number;
   readonly distinctLinesInLake: number;
@@ -142,14 +143,24 @@ export async function runFollowKill(options: FollowKillOptions): Promise<FollowK
   const killer = (async () => {
     while (kills < options.kills) {
       await ready;
-      await sleep(random() * 1500);
+      // Intents already there when this follower started are an earlier follower's: it redoes those batches.
+      const inherited = await intents(lake);
+      const fresh = async () => [...(await intents(lake))].some((intent) => !inherited.has(intent));
+      if (kills % 2 === 0) {
+        await sleep(random() * 1500);
+      } else {
+        // Every other kill lands while this follower is writing a batch's objects (its intent is in the checkpoint:
+        // the window between the first object stored and the checkpoint moved), if it starts one within 10 s.
+        const until = Date.now() + 10_000;
+        while (Date.now() < until && !(await fresh())) await sleep(2);
+      }
       kills++;
       (child as ChildProcess | null)?.kill("SIGKILL");
       await exited;
-      const cut = await batchesInterrupted(lake);
-      if (cut > 0) interruptedKills++;
+      const cut = await fresh();
+      if (cut) interruptedKills++;
       log(
-        `kill ${kills} (${writing ? `${written} lines written` : "writer done"})${cut > 0 ? ": a batch was being written" : ""}`,
+        `kill ${kills} (${writing ? `${written} lines written` : "writer done"})${cut ? ": a batch was being written" : ""}`,
       );
       start();
     }
@@ -223,14 +234,18 @@ export async function runFollowKill(options: FollowKillOptions): Promise<FollowK
   };
 }
 
-/** Checkpoints holding a batch intent (a batch whose objects were being written when the process died). */
-async function batchesInterrupted(lake: string): Promise<number> {
+/** The batch intents in the lake's checkpoints (a batch whose objects were being written), as their files' text. */
+async function intents(lake: string): Promise<Set<string>> {
   const dir = join(lake, "checkpoints");
   const names = await readdir(dir).catch(() => [] as string[]);
-  let found = 0;
+  const found = new Set<string>();
   for (const name of names.filter((n) => n.endsWith(".json"))) {
     const text = await readFile(join(dir, name), "utf8").catch(() => "{}");
-    if ((JSON.parse(text) as { batch?: unknown }).batch != null) found++;
+    try {
+      if ((JSON.parse(text) as { batch?: unknown }).batch != null) found.add(`${name} ${text}`);
+    } catch {
+      // being replaced right now: the next look sees it whole
+    }
   }
   return found;
 }
