@@ -27,7 +27,17 @@ const ROOT = new URL("../../", import.meta.url);
 const ARTIFACTS = new URL("../../artifacts/", import.meta.url);
 const CHROMIUM = "/usr/bin/chromium";
 const SITES = ["example.com", "shop.example.com"];
-const CONFIG = { sites: SITES };
+const CONFIG = {
+  sites: SITES,
+  siteSettings: {
+    "example.com": {
+      goals: [
+        { name: "Read the docs", page: "/docs/*" },
+        { name: "Pricing", page: "/pricing/" },
+      ],
+    },
+  },
+};
 const HOUR_MS = 3_600_000;
 
 interface Links {
@@ -114,11 +124,18 @@ describe("dashboards in headless Chromium", () => {
    * synchronously (Playwright fires `change` before it returns), so "moved and not loading" means "current".
    */
   async function waitForLoad(page: Page, before?: string): Promise<void> {
-    await page.waitForFunction((b) => {
-      const loaded = document.body.dataset.loaded;
-      const view = document.querySelector("[data-view=marketing]");
-      return loaded !== undefined && loaded !== b && view !== null && !view.classList.contains("is-loading");
-    }, before);
+    await page.waitForFunction(
+      (b) => {
+        const loaded = document.body.dataset.loaded;
+        const view = document.querySelector("[data-view=marketing]");
+        return (
+          loaded !== undefined && loaded !== b && view !== null && !view.classList.contains("is-loading")
+        );
+        // A filtered load reads events/ with sixteen queries: seconds, or tens of them on a loaded machine.
+      },
+      before,
+      { timeout: 120_000 },
+    );
   }
 
   beforeAll(async () => {
@@ -257,6 +274,146 @@ describe("dashboards in headless Chromium", () => {
     expect(oneDay).not.toBe(visitors);
     expect(shop).toBe(shopDays.rows.reduce((s, r) => s + Number(r.visitors), 0));
     expect(shop).not.toBe(oneDay);
+    await page.close();
+  });
+
+  it("filters every panel by a clicked row, keeps the filters in the address, and shows the Stats API's numbers", async () => {
+    // Prepare
+    const page = await (await signedIn("marketing")).newPage();
+    await page.goto(`${serve.url}/dashboard/#marketing`);
+    await waitForLoad(page);
+    const unfiltered = toNumber(await page.textContent("[data-testid=kpi-visitors-value]"));
+    const from = await page.inputValue("[data-testid=from]");
+    const to = await page.inputValue("[data-testid=to]");
+
+    // Act: click the first country, then the first browser
+    let before = await page.evaluate(() => document.body.dataset.loaded);
+    const country =
+      (await page.textContent("section[data-query=countries] tbody tr button.row-filter")) ?? "";
+    await page.click("section[data-query=countries] tbody tr button.row-filter");
+    await waitForLoad(page, before);
+    const code = /\(([A-Z]{2})\)$/.exec(country)?.[1] ?? country;
+    before = await page.evaluate(() => document.body.dataset.loaded);
+    await page.click("section[data-query=browsers] tbody tr button.row-filter");
+    await waitForLoad(page, before);
+    const browserName = (await page.textContent("[data-filter=browser] strong")) ?? "";
+    await page.screenshot({ path: new URL("dashboard-filters.png", ARTIFACTS).pathname, fullPage: true });
+
+    // Assess: two chips, the address holds them, the figures are the service's answer for the same filters
+    expect(await page.$$eval("[data-testid=filter-chip]", (chips) => chips.length)).toBe(2);
+    const address = new URL(page.url());
+    expect(address.searchParams.getAll("f")).toEqual([`country:${code}`, `browser:${browserName}`]);
+    const filteredVisitors = toNumber(await page.textContent("[data-testid=kpi-visitors-value]"));
+    const answer = (await page.evaluate(
+      async (body) =>
+        (
+          await fetch("/api/dashboard/stats", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(body),
+          })
+        ).json(),
+      {
+        site_id: "example.com",
+        metrics: ["visitors", "pageviews"],
+        date_range: [from, to],
+        dimensions: ["time:day"],
+        filters: [
+          ["is", "visit:country", [code]],
+          ["is", "visit:browser", [browserName]],
+        ],
+      },
+    )) as { results: { metrics: number[] }[] };
+    expect(filteredVisitors).toBe(answer.results.reduce((s, r) => s + (r.metrics[0] ?? 0), 0));
+    expect(filteredVisitors).toBeGreaterThan(0);
+    expect(filteredVisitors).toBeLessThan(unfiltered);
+    const countries = await page.$$eval("section[data-query=countries] tbody tr td:first-child", (tds) =>
+      tds.map((td) => td.textContent ?? ""),
+    );
+    expect(countries).toEqual([country]);
+    const pageVisitors = await page.$$eval("section[data-query=top-pages] tbody tr td:last-child", (tds) =>
+      tds.map((td) => Number((td.textContent ?? "").replace(/[^\d]/g, ""))),
+    );
+    expect(pageVisitors.length).toBeGreaterThan(0);
+    expect(pageVisitors.every((v) => v >= config.k)).toBe(true);
+    // The legend says what the whole chart holds, not a dash.
+    expect(await page.textContent(".u-legend")).toMatch(/in all/);
+
+    // Act: the same address in a new tab restores the view; removing a chip leaves one filter
+    const copy = await page.context().newPage();
+    await copy.goto(page.url());
+    await waitForLoad(copy);
+    expect(toNumber(await copy.textContent("[data-testid=kpi-visitors-value]"))).toBe(filteredVisitors);
+    before = await copy.evaluate(() => document.body.dataset.loaded);
+    await copy.click("[data-filter=browser] .chip-remove");
+    await waitForLoad(copy, before);
+    expect(new URL(copy.url()).searchParams.getAll("f")).toEqual([`country:${code}`]);
+    await copy.close();
+    await page.close();
+    // Four filtered loads of sixteen queries over events/ each: tens of seconds on a loaded 2-core machine.
+  }, 240_000);
+
+  it("shows visits, bounce rate, duration, entry and exit pages, and goals with their conversion rate", async () => {
+    // Prepare
+    const page = await (await signedIn("marketing")).newPage();
+    await page.goto(`${serve.url}/dashboard/#marketing`);
+    await waitForLoad(page);
+    const from = await page.inputValue("[data-testid=from]");
+    const to = await page.inputValue("[data-testid=to]");
+    const [entryJson, goalsJson, visitsJson] = await Promise.all(
+      ["entry-pages", "goals", "visits"].map((name) =>
+        cli(
+          "query",
+          name,
+          "--param",
+          "site=example.com",
+          "--param",
+          `from=${from}`,
+          "--param",
+          `to=${to}`,
+          "--format",
+          "json",
+        ),
+      ),
+    );
+    const entries = JSON.parse(entryJson ?? "[]") as { entry_page: string; visits: number }[];
+    const goals = JSON.parse(goalsJson ?? "[]") as { goal: string; visitors: number; events: number }[];
+    const days = JSON.parse(visitsJson ?? "[]") as { visits: number; bounces: number }[];
+
+    // Act
+    const visits = toNumber(await page.textContent("[data-testid=kpi-visits-value]"));
+    const bounce = toNumber(await page.textContent("[data-testid=kpi-bounce-rate-value]"));
+    const entryRows = await page.$$eval("section[data-query=entry-pages] tbody tr", (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")),
+    );
+    const goalRows = await page.$$eval("section[data-query=goals] tbody tr", (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")),
+    );
+    await (await page.$("[data-testid=kpis]"))?.screenshot({
+      path: new URL("dashboard-visits.png", ARTIFACTS).pathname,
+    });
+    await (await page.$("section[data-query=entry-pages]"))?.screenshot({
+      path: new URL("dashboard-entry-pages.png", ARTIFACTS).pathname,
+    });
+    await (await page.$("section[data-query=goals]"))?.screenshot({
+      path: new URL("dashboard-goals.png", ARTIFACTS).pathname,
+    });
+
+    // Assess: the numbers of `logsieve query` (visits of the range, bounces ÷ visits, the goals' conversions)
+    const allVisits = days.reduce((s, d) => s + d.visits, 0);
+    expect(visits).toBe(allVisits);
+    expect(bounce).toBe(Math.round((days.reduce((s, d) => s + d.bounces, 0) / allVisits) * 100));
+    // Entry pages by visitors (the page) and by visitors then visits (the file): equal rows, ties in either order.
+    const sorted = (rows: (string | number)[][]) =>
+      [...rows].sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    expect(sorted(entryRows.map((r) => [r[0] ?? "", toNumber(r[2] ?? "")]))).toEqual(
+      sorted(entries.map((e) => [e.entry_page, e.visits])),
+    );
+    expect(goals.map((g) => g.goal)).toContain("Read the docs");
+    expect(sorted(goalRows.map((r) => [r[0] ?? "", toNumber(r[1] ?? "")]))).toEqual(
+      sorted(goals.map((g) => [g.goal, g.visitors])),
+    );
+    expect(goalRows.every((r) => /%$/.test(r[3] ?? ""))).toBe(true);
     await page.close();
   });
 

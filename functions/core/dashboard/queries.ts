@@ -15,7 +15,20 @@ import type { Capability } from "./roles.ts";
  */
 
 /** How a column is shown and exported. */
-export type ColumnKind = "text" | "count" | "bytes" | "day" | "time" | "address" | "flag";
+export type ColumnKind =
+  | "text"
+  | "count"
+  | "bytes"
+  | "day"
+  | "time"
+  | "address"
+  | "flag"
+  /** A percentage as the Stats API gives it (0–100). */
+  | "percent"
+  /** Seconds, written as minutes and seconds. */
+  | "duration"
+  /** A ratio such as views per visit. */
+  | "ratio";
 
 export interface ColumnSpec {
   readonly name: string;

@@ -156,6 +156,39 @@ export async function downloadCsv(name: string, params: Readonly<Record<string, 
   return fileName;
 }
 
+/** A Stats API (v2) answer, as `POST /api/v2/query` gives it (core/stats/plan.ts). */
+export interface StatsAnswer {
+  readonly results: readonly {
+    readonly metrics: readonly (number | null)[];
+    readonly dimensions: readonly string[];
+  }[];
+  readonly meta: Readonly<Record<string, unknown>>;
+  readonly query: Readonly<Record<string, unknown>>;
+}
+
+/** One Stats API query for a panel (filters, visit metrics, goals), through the signed-in session. */
+export async function runStats(body: Readonly<Record<string, unknown>>): Promise<StatsAnswer> {
+  const response = await send(url("stats"), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return response.json() as Promise<StatsAnswer>;
+}
+
+/** The same query's rows as a CSV download. */
+export async function downloadStatsCsv(body: Readonly<Record<string, unknown>>): Promise<string> {
+  const response = await send(url("stats.csv"), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const fileName =
+    /filename="([^"]+)"/.exec(response.headers.get("content-disposition") ?? "")?.[1] ?? "logsieve.csv";
+  downloadText(fileName, await response.text(), "text/csv");
+  return fileName;
+}
+
 /** Hands text made in the page (the block list) to the browser as a download. */
 export function downloadText(fileName: string, text: string, type: string): void {
   const href = URL.createObjectURL(new Blob([text], { type: `${type}; charset=utf-8` }));

@@ -14,6 +14,13 @@ export interface TrendChartData {
   readonly previous: readonly (number | null)[];
   readonly currentLabel: string;
   readonly previousLabel: string;
+  /**
+   * What the legend shows while the pointer is not over a bucket: the total of each series over the range (an
+   * honest reading of the whole chart instead of a dash), and what the x axis spans.
+   */
+  readonly currentTotal: string;
+  readonly previousTotal: string;
+  readonly rangeText: string;
 }
 
 const ACCENT = "#2f6fde";
@@ -47,7 +54,11 @@ export function trendChart(container: HTMLElement, data: TrendChartData): () => 
       },
     ],
     series: [
-      { label: "Period", value: (_u, i) => (i === null ? "–" : (data.labels[i] ?? "–")) },
+      // uPlot hands the legend the hovered bucket's index, or null with no bucket under the pointer.
+      {
+        label: "Period",
+        value: (_u, i) => (i === null ? data.rangeText : (data.labels[i] ?? data.rangeText)),
+      },
       {
         label: data.currentLabel,
         stroke: ACCENT,
@@ -59,7 +70,7 @@ export function trendChart(container: HTMLElement, data: TrendChartData): () => 
           size: 5,
           fill: ACCENT,
         },
-        value: (_u, v) => (v === null ? "–" : formatCount(v)),
+        value: (_u, v, _s, i) => (i === null ? data.currentTotal : v === null ? "no data" : formatCount(v)),
         spanGaps: false,
       },
       {
@@ -68,7 +79,7 @@ export function trendChart(container: HTMLElement, data: TrendChartData): () => 
         width: 1.5,
         dash: [6, 4],
         points: { show: false },
-        value: (_u, v) => (v === null ? "–" : formatCount(v)),
+        value: (_u, v, _s, i) => (i === null ? data.previousTotal : v === null ? "no data" : formatCount(v)),
         spanGaps: false,
       },
     ],

@@ -26,6 +26,13 @@ export function formatBytes(value: unknown): string {
   return `${unit === 0 ? v : v.toFixed(v < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
+/** Seconds as `2 min 05 s` (or `45 s`). */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
+}
+
 export function formatPercent(share: number): string {
   return `${(share * 100).toFixed(1)} %`;
 }

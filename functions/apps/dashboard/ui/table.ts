@@ -2,7 +2,7 @@
 import type { ColumnSpec } from "../../../core/dashboard/queries.ts";
 import type { Row, Value } from "./api.ts";
 import { h } from "./dom.ts";
-import { formatBytes, formatCount, formatDay, formatTime } from "./format.ts";
+import { formatBytes, formatCount, formatDay, formatDuration, formatTime } from "./format.ts";
 
 /**
  * A result table: labelled columns with their units, numbers right-aligned, a bar behind the main measure, the
@@ -18,6 +18,10 @@ export interface TableOptions {
   readonly empty: string;
   /** Per column, how a text value is written (e.g. a country code as its name). */
   readonly display?: Readonly<Record<string, (value: string) => string>>;
+  /** When given, a row's first cell is a button that filters every panel by it (not for the (other) row). */
+  readonly onRow?: (row: Row) => void;
+  /** The tooltip of those buttons. */
+  readonly rowTitle?: string;
 }
 
 export function formatValue(kind: ColumnSpec["kind"], value: Value): string {
@@ -33,12 +37,19 @@ export function formatValue(kind: ColumnSpec["kind"], value: Value): string {
       return formatTime(value);
     case "flag":
       return value === true ? "yes" : value === false ? "no" : String(value);
+    case "percent":
+      return typeof value === "number" ? `${value} %` : String(value);
+    case "duration":
+      return typeof value === "number" ? formatDuration(value) : String(value);
+    case "ratio":
+      return typeof value === "number" ? value.toFixed(2) : String(value);
     default:
       return String(value);
   }
 }
 
-const isNumeric = (kind: ColumnSpec["kind"]) => kind === "count" || kind === "bytes";
+const isNumeric = (kind: ColumnSpec["kind"]) =>
+  kind === "count" || kind === "bytes" || kind === "percent" || kind === "duration" || kind === "ratio";
 
 export function resultTable(
   columns: readonly ColumnSpec[],
@@ -79,6 +90,22 @@ export function resultTable(
               onclick: () => open(value),
             },
             value,
+          ),
+        );
+      } else if (index === 0 && options.onRow !== undefined && !folded && typeof value === "string") {
+        const pick = options.onRow;
+        cell = h(
+          "td",
+          { "data-column": column.name, title: text.length > 60 ? text : undefined },
+          h(
+            "button",
+            {
+              type: "button",
+              className: "link row-filter",
+              title: options.rowTitle ?? "Filter every panel by this",
+              onclick: () => pick(row),
+            },
+            text,
           ),
         );
       } else {
