@@ -1,14 +1,15 @@
 -- rollup.totals: the day's totals per site: hits, bandwidth and status classes of logged requests, page views, visitors, GoAccess's unique clients, bot hits
 -- caller: functions/apps/aggregate/local.ts and functions/apps/aggregate/aws.ts (rollup "totals", one UTC day into stats/totals/dt=<day>/)
--- params: day:date, k:int, k:int, k:int, k:int
+-- params: day:date, k:int, k:int, k:int, k:int, k:int, k:int
 -- hits, bandwidth, status_* and bot_hits count server requests (source 'log'); collector events are not requests.
 -- pageviews: GET/HEAD with status 2xx or 304 on a non-asset path by a non-bot, or a collector 'pageview' by a non-bot.
 -- visitors: distinct visitor ids among non-bot rows (the anonymous tier has none).
 -- unique_clients: GoAccess's visitors, distinct (ip, ua) of the day over logged requests whose status is not 4xx,
 --   crawlers included, counted as distinct visitor ids (an HMAC of site, ip and ua): never from stored addresses.
--- k where the data is stored (docs/PRIVACY.md): a site's day is kept only when its traffic comes from at least k
--- distinct visitor ids AND at least k distinct network prefixes (bots included: the row counts their requests too);
--- a quieter site's day is summed into one '(other)' site row, which names nothing.
+-- k where the data is stored (docs/PRIVACY.md): a site's day is kept only when its people (non-bot visitor ids) are
+-- at least k AND come from at least k distinct network prefixes, and its unique_clients (which count crawlers too)
+-- are none or at least k; bots cannot lift a quiet day over k. A quieter site's day is summed into one '(other)'
+-- site row, which names nothing.
 WITH per_site AS (
   SELECT
     site,
@@ -25,8 +26,7 @@ WITH per_site AS (
     count(DISTINCT CASE WHEN source = 'log' AND (status IS NULL OR status < 400 OR status >= 500) THEN visitor_id END)
       AS unique_clients,
     count(*) FILTER (WHERE source = 'log' AND is_bot) AS bot_hits,
-    count(DISTINCT visitor_id) AS ids,
-    count(DISTINCT ip_prefix) AS prefixes
+    count(DISTINCT CASE WHEN NOT is_bot THEN ip_prefix END) AS prefixes
   FROM events
   WHERE dt = ?
   GROUP BY site
@@ -37,14 +37,14 @@ judged AS (
     hits, bandwidth, status_2xx, status_3xx, status_4xx, status_5xx, status_other,
     pageviews, visitors, unique_clients, bot_hits
   FROM per_site
-  WHERE ids >= ? AND prefixes >= ?
+  WHERE visitors >= ? AND prefixes >= ? AND (unique_clients = 0 OR unique_clients >= ?)
   UNION ALL
   SELECT
     '(other)' AS label, 1 AS folded,
     hits, bandwidth, status_2xx, status_3xx, status_4xx, status_5xx, status_other,
     pageviews, visitors, unique_clients, bot_hits
   FROM per_site
-  WHERE ids < ? OR prefixes < ?
+  WHERE visitors < ? OR prefixes < ? OR (unique_clients > 0 AND unique_clients < ?)
 )
 SELECT
   label AS site,

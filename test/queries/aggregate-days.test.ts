@@ -81,9 +81,10 @@ async function eventCount(lake: string): Promise<number> {
 async function totalsOf(lake: string) {
   const engine = await DuckDbQueryEngine.open({ lakeDir: lake, threads: 1 });
   try {
-    const result = await engine.query("SELECT * EXCLUDE (dt) FROM stats_totals WHERE dt = ? ORDER BY site", [
-      { type: "date", value: day },
-    ]);
+    const result = await engine.query(
+      "SELECT * EXCLUDE (dt) FROM stats_totals WHERE dt = ? ORDER BY site = '(other)', site",
+      [{ type: "date", value: day }],
+    );
     return result.rows.map((r) => ({ ...r }));
   } finally {
     await engine.close();

@@ -92,6 +92,25 @@ describe("rollup queries (per day, from events/)", () => {
     expect(small).toEqual([]);
   });
 
+  it("bots cannot lift a quiet site's day over k: tiny.example (3 people) is in stats/ only as the (other) site", async () => {
+    // Prepare: tiny.example has 3 people a day, plus crawlers from 12 networks and the 6-id attacker (one network).
+    const people = new Set(
+      events
+        .filter((e) => e.site === "tiny.example" && !e.is_bot && e.visitor_id !== null)
+        .map((e) => String(e.visitor_id)),
+    );
+    expect(people.size).toBeGreaterThanOrEqual(config.k);
+    const crawlers = events.filter((e) => e.site === "tiny.example" && e.is_bot).length;
+    expect(crawlers).toBeGreaterThan(0);
+
+    // Act
+    const rows = (await engine.query("SELECT site, visitors FROM stats_totals")).rows;
+
+    // Assess
+    expect(rows.map((r) => r.site)).not.toContain("tiny.example");
+    expect(rows.map((r) => r.site)).toContain("(other)");
+  });
+
   it("one address rotating its user agent surfaces nothing: six ids from one network stay in (other)", async () => {
     // Prepare: what the attacker wrote (generate.ts), and proof it is in events/ (the scan's positive control).
     const planted = [
@@ -255,9 +274,10 @@ describe("dashboard queries (k-suppressed, over stats/)", () => {
     // Prepare
     const definition = query("dashboard.timeseries");
     for (const site of SITES) {
-      const perDay = DAYS.map((day) => {
+      // A day that stats/ folded into the (other) site is not the site's any more: it is absent here.
+      const perDay = DAYS.flatMap((day) => {
         const t = reference.totals(events, day, config.k).find((r) => r.site === site);
-        return { day, pageviews: Number(t?.pageviews ?? 0), visitors: Number(t?.visitors ?? 0) };
+        return t === undefined ? [] : [{ day, pageviews: Number(t.pageviews), visitors: Number(t.visitors) }];
       });
       for (const k of [2, 20, 30]) {
         const kConfig = parseConfig({ k });

@@ -99,13 +99,25 @@ function totalsOf(site: string, list: readonly Event[]): Row {
   };
 }
 
-/** The day's totals per site; a site whose day has fewer than k visitor ids or k prefixes is summed into "(other)". */
+/**
+ * The day's totals per site; a site whose day has fewer than k people (non-bot ids) or k of their prefixes, or between
+ * 1 and k-1 unique clients, is summed into "(other)".
+ */
 export function totals(events: readonly Event[], day: string, k: number): Row[] {
   const ofDay = events.filter((e) => dayOf(e.ts) === day);
   const rows: Row[] = [];
   const quiet: Row[] = [];
   for (const [site, list] of [...groupBy(ofDay, (e) => e.site)].sort(([x], [y]) => cmp(x, y))) {
-    (describesK(list, k) ? rows : quiet).push(totalsOf(site, list));
+    // People only: bots cannot lift a quiet day over k; unique_clients (crawlers included) none or at least k.
+    const row = totalsOf(site, list);
+    const clients = Number(row.unique_clients);
+    const kept =
+      describesK(
+        list.filter((e) => !e.is_bot),
+        k,
+      ) &&
+      (clients === 0 || clients >= k);
+    (kept ? rows : quiet).push(row);
   }
   if (quiet.length > 0) {
     const other: Row = { site: "(other)" };
