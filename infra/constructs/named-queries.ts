@@ -14,6 +14,8 @@ export const QUERY_AREAS: Readonly<Record<string, QueryAudience>> = {
   cli: "marketing",
   rollup: "pipeline",
   security: "security",
+  // The Stats API's and the dashboard filters' reads of events/: only the pipeline workgroup may read events/.
+  stats: "pipeline",
 };
 
 export interface QueryFile {
