@@ -4,8 +4,9 @@ import { reportFailure } from "./output.ts";
 
 /**
  * `logsieve`: the command-line face of the same core the Lambda handlers run.
- * Each command lives in commands/<name>.ts and registers itself; global options are read
- * through `globalOptions()` so every command resolves the lake and configuration the same way.
+ * Each command lives in its room, functions/apps/<room>/command.ts, and is registered by one line in
+ * ./commands.ts; the global options (--lake, --config) are read with commander's `optsWithGlobals()`, so every
+ * command resolves the lake and configuration the same way.
  */
 const program = new Command()
   .name("logsieve")

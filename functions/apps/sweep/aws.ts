@@ -11,8 +11,8 @@ import { AWS_ENV, configFromEnv, type Environment, requireEnv, ZONE_BUCKET } fro
 
 /**
  * The sweeper's AWS wiring: the raw bucket (Object Lock, versioned: versions and legal holds) and the analytics
- * bucket (unversioned, no Object Lock: one "null" version per key, no hold calls), routed per zone as
- * aws-env.ts's ZONE_BUCKET says. Bucket names and the configuration come from the environment the CDK app sets.
+ * bucket (unversioned, no Object Lock: one "null" version per key, no hold calls), routed per zone as ZONE_BUCKET
+ * in runtime/env.ts says. Bucket names and the configuration come from the environment the CDK app sets.
  */
 
 export interface AwsSweepRuntime {
