@@ -71,6 +71,11 @@ export const AWS_ENV = {
   glueDatabase: "LOGSIEVE_GLUE_DATABASE",
   /** Athena workgroup the function runs its queries in (aggregate: pipeline; dashboard API: marketing). */
   athenaWorkgroup: "LOGSIEVE_ATHENA_WORKGROUP",
+  /**
+   * Athena workgroup of the stats-api function's fixed, k-checked reads of `events/` (queries/stats.*.sql): the
+   * pipeline workgroup, which people cannot use; its statistics from `stats/` run in `athenaWorkgroup` (marketing).
+   */
+  eventsWorkgroup: "LOGSIEVE_EVENTS_ATHENA_WORKGROUP",
   /** Folder of the `queries/*.sql` files shipped inside the function package (aggregate, dashboard API). */
   queriesDir: "LOGSIEVE_QUERIES_DIR",
   /** Folder of the built dashboard assets (manifest.json, app-*.js, app-*.css) inside the dashboard package. */

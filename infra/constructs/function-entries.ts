@@ -2,7 +2,15 @@ import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 
 /** The Lambda functions logsieve deploys. */
-export const FUNCTION_NAMES = ["ingest", "aggregate", "sweep", "collect", "dashboardApi"] as const;
+export const FUNCTION_NAMES = [
+  "ingest",
+  "aggregate",
+  "sweep",
+  "collect",
+  "dashboardApi",
+  "statsApi",
+  "statsAuthorizer",
+] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /** Entry file of each function, relative to the project root. Each exports `handler`. */
@@ -15,6 +23,8 @@ export const DEFAULT_FUNCTION_ENTRIES: FunctionEntries = {
   sweep: "functions/apps/sweep/handler.ts",
   collect: "functions/apps/collect/handler.ts",
   dashboardApi: "functions/apps/dashboard/handler.ts",
+  statsApi: "functions/apps/stats/handler.ts",
+  statsAuthorizer: "functions/apps/stats/authorizer.ts",
 };
 
 export class MissingHandlerError extends Error {

@@ -18,6 +18,7 @@ import { STATS_TABLES } from "./lake-tables.ts";
 import { Pipeline } from "./pipeline.ts";
 import { QueryLayer } from "./query.ts";
 import type { DeploySettings } from "./settings.ts";
+import { StatsApi } from "./stats-api.ts";
 import { LakeStorage } from "./storage.ts";
 
 /** The project root: infra/constructs/../.. */
@@ -77,6 +78,7 @@ export class LogsievePipeline extends Construct {
   readonly collector: Collector;
   readonly events: EventsStream;
   readonly access: AnalystAccess;
+  readonly statsApi: StatsApi;
 
   constructor(scope: Construct, id: string, props: LogsievePipelineProps = {}) {
     super(scope, id);
@@ -175,6 +177,23 @@ export class LogsievePipeline extends Construct {
       },
       resultKeys: { marketing: storage.queryKey, security: storage.rawKey },
       ...(props.analystPrincipal ? { trustedPrincipal: props.analystPrincipal } : {}),
+    });
+
+    this.statsApi = new StatsApi(this, "StatsApi", {
+      storage,
+      api: this.collector.api,
+      statsEntry: entries.statsApi,
+      authorizerEntry: entries.statsAuthorizer,
+      projectRoot,
+      environment,
+      logLevel: deploy.logLevel,
+      glueDatabase: this.query.databaseName,
+      statsTables,
+      marketingWorkgroup: this.query.workgroups.marketing,
+      pipelineWorkgroup: this.query.workgroups.pipeline,
+      queriesDir,
+      alarmTopic: this.pipeline.topic,
+      ...(props.minify === undefined ? {} : { minify: props.minify }),
     });
 
     const output = (outputId: string, value: string, description: string) =>

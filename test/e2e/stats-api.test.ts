@@ -180,3 +180,102 @@ describe("POST /api/v2/query with a key", () => {
     }
   });
 });
+
+describe("requests as Plausible documents them (no Stats API client is published on npm: docs/STATS-API.md)", () => {
+  // The bodies of Plausible's Stats API v2 reference, sent with the headers its curl example uses; only site_id and
+  // the values filtered on are this lake's.
+  async function plausible(body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+    const response = await fetch(`${serve.url}/api/v2/query`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  }
+
+  it("the curl example: one row without dimensions, Plausible's three top-level keys", async () => {
+    // Act
+    const answer = await plausible({ site_id: "example.com", metrics: ["visitors"], date_range: "7d" });
+
+    // Assess
+    expect(answer.status).toBe(200);
+    expect(Object.keys(answer.json).sort()).toEqual(["meta", "query", "results"]);
+    expect(results(answer.json)).toEqual([{ metrics: [expect.any(Number)], dimensions: [] }]);
+    expect(results(answer.json)[0]?.metrics[0]).toBeGreaterThan(0);
+    expect(answer.json.query).toMatchObject({ site_id: "example.com", metrics: ["visitors"] });
+  });
+
+  it("a time series with time labels: one row per day with data, its page views adding up to the total", async () => {
+    // Act
+    const total = await plausible({ site_id: "example.com", metrics: ["pageviews"], date_range: "7d" });
+    const series = await plausible({
+      site_id: "example.com",
+      metrics: ["visitors", "pageviews"],
+      date_range: "7d",
+      dimensions: ["time:day"],
+      include: { time_labels: true },
+    });
+
+    // Assess
+    expect(series.status).toBe(200);
+    const labels = (series.json.meta as { time_labels: string[] }).time_labels;
+    expect(labels).toHaveLength(7);
+    const rows = results(series.json);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(labels).toContain(row.dimensions[0]);
+    expect(rows.map((r) => r.dimensions[0])).toEqual([...rows.map((r) => r.dimensions[0])].sort());
+    expect(rows.reduce((s, r) => s + (r.metrics[1] ?? 0), 0)).toBe(results(total.json)[0]?.metrics[0]);
+  });
+
+  it("a breakdown with nested and/not filters, order_by and pagination with total_rows", async () => {
+    // Prepare
+    const body = {
+      site_id: "example.com",
+      metrics: ["visitors", "pageviews"],
+      date_range: "7d",
+      dimensions: ["visit:browser"],
+      filters: [
+        [
+          "and",
+          [
+            ["contains", "event:page", ["/"]],
+            ["not", ["is", "visit:device", ["Tablet"]]],
+          ],
+        ],
+      ],
+      order_by: [["pageviews", "desc"]],
+      include: { total_rows: true },
+    };
+
+    // Act
+    const first = await plausible({ ...body, pagination: { limit: 2, offset: 0 } });
+    const rest = await plausible({ ...body, pagination: { limit: 100, offset: 2 } });
+
+    // Assess
+    expect(first.status).toBe(200);
+    const totalRows = (first.json.meta as { total_rows: number }).total_rows;
+    expect(totalRows).toBeGreaterThan(2);
+    const all = [...results(first.json), ...results(rest.json)];
+    expect(results(first.json)).toHaveLength(2);
+    expect(all).toHaveLength(totalRows);
+    const views = all.map((r) => r.metrics[1] ?? 0);
+    expect(views).toEqual([...views].sort((a, b) => b - a));
+    expect(first.json.query).toMatchObject({ pagination: { limit: 2, offset: 0 }, filters: body.filters });
+  });
+
+  it("Plausible's error shape for a dimension logsieve does not keep", async () => {
+    // Act
+    const answer = await plausible({
+      site_id: "example.com",
+      metrics: ["visitors"],
+      date_range: "7d",
+      dimensions: ["visit:city"],
+    });
+
+    // Assess
+    expect(answer).toEqual({
+      status: 400,
+      json: { error: "#/dimensions/0: logsieve does not keep visit:city (see docs/STATS-API.md)" },
+    });
+  });
+});

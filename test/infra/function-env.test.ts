@@ -77,6 +77,8 @@ beforeAll(async () => {
     sweep: l.pipeline.sweep,
     collect: l.collector.collect,
     dashboardApi: l.collector.dashboardApi,
+    statsApi: l.statsApi.function,
+    statsAuthorizer: l.statsApi.authorizer,
   };
   const resources = template.toJSON().Resources as Record<
     string,

@@ -244,7 +244,8 @@ describe("pipeline", () => {
         .flatMap((a) => (a.Dimensions as { Value: unknown }[]).map((d) => ref(d.Value)));
 
     // Assess
-    expect(fnIds).toHaveLength(5);
+    // ingest, aggregate, sweep, collect, dashboard-api, stats-api, stats-authorizer
+    expect(fnIds).toHaveLength(7);
     expect(watched("ApproximateNumberOfMessagesVisible").sort()).toEqual([...dlqNames].sort());
     expect(watched("Errors").sort()).toEqual([...fnIds].sort());
     for (const a of alarms) expect((a.AlarmActions as unknown[]).length).toBe(1);
@@ -260,10 +261,17 @@ describe("pipeline", () => {
     );
 
     // Assess
-    for (const [, f] of fns) {
+    const authorizerId = id(stack.logsieve.statsApi.authorizer.fn.node.defaultChild);
+    expect(fns.map(([fnId]) => fnId)).toContain(authorizerId);
+    for (const [fnId, f] of fns) {
       const env = (f.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
       expect(f.Properties.Runtime).toBe("nodejs24.x");
       expect(f.Properties.Architectures).toEqual(["arm64"]);
+      if (fnId === authorizerId) {
+        // The key check needs the bucket of keys/ and nothing else: no configuration, no other bucket.
+        expect(Object.keys(env).filter((k) => k.startsWith("LOGSIEVE_"))).toEqual([AWS_ENV.analyticsBucket]);
+        continue;
+      }
       expect(env[AWS_ENV.config]).toBe(expected);
       for (const name of [
         AWS_ENV.rawBucket,

@@ -18,6 +18,8 @@ export const FIXTURE_ENTRIES: FunctionEntries = {
   sweep: "test/fixtures/infra/handlers/sweep.ts",
   collect: "test/fixtures/infra/handlers/collect.ts",
   dashboardApi: "test/fixtures/infra/handlers/dashboard-api.ts",
+  statsApi: "test/fixtures/infra/handlers/stats-api.ts",
+  statsAuthorizer: "test/fixtures/infra/handlers/stats-authorizer.ts",
 };
 
 /** The feature flags the real app runs with (cdk.json), so the tests synthesize the same template. */
