@@ -160,16 +160,21 @@ const requests = (list: readonly Event[]) => ({
   bandwidth: list.reduce((s, e) => s + e.bytes, 0),
 });
 
-export function dimension(events: readonly Event[], day: string, name: Dimension, k: number): Row[] {
+function dimensionGroups(events: readonly Event[], day: string, name: Dimension) {
   const { column, of } = DIMENSIONS[name];
   const views = events.filter((e) => dayOf(e.ts) === day && isPageview(e));
-  return foldUnderK(
-    grouped(views, (e) => ({ [column]: of(e) }), people),
-    k,
-  );
+  return grouped(views, (e) => ({ [column]: of(e) }), people);
+}
+
+export function dimension(events: readonly Event[], day: string, name: Dimension, k: number): Row[] {
+  return foldUnderK(dimensionGroups(events, day, name), k);
 }
 
 export function campaigns(events: readonly Event[], day: string, k: number): Row[] {
+  return foldUnderK(campaignGroups(events, day), k);
+}
+
+function campaignGroups(events: readonly Event[], day: string) {
   const views = events.filter(
     (e) =>
       dayOf(e.ts) === day &&
@@ -177,36 +182,35 @@ export function campaigns(events: readonly Event[], day: string, k: number): Row
       (e.utm_source !== null || e.utm_medium !== null || e.utm_campaign !== null),
   );
   const label = (v: string | null) => v ?? "(none)";
-  return foldUnderK(
-    grouped(
-      views,
-      (e) => ({
-        utm_source: label(e.utm_source),
-        utm_medium: label(e.utm_medium),
-        utm_campaign: label(e.utm_campaign),
-      }),
-      people,
-    ),
-    k,
+  return grouped(
+    views,
+    (e) => ({
+      utm_source: label(e.utm_source),
+      utm_medium: label(e.utm_medium),
+      utm_campaign: label(e.utm_campaign),
+    }),
+    people,
   );
 }
 
-export function statusClasses(events: readonly Event[], day: string, k: number): Row[] {
+function statusGroups(events: readonly Event[], day: string) {
   const logs = events.filter((e) => dayOf(e.ts) === day && e.source === "log");
   const classOf = (s: number | null): string =>
     s !== null && s >= 100 && s < 600 ? `${Math.floor(s / 100)}xx` : "other";
-  return foldUnderK(
-    grouped(logs, (e) => ({ status_class: classOf(e.status) }), requests),
-    k,
-  );
+  return grouped(logs, (e) => ({ status_class: classOf(e.status) }), requests);
+}
+
+export function statusClasses(events: readonly Event[], day: string, k: number): Row[] {
+  return foldUnderK(statusGroups(events, day), k);
+}
+
+function botGroups(events: readonly Event[], day: string) {
+  const botEvents = events.filter((e) => dayOf(e.ts) === day && e.is_bot);
+  return grouped(botEvents, (e) => ({ bot_name: e.bot_name ?? "(unnamed)" }), requests);
 }
 
 export function bots(events: readonly Event[], day: string, k: number): Row[] {
-  const botEvents = events.filter((e) => dayOf(e.ts) === day && e.is_bot);
-  return foldUnderK(
-    grouped(botEvents, (e) => ({ bot_name: e.bot_name ?? "(unnamed)" }), requests),
-    k,
-  );
+  return foldUnderK(botGroups(events, day), k);
 }
 
 // ---- visits (docs/QUERIES.md "Visits") ----
@@ -334,18 +338,17 @@ function visitGroups(
 
 /** rollup.entries: visits per entry page (the first page view), with visitors, bounces and duration. */
 export function entries(events: readonly Event[], day: string, k: number): Row[] {
-  return foldUnderK(
-    visitGroups(visitsOf(events, day), "entry_page", (v) => v.entry, true),
-    k,
-  );
+  return foldUnderK(entryGroups(events, day), k);
 }
+
+const entryGroups = (events: readonly Event[], day: string) =>
+  visitGroups(visitsOf(events, day), "entry_page", (v) => v.entry, true);
+const exitGroups = (events: readonly Event[], day: string) =>
+  visitGroups(visitsOf(events, day), "exit_page", (v) => v.exit, false);
 
 /** rollup.exits: visits per exit page (the last page view). */
 export function exits(events: readonly Event[], day: string, k: number): Row[] {
-  return foldUnderK(
-    visitGroups(visitsOf(events, day), "exit_page", (v) => v.exit, false),
-    k,
-  );
+  return foldUnderK(exitGroups(events, day), k);
 }
 
 // ---- goals and properties ----
@@ -362,6 +365,10 @@ export type GoalConfig = Readonly<
 
 /** rollup.goals: per configured goal, the matching events (page views for a page goal) and their visitors. */
 export function goals(events: readonly Event[], day: string, config: GoalConfig, k: number): Row[] {
+  return foldUnderK(goalGroups(events, day, config), k);
+}
+
+function goalGroups(events: readonly Event[], day: string, config: GoalConfig) {
   const ofDay = events.filter((e) => dayOf(e.ts) === day && !e.is_bot);
   const groups = Object.entries(config).flatMap(([site, list]) =>
     list.map((g) => {
@@ -380,14 +387,15 @@ export function goals(events: readonly Event[], day: string, config: GoalConfig,
       };
     }),
   );
-  return foldUnderK(
-    groups.filter((g) => g.events.length > 0),
-    k,
-  );
+  return groups.filter((g) => g.events.length > 0);
 }
 
 /** rollup.props: per event name, property and value, the events carrying it and their visitors. */
 export function props(events: readonly Event[], day: string, k: number): Row[] {
+  return foldUnderK(propGroups(events, day), k);
+}
+
+function propGroups(events: readonly Event[], day: string) {
   const items: { e: Event; key: string; value: string }[] = [];
   for (const e of events) {
     if (dayOf(e.ts) !== day || e.is_bot) continue;
@@ -408,7 +416,59 @@ export function props(events: readonly Event[], day: string, k: number): Row[] {
       counts: { events: of.length, visitors: distinctVisitors(of) },
     };
   });
-  return foldUnderK(groups, k);
+  return groups;
+}
+
+/** The people a stored row describes: its site, its label columns, and the events (or visits' stand-ins) behind it. */
+export interface RollupGroup {
+  readonly site: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly events: readonly Event[];
+}
+
+/**
+ * Every group a rollup forms on a day before k is applied, with the events behind each: what the k rule must judge.
+ * totals and visits form one group per site (totals: its people, the non-bot events); the others one per site and
+ * label. An unknown rollup throws: a new rollup must say here whom its rows describe before its rows can be judged.
+ */
+export function rollupGroups(
+  events: readonly Event[],
+  day: string,
+  name: string,
+  goalConfig: GoalConfig = {},
+): RollupGroup[] {
+  const perSite = (list: readonly Event[]) =>
+    [...groupBy(list, (e) => e.site)].map(([site, of]) => ({ site, labels: {}, events: of }));
+  switch (name) {
+    case "totals":
+      return perSite(events.filter((e) => dayOf(e.ts) === day && !e.is_bot));
+    case "visits":
+      return perSite(visitsOf(events, day).map((v) => v.who));
+    case "entries":
+      return entryGroups(events, day);
+    case "exits":
+      return exitGroups(events, day);
+    case "goals":
+      return goalGroups(events, day, goalConfig);
+    case "props":
+      return propGroups(events, day);
+    case "campaigns":
+      return campaignGroups(events, day);
+    case "status":
+      return statusGroups(events, day);
+    case "bots":
+      return botGroups(events, day);
+    default:
+      if (Object.hasOwn(DIMENSIONS, name)) return dimensionGroups(events, day, name as Dimension);
+      throw new Error(
+        `rollup ${name}: the reference does not know whom its rows describe (add it to rollupGroups)`,
+      );
+  }
+}
+
+/** Distinct visitor ids and network prefixes among a group's events (the two counts k is judged on). */
+export function peopleOf(group: RollupGroup): { readonly ids: number; readonly prefixes: number } {
+  return { ids: distinctVisitors(group.events), prefixes: distinctPrefixes(group.events) };
 }
 
 /** A rollup's rows for a day, by rollup name, with the rollups' k rule applied. */
