@@ -2,7 +2,8 @@ import { createReadStream } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { basename } from "node:path";
 import { HEAD_BYTES } from "../../core/ingest/checkpoint.ts";
-import type { ContentEnd, ReadFrom, ResumableInput, StreamHead } from "../../core/ingest/resume.ts";
+import { contentFrom } from "../../core/ingest/ranges.ts";
+import type { ResumableInput, StreamHead } from "../../core/ingest/resume.ts";
 import { type Compression, compressionOf, maybeDecompress, readError } from "./decompress.ts";
 import { streamHead } from "./stream-head.ts";
 
@@ -14,9 +15,11 @@ import { streamHead } from "./stream-head.ts";
  * `access.log.2.gz` agree.
  */
 
-const LF = 10;
 /** Read size for files: large chunks mean fewer async steps per line downstream. */
 const READ_CHUNK_BYTES = 256 * 1024;
+
+/** The byte-range reader every resumable input uses (pure, in core/ingest/ranges.ts). */
+export { contentFrom };
 
 export interface ResumableOptions {
   /** Lines longer than this are not held back whole while their end is awaited (config ingest.maxLineBytes). */
@@ -176,128 +179,6 @@ function openError(path: string, error: unknown): Error {
   if (code === "EISDIR") return new Error(`input "${path}" is a directory, not a log file`, { cause: error });
   if (error instanceof Error && error.message.startsWith("input ")) return error;
   return readError(path, error);
-}
-
-/**
- * The bytes of `source` (whose first byte is content offset `sourceStart`) from `from.offset` on: bytes before it
- * dropped, the rest of a line the checkpoint ended inside dropped too, and — unless the input is complete — bytes
- * after the last line terminator held back. `end()` tells what was handed out once the chunks are consumed.
- */
-export function contentFrom(
-  source: AsyncIterable<Uint8Array>,
-  sourceStart: number,
-  from: ReadFrom,
-  complete: boolean,
-  maxLineBytes: number,
-): { chunks: AsyncIterable<Uint8Array>; end(): ContentEnd } {
-  let position = sourceStart; // content offset of the next byte of `source`
-  let emittedEnd = from.offset; // content offset after the last byte handed out
-  let lines = 0;
-  let endsInLine = false; // the content handed out or passed over ends inside a line
-  let partialEmitted = false; // the last line handed out has no terminator (it counts as a line)
-  let held = 0;
-  let reachedStart = sourceStart >= from.offset;
-  let finished = false;
-
-  async function* chunks(): AsyncIterable<Uint8Array> {
-    if (from.until !== undefined && from.until <= from.offset) {
-      finished = true;
-      return;
-    }
-    let skipLine = from.skipRestOfLine;
-    const carry: Uint8Array[] = [];
-    let carryBytes = 0;
-    // Inside a line too long to hold back: its pieces are handed out as they come (the line splitter rejects it).
-    let inLongLine = false;
-
-    function* emit(piece: Uint8Array): Generator<Uint8Array> {
-      if (piece.length === 0) return;
-      for (let i = piece.indexOf(LF); i !== -1; i = piece.indexOf(LF, i + 1)) lines++;
-      endsInLine = piece[piece.length - 1] !== LF;
-      partialEmitted = endsInLine;
-      emittedEnd += piece.length;
-      yield piece;
-    }
-
-    for await (const raw of source) {
-      let chunk: Uint8Array = raw;
-      const chunkStart = position;
-      position += chunk.length;
-      if (!reachedStart) {
-        if (position <= from.offset) continue;
-        chunk = chunk.subarray(from.offset - chunkStart);
-        reachedStart = true;
-      }
-      if (skipLine) {
-        // The rest of a line counted before: passed over, still inside that line until its terminator.
-        const lf = chunk.indexOf(LF);
-        if (lf === -1) {
-          emittedEnd += chunk.length;
-          endsInLine = true;
-          continue;
-        }
-        emittedEnd += lf + 1;
-        endsInLine = false;
-        chunk = chunk.subarray(lf + 1);
-        skipLine = false;
-      }
-      // A bound: only lines that start before `until` are read; the line crossing it is read to its end.
-      let lastChunk = false;
-      if (from.until !== undefined) {
-        const last = from.until - 1 - (emittedEnd + carryBytes); // `until - 1` relative to this chunk
-        if (last < chunk.length) {
-          const lf = chunk.indexOf(LF, Math.max(0, last));
-          if (lf !== -1) {
-            chunk = chunk.subarray(0, lf + 1);
-            lastChunk = true;
-          }
-        }
-      }
-      if (complete) {
-        yield* emit(chunk);
-        if (lastChunk) break;
-        continue;
-      }
-      const lastLf = chunk.lastIndexOf(LF);
-      if (lastLf === -1) {
-        carry.push(chunk);
-        carryBytes += chunk.length;
-        if (inLongLine || carryBytes > maxLineBytes + 1) {
-          inLongLine = true;
-          for (const piece of carry.splice(0)) yield* emit(piece);
-          carryBytes = 0;
-        }
-        continue;
-      }
-      for (const piece of carry.splice(0)) yield* emit(piece);
-      yield* emit(chunk.subarray(0, lastLf + 1));
-      inLongLine = false;
-      const rest = chunk.subarray(lastLf + 1);
-      carryBytes = rest.length;
-      if (rest.length > 0) carry.push(rest);
-      if (lastChunk) break;
-    }
-    if (inLongLine) {
-      for (const piece of carry.splice(0)) yield* emit(piece);
-      carryBytes = 0;
-    }
-    held = carryBytes;
-    finished = true;
-  }
-
-  return {
-    chunks: chunks(),
-    end() {
-      if (!finished) throw new Error("the input's end is known only once its bytes have been read");
-      return {
-        offset: emittedEnd,
-        lines: lines + (partialEmitted ? 1 : 0),
-        midLine: endsInLine,
-        heldBytes: held,
-        shorter: !reachedStart && position < from.offset,
-      };
-    },
-  };
 }
 
 function concat(parts: readonly Uint8Array[], total: number): Uint8Array {

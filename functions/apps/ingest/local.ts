@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { hostname } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import { basename, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { maybeDecompress } from "../../adapters/input/decompress.ts";
@@ -19,6 +19,7 @@ import {
   type ResumableSummary,
   type ResumeReport,
 } from "../../core/ingest/resume.ts";
+import { inThreadSharding, SHARD_BYTES } from "../../core/ingest/shards.ts";
 import { chooseConfiguredFormat } from "../../core/parse/choose.ts";
 import type { FormatChoice } from "../../core/parse/index.ts";
 import type { Clock } from "../../ports/clock.ts";
@@ -26,6 +27,7 @@ import { resolveConfig } from "../../runtime/config-file.ts";
 import { parquetEncoder } from "../../runtime/encoder.ts";
 import { enricherFor } from "../../runtime/enricher.ts";
 import { saltLifetimeMs, saltStoreFor } from "../../runtime/salts.ts";
+import { workerSharding } from "./shard-pool.ts";
 
 /**
  * `logsieve ingest` on one machine: the same core as on AWS (apps/ingest/aws.ts), wired to a local lake folder,
@@ -40,6 +42,12 @@ export interface LocalOptions {
   /** Or the configuration itself (tests, the demo). */
   readonly config?: unknown;
   readonly clock?: Clock;
+  /**
+   * How an input larger than one shard is cut (core/ingest/shards.ts): the shard size (default SHARD_BYTES) and the
+   * worker threads (default: the machine's cores; with one, the shards run one after the other on this thread).
+   * The shard size decides the objects' keys; the threads never do.
+   */
+  readonly shards?: { readonly bytes?: number; readonly threads?: number };
 }
 
 export interface FileIngestOptions {
@@ -124,6 +132,16 @@ export async function openLocal(options: LocalOptions): Promise<LocalLogsieve> {
   const deps: IngestDeps = { config, enrich, salts, store, encoder, clock };
   const checkpoints = localCheckpointBook(store, clock);
   const maxLineBytes = config.ingest.maxLineBytes;
+  const shardBytes = options.shards?.bytes ?? SHARD_BYTES;
+  const threads = options.shards?.threads ?? availableParallelism();
+  const sharding =
+    threads > 1
+      ? workerSharding({
+          shardBytes,
+          threads,
+          configSource: { config: options.config, configPath: options.configPath },
+        })
+      : inThreadSharding(shardBytes);
 
   return {
     config,
@@ -171,7 +189,7 @@ export async function openLocal(options: LocalOptions): Promise<LocalLogsieve> {
           const input = streamInput(stdin, { maxLineBytes, namedStream, complete: true });
           const summary = await ingestResumable(
             input,
-            { ...request, onProgress: progress },
+            { ...request, onProgress: progress, sharding },
             deps,
             checkpoints,
           );
@@ -188,6 +206,7 @@ export async function openLocal(options: LocalOptions): Promise<LocalLogsieve> {
           {
             ...request,
             onProgress: (lines, bytes) => fileOptions.onProgress?.(lines, bytes, input.storedSize),
+            sharding,
           },
           deps,
           checkpoints,

@@ -11,9 +11,11 @@ import {
   type StreamCheckpoint,
 } from "./checkpoint.ts";
 import { type CheckpointBook, StreamBusyError } from "./checkpoint-book.ts";
-import { splitLineBatches } from "./lines.ts";
 import { type IngestDeps, type IngestSummary, ingest } from "./pipeline.ts";
+import type { ContentEnd, ReadFrom } from "./ranges.ts";
+import { ingestBatch, type Sharding } from "./shards.ts";
 
+export type { ContentEnd, ReadFrom };
 export { StreamBusyError };
 
 /**
@@ -34,33 +36,6 @@ export interface StreamHead {
   endOfLine(level: number): number;
   /** Marks of the lines ending at or before `offset` (and within the mark window). */
   marksUpTo(offset: number): readonly string[];
-}
-
-/** Where to read an input from. */
-export interface ReadFrom {
-  readonly offset: number;
-  readonly lines: number;
-  /** The checkpoint ended inside a line that was ingested as it was: skip the rest of it first. */
-  readonly skipRestOfLine: boolean;
-  /**
-   * Read only the lines that start before this offset (the last of them to its end): a batch of bounded size, or a
-   * byte range of a large object. A line belongs to the range where it starts.
-   */
-  readonly until?: number;
-}
-
-/** What reading an input from an offset found; known once its chunks have been consumed. */
-export interface ContentEnd {
-  /** Offset after the last byte handed out (content bytes, decompressed). */
-  readonly offset: number;
-  /** Lines handed out (an unterminated last line counts). */
-  readonly lines: number;
-  /** The last line handed out has no terminator (only for complete inputs, or a too-long line being written). */
-  readonly midLine: boolean;
-  /** Bytes after the last line terminator that were held back: a line still being written. */
-  readonly heldBytes: number;
-  /** The input ended before the offset: it is an earlier, shorter state of the stream. */
-  readonly shorter: boolean;
 }
 
 /** An input that can be read from an offset (a file, a gzip file, a pipe, an S3 object). */
@@ -119,6 +94,8 @@ export interface ResumeRequest {
   readonly onProgress?: (linesRead: number, bytesRead: number) => void;
   /** At most about this many content bytes in one batch (the lines that start within them); default: no bound. */
   readonly maxBatchBytes?: number;
+  /** Cut a batch larger than one shard into shards ingested side by side (shards.ts); default: one piece. */
+  readonly sharding?: Sharding;
 }
 
 /** The content of a named stream differs from what was read under that name before. */
@@ -236,30 +213,35 @@ export async function readBatch(
   const content = input.read(from);
   const format = request.format ?? continuationFormat(pending?.format ?? base.format);
   const receivedAt = pending?.receivedAt ?? deps.clock.now();
-  const inputId = batchInputId(stream, from.offset);
 
-  // The batch intent is stored before the first object of each partition (and only if the batch writes any).
+  // The batch intent is stored before the first object of each partition (and only if the batch writes any). Shards
+  // of one batch ask at the same time: one recording at a time, each seeing the partitions recorded before it.
   let intent: BatchIntent | null = pending;
-  const recordPartition = async (partition: string, batchFormat: RecordFormat | null): Promise<void> => {
-    const partitions = intent?.partitions ?? [];
-    if (partitions.includes(partition)) return;
-    intent = {
-      from: from.offset,
-      fromLines: from.lines,
-      receivedAt,
-      format: batchFormat,
-      partitions: [...partitions, partition],
+  let recording: Promise<void> = Promise.resolve();
+  const recordPartition = (partition: string, batchFormat: RecordFormat | null): Promise<void> => {
+    const record = async (): Promise<void> => {
+      const partitions = intent?.partitions ?? [];
+      if (partitions.includes(partition)) return;
+      intent = {
+        from: from.offset,
+        fromLines: from.lines,
+        receivedAt,
+        format: batchFormat,
+        partitions: [...partitions, partition],
+      };
+      await book.put({ ...base, batch: intent, updatedAt: deps.clock.now() });
     };
-    await book.put({ ...base, batch: intent, updatedAt: deps.clock.now() });
+    recording = recording.then(record, record);
+    return recording;
   };
 
-  const summary = await ingest(
+  const { summary, written } = await ingestBatch(
     {
-      inputId,
-      lines: splitLineBatches(content.chunks, deps.config.ingest.maxLineBytes, {
-        linesBefore: from.lines,
-        atStart: from.offset === 0,
-      }),
+      stream,
+      offset: from.offset,
+      lines: from.lines,
+      skipRestOfLine: from.skipRestOfLine,
+      chunks: content.chunks,
       format,
       site: request.site,
       onProgress: request.onProgress,
@@ -268,20 +250,15 @@ export async function readBatch(
     },
     // Rejects are filed under the batch's first start, so a redo files them where the interrupted run did.
     { ...deps, clock: new FixedClock(receivedAt) },
+    request.sharding,
   );
   const end = content.end();
 
-  // What an interrupted run of this batch wrote where this run wrote nothing is removed: its lines are in this run's
-  // objects (or, if the input is now shorter, will be read again later from the unchanged checkpoint).
-  if (pending !== null) {
-    const written = new Set(summary.partitions);
-    for (const partition of pending.partitions) {
-      if (written.has(partition)) continue;
-      const doomed: string[] = [];
-      for await (const object of deps.store.list(`${partition}${inputId}-`)) doomed.push(object.key);
-      for (const key of doomed) await deps.store.delete(key);
-    }
-  }
+  // What an interrupted run of this batch wrote and this run did not is removed: its lines are in this run's objects
+  // (or, if the input is now shorter, will be read again later from the unchanged checkpoint). That is every object
+  // of this stream keyed at or after the batch's start (the interrupted run's shards, whatever their size) in a
+  // partition the interrupted run recorded, unless this run wrote it under the same key.
+  if (pending !== null) await removeUnwritten(deps, stream, from.offset, pending.partitions, written);
 
   const moved = end.offset > from.offset || end.midLine !== base.midLine;
   if (moved || pending !== null || (checkpoint === null && end.offset > 0)) {
@@ -321,6 +298,28 @@ export async function readBatch(
       shorter: end.shorter,
     },
   };
+}
+
+/** Objects `<partition><stream>-at<offset>-<part>.<ext>` with `offset ≥ from` that no shard of this run wrote. */
+async function removeUnwritten(
+  deps: IngestDeps,
+  stream: string,
+  from: number,
+  partitions: readonly string[],
+  written: ReadonlyMap<string, readonly string[]>,
+): Promise<void> {
+  const prefixOf = (offset: number) => `${batchInputId(stream, offset)}-`;
+  for (const partition of partitions) {
+    const doomed: string[] = [];
+    const base = `${partition}${stream}-at`;
+    for await (const object of deps.store.list(base)) {
+      const offset = Number.parseInt(object.key.slice(base.length), 10);
+      if (!(offset >= from) || !object.key.startsWith(`${partition}${prefixOf(offset)}`)) continue;
+      if (written.get(batchInputId(stream, offset))?.includes(partition) === true) continue;
+      doomed.push(object.key);
+    }
+    for (const key of doomed) await deps.store.delete(key);
+  }
 }
 
 /** The summary of an input with nothing to read yet (its first access line is still being written). */

@@ -1,0 +1,391 @@
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { splitLineBatches } from "../../core/ingest/lines.ts";
+import { type IngestDeps, type IngestSummary, ingest } from "../../core/ingest/pipeline.ts";
+import {
+  ChunkQueue,
+  type ShardContext,
+  type ShardExecutor,
+  type Sharding,
+  type ShardJob,
+  type ShardRun,
+} from "../../core/ingest/shards.ts";
+import type { RecordFormat } from "../../core/types.ts";
+import { FixedClock } from "../../ports/clock.ts";
+import type { ObjectInfo, ObjectStore } from "../../ports/object-store.ts";
+import type { SaltStore } from "../../ports/salt-store.ts";
+import { resolveConfig } from "../../runtime/config-file.ts";
+import { parquetEncoder } from "../../runtime/encoder.ts";
+import { enricherFor } from "../../runtime/enricher.ts";
+
+/**
+ * The shards of a batch (core/ingest/shards.ts) on worker threads, for `logsieve ingest` on a machine with more
+ * than one core.
+ *
+ * - This thread reads the input once and hands each shard's bytes to a worker (copied once into a buffer of its
+ *   own, then transferred). A worker ingests its shards one after the other with the very pipeline of one thread
+ *   (core/ingest/pipeline.ts `ingest`), its own enricher and an in-thread Parquet encoder (same bytes).
+ * - Everything that must be one for the whole batch stays on this thread, which the workers call: the object store
+ *   (every put, list and delete of the lake goes through the caller's store, so a storage fault or a kill hits the
+ *   sharded run as it hits one thread), the day's salt (fetched once per day for all shards) and the batch intent
+ *   of the checkpoint (recorded before a partition's first object, in the caller's order).
+ * - Memory: at most `shardBytes` of a worker's input waits for it (the reader waits otherwise); a worker holds
+ *   its shard's rows, its caches and its isolate.
+ * - Workers start when the first shard after the first one does (an input of one shard never starts any) and stop
+ *   with the batch.
+ */
+
+export interface WorkerShardingOptions {
+  readonly shardBytes: number;
+  /** Worker threads at most (the machine's cores, usually). */
+  readonly threads: number;
+  /** How the configuration was given to `openLocal`: each worker resolves it the same way. */
+  readonly configSource: { readonly config?: unknown; readonly configPath?: string | undefined };
+}
+
+export function workerSharding(options: WorkerShardingOptions): Sharding {
+  return {
+    shardBytes: options.shardBytes,
+    open: (context) => new WorkerShards(options, context),
+  };
+}
+
+const WORKER_MARK = "logsieve-ingest-shard-worker";
+
+interface WorkerInput {
+  readonly mark: string;
+  readonly configSource: WorkerShardingOptions["configSource"];
+  readonly receivedAt: number;
+}
+
+type Call =
+  | { readonly op: "put"; readonly key: string; readonly body: Uint8Array; readonly contentType?: string }
+  | { readonly op: "list"; readonly prefix: string }
+  | { readonly op: "delete"; readonly key: string }
+  | { readonly op: "salt"; readonly day: string }
+  | { readonly op: "intent"; readonly partition: string; readonly format: RecordFormat | null };
+
+type ToWorker =
+  | { readonly type: "shard"; readonly job: ShardJob }
+  | { readonly type: "chunk"; readonly index: number; readonly bytes: Uint8Array }
+  | { readonly type: "end"; readonly index: number }
+  | { readonly type: "reply"; readonly id: number; readonly value?: unknown; readonly error?: string };
+
+type FromWorker =
+  | { readonly type: "taken"; readonly bytes: number }
+  | { readonly type: "progress"; readonly index: number; readonly lines: number; readonly bytes: number }
+  | { readonly type: "done"; readonly index: number; readonly summary: IngestSummary }
+  | { readonly type: "failed"; readonly index: number; readonly error: string }
+  | { readonly type: "call"; readonly id: number; readonly call: Call };
+
+interface Pending {
+  resolve: (summary: IngestSummary) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  /** Shards handed to it and not finished. */
+  readonly unfinished: Map<number, Pending>;
+  /** Bytes posted and not yet taken by its pipeline. */
+  queued: number;
+  room: { resolve: () => void; reject: (error: unknown) => void } | null;
+  failure: { error: unknown } | null;
+}
+
+class WorkerShards implements ShardExecutor {
+  private readonly slots: Slot[] = [];
+  private readonly salts = new Map<string, Promise<Uint8Array>>();
+  /** The first error of a call this thread ran for a worker (a store failure): the cause a failed shard reports. */
+  private callFailure: { error: unknown } | null = null;
+  private closed = false;
+  /** Calls being answered: a stopped batch waits for them, so nothing it started lands after it has failed. */
+  private readonly answering = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly options: WorkerShardingOptions,
+    private readonly context: ShardContext,
+  ) {}
+
+  start(job: ShardJob): ShardRun {
+    const slot = this.slotFor();
+    let pending: Pending = { resolve: () => undefined, reject: () => undefined };
+    const result = new Promise<IngestSummary>((resolve, reject) => {
+      pending = { resolve, reject };
+    });
+    if (slot.failure !== null) pending.reject(slot.failure.error);
+    else {
+      slot.unfinished.set(job.index, pending);
+      this.post(slot, { type: "shard", job });
+    }
+    return {
+      result,
+      push: (bytes) => {
+        if (slot.failure !== null) return Promise.reject(slot.failure.error);
+        // A copy of its own, transferred: a view into a reader's buffer would clone all of that buffer (and
+        // `slice` of a Node Buffer is a view, not a copy).
+        const own = new Uint8Array(bytes);
+        slot.queued += own.length;
+        this.post(slot, { type: "chunk", index: job.index, bytes: own }, [own.buffer as ArrayBuffer]);
+        if (slot.queued <= this.options.shardBytes) return undefined;
+        return new Promise<void>((resolve, reject) => {
+          slot.room = { resolve, reject };
+        });
+      },
+      end: () => this.post(slot, { type: "end", index: job.index }),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const stopped = new Error("the batch was stopped");
+    for (const slot of this.slots) this.fail(slot, stopped);
+    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+    await Promise.allSettled([...this.answering]);
+  }
+
+  /** The worker with the fewest unfinished shards; a new one while each has some and there are cores left. */
+  private slotFor(): Slot {
+    let best: Slot | undefined;
+    for (const slot of this.slots) {
+      if (slot.failure !== null) continue;
+      if (best === undefined || slot.unfinished.size < best.unfinished.size) best = slot;
+    }
+    if (best !== undefined && (best.unfinished.size === 0 || this.slots.length >= this.options.threads)) {
+      return best;
+    }
+    return this.spawn();
+  }
+
+  private spawn(): Slot {
+    const self = import.meta.url;
+    // The worker runs this module; under tsx (the `logsieve` command, vitest) it must register tsx first.
+    const bootstrap = self.endsWith(".ts")
+      ? `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => { m.register(); return import(${JSON.stringify(self)}); })`
+      : `import(${JSON.stringify(self)})`;
+    const input: WorkerInput = {
+      mark: WORKER_MARK,
+      configSource: this.options.configSource,
+      receivedAt: this.context.deps.clock.now(),
+    };
+    const worker = new Worker(bootstrap, { eval: true, workerData: input });
+    const slot: Slot = { worker, unfinished: new Map(), queued: 0, room: null, failure: null };
+    worker.on("message", (message: FromWorker) => this.onMessage(slot, message));
+    worker.on("error", (error) => this.fail(slot, new Error("an ingest worker failed", { cause: error })));
+    worker.on("exit", (code) => this.fail(slot, new Error(`an ingest worker exited (code ${code})`)));
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private post(slot: Slot, message: ToWorker, transfer: ArrayBuffer[] = []): void {
+    if (slot.failure === null) slot.worker.postMessage(message, transfer);
+  }
+
+  private fail(slot: Slot, error: unknown): void {
+    if (slot.failure !== null) return;
+    slot.failure = { error };
+    slot.room?.reject(error);
+    slot.room = null;
+    for (const pending of slot.unfinished.values()) pending.reject(error);
+    slot.unfinished.clear();
+  }
+
+  private onMessage(slot: Slot, message: FromWorker): void {
+    switch (message.type) {
+      case "taken":
+        slot.queued -= message.bytes;
+        if (slot.room !== null && slot.queued <= this.options.shardBytes) {
+          slot.room.resolve();
+          slot.room = null;
+        }
+        return;
+      case "progress":
+        this.context.onShardProgress(message.index, message.lines, message.bytes);
+        return;
+      case "done":
+        slot.unfinished.get(message.index)?.resolve(message.summary);
+        slot.unfinished.delete(message.index);
+        return;
+      case "failed": {
+        const pending = slot.unfinished.get(message.index);
+        slot.unfinished.delete(message.index);
+        pending?.reject(this.callFailure?.error ?? new Error(message.error));
+        return;
+      }
+      case "call": {
+        if (this.closed) return;
+        const answered = this.answer(message.call);
+        this.answering.add(answered);
+        answered.then(
+          () => this.answering.delete(answered),
+          () => this.answering.delete(answered),
+        );
+        answered.then(
+          (value) => this.post(slot, { type: "reply", id: message.id, value }),
+          (error: unknown) => {
+            this.callFailure ??= { error };
+            const text = error instanceof Error ? error.message : String(error);
+            this.post(slot, { type: "reply", id: message.id, error: text });
+          },
+        );
+        return;
+      }
+    }
+  }
+
+  private async answer(call: Call): Promise<unknown> {
+    const { deps } = this.context;
+    switch (call.op) {
+      case "put":
+        await deps.store.put(
+          call.key,
+          call.body,
+          call.contentType === undefined ? undefined : { contentType: call.contentType },
+        );
+        return null;
+      case "list": {
+        const found: ObjectInfo[] = [];
+        for await (const info of deps.store.list(call.prefix)) found.push(info);
+        return found;
+      }
+      case "delete":
+        await deps.store.delete(call.key);
+        return null;
+      case "salt": {
+        // One fetch per day for every shard: they must all hash with the same salt.
+        let salt = this.salts.get(call.day);
+        if (salt === undefined) {
+          salt = deps.salts.saltForDay(call.day);
+          this.salts.set(call.day, salt);
+        }
+        return await salt;
+      }
+      case "intent":
+        await this.context.beforeFirstPart?.(call.partition, call.format);
+        return null;
+    }
+  }
+}
+
+/** The worker: ingests the shards it is given, one after the other, calling the main thread for the lake. */
+async function runWorker(): Promise<void> {
+  const port = parentPort;
+  if (port === null) return;
+  const input = workerData as WorkerInput;
+  let nextCall = 1;
+  const replies = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  const call = (request: Call, transfer: ArrayBuffer[] = []): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const id = nextCall++;
+      replies.set(id, { resolve, reject });
+      port.postMessage({ type: "call", id, call: request } satisfies FromWorker, transfer);
+    });
+
+  const jobs: ShardJob[] = [];
+  const queues = new Map<number, ChunkQueue>();
+  let wakeJobs: (() => void) | null = null;
+  const queueOf = (index: number): ChunkQueue => {
+    let queue = queues.get(index);
+    if (queue === undefined) {
+      // No limit here: the main thread keeps what it posts within its limit.
+      queue = new ChunkQueue(Number.POSITIVE_INFINITY, (bytes) =>
+        port.postMessage({ type: "taken", bytes } satisfies FromWorker),
+      );
+      queues.set(index, queue);
+    }
+    return queue;
+  };
+  port.on("message", (message: ToWorker) => {
+    switch (message.type) {
+      case "shard":
+        jobs.push(message.job);
+        wakeJobs?.();
+        return;
+      case "chunk":
+        queueOf(message.index).push(message.bytes);
+        return;
+      case "end":
+        queueOf(message.index).end();
+        return;
+      case "reply": {
+        const waiter = replies.get(message.id);
+        replies.delete(message.id);
+        if (message.error !== undefined) waiter?.reject(new Error(message.error));
+        else waiter?.resolve(message.value);
+        return;
+      }
+    }
+  });
+
+  const store: ObjectStore = {
+    async put(key, body, options) {
+      const own = new Uint8Array(body);
+      await call({ op: "put", key, body: own, contentType: options?.contentType }, [
+        own.buffer as ArrayBuffer,
+      ]);
+    },
+    async putIfAbsent() {
+      throw new Error("an ingest worker does not create objects conditionally");
+    },
+    async get() {
+      throw new Error("an ingest worker does not read objects");
+    },
+    async *list(prefix) {
+      yield* (await call({ op: "list", prefix })) as ObjectInfo[];
+    },
+    async delete(key) {
+      await call({ op: "delete", key });
+    },
+  };
+  const salts: SaltStore = {
+    saltForDay: async (day) => (await call({ op: "salt", day })) as Uint8Array,
+    destroyExpired: async () => [],
+  };
+  const config = await resolveConfig(input.configSource);
+  const deps: IngestDeps = {
+    config,
+    enrich: await enricherFor(config),
+    salts,
+    store,
+    encoder: parquetEncoder({ threads: false }),
+    clock: new FixedClock(input.receivedAt),
+  };
+  const beforeFirstPart = async (partition: string, format: RecordFormat | null): Promise<void> => {
+    await call({ op: "intent", partition, format });
+  };
+
+  for (;;) {
+    const job = jobs.shift();
+    if (job === undefined) {
+      await new Promise<void>((resolve) => {
+        wakeJobs = resolve;
+      });
+      wakeJobs = null;
+      continue;
+    }
+    try {
+      const summary = await ingest(
+        {
+          inputId: job.inputId,
+          lines: splitLineBatches(queueOf(job.index), config.ingest.maxLineBytes, {
+            linesBefore: job.linesBefore,
+            atStart: job.atStart,
+          }),
+          format: job.format,
+          site: job.site,
+          onProgress: (lines, bytes) =>
+            port.postMessage({ type: "progress", index: job.index, lines, bytes } satisfies FromWorker),
+          beforeFirstPart,
+        },
+        deps,
+      );
+      port.postMessage({ type: "done", index: job.index, summary } satisfies FromWorker);
+    } catch (error) {
+      const text = error instanceof Error ? error.message : "the shard failed";
+      port.postMessage({ type: "failed", index: job.index, error: text } satisfies FromWorker);
+    }
+    queues.delete(job.index);
+  }
+}
+
+if (!isMainThread && (workerData as { mark?: unknown } | null)?.mark === WORKER_MARK) void runWorker();
