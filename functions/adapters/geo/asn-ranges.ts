@@ -114,7 +114,7 @@ function readDecimal128(text: string, from: number, end: number, limbs: Uint32Ar
 }
 
 /** IPv4 rows: starts, ends and name indexes side by side. */
-interface V4Table {
+export interface V4Table {
   readonly starts: Uint32Array;
   readonly ends: Uint32Array;
   readonly names: Int32Array;
@@ -122,7 +122,7 @@ interface V4Table {
 }
 
 /** IPv6 rows: each start and end as four 32-bit words, most significant first. */
-interface V6Table {
+export interface V6Table {
   readonly starts: Uint32Array;
   readonly ends: Uint32Array;
   readonly names: Int32Array;
@@ -246,10 +246,17 @@ function compare128(table: Uint32Array, at: number, address: Uint32Array): numbe
 }
 
 /** Provider (AS organisation) lookups over the bundled range tables. */
+/** An {@link AsnRangeTable}'s contents, for another thread (structured-cloneable; the ranges in shared memory). */
+export interface AsnTableData {
+  readonly v4: V4Table;
+  readonly v6: V6Table;
+  readonly names: readonly string[];
+}
+
 export class AsnRangeTable {
   private constructor(
-    private readonly v4: V4Table,
-    private readonly v6: V6Table,
+    private v4: V4Table,
+    private v6: V6Table,
     private readonly names: readonly string[],
   ) {}
 
@@ -259,6 +266,37 @@ export class AsnRangeTable {
     const v4 = readV4(v4Text, names, "asn-ipv4-num.csv");
     const v6 = readV6(v6Text, names, "asn-ipv6-num.csv");
     return new AsnRangeTable(v4, v6, names.list);
+  }
+
+  /**
+   * The table as data another thread can adopt without reading the files again ({@link AsnRangeTable.fromData}):
+   * the ranges in shared memory (moved there on the first call, so every thread reads the same bytes), the names
+   * as they are.
+   */
+  shared(): AsnTableData {
+    const share = <T extends Uint32Array | Int32Array>(
+      array: T,
+      make: (buffer: SharedArrayBuffer) => T,
+    ): T => {
+      if (array.buffer instanceof SharedArrayBuffer) return array;
+      const copy = make(new SharedArrayBuffer(array.byteLength));
+      copy.set(array);
+      return copy;
+    };
+    const tableOf = (table: V4Table): V4Table => ({
+      starts: share(table.starts, (b) => new Uint32Array(b)),
+      ends: share(table.ends, (b) => new Uint32Array(b)),
+      names: share(table.names, (b) => new Int32Array(b)),
+      length: table.length,
+    });
+    this.v4 = tableOf(this.v4);
+    this.v6 = tableOf(this.v6);
+    return { v4: this.v4, v6: this.v6, names: this.names };
+  }
+
+  /** A table from {@link AsnRangeTable.shared} of another thread. */
+  static fromData(data: AsnTableData): AsnRangeTable {
+    return new AsnRangeTable(data.v4, data.v6, data.names);
   }
 
   /** Networks known, IPv4 and IPv6. */

@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { Reader, type Response } from "maxmind";
 import { type ClientAddress, isPublicAddress, parseClientAddress } from "../../core/anonymize/ip.ts";
 import type { GeoAddress, GeoLookup } from "../../ports/geo.ts";
-import { AsnDatabaseError, AsnRangeTable } from "./asn-ranges.ts";
+import { AsnDatabaseError, AsnRangeTable, type AsnTableData } from "./asn-ranges.ts";
 
 /**
  * Country and provider lookups from MaxMind-format (MMDB) files, loaded into memory once at startup; every
@@ -91,6 +91,40 @@ async function readText(path: string, setting: string): Promise<string> {
       cause,
     });
   }
+}
+
+/**
+ * The bundled AS database of each pair of files, read once per thread: every enricher of the process (one per
+ * `openLocal`, per lake of a test) shares it, and an ingest worker thread adopts the main thread's
+ * ({@link bundledAsnTableData}, {@link adoptBundledAsnTable}) instead of reading the files again.
+ */
+const bundledTables = new Map<string, Promise<AsnRangeTable>>();
+const tableKey = (paths: { ipv4: string; ipv6: string }) => `${paths.ipv4}\0${paths.ipv6}`;
+
+function bundledAsnTable(paths: { ipv4: string; ipv6: string }): Promise<AsnRangeTable> {
+  const key = tableKey(paths);
+  let table = bundledTables.get(key);
+  if (table === undefined) {
+    table = openBundledAsn(paths);
+    bundledTables.set(key, table);
+    // A failure is reported to this caller and not remembered (the files may be fixed).
+    table.catch(() => bundledTables.delete(key));
+  }
+  return table;
+}
+
+/** The bundled AS table (default files) as data for another thread, read now if this thread has not yet. */
+export async function bundledAsnTableData(): Promise<{
+  readonly paths: { ipv4: string; ipv6: string };
+  readonly data: AsnTableData;
+}> {
+  const paths = bundledAsnPaths();
+  return { paths, data: (await bundledAsnTable(paths)).shared() };
+}
+
+/** Makes this thread use another thread's bundled AS table for these files (see {@link bundledAsnTableData}). */
+export function adoptBundledAsnTable(paths: { ipv4: string; ipv6: string }, data: AsnTableData): void {
+  bundledTables.set(tableKey(paths), Promise.resolve(AsnRangeTable.fromData(data)));
 }
 
 /** The bundled AS database, read into memory (about 0.4 s of CPU and 15 MB for half a million networks). */
@@ -306,7 +340,7 @@ export async function loadGeoLookup(options: GeoOptions = {}): Promise<GeoLookup
       ? openDatabase<AsnRecord & Response>(options.asnDb, "geo.asnDb")
       : null,
     wantsProvider && options.asnDb === undefined
-      ? openBundledAsn(options.bundledAsn ?? bundledAsnPaths())
+      ? bundledAsnTable(options.bundledAsn ?? bundledAsnPaths())
       : null,
   ]);
   const countryAnswer = (addr: ClientAddress): string | null => countryOf(countries.get(addr.address));

@@ -1,4 +1,6 @@
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import type { AsnTableData } from "../../adapters/geo/asn-ranges.ts";
+import { adoptBundledAsnTable, bundledAsnTableData } from "../../adapters/geo/mmdb-geo.ts";
 import { splitLineBatches } from "../../core/ingest/lines.ts";
 import { type IngestDeps, type IngestSummary, ingest } from "../../core/ingest/pipeline.ts";
 import {
@@ -28,6 +30,8 @@ import { enricherFor } from "../../runtime/enricher.ts";
  *   (every put, list and delete of the lake goes through the caller's store, so a storage fault or a kill hits the
  *   sharded run as it hits one thread), the day's salt (fetched once per day for all shards) and the batch intent
  *   of the checkpoint (recorded before a partition's first object, in the caller's order).
+ * - The bundled AS table is read once, by this thread, and lent to the workers in shared memory (reading it costs
+ *   about half a second of CPU per thread).
  * - Memory: at most `shardBytes` of a worker's input waits for it (the reader waits otherwise); a worker holds
  *   its shard's rows, its caches and its isolate.
  * - Workers start when the first shard after the first one does (an input of one shard never starts any) and stop
@@ -64,7 +68,11 @@ type Call =
   | { readonly op: "salt"; readonly day: string }
   | { readonly op: "intent"; readonly partition: string; readonly format: RecordFormat | null };
 
+/** The main thread's bundled AS table (null when the configuration does not use it): read once per process. */
+type SharedTable = { readonly paths: { ipv4: string; ipv6: string }; readonly data: AsnTableData } | null;
+
 type ToWorker =
+  | { readonly type: "asn"; readonly table: SharedTable }
   | { readonly type: "shard"; readonly job: ShardJob }
   | { readonly type: "chunk"; readonly index: number; readonly bytes: Uint8Array }
   | { readonly type: "end"; readonly index: number }
@@ -144,6 +152,15 @@ class WorkerShards implements ShardExecutor {
     await Promise.allSettled([...this.answering]);
   }
 
+  private tableOnce: Promise<SharedTable> | null = null;
+
+  private sharedTable(): Promise<SharedTable> {
+    const { geo } = this.context.deps.config;
+    this.tableOnce ??=
+      geo.provider && geo.asnDb === undefined ? bundledAsnTableData() : Promise.resolve(null);
+    return this.tableOnce;
+  }
+
   /** The worker with the fewest unfinished shards; a new one while each has some and there are cores left. */
   private slotFor(): Slot {
     let best: Slot | undefined;
@@ -171,6 +188,11 @@ class WorkerShards implements ShardExecutor {
     const worker = new Worker(bootstrap, { eval: true, workerData: input });
     const slot: Slot = { worker, unfinished: new Map(), queued: 0, room: null, failure: null };
     worker.on("message", (message: FromWorker) => this.onMessage(slot, message));
+    // Sent first (messages keep their order): the worker builds its enricher with it.
+    this.sharedTable().then(
+      (table) => this.post(slot, { type: "asn", table }),
+      (error: unknown) => this.fail(slot, error),
+    );
     worker.on("error", (error) => this.fail(slot, new Error("an ingest worker failed", { cause: error })));
     worker.on("exit", (code) => this.fail(slot, new Error(`an ingest worker exited (code ${code})`)));
     this.slots.push(slot);
@@ -295,8 +317,15 @@ async function runWorker(): Promise<void> {
     }
     return queue;
   };
+  let gotTable: (table: SharedTable) => void = () => undefined;
+  const table = new Promise<SharedTable>((resolve) => {
+    gotTable = resolve;
+  });
   port.on("message", (message: ToWorker) => {
     switch (message.type) {
+      case "asn":
+        gotTable(message.table);
+        return;
       case "shard":
         jobs.push(message.job);
         wakeJobs?.();
@@ -342,6 +371,8 @@ async function runWorker(): Promise<void> {
     destroyExpired: async () => [],
   };
   const config = await resolveConfig(input.configSource);
+  const shared = await table;
+  if (shared !== null) adoptBundledAsnTable(shared.paths, shared.data);
   const deps: IngestDeps = {
     config,
     enrich: await enricherFor(config),
