@@ -10,6 +10,7 @@ export const FUNCTION_NAMES = [
   "dashboardApi",
   "statsApi",
   "statsAuthorizer",
+  "live",
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
@@ -25,6 +26,7 @@ export const DEFAULT_FUNCTION_ENTRIES: FunctionEntries = {
   dashboardApi: "functions/apps/dashboard/handler.ts",
   statsApi: "functions/apps/stats/handler.ts",
   statsAuthorizer: "functions/apps/stats/authorizer.ts",
+  live: "functions/apps/live/handler.ts",
 };
 
 export class MissingHandlerError extends Error {

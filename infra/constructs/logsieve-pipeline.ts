@@ -15,6 +15,7 @@ import {
   resolveFunctionEntries,
 } from "./function-entries.ts";
 import { STATS_TABLES } from "./lake-tables.ts";
+import { LivePanel } from "./live.ts";
 import { Pipeline } from "./pipeline.ts";
 import { QueryLayer } from "./query.ts";
 import type { DeploySettings } from "./settings.ts";
@@ -79,6 +80,7 @@ export class LogsievePipeline extends Construct {
   readonly events: EventsStream;
   readonly access: AnalystAccess;
   readonly statsApi: StatsApi;
+  readonly live: LivePanel;
 
   constructor(scope: Construct, id: string, props: LogsievePipelineProps = {}) {
     super(scope, id);
@@ -192,6 +194,20 @@ export class LogsievePipeline extends Construct {
       marketingWorkgroup: this.query.workgroups.marketing,
       pipelineWorkgroup: this.query.workgroups.pipeline,
       queriesDir,
+      alarmTopic: this.pipeline.topic,
+      ...(props.minify === undefined ? {} : { minify: props.minify }),
+    });
+
+    this.live = new LivePanel(this, "Live", {
+      storage,
+      entry: entries.live,
+      projectRoot,
+      environment,
+      logLevel: deploy.logLevel,
+      glueDatabase: this.query.databaseName,
+      pipelineWorkgroup: this.query.workgroups.pipeline,
+      queriesDir,
+      scheduledDlq: this.pipeline.scheduledDlq,
       alarmTopic: this.pipeline.topic,
       ...(props.minify === undefined ? {} : { minify: props.minify }),
     });

@@ -79,6 +79,7 @@ beforeAll(async () => {
     dashboardApi: l.collector.dashboardApi,
     statsApi: l.statsApi.function,
     statsAuthorizer: l.statsApi.authorizer,
+    live: l.live.function,
   };
   const resources = template.toJSON().Resources as Record<
     string,

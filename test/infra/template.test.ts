@@ -207,10 +207,11 @@ describe("pipeline", () => {
     });
   });
 
-  it("the sweeper and the aggregation run hourly", () => {
+  it("the sweeper and the aggregation run hourly, the live figures every minute", () => {
     // Prepare
     const sweep = id(stack.logsieve.pipeline.sweep.fn.node.defaultChild);
     const aggregate = id(stack.logsieve.pipeline.aggregate.fn.node.defaultChild);
+    const live = id(stack.logsieve.live.function.fn.node.defaultChild);
 
     // Act
     const rules = ofType("AWS::Events::Rule").map(([, r]) => ({
@@ -220,8 +221,9 @@ describe("pipeline", () => {
     }));
 
     // Assess
-    expect(rules).toHaveLength(2);
+    expect(rules).toHaveLength(3);
     expect(rules).toContainEqual(expect.objectContaining({ schedule: "cron(5 * * * ? *)", target: sweep }));
+    expect(rules).toContainEqual(expect.objectContaining({ schedule: "rate(1 minute)", target: live }));
     expect(rules).toContainEqual(
       expect.objectContaining({ schedule: "cron(20 * * * ? *)", target: aggregate }),
     );
@@ -244,8 +246,8 @@ describe("pipeline", () => {
         .flatMap((a) => (a.Dimensions as { Value: unknown }[]).map((d) => ref(d.Value)));
 
     // Assess
-    // ingest, aggregate, sweep, collect, dashboard-api, stats-api, stats-authorizer
-    expect(fnIds).toHaveLength(7);
+    // ingest, aggregate, sweep, collect, dashboard-api, stats-api, stats-authorizer, live
+    expect(fnIds).toHaveLength(8);
     expect(watched("ApproximateNumberOfMessagesVisible").sort()).toEqual([...dlqNames].sort());
     expect(watched("Errors").sort()).toEqual([...fnIds].sort());
     for (const a of alarms) expect((a.AlarmActions as unknown[]).length).toBe(1);

@@ -1,8 +1,10 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { LogLevel } from "@aws-lambda-powertools/logger/types";
 import { AthenaClient } from "@aws-sdk/client-athena";
+import { S3Client } from "@aws-sdk/client-s3";
 import type { Hono } from "hono";
 import { AthenaQueryEngine } from "../../adapters/aws/athena-engine.ts";
+import { S3ObjectStore } from "../../adapters/aws/s3-object-store.ts";
 import { systemClock } from "../../adapters/local/system-clock.ts";
 import {
   AWS_ENV,
@@ -15,6 +17,7 @@ import { loadQueryCatalog } from "../../runtime/query-files.ts";
 import { createHttpApp } from "../http/app.ts";
 import { lambdaPlatform } from "../http/lambda.ts";
 import type { HttpEnv, HttpLogger } from "../http/types.ts";
+import { storedLiveView } from "../live/read.ts";
 import { loadDashboardAssets } from "./assets.ts";
 import { cognitoAuth } from "./auth.ts";
 import type { DashboardRoutesDeps } from "./routes.ts";
@@ -49,6 +52,10 @@ export async function composeAwsDashboardApp(env: Environment): Promise<Hono<Htt
     securityWorkgroup === undefined || securityWorkgroup === ""
       ? null
       : new AthenaQueryEngine({ client, workGroup: securityWorkgroup, database });
+  const liveStore = new S3ObjectStore({
+    client: new S3Client({}),
+    bucket: requireEnv(env, AWS_ENV.analyticsBucket),
+  });
   const assets = await loadDashboardAssets(env[DASHBOARD_ENV.assetsDir] ?? BUNDLED_DASHBOARD_ASSETS);
   const domain = env[DASHBOARD_ENV.cognitoDomain];
   const clientId = env[AWS_ENV.userPoolClientId];
@@ -72,6 +79,8 @@ export async function composeAwsDashboardApp(env: Environment): Promise<Hono<Htt
       return engine === null ? null : Promise.resolve(engine);
     },
     holds: null,
+    // The live function's figures in stats/live/ (apps/live/), read as this function reads stats/.
+    live: (site) => storedLiveView(liveStore, site, config.k, systemClock.now()),
     logger,
     pageConfig:
       domain === undefined || clientId === undefined

@@ -1,30 +1,28 @@
 import { DuckDbQueryEngine } from "../../adapters/local/duckdb-engine.ts";
-import { type QueryCatalog, requireQuery, resolveQueryParams } from "../../core/aggregate/catalog.ts";
+import { type QueryCatalog, requireQuery } from "../../core/aggregate/catalog.ts";
 import type { LogsieveConfig } from "../../core/config.ts";
 import {
   decodeLiveSnapshot,
-  encodeLiveSnapshot,
   LIVE_REFRESH_MS,
   LIVE_WINDOW_MINUTES,
   type LiveSnapshot,
   type LiveView,
   liveKey,
   liveMoment,
-  liveParams,
-  liveSnapshotOf,
   liveViewOf,
 } from "../../core/dashboard/live.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { ObjectStore } from "../../ports/object-store.ts";
+import { refreshLiveSnapshot } from "../live/refresh.ts";
 
 /**
  * The live panel on one machine (`logsieve serve`): the live rollup (core/dashboard/live.ts, queries/dashboard.live.sql)
  * computed on DuckDB from the lake's latest `events/` partitions when the stored one is older than the refresh
  * period, written to `stats/live/`, and served from there with k applied again. The computing side reads events
  * (what the pipeline may read); the serving side reads only the stored, k-applied rollup (what marketing may read),
- * exactly as on AWS, where the aggregate function would write `stats/live/` on a one-minute schedule (with the
- * same query on Athena, over the same two partitions) and the dashboard function, reading as marketing, would only
- * read the object: not built on AWS yet (docs/DASHBOARD.md).
+ * exactly as on AWS, where the live function writes `stats/live/` on a one-minute schedule (apps/live/aws.ts: the
+ * same query on Athena, over the same two partitions) and the dashboard function, reading as the signed-in person,
+ * only reads the object.
  *
  * New lines reach the panel without any re-aggregation: `ingest --follow` writes them into `events/` within its
  * batch time, and the next refresh counts them.
@@ -50,7 +48,8 @@ export interface LiveRollup {
 export function openLiveRollup(options: LiveRollupOptions): LiveRollup {
   const refreshMs = options.refreshMs ?? LIVE_REFRESH_MS;
   const windowMinutes = options.windowMinutes ?? LIVE_WINDOW_MINUTES;
-  const definition = requireQuery(options.catalog, "dashboard.live");
+  // Fails at start, not at the first view, when the catalog lacks the query.
+  requireQuery(options.catalog, "dashboard.live");
   // The pipeline's own engine over the lake (reads events/), apart from the one serving marketing's queries.
   let engine: Promise<DuckDbQueryEngine> | undefined;
   let computing: Promise<LiveSnapshot> | undefined;
@@ -61,13 +60,13 @@ export function openLiveRollup(options: LiveRollupOptions): LiveRollup {
       engine = undefined;
       throw error;
     });
-    const params = resolveQueryParams(definition, liveParams(moment, windowMinutes), options.config);
-    const result = await (await engine).query(definition.select, params);
-    const snapshot = liveSnapshotOf(result.rows, moment, windowMinutes, options.config.k);
-    await options.store.put(liveKey(snapshot.day), encodeLiveSnapshot(snapshot), {
-      contentType: "application/json",
-    });
-    return snapshot;
+    const deps = {
+      engine: await engine,
+      store: options.store,
+      catalog: options.catalog,
+      config: options.config,
+    };
+    return refreshLiveSnapshot(deps, moment, windowMinutes);
   };
 
   /** The snapshot of the current moment: the stored one if it is that recent, else computed once for all callers. */

@@ -90,10 +90,11 @@ export interface DashboardRoutesDeps {
   /** Null where holds cannot be placed from the dashboard (answered 501). */
   readonly holds: DashboardHolds | null;
   /**
-   * The live panel's figures of a site (core/dashboard/live.ts: k applied before they are stored and again here);
-   * null where no live rollup is written (answered 503).
+   * The live panel's figures of a site (core/dashboard/live.ts: k applied before they are stored and again here),
+   * read with the signed-in person's rights where the deployment has them (on AWS: apps/live/read.ts); null where
+   * no live rollup is written (answered 503).
    */
-  readonly live?: ((site: string) => Promise<LiveView>) | null;
+  readonly live?: ((site: string, identity: DashboardIdentity) => Promise<LiveView>) | null;
   readonly logger: DashboardLogger;
   /** What the page needs to sign in (served as /dashboard/config.json). */
   readonly pageConfig: Readonly<Record<string, unknown>>;
@@ -419,7 +420,7 @@ function live(deps: DashboardRoutesDeps): Route {
         "give site, one of the configured sites, and nothing else",
       );
     }
-    return json(200, await figures(site));
+    return json(200, await figures(site, c.get("identity")));
   };
 }
 

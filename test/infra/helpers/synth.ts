@@ -20,6 +20,7 @@ export const FIXTURE_ENTRIES: FunctionEntries = {
   dashboardApi: "test/fixtures/infra/handlers/dashboard-api.ts",
   statsApi: "test/fixtures/infra/handlers/stats-api.ts",
   statsAuthorizer: "test/fixtures/infra/handlers/stats-authorizer.ts",
+  live: "test/fixtures/infra/handlers/live.ts",
 };
 
 /** The feature flags the real app runs with (cdk.json), so the tests synthesize the same template. */

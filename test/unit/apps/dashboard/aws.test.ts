@@ -28,6 +28,7 @@ let assetsDir: string;
 const BASE_ENV = {
   LOGSIEVE_CONFIG: JSON.stringify({ sites: ["example.com"], k: 6 }),
   LOGSIEVE_GLUE_DATABASE: "logsieve",
+  LOGSIEVE_ANALYTICS_BUCKET: "analytics-bucket",
   LOGSIEVE_ATHENA_WORKGROUP: "logsieve-marketing",
   LOGSIEVE_QUERIES_DIR: QUERIES_DIR,
   LOGSIEVE_USER_POOL_CLIENT_ID: "client-123",
