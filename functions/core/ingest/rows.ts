@@ -6,9 +6,13 @@ import { EVENT_PROP_SLOTS, MAX_PROP_VALUE_CHARS } from "../goals.ts";
 import { visitorId } from "../identify/visitor-id.ts";
 import { isAssetPath } from "../scrub/assets.ts";
 import { compilePathPatterns } from "../scrub/path-patterns.ts";
-import { maskPersonalData } from "../scrub/personal-data.ts";
-import { referrerHost, type ScrubbedTarget, type ScrubOptions, scrubTarget } from "../scrub/scrub.ts";
-import { cleanText } from "../scrub/text.ts";
+import {
+  referrerHost,
+  type ScrubbedTarget,
+  type ScrubOptions,
+  scrubFreeText,
+  scrubTarget,
+} from "../scrub/scrub.ts";
 import type {
   AccessRecord,
   ConsentDecision,
@@ -175,7 +179,7 @@ export function buildEvent(input: EventInput, settings: EventBuilderSettings): E
     ts: Math.floor(input.timestampMs / 1000) * 1000,
     site: input.site,
     source: input.source,
-    event_name: maskPersonalData(cleanText(input.eventName)),
+    event_name: scrubFreeText(input.eventName),
     method: input.method,
     path: scrubbed.path,
     query: scrubbed.query,
@@ -195,7 +199,7 @@ export function buildEvent(input: EventInput, settings: EventBuilderSettings): E
     os: enrichment.os,
     device: enrichment.device,
     is_bot: enrichment.isBot,
-    bot_name: enrichment.botName === null ? null : maskPersonalData(cleanText(enrichment.botName)),
+    bot_name: enrichment.botName === null ? null : scrubFreeText(enrichment.botName),
     visitor_id:
       salt === null ? null : visitorId(salt, input.site, input.address.address, input.userAgent ?? ""),
     ip_prefix: identifying ? truncate(input.address, settings.prefixes) : null,
@@ -228,13 +232,13 @@ export const NO_EVENT_PROPS: PropSlots = {
   prop_value_4: null,
 };
 
-/** The property columns: keys as allowlisted, values masked like free text and cut to MAX_PROP_VALUE_CHARS. */
+/** The property columns: keys as allowlisted, values scrubbed as free text and cut to MAX_PROP_VALUE_CHARS. */
 function propSlots(props: EventInput["props"]): PropSlots {
   if (props === undefined || props.length === 0) return NO_EVENT_PROPS;
   const slots: Record<string, string | null> = { ...NO_EVENT_PROPS };
   props.slice(0, EVENT_PROP_SLOTS).forEach(([key, value], i) => {
     slots[`prop_key_${i + 1}`] = key;
-    slots[`prop_value_${i + 1}`] = maskPersonalData(cleanText(value)).slice(0, MAX_PROP_VALUE_CHARS);
+    slots[`prop_value_${i + 1}`] = scrubFreeText(value).slice(0, MAX_PROP_VALUE_CHARS);
   });
   return slots as unknown as PropSlots;
 }

@@ -302,6 +302,20 @@ export function scrubValue(raw: string): string {
 }
 
 /**
+ * Free text a visitor writes outside the URL — an event's name, a custom property's value, a bot's self-declared
+ * name — scrubbed like every value (docs/PRIVACY.md, rules 1 and 4): decoded until stable (`john%2540example.com`,
+ * `john&#64;example.com` and `john\u0040example.com` are all an address when the rules look), cleaned, masked.
+ * Unlike in a query value, `+` stays a plus. Printable ASCII with nothing to decode and nothing a rule could match is
+ * returned as it is (most event names are `pageview`). The caller cuts the result to its column's length.
+ */
+export function scrubFreeText(raw: string): string {
+  if (isPrintableAscii(raw) && !/[%&\\]/.test(raw) && !mayHoldPersonalData(raw)) return raw;
+  const decoded = decodeUntilStable(raw);
+  if (decoded === null) return OBFUSCATED;
+  return maskPersonalData(cleanText(decoded));
+}
+
+/**
  * A click id, when it has the shape of one: letters, digits, `-` and `_` (every network's ids do), and nothing an
  * address or a phone number would leave (no address notation, no phone-like digit run unless the whole id is a
  * number longer than any phone number, as Yandex's are). Null otherwise: the event is kept, the click id is not.

@@ -4,6 +4,7 @@ import { compilePathPatterns } from "../../../../functions/core/scrub/path-patte
 import {
   referrerHost,
   type ScrubOptions,
+  scrubFreeText,
   scrubPath,
   scrubTarget,
   scrubValue,
@@ -277,6 +278,27 @@ describe("referrerHost", () => {
     expect(referrerHost("http://alice@host/")).toBe("host");
     expect(referrerHost("http://alice%40example.com@evil.example/")).toBe("evil.example");
     expect(referrerHost("http://alice%2540example.com@evil.example/")).toBe("evil.example");
+  });
+});
+
+describe("free text: event names, property values, bot names", () => {
+  it("decodes until stable before masking, as every value (found by the red team in property values)", () => {
+    expect(scrubFreeText("Signup john%2540example.com")).toBe("Signup [email]");
+    expect(scrubFreeText("john%252540example.com")).toBe("[email]");
+    expect(scrubFreeText("john&#64;example.com")).toBe("[email]");
+    expect(scrubFreeText("john\\u0040example.com")).toBe("[email]");
+    expect(scrubFreeText("from 203%2E0%2E113%2E7")).toBe("from [ip]");
+  });
+
+  it("masks what is written plainly, keeps a plus and ordinary words as they are", () => {
+    expect(scrubFreeText("Call +49 170 5550001")).toBe("Call [phone]");
+    expect(scrubFreeText("pageview")).toBe("pageview");
+    expect(scrubFreeText("Plan A+B")).toBe("Plan A+B");
+    expect(scrubFreeText("50% off")).toBe("50% off");
+  });
+
+  it("replaces what is still encoded after eight rounds", () => {
+    expect(scrubFreeText(`x%${"25".repeat(12)}40example.com`)).toBe("[encoded]");
   });
 });
 
