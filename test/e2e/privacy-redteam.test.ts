@@ -5,13 +5,25 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServe, startServe } from "../../functions/apps/http/server.ts";
+import { queriesFor } from "../../functions/core/dashboard/queries.ts";
 import { CONTROL_FORMS, FORMS, type Form } from "../fixtures/redteam/corpus.ts";
+import {
+  type DoorFormat,
+  datumOf,
+  failingRequests,
+  plant,
+  RT_DAY,
+  redteamQueries,
+  statsBody,
+} from "../fixtures/redteam/doors.ts";
 import {
   ALLOWED_PARAM,
   CLOUDFRONT_HEADER,
   type CollectorRequest,
   carries,
   collectorRequest,
+  GOALS,
+  KEPT_PROPS,
   LOG_FORMATS,
   logLine,
   matomoNumericSite,
@@ -21,19 +33,25 @@ import {
   type RedteamLogFormat,
   SITE,
   SITE_ALIAS,
+  UMAMI_WEBSITE,
+  unreadableLine,
 } from "../fixtures/redteam/inputs.ts";
 import { controlCharacters, findForms, rowsText, zoneRows } from "../fixtures/redteam/scan.ts";
 
 /**
  * The red-team corpus (issue 16 item 7) end to end: every form of test/fixtures/redteam/corpus.ts — e-mail
  * addresses, IP addresses, phone numbers, ids, session tokens, control characters, in every notation an attacker
- * uses — through every input path that can carry it: five log formats through the real `logsieve ingest`, and three
+ * uses — through every input path that can carry it: five log formats through the real `logsieve ingest`, and four
  * tracker protocols through the real collector (`startServe`). Each PII-bearing request is sent by eight people in
  * eight /24s, so a row holding it would describe eight visitors: k cannot be what hides it, only scrubbing can.
  *
- * Scanned (SCANNED below): events/ of both lakes, the rollups aggregation writes to stats/, everything the commands
- * printed (also a refused command), the collector's log lines and every response. Positive controls: the scan finds
- * every planted form in what was sent, and every log form in security/, where the full record belongs.
+ * Scanned (SCANNED below), for each lake: events/, the rollups aggregation writes to stats/ (every table found
+ * there), every door marketing reads through (doors.ts: each marketing route of the dashboard API as JSON and as CSV,
+ * the filtered panels of POST /api/dashboard/stats and their CSV, the Stats API v2 with a key of `logsieve keys
+ * create`, `logsieve query` of every non-security query), everything the commands printed (also a refused command
+ * and the rejects summary), the collector's and the server's log lines, the answers to requests that failed. Positive
+ * controls: the scan finds every planted form in what was sent, every log form in security/ and every unreadable
+ * line's in rejects/, and every form planted in what each door returns, written as that door writes.
  */
 
 const run = promisify(execFile);
@@ -42,6 +60,27 @@ const BIN = join(process.cwd(), "bin", "logsieve.js");
 interface Sent {
   readonly path: string; // input path: a log format or a protocol
   readonly form: Form;
+  readonly text: string;
+}
+
+/** What one door returned: every answer, as text, and how the door writes (for its positive control). */
+interface Door {
+  readonly name: string;
+  readonly format: DoorFormat;
+  readonly answers: { readonly status: number; readonly text: string; readonly request?: string }[];
+}
+
+/** A server's logger that keeps every line (JSON) for the scan. */
+type RecordingLogger = Record<
+  "info" | "warn" | "error",
+  (message: string, attributes?: Record<string, unknown>) => void
+>;
+
+/** An answer to a request that failed, with the form the request itself carried. */
+interface FailedAnswer {
+  readonly form: Form;
+  readonly request: string;
+  readonly status: number;
   readonly text: string;
 }
 
@@ -54,13 +93,34 @@ describe("privacy red team: personal data in every form, through every input pat
   const formBySecond = new Map<number, Form>();
   const outputs: string[] = [];
   const collectorLogs: string[] = [];
+  /** Log lines of the servers that answered the doors (dashboard and Stats API). */
+  const serverLogs: string[] = [];
   const responses: {
     readonly form: Form;
     readonly protocol: string;
     readonly status: number;
     readonly text: string;
   }[] = [];
-  let ingestJson: { files: { name: string; dropped: { byReason: Record<string, number> } }[] };
+  const doors = new Map<string, Door>();
+  const failed: FailedAnswer[] = [];
+  /** The marketing queries each dashboard offered (GET /api/dashboard/me), by lake. */
+  const offered = new Map<string, string[]>();
+  let ingestJson: {
+    files: {
+      name: string;
+      dropped: { byReason: Record<string, number> };
+      rejected: { total: number; byReason: Record<string, number> };
+    }[];
+  };
+
+  const door = (name: string, format: DoorFormat): Door => {
+    let found = doors.get(name);
+    if (found === undefined) {
+      found = { name, format, answers: [] };
+      doors.set(name, found);
+    }
+    return found;
+  };
 
   beforeAll(async () => {
     // Prepare: one log file per format, every form it can carry, each from eight people.
@@ -69,7 +129,14 @@ describe("privacy red team: personal data in every form, through every input pat
     collectorLake = join(dir, "collector-lake");
     const config = {
       sites: [SITE],
-      siteSettings: { [SITE]: { aliases: [SITE_ALIAS] } },
+      siteSettings: {
+        [SITE]: {
+          aliases: [SITE_ALIAS],
+          umamiWebsiteIds: [UMAMI_WEBSITE],
+          eventProperties: [...KEPT_PROPS],
+          goals: GOALS.map((g) => ({ ...g })),
+        },
+      },
       scrub: { allowedQueryParams: [ALLOWED_PARAM] },
       // The most permissive tier, so the click-id path is attacked in every log format.
       consent: { logDefaultTier: "marketing" },
@@ -90,14 +157,21 @@ describe("privacy red team: personal data in every form, through every input pat
           formBySecond.set(second, form);
         });
       });
+      // Lines no format reads, each with a form at its head, after the readable ones (detection reads the head).
+      if (format === "combined") lines.push(...FORMS.map(unreadableLine));
       const file = join(dir, `${format}.log`);
       await writeFile(file, `${lines.join("\n")}\n`);
       files.push(file);
     }
 
     // Act: the real commands, as an operator runs them; then a refused one, whose error is scanned too.
-    const cli = (...args: string[]) =>
-      run("node", [BIN, "--lake", lake, "--config", configPath, ...args], { maxBuffer: 64 * 1024 * 1024 });
+    const cliOn =
+      (lakeDir: string) =>
+      (...args: string[]) =>
+        run("node", [BIN, "--lake", lakeDir, "--config", configPath, ...args], {
+          maxBuffer: 64 * 1024 * 1024,
+        });
+    const cli = cliOn(lake);
     const json = await cli("ingest", "--json", ...files);
     ingestJson = JSON.parse(json.stdout);
     // Again, as a person would: every file is recognized as already ingested (its output is scanned too).
@@ -116,9 +190,15 @@ describe("privacy red team: personal data in every form, through every input pat
 
     // Act: the collector, every protocol, every form it can carry, from the same eight people.
     const record =
-      (level: string) =>
-      (message: string, attributes: Record<string, unknown> = {}) =>
-        collectorLogs.push(JSON.stringify({ level, message, ...attributes }));
+      (into: string[], level: string) =>
+      (message: string, attributes: Record<string, unknown> = {}): void => {
+        into.push(JSON.stringify({ level, message, ...attributes }));
+      };
+    const loggerInto = (into: string[]): RecordingLogger => ({
+      info: record(into, "INFO"),
+      warn: record(into, "WARN"),
+      error: record(into, "ERROR"),
+    });
     const serve: RunningServe = await startServe({
       host: "127.0.0.1",
       port: 0,
@@ -126,7 +206,7 @@ describe("privacy red team: personal data in every form, through every input pat
       config,
       settings: { rateLimit: { perSecond: 1_000_000, burst: 1_000_000 } },
       sink: { maxBatchAgeMs: 50 },
-      logger: { info: record("INFO"), warn: record("WARN"), error: record("ERROR") },
+      logger: loggerInto(collectorLogs),
     });
     const requests: { form: Form; protocol: string; request: CollectorRequest }[] = [];
     for (const form of FORMS) {
@@ -162,13 +242,132 @@ describe("privacy red team: personal data in every form, through every input pat
       );
     }
     await serve.close();
-    const collectorAggregate = await run(
-      "node",
-      [BIN, "--lake", collectorLake, "--config", configPath, "aggregate", "--all"],
-      { maxBuffer: 64 * 1024 * 1024 },
-    );
+    const collectorAggregate = await cliOn(collectorLake)("aggregate", "--all");
     outputs.push(collectorAggregate.stdout, collectorAggregate.stderr);
-  }, 600_000);
+
+    // Act: read both lakes as marketing does, through every door, trying to single out what was planted.
+    for (const [lakeName, lakeDir] of [
+      ["logs", lake],
+      ["collector", collectorLake],
+    ] as const) {
+      await readDoors(lakeName, lakeDir, cliOn(lakeDir), config, loggerInto(serverLogs));
+    }
+  }, 900_000);
+
+  /** Every door of one lake, as marketing reads it; answers kept by door (named with the lake). */
+  async function readDoors(
+    lakeName: string,
+    lakeDir: string,
+    cli: (...args: string[]) => Promise<{ stdout: string; stderr: string }>,
+    config: Record<string, unknown>,
+    logger: RecordingLogger,
+  ): Promise<void> {
+    const named = (name: string) => `${name} (${lakeName})`;
+    // A Stats API key, as an operator makes one (its output is scanned with the commands').
+    const created = await cli("keys", "create", "--site", SITE, "--name", "red team", "--json");
+    outputs.push(created.stdout, created.stderr);
+    const key = (JSON.parse(created.stdout) as { key: string }).key;
+
+    // `logsieve query` of every query that is not the security view's (nor the live panel's, which has its route).
+    const listed = (await cli("query", "--list")).stdout;
+    const names = [...listed.matchAll(/^ {2}(\S+) .*\n\s+file queries\/(dashboard|cli)\.(\w+)\.sql/gm)]
+      .filter((m) => m[3] !== "live")
+      .map((m) => m[1] as string);
+    expect(names.length, "logsieve query --list").toBeGreaterThan(10);
+    for (let i = 0; i < names.length; i += 4) {
+      await Promise.all(
+        names.slice(i, i + 4).map(async (name) => {
+          const printed = await cli(
+            "query",
+            name,
+            ...[`site=${SITE}`, `from=${RT_DAY}`, `to=${RT_DAY}`].flatMap((p) => ["--param", p]),
+            "--format",
+            "csv",
+          );
+          door(named("logsieve query"), "csv").answers.push({ status: 0, text: printed.stdout });
+          outputs.push(printed.stderr);
+        }),
+      );
+    }
+
+    const reader = await startServe({ host: "127.0.0.1", port: 0, lakeDir, config, logger });
+    try {
+      // Sign in with the marketing link the server announced, as a person does.
+      const link = /marketing\s+(http\S+)/.exec(reader.announcements.join("\n"))?.[1];
+      expect(link, "the marketing sign-in link").toBeDefined();
+      const signIn = await fetch(link as string, { redirect: "manual" });
+      const cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0] as string;
+      expect(cookie).toMatch(/=/);
+      const headers = { cookie, origin: reader.url };
+      const get = async (path: string) => {
+        const response = await fetch(`${reader.url}${path}`, { headers });
+        return { status: response.status, text: await response.text() };
+      };
+      const post = async (path: string, body: string, extra: Record<string, string> = headers) => {
+        const response = await fetch(`${reader.url}${path}`, {
+          method: "POST",
+          headers: { ...extra, "content-type": "application/json" },
+          body,
+        });
+        return { status: response.status, text: await response.text() };
+      };
+
+      const me = await get("/api/dashboard/me");
+      door(named("GET /api/dashboard/me"), "json").answers.push(me);
+      const queries = (JSON.parse(me.text) as { queries: string[] }).queries;
+      offered.set(lakeName, queries);
+      const range = `site=${SITE}&from=${RT_DAY}&to=${RT_DAY}`;
+      for (const query of queries) {
+        door(named("GET /api/dashboard/query/<name>"), "json").answers.push(
+          await get(`/api/dashboard/query/${query}?${range}`),
+        );
+        door(named("GET /api/dashboard/export/<name>.csv"), "csv").answers.push(
+          await get(`/api/dashboard/export/${query}.csv?${range}`),
+        );
+      }
+      door(named("GET /api/dashboard/live"), "json").answers.push(
+        await get(`/api/dashboard/live?site=${SITE}`),
+      );
+
+      // Every query through the Stats API; the dashboard's panels (the same service, their own routes and CSV) take
+      // every other one each, so both routes see breakdowns and filters.
+      const bodies = redteamQueries().map((q) => JSON.stringify(statsBody(q)));
+      const asked = bodies.flatMap((body, i) => [
+        { door: "POST /api/v2/query", format: "json" as const, body },
+        i % 2 === 0
+          ? { door: "POST /api/dashboard/stats", format: "json" as const, body }
+          : { door: "POST /api/dashboard/stats.csv", format: "csv" as const, body },
+      ]);
+      for (let i = 0; i < asked.length; i += 4) {
+        await Promise.all(
+          asked.slice(i, i + 4).map(async (a) => {
+            const path = a.door.slice("POST ".length);
+            const auth = path === "/api/v2/query" ? { authorization: `Bearer ${key}` } : headers;
+            const answer = await post(path, a.body, auth);
+            door(named(a.door), a.format).answers.push({ ...answer, request: a.body });
+          }),
+        );
+      }
+
+      // Requests that fail, each carrying a form where a careless server would repeat or log it.
+      const carrying = FORMS.filter((f) => !CONTROL_FORMS.has(f.id));
+      for (let i = 0; i < carrying.length; i += 8) {
+        await Promise.all(
+          carrying.slice(i, i + 8).map(async (form, j) => {
+            const request = failingRequests(form, i + j);
+            const auth = request.route === "stats-api" ? { authorization: `Bearer ${key}` } : headers;
+            const answer =
+              request.method === "GET"
+                ? await get(request.path)
+                : await post(request.path, request.body ?? "", auth);
+            failed.push({ form, request: `${request.path} ${request.body ?? ""}`, ...answer });
+          }),
+        );
+      }
+    } finally {
+      await reader.close();
+    }
+  }
 
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -257,18 +456,89 @@ describe("privacy red team: personal data in every form, through every input pat
     const stored = responses.filter((r) => r.status === 202 || r.status === 200 || r.status === 204);
     // Assess: host forms are refused (a host that is no host name: 400; another site: 403) on every protocol;
     // only a page URL written user@host, whose host is the site itself, is counted (for the site).
+    // Umami names its site by the website id only: a host in its `hostname` or page URL is never read (200).
     for (const r of responses.filter((x) => x.form.slot === "host")) {
       const userAtSite = r.form.id === "host-email" && r.protocol === "matomo-numeric-idsite";
-      expect(userAtSite ? [204] : [400, 403], `${r.form.id} ${r.protocol}`).toContain(r.status);
+      const expected = r.protocol === "umami" ? [200] : userAtSite ? [204] : [400, 403];
+      expect(expected, `${r.form.id} ${r.protocol}`).toContain(r.status);
     }
-    expect(stored.length).toBeGreaterThan(FORMS.length * PEOPLE.length * 2);
-    expect(events.length).toBeGreaterThan(FORMS.length * PEOPLE.length);
+    expect(stored.length).toBeGreaterThan(FORMS.length * PEOPLE.length * 3);
+    expect(events.length).toBeGreaterThan(FORMS.length * PEOPLE.length * 2);
     expect(new Set(events.map((e) => e.site))).toEqual(new Set([SITE]));
+    // Every protocol stored the red team's events, and the property path kept values (masked) under `plan`/`name`.
+    for (const protocol of PROTOCOLS) {
+      expect(
+        responses.filter((r) => r.protocol === protocol && r.status >= 200 && r.status < 300).length,
+        protocol,
+      ).toBeGreaterThan(FORMS.length * PEOPLE.length * 0.7);
+    }
+    const props = events.filter((e) => e.prop_key_1 !== null && e.prop_key_1 !== undefined);
+    expect(props.length).toBeGreaterThan(FORMS.filter((f) => f.slot === "prop").length * PEOPLE.length * 3);
+  });
+
+  it("rejects every unreadable line into rejects/, and counts it without repeating it (positive control)", async () => {
+    // Act
+    const rejects = await zoneRows(lake, "rejects");
+    const found = findForms(rowsText(rejects), FORMS);
+    const combined = ingestJson.files.find((f) => f.name.split("/").pop() === "combined.log");
+    // Assess: counted in the summary (the scan of the commands' output shows it repeats none of them).
+    expect(combined?.rejected.total).toBe(FORMS.length);
+    expect(combined?.rejected.byReason.malformed).toBe(FORMS.length);
+    expect(
+      withData(FORMS)
+        .filter((f) => !found.has(f.id))
+        .map((f) => f.id),
+    ).toEqual([]);
+  });
+
+  it("opened every door: each marketing route answered, with the red team's (scrubbed) rows in it", () => {
+    // Assess: every query the dashboard offers marketing is the allowlist's marketing queries, and was read.
+    for (const [lakeName, queries] of offered) {
+      expect(queries, lakeName).toEqual(queriesFor(["marketing"]));
+    }
+    const refused = [...doors.values()].flatMap((d) =>
+      d.answers
+        .filter((a) => a.status !== 0 && a.status !== 200)
+        .map((a) => `${d.name} ${a.status} ${a.request ?? ""} ${a.text}`),
+    );
+    expect(refused).toEqual([]);
+    const size = [...doors.values()].map((d) => `${d.name}: ${d.answers.length} answers`);
+    console.log(`red team doors:\n  ${size.join("\n  ")}`);
+    // The doors show the red team's traffic (scrubbed): a scan of empty answers would prove nothing.
+    for (const name of [
+      "GET /api/dashboard/query/<name> (logs)",
+      "GET /api/dashboard/export/<name>.csv (logs)",
+      "POST /api/dashboard/stats (logs)",
+      "POST /api/dashboard/stats.csv (logs)",
+      "POST /api/v2/query (logs)",
+      "POST /api/v2/query (collector)",
+      "logsieve query (logs)",
+    ]) {
+      const text =
+        doors
+          .get(name)
+          ?.answers.map((a) => a.text)
+          .join("\n") ?? "";
+      expect(text, name).toContain("/rt/");
+      expect(text, name).toMatch(/\[(email|ip|phone|number|token)\]/);
+    }
+  });
+
+  it("answers a failing request with nothing but what it sent, and logs none of it", () => {
+    // Assess: each request failed; its answer holds at most its own form (a Plausible-style error names the field).
+    expect(failed.length).toBeGreaterThan(300);
+    expect(failed.filter((f) => f.status < 400).map((f) => `${f.status} ${f.request}`)).toEqual([]);
+    const others = failed.flatMap((f) =>
+      [...findForms(f.text, FORMS).keys()]
+        .filter((id) => id !== f.form.id)
+        .map((id) => `${id} in ${f.request}`),
+    );
+    expect(others).toEqual([]);
   });
 
   /**
-   * Everything a person outside the security zone can read. Issue 16 item 3 (k at aggregation) and later work add
-   * here what they open: dashboard API responses and CSV exports (started against `lake` and `collectorLake`).
+   * Everything a person outside the security zone can read. A new door is a request in readDoors above: it is
+   * scanned here by its name, and its positive control below plants every form in what it returned.
    */
   const SCANNED: readonly { readonly name: string; readonly text: () => Promise<string> }[] = [
     { name: "events/ (logs)", text: async () => rowsText(await zoneRows(lake, "events")) },
@@ -280,6 +550,11 @@ describe("privacy red team: personal data in every form, through every input pat
     { name: "collector responses", text: async () => responses.map((r) => r.text).join("\n") },
     // Not read by marketing, but a checkpoint must hold no personal data at all (docs/INGEST.md): digests only.
     { name: "checkpoints/", text: async () => filesText(join(lake, "checkpoints")) },
+    { name: "server log lines (dashboard, Stats API)", text: async () => serverLogs.join("\n") },
+    ...DOOR_NAMES.map((name) => ({
+      name,
+      text: async () => (doors.get(name)?.answers ?? []).map((a) => a.text).join("\n"),
+    })),
   ];
 
   it.each(SCANNED.map((s) => [s.name, s] as const))("finds no form in %s", async (_name, scanned) => {
@@ -292,31 +567,82 @@ describe("privacy red team: personal data in every form, through every input pat
     for (const person of PEOPLE) expect(text).not.toContain(person);
   });
 
+  it.each(DOOR_NAMES.map((name) => [name] as const))(
+    "positive control: every form planted in what %s returns is found",
+    (name) => {
+      // Prepare: the door's first answer with text in it, planted with each form as the door writes a value.
+      const found = doors.get(name);
+      expect(found?.answers.length, name).toBeGreaterThan(0);
+      const sample = (found?.answers ?? []).map((a) => a.text).find((t) => t.length > 20) as string;
+      expect(findForms(sample, FORMS).size).toBe(0);
+      // Act
+      const missed = withData(FORMS).filter(
+        (form) => !findForms(plant(found?.format ?? "text", sample, datumOf(form)), [form]).has(form.id),
+      );
+      // Assess
+      expect(missed.map((f) => f.id)).toEqual([]);
+    },
+  );
+
+  it("positive control: every form planted in a server log line or the commands' output is found", () => {
+    for (const [format, text] of [
+      ["json-lines", serverLogs.slice(0, 20).join("\n")],
+      ["text", outputs.join("\n")],
+    ] as const) {
+      expect(findForms(text, FORMS).size).toBe(0);
+      const missed = withData(FORMS).filter(
+        (form) => !findForms(plant(format, text, datumOf(form)), [form]).has(form.id),
+      );
+      expect(
+        missed.map((f) => f.id),
+        format,
+      ).toEqual([]);
+    }
+  });
+
   it("finds no control or invisible character in any anonymous value", async () => {
     // Act
     const rows = [
       ...(await zoneRows(lake, "events")),
       ...(await zoneRows(collectorLake, "events")),
       ...(await statsRows(lake)),
+      ...(await statsRows(collectorLake)),
     ];
     // Assess
     expect(rows.length).toBeGreaterThan(1000);
     expect(controlCharacters(rows)).toEqual([]);
   });
 
-  it("writes nothing of the attack outside events/, stats/, security/, rejects/, salts/, checkpoints/ and goals/", async () => {
-    // goals/ is the configured goals as a table (core/goals.ts), written by the aggregation: configuration, not data.
+  it("writes nothing of the attack outside events/, stats/, security/, rejects/, salts/, checkpoints/, goals/ and keys/", async () => {
+    // goals/ is the configured goals as a table (core/goals.ts), written by the aggregation: configuration, not data;
+    // keys/ the Stats API keys' hashes (`logsieve keys create`).
     expect((await readdir(lake)).sort()).toEqual([
       "checkpoints",
       "events",
       "goals",
+      "keys",
+      "rejects",
       "salts",
       "security",
       "stats",
     ]);
-    expect((await readdir(collectorLake)).sort()).toEqual(["events", "goals", "salts", "stats"]);
+    expect((await readdir(collectorLake)).sort()).toEqual(["events", "goals", "keys", "salts", "stats"]);
   });
 });
+
+/** The doors of both lakes, by the names readDoors gives them (an unread one fails its scan: it has no text). */
+const DOOR_NAMES = ["logs", "collector"].flatMap((lakeName) =>
+  [
+    "GET /api/dashboard/me",
+    "GET /api/dashboard/query/<name>",
+    "GET /api/dashboard/export/<name>.csv",
+    "GET /api/dashboard/live",
+    "POST /api/dashboard/stats",
+    "POST /api/dashboard/stats.csv",
+    "POST /api/v2/query",
+    "logsieve query",
+  ].map((door) => `${door} (${lakeName})`),
+);
 
 /** The text of every file below a folder (JSON checkpoints), one after the other. */
 async function filesText(folder: string): Promise<string> {
