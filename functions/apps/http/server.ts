@@ -97,6 +97,13 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
 /** Prints where everything is, serves until Ctrl-C (or SIGTERM), then drains the events held in memory. */
 export async function announceAndServeUntilStopped(running: RunningServe): Promise<void> {
   const { config } = running.collector;
+  // The handlers come before the announcement: whoever reads "listening" may signal at once (a supervisor, a
+  // test), and a process paused between the two lines would otherwise die of the signal without draining.
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
   process.stdout.write(
     `logsieve serve: listening on ${running.url}\n` +
       `  collector: ${Object.keys(COLLECT_ROUTES).join(" ")}  (sites: ${config.sites.length > 0 ? config.sites.join(", ") : "none configured: every event is refused"})\n` +
@@ -105,11 +112,7 @@ export async function announceAndServeUntilStopped(running: RunningServe): Promi
       running.announcements.map((line) => `${line}\n`).join("") +
       "  (Ctrl-C stops the server)\n",
   );
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
+  await stopped;
   process.stdout.write("logsieve serve: stopping; writing the events held in memory\n");
   await running.close();
   const counts = running.collector.collector.counters();
