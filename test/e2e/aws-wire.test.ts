@@ -80,7 +80,7 @@ describe("ingest and aggregate bundles", () => {
       `dt=${DAY}/hour=11`,
     ]);
     expect(aws.s3.keys(raw, "rejects/")).toHaveLength(1);
-    expect(aws.s3.keys(analytics, `events/dt=${DAY}/`)).toHaveLength(1);
+    expect(aws.s3.keys(analytics, `events/dt=${DAY}/`).filter((k) => k.endsWith(".parquet"))).toHaveLength(1);
     for (const rollup of [
       "totals",
       "pages",

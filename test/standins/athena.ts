@@ -148,8 +148,13 @@ export class AthenaStandin {
     details: Record<string, string>,
   ): Promise<unknown> {
     switch (action) {
-      case "StartQueryExecution":
-        return { QueryExecutionId: this.start(input, accessKeyId, details).id };
+      case "StartQueryExecution": {
+        // The statement runs at once and usually ends before the answer (a fast query on Athena): the caller's
+        // first GetQueryExecution then finds it done, and tests do not wait out polling intervals.
+        const execution = this.start(input, accessKeyId, details);
+        await Promise.race([execution.done.catch(() => undefined), new Promise((r) => setTimeout(r, 2_000))]);
+        return { QueryExecutionId: execution.id };
+      }
       case "GetQueryExecution":
         return { QueryExecution: this.describe(this.execution(input.QueryExecutionId)) };
       case "GetQueryResults":
@@ -236,7 +241,7 @@ export class AthenaStandin {
     execution.state = "RUNNING";
     try {
       const { connection } = await this.connection();
-      const files = await this.syncViews(connection, execution.database);
+      const files = await this.syncViews(connection, execution.database, execution.sql);
       execution.dataScannedBytes = await this.scannedBytes(connection, execution, files);
       if (
         workgroup.bytesScannedCutoff !== undefined &&
@@ -330,11 +335,16 @@ export class AthenaStandin {
     return this.db;
   }
 
-  /** (Re)creates a view per table of the database over its current files; returns the files per table. */
-  private async syncViews(connection: DuckDBConnection, database: string): Promise<Map<string, TableFile[]>> {
+  /** (Re)creates the views of the tables a statement names, over their current files; returns those files. */
+  private async syncViews(
+    connection: DuckDBConnection,
+    database: string,
+    sql: string,
+  ): Promise<Map<string, TableFile[]>> {
+    const words = new Set(sql.toLowerCase().match(/[a-z_][a-z0-9_]*/g) ?? []);
     const filesByTable = new Map<string, TableFile[]>();
     for (const table of this.tables.values()) {
-      if (table.database !== database) continue;
+      if (table.database !== database || !words.has(table.name.toLowerCase())) continue;
       const files = this.tableFiles(table);
       filesByTable.set(table.name, files);
       const partitions = table.partitionKeys.map((k) => `CAST(NULL AS VARCHAR) AS "${k.name}"`);

@@ -39,6 +39,8 @@ export interface DenyRule {
   readonly resource?: string | RegExp;
   /** Only requests signed with this access key (a caller); any caller when absent. */
   readonly accessKeyId?: string;
+  /** How many matching requests to let through before denying (to fail the n-th call of a run). Default 0. */
+  readonly skip?: number;
   /** How many matching requests to deny before the rule lapses; unlimited when absent. */
   readonly times?: number;
   /** Error code and status of the answer. Default AccessDenied / 403 (AccessDeniedException for JSON services). */
@@ -67,12 +69,12 @@ export class StandinClock {
 /** Shared by the stand-ins of one {@link startStandins} call. */
 export class StandinContext {
   readonly requests: RecordedRequest[] = [];
-  private readonly rules: { rule: DenyRule; denied: number; active: boolean }[] = [];
+  private readonly rules: { rule: DenyRule; seen: number; denied: number; active: boolean }[] = [];
 
   constructor(readonly clock: StandinClock) {}
 
   deny(rule: DenyRule): DenyHandle {
-    const entry = { rule, denied: 0, active: true };
+    const entry = { rule, seen: 0, denied: 0, active: true };
     this.rules.push(entry);
     return {
       get denied() {
@@ -98,6 +100,8 @@ export class StandinContext {
       if (rule.accessKeyId !== undefined && rule.accessKeyId !== accessKeyId) continue;
       if (typeof rule.resource === "string" && !resource.startsWith(rule.resource)) continue;
       if (rule.resource instanceof RegExp && !rule.resource.test(resource)) continue;
+      entry.seen++;
+      if (entry.seen <= (rule.skip ?? 0)) continue;
       entry.denied++;
       if (rule.times !== undefined && entry.denied >= rule.times) entry.active = false;
       return rule;

@@ -1,51 +1,104 @@
-import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { Logger } from "@aws-lambda-powertools/logger";
 import middy from "@middy/core";
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { systemClock } from "../../adapters/local/system-clock.ts";
-import { processEnvironment } from "../../runtime/env.ts";
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import {
-  type AthenaAggregateDeps,
-  aggregateDaysOnAthena,
-  composeAthenaAggregate,
-  scheduledDays,
-} from "./aws.ts";
+  type AggregateRequest,
+  COMPACT_EVENT,
+  catchUpDays,
+  compactionDays,
+  parseRequests,
+  type RequestReason,
+} from "../../core/aggregate/requests.ts";
+import { processEnvironment } from "../../runtime/env.ts";
+import { type AthenaAggregateDeps, composeAthenaAggregate, processDay } from "./aws.ts";
 
 /**
- * Recomputes the daily rollups on Athena. Two triggers: SQS messages `{"days": [...]}` sent by ingest (batched
- * over a window, so a burst of log files recomputes each day once), and the hourly schedule (today and
- * yesterday). Logs carry days and counts only.
+ * The aggregate Lambda. Three triggers:
+ * - batches from the FIFO aggregate queue (message group = day): the records are taken apart by day and each day is
+ *   worked on once (./aws.ts `processDay`); when a day fails, all of that day's records are reported failed (and
+ *   come back in order), the other days' records succeed;
+ * - the hourly schedule: enqueues a catch-up request for yesterday and today, so it waits its turn behind (and
+ *   coalesces with) the requests ingestion sent;
+ * - the daily schedule (input `{"logsieve": "compact"}`): enqueues compaction requests for the two days before
+ *   today.
+ * Logs carry days and counts only.
  */
 
 const logger = new Logger({ serviceName: "logsieve-aggregate" });
-const processor = new BatchProcessor(EventType.SQS);
 let deps: AthenaAggregateDeps | undefined;
 
-function daysInMessage(record: SQSRecord): string[] {
-  const body = JSON.parse(record.body) as { days?: unknown };
-  if (!Array.isArray(body.days) || !body.days.every((d) => typeof d === "string")) {
-    throw new Error('aggregate message must be {"days": ["YYYY-MM-DD", ...]}');
-  }
-  return body.days as string[];
+function runtime(): AthenaAggregateDeps {
+  deps ??= composeAthenaAggregate(processEnvironment());
+  return deps;
 }
 
-async function recomputeRecord(record: SQSRecord): Promise<void> {
-  deps ??= composeAthenaAggregate(processEnvironment());
-  const summaries = await aggregateDaysOnAthena(deps, daysInMessage(record));
-  logger.info("aggregated", {
-    days: summaries.map((s) => s.day),
-    replacedObjects: summaries.map((s) => s.replacedObjects),
-  });
+export async function aggregateBatch(event: SQSEvent): Promise<SQSBatchResponse> {
+  const failures: { itemIdentifier: string }[] = [];
+  const byDay = new Map<string, { records: SQSRecord[]; requests: AggregateRequest[] }>();
+  for (const record of event.Records) {
+    let requests: AggregateRequest[];
+    try {
+      requests = parseRequests(record.body, Number(record.attributes.SentTimestamp));
+    } catch (error) {
+      logger.error("malformed aggregate request", {
+        messageId: record.messageId,
+        error: String((error as Error).message),
+      });
+      failures.push({ itemIdentifier: record.messageId });
+      continue;
+    }
+    for (const request of requests) {
+      const entry = byDay.get(request.day) ?? { records: [], requests: [] };
+      if (!entry.records.includes(record)) entry.records.push(record);
+      entry.requests.push(request);
+      byDay.set(request.day, entry);
+    }
+  }
+  const failed = new Set(failures.map((f) => f.itemIdentifier));
+  for (const [day, { records, requests }] of [...byDay].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    try {
+      const summary = await processDay(runtime(), day, requests);
+      logger.info("aggregated", {
+        day,
+        requests: requests.length,
+        covered: summary.work.covered,
+        recomputed: summary.recomputed,
+        replacedObjects: summary.replacedObjects,
+        compaction: summary.compaction,
+      });
+    } catch (error) {
+      logger.error("aggregation of a day failed; its requests are retried", {
+        day,
+        error: String((error as Error).message),
+      });
+      for (const record of records) {
+        if (!failed.has(record.messageId)) failures.push({ itemIdentifier: record.messageId });
+        failed.add(record.messageId);
+      }
+    }
+  }
+  return { batchItemFailures: failures };
+}
+
+/** A scheduled run: enqueues its requests (they are processed in their days' turn, like ingestion's). */
+export async function enqueueScheduled(
+  why: Exclude<RequestReason, "ingest">,
+): Promise<readonly AggregateRequest[]> {
+  const rt = runtime();
+  const now = rt.clock.now();
+  const days = why === "compact" ? compactionDays(now) : catchUpDays(now);
+  const requests = days.map((day) => ({ day, sentAt: now, why }));
+  await rt.enqueue(requests);
+  logger.info("scheduled requests sent", { why, days });
+  return requests;
 }
 
 export const handler = middy(
-  async (event: SQSEvent | { source?: string }, context: Context): Promise<SQSBatchResponse | undefined> => {
-    if ("Records" in event && Array.isArray(event.Records)) {
-      return processPartialResponse(event as SQSEvent, recomputeRecord, processor, { context });
-    }
-    deps ??= composeAthenaAggregate(processEnvironment());
-    const summaries = await aggregateDaysOnAthena(deps, scheduledDays(systemClock.now()));
-    logger.info("aggregated on schedule", { days: summaries.map((s) => s.day) });
+  async (event: SQSEvent | { logsieve?: string; source?: string }): Promise<SQSBatchResponse | undefined> => {
+    if ("Records" in event && Array.isArray(event.Records)) return aggregateBatch(event as SQSEvent);
+    await enqueueScheduled(
+      (event as { logsieve?: string }).logsieve === COMPACT_EVENT.logsieve ? "compact" : "schedule",
+    );
     return undefined;
   },
 );

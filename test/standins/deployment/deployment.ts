@@ -58,6 +58,9 @@ export interface BatchRecord {
   readonly result: InvocationResult;
   /** Messages the function reported as failed (or all of them when the invocation failed). */
   readonly failedMessageIds: readonly string[];
+  /** Wall-clock start and end of the invocation (epoch ms). */
+  readonly startedAt: number;
+  readonly endedAt: number;
 }
 
 export interface PumpOptions {
@@ -68,6 +71,8 @@ export interface PumpOptions {
   readonly skipVisibilityTimeouts?: boolean;
   /** Stop after this many invocations (a guard against a loop). Default 10,000. */
   readonly maxInvocations?: number;
+  /** Only the mappings whose function's construct path contains one of these (e.g. `Pipeline/Ingest`). */
+  readonly only?: readonly string[];
 }
 
 export class Deployment {
@@ -185,9 +190,13 @@ export class Deployment {
     const inFlight = new Set<Promise<void>>();
     const running = new Map<string, number>();
     let invocations = 0;
+    const mappings = this.mappings.filter((m) => {
+      const path = this.functions.get(m.functionLogicalId)?.path ?? "";
+      return options.only === undefined || options.only.some((fragment) => path.includes(`/${fragment}/`));
+    });
     for (;;) {
       let launched = false;
-      for (const mapping of this.mappings) {
+      for (const mapping of mappings) {
         while ((running.get(mapping.logicalId) ?? 0) < mapping.maxConcurrency && invocations < limit) {
           const batch = this.aws.sqs.receive(mapping.queueName, mapping.batchSize);
           if (batch.length === 0) break;
@@ -207,7 +216,7 @@ export class Deployment {
       }
       if (launched) continue;
       // Nothing visible and nothing running: messages may wait out a visibility timeout after a failure.
-      const waiting = this.mappings.some((m) => this.aws.sqs.messages(m.queueName).length > 0);
+      const waiting = mappings.some((m) => this.aws.sqs.messages(m.queueName).length > 0);
       if (!waiting || !skip || invocations >= limit) break;
       this.aws.clock.advance(this.longestVisibilityTimeoutMs());
     }
@@ -245,7 +254,9 @@ export class Deployment {
         awsRegion: this.aws.region,
       })),
     };
+    const startedAt = Date.now();
     const result = await this.invoke(fn, event);
+    const endedAt = Date.now();
     let failed: string[];
     if (!result.ok) {
       failed = messages.map((m) => m.messageId);
@@ -270,6 +281,8 @@ export class Deployment {
       groups: [...new Set(messages.flatMap((m) => (m.groupId === undefined ? [] : [m.groupId])))],
       result,
       failedMessageIds: failed,
+      startedAt,
+      endedAt,
     });
   }
 

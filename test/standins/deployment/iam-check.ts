@@ -24,25 +24,51 @@ export interface IamCheck {
 
 export function iamChecks(stack: Deployment, fns: readonly DeployedFunction[]): IamCheck[] {
   const sim = new IamSimulator(stack.assembly.template as unknown as Template);
+  return fns.flatMap((fn) => {
+    if (fn.roleLogicalId === undefined) throw new Error(`${fn.path} has no role`);
+    const role = fn.roleLogicalId;
+    const name = fn.path.split("/").slice(-3, -2)[0] ?? fn.logicalId;
+    return checksOf(stack, sim, name, fn.accessKeyId, (request) => sim.evaluate(role, request));
+  });
+}
+
+/**
+ * The requests signed with `accessKeyId` (a person or host outside the stack, e.g. `logsieve ship`) evaluated as a
+ * principal holding exactly the managed policy `policyLogicalId` (e.g. LogShipper).
+ */
+export function iamChecksForPolicy(
+  stack: Deployment,
+  accessKeyId: string,
+  policyLogicalId: string,
+): IamCheck[] {
+  const sim = new IamSimulator(stack.assembly.template as unknown as Template);
+  return checksOf(stack, sim, policyLogicalId, accessKeyId, (request) =>
+    sim.evaluateManagedPolicy(policyLogicalId, request),
+  );
+}
+
+function checksOf(
+  stack: Deployment,
+  sim: IamSimulator,
+  name: string,
+  accessKeyId: string,
+  evaluate: (request: Request) => Decision,
+): IamCheck[] {
   const names = new NameMap(stack, sim);
   const out: IamCheck[] = [];
   const seen = new Set<string>();
-  for (const fn of fns) {
-    if (fn.roleLogicalId === undefined) throw new Error(`${fn.path} has no role`);
-    const role = fn.roleLogicalId;
-    for (const recorded of stack.aws.requests.filter((r) => r.accessKeyId === fn.accessKeyId)) {
-      for (const request of iamRequestsOf(recorded, names, stack)) {
-        const id = `${fn.logicalId}\0${request.action}\0${request.resource}\0${JSON.stringify(request.context ?? {})}`;
-        if (seen.has(id)) continue;
-        seen.add(id);
-        out.push({
-          fn: fn.path.split("/").slice(-3, -2)[0] ?? fn.logicalId,
-          call: `${recorded.service}:${recorded.action}`,
-          action: request.action,
-          resource: request.resource,
-          decision: sim.evaluate(role, request),
-        });
-      }
+  for (const recorded of stack.aws.requests.filter((r) => r.accessKeyId === accessKeyId)) {
+    for (const request of iamRequestsOf(recorded, names, stack)) {
+      const id = `${request.action}\0${request.resource}\0${JSON.stringify(request.context ?? {})}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push({
+        fn: name,
+        call: `${recorded.service}:${recorded.action}`,
+        action: request.action,
+        resource: request.resource,
+        decision: evaluate(request),
+      });
     }
   }
   return out;
@@ -233,8 +259,10 @@ function iamRequestsOf(recorded: RecordedRequest, names: NameMap, stack: Deploym
             { action: "kms:GenerateDataKey", resource: queue.key },
             { action: "kms:Decrypt", resource: queue.key },
           ];
+    // The batch calls are authorized as their single-message actions.
+    const iamAction = action.replace(/Batch$/, "");
     return [
-      { action: `sqs:${action}`, resource: queue.arn },
+      { action: `sqs:${iamAction}`, resource: queue.arn },
       ...(action.startsWith("SendMessage") ? kms : []),
     ];
   }

@@ -20,14 +20,31 @@ class StandinDate extends RealDate {
 }
 globalThis.Date = StandinDate;
 
+// What the function writes (its logs) is sent back with each result, in order, instead of through the pipes, so
+// a log line always belongs to the invocation that wrote it.
+let captured = [];
+for (const stream of [process.stdout, process.stderr]) {
+  stream.write = (chunk, encoding, callback) => {
+    captured.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
+    const done = typeof encoding === "function" ? encoding : callback;
+    if (typeof done === "function") done();
+    return true;
+  };
+}
+const takeLogs = () => {
+  const logs = captured.join("");
+  captured = [];
+  return logs;
+};
+
 let handler;
 try {
   const module = await import(pathToFileURL(entry).href);
   handler = module[exportName];
   if (typeof handler !== "function") throw new Error(`${entry} exports no function ${exportName}`);
-  process.send({ type: "ready" });
+  process.send({ type: "ready", logs: takeLogs() });
 } catch (error) {
-  process.send({ type: "init-error", error: describe(error) });
+  process.send({ type: "init-error", error: describe(error), logs: takeLogs() });
   process.exit(1);
 }
 
@@ -58,6 +75,7 @@ process.on("message", async (message) => {
   reply.cpuMs = (cpu.user + cpu.system) / 1000;
   reply.wallMs = Date.now() - started;
   reply.maxRssKb = process.resourceUsage().maxRSS;
+  reply.logs = takeLogs();
   process.send(reply);
 });
 

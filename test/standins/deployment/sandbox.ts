@@ -36,14 +36,17 @@ export interface InvocationResult {
   readonly maxRssKb: number;
   /** True when this invocation started the environment. */
   readonly coldStart: boolean;
+  /** What the function wrote during this invocation (and its cold start). */
+  readonly logs: string;
 }
 
 export class Sandbox {
   private child: ChildProcess | undefined;
-  private ready: Promise<void> | undefined;
+  /** Resolves with what the cold start wrote; "" once that was handed to the first invocation. */
+  private ready: Promise<string> | undefined;
   private counter = 0;
   private busy = false;
-  /** Everything the environment wrote to stdout and stderr (the function's logs). */
+  /** Everything the environment wrote, invocation by invocation (the function's logs). */
   readonly logs: string[] = [];
 
   constructor(private readonly spec: SandboxSpec) {}
@@ -58,24 +61,18 @@ export class Sandbox {
     try {
       const coldStart = this.child === undefined;
       if (coldStart) this.start();
+      let initLogs: string;
       try {
-        await this.ready;
+        initLogs = await (this.ready as Promise<string>);
+        this.ready = Promise.resolve("");
       } catch (error) {
         this.stop();
-        return {
-          ok: false,
-          error: {
-            errorType: "Runtime.InitError",
-            errorMessage: String((error as Error).message),
-            stack: [],
-          },
-          cpuMs: 0,
-          wallMs: 0,
-          maxRssKb: 0,
-          coldStart,
-        };
+        return failure("Runtime.InitError", String((error as Error).message), 0, coldStart);
       }
-      return { ...(await this.run(event)), coldStart };
+      const result = await this.run(event);
+      const logs = initLogs + result.logs;
+      if (logs.length > 0) this.logs.push(logs);
+      return { ...result, logs, coldStart };
     } finally {
       this.busy = false;
     }
@@ -105,16 +102,18 @@ export class Sandbox {
         execArgv: [],
       },
     );
+    // The runner sends what the function writes with each result; anything written outside (a crash) lands here.
     child.stdout?.on("data", (chunk: Buffer) => this.logs.push(chunk.toString("utf8")));
     child.stderr?.on("data", (chunk: Buffer) => this.logs.push(chunk.toString("utf8")));
     this.child = child;
-    this.ready = new Promise<void>((resolve, reject) => {
-      const onMessage = (message: { type: string; error?: { errorMessage: string } }) => {
+    this.ready = new Promise<string>((resolve, reject) => {
+      const onMessage = (message: { type: string; logs?: string; error?: { errorMessage: string } }) => {
         if (message.type === "ready") {
           child.off("message", onMessage);
-          resolve();
+          resolve(message.logs ?? "");
         } else if (message.type === "init-error") {
           child.off("message", onMessage);
+          this.logs.push(message.logs ?? "");
           reject(new Error(message.error?.errorMessage ?? "init failed"));
         }
       };
@@ -134,17 +133,13 @@ export class Sandbox {
       const timer = setTimeout(() => {
         cleanup();
         this.stop();
-        resolve({
-          ok: false,
-          error: {
-            errorType: "Sandbox.Timedout",
-            errorMessage: `Task timed out after ${this.spec.timeoutSeconds}.00 seconds`,
-            stack: [],
-          },
-          cpuMs: 0,
-          wallMs: this.spec.timeoutSeconds * 1000,
-          maxRssKb: 0,
-        });
+        resolve(
+          failure(
+            "Sandbox.Timedout",
+            `Task timed out after ${this.spec.timeoutSeconds}.00 seconds`,
+            this.spec.timeoutSeconds * 1000,
+          ),
+        );
       }, this.spec.timeoutSeconds * 1000);
       const onMessage = (message: { type: string; id: number } & Omit<InvocationResult, "coldStart">) => {
         if (message.type !== "result" || message.id !== id) return;
@@ -155,17 +150,7 @@ export class Sandbox {
         cleanup();
         this.child = undefined;
         this.ready = undefined;
-        resolve({
-          ok: false,
-          error: {
-            errorType: "Runtime.ExitError",
-            errorMessage: `Runtime exited (code ${code}, signal ${signal})`,
-            stack: [],
-          },
-          cpuMs: 0,
-          wallMs: 0,
-          maxRssKb: 0,
-        });
+        resolve(failure("Runtime.ExitError", `Runtime exited (code ${code}, signal ${signal})`, 0));
       };
       const cleanup = () => {
         clearTimeout(timer);
@@ -183,4 +168,21 @@ export class Sandbox {
       });
     });
   }
+}
+
+function failure(
+  errorType: string,
+  errorMessage: string,
+  wallMs: number,
+  coldStart = false,
+): InvocationResult {
+  return {
+    ok: false,
+    error: { errorType, errorMessage, stack: [] },
+    cpuMs: 0,
+    wallMs,
+    maxRssKb: 0,
+    coldStart,
+    logs: "",
+  };
 }

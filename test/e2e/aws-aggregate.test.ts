@@ -1,0 +1,231 @@
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLOCK_MARGIN_MS, dayStateKey } from "../../functions/core/aggregate/requests.ts";
+import { ROLLUPS } from "../../functions/core/aggregate/rollups.ts";
+import { type BatchRecord, type Deployment, deployOnStandins } from "../standins/deployment/index.ts";
+import type { Standins } from "../standins/index.ts";
+
+/**
+ * Aggregation at volume, with the bundles of cdk.out on the stand-ins: 200 log files for the same two days arrive at
+ * once; ingestion sends one request per file and day to the FIFO aggregate queue (the day is the message group);
+ * the aggregate function works on each day once per batch at most, never on one day in two invocations at once,
+ * and acknowledges requests an earlier recompute already covered. stats/ ends byte-identical to a sequential run,
+ * and nothing reaches a dead-letter queue.
+ */
+
+let aws: Standins;
+let stack: Deployment;
+let stop: () => Promise<void>;
+let raw: string;
+let analytics: string;
+
+const UA =
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/121.0 Safari/537.36";
+
+/** One file: `lines` page views on each of the two days, from visitors on many networks. */
+function logFile(file: number, days: readonly [string, string], lines = 5): Buffer {
+  const out: string[] = [];
+  for (const [d, day] of days.entries()) {
+    const [y, m, dd] = day.split("-");
+    const month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][
+      Number(m) - 1
+    ];
+    for (let i = 0; i < lines; i++) {
+      const ip = `10.${(file * 7 + i) % 250}.${(file + i * 3 + d) % 250}.${(i % 200) + 1}`;
+      const time = `${dd}/${month}/${y}:${String((file + i) % 24).padStart(2, "0")}:${String(i % 60).padStart(2, "0")}:00 +0000`;
+      out.push(
+        `${ip} - - [${time}] "GET /p${(file + i) % 4} HTTP/1.1" 200 ${100 + i} "https://ref${i % 3}.example/" "${UA}"`,
+      );
+    }
+  }
+  return Buffer.from(`${out.join("\n")}\n`);
+}
+
+interface DayLog {
+  readonly day: string;
+  readonly recomputed: boolean;
+  readonly covered: number;
+  readonly requests: number;
+}
+
+/** The aggregate function's "aggregated" log entries (one per day per batch) of the given invocations. */
+function dayLogs(batches: readonly BatchRecord[]): DayLog[] {
+  return batches
+    .filter((b) => b.functionLogicalId === stack.fn("Aggregate").logicalId)
+    .flatMap((b) => b.result.logs.split("\n"))
+    .filter((line) => line.startsWith("{") && line.includes('"message":"aggregated"'))
+    .map((line) => JSON.parse(line) as DayLog);
+}
+
+/** The bodies under stats/ of the days, by rollup and day (names differ between runs: Athena names its files). */
+function statsSnapshot(days: readonly string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const day of days) {
+    for (const rollup of ROLLUPS) {
+      out[`${rollup}/${day}`] = aws.s3
+        .keys(analytics, `stats/${rollup}/dt=${day}/`)
+        .map((k) =>
+          createHash("sha256")
+            .update(aws.s3.get(analytics, k) as Buffer)
+            .digest("hex"),
+        )
+        .sort();
+    }
+  }
+  return out;
+}
+
+function groupsOverlap(batches: readonly BatchRecord[]): string[] {
+  const clashes: string[] = [];
+  for (const [i, a] of batches.entries()) {
+    for (const b of batches.slice(i + 1)) {
+      const shared = a.groups.filter((g) => b.groups.includes(g));
+      if (shared.length > 0 && a.startedAt < b.endedAt && b.startedAt < a.endedAt)
+        clashes.push(shared.join(","));
+    }
+  }
+  return clashes;
+}
+
+beforeAll(async () => {
+  ({ aws, stack, stop } = await deployOnStandins({
+    synth: { context: { "logsieve:sites": "example.com" } },
+  }));
+  raw = stack.nameOf("RawBucket");
+  analytics = stack.nameOf("AnalyticsBucket");
+  aws.clock.advance(Date.UTC(2026, 10, 21, 6) - aws.clock.now());
+}, 300_000);
+
+afterAll(async () => {
+  await stop?.();
+});
+
+describe("200 file notifications for the same two days", () => {
+  const days = ["2026-11-19", "2026-11-20"] as const;
+  let batches: BatchRecord[];
+  let burst: Record<string, string[]>;
+
+  it("arriving at once: each day recomputed at most once per batch, never twice at once, nothing to a DLQ", async () => {
+    // Prepare
+    for (let file = 0; file < 200; file++) {
+      aws.s3.put(raw, `incoming/site=example.com/web${file % 4}/access-${file}.log`, logFile(file, days));
+    }
+
+    const queue = stack.nameOf("AggregateQueue");
+    const processedBefore = aws.sqs.deletedCount(queue);
+
+    // Act: ingestion and aggregation run side by side, as their event source mappings do
+    batches = await stack.pump();
+    burst = statsSnapshot(days);
+
+    // Assess
+    const aggregate = batches.filter((b) => b.functionLogicalId === stack.fn("Aggregate").logicalId);
+    const ingest = batches.filter((b) => b.functionLogicalId === stack.fn("Ingest").logicalId);
+    const logs = dayLogs(aggregate);
+    const recomputes = Object.fromEntries(
+      days.map((d) => [d, logs.filter((l) => l.day === d && l.recomputed).length]),
+    );
+    const batchesWithDay = Object.fromEntries(
+      days.map((d) => [d, aggregate.filter((b) => b.groups.includes(d)).length]),
+    );
+    const unloads = [...aws.athena.executions.values()].filter((e) => e.kind === "unload");
+    console.log(
+      `200 files → ${ingest.length} ingest invocations, ${aggregate.length} aggregate batches ` +
+        `(batches holding each day: ${JSON.stringify(batchesWithDay)}), recomputes per day: ${JSON.stringify(recomputes)}, ` +
+        `requests acknowledged as covered: ${logs.reduce((s, l) => s + l.covered, 0)}, UNLOADs: ${unloads.length}, ` +
+        `Athena bytes scanned: ${unloads.reduce((s, e) => s + e.dataScannedBytes, 0)}`,
+    );
+    expect(batches.every((b) => b.result.ok && b.failedMessageIds.length === 0)).toBe(true);
+    // Every request the queue took reached the function (two files finishing in the same millisecond send the
+    // same request, which the FIFO queue's deduplication keeps once).
+    const accepted = aws.sqs.deletedCount(queue) - processedBefore;
+    expect(logs.reduce((s, l) => s + l.requests, 0)).toBe(accepted);
+    expect(accepted).toBeGreaterThan(390);
+    // At most one recompute of a day per batch (logs have one entry per day per batch), and no two batches of one
+    // day ran at the same time.
+    for (const day of days) expect(recomputes[day]).toBeLessThanOrEqual(batchesWithDay[day] as number);
+    expect(logs.filter((l) => l.recomputed).length * ROLLUPS.length).toBe(unloads.length);
+    expect(groupsOverlap(aggregate)).toEqual([]);
+    expect(unloads.every((e) => e.state === "SUCCEEDED")).toBe(true);
+    expect(aws.sqs.messages(stack.nameOf("AggregateDlq"))).toEqual([]);
+    expect(aws.sqs.messages(stack.nameOf("IngestDlq"))).toEqual([]);
+  }, 900_000);
+
+  it("leaves stats/ byte-identical to a sequential run (one request at a time, each day recomputed afresh)", async () => {
+    // Prepare: forget what was aggregated, then one request per day, one batch at a time
+    for (const day of days) aws.s3.put(analytics, dayStateKey(day), Buffer.from("{}"));
+    const queue = stack.nameOf("AggregateQueue");
+    for (const day of days) {
+      aws.sqs.send(queue, JSON.stringify({ day, sentAt: aws.clock.now(), why: "ingest" }), {
+        groupId: day,
+        deduplicationId: `sequential-${day}`,
+      });
+      // Act
+      await stack.pump({ only: ["Pipeline/Aggregate"] });
+    }
+
+    // Assess
+    const sequential = statsSnapshot(days);
+    expect(Object.values(sequential).filter((bodies) => bodies.length === 1).length).toBeGreaterThanOrEqual(
+      16,
+    );
+    expect(sequential).toEqual(burst);
+  }, 900_000);
+});
+
+describe("coalescing", () => {
+  const days = ["2026-11-17", "2026-11-18"] as const;
+
+  it("requests sent before a recompute started are acknowledged without work: one recompute per day for 60 files", async () => {
+    // Prepare: ingestion of 60 files first, so all 120 requests wait in the queue ...
+    for (let file = 0; file < 60; file++) {
+      aws.s3.put(raw, `incoming/site=example.com/late/access-${file}.log`, logFile(file + 1000, days));
+    }
+    await stack.pump({ only: ["Pipeline/Ingest"] });
+    const waiting = aws.sqs.messages(stack.nameOf("AggregateQueue")).length;
+    // ... and the aggregate function starts more than the clock margin after the last one was sent.
+    aws.clock.advance(CLOCK_MARGIN_MS + 1000);
+
+    // Act
+    const batches = await stack.pump({ only: ["Pipeline/Aggregate"] });
+
+    // Assess
+    const logs = dayLogs(batches);
+    console.log(
+      `coalescing: ${waiting} requests waiting → ${batches.length} batches, ` +
+        `recomputes: ${logs.filter((l) => l.recomputed).length}, acknowledged as covered: ${logs.reduce((s, l) => s + l.covered, 0)}`,
+    );
+    expect(waiting).toBeGreaterThan(115);
+    for (const day of days) expect(logs.filter((l) => l.day === day && l.recomputed)).toHaveLength(1);
+    // Every request was either in the batch that recomputed its day or acknowledged as covered by that recompute.
+    const inRecomputes = logs.filter((l) => l.recomputed).reduce((s, l) => s + l.requests, 0);
+    expect(logs.reduce((s, l) => s + l.covered, 0) + inRecomputes).toBe(waiting);
+    for (const rollup of ["totals", "pages"]) {
+      for (const day of days) expect(aws.s3.keys(analytics, `stats/${rollup}/dt=${day}/`)).toHaveLength(1);
+    }
+  }, 900_000);
+
+  it("the hourly catch-up goes through the queue in its days' groups, and one recompute serves it and ingestion", async () => {
+    // Prepare: an hour later the schedule fires (yesterday and today: 20 and 21 Nov), and a file for the 20th
+    // arrives before the aggregate function gets to the requests.
+    aws.clock.advance(3_600_000);
+    const [fired] = await stack.fireSchedule("AggregateHourly");
+    aws.s3.put(
+      raw,
+      "incoming/site=example.com/web9/access-late.log",
+      logFile(5000, ["2026-11-20", "2026-11-20"]),
+    );
+    await stack.pump({ only: ["Pipeline/Ingest"] });
+
+    // Act
+    const batches = await stack.pump({ only: ["Pipeline/Aggregate"] });
+
+    // Assess: one entry per day; the 20th's two requests (catch-up and ingestion) served by one recompute.
+    const logs = dayLogs(batches);
+    expect(fired?.ok, JSON.stringify(fired?.error)).toBe(true);
+    expect(logs.map((l) => [l.day, l.requests, l.recomputed]).sort()).toEqual([
+      ["2026-11-20", 2, true],
+      ["2026-11-21", 1, true],
+    ]);
+  }, 900_000);
+});
