@@ -8,6 +8,7 @@ import { registerIngestCommand } from "../apps/ingest/command.ts";
 import { registerKeysCommand } from "../apps/keys/command.ts";
 import { registerPolicyCommand } from "../apps/policy/command.ts";
 import { registerQueryCommand } from "../apps/query/command.ts";
+import { registerShipCommand } from "../apps/ship/command.ts";
 import { registerSpamListCommand } from "../apps/spamlist/command.ts";
 import { registerExpireCommand } from "../apps/sweep/command.ts";
 
@@ -24,4 +25,5 @@ export function registerCommands(program: Command): void {
   registerPolicyCommand(program);
   registerSpamListCommand(program);
   registerKeysCommand(program);
+  registerShipCommand(program);
 }

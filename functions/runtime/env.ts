@@ -67,6 +67,12 @@ export const AWS_ENV = {
   config: "LOGSIEVE_CONFIG",
   /** URL of the SQS queue that carries touched days from ingest to the aggregate function. */
   aggregateQueueUrl: "LOGSIEVE_AGGREGATE_QUEUE_URL",
+  /** Minutes between two recomputes of a day driven by ingestion, and between two catch-ups (aggregate only). */
+  aggregateIntervalMinutes: "LOGSIEVE_AGGREGATE_INTERVAL_MINUTES",
+  /** URL of the ingest queue: the ingest function sends the next range of a file read in ranges there. */
+  ingestQueueUrl: "LOGSIEVE_INGEST_QUEUE_URL",
+  /** Bytes of (decompressed) input one ingest invocation reads, at most (sized in docs/DEPLOY.md, "Sizing"). */
+  ingestRangeBytes: "LOGSIEVE_INGEST_RANGE_BYTES",
   /** Glue database holding the zone tables (`events`, `security`, `rejects`, `stats_*`). */
   glueDatabase: "LOGSIEVE_GLUE_DATABASE",
   /** Athena workgroup the function runs its queries in (aggregate: pipeline; dashboard API: marketing). */
@@ -98,6 +104,8 @@ export const AWS_ENV = {
   collectorSettings: "LOGSIEVE_COLLECTOR_SETTINGS",
   /** Path of logsieve.js inside the collect function package (see {@link BUNDLED_TRACKER_PATH}). */
   trackerScript: "LOGSIEVE_TRACKER_SCRIPT",
+  /** Name of the bucket ALB access logs land in (SSE-S3) before the land function moves them (land only). */
+  albLandingBucket: "LOGSIEVE_ALB_LANDING_BUCKET",
   /** Set by Lambda itself: the function's name (the sweeper's actor in the audit trail). */
   functionName: "AWS_LAMBDA_FUNCTION_NAME",
   /** Powertools: service name and log level (DEBUG, INFO, WARN, ERROR). */
@@ -120,6 +128,9 @@ export const ZONE_BUCKET: Readonly<Record<Zone, "raw" | "analytics">> = {
   salts: "analytics",
   checkpoints: "raw",
 };
+
+/** Where ALB logs are ingested from: the land function copies `<key in the landing bucket>` to this prefix + key. */
+export const ALB_INCOMING_PREFIX = "incoming/alb/";
 
 /** The Lambda path the queries folder is copied to when a function that runs named queries is bundled. */
 export const BUNDLED_QUERIES_DIR = "/var/task/queries";

@@ -9,7 +9,6 @@ import {
   bucketLocation,
   decrypt,
   encryptDecrypt,
-  encryptOnly,
   glueRead,
   listPrefixes,
   onObjects,
@@ -142,8 +141,22 @@ export class AnalystAccess extends Construct {
     this.logShipperPolicy = managed("LogShipperPolicy", {
       description: "logsieve LogShipper: put web server logs into incoming/, nothing else",
       statements: [
+        // Single and multipart uploads (CreateMultipartUpload, UploadPart and CompleteMultipartUpload are all
+        // s3:PutObject), and cleaning up an upload that failed.
         onObjects(rawBucket, ["incoming/"], ["s3:PutObject", "s3:AbortMultipartUpload"]),
-        encryptOnly(storage.rawKey),
+        // The raw bucket encrypts with SSE-KMS: S3 asks KMS for data keys as the uploader, and a multipart
+        // upload also needs kms:Decrypt (S3 decrypts the data key to upload the parts and to complete the upload).
+        // Only through S3, and only for this bucket (with S3 Bucket Keys the encryption context is the bucket).
+        new iam.PolicyStatement({
+          actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+          resources: [storage.rawKey.keyArn],
+          conditions: {
+            StringEquals: {
+              "kms:ViaService": `s3.${stack.region}.amazonaws.com`,
+              "kms:EncryptionContext:aws:s3:arn": rawBucket.bucketArn,
+            },
+          },
+        }),
       ],
     });
 

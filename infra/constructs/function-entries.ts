@@ -11,6 +11,7 @@ export const FUNCTION_NAMES = [
   "statsApi",
   "statsAuthorizer",
   "live",
+  "land",
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
@@ -27,6 +28,7 @@ export const DEFAULT_FUNCTION_ENTRIES: FunctionEntries = {
   statsApi: "functions/apps/stats/handler.ts",
   statsAuthorizer: "functions/apps/stats/authorizer.ts",
   live: "functions/apps/live/handler.ts",
+  land: "functions/apps/land/handler.ts",
 };
 
 export class MissingHandlerError extends Error {

@@ -18,7 +18,7 @@ import { STATS_TABLES } from "./lake-tables.ts";
 import { LivePanel } from "./live.ts";
 import { Pipeline } from "./pipeline.ts";
 import { QueryLayer } from "./query.ts";
-import type { DeploySettings } from "./settings.ts";
+import { DEFAULT_INGEST_RANGE_MIB, type DeploySettings } from "./settings.ts";
 import { StatsApi } from "./stats-api.ts";
 import { LakeStorage } from "./storage.ts";
 
@@ -64,6 +64,8 @@ const DEPLOY_DEFAULTS: DeploySettings = {
   collectorRateLimit: 100,
   collectorBurstLimit: 200,
   dashboardCallbackUrls: ["http://localhost:8080/"],
+  ingestRangeMiB: DEFAULT_INGEST_RANGE_MIB,
+  aggregateIntervalMinutes: 15,
 };
 
 /**
@@ -133,6 +135,8 @@ export class LogsievePipeline extends Construct {
       aggregateTables: ["events", "goals", ...statsTables],
       pipelineWorkgroup: this.query.workgroups.pipeline.name,
       pipelineResultKey: storage.analyticsKey,
+      ingestRangeBytes: deploy.ingestRangeMiB * 1024 * 1024,
+      aggregateIntervalMinutes: deploy.aggregateIntervalMinutes,
       ...(deploy.alarmEmail ? { alarmEmail: deploy.alarmEmail } : {}),
       ...(props.minify === undefined ? {} : { minify: props.minify }),
     });
@@ -220,6 +224,11 @@ export class LogsievePipeline extends Construct {
       "Point CloudFront / ALB / nginx logs at s3://<this>/incoming/",
     );
     output("AnalyticsBucketName", storage.analyticsBucket.bucketName, "events/, stats/, salts/");
+    output(
+      "AlbLogBucketName",
+      storage.albLogBucket.bucketName,
+      "Point ALB access logs here (SSE-S3); they are moved into s3://<RawBucketName>/incoming/alb/",
+    );
     output(
       "CollectorUrl",
       this.collector.url,

@@ -11,7 +11,8 @@ import * as s3n from "aws-cdk-lib/aws-s3-notifications";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { AWS_ENV } from "../../functions/runtime/env.ts";
+import { COMPACT_EVENT } from "../../functions/core/aggregate/requests.ts";
+import { ALB_INCOMING_PREFIX, AWS_ENV } from "../../functions/runtime/env.ts";
 import type { FunctionEntries } from "./function-entries.ts";
 import {
   asnDbFiles,
@@ -52,6 +53,10 @@ export interface PipelineProps {
   readonly aggregateTables: readonly string[];
   readonly pipelineWorkgroup: string;
   readonly pipelineResultKey: kms.IKey;
+  /** Bytes of (decompressed) log one ingest invocation reads at most; larger files are read in ranges. */
+  readonly ingestRangeBytes: number;
+  /** Minutes between two recomputes of a day driven by ingestion, and the catch-up's period. */
+  readonly aggregateIntervalMinutes: number;
   readonly alarmEmail?: string;
   readonly minify?: boolean;
 }
@@ -59,9 +64,12 @@ export interface PipelineProps {
 /**
  * Ingestion, aggregation and sweeping.
  *
- * incoming/ object created → S3 event → SQS (DLQ) → ingest (partial batch failures) → security/, rejects/,
- * events/, and the touched days → aggregate queue → aggregate (batched over a window, so a burst of log files
- * recomputes each day once). Aggregation also runs hourly (collector events, late retries). The sweeper runs
+ * incoming/ object created → S3 event → SQS (DLQ) → ingest (one file, or one range of a large one, per
+ * invocation) → security/, rejects/, events/, and one request per touched day → FIFO aggregate queue (the day as
+ * message group) → aggregate (each day once per batch, never twice at once, at most once per interval from
+ * ingestion; core/aggregate/requests.ts). A catch-up every interval (collector events, deferred days) and a daily
+ * compaction enqueue their requests in the same groups. ALB logs land in their own SSE-S3 bucket and the land
+ * function moves them into incoming/alb/. The sweeper runs
  * hourly and also destroys salts that reached their age: a daily salt job would let a salt live up to 24 h past
  * its 48 h, the hourly sweep at most one hour.
  */
@@ -70,6 +78,10 @@ export class Pipeline extends Construct {
   readonly ingest: LogsieveFunction;
   readonly aggregate: LogsieveFunction;
   readonly sweep: LogsieveFunction;
+  /** Moves ALB logs from their landing bucket into incoming/alb/. */
+  readonly land: LogsieveFunction;
+  readonly landingQueue: sqs.Queue;
+  readonly landingDlq: sqs.Queue;
   readonly ingestQueue: sqs.Queue;
   readonly ingestDlq: sqs.Queue;
   readonly aggregateQueue: sqs.Queue;
@@ -107,19 +119,25 @@ export class Pipeline extends Construct {
       });
 
     // --- queues -------------------------------------------------------------------------------------------
-    const queue = (queueId: string, visibilityTimeout: Duration, deadLetterQueue?: sqs.IQueue) =>
+    const queue = (
+      queueId: string,
+      visibilityTimeout: Duration,
+      deadLetterQueue?: sqs.IQueue,
+      fifo = false,
+    ) =>
       new sqs.Queue(this, queueId, {
         encryption: sqs.QueueEncryption.KMS,
         encryptionMasterKey: storage.opsKey,
         enforceSSL: true,
         visibilityTimeout,
         retentionPeriod: Duration.days(deadLetterQueue ? 4 : 14),
+        ...(fifo ? { fifo: true } : {}),
         ...(deadLetterQueue
           ? { deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT } }
           : {}),
       });
-    const dlq = (dlqId: string) => {
-      const q = queue(dlqId, Duration.seconds(30));
+    const dlq = (dlqId: string, fifo = false) => {
+      const q = queue(dlqId, Duration.seconds(30), undefined, fifo);
       acknowledge(q, [
         {
           id: "AwsSolutions-SQS3",
@@ -134,7 +152,10 @@ export class Pipeline extends Construct {
       return q;
     };
 
-    const ingestTimeout = Duration.minutes(5);
+    // Sized from `npm run bench:lambda` (docs/DEPLOY.md, "Sizing"): ingest reads at most one range (1 GiB of log,
+    // about 4.7 M lines) per invocation, ~55 s of CPU as measured, so 10 minutes leave a margin of ten; the
+    // aggregate function compacts a day in memory (about 3.3 GB at 11 M events) and waits on Athena otherwise.
+    const ingestTimeout = Duration.minutes(10);
     const aggregateTimeout = Duration.minutes(10);
 
     this.ingestDlq = dlq("IngestDlq");
@@ -143,11 +164,14 @@ export class Pipeline extends Construct {
       Duration.seconds(ingestTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
       this.ingestDlq,
     );
-    this.aggregateDlq = dlq("AggregateDlq");
+    // FIFO, the day as message group: Lambda never runs two batches of one day at once, so no two recomputes of a
+    // day race (core/aggregate/requests.ts). A FIFO queue's dead-letter queue must be FIFO too.
+    this.aggregateDlq = dlq("AggregateDlq", true);
     this.aggregateQueue = queue(
       "AggregateQueue",
       Duration.seconds(aggregateTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
       this.aggregateDlq,
+      true,
     );
     this.scheduledDlq = dlq("ScheduledDlq");
 
@@ -157,9 +181,15 @@ export class Pipeline extends Construct {
       "ingest",
       props.entries.ingest,
       "logsieve: parse incoming/ logs into security/, rejects/ and anonymized events/",
-      1024,
+      // One full vCPU (Lambda gives a whole vCPU at 1,769 MB; the pipeline is one thread).
+      1769,
       ingestTimeout,
-      { [AWS_ENV.aggregateQueueUrl]: this.aggregateQueue.queueUrl },
+      {
+        [AWS_ENV.aggregateQueueUrl]: this.aggregateQueue.queueUrl,
+        // A file larger than one range: the next range goes back to the function's own queue.
+        [AWS_ENV.ingestQueueUrl]: this.ingestQueue.queueUrl,
+        [AWS_ENV.ingestRangeBytes]: String(props.ingestRangeBytes),
+      },
       [countryDbFile(props.projectRoot), ...asnDbFiles(props.projectRoot)],
     );
     storage.rawBucket.addEventNotification(
@@ -169,7 +199,8 @@ export class Pipeline extends Construct {
     );
     this.ingest.fn.addEventSource(
       new sources.SqsEventSource(this.ingestQueue, {
-        batchSize: 10,
+        // One file (or range) per invocation: the whole memory and timeout are the file's (docs/DEPLOY.md, Sizing).
+        batchSize: 1,
         reportBatchItemFailures: true,
         maxConcurrency: 10,
       }),
@@ -192,6 +223,7 @@ export class Pipeline extends Construct {
       onObjects(storage.analyticsBucket, ["events/"], ["s3:DeleteObject"]),
       listPrefixes(storage.analyticsBucket, ["events/"]),
       ...sendTo(this.aggregateQueue.queueArn, storage.opsKey),
+      new iam.PolicyStatement({ actions: ["sqs:SendMessage"], resources: [this.ingestQueue.queueArn] }),
     );
     acknowledge(this.ingest, [
       {
@@ -212,16 +244,23 @@ export class Pipeline extends Construct {
       "aggregate",
       props.entries.aggregate,
       "logsieve: recompute the daily stats/ rollups of the touched days from events/",
-      512,
+      4096,
       aggregateTimeout,
-      { [AWS_ENV.athenaWorkgroup]: props.pipelineWorkgroup },
+      {
+        [AWS_ENV.athenaWorkgroup]: props.pipelineWorkgroup,
+        // The schedules enqueue their requests behind ingestion's, in the days' turn.
+        [AWS_ENV.aggregateQueueUrl]: this.aggregateQueue.queueUrl,
+        [AWS_ENV.aggregateIntervalMinutes]: String(props.aggregateIntervalMinutes),
+      },
       [queriesFolder(props.queriesDir)],
     );
     this.aggregate.fn.addEventSource(
       new sources.SqsEventSource(this.aggregateQueue, {
-        batchSize: 100,
-        maxBatchingWindow: Duration.minutes(5),
+        // FIFO: at most 10 per batch and no batching window; days already recomputed since a request was sent are
+        // acknowledged without work, which coalesces a burst instead.
+        batchSize: 10,
         reportBatchItemFailures: true,
+        // Different days may run side by side (each keeps Athena busy with one UNLOAD at a time).
         maxConcurrency: 2,
       }),
     );
@@ -250,6 +289,7 @@ export class Pipeline extends Construct {
       listPrefixes(storage.analyticsBucket, ["events/", "stats/", "goals/"]),
       bucketLocation(storage.analyticsBucket),
       encryptDecrypt(storage.analyticsKey),
+      ...sendTo(this.aggregateQueue.queueArn, storage.opsKey),
     );
     acknowledge(this.aggregate, [
       {
@@ -294,6 +334,55 @@ export class Pipeline extends Construct {
       decrypt(storage.analyticsKey),
     );
 
+    // --- land (ALB logs) -----------------------------------------------------------------------------------
+    const landTimeout = Duration.minutes(1);
+    this.landingDlq = dlq("LandingDlq");
+    this.landingQueue = queue(
+      "LandingQueue",
+      Duration.seconds(landTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+      this.landingDlq,
+    );
+    this.land = fn(
+      "Land",
+      "land",
+      props.entries.land,
+      "logsieve: move ALB access logs from their SSE-S3 landing bucket into incoming/alb/",
+      256,
+      landTimeout,
+      { [AWS_ENV.albLandingBucket]: storage.albLogBucket.bucketName },
+    );
+    storage.albLogBucket.addEventNotification(
+      s3.EventType.OBJECT_CREATED,
+      new s3n.SqsDestination(this.landingQueue),
+      { prefix: "AWSLogs/" },
+    );
+    this.land.fn.addEventSource(
+      new sources.SqsEventSource(this.landingQueue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+    this.land.allow(
+      onObjects(storage.albLogBucket, ["AWSLogs/"], ["s3:GetObject", "s3:DeleteObject"]),
+      onObjects(storage.rawBucket, [ALB_INCOMING_PREFIX], ["s3:PutObject"]),
+      // The copy is encrypted with the raw bucket's key (its default encryption): a data key, nothing to decrypt.
+      new iam.PolicyStatement({ actions: ["kms:GenerateDataKey"], resources: [storage.rawKey.keyArn] }),
+    );
+    acknowledge(this.land, [
+      {
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(storage.albLogBucket.node.defaultChild as s3.CfnBucket)}.Arn>/AWSLogs/*]`,
+        reason:
+          "ALB delivers its access logs under AWSLogs/<account>/elasticloadbalancing/... with generated names; the land function reads and deletes exactly what lands there, in the landing bucket only.",
+      },
+      {
+        id: "Serverless-LambdaDLQ",
+        reason:
+          "Invoked by an SQS event source mapping, not asynchronously: a failing message returns to LandingQueue and moves to LandingDlq after maxReceiveCount.",
+      },
+      {
+        id: "Serverless-LambdaEventSourceMappingDestination",
+        reason:
+          "SQS event source mappings take no on-failure destination; failures go to LandingDlq through the queue's redrive policy.",
+      },
+    ]);
+
     // --- schedules ----------------------------------------------------------------------------------------
     // Scheduled invocations are asynchronous: Lambda retries once, then the failed event and its error land in
     // the scheduled DLQ (an on-failure destination, which records the error, rather than a function DLQ).
@@ -337,12 +426,32 @@ export class Pipeline extends Construct {
         ],
       });
     schedule("SweepHourly", "logsieve: hourly sweep of expired versions and salts", "5", this.sweep);
-    schedule(
-      "AggregateHourly",
-      "logsieve: hourly aggregation (collector events, late data)",
-      "20",
-      this.aggregate,
-    );
+    // The catch-up: today (collector events), days deferred since their last recompute, yesterday early in the day.
+    new events.Rule(this, "AggregateCatchUp", {
+      description: "logsieve: aggregation catch-up (collector events, deferred days)",
+      schedule: events.Schedule.rate(Duration.minutes(props.aggregateIntervalMinutes)),
+      targets: [
+        new targets.LambdaFunction(this.aggregate.fn, {
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(1),
+          deadLetterQueue: this.scheduledDlq,
+        }),
+      ],
+    });
+    // Hourly: today's and yesterday's events/ objects into one compacted object per day, so a recompute reads an
+    // hour's new objects at most (Athena pays S3 requests per object it opens).
+    new events.Rule(this, "CompactHourly", {
+      description: "logsieve: hourly compaction of events/ (today and yesterday)",
+      schedule: events.Schedule.cron({ minute: "40" }),
+      targets: [
+        new targets.LambdaFunction(this.aggregate.fn, {
+          event: events.RuleTargetInput.fromObject(COMPACT_EVENT),
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(1),
+          deadLetterQueue: this.scheduledDlq,
+        }),
+      ],
+    });
 
     // --- alarms -------------------------------------------------------------------------------------------
     this.topic = new sns.Topic(this, "AlarmTopic", {
@@ -390,6 +499,7 @@ export class Pipeline extends Construct {
       ["IngestDlqDepth", this.ingestDlq],
       ["AggregateDlqDepth", this.aggregateDlq],
       ["ScheduledDlqDepth", this.scheduledDlq],
+      ["LandingDlqDepth", this.landingDlq],
     ] as const) {
       alarm(
         alarmId,
@@ -421,6 +531,7 @@ export class Pipeline extends Construct {
       ["Ingest", this.ingest],
       ["Aggregate", this.aggregate],
       ["Sweep", this.sweep],
+      ["Land", this.land],
     ];
   }
 }

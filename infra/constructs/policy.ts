@@ -42,10 +42,6 @@ export function encryptDecrypt(key: kms.IKey) {
   });
 }
 
-export function encryptOnly(key: kms.IKey) {
-  return new iam.PolicyStatement({ actions: ["kms:GenerateDataKey"], resources: [key.keyArn] });
-}
-
 export const ATHENA_QUERY_ACTIONS = [
   "athena:StartQueryExecution",
   "athena:GetQueryExecution",

@@ -23,7 +23,14 @@ export const CONTEXT_KEYS = {
   collectorRateLimit: "logsieve:collectorRateLimit",
   collectorBurstLimit: "logsieve:collectorBurstLimit",
   dashboardCallbackUrls: "logsieve:dashboardCallbackUrls",
+  /** MiB of (decompressed) log one ingest invocation reads; larger files go in ranges (docs/DEPLOY.md, Sizing). */
+  ingestRangeMiB: "logsieve:ingestRangeMiB",
+  /** Minutes between two recomputes of a day driven by ingestion, and between catch-ups (freshness vs. cost). */
+  aggregateIntervalMinutes: "logsieve:aggregateIntervalMinutes",
 } as const;
+
+/** See docs/DEPLOY.md, "Sizing": the measured throughput of the ingest bundle times half its timeout. */
+export const DEFAULT_INGEST_RANGE_MIB = 1024;
 
 const numberish = z.union([
   z.number(),
@@ -58,6 +65,8 @@ const deploySchema = z
     dashboardCallbackUrls: listish
       .pipe(z.array(z.url({ protocol: /^https?$/, error: "an http(s) URL" })))
       .default(["http://localhost:8080/"]),
+    ingestRangeMiB: numberish.pipe(z.number().int().min(1).max(4096)).default(DEFAULT_INGEST_RANGE_MIB),
+    aggregateIntervalMinutes: numberish.pipe(z.number().int().min(1).max(1440)).default(15),
   })
   .strict();
 

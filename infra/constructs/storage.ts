@@ -1,11 +1,17 @@
-import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Stack, Token } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as s3 from "aws-cdk-lib/aws-s3";
+import { RegionInfo } from "aws-cdk-lib/region-info";
 import { Construct } from "constructs";
 import type { LogsieveConfig } from "../../functions/core/config.ts";
 import { acknowledge } from "./nag.ts";
 import { hoursToBackstopDays, monthsToDays } from "./settings.ts";
+
+/** Where CloudFront standard logging v2 delivers (the S3 destination an operator configures). */
+export const CLOUDFRONT_LOG_PREFIX = "incoming/cloudfront/";
+/** Where the land function puts ALB logs: `incoming/alb/<key in the landing bucket>`. */
+export const ALB_LOG_PREFIX = "incoming/alb/";
 
 export interface LakeStorageProps {
   readonly config: LogsieveConfig;
@@ -42,6 +48,8 @@ export class LakeStorage extends Construct {
   readonly queryKey: kms.Key;
   readonly logBucket: s3.Bucket;
   readonly rawBucket: s3.Bucket;
+  /** Where ALB access logs land (SSE-S3, the only encryption ALB log delivery supports) before the move. */
+  readonly albLogBucket: s3.Bucket;
   readonly analyticsBucket: s3.Bucket;
   readonly resultsBucket: s3.Bucket;
 
@@ -137,25 +145,63 @@ export class LakeStorage extends Construct {
       ],
     });
 
-    // AWS log delivery (CloudFront standard logging v2, CloudWatch vended logs) may write into incoming/ only.
+    // CloudFront standard logging v2 (CloudWatch vended logs): the statements AWS documents for an S3 destination
+    // ("Logs sent to Amazon S3", V2 permissions), written here so that a deploy never removes what CloudWatch Logs
+    // would otherwise add to the bucket and key policies by itself. CloudFront's delivery sources live in us-east-1.
+    // Log delivery may write into incoming/cloudfront/ only.
+    const deliverySources = `arn:${stack.partition}:logs:us-east-1:${stack.account}:delivery-source:*`;
+    const fromOurDeliveries = {
+      StringEquals: { "aws:SourceAccount": stack.account },
+      ArnLike: { "aws:SourceArn": deliverySources },
+    };
     this.rawBucket.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: "AwsLogDeliveryWritesIncoming",
+        sid: "AWSLogDeliveryWrite",
         principals: [new iam.ServicePrincipal("delivery.logs.amazonaws.com")],
         actions: ["s3:PutObject"],
-        resources: [this.rawBucket.arnForObjects("incoming/*")],
-        conditions: { StringEquals: { "aws:SourceAccount": stack.account } },
+        resources: [this.rawBucket.arnForObjects(`${CLOUDFRONT_LOG_PREFIX}*`)],
+        conditions: {
+          StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceAccount": stack.account },
+          ArnLike: { "aws:SourceArn": deliverySources },
+        },
+      }),
+    );
+    this.rawBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "AWSLogDeliveryAclCheck",
+        principals: [new iam.ServicePrincipal("delivery.logs.amazonaws.com")],
+        actions: ["s3:GetBucketAcl", "s3:ListBucket"],
+        resources: [this.rawBucket.bucketArn],
+        conditions: fromOurDeliveries,
       }),
     );
     this.rawKey.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: "AwsLogDeliveryEncryptsIncoming",
+        sid: "AllowLogsDeliveryToUseTheKey",
         principals: [new iam.ServicePrincipal("delivery.logs.amazonaws.com")],
-        actions: ["kms:GenerateDataKey*"],
+        actions: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
         resources: ["*"],
-        conditions: { StringEquals: { "aws:SourceAccount": stack.account } },
+        conditions: fromOurDeliveries,
       }),
     );
+
+    // ALB access logs: an ALB writes only to a bucket with SSE-S3, in its region. It lands there; the land function
+    // moves each object into incoming/alb/ of the raw bucket (re-encrypted with the raw key) and deletes it here.
+    // The expiry is the backstop of a move that keeps failing: never longer than incoming/ may keep a log.
+    this.albLogBucket = new s3.Bucket(this, "AlbLogBucket", {
+      ...common,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      serverAccessLogsBucket: this.logBucket,
+      serverAccessLogsPrefix: "alb-landing/",
+      lifecycleRules: [
+        {
+          id: "landing-backstop",
+          expiration: Duration.days(hoursToBackstopDays(retention.incomingHours)),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+    });
+    this.albLogBucket.addToResourcePolicy(albLogDelivery(stack, this.albLogBucket));
 
     this.analyticsBucket = new s3.Bucket(this, "AnalyticsBucket", {
       ...common,
@@ -197,4 +243,22 @@ export class LakeStorage extends Construct {
       ],
     });
   }
+}
+
+/**
+ * The bucket policy statement ALB access log delivery needs (Elastic Load Balancing documentation, "Enable access
+ * logs"): in regions opened before August 2022 the ELB account of the region, in newer ones the log delivery service.
+ */
+export function albLogDelivery(stack: Stack, bucket: s3.IBucket): iam.PolicyStatement {
+  const elbAccount = Token.isUnresolved(stack.region) ? undefined : RegionInfo.get(stack.region).elbv2Account;
+  return new iam.PolicyStatement({
+    sid: "AlbAccessLogDelivery",
+    principals: [
+      elbAccount === undefined
+        ? new iam.ServicePrincipal("logdelivery.elasticloadbalancing.amazonaws.com")
+        : new iam.AccountPrincipal(elbAccount),
+    ],
+    actions: ["s3:PutObject"],
+    resources: [bucket.arnForObjects(`AWSLogs/${stack.account}/*`)],
+  });
 }

@@ -44,6 +44,7 @@ function logFile(file: number, days: readonly [string, string], lines = 5): Buff
 interface DayLog {
   readonly day: string;
   readonly recomputed: boolean;
+  readonly deferred: boolean;
   readonly covered: number;
   readonly requests: number;
 }
@@ -104,6 +105,7 @@ describe("200 file notifications for the same two days", () => {
   const days = ["2026-11-19", "2026-11-20"] as const;
   let batches: BatchRecord[];
   let burst: Record<string, string[]>;
+  let deferred: string[];
 
   it("arriving at once: each day recomputed at most once per batch, never twice at once, nothing to a DLQ", async () => {
     // Prepare
@@ -116,7 +118,6 @@ describe("200 file notifications for the same two days", () => {
 
     // Act: ingestion and aggregation run side by side, as their event source mappings do
     batches = await stack.pump();
-    burst = statsSnapshot(days);
 
     // Assess
     const aggregate = batches.filter((b) => b.functionLogicalId === stack.fn("Aggregate").logicalId);
@@ -149,6 +150,34 @@ describe("200 file notifications for the same two days", () => {
     expect(unloads.every((e) => e.state === "SUCCEEDED")).toBe(true);
     expect(aws.sqs.messages(stack.nameOf("AggregateDlq"))).toEqual([]);
     expect(aws.sqs.messages(stack.nameOf("IngestDlq"))).toEqual([]);
+    // Requests that came after a recompute within the interval were deferred: their days are pending.
+    deferred = [...new Set(logs.filter((l) => l.deferred).map((l) => l.day))].sort();
+    expect(
+      aws.s3
+        .keys(analytics, "events/_pending/")
+        .map((k) => k.slice(19, 29))
+        .sort(),
+    ).toEqual(deferred);
+  }, 900_000);
+
+  it("the catch-up one interval later recomputes the deferred days and clears them", async () => {
+    // Prepare
+    aws.clock.advance(15 * 60_000);
+
+    // Act
+    const [fired] = await stack.fireSchedule("AggregateCatchUp");
+    const catchUp = dayLogs(await stack.pump({ only: ["Pipeline/Aggregate"] }));
+    burst = statsSnapshot(days);
+
+    // Assess: today (21 Nov) and every deferred day, each recomputed once
+    expect(fired?.ok, JSON.stringify(fired?.error)).toBe(true);
+    expect(
+      catchUp
+        .filter((l) => l.recomputed)
+        .map((l) => l.day)
+        .sort(),
+    ).toEqual([...deferred, "2026-11-21"].sort());
+    expect(aws.s3.keys(analytics, "events/_pending/")).toEqual([]);
   }, 900_000);
 
   it("leaves stats/ byte-identical to a sequential run (one request at a time, each day recomputed afresh)", async () => {
@@ -205,27 +234,24 @@ describe("coalescing", () => {
     }
   }, 900_000);
 
-  it("the hourly catch-up goes through the queue in its days' groups, and one recompute serves it and ingestion", async () => {
-    // Prepare: an hour later the schedule fires (yesterday and today: 20 and 21 Nov), and a file for the 20th
-    // arrives before the aggregate function gets to the requests.
+  it("the catch-up goes through the queue in its day's group, and one recompute serves it and ingestion", async () => {
+    // Prepare: an hour later the catch-up fires (today, 21 Nov), and a file for today arrives before the aggregate
+    // function gets to the requests.
     aws.clock.advance(3_600_000);
-    const [fired] = await stack.fireSchedule("AggregateHourly");
+    const [fired] = await stack.fireSchedule("AggregateCatchUp");
     aws.s3.put(
       raw,
       "incoming/site=example.com/web9/access-late.log",
-      logFile(5000, ["2026-11-20", "2026-11-20"]),
+      logFile(5000, ["2026-11-21", "2026-11-21"]),
     );
     await stack.pump({ only: ["Pipeline/Ingest"] });
 
     // Act
     const batches = await stack.pump({ only: ["Pipeline/Aggregate"] });
 
-    // Assess: one entry per day; the 20th's two requests (catch-up and ingestion) served by one recompute.
+    // Assess: one entry for the day; its two requests (catch-up and ingestion) served by one recompute.
     const logs = dayLogs(batches);
     expect(fired?.ok, JSON.stringify(fired?.error)).toBe(true);
-    expect(logs.map((l) => [l.day, l.requests, l.recomputed]).sort()).toEqual([
-      ["2026-11-20", 2, true],
-      ["2026-11-21", 1, true],
-    ]);
+    expect(logs.map((l) => [l.day, l.requests, l.recomputed])).toEqual([["2026-11-21", 2, true]]);
   }, 900_000);
 });

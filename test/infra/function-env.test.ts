@@ -80,6 +80,7 @@ beforeAll(async () => {
     statsApi: l.statsApi.function,
     statsAuthorizer: l.statsApi.authorizer,
     live: l.live.function,
+    land: l.pipeline.land,
   };
   const resources = template.toJSON().Resources as Record<
     string,

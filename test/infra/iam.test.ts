@@ -30,6 +30,7 @@ let ids: {
   analytics: string;
   rawKey: string;
   analyticsKey: string;
+  shipper: string;
 };
 const checked: Check[] = [];
 
@@ -69,6 +70,7 @@ beforeAll(() => {
     analytics: logicalId(s, l.storage.analyticsBucket.node.defaultChild),
     rawKey: logicalId(s, l.storage.rawKey.node.defaultChild),
     analyticsKey: logicalId(s, l.storage.analyticsKey.node.defaultChild),
+    shipper: logicalId(s, l.access.logShipperPolicy.node.defaultChild),
   };
   sim = new IamSimulator(template.toJSON() as Template);
 });
@@ -267,5 +269,62 @@ describe("function roles (a full IP reaches only the security zone)", () => {
 
     // Assess
     expect([events, salt]).toEqual(["implicit-deny", "allowed"]);
+  });
+});
+
+describe("LogShipper (attached to a host's user or instance role)", () => {
+  const viaS3 = () => ({
+    "kms:ViaService": "s3.eu-central-1.amazonaws.com",
+    "kms:EncryptionContext:aws:s3:arn": sim.arnOf(ids.raw),
+  });
+  const shipper = (action: string, resource: string, context?: Record<string, string>) => {
+    const decision = sim.evaluateManagedPolicy(ids.shipper, {
+      action,
+      resource,
+      ...(context ? { context } : {}),
+    });
+    checked.push({ role: "LogShipper policy", action, resource, decision });
+    return decision;
+  };
+
+  it("may upload into incoming/ in parts with SSE-KMS: the object, the data key, and decrypting it through S3", () => {
+    // Prepare: what `aws s3 cp` and `logsieve ship` need for a file above the multipart threshold
+    const object = obj(ids.raw, "incoming/site=example.com/web1/2f0c-access.log.1.gz");
+
+    // Act
+    const decisions = [
+      shipper("s3:PutObject", object), // CreateMultipartUpload, UploadPart, CompleteMultipartUpload
+      shipper("s3:AbortMultipartUpload", object),
+      shipper("kms:GenerateDataKey", sim.arnOf(ids.rawKey), viaS3()),
+      shipper("kms:Decrypt", sim.arnOf(ids.rawKey), viaS3()),
+    ];
+
+    // Assess
+    expect(decisions).toEqual(["allowed", "allowed", "allowed", "allowed"]);
+  });
+
+  it("may do nothing else: read, list, delete, hold, other zones or buckets, or use the key outside S3", () => {
+    // Act
+    const decisions = [
+      shipper("s3:GetObject", obj(ids.raw, "incoming/site=example.com/web1/a.log")),
+      shipper("s3:GetObjectVersion", obj(ids.raw, "incoming/site=example.com/web1/a.log")),
+      shipper("s3:DeleteObject", obj(ids.raw, "incoming/site=example.com/web1/a.log")),
+      shipper("s3:ListBucket", sim.arnOf(ids.raw), { "s3:prefix": "incoming/" }),
+      shipper("s3:ListMultipartUploadParts", obj(ids.raw, "incoming/a.log")),
+      shipper("s3:PutObjectLegalHold", obj(ids.raw, "incoming/a.log")),
+      shipper("s3:PutObject", obj(ids.raw, "security/dt=2026-11-20/hour=13/x.parquet")),
+      shipper("s3:PutObject", obj(ids.raw, "evidence/incident=INC-1/x.parquet")),
+      shipper("s3:PutObject", obj(ids.analytics, "events/dt=2026-11-20/x.parquet")),
+      shipper("kms:Decrypt", sim.arnOf(ids.rawKey)), // a direct call, not through S3
+      shipper("kms:Decrypt", sim.arnOf(ids.rawKey), {
+        ...viaS3(),
+        "kms:EncryptionContext:aws:s3:arn": sim.arnOf(ids.analytics),
+      }),
+      shipper("kms:GenerateDataKey", sim.arnOf(ids.analyticsKey), viaS3()),
+      shipper("kms:Encrypt", sim.arnOf(ids.rawKey), viaS3()),
+    ];
+
+    // Assess
+    expect(decisions.filter((d) => d !== "implicit-deny" && d !== "explicit-deny")).toEqual([]);
   });
 });

@@ -45,6 +45,51 @@ beforeAll(() => {
 });
 
 describe("storage", () => {
+  it("log delivery: CloudFront standard logging v2 may write incoming/cloudfront/ as AWS documents; ALB its landing bucket", () => {
+    // Prepare
+    const storage = stack.logsieve.storage;
+    const policyOf = (bucket: unknown) =>
+      ofType("AWS::S3::BucketPolicy").find(([, p]) => ref(p.Properties.Bucket) === id(bucket))?.[1].Properties
+        .PolicyDocument as { Statement: Record<string, unknown>[] };
+    const keyPolicy = res(id(storage.rawKey.node.defaultChild)).Properties.KeyPolicy as {
+      Statement: Record<string, unknown>[];
+    };
+
+    // Act
+    const raw = policyOf(storage.rawBucket.node.defaultChild).Statement;
+    const write = raw.find((st) => st.Sid === "AWSLogDeliveryWrite");
+    const aclCheck = raw.find((st) => st.Sid === "AWSLogDeliveryAclCheck");
+    const key = keyPolicy.Statement.find((st) => st.Sid === "AllowLogsDeliveryToUseTheKey");
+    const alb = policyOf(storage.albLogBucket.node.defaultChild).Statement.find(
+      (st) => st.Sid === "AlbAccessLogDelivery",
+    );
+
+    // Assess
+    expect(write).toMatchObject({
+      Effect: "Allow",
+      Principal: { Service: "delivery.logs.amazonaws.com" },
+      Action: "s3:PutObject",
+      Condition: {
+        StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceAccount": "111111111111" },
+      },
+    });
+    expect(JSON.stringify(write?.Condition)).toContain(":logs:us-east-1:111111111111:delivery-source:*");
+    expect(JSON.stringify(write?.Resource)).toContain("/incoming/cloudfront/*");
+    expect(aclCheck?.Action).toEqual(["s3:GetBucketAcl", "s3:ListBucket"]);
+    expect(key?.Principal).toEqual({ Service: "delivery.logs.amazonaws.com" });
+    expect([key?.Action].flat().sort()).toEqual([
+      "kms:Decrypt",
+      "kms:DescribeKey",
+      "kms:Encrypt",
+      "kms:GenerateDataKey*",
+      "kms:ReEncrypt*",
+    ]);
+    expect(JSON.stringify(key?.Condition)).toContain(":logs:us-east-1:111111111111:delivery-source:*");
+    // eu-central-1 opened before August 2022: the region's Elastic Load Balancing account delivers.
+    expect(JSON.stringify(alb?.Principal)).toContain("054676820928");
+    expect(JSON.stringify(alb?.Resource)).toContain("/AWSLogs/111111111111/*");
+  });
+
   it("the raw bucket has Object Lock, versioning and NO default retention", () => {
     // Act
     const raw = res(id(stack.logsieve.storage.rawBucket.node.defaultChild));
@@ -104,17 +149,19 @@ describe("storage", () => {
   it("every bucket is encrypted, blocks public access, and logs access (except the log bucket itself)", () => {
     // Prepare
     const logBucketId = id(stack.logsieve.storage.logBucket.node.defaultChild);
+    // S3 access log delivery and ALB access log delivery write only to SSE-S3 buckets.
+    const sseS3Ids = [logBucketId, id(stack.logsieve.storage.albLogBucket.node.defaultChild)];
 
     // Act
     const buckets = ofType("AWS::S3::Bucket");
 
     // Assess
-    expect(buckets).toHaveLength(4);
+    expect(buckets).toHaveLength(5);
     for (const [bucketId, b] of buckets) {
       const sse = (b.Properties.BucketEncryption as { ServerSideEncryptionConfiguration: unknown[] })
         .ServerSideEncryptionConfiguration[0] as { ServerSideEncryptionByDefault: { SSEAlgorithm: string } };
       expect(sse.ServerSideEncryptionByDefault.SSEAlgorithm).toBe(
-        bucketId === logBucketId ? "AES256" : "aws:kms",
+        sseS3Ids.includes(bucketId) ? "AES256" : "aws:kms",
       );
       expect(b.Properties.PublicAccessBlockConfiguration).toEqual({
         BlockPublicAcls: true,
@@ -175,7 +222,7 @@ describe("pipeline", () => {
     const mappings = ofType("AWS::Lambda::EventSourceMapping");
 
     // Assess
-    expect(mappings).toHaveLength(2);
+    expect(mappings).toHaveLength(3);
     for (const [, m] of mappings) {
       const queue = res(ref(m.Properties.EventSourceArn) as string);
       const fn = res(ref(m.Properties.FunctionName) as string);
@@ -207,7 +254,7 @@ describe("pipeline", () => {
     });
   });
 
-  it("the sweeper and the aggregation run hourly, the live figures every minute", () => {
+  it("the sweeper and the compaction run hourly, the aggregation catch-up every 15 minutes, the live figures every minute", () => {
     // Prepare
     const sweep = id(stack.logsieve.pipeline.sweep.fn.node.defaultChild);
     const aggregate = id(stack.logsieve.pipeline.aggregate.fn.node.defaultChild);
@@ -218,14 +265,22 @@ describe("pipeline", () => {
       schedule: r.Properties.ScheduleExpression,
       target: ref((r.Properties.Targets as { Arn: unknown }[])[0]?.Arn),
       dlq: (r.Properties.Targets as { DeadLetterConfig?: unknown }[])[0]?.DeadLetterConfig,
+      input: (r.Properties.Targets as { Input?: string }[])[0]?.Input,
     }));
 
     // Assess
-    expect(rules).toHaveLength(3);
+    expect(rules).toHaveLength(4);
+    expect(rules).toContainEqual(
+      expect.objectContaining({
+        schedule: "cron(40 * * * ? *)",
+        target: aggregate,
+        input: '{"logsieve":"compact"}',
+      }),
+    );
     expect(rules).toContainEqual(expect.objectContaining({ schedule: "cron(5 * * * ? *)", target: sweep }));
     expect(rules).toContainEqual(expect.objectContaining({ schedule: "rate(1 minute)", target: live }));
     expect(rules).toContainEqual(
-      expect.objectContaining({ schedule: "cron(20 * * * ? *)", target: aggregate }),
+      expect.objectContaining({ schedule: "rate(15 minutes)", target: aggregate }),
     );
     for (const r of rules) expect(r.dlq).toBeDefined();
   });
@@ -233,7 +288,9 @@ describe("pipeline", () => {
   it("alarms watch every dead-letter queue and every function's errors", () => {
     // Prepare
     const p = stack.logsieve.pipeline;
-    const dlqNames = [p.ingestDlq, p.aggregateDlq, p.scheduledDlq].map((q) => id(q.node.defaultChild));
+    const dlqNames = [p.ingestDlq, p.aggregateDlq, p.scheduledDlq, p.landingDlq].map((q) =>
+      id(q.node.defaultChild),
+    );
     const fnIds = ofType("AWS::Lambda::Function")
       .filter(([, f]) => String(f.Properties.Description ?? "").startsWith("logsieve"))
       .map(([fnId]) => fnId);
@@ -246,8 +303,8 @@ describe("pipeline", () => {
         .flatMap((a) => (a.Dimensions as { Value: unknown }[]).map((d) => ref(d.Value)));
 
     // Assess
-    // ingest, aggregate, sweep, collect, dashboard-api, stats-api, stats-authorizer, live
-    expect(fnIds).toHaveLength(8);
+    // ingest, aggregate, sweep, collect, dashboard-api, stats-api, stats-authorizer, live, land
+    expect(fnIds).toHaveLength(9);
     expect(watched("ApproximateNumberOfMessagesVisible").sort()).toEqual([...dlqNames].sort());
     expect(watched("Errors").sort()).toEqual([...fnIds].sort());
     for (const a of alarms) expect((a.AlarmActions as unknown[]).length).toBe(1);

@@ -9,14 +9,17 @@ import { type QueryCatalog, requireQuery } from "../../core/aggregate/catalog.ts
 import {
   type AggregateRequest,
   type DayWork,
+  dayOfPendingKey,
   dayStateKey,
+  PENDING_PREFIX,
   parseDayState,
+  pendingKey,
   stateAfterRecompute,
   workFor,
 } from "../../core/aggregate/requests.ts";
 import { ROLLUPS, rollupParams, rollupQueryId, statsPartition } from "../../core/aggregate/rollups.ts";
 import { athenaUnloadToParquet } from "../../core/aggregate/statements.ts";
-import type { LogsieveConfig } from "../../core/config.ts";
+import { ConfigError, type LogsieveConfig } from "../../core/config.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { ObjectStore } from "../../ports/object-store.ts";
 import type { SqlParam } from "../../ports/query-engine.ts";
@@ -30,7 +33,7 @@ import { type S3CompactionSummary, S3EventsCompactor } from "./s3-compaction.ts"
  * The aggregation job on AWS, one day at a time (the aggregate queue is FIFO with the day as message group, so no
  * two runs ever work on one day at once; see core/aggregate/requests.ts for the requests and the coalescing rule):
  *
- * 1. compaction of the day's events/ (./s3-compaction.ts): fully when asked (the daily compaction), otherwise only
+ * 1. compaction of the day's events/ (./s3-compaction.ts): fully when asked (the hourly compaction), otherwise only
  *    when some input's rows are visible twice — so a recompute never reads a row twice;
  * 2. when a request is not covered by the last recompute (or compaction changed the rows): every rollup
  *    recomputed from the Glue `events` table with the SELECT text DuckDB runs locally, wrapped in
@@ -61,9 +64,14 @@ export interface AthenaAggregateDeps {
   readonly goals: Pick<LogsieveConfig, "sites" | "siteSettings">;
   readonly compactor: EventsCompactor;
   readonly clock: Clock;
-  /** Sends requests to the aggregate queue (the hourly catch-up and the daily compaction enqueue theirs). */
+  /** A day is recomputed from ingestion's requests at most once per this interval (the catch-up's period). */
+  readonly minIntervalMs: number;
+  /** Sends requests to the aggregate queue (the catch-up and the hourly compaction enqueue theirs). */
   readonly enqueue: (requests: readonly AggregateRequest[]) => Promise<void>;
 }
+
+/** The aggregation interval when the deployment sets none (docs/DEPLOY.md, "Cost"). */
+export const DEFAULT_INTERVAL_MINUTES = 15;
 
 export interface DaySummary {
   readonly day: string;
@@ -85,6 +93,13 @@ export function composeAthenaAggregate(
   const s3 = clients.s3 ?? new S3Client({});
   const sqs = clients.sqs ?? new SQSClient({});
   const config = configFromEnv(env);
+  const intervalText = env[AWS_ENV.aggregateIntervalMinutes];
+  const minutes = intervalText === undefined ? DEFAULT_INTERVAL_MINUTES : Number(intervalText);
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) {
+    throw new ConfigError(`${AWS_ENV.aggregateIntervalMinutes} must be whole minutes, 1 to 1440`, [
+      `${AWS_ENV.aggregateIntervalMinutes}: whole minutes, 1 to 1440`,
+    ]);
+  }
   return {
     engine: new AthenaQueryEngine({
       client: clients.athena ?? new AthenaClient({}),
@@ -103,6 +118,7 @@ export function composeAthenaAggregate(
       encoder: parquetEncoder({ threads: false }),
     }),
     clock,
+    minIntervalMs: minutes * 60_000,
     enqueue: (requests) => sendAggregateRequests(sqs, queueUrl, requests),
   };
 }
@@ -114,12 +130,19 @@ export async function processDay(
   requests: readonly AggregateRequest[],
 ): Promise<DaySummary> {
   const state = await readState(deps.analytics, day);
-  const work = workFor(requests, state);
   const startedAt = deps.clock.now();
+  const work = workFor(requests, state, startedAt, deps.minIntervalMs);
+  if (work.defer) {
+    // Recomputed less than an interval ago: the next catch-up asks for the day again.
+    const marker = new TextEncoder().encode(`${JSON.stringify({ day, deferredAt: startedAt })}\n`);
+    await deps.analytics.put(pendingKey(day), marker, { contentType: "application/json" });
+  }
   const compaction = await deps.compactor.compact(day, work.compact ? "full" : "overlaps");
   const recompute = work.recompute || compaction.rowsChanged;
   let replacedObjects = 0;
   if (recompute) {
+    // Before the first read: a deferral after this point marks the day again for the next catch-up.
+    await deps.analytics.delete(pendingKey(day));
     replacedObjects = await recomputeRollups(deps, day);
     const body = new TextEncoder().encode(`${JSON.stringify(stateAfterRecompute(startedAt))}\n`);
     await deps.analytics.put(dayStateKey(day), body, { contentType: "application/json" });
@@ -145,6 +168,16 @@ export async function recomputeRollups(deps: AthenaAggregateDeps, day: string): 
     );
   }
   return replaced;
+}
+
+/** The days marked pending (deferred since their last recompute). */
+export async function pendingDays(deps: AthenaAggregateDeps): Promise<string[]> {
+  const days: string[] = [];
+  for await (const info of deps.analytics.list(PENDING_PREFIX)) {
+    const day = dayOfPendingKey(info.key);
+    if (day !== null) days.push(day);
+  }
+  return days;
 }
 
 async function readState(store: ObjectStore, day: string) {

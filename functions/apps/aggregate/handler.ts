@@ -10,17 +10,18 @@ import {
   type RequestReason,
 } from "../../core/aggregate/requests.ts";
 import { processEnvironment } from "../../runtime/env.ts";
-import { type AthenaAggregateDeps, composeAthenaAggregate, processDay } from "./aws.ts";
+import { type AthenaAggregateDeps, composeAthenaAggregate, pendingDays, processDay } from "./aws.ts";
 
 /**
  * The aggregate Lambda. Three triggers:
  * - batches from the FIFO aggregate queue (message group = day): the records are taken apart by day and each day is
  *   worked on once (./aws.ts `processDay`); when a day fails, all of that day's records are reported failed (and
  *   come back in order), the other days' records succeed;
- * - the hourly schedule: enqueues a catch-up request for yesterday and today, so it waits its turn behind (and
- *   coalesces with) the requests ingestion sent;
- * - the daily schedule (input `{"logsieve": "compact"}`): enqueues compaction requests for the two days before
- *   today.
+ * - the catch-up schedule (every aggregation interval): enqueues requests for today, the days deferred since their
+ *   last recompute, and yesterday in the first hours of the day, so they wait their turn behind (and coalesce with)
+ *   the requests ingestion sent;
+ * - the hourly compaction schedule (input `{"logsieve": "compact"}`): enqueues compaction requests for today and
+ *   yesterday (and the day before in the first hours of the day).
  * Logs carry days and counts only.
  */
 
@@ -62,6 +63,7 @@ export async function aggregateBatch(event: SQSEvent): Promise<SQSBatchResponse>
         day,
         requests: requests.length,
         covered: summary.work.covered,
+        deferred: summary.work.defer,
         recomputed: summary.recomputed,
         replacedObjects: summary.replacedObjects,
         compaction: summary.compaction,
@@ -86,7 +88,7 @@ export async function enqueueScheduled(
 ): Promise<readonly AggregateRequest[]> {
   const rt = runtime();
   const now = rt.clock.now();
-  const days = why === "compact" ? compactionDays(now) : catchUpDays(now);
+  const days = why === "compact" ? compactionDays(now) : catchUpDays(now, await pendingDays(rt));
   const requests = days.map((day) => ({ day, sentAt: now, why }));
   await rt.enqueue(requests);
   logger.info("scheduled requests sent", { why, days });

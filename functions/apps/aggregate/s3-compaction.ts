@@ -67,7 +67,7 @@ export class S3EventsCompactor {
   constructor(private readonly options: S3CompactionOptions) {}
 
   /**
-   * `full`: compact the day (the daily compaction). `overlaps`: act only when some input's rows are visible
+   * `full`: compact the day (the hourly compaction). `overlaps`: act only when some input's rows are visible
    * twice (a compacted object beside a small object of one of its inputs, two compacted objects, a stray
    * manifest): the cheap check every recompute makes first, reading nothing else.
    */

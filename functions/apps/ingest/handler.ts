@@ -7,7 +7,8 @@ import { processEnvironment } from "../../runtime/env.ts";
 import { type AwsIngestRuntime, composeAwsIngest, ingestNotification } from "./aws.ts";
 
 /**
- * The ingest Lambda: SQS messages carrying S3 notifications for `incoming/`. A message that fails is reported as a
+ * The ingest Lambda: SQS messages carrying S3 notifications for `incoming/` (or a continuation: read on in a large
+ * object, see ./aws.ts). A message that fails is reported as a
  * partial batch failure and redelivered (the retry overwrites what the failed attempt wrote). Log lines carry
  * counts and object keys, never a line of the log (it would hold an IP address).
  */
@@ -33,6 +34,8 @@ async function recordHandler(record: SQSRecord): Promise<void> {
       stream: summary.resume.stream,
       resume: summary.resume.status,
       alreadyIngestedLines: summary.resume.skippedLines,
+      // A large object is read in ranges: this read stopped at the bound and sent a continuation.
+      continued: summary.continued,
       recovered: summary.resume.recovered,
       lines: summary.lines,
       accepted: summary.accepted,

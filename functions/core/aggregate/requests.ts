@@ -8,8 +8,9 @@ import { isIsoDay } from "./query-file.ts";
  * aggregate function takes a batch apart by day and works on each day once. Requests:
  *
  * - `ingest`: ingestion wrote events of `day` and finished writing before `sentAt`;
- * - `schedule`: the hourly catch-up (collector events arrive through Firehose, which announces nothing);
- * - `compact`: the daily compaction of `day`'s events/ objects.
+ * - `schedule`: the catch-up, every aggregation interval (collector events arrive through Firehose, which announces
+ *   nothing; days deferred since);
+ * - `compact`: the hourly compaction of `day`'s events/ objects.
  *
  * Coalescing: a recompute of a day records when it started reading (`startedAt`). A later `ingest` or `schedule`
  * request whose `sentAt` is at least {@link CLOCK_MARGIN_MS} before that start asks for nothing new — every event
@@ -18,6 +19,10 @@ import { isIsoDay } from "./query-file.ts";
  * recompute starts. `sentAt` and `startedAt` are read from the clocks of two Lambda environments; the margin
  * covers their disagreement (Lambda's clocks follow the Amazon Time Sync Service, whose error is far below it). A
  * request that is not sure to be covered is recomputed: coalescing may only ever save work, never skip it.
+ *
+ * Rate: files arriving all day would keep a day recomputing back to back (each recompute started before the next
+ * file). So a day is recomputed from ingestion's requests at most once per interval; requests in between mark it
+ * pending, and the catch-up, which runs every interval, asks for every pending day (see {@link workFor}).
  */
 
 export type RequestReason = "ingest" | "schedule" | "compact";
@@ -29,7 +34,7 @@ export interface AggregateRequest {
   readonly why: RequestReason;
 }
 
-/** The input of the daily compaction schedule (infra/ sets it; the aggregate handler reads it). */
+/** The input of the hourly compaction schedule (infra/ sets it; the aggregate handler reads it). */
 export const COMPACT_EVENT = { logsieve: "compact" } as const;
 
 /** How far apart two Lambda environments' clocks may be, at most, for the coalescing rule. */
@@ -87,23 +92,51 @@ function checkDay(value: unknown): string {
 
 /** What a batch's requests for one day ask for, given what was done before. */
 export interface DayWork {
-  /** Recompute the rollups (some ingest or schedule request is not covered by the last recompute). */
+  /** Recompute the rollups now. */
   readonly recompute: boolean;
+  /**
+   * Recompute later: ingestion announced new events, but the day was recomputed less than the minimum interval
+   * ago. The day is marked pending; the next catch-up (every interval) asks for it.
+   */
+  readonly defer: boolean;
   /** Compact the day's events/ objects fully (a compact request). */
   readonly compact: boolean;
   /** Requests acknowledged without work (covered by the last recompute). */
   readonly covered: number;
 }
 
-export function workFor(requests: readonly AggregateRequest[], state: DayState | null): DayWork {
-  let recompute = false;
+/**
+ * The work a day's requests ask for. A request sent after the last recompute started (less the clock margin) is
+ * new work: a catch-up request is done now; ingestion's are done now unless the last recompute started less than
+ * `minIntervalMs` before `now`, then deferred to the next catch-up — so a day that receives files all day long is
+ * recomputed once per interval, not back to back.
+ */
+export function workFor(
+  requests: readonly AggregateRequest[],
+  state: DayState | null,
+  now: number,
+  minIntervalMs: number,
+): DayWork {
+  let fresh = false;
+  let scheduled = false;
   let covered = 0;
   for (const request of requests) {
     if (request.why === "compact") continue;
-    if (state !== null && request.sentAt <= state.startedAt - CLOCK_MARGIN_MS) covered++;
-    else recompute = true;
+    if (state !== null && request.sentAt <= state.startedAt - CLOCK_MARGIN_MS) {
+      covered++;
+      continue;
+    }
+    if (request.why === "schedule") scheduled = true;
+    else fresh = true;
   }
-  return { recompute, compact: requests.some((r) => r.why === "compact"), covered };
+  const recentlyDone = state !== null && now - state.startedAt < minIntervalMs;
+  const recompute = scheduled || (fresh && !recentlyDone);
+  return {
+    recompute,
+    defer: fresh && !recompute,
+    compact: requests.some((r) => r.why === "compact"),
+    covered,
+  };
 }
 
 /** The day state a recompute that started at `startedAt` leaves. */
@@ -125,15 +158,50 @@ export function dayStateKey(day: string): string {
   return `events/dt=${day}/_aggregated.json`;
 }
 
-/** The days an hourly catch-up asks for: yesterday and today (UTC), so late data of the last day is included. */
-export function catchUpDays(nowMs: number): string[] {
-  return [new Date(nowMs - DAY_MS).toISOString().slice(0, 10), new Date(nowMs).toISOString().slice(0, 10)];
+/**
+ * Where a deferred day is remembered until the next catch-up: one small object per day under `events/_pending/`
+ * (outside every partition Athena or DuckDB reads; swept with the day's events).
+ */
+export function pendingKey(day: string): string {
+  return `${PENDING_PREFIX}dt=${day}/pending.json`;
 }
 
-/** The days the daily compaction asks for: the two days before today, closed by then save for late files. */
+export const PENDING_PREFIX = "events/_pending/";
+
+/** The day a pending marker stands for, or null for another key. */
+export function dayOfPendingKey(key: string): string | null {
+  const match = /^events\/_pending\/dt=(\d{4}-\d{2}-\d{2})\/pending\.json$/.exec(key);
+  return match !== null && isIsoDay(match[1] as string) ? (match[1] as string) : null;
+}
+
+/** Hours after midnight (UTC) during which the catch-up still asks for yesterday (Firehose's last buffers). */
+export const YESTERDAY_CATCH_UP_HOURS = 3;
+
+/**
+ * The days a catch-up asks for: today (collector events arrive through Firehose, which announces nothing), yesterday
+ * during the first hours of the day (the last buffers of the day before), and every pending day.
+ */
+export function catchUpDays(nowMs: number, pending: readonly string[]): string[] {
+  const days = new Set(pending);
+  days.add(new Date(nowMs).toISOString().slice(0, 10));
+  if (new Date(nowMs).getUTCHours() < YESTERDAY_CATCH_UP_HOURS) {
+    days.add(new Date(nowMs - DAY_MS).toISOString().slice(0, 10));
+  }
+  return [...days].sort();
+}
+
+/**
+ * The days the hourly compaction asks for: today and yesterday (so the rollups read an hour's new objects at most,
+ * not a day's: Athena pays requests per object), and the day before during the first hours of the day (late files).
+ * A day with nothing new costs a listing and its manifest.
+ */
 export function compactionDays(nowMs: number): string[] {
-  return [
-    new Date(nowMs - 2 * DAY_MS).toISOString().slice(0, 10),
+  const days = [
     new Date(nowMs - DAY_MS).toISOString().slice(0, 10),
+    new Date(nowMs).toISOString().slice(0, 10),
   ];
+  if (new Date(nowMs).getUTCHours() < YESTERDAY_CATCH_UP_HOURS) {
+    days.unshift(new Date(nowMs - 2 * DAY_MS).toISOString().slice(0, 10));
+  }
+  return days;
 }

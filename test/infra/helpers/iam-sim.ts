@@ -134,9 +134,27 @@ export class IamSimulator {
 
   /** Evaluates one request of one role. */
   evaluate(roleId: string, request: Request, options: { identityOnly?: boolean } = {}): Decision {
-    const roleArn = this.arnOf(roleId);
+    return this.decide(this.arnOf(roleId), this.identityStatements(roleId), request, options);
+  }
+
+  /**
+   * Evaluates one request of a principal that holds exactly this managed policy (e.g. LogShipper, which operators
+   * attach to their own users and instance roles): a role of this account that no resource policy names.
+   */
+  evaluateManagedPolicy(policyId: string, request: Request): Decision {
+    const policy = this.resources[policyId];
+    if (policy?.Type !== "AWS::IAM::ManagedPolicy") throw new Error(`${policyId} is not a managed policy`);
+    const principal = `arn:aws:iam::${ACCOUNT}:role/holder-of-${policyId}`;
+    return this.decide(principal, this.statementsOf(policy.Properties?.PolicyDocument), request, {});
+  }
+
+  private decide(
+    roleArn: string,
+    identity: Statement[],
+    request: Request,
+    options: { identityOnly?: boolean },
+  ): Decision {
     const context = { "aws:SecureTransport": "true", "aws:PrincipalAccount": ACCOUNT, ...request.context };
-    const identity = this.identityStatements(roleId);
     const res = options.identityOnly
       ? { kind: "none" as const, statements: [] }
       : this.resourceStatements(request.resource);
@@ -326,6 +344,9 @@ const KNOWN_KEYS = new Set([
   "aws:SecureTransport",
   "aws:MultiFactorAuthPresent",
   "aws:SourceAccount",
+  // Set by AWS when S3 calls KMS for the caller: absent on a direct KMS call.
+  "kms:ViaService",
+  "kms:EncryptionContext:aws:s3:arn",
 ]);
 
 /** Does a policy `Principal` name this role (or, with `rootOnly`, the account root exactly)? */

@@ -21,6 +21,7 @@ export const FIXTURE_ENTRIES: FunctionEntries = {
   statsApi: "test/fixtures/infra/handlers/stats-api.ts",
   statsAuthorizer: "test/fixtures/infra/handlers/stats-authorizer.ts",
   live: "test/fixtures/infra/handlers/live.ts",
+  land: "test/fixtures/infra/handlers/land.ts",
 };
 
 /** The feature flags the real app runs with (cdk.json), so the tests synthesize the same template. */

@@ -6,7 +6,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { parquetReadObjects } from "hyparquet";
@@ -84,7 +84,7 @@ beforeEach(() => {
   );
   s3.on(PutObjectCommand).resolves({});
   s3.on(ListObjectsV2Command).resolves({ Contents: [] });
-  sqs.on(SendMessageCommand).resolves({});
+  sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
 });
 
 describe("ingest handler", () => {
@@ -119,10 +119,15 @@ describe("ingest handler", () => {
     expect(text).toContain("203.0.113.0/24");
     expect(text).toContain("2001:db8:1234::/48");
     expect(rows.map((r) => r.site)).toEqual(["example.com", "example.com"]);
-    const sent = sqs
-      .commandCalls(SendMessageCommand)
-      .map((c) => JSON.parse(c.args[0].input.MessageBody ?? "{}"));
-    expect(sent).toEqual([{ days: ["2026-11-20"] }]);
+    // One request per touched day to the FIFO aggregate queue, the day as message group.
+    const sent = sqs.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(
+      sent.map((e) => [
+        e.MessageGroupId,
+        JSON.parse(e.MessageBody ?? "{}").day,
+        JSON.parse(e.MessageBody ?? "{}").why,
+      ]),
+    ).toEqual([["2026-11-20", "2026-11-20", "ingest"]]);
   });
 
   it("reports exactly the failing message of a batch, and still ingests the others", async () => {

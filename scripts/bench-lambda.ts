@@ -1,0 +1,262 @@
+/**
+ * `npm run bench:lambda [-- --lines 1000000] [--range-mib 64]`: the ingest and aggregate Lambda bundles, as
+ * `cdk synth` writes them, measured on the stand-ins (test/standins/): what their memory, timeout and cost are
+ * chosen from (docs/DEPLOY.md, "Sizing" and "Cost").
+ *
+ * 1. one day of generated access log (the generator `npm run bench` uses; 0.1 % malformed lines), plain and
+ *    gzipped, each ingested by one invocation of the ingest bundle: CPU time, peak RSS, lines per CPU-second;
+ * 2. the same plain file read in byte ranges (`--range-mib`): the units, their CPU time, and the lines and events
+ *    compared with the single run (each line once);
+ * 3. the day's events compacted by the aggregate bundle (a compaction request) and its rollups recomputed: CPU
+ *    time, peak RSS, objects before and after, Athena's bytes scanned per rollup (the stand-in's estimate);
+ * 4. S3 requests per ingested file (from the stand-ins' request log).
+ *
+ * CPU time is the figure to trust on a shared machine (wall time is printed, but depends on the load); on Lambda, a
+ * function gets one full vCPU at 1,769 MB, and a share proportional to its memory below that.
+ */
+import { createWriteStream, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { generateSampleLog } from "../functions/apps/demo/sample-log.ts";
+import { type BatchRecord, deployOnStandins, PROJECT_ROOT } from "../test/standins/deployment/index.ts";
+
+function option(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? (process.argv[at + 1] ?? fallback) : fallback;
+}
+
+const LINES = Number(option("lines", "1000000"));
+const RANGE_MIB = Number(option("range-mib", "64"));
+const OUT = join(PROJECT_ROOT, "bench-out");
+const DAY = "2026-11-01";
+
+async function ensureLog(): Promise<string> {
+  await mkdir(OUT, { recursive: true });
+  const path = join(OUT, `lambda-${LINES}.log`);
+  if (existsSync(path)) return path;
+  const out = createWriteStream(path);
+  let buffer: string[] = [];
+  const flush = async () => {
+    const text = `${buffer.join("\n")}\n`;
+    buffer = [];
+    if (!out.write(text)) await new Promise<void>((done) => out.once("drain", () => done()));
+  };
+  for (const line of generateSampleLog({
+    seed: 20261101,
+    lines: LINES,
+    startMs: Date.UTC(2026, 10, 1),
+    spanMs: 40 * 3_600_000 * (LINES / 1_000_000),
+    clients: 40_000,
+    malformedShare: 0.001,
+    varietyOfAgents: true,
+  })) {
+    buffer.push(line);
+    if (buffer.length === 20_000) await flush();
+  }
+  if (buffer.length > 0) await flush();
+  await new Promise<void>((done) => out.end(() => done()));
+  return path;
+}
+
+function summarize(
+  label: string,
+  batches: readonly BatchRecord[],
+  lines: number,
+  bytes: number,
+): Record<string, number | string> {
+  const cpuMs = batches.reduce((s, b) => s + b.result.cpuMs, 0);
+  const wallMs = batches.reduce((s, b) => s + b.result.wallMs, 0);
+  const rssMb = Math.max(...batches.map((b) => b.result.maxRssKb)) / 1024;
+  return {
+    run: label,
+    invocations: batches.length,
+    lines,
+    mb: Number((bytes / 1e6).toFixed(1)),
+    cpuS: Number((cpuMs / 1000).toFixed(1)),
+    wallS: Number((wallMs / 1000).toFixed(1)),
+    peakRssMb: Math.round(rssMb),
+    linesPerCpuS: Math.round(lines / (cpuMs / 1000)),
+    mbPerCpuS: Number((bytes / 1e6 / (cpuMs / 1000)).toFixed(2)),
+  };
+}
+
+function loggedLines(batches: readonly BatchRecord[]): { lines: number; events: number } {
+  let lines = 0;
+  let events = 0;
+  for (const b of batches) {
+    for (const m of b.result.logs.matchAll(/"message":"ingested".*?"lines":(\d+).*?"events":(\d+)/g)) {
+      lines += Number(m[1]);
+      events += Number(m[2]);
+    }
+  }
+  return { lines, events };
+}
+
+const path = await ensureLog();
+const plain = readFileSync(path);
+const gz = gzipSync(plain, { level: 6 });
+console.log(
+  `log: ${path}: ${LINES.toLocaleString("en")} lines, ${(plain.length / 1e6).toFixed(1)} MB plain, ${(gz.length / 1e6).toFixed(1)} MB gzip`,
+);
+const results: Record<string, unknown>[] = [];
+
+// 1. whole file, one invocation each (ranges larger than the file)
+{
+  const { aws, stack, stop } = await deployOnStandins({
+    synth: { context: { "logsieve:sites": "example.com", "logsieve:ingestRangeMiB": "4096" } },
+  });
+  aws.clock.advance(Date.UTC(2026, 10, 2, 6) - aws.clock.now());
+  const raw = stack.nameOf("RawBucket");
+  for (const [label, key, body] of [
+    ["plain, one invocation", "incoming/site=example.com/bench/access.log.1", plain],
+    ["gzip, one invocation", "incoming/site=example.com/bench/access.log.2.gz", gz],
+  ] as const) {
+    const requestsBefore = aws.requests.length;
+    aws.s3.put(raw, key, body);
+    const batches = (await stack.pump({ only: ["Pipeline/Ingest"] })).filter((b) => b.result.ok);
+    const { lines, events } = loggedLines(batches);
+    const s3Requests = aws.requests
+      .slice(requestsBefore)
+      .filter((r) => r.service === "s3" && r.accessKeyId === stack.fn("Ingest").accessKeyId);
+    results.push({
+      ...summarize(label, batches, lines, plain.length),
+      events,
+      s3Requests: s3Requests.length,
+    });
+  }
+  // 3. compaction and rollups of the day on the aggregate bundle (both files' events: two inputs of the same day)
+  const analytics = stack.nameOf("AnalyticsBucket");
+  const objectsBefore = aws.s3
+    .keys(analytics, `events/dt=${DAY}/`)
+    .filter((k) => k.endsWith(".parquet")).length;
+  const bytesBefore = aws.s3.currentObjects(analytics, `events/dt=${DAY}/`).reduce((s, o) => s + o.size, 0);
+  aws.sqs.send(
+    stack.nameOf("AggregateQueue"),
+    JSON.stringify({ day: DAY, sentAt: aws.clock.now(), why: "compact" }),
+    { groupId: DAY, deduplicationId: "bench-compact" },
+  );
+  aws.clock.advance(5_000);
+  const executionsBefore = aws.athena.executions.size;
+  const compact = await stack.pump({ only: ["Pipeline/Aggregate"] });
+  const objectsAfter = aws.s3
+    .keys(analytics, `events/dt=${DAY}/`)
+    .filter((k) => k.endsWith(".parquet")).length;
+  const unloads = [...aws.athena.executions.values()].slice(executionsBefore);
+  results.push({
+    run: "aggregate: compaction + rollups of the day",
+    invocations: compact.length,
+    cpuS: Number((compact.reduce((s, b) => s + b.result.cpuMs, 0) / 1000).toFixed(1)),
+    peakRssMb: Math.round(Math.max(...compact.map((b) => b.result.maxRssKb)) / 1024),
+    eventsObjectsBefore: objectsBefore,
+    eventsObjectsAfter: objectsAfter,
+    eventsMb: Number((bytesBefore / 1e6).toFixed(1)),
+    unloads: unloads.length,
+    athenaMbScannedPerRollup: unloads.map((e) => Number((e.dataScannedBytes / 1e6).toFixed(2))).join(" "),
+  });
+  // Rollups again after compaction: what an hourly recompute scans (one object instead of many).
+  aws.sqs.send(
+    stack.nameOf("AggregateQueue"),
+    JSON.stringify({ day: DAY, sentAt: aws.clock.now(), why: "schedule" }),
+    { groupId: DAY, deduplicationId: "bench-again" },
+  );
+  aws.clock.advance(5_000);
+  const again = aws.athena.executions.size;
+  const recompute = await stack.pump({ only: ["Pipeline/Aggregate"] });
+  const second = [...aws.athena.executions.values()].slice(again);
+  results.push({
+    run: "aggregate: rollups only (compacted day)",
+    invocations: recompute.length,
+    cpuS: Number((recompute.reduce((s, b) => s + b.result.cpuMs, 0) / 1000).toFixed(1)),
+    peakRssMb: Math.round(Math.max(...recompute.map((b) => b.result.maxRssKb)) / 1024),
+    athenaMbScannedPerRollup: second.map((e) => Number((e.dataScannedBytes / 1e6).toFixed(2))).join(" "),
+    athenaMbScannedTotal: Number((second.reduce((s, e) => s + e.dataScannedBytes, 0) / 1e6).toFixed(2)),
+  });
+  await stop();
+}
+
+// 2. the plain file in byte ranges
+{
+  const { aws, stack, stop } = await deployOnStandins({
+    synth: { context: { "logsieve:sites": "example.com", "logsieve:ingestRangeMiB": String(RANGE_MIB) } },
+  });
+  aws.clock.advance(Date.UTC(2026, 10, 2, 6) - aws.clock.now());
+  aws.s3.put(stack.nameOf("RawBucket"), "incoming/site=example.com/bench/access.log.1", plain);
+  const batches = (await stack.pump({ only: ["Pipeline/Ingest"] })).filter((b) => b.result.ok);
+  const { lines, events } = loggedLines(batches);
+  results.push({
+    ...summarize(`plain, ranges of ${RANGE_MIB} MiB`, batches, lines, plain.length),
+    events,
+    maxUnitCpuS: Number((Math.max(...batches.map((b) => b.result.cpuMs)) / 1000).toFixed(1)),
+  });
+  await stop();
+}
+
+// 4. CloudFront-sized files: 100 files of 2,000 lines (5,000 such files a day are 10 M lines), then the day's
+//    rollups before and after compaction: S3 requests per file, objects Athena opens per recompute.
+{
+  const { aws, stack, stop } = await deployOnStandins({
+    synth: { context: { "logsieve:sites": "example.com" } },
+  });
+  aws.clock.advance(Date.UTC(2026, 10, 2, 6) - aws.clock.now());
+  const raw = stack.nameOf("RawBucket");
+  // The first 200,000 lines (about 45 MB of the log).
+  const lines = plain.subarray(0, 60_000_000).toString("utf8").split("\n").slice(0, 200_000);
+  const ingestKey = stack.fn("Ingest").accessKeyId;
+  const before = aws.requests.length;
+  for (let f = 0; f < 100; f++) {
+    aws.s3.put(
+      raw,
+      `incoming/site=example.com/edge/E2EXAMPLE.2026-11-01-${String(f % 24).padStart(2, "0")}.${f}.log`,
+      Buffer.from(`${lines.slice(f * 2000, (f + 1) * 2000).join("\n")}\n`),
+    );
+  }
+  const batches = (await stack.pump({ only: ["Pipeline/Ingest"] })).filter((b) => b.result.ok);
+  const calls = aws.requests.slice(before).filter((r) => r.accessKeyId === ingestKey);
+  const byAction: Record<string, number> = {};
+  for (const c of calls)
+    byAction[`${c.service}:${c.action}`] = (byAction[`${c.service}:${c.action}`] ?? 0) + 1;
+  results.push({
+    ...summarize("100 files of 2,000 lines", batches, loggedLines(batches).lines, 0),
+    requestsPerFile: Object.fromEntries(
+      Object.entries(byAction).map(([k, v]) => [k, Number((v / 100).toFixed(2))]),
+    ),
+    gbSecondsPerFileAt1769: Number(
+      ((batches.reduce((s, b) => s + b.result.cpuMs, 0) / 100 / 1000) * 1.769).toFixed(3),
+    ),
+  });
+  const analytics = stack.nameOf("AnalyticsBucket");
+  const queue = stack.nameOf("AggregateQueue");
+  const opened = async (why: string, dedup: string) => {
+    aws.sqs.send(queue, JSON.stringify({ day: DAY, sentAt: aws.clock.now(), why }), {
+      groupId: DAY,
+      deduplicationId: dedup,
+    });
+    aws.clock.advance(20 * 60_000);
+    const first = aws.athena.executions.size;
+    await stack.pump({ only: ["Pipeline/Aggregate"] });
+    const executions = [...aws.athena.executions.values()].slice(first);
+    return executions.reduce((s, e) => s + e.reads.reduce((t, r) => t + r.keys.length, 0), 0);
+  };
+  const objectsBefore = aws.s3
+    .keys(analytics, `events/dt=${DAY}/`)
+    .filter((k) => k.endsWith(".parquet")).length;
+  const openedBefore = await opened("schedule", "small-1");
+  await opened("compact", "small-2");
+  const openedAfter = await opened("schedule", "small-3");
+  results.push({
+    run: "rollups of 100 small files' day, before and after compaction",
+    eventsObjectsBefore: objectsBefore,
+    eventsObjectsAfter: aws.s3.keys(analytics, `events/dt=${DAY}/`).filter((k) => k.endsWith(".parquet"))
+      .length,
+    objectsOpenedPerRecomputeBefore: openedBefore,
+    objectsOpenedPerRecomputeAfter: openedAfter,
+  });
+  await stop();
+}
+
+for (const r of results) console.log(JSON.stringify(r));
+writeFileSync(
+  join(OUT, "bench-lambda.json"),
+  `${JSON.stringify({ lines: LINES, rangeMib: RANGE_MIB, results }, null, 1)}\n`,
+);
