@@ -303,6 +303,25 @@ describe("LogShipper (attached to a host's user or instance role)", () => {
     expect(decisions).toEqual(["allowed", "allowed", "allowed", "allowed"]);
   });
 
+  it("grants only those four actions, on incoming/ of the raw bucket and the raw key, with no wildcard or Not*", () => {
+    // Act: every (effect, action, resource) the policy document names
+    const statements = sim.managedPolicyStatements(ids.shipper);
+    const grants = statements
+      .flatMap((s) =>
+        [s.Action ?? []].flat().flatMap((a) => [s.Resource ?? []].flat().map((r) => `${s.Effect} ${a} ${r}`)),
+      )
+      .sort();
+
+    // Assess
+    expect(statements.filter((s) => s.NotAction !== undefined || s.NotResource !== undefined)).toEqual([]);
+    expect(grants).toEqual([
+      `Allow kms:Decrypt ${sim.arnOf(ids.rawKey)}`,
+      `Allow kms:GenerateDataKey ${sim.arnOf(ids.rawKey)}`,
+      `Allow s3:AbortMultipartUpload ${obj(ids.raw, "incoming/*")}`,
+      `Allow s3:PutObject ${obj(ids.raw, "incoming/*")}`,
+    ]);
+  });
+
   it("may do nothing else: read, list, delete, hold, other zones or buckets, or use the key outside S3", () => {
     // Act
     const decisions = [

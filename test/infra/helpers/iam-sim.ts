@@ -18,7 +18,7 @@ export const ACCOUNT = "111111111111";
 export const REGION = "eu-central-1";
 
 type Json = unknown;
-interface Statement {
+export interface Statement {
   Effect: "Allow" | "Deny";
   Action?: string | string[];
   NotAction?: string | string[];
@@ -146,6 +146,13 @@ export class IamSimulator {
     if (policy?.Type !== "AWS::IAM::ManagedPolicy") throw new Error(`${policyId} is not a managed policy`);
     const principal = `arn:aws:iam::${ACCOUNT}:role/holder-of-${policyId}`;
     return this.decide(principal, this.statementsOf(policy.Properties?.PolicyDocument), request, {});
+  }
+
+  /** The statements of a managed policy, resolved (to read what it grants, beside evaluating requests). */
+  managedPolicyStatements(policyId: string): Statement[] {
+    const policy = this.resources[policyId];
+    if (policy?.Type !== "AWS::IAM::ManagedPolicy") throw new Error(`${policyId} is not a managed policy`);
+    return this.statementsOf(policy.Properties?.PolicyDocument);
   }
 
   private decide(
