@@ -102,6 +102,7 @@ describe("privacy red team: personal data in every form, through every input pat
     readonly text: string;
   }[] = [];
   const doors = new Map<string, Door>();
+  let statusPage = "";
   const failed: FailedAnswer[] = [];
   /** The marketing queries each dashboard offered (GET /api/dashboard/me), by lake. */
   const offered = new Map<string, string[]>();
@@ -241,6 +242,8 @@ describe("privacy red team: personal data in every form, through every input pat
         }),
       );
     }
+    // The local status page after the attack: counters by reason (closed lists), nothing a visitor sent.
+    statusPage = await (await fetch(`${serve.url}/_logsieve/status`)).text();
     await serve.close();
     const collectorAggregate = await cliOn(collectorLake)("aggregate", "--all");
     outputs.push(collectorAggregate.stdout, collectorAggregate.stderr);
@@ -551,6 +554,7 @@ describe("privacy red team: personal data in every form, through every input pat
     // Not read by marketing, but a checkpoint must hold no personal data at all (docs/INGEST.md): digests only.
     { name: "checkpoints/", text: async () => filesText(join(lake, "checkpoints")) },
     { name: "server log lines (dashboard, Stats API)", text: async () => serverLogs.join("\n") },
+    { name: "the collector's status page", text: async () => statusPage },
     ...DOOR_NAMES.map((name) => ({
       name,
       text: async () => (doors.get(name)?.answers ?? []).map((a) => a.text).join("\n"),
@@ -584,10 +588,11 @@ describe("privacy red team: personal data in every form, through every input pat
     },
   );
 
-  it("positive control: every form planted in a server log line or the commands' output is found", () => {
+  it("positive control: every form planted in a server log line, the commands' output or the status page is found", () => {
     for (const [format, text] of [
       ["json-lines", serverLogs.slice(0, 20).join("\n")],
       ["text", outputs.join("\n")],
+      ["json", statusPage],
     ] as const) {
       expect(findForms(text, FORMS).size).toBe(0);
       const missed = withData(FORMS).filter(
