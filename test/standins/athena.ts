@@ -330,6 +330,9 @@ export class AthenaStandin {
       const connection = await instance.connect();
       await connection.run("SET TimeZone = 'UTC'");
       await connection.run("SET preserve_insertion_order = true");
+      // Athena's (Trino's) regexp_like(string, pattern), which the Stats API's filtered queries use: DuckDB calls it
+      // regexp_matches (as the local DuckDB adapter maps it too).
+      await connection.run("CREATE MACRO regexp_like(s, p) AS regexp_matches(s, p)");
       return { instance, connection };
     })();
     return this.db;
