@@ -74,8 +74,13 @@ const PROBLEMS = [
 ] as const;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-const INITIAL_ROWS = 16 * 1024;
-const INITIAL_BYTES = 256 * 1024;
+/**
+ * A batch starts small and doubles as rows arrive: an input that reopens partitions often (logs going back in time,
+ * many small parts) allocated 16,384 rows and 256 KiB per column for every part before, which made garbage
+ * collection the largest cost of such inputs (docs/BENCHMARKS.md). The bytes written do not depend on it.
+ */
+const INITIAL_ROWS = 1024;
+const INITIAL_BYTES = 16 * 1024;
 /** Strings up to this length are copied by a loop; longer ones by Buffer#write (see StringColumn.push). */
 const SHORT_STRING = 16;
 const TWO_32 = 4294967296;
