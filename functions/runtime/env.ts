@@ -44,6 +44,19 @@ export function configFromEnv(env: Environment): LogsieveConfig {
   return parseConfig(jsonEnv(env, AWS_ENV.config, {}), `environment ${AWS_ENV.config}`);
 }
 
+/** A whole number of at least 1 from the environment, or `fallback` when unset; anything else is a ConfigError. */
+export function positiveIntEnv(env: Environment, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text.length === 0) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new ConfigError(`the environment variable ${name} must be a whole number of at least 1`, [
+      `${name}: not a whole number of at least 1`,
+    ]);
+  }
+  return value;
+}
+
 /** The person acting on this machine (audit trails of holds and sweeps): the OS account. */
 export function localActor(): string {
   try {
@@ -86,10 +99,22 @@ export const AWS_ENV = {
   queriesDir: "LOGSIEVE_QUERIES_DIR",
   /** Folder of the built dashboard assets (manifest.json, app-*.js, app-*.css) inside the dashboard package. */
   dashboardAssetsDir: "LOGSIEVE_DASHBOARD_ASSETS",
-  /** Athena workgroup of the dashboard's security view (dashboard API only; without it the view answers 503). */
+  /** Athena workgroup of the dashboard's security view and legal holds (dashboard API only). */
   securityWorkgroup: "LOGSIEVE_SECURITY_ATHENA_WORKGROUP",
   /** Cognito hosted UI domain (`https://<prefix>.auth.<region>.amazoncognito.com`) for the dashboard's sign-in. */
   cognitoDomain: "LOGSIEVE_COGNITO_DOMAIN",
+  /**
+   * The user pool's token issuer (`https://cognito-idp.<region>.amazonaws.com/<pool id>`): the dashboard verifies
+   * ID tokens against it and its JWKS (`<issuer>/.well-known/jwks.json`), and names it as the identity pool login.
+   */
+  cognitoIssuer: "LOGSIEVE_COGNITO_ISSUER",
+  /** The identity pool that exchanges a signed-in person's ID token for their role's credentials (dashboard API). */
+  identityPoolId: "LOGSIEVE_IDENTITY_POOL_ID",
+  /**
+   * Days each legal-hold audit event stays under S3 Object Lock compliance-mode retention (nobody, the account's
+   * root included, can delete it before). Set on the functions that append to the audit trail.
+   */
+  auditRetentionDays: "LOGSIEVE_AUDIT_RETENTION_DAYS",
   /** Absolute path of the bundled country database (MaxMind format) inside the function package. */
   geoCountryDb: "LOGSIEVE_GEO_COUNTRY_DB",
   /** Absolute paths of the bundled AS database's two files inside the ingest package (the provider). */

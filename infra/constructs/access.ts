@@ -2,6 +2,7 @@ import { Duration, Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
+import { ADDRESS_LOOKUP_PREFIX, ADDRESS_LOOKUP_TABLE } from "../../functions/core/security/address-lookup.ts";
 import { acknowledge } from "./nag.ts";
 import {
   acknowledgeZoneWildcards,
@@ -24,22 +25,23 @@ export interface AnalystAccessProps {
   readonly resultKeys: { readonly marketing: kms.IKey; readonly security: kms.IKey };
   /** Who may assume the analyst roles. Default: principals of this account, with MFA. */
   readonly trustedPrincipal?: iam.IPrincipal;
+  /** A further trust statement of the three analyst roles: the dashboard's identity pool (auth.ts). */
+  readonly webIdentity?: iam.PolicyStatement;
 }
-
-/** Object Lock actions nobody gets: they could keep a record beyond the seven days. */
-export const FORBIDDEN_LOCK_ACTIONS = [
-  "s3:BypassGovernanceRetention",
-  "s3:PutObjectRetention",
-  "s3:PutBucketObjectLockConfiguration",
-] as const;
 
 /**
  * Who may see what, as managed policies (attachable to an operator's own SSO permission sets) and as roles that
  * carry them:
  * - MarketingAnalyst: the stats rollups and the marketing workgroup, nothing else.
- * - SecurityAnalyst: reads incoming/, security/, rejects/ (and the stats), security workgroup.
- * - SecurityLead: SecurityAnalyst plus evidence/ and placing/lifting legal holds.
+ * - SecurityAnalyst: reads incoming/, security/, rejects/ (and the stats), the security workgroup (and the
+ *   marketing one, for the dashboard's statistics view), and writes and deletes its own address lookups
+ *   (core/security/address-lookup.ts).
+ * - SecurityLead: SecurityAnalyst plus evidence/: places and lifts legal holds, and appends to the audit trail
+ *   (never deletes or overwrites it: the bucket policy of raw-zone.ts denies that to everyone).
  * - LogShipper: writes into incoming/ only (nginx or any log forwarder), reads nothing.
+ *
+ * The dashboard reads with these roles too: a signed-in person's group names the role, and the identity pool hands
+ * out only that role's credentials (auth.ts), so the same IAM policies decide for the console, the CLI and the page.
  */
 export class AnalystAccess extends Construct {
   readonly marketingPolicy: iam.ManagedPolicy;
@@ -49,6 +51,8 @@ export class AnalystAccess extends Construct {
   readonly marketingRole: iam.Role;
   readonly securityRole: iam.Role;
   readonly securityLeadRole: iam.Role;
+  /** For forwarders that can take a role (Fluent Bit's `role_arn`, Vector's `assume_role`): LogShipperPolicy. */
+  readonly logShipperRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: AnalystAccessProps) {
     super(scope, id);
@@ -76,30 +80,34 @@ export class AnalystAccess extends Construct {
       actions: ["athena:ListWorkGroups", "athena:ListEngineVersions", "athena:ListDataCatalogs"],
       resources: ["*"],
     });
+    const marketingWorkgroup = athenaWorkgroupUse(
+      stack,
+      props.workgroups.marketing,
+      resultsBucket,
+      "marketing/",
+      props.resultKeys.marketing,
+      true,
+    );
 
     this.marketingPolicy = managed("MarketingAnalystPolicy", {
       description: "logsieve MarketingAnalyst: stats rollups and the marketing Athena workgroup only",
-      statements: [
-        ...readStats,
-        ...athenaWorkgroupUse(
-          stack,
-          props.workgroups.marketing,
-          resultsBucket,
-          "marketing/",
-          props.resultKeys.marketing,
-          true,
-        ),
-        listWorkgroups,
-      ],
+      statements: [...readStats, ...marketingWorkgroup, listWorkgroups],
     });
 
+    const rawZones = ["incoming/", "security/", "rejects/"];
     const securityStatements = [
       ...readStats,
-      glueRead(stack, props.glueDatabase, props.securityTables),
-      onObjects(rawBucket, ["incoming/", "security/", "rejects/"], ["s3:GetObject", "s3:GetObjectVersion"]),
-      listPrefixes(rawBucket, ["incoming/", "security/", "rejects/"]),
+      glueRead(stack, props.glueDatabase, [...props.securityTables, ADDRESS_LOOKUP_TABLE]),
+      onObjects(rawBucket, rawZones, ["s3:GetObject", "s3:GetObjectVersion"]),
+      listPrefixes(rawBucket, [...rawZones, ADDRESS_LOOKUP_PREFIX]),
       bucketLocation(rawBucket),
-      decrypt(storage.rawKey),
+      // Address lookups: written before a query, read by Athena as this role, deleted (every version) after it.
+      onObjects(
+        rawBucket,
+        [ADDRESS_LOOKUP_PREFIX],
+        ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+      ),
+      encryptDecrypt(storage.rawKey),
       ...athenaWorkgroupUse(
         stack,
         props.workgroups.security,
@@ -108,6 +116,7 @@ export class AnalystAccess extends Construct {
         props.resultKeys.security,
         true,
       ),
+      ...marketingWorkgroup,
       listWorkgroups,
     ];
     this.securityPolicy = managed("SecurityAnalystPolicy", {
@@ -119,19 +128,26 @@ export class AnalystAccess extends Construct {
     this.securityLeadPolicy = managed("SecurityLeadPolicy", {
       description: "logsieve SecurityLead: SecurityAnalyst plus evidence/ and legal holds",
       statements: [
+        // An incident's evidence: written by Athena's UNLOAD as this role, held, released, swept after release.
         onObjects(
           rawBucket,
-          ["evidence/"],
+          [EVIDENCE_INCIDENTS],
           [
             "s3:GetObject",
             "s3:GetObjectVersion",
             "s3:PutObject",
+            "s3:AbortMultipartUpload",
+            "s3:ListMultipartUploadParts",
             "s3:DeleteObject",
             "s3:DeleteObjectVersion",
             "s3:PutObjectLegalHold",
             "s3:GetObjectLegalHold",
           ],
         ),
+        // The audit trail: read, and appended to under compliance-mode retention. Deleting or overwriting it is
+        // denied to everyone by the bucket policy (raw-zone.ts), this role included.
+        onObjects(rawBucket, [AUDIT_TRAIL], ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]),
+        onObjects(rawBucket, [HOLD_AUDIT_TRAIL], ["s3:PutObjectRetention"]),
         onObjects(rawBucket, ["security/"], ["s3:GetObjectLegalHold"]),
         listPrefixes(rawBucket, ["evidence/"], true),
         encryptDecrypt(storage.rawKey),
@@ -160,34 +176,33 @@ export class AnalystAccess extends Construct {
       ],
     });
 
-    // Nobody may set a retention period or bypass one: with no default retention, only a legal hold (which a
-    // person lifts) can keep a version, and no retention date can quietly outlive the seven days.
-    rawBucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: "NoRetentionBeyondLegalHold",
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: [...FORBIDDEN_LOCK_ACTIONS],
-        resources: [rawBucket.bucketArn, rawBucket.arnForObjects("*")],
-      }),
-    );
-
     const trust =
       props.trustedPrincipal ??
       new iam.AccountRootPrincipal().withConditions({ Bool: { "aws:MultiFactorAuthPresent": "true" } });
-    const role = (roleId: string, description: string, policies: iam.IManagedPolicy[]) =>
-      new iam.Role(this, roleId, {
+    const role = (roleId: string, description: string, policies: iam.ManagedPolicy[]) => {
+      const r = new iam.Role(this, roleId, {
         assumedBy: trust,
         description,
-        managedPolicies: policies,
         maxSessionDuration: Duration.hours(4),
       });
+      // Attached from the policy's side (ManagedPolicy.Roles), so the role does not depend on the policies and the
+      // raw key's policy (raw-zone.ts) can name the role without a circular dependency.
+      for (const policy of policies) policy.attachToRole(r);
+      if (props.webIdentity !== undefined) r.assumeRolePolicy?.addStatements(props.webIdentity);
+      return r;
+    };
     this.marketingRole = role("MarketingAnalyst", "logsieve marketing analyst", [this.marketingPolicy]);
     this.securityRole = role("SecurityAnalyst", "logsieve security analyst", [this.securityPolicy]);
     this.securityLeadRole = role("SecurityLead", "logsieve security lead (legal holds)", [
       this.securityPolicy,
       this.securityLeadPolicy,
     ]);
+    this.logShipperRole = new iam.Role(this, "LogShipper", {
+      assumedBy: new iam.AccountRootPrincipal(),
+      description: "logsieve log forwarder: writes web server logs into incoming/",
+      maxSessionDuration: Duration.hours(1),
+    });
+    this.logShipperPolicy.attachToRole(this.logShipperRole);
 
     for (const policy of [this.marketingPolicy, this.securityPolicy]) {
       acknowledge(policy, [
@@ -200,3 +215,10 @@ export class AnalystAccess extends Construct {
     }
   }
 }
+
+/** `evidence/incident=<ID>/...`: one incident's records and manifest (core/hold/manifest.ts). */
+export const EVIDENCE_INCIDENTS = "evidence/incident=";
+/** The audit trail: hold events and sweep records (core/hold/audit.ts). */
+export const AUDIT_TRAIL = "evidence/audit/";
+/** The legal-hold events of the audit trail, kept under compliance-mode retention. */
+export const HOLD_AUDIT_TRAIL = "evidence/audit/holds/";

@@ -1,22 +1,21 @@
-import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import * as apigw from "aws-cdk-lib/aws-apigateway";
 import * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import * as authorizers from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import * as integrations from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as cwActions from "aws-cdk-lib/aws-cloudwatch-actions";
-import * as cognito from "aws-cdk-lib/aws-cognito";
+import type * as cognito from "aws-cdk-lib/aws-cognito";
 import * as iam from "aws-cdk-lib/aws-iam";
-import type * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
 import { AWS_ENV, BUNDLED_DASHBOARD_ASSETS, BUNDLED_TRACKER_PATH } from "../../functions/runtime/env.ts";
+import { DashboardSignIn } from "./auth.ts";
 import type { FunctionEntries } from "./function-entries.ts";
 import { countryDbFile, LogsieveFunction, queriesFolder } from "./logsieve-function.ts";
 import { acknowledge } from "./nag.ts";
 import { saltAccess } from "./pipeline.ts";
-import { athenaWorkgroupUse, bucketLocation, decrypt, glueRead, listPrefixes, onObjects } from "./policy.ts";
 import type { LakeStorage } from "./storage.ts";
 
 /** The collector's public routes (method, path). OPTIONS routes let the handler answer CORS per site. */
@@ -57,12 +56,13 @@ export interface CollectorProps {
   readonly logLevel: string;
   readonly rateLimit: number;
   readonly burstLimit: number;
+  /** Callback and sign-out URLs besides the dashboard page on the API's own URL (a custom domain). */
   readonly dashboardCallbackUrls: readonly string[];
-  readonly glueDatabase: string;
-  /** Glue tables the dashboard API may read: the stats rollups. */
-  readonly statsTables: readonly string[];
   readonly marketingWorkgroup: string;
-  readonly marketingResultKey: kms.IKey;
+  /** The Athena workgroup of the dashboard's security view and of legal holds. */
+  readonly securityWorkgroup: string;
+  /** Prefix of the hosted sign-in domain; default derived from the stack (auth.ts). */
+  readonly cognitoDomainPrefix?: string;
   readonly alarmTopic: sns.ITopic;
   /** The Firehose delivery stream the collector writes events to. */
   readonly eventsStream: { readonly name: string; readonly arn: string };
@@ -88,6 +88,7 @@ export class Collector extends Construct {
   readonly api: apigwv2.HttpApi;
   readonly collect: LogsieveFunction;
   readonly dashboardApi: LogsieveFunction;
+  readonly signIn: DashboardSignIn;
   readonly userPool: cognito.UserPool;
   readonly userPoolClient: cognito.UserPoolClient;
   readonly accessLogs: logs.LogGroup;
@@ -95,49 +96,36 @@ export class Collector extends Construct {
   constructor(scope: Construct, id: string, props: CollectorProps) {
     super(scope, id);
     const { storage } = props;
-    const stack = Stack.of(this);
+
+    // --- HTTP API -----------------------------------------------------------------------------------------
+    this.accessLogs = new logs.LogGroup(this, "AccessLogs", {
+      retention: logs.RetentionDays.ONE_MONTH,
+      encryptionKey: storage.opsKey,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.api = new apigwv2.HttpApi(this, "Api", {
+      description: "logsieve collector and dashboard API",
+      createDefaultStage: false,
+    });
+    this.api.addStage("DefaultStage", {
+      stageName: "$default",
+      autoDeploy: true,
+      throttle: { rateLimit: props.rateLimit, burstLimit: props.burstLimit },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(this.accessLogs),
+        format: apigw.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FORMAT)),
+      },
+    });
 
     // --- sign-in ------------------------------------------------------------------------------------------
-    this.userPool = new cognito.UserPool(this, "UserPool", {
-      selfSignUpEnabled: false,
-      signInAliases: { email: true },
-      mfa: cognito.Mfa.REQUIRED,
-      mfaSecondFactor: { otp: true, sms: false },
-      passwordPolicy: {
-        minLength: 14,
-        requireLowercase: true,
-        requireUppercase: true,
-        requireDigits: true,
-        requireSymbols: true,
-        tempPasswordValidity: Duration.days(3),
-      },
-      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
-      featurePlan: cognito.FeaturePlan.PLUS,
-      standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+    // The app client's callback is the dashboard page on this API's own URL, so the API comes first.
+    this.signIn = new DashboardSignIn(this, "SignIn", {
+      apiUrl: this.api.apiEndpoint,
+      extraCallbackUrls: props.dashboardCallbackUrls,
+      ...(props.cognitoDomainPrefix === undefined ? {} : { domainPrefix: props.cognitoDomainPrefix }),
     });
-    for (const [groupId, groupName, description] of [
-      ["Marketing", "marketing", "Marketing dashboards: statistics only"],
-      ["Security", "security", "Security view: the seven-day security zone"],
-      ["SecurityLead", "security-lead", "Security lead: places and lifts legal holds"],
-    ] as const) {
-      this.userPool.addGroup(groupId, { groupName, description });
-    }
-    this.userPoolClient = this.userPool.addClient("DashboardClient", {
-      generateSecret: false,
-      authFlows: { userSrp: true },
-      oAuth: {
-        flows: { authorizationCodeGrant: true },
-        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
-        callbackUrls: [...props.dashboardCallbackUrls],
-        logoutUrls: [...props.dashboardCallbackUrls],
-      },
-      preventUserExistenceErrors: true,
-      accessTokenValidity: Duration.hours(1),
-      idTokenValidity: Duration.hours(1),
-      refreshTokenValidity: Duration.hours(8),
-    });
+    this.userPool = this.signIn.userPool;
+    this.userPoolClient = this.signIn.client;
 
     // --- functions ----------------------------------------------------------------------------------------
     const common = {
@@ -177,8 +165,12 @@ export class Collector extends Construct {
       environment: {
         ...props.environment,
         [AWS_ENV.athenaWorkgroup]: props.marketingWorkgroup,
+        [AWS_ENV.securityWorkgroup]: props.securityWorkgroup,
         [AWS_ENV.userPoolId]: this.userPool.userPoolId,
         [AWS_ENV.userPoolClientId]: this.userPoolClient.userPoolClientId,
+        [AWS_ENV.cognitoDomain]: this.signIn.hostedUrl,
+        [AWS_ENV.cognitoIssuer]: this.signIn.issuer,
+        [AWS_ENV.identityPoolId]: this.signIn.identityPool.ref,
       },
       files: [
         queriesFolder(props.queriesDir),
@@ -189,21 +181,9 @@ export class Collector extends Construct {
         },
       ],
     });
-    this.dashboardApi.allow(
-      ...athenaWorkgroupUse(
-        stack,
-        props.marketingWorkgroup,
-        storage.resultsBucket,
-        "marketing/",
-        props.marketingResultKey,
-        false,
-      ),
-      glueRead(stack, props.glueDatabase, props.statsTables),
-      onObjects(storage.analyticsBucket, ["stats/"], ["s3:GetObject"]),
-      listPrefixes(storage.analyticsBucket, ["stats/"]),
-      bucketLocation(storage.analyticsBucket),
-      decrypt(storage.analyticsKey),
-    );
+    // The dashboard function itself may read nothing: it reads with the signed-in person's role, whose temporary
+    // credentials the identity pool issues for that person's token (auth.ts). GetId and GetCredentialsForIdentity
+    // are authorized by the token, not by this role.
     for (const f of [this.collect, this.dashboardApi]) {
       acknowledge(f.fn, [
         {
@@ -213,26 +193,6 @@ export class Collector extends Construct {
         },
       ]);
     }
-
-    // --- HTTP API -----------------------------------------------------------------------------------------
-    this.accessLogs = new logs.LogGroup(this, "AccessLogs", {
-      retention: logs.RetentionDays.ONE_MONTH,
-      encryptionKey: storage.opsKey,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.api = new apigwv2.HttpApi(this, "Api", {
-      description: "logsieve collector and dashboard API",
-      createDefaultStage: false,
-    });
-    this.api.addStage("DefaultStage", {
-      stageName: "$default",
-      autoDeploy: true,
-      throttle: { rateLimit: props.rateLimit, burstLimit: props.burstLimit },
-      accessLogSettings: {
-        destination: new apigwv2.LogGroupLogDestination(this.accessLogs),
-        format: apigw.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FORMAT)),
-      },
-    });
 
     const collectIntegration = new integrations.HttpLambdaIntegration("CollectIntegration", this.collect.fn, {
       payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,

@@ -6,7 +6,7 @@ import { Construct } from "constructs";
 import { type LogsieveConfig, parseConfig } from "../../functions/core/config.ts";
 import type { TableSchema } from "../../functions/ports/table-encoder.ts";
 import { AWS_ENV } from "../../functions/runtime/env.ts";
-import { AnalystAccess } from "./access.ts";
+import { AnalystAccess, HOLD_AUDIT_TRAIL } from "./access.ts";
 import { Collector } from "./collector.ts";
 import { EventsStream } from "./events-stream.ts";
 import {
@@ -17,7 +17,9 @@ import {
 import { STATS_TABLES } from "./lake-tables.ts";
 import { LivePanel } from "./live.ts";
 import { Pipeline } from "./pipeline.ts";
+import { onObjects } from "./policy.ts";
 import { QueryLayer } from "./query.ts";
+import { RawZoneGuard } from "./raw-zone.ts";
 import { DEFAULT_INGEST_RANGE_MIB, type DeploySettings } from "./settings.ts";
 import { StatsApi } from "./stats-api.ts";
 import { LakeStorage } from "./storage.ts";
@@ -63,9 +65,10 @@ const DEPLOY_DEFAULTS: DeploySettings = {
   pipelineScanLimitGiB: 200,
   collectorRateLimit: 100,
   collectorBurstLimit: 200,
-  dashboardCallbackUrls: ["http://localhost:8080/"],
+  dashboardCallbackUrls: [],
   ingestRangeMiB: DEFAULT_INGEST_RANGE_MIB,
   aggregateIntervalMinutes: 15,
+  auditRetentionDays: 1096,
 };
 
 /**
@@ -83,6 +86,7 @@ export class LogsievePipeline extends Construct {
   readonly access: AnalystAccess;
   readonly statsApi: StatsApi;
   readonly live: LivePanel;
+  readonly rawZone: RawZoneGuard;
 
   constructor(scope: Construct, id: string, props: LogsievePipelineProps = {}) {
     super(scope, id);
@@ -122,6 +126,7 @@ export class LogsievePipeline extends Construct {
       [AWS_ENV.resultsBucket]: storage.resultsBucket.bucketName,
       [AWS_ENV.glueDatabase]: this.query.databaseName,
       [AWS_ENV.config]: JSON.stringify(this.config),
+      [AWS_ENV.auditRetentionDays]: String(deploy.auditRetentionDays),
     };
 
     this.pipeline = new Pipeline(this, "Pipeline", {
@@ -160,10 +165,11 @@ export class LogsievePipeline extends Construct {
       rateLimit: deploy.collectorRateLimit,
       burstLimit: deploy.collectorBurstLimit,
       dashboardCallbackUrls: deploy.dashboardCallbackUrls,
-      glueDatabase: this.query.databaseName,
-      statsTables,
+      ...(deploy.cognitoDomainPrefix === undefined
+        ? {}
+        : { cognitoDomainPrefix: deploy.cognitoDomainPrefix }),
       marketingWorkgroup: this.query.workgroups.marketing.name,
-      marketingResultKey: storage.queryKey,
+      securityWorkgroup: this.query.workgroups.security.name,
       alarmTopic: this.pipeline.topic,
       eventsStream: { name: this.events.stream.ref, arn: this.events.stream.attrArn },
       trackerScript: resolve(projectRoot, props.trackerScript ?? DEFAULT_TRACKER_SCRIPT),
@@ -183,6 +189,25 @@ export class LogsievePipeline extends Construct {
       },
       resultKeys: { marketing: storage.queryKey, security: storage.rawKey },
       ...(props.analystPrincipal ? { trustedPrincipal: props.analystPrincipal } : {}),
+      webIdentity: this.collector.signIn.webIdentityStatement(),
+    });
+    this.collector.signIn.attachRoles({
+      marketing: this.access.marketingRole,
+      security: this.access.securityRole,
+      "security-lead": this.access.securityLeadRole,
+    });
+    // The sweeper appends "evidence-swept" events to the hold audit trail, each under compliance-mode retention.
+    this.pipeline.sweep.allow(onObjects(storage.rawBucket, [HOLD_AUDIT_TRAIL], ["s3:PutObjectRetention"]));
+    this.rawZone = new RawZoneGuard(this, "RawZone", {
+      bucket: storage.rawBucket,
+      key: storage.rawKey,
+      rawZoneRoles: [
+        this.pipeline.ingest.role,
+        this.pipeline.sweep.role,
+        this.access.securityRole,
+        this.access.securityLeadRole,
+      ],
+      keyOnlyRoles: [this.access.logShipperRole],
     });
 
     this.statsApi = new StatsApi(this, "StatsApi", {
@@ -232,7 +257,14 @@ export class LogsievePipeline extends Construct {
     output(
       "CollectorUrl",
       this.collector.url,
-      "Base URL of the collector (/collect, /p.gif, /logsieve.js, ...)",
+      "Base URL of the collector (/collect, /p.gif, /logsieve.js, ...); it has the scheme",
+    );
+    output("DashboardUrl", this.collector.signIn.callbackUrl, "The dashboards: sign in here");
+    output("SignInDomain", this.collector.signIn.hostedUrl, "Cognito hosted sign-in (managed login)");
+    output(
+      "IdentityPoolId",
+      this.collector.signIn.identityPool.ref,
+      "Exchanges dashboard tokens for role credentials",
     );
     output("UserPoolId", this.collector.userPool.userPoolId, "Cognito user pool of the dashboards");
     output("UserPoolClientId", this.collector.userPoolClient.userPoolClientId, "Dashboard app client");
@@ -248,6 +280,11 @@ export class LogsievePipeline extends Construct {
       "Assume to place or lift legal holds",
     );
     output("LogShipperPolicyArn", this.access.logShipperPolicy.managedPolicyArn, "Attach to a log forwarder");
+    output(
+      "LogShipperRoleArn",
+      this.access.logShipperRole.roleArn,
+      "Or let a log forwarder assume this role",
+    );
     output("AlarmTopicArn", this.pipeline.topic.topicArn, "Subscribe to logsieve alarms");
   }
 }

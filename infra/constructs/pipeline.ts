@@ -7,7 +7,6 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import * as sources from "aws-cdk-lib/aws-lambda-event-sources";
 import * as s3 from "aws-cdk-lib/aws-s3";
-import * as s3n from "aws-cdk-lib/aws-s3-notifications";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
@@ -32,6 +31,7 @@ import {
   onObjects,
   sendTo,
 } from "./policy.ts";
+import { SourceBoundSqsDestination } from "./service-grants.ts";
 import type { LakeStorage } from "./storage.ts";
 
 /** The SQS visibility timeout must cover this many runs of its consumer (AWS recommends six). */
@@ -194,7 +194,7 @@ export class Pipeline extends Construct {
     );
     storage.rawBucket.addEventNotification(
       s3.EventType.OBJECT_CREATED,
-      new s3n.SqsDestination(this.ingestQueue),
+      new SourceBoundSqsDestination(this.ingestQueue),
       { prefix: "incoming/" },
     );
     this.ingest.fn.addEventSource(

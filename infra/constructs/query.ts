@@ -5,6 +5,12 @@ import type * as kms from "aws-cdk-lib/aws-kms";
 import type * as s3 from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
 import type { LogsieveConfig } from "../../functions/core/config.ts";
+import {
+  ADDRESS_LOOKUP_PARTITION,
+  ADDRESS_LOOKUP_PREFIX,
+  ADDRESS_LOOKUP_SCHEMA,
+  ADDRESS_LOOKUP_TABLE,
+} from "../../functions/core/security/address-lookup.ts";
 import type { TableSchema } from "../../functions/ports/table-encoder.ts";
 import { glueColumns, type LakeTable, lakeTables } from "./lake-tables.ts";
 import { type QueryAudience, readQueryFiles } from "./named-queries.ts";
@@ -99,6 +105,37 @@ export class QueryLayer extends Construct {
       });
       cfn.addResourceDependency(database);
     }
+
+    // The address lookups of security queries (core/security/address-lookup.ts): one partition per lookup, named
+    // by the query's only parameter. Injected projection: Athena reads exactly the partition the query names.
+    const lookups = new glue.CfnTable(this, "Table-lookups", {
+      catalogId: stack.account,
+      databaseName: this.databaseName,
+      tableInput: {
+        name: ADDRESS_LOOKUP_TABLE,
+        description: "logsieve address lookups of security queries (each deleted when its query ends)",
+        tableType: "EXTERNAL_TABLE",
+        partitionKeys: [{ name: ADDRESS_LOOKUP_PARTITION, type: "string" }],
+        parameters: {
+          classification: "parquet",
+          EXTERNAL: "TRUE",
+          "projection.enabled": "true",
+          [`projection.${ADDRESS_LOOKUP_PARTITION}.type`]: "injected",
+          "storage.location.template": `s3://${props.rawBucket.bucketName}/${ADDRESS_LOOKUP_PREFIX}${ADDRESS_LOOKUP_PARTITION}=\${${ADDRESS_LOOKUP_PARTITION}}/`,
+        },
+        storageDescriptor: {
+          columns: glueColumns(ADDRESS_LOOKUP_SCHEMA),
+          location: `s3://${props.rawBucket.bucketName}/${ADDRESS_LOOKUP_PREFIX}`,
+          inputFormat: "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+          outputFormat: "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+          serdeInfo: {
+            serializationLibrary: "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+            parameters: { "serialization.format": "1" },
+          },
+        },
+      },
+    });
+    lookups.addResourceDependency(database);
 
     const spec = (audience: QueryAudience): WorkgroupSpec => ({
       name: `${prefix}${audience}`,

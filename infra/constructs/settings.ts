@@ -22,11 +22,16 @@ export const CONTEXT_KEYS = {
   pipelineScanLimitGiB: "logsieve:pipelineScanLimitGiB",
   collectorRateLimit: "logsieve:collectorRateLimit",
   collectorBurstLimit: "logsieve:collectorBurstLimit",
+  /** Further dashboard URLs the sign-in may return to (a custom domain); the API's own URL is always one. */
   dashboardCallbackUrls: "logsieve:dashboardCallbackUrls",
   /** MiB of (decompressed) log one ingest invocation reads; larger files go in ranges (docs/DEPLOY.md, Sizing). */
   ingestRangeMiB: "logsieve:ingestRangeMiB",
   /** Minutes between two recomputes of a day driven by ingestion, and between catch-ups (freshness vs. cost). */
   aggregateIntervalMinutes: "logsieve:aggregateIntervalMinutes",
+  /** Prefix of the hosted sign-in domain `<prefix>.auth.<region>.amazoncognito.com`; default derived from the stack. */
+  cognitoDomainPrefix: "logsieve:cognitoDomainPrefix",
+  /** Days a legal-hold audit event is kept under Object Lock compliance-mode retention. */
+  auditRetentionDays: "logsieve:auditRetentionDays",
 } as const;
 
 /** See docs/DEPLOY.md, "Sizing": the measured throughput of the ingest bundle times half its timeout. */
@@ -63,8 +68,27 @@ const deploySchema = z
     collectorRateLimit: numberish.pipe(z.number().int().min(1).max(10_000)).default(100),
     collectorBurstLimit: numberish.pipe(z.number().int().min(1).max(5_000)).default(200),
     dashboardCallbackUrls: listish
-      .pipe(z.array(z.url({ protocol: /^https?$/, error: "an http(s) URL" })))
-      .default(["http://localhost:8080/"]),
+      .pipe(
+        z.array(
+          z
+            .url({ protocol: /^https?$/, error: "an http(s) URL" })
+            .refine(
+              (url) => url.startsWith("https://") || /^http:\/\/localhost[:/]/.test(url),
+              "an https URL (Cognito accepts http only for localhost)",
+            ),
+        ),
+      )
+      .default([]),
+    cognitoDomainPrefix: z
+      .string()
+      .regex(
+        /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+        "lower-case letters, digits and hyphens, at most 63, not starting or ending with a hyphen",
+      )
+      .refine((prefix) => !/aws|amazon|cognito/.test(prefix), "must not contain aws, amazon or cognito")
+      .optional(),
+    // Three years by default: the general limitation period (§ 195 BGB) of claims an incident may lead to.
+    auditRetentionDays: numberish.pipe(z.number().int().min(1).max(36_500)).default(1096),
     ingestRangeMiB: numberish.pipe(z.number().int().min(1).max(4096)).default(DEFAULT_INGEST_RANGE_MIB),
     aggregateIntervalMinutes: numberish.pipe(z.number().int().min(1).max(1440)).default(15),
   })

@@ -26,13 +26,6 @@ const ENV_MODULE = resolve(ROOT, "functions/runtime/env.ts");
 const NOT_SET_BY_THE_TEMPLATE: Readonly<Partial<Record<AwsEnvKey, string>>> = {
   functionName: "set by Lambda itself in every function's environment",
   collectorSettings: "optional: unset, every collector setting keeps its default (docs/DEPLOY.md)",
-  // Open work, issue 14 items 1 and 2: until the stack sets them, the dashboard's security view answers 503 and
-  // the page has no hosted sign-in. Listed so this test says which reads are knowingly unset; once the stack sets
-  // them, the check below fails until they are taken off this list.
-  securityWorkgroup:
-    "issue 14 item 2 (security view on AWS) is not wired yet: without it the view answers 503",
-  cognitoDomain:
-    "issue 14 item 1 (sign-in after one deploy) is not wired yet: without it there is no hosted sign-in",
 };
 
 type ReadSets = Record<FunctionName, Set<AwsEnvKey>>;

@@ -96,8 +96,14 @@ describe("MarketingAnalyst", () => {
       ["kms:Decrypt", sim.arnOf(ids.rawKey)],
     ].map(([action, resource]) => check(ids.marketing, action as string, resource as string));
 
-    // Assess
-    expect(decisions).toEqual(Array(7).fill("implicit-deny"));
+    // Assess: no grant, and for the raw zone (the first four and the raw key) the bucket and key policies deny it
+    // explicitly besides.
+    expect(decisions).toEqual([
+      ...Array(4).fill("explicit-deny"),
+      "implicit-deny",
+      "implicit-deny",
+      "explicit-deny",
+    ]);
   });
 
   it("may read the stats rollups (the simulator can say yes)", () => {
@@ -215,11 +221,11 @@ describe("function roles (a full IP reaches only the security zone)", () => {
       check(role, "kms:Decrypt", sim.arnOf(ids.rawKey)),
     ]);
 
-    // Assess
-    expect(decisions.every((d) => d === "implicit-deny")).toBe(true);
+    // Assess: denied by the bucket and key policies of the raw zone, whatever the role's own policy says.
+    expect(decisions.every((d) => d === "explicit-deny")).toBe(true);
   });
 
-  it("the dashboard API reads stats but neither events nor salts", () => {
+  it("the dashboard API's own role reads nothing: it reads with the signed-in person's role", () => {
     // Act
     const stats = check(
       ids.dashboard,
@@ -228,9 +234,19 @@ describe("function roles (a full IP reaches only the security zone)", () => {
     );
     const events = check(ids.dashboard, "s3:GetObject", obj(ids.analytics, "events/dt=2026-11-20/x.parquet"));
     const salts = check(ids.dashboard, "s3:GetObject", obj(ids.analytics, "salts/2026-11-20.bin"));
+    const athena = check(
+      ids.dashboard,
+      "athena:StartQueryExecution",
+      `arn:aws:athena:eu-central-1:111111111111:workgroup/logsieve-marketing`,
+    );
 
     // Assess
-    expect([stats, events, salts]).toEqual(["allowed", "implicit-deny", "implicit-deny"]);
+    expect([stats, events, salts, athena]).toEqual([
+      "implicit-deny",
+      "implicit-deny",
+      "implicit-deny",
+      "implicit-deny",
+    ]);
   });
 
   it("the sweeper deletes expired versions and released evidence, but never the hold audit trail", () => {
@@ -257,9 +273,10 @@ describe("function roles (a full IP reaches only the security zone)", () => {
       obj(ids.raw, "evidence/incident=INC-1/x.parquet"),
     );
 
-    // Assess: a version still under legal hold is protected by the hold itself, which the sweeper cannot lift.
+    // Assess: a version still under legal hold is protected by the hold itself, which the sweeper cannot lift; the
+    // hold audit trail is protected by the bucket policy, whatever any identity policy says.
     expect([security, evidence, oldRun]).toEqual(["allowed", "allowed", "allowed"]);
-    expect([holdAudit, placeHold]).toEqual(["implicit-deny", "implicit-deny"]);
+    expect([holdAudit, placeHold]).toEqual(["explicit-deny", "implicit-deny"]);
   });
 
   it("the collector writes no object into events/ itself (Firehose does) and only creates salts", () => {

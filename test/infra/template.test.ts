@@ -417,6 +417,68 @@ describe("collector", () => {
     const groups = ofType("AWS::Cognito::UserPoolGroup").map(([, g]) => g.Properties.GroupName);
     expect(groups.sort()).toEqual(["marketing", "security", "security-lead"]);
   });
+
+  it("signs in after one deploy: a hosted domain, TOTP only, callbacks on the API's own URL, the function told", () => {
+    // Prepare
+    const signIn = stack.logsieve.collector.signIn;
+    const apiId = id(stack.logsieve.collector.api.node.defaultChild);
+    const poolId = id(signIn.userPool.node.defaultChild);
+    const clientId = id(signIn.client.node.defaultChild);
+    const dashboardEnv = (
+      res(id(stack.logsieve.collector.dashboardApi.fn.node.defaultChild)).Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    const pageOnApi = { "Fn::Join": ["", [{ "Fn::GetAtt": [apiId, "ApiEndpoint"] }, "/dashboard/"]] };
+
+    // Act
+    const [domainId, domain] = must(ofType("AWS::Cognito::UserPoolDomain")[0], "a user-pool domain");
+    const client = res(clientId).Properties;
+    const pool = res(poolId).Properties;
+
+    // Assess: a Cognito-hosted prefix derived from the stack id, managed login (which enrols TOTP on first sign-in)
+    expect(ref(domain.Properties.UserPoolId)).toBe(poolId);
+    expect(JSON.stringify(domain.Properties.Domain)).toContain("AWS::StackId");
+    expect(domain.Properties.ManagedLoginVersion).toBe(2);
+    expect(ofType("AWS::Cognito::ManagedLoginBranding")).toHaveLength(1);
+    expect(pool.EnabledMfas).toEqual(["SOFTWARE_TOKEN_MFA"]);
+    expect(client.AllowedOAuthFlows).toEqual(["code"]);
+    expect(client.GenerateSecret).toBe(false);
+    expect(client.CallbackURLs).toEqual([pageOnApi]);
+    expect(client.LogoutURLs).toEqual([pageOnApi]);
+    expect(JSON.stringify(client)).not.toContain("localhost");
+    // The dashboard function knows the hosted domain, the client, the issuer, the identity pool and both workgroups.
+    expect(JSON.stringify(dashboardEnv[AWS_ENV.cognitoDomain])).toContain(domainId);
+    expect(dashboardEnv[AWS_ENV.userPoolClientId]).toEqual({ Ref: clientId });
+    expect(JSON.stringify(dashboardEnv[AWS_ENV.cognitoIssuer])).toContain(poolId);
+    expect(dashboardEnv[AWS_ENV.identityPoolId]).toEqual({ Ref: id(signIn.identityPool) });
+    expect(dashboardEnv[AWS_ENV.athenaWorkgroup]).toBe("logsieve-marketing");
+    expect(dashboardEnv[AWS_ENV.securityWorkgroup]).toBe("logsieve-security");
+  });
+
+  it("maps each group to its role, and the identity pool hands out only the token's role", () => {
+    // Prepare
+    const access = stack.logsieve.access;
+    const roleOf = (name: string) =>
+      ofType("AWS::Cognito::UserPoolGroup").find(([, g]) => g.Properties.GroupName === name)?.[1].Properties;
+
+    // Act
+    const [, attachment] = must(ofType("AWS::Cognito::IdentityPoolRoleAttachment")[0], "a role attachment");
+    const [, pool] = must(ofType("AWS::Cognito::IdentityPool")[0], "an identity pool");
+
+    // Assess
+    expect(ref(roleOf("marketing")?.RoleArn)).toBe(id(access.marketingRole.node.defaultChild));
+    expect(ref(roleOf("security")?.RoleArn)).toBe(id(access.securityRole.node.defaultChild));
+    expect(ref(roleOf("security-lead")?.RoleArn)).toBe(id(access.securityLeadRole.node.defaultChild));
+    expect(roleOf("security-lead")?.Precedence).toBeLessThan(roleOf("security")?.Precedence as number);
+    expect(roleOf("security")?.Precedence).toBeLessThan(roleOf("marketing")?.Precedence as number);
+    expect(pool.Properties.AllowUnauthenticatedIdentities).toBe(false);
+    expect(pool.Properties.AllowClassicFlow).toBe(false);
+    expect(attachment.Properties.Roles).toEqual({});
+    expect(Object.values(attachment.Properties.RoleMappings as object)).toEqual([
+      expect.objectContaining({ Type: "Token", AmbiguousRoleResolution: "Deny" }),
+    ]);
+  });
 });
 
 describe("collector events", () => {

@@ -37,6 +37,16 @@ export interface S3VersionedStoreOptions {
   readonly objectLock: boolean;
   /** Keys per list page (tests use small pages); S3's maximum and default is 1000. */
   readonly pageSize?: number;
+  /**
+   * Objects written under `prefix` get Object Lock compliance-mode retention for `days` from `now()`: nobody, the
+   * account's root user included, can delete that version or shorten the date before it passes. For the legal-hold
+   * audit trail (the bucket policy allows retention nowhere else).
+   */
+  readonly complianceRetention?: {
+    readonly prefix: string;
+    readonly days: number;
+    readonly now: () => number;
+  };
 }
 
 function nameOf(error: unknown): string {
@@ -57,17 +67,35 @@ export class S3VersionedStore implements VersionedStore {
   private readonly client: S3Client;
   readonly bucket: string;
   private readonly pageSize: number | undefined;
+  private readonly retention: S3VersionedStoreOptions["complianceRetention"];
 
   constructor(options: S3VersionedStoreOptions) {
     this.client = options.client;
     this.bucket = options.bucket;
     this.supportsLegalHold = options.objectLock;
     this.pageSize = options.pageSize;
+    this.retention = options.complianceRetention;
+  }
+
+  /** The Object Lock retention headers of a new object under the retained prefix; none elsewhere. */
+  private retentionOf(key: string): { ObjectLockMode?: "COMPLIANCE"; ObjectLockRetainUntilDate?: Date } {
+    const r = this.retention;
+    if (r === undefined || !key.startsWith(r.prefix)) return {};
+    return {
+      ObjectLockMode: "COMPLIANCE",
+      ObjectLockRetainUntilDate: new Date(r.now() + r.days * 86_400_000),
+    };
   }
 
   async put(key: string, body: Uint8Array, options?: PutOptions): Promise<void> {
     await this.client.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: options?.contentType }),
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: body,
+        ContentType: options?.contentType,
+        ...this.retentionOf(key),
+      }),
     );
   }
 
@@ -80,6 +108,7 @@ export class S3VersionedStore implements VersionedStore {
           Body: body,
           ContentType: options?.contentType,
           IfNoneMatch: "*",
+          ...this.retentionOf(key),
         }),
       );
       return true;

@@ -7,6 +7,7 @@ import type { SweepDeps } from "../../core/retention/sweep.ts";
 import type { Zone } from "../../core/zones.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { VersionedStore } from "../../ports/versioned-store.ts";
+import { holdAuditRetention } from "../../runtime/audit-retention.ts";
 import { AWS_ENV, configFromEnv, type Environment, requireEnv, ZONE_BUCKET } from "../../runtime/env.ts";
 
 /**
@@ -27,6 +28,8 @@ export function composeAwsSweep(env: Environment, s3 = new S3Client({})): AwsSwe
     client: s3,
     bucket: requireEnv(env, AWS_ENV.rawBucket),
     objectLock: true,
+    // The sweeper appends "evidence-swept" events to the hold audit trail, which is kept under retention.
+    complianceRetention: holdAuditRetention(env, systemClock),
   });
   const analytics = new S3VersionedStore({
     client: s3,

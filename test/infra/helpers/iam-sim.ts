@@ -7,8 +7,11 @@
  *   attached to it; an AWS-managed policy ARN must be in KNOWN_AWS_MANAGED or the evaluation throws;
  * - resource policies: `AWS::S3::BucketPolicy` and `AWS::KMS::Key` key policies;
  * - Action/NotAction, Resource/NotResource with `*` and `?`, Effect Allow/Deny, explicit deny wins;
- * - conditions: the operators below over the request context; an unknown operator or key makes an Allow count
- *   (so a "denied" assertion cannot pass by accident) and a Deny not count (so no denial rests on it);
+ * - conditions: String/Arn (Not)Equals/(Not)Like, Bool, Null, and *IfExists, over the request context, which
+ *   always has aws:PrincipalArn (the role) and aws:PrincipalIsAWSService=false; a key in KNOWN_KEYS that the
+ *   request lacks follows IAM's rules (positive operators fail, negated ones hold); an unknown operator or key
+ *   makes an Allow count (so a "denied" assertion cannot pass by accident) and a Deny not count (so no denial
+ *   rests on it);
  * - same-account rules: S3 allows when identity OR bucket policy allows; KMS allows when the key policy allows
  *   the principal, or allows the account root AND the identity policy allows (root delegation).
  * Intrinsics are resolved to fixed fake ARNs: account 111111111111, region eu-central-1.
@@ -161,7 +164,13 @@ export class IamSimulator {
     request: Request,
     options: { identityOnly?: boolean },
   ): Decision {
-    const context = { "aws:SecureTransport": "true", "aws:PrincipalAccount": ACCOUNT, ...request.context };
+    const context = {
+      "aws:SecureTransport": "true",
+      "aws:PrincipalAccount": ACCOUNT,
+      "aws:PrincipalArn": roleArn,
+      "aws:PrincipalIsAWSService": "false",
+      ...request.context,
+    };
     const res = options.identityOnly
       ? { kind: "none" as const, statements: [] }
       : this.resourceStatements(request.resource);
@@ -306,17 +315,26 @@ function statementMatches(
 
 function conditionsHold(s: Statement, context: Record<string, string>): boolean {
   const unknownMeans = s.Effect === "Allow";
-  for (const [operator, entries] of Object.entries(s.Condition ?? {})) {
+  for (const [rawOperator, entries] of Object.entries(s.Condition ?? {})) {
+    const ifExists = rawOperator.endsWith("IfExists");
+    const operator = ifExists ? rawOperator.slice(0, -"IfExists".length) : rawOperator;
     for (const [key, expected] of Object.entries(entries)) {
       const values = [expected].flat().map(String);
       const actual = context[key];
+      if (!(key in context) && !KNOWN_KEYS.has(key)) {
+        // A key this evaluator does not model: an Allow counts (a "denied" assertion cannot pass by accident), a
+        // Deny does not (no denial rests on it).
+        if (!unknownMeans) return false;
+        continue;
+      }
+      if (operator === "Null") {
+        const wantsMissing = values.map((v) => v.toLowerCase()).includes("true");
+        if ((actual === undefined) !== wantsMissing) return false;
+        continue;
+      }
       if (actual === undefined) {
-        // A key the request does not carry: the condition cannot hold (IAM semantics), except *IfExists.
-        if (operator.endsWith("IfExists")) continue;
-        if (!(key in context) && !KNOWN_KEYS.has(key)) {
-          if (!unknownMeans) return false;
-          continue;
-        }
+        // IAM: a missing key fails a positive operator and satisfies a negated one; *IfExists is satisfied.
+        if (ifExists || NEGATED.has(operator)) continue;
         return false;
       }
       let ok: boolean;
@@ -330,7 +348,12 @@ function conditionsHold(s: Statement, context: Record<string, string>): boolean 
           ok = values.some((v) => globMatch(v, actual));
           break;
         case "StringNotEquals":
+        case "ArnNotEquals":
           ok = !values.includes(actual);
+          break;
+        case "StringNotLike":
+        case "ArnNotLike":
+          ok = !values.some((v) => globMatch(v, actual));
           break;
         case "Bool":
           ok = values.map((v) => v.toLowerCase()).includes(actual.toLowerCase());
@@ -345,15 +368,22 @@ function conditionsHold(s: Statement, context: Record<string, string>): boolean 
   return true;
 }
 
-/** Keys whose absence from a request is meaningful (the condition then does not hold). */
+const NEGATED = new Set(["StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike"]);
+
+/** Keys whose absence from a request is meaningful (the condition is then judged by IAM's rules for a missing key). */
 const KNOWN_KEYS = new Set([
   "s3:prefix",
+  "s3:if-none-match",
+  "s3:object-lock-mode",
   "aws:SecureTransport",
   "aws:MultiFactorAuthPresent",
   "aws:SourceAccount",
   // Set by AWS when S3 calls KMS for the caller: absent on a direct KMS call.
   "kms:ViaService",
   "kms:EncryptionContext:aws:s3:arn",
+  "aws:SourceArn",
+  "aws:PrincipalArn",
+  "aws:PrincipalIsAWSService",
 ]);
 
 /** Does a policy `Principal` name this role (or, with `rootOnly`, the account root exactly)? */
