@@ -16,6 +16,8 @@ export const QUERY_AREAS: Readonly<Record<string, QueryAudience>> = {
   security: "security",
   // The Stats API's and the dashboard filters' reads of events/: only the pipeline workgroup may read events/.
   stats: "pipeline",
+  // Legal holds read the security zone (the SecurityLead runs them in the security workgroup).
+  hold: "security",
 };
 
 export interface QueryFile {

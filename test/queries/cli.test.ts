@@ -155,8 +155,15 @@ describe("query command", () => {
       config,
     }).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(UsageError);
-    expect((missing as UsageError).message).toMatch(/needs to \(date\), ip \(string\)/);
-    expect((missing as UsageError).hint).toMatch(/limit:int=1000/);
+    expect((missing as UsageError).message).toMatch(/ip-timeline needs --param ip=<address>/);
+    expect((missing as UsageError).hint).toMatch(/ip:address, limit:int=1000/);
+    const noEnd = await runCliQuery({
+      lakeDir: lake,
+      name: "ip-timeline",
+      params: { from: DAYS[0], ip: "192.0.2.1" },
+      config,
+    }).catch((e: unknown) => e);
+    expect((noEnd as UsageError).message).toMatch(/needs to \(date\)/);
   });
 
   it("runs a dashboard query for the configured site without --param site", async () => {

@@ -1,15 +1,19 @@
-import { rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DuckDbQueryEngine } from "../../functions/adapters/local/duckdb-engine.ts";
+import { LocalAddressLookupStore } from "../../functions/adapters/lookup/local-address-lookups.ts";
 import { aggregateDays } from "../../functions/apps/aggregate/local.ts";
 import { resolveQueryParams } from "../../functions/core/aggregate/catalog.ts";
 import { bindParams, type QueryDefinition } from "../../functions/core/aggregate/query-file.ts";
 import { ROLLUPS, STATS_SCHEMAS, statsObjectKey } from "../../functions/core/aggregate/rollups.ts";
 import { parseConfig } from "../../functions/core/config.ts";
 import { liveParams } from "../../functions/core/dashboard/live.ts";
+import { withAddressLookup } from "../../functions/core/security/address-lookup.ts";
+import { SECURITY_SCHEMA } from "../../functions/core/zones.ts";
 import type { ResultRow } from "../../functions/ports/query-engine.ts";
+import { addressLookupDeps } from "../../functions/runtime/address-lookups.ts";
 import { loadQueryCatalog } from "../../functions/runtime/query-files.ts";
 import { tempLake, writeEventsByDay, writeSecurity } from "./support/fixture-lake.ts";
 import { DAYS, GOALS, generateEvents, generateSecurity, SITES } from "./support/generate.ts";
@@ -55,6 +59,7 @@ function query(id: string): QueryDefinition {
 }
 
 const plain = (rows: readonly ResultRow[]) => rows.map((r) => ({ ...r }));
+const lookups = () => addressLookupDeps(new LocalAddressLookupStore(lake));
 
 /** The tables under stats/ as the lake holds them (what Athena's stats_* tables read), sorted. */
 async function storedTables(lakeDir = lake): Promise<string[]> {
@@ -626,16 +631,17 @@ describe("security queries (over security/, within the window)", () => {
     );
   });
 
-  it("security.ipTimeline lists one address's requests oldest first, capped at limit", async () => {
+  it("security.ipTimeline lists one address's requests oldest first, capped at limit (through a lookup)", async () => {
     const definition = query("security.ipTimeline");
-    const result = await engine.query(
-      definition.select,
-      bindParams(definition, { ...window, ip: "203.0.113.10", limit: "5" }),
+    const result = await withAddressLookup(lookups(), ["203.0.113.10"], (lookup) =>
+      engine.query(definition.select, bindParams(definition, { ...window, lookup, limit: "5" })),
     );
     expect(plain(result.rows)).toEqual(
       reference.ipTimeline(security, window.from, window.to, "203.0.113.10", 5),
     );
     expect(result.rows).toHaveLength(5);
+    // The lookup is gone once the query ended.
+    expect(existsSync(join(lake, "lookups")) ? readdirSync(join(lake, "lookups")) : []).toEqual([]);
   });
 
   it("security.byProviderCountry groups requests by provider and country", async () => {
@@ -742,6 +748,63 @@ describe("dashboard.live (the dashboard's live panel)", () => {
     expect(Number(bySite.get("example.com")?.visitors_today)).toBeGreaterThanOrEqual(config.k);
     expect(bySite.get("tiny.example")?.visitors_today).toBeNull();
     expect(bySite.get("tiny.example")?.pageviews_today).toBeNull();
+  });
+});
+
+describe("legal-hold queries (the Athena evidence source's SQL, run here on DuckDB)", () => {
+  const from = Date.UTC(2026, 0, 1);
+  const windowOf = (fromTs: number, toTs: number) => ({
+    from_day: new Date(fromTs).toISOString().slice(0, 10),
+    to_day: new Date(toTs).toISOString().slice(0, 10),
+    from_ts: new Date(fromTs).toISOString().replace("T", " ").replace("Z", ""),
+    to_ts: new Date(toTs).toISOString().replace("T", " ").replace("Z", ""),
+  });
+  const span = () => {
+    const times = security.map((r) => r.ts).sort((a, b) => a - b);
+    const first = times[0] ?? from;
+    const last = times.at(-1) ?? from;
+    // The middle half of the data, so both bounds cut records off.
+    return { fromTs: first + (last - first) / 4, toTs: first + ((last - first) * 3) / 4 };
+  };
+
+  it("hold.evidenceAddresses lists each address of the window once", async () => {
+    const { fromTs, toTs } = span();
+    const definition = query("hold.evidenceAddresses");
+    const result = await engine.query(definition.select, bindParams(definition, windowOf(fromTs, toTs)));
+    const expected = [
+      ...new Set(security.filter((r) => r.ts >= fromTs && r.ts < toTs).map((r) => r.client_ip)),
+    ];
+    expect(result.rows.map((r) => r.client_ip).sort()).toEqual(expected.sort());
+    expect(expected.length).toBeGreaterThan(1);
+  });
+
+  it("hold.evidencePartitions and hold.evidenceRecords select the looked-up addresses' records in the window", async () => {
+    const { fromTs, toTs } = span();
+    const inWindow = security.filter((r) => r.ts >= fromTs && r.ts < toTs);
+    const wanted = [...new Set(inWindow.map((r) => r.client_ip))].slice(0, 2);
+    const expected = inWindow
+      .filter((r) => wanted.includes(r.client_ip))
+      .sort(
+        (a, b) =>
+          a.ts - b.ts || (a.input_id < b.input_id ? -1 : a.input_id > b.input_id ? 1 : a.line_no - b.line_no),
+      );
+    const partitions = query("hold.evidencePartitions");
+    const records = query("hold.evidenceRecords");
+    const [counts, rows] = await withAddressLookup(lookups(), wanted, async (lookup) => {
+      const named = { ...windowOf(fromTs, toTs), lookup };
+      return [
+        await engine.query(partitions.select, bindParams(partitions, named)),
+        await engine.query(records.select, bindParams(records, named)),
+      ] as const;
+    });
+    expect(counts.rows.reduce((sum, r) => sum + Number(r.records), 0)).toBe(expected.length);
+    expect(counts.rows.map((r) => `${r.dt}/${r.hour}`)).toEqual([
+      ...new Set(expected.map((r) => new Date(r.ts).toISOString().slice(0, 13).replace("T", "/"))),
+    ]);
+    expect(rows.rows.map((r) => [r.client_ip, r.input_id, r.line_no])).toEqual(
+      expected.map((r) => [r.client_ip, r.input_id, r.line_no]),
+    );
+    expect(rows.columns.map((c) => c.name)).toEqual(SECURITY_SCHEMA.columns.map((c) => c.name));
   });
 });
 

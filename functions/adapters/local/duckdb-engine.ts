@@ -4,6 +4,12 @@ import { type DuckDBConnection, DuckDBInstance, DuckDBTypeId, type DuckDBValue }
 import { ROLLUPS, STATS_SCHEMAS } from "../../core/aggregate/rollups.ts";
 import { sqlStringLiteral } from "../../core/aggregate/statements.ts";
 import { GOALS_PREFIX, GOALS_SCHEMA } from "../../core/goals.ts";
+import {
+  ADDRESS_LOOKUP_PARTITION,
+  ADDRESS_LOOKUP_PREFIX,
+  ADDRESS_LOOKUP_SCHEMA,
+  ADDRESS_LOOKUP_TABLE,
+} from "../../core/security/address-lookup.ts";
 import { EVENTS_SCHEMA, REJECTS_SCHEMA, SECURITY_SCHEMA } from "../../core/zones.ts";
 import {
   type QueryEngine,
@@ -46,6 +52,13 @@ const VIEWS: readonly ViewSpec[] = [
   })),
   // The configured goals, written by the aggregation job for the goals rollup to join (core/goals.ts).
   { table: "goals", folder: GOALS_PREFIX.slice(0, -1), partitions: [], schema: GOALS_SCHEMA },
+  // The address lookups of security queries (core/security/address-lookup.ts), as the Glue table on AWS.
+  {
+    table: ADDRESS_LOOKUP_TABLE,
+    folder: ADDRESS_LOOKUP_PREFIX.slice(0, -1),
+    partitions: [ADDRESS_LOOKUP_PARTITION],
+    schema: ADDRESS_LOOKUP_SCHEMA,
+  },
 ];
 
 const DUCKDB_TYPE: Readonly<Record<ColumnType, string>> = {

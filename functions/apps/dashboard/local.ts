@@ -3,11 +3,13 @@ import { resolve } from "node:path";
 import { DuckDbQueryEngine } from "../../adapters/local/duckdb-engine.ts";
 import { LocalObjectStore } from "../../adapters/local/object-store.ts";
 import { systemClock } from "../../adapters/local/system-clock.ts";
+import { LocalAddressLookupStore } from "../../adapters/lookup/local-address-lookups.ts";
 import type { LogsieveConfig } from "../../core/config.ts";
 import { DASHBOARD_ROLES, type DashboardRole } from "../../core/dashboard/roles.ts";
 import { SessionBook } from "../../core/dashboard/sessions.ts";
 import { createHold, listHolds } from "../../core/hold/holds.ts";
 import type { Clock } from "../../ports/clock.ts";
+import { addressLookupDeps } from "../../runtime/address-lookups.ts";
 import { localActor } from "../../runtime/env.ts";
 import { loadQueryCatalog } from "../../runtime/query-files.ts";
 import { localHoldDeps } from "../hold/local.ts";
@@ -76,6 +78,7 @@ export async function openLocalDashboard(options: LocalDashboardOptions): Promis
     clock,
     ...(options.liveRefreshMs === undefined ? {} : { refreshMs: options.liveRefreshMs }),
   });
+  const lookups = addressLookupDeps(new LocalAddressLookupStore(lakeDir));
   const routes: DashboardRoutesDeps = {
     config: options.config,
     catalog,
@@ -83,6 +86,8 @@ export async function openLocalDashboard(options: LocalDashboardOptions): Promis
     auth: sessionAuth(sessions, localActor()),
     assets,
     engine: () => openEngine(),
+    // Locally there is no query history to keep addresses out of; the same SQL reads them from a lookup anyway.
+    lookups: () => lookups,
     holds: { create: (request) => createHold(holdDeps, request), list: () => listHolds(holdDeps) },
     live: (site) => live.view(site),
     logger: options.logger,

@@ -2,7 +2,7 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { secureHeaders } from "hono/secure-headers";
 import { type QueryCatalog, requireQuery, resolveQueryParams } from "../../core/aggregate/catalog.ts";
-import { QueryParamError } from "../../core/aggregate/query-file.ts";
+import { QueryParamError, queryParameters } from "../../core/aggregate/query-file.ts";
 import type { LogsieveConfig } from "../../core/config.ts";
 import { MAX_HOLD_BODY_BYTES, parseHoldRequest } from "../../core/dashboard/holds.ts";
 import type { LiveView } from "../../core/dashboard/live.ts";
@@ -20,6 +20,7 @@ import { toCsv } from "../../core/export/csv.ts";
 import type { CreateHoldRequest, CreateHoldResult, HoldSummary } from "../../core/hold/holds.ts";
 import { HoldError } from "../../core/hold/holds.ts";
 import { redactAddresses } from "../../core/hold/redact.ts";
+import { type AddressLookupDeps, runWithAddressLookup } from "../../core/security/address-lookup.ts";
 import { StatsQueryError } from "../../core/stats/query.ts";
 import { utcDay } from "../../core/zones.ts";
 import type { Clock } from "../../ports/clock.ts";
@@ -68,10 +69,13 @@ export interface DashboardAssets {
   asset(name: string): DashboardAsset | null;
 }
 
-/** The legal-hold operations the security lead reaches from the page (core/hold/holds.ts, wired in apps/hold/local.ts). */
+/**
+ * The legal-hold operations the security lead reaches from the page (core/hold/holds.ts, wired in apps/hold/local.ts
+ * and ./aws.ts), done with the signed-in person's rights (on AWS: their role's credentials).
+ */
 export interface DashboardHolds {
-  create(request: CreateHoldRequest): Promise<CreateHoldResult>;
-  list(): Promise<HoldSummary[]>;
+  create(request: CreateHoldRequest, identity: DashboardIdentity): Promise<CreateHoldResult>;
+  list(identity: DashboardIdentity): Promise<HoldSummary[]>;
 }
 
 export interface DashboardLogger {
@@ -85,8 +89,14 @@ export interface DashboardRoutesDeps {
   readonly clock: Clock;
   readonly auth: DashboardAuth;
   readonly assets: DashboardAssets;
-  /** The engine for a view's queries (marketing: stats; security: the security zone); null: not deployed here. */
-  engine(view: "marketing" | "security"): Promise<QueryEngine> | null;
+  /**
+   * The engine for a view's queries (marketing: stats; security: the security zone), reading with the signed-in
+   * person's rights (on AWS: the credentials the identity pool issues for their token, so IAM decides what the
+   * query can read); null: not deployed here.
+   */
+  engine(view: "marketing" | "security", identity: DashboardIdentity): Promise<QueryEngine> | null;
+  /** Address lookups for queries that look for one address (core/security/address-lookup.ts), with those rights. */
+  lookups(identity: DashboardIdentity): AddressLookupDeps;
   /** Null where holds cannot be placed from the dashboard (answered 501). */
   readonly holds: DashboardHolds | null;
   /**
@@ -192,7 +202,7 @@ const sameOrigin: Step = async (c, next) => {
 /** The identify step: the caller, or 401. */
 function signedIn(auth: DashboardAuth): Step {
   return async (c, next) => {
-    const identity = auth.identify(c);
+    const identity = await auth.identify(c);
     if (identity === null) {
       throw new DashboardRequestError(
         401,
@@ -329,21 +339,23 @@ function logout(deps: DashboardRoutesDeps): Route {
 
 /** Runs one allowlisted query for the signed-in caller, with the parameters validated and k from the config. */
 async function runQuery(deps: DashboardRoutesDeps, query: DashboardQuery, c: DashboardContext) {
-  requireCapability(c.get("identity"), query.capability);
+  const identity = c.get("identity");
+  requireCapability(identity, query.capability);
   const named = validateQueryParams(query, queryParamsOf(c), {
     config: deps.config,
     nowMs: deps.clock.now(),
   });
   const definition = requireQuery(deps.catalog, query.queryId);
-  let params: ReturnType<typeof resolveQueryParams>;
-  try {
-    params = resolveQueryParams(definition, named, deps.config);
-  } catch (error) {
-    if (error instanceof QueryParamError)
-      throw new DashboardRequestError(400, "bad_parameter", error.message);
-    throw error;
-  }
-  const engine = deps.engine(query.capability);
+  const bind = (values: Readonly<Record<string, string>>) => {
+    try {
+      return resolveQueryParams(definition, values, deps.config);
+    } catch (error) {
+      if (error instanceof QueryParamError)
+        throw new DashboardRequestError(400, "bad_parameter", error.message);
+      throw error;
+    }
+  };
+  const engine = deps.engine(query.capability, identity);
   if (engine === null) {
     throw new DashboardRequestError(
       503,
@@ -351,7 +363,15 @@ async function runQuery(deps: DashboardRoutesDeps, query: DashboardQuery, c: Das
       `the ${query.capability} view is not set up in this deployment`,
     );
   }
-  const result = await (await engine).query(definition.select, params);
+  const open = await engine;
+  // A query for one address gets it through a lookup, never in its text or parameters (Athena's history).
+  const result = await runWithAddressLookup(
+    queryParameters(definition).map((p) => p.name),
+    named,
+    deps.lookups(identity),
+    async (values) => open.query(definition.select, bind(values)),
+    () => new DashboardRequestError(400, "bad_parameter", "this query needs an address (ip)"),
+  );
   return { named, rows: projectResult(query, result) };
 }
 
@@ -515,7 +535,7 @@ function holdsOrUnavailable(deps: DashboardRoutesDeps): DashboardHolds {
 }
 
 function listHolds(deps: DashboardRoutesDeps): Route {
-  return async () => json(200, { holds: await holdsOrUnavailable(deps).list() });
+  return async (c) => json(200, { holds: await holdsOrUnavailable(deps).list(c.get("identity")) });
 }
 
 function createHold(deps: DashboardRoutesDeps): Route {
@@ -528,7 +548,8 @@ function createHold(deps: DashboardRoutesDeps): Route {
     const request = parseHoldRequest(await c.req.text());
     let result: CreateHoldResult;
     try {
-      result = await holds.create({ ...request, who: c.get("identity").who });
+      const identity = c.get("identity");
+      result = await holds.create({ ...request, who: identity.who }, identity);
     } catch (error) {
       if (error instanceof HoldError) {
         const message = redactAddresses(

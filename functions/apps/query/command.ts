@@ -1,11 +1,14 @@
 import type { Command } from "commander";
 import { DuckDbQueryEngine } from "../../adapters/local/duckdb-engine.ts";
+import { LocalAddressLookupStore } from "../../adapters/lookup/local-address-lookups.ts";
 import { UsageError } from "../../cli/output.ts";
 import { type QueryCatalog, resolveQueryParams } from "../../core/aggregate/catalog.ts";
-import { describeParams, QueryParamError } from "../../core/aggregate/query-file.ts";
+import { describeParams, QueryParamError, queryParameters } from "../../core/aggregate/query-file.ts";
 import type { LogsieveConfig } from "../../core/config.ts";
 import { toCsv } from "../../core/export/csv.ts";
+import { ADDRESS_LOOKUP_PARAM, runWithAddressLookup } from "../../core/security/address-lookup.ts";
 import type { QueryResult, SqlValue } from "../../ports/query-engine.ts";
+import { addressLookupDeps } from "../../runtime/address-lookups.ts";
 import { loadConfigFile } from "../../runtime/config-file.ts";
 import { loadQueryCatalog } from "../../runtime/query-files.ts";
 
@@ -86,21 +89,32 @@ export async function runCliQuery(options: CliQueryOptions): Promise<QueryResult
       `known queries: ${[...catalog.byCliName.keys()].sort().join(", ")}`,
     );
   }
-  let params: ReturnType<typeof resolveQueryParams>;
-  try {
-    params = resolveQueryParams(definition, options.params, options.config);
-  } catch (error) {
-    if (error instanceof QueryParamError) {
-      throw new UsageError(
-        error.message,
-        `logsieve query ${options.name} takes: ${describeParams(definition)}`,
-      );
+  const bind = (named: Readonly<Record<string, string>>) => {
+    try {
+      return resolveQueryParams(definition, named, options.config);
+    } catch (error) {
+      if (error instanceof QueryParamError) {
+        throw new UsageError(
+          error.message,
+          `logsieve query ${options.name} takes: ${describeParams(definition)}`,
+        );
+      }
+      throw error;
     }
-    throw error;
-  }
+  };
   const engine = options.engine ?? (await DuckDbQueryEngine.open({ lakeDir: options.lakeDir }));
   try {
-    return await engine.query(definition.select, params);
+    return await runWithAddressLookup(
+      queryParameters(definition).map((p) => p.name),
+      options.params,
+      addressLookupDeps(new LocalAddressLookupStore(options.lakeDir)),
+      async (named) => engine.query(definition.select, bind(named)),
+      () =>
+        new UsageError(
+          `${options.name} needs --param ip=<address>`,
+          `logsieve query ${options.name} takes: ${describeParams(definition).replace(`${ADDRESS_LOOKUP_PARAM}:string`, "ip:address")}`,
+        ),
+    );
   } finally {
     if (options.engine === undefined) await engine.close();
   }

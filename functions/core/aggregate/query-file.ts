@@ -15,7 +15,7 @@ import { placeholderCount } from "./sql-text.ts";
  * name may repeat; every repetition must declare the same type. `name:type=default` gives a default.
  */
 
-export const QUERY_AREAS = ["rollup", "dashboard", "security", "cli", "stats"] as const;
+export const QUERY_AREAS = ["rollup", "dashboard", "security", "cli", "stats", "hold"] as const;
 export type QueryArea = (typeof QUERY_AREAS)[number];
 
 export interface ParamSpec {
@@ -54,7 +54,7 @@ export class QueryParamError extends Error {
   }
 }
 
-const ID_PATTERN = /^(rollup|dashboard|security|cli|stats)\.([a-z][A-Za-z0-9]*)$/;
+const ID_PATTERN = new RegExp(`^(${QUERY_AREAS.join("|")})\\.([a-z][A-Za-z0-9]*)$`);
 const PARAM_PATTERN = /^([a-z][a-z0-9_]*):([a-z]+)(?:=(.*))?$/;
 
 /** Parses one query file. `id` is its file name without `.sql`. */

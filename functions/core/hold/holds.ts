@@ -12,6 +12,7 @@ import {
   manifestKey,
   type ReleaseRecord,
   recordsKey,
+  recordsPrefix,
   releaseKey,
   type SourceObject,
 } from "./manifest.ts";
@@ -24,24 +25,33 @@ import type { HoldSelection } from "./selection.ts";
  * deletes the bundle. Every create and release is appended to the audit trail (audit.ts).
  *
  * Crash safety, step by step:
- *   create:  records.parquet (held) → manifest.json (held) → audit event. Until the manifest exists the incident is
+ *   create:  records (held: records.parquet, or each object the source wrote) → manifest.json (held) → audit event. Until the manifest exists the incident is
  *            not active; a rerun of `create` removes the leftovers of the crashed attempt and starts again. A rerun
  *            after the manifest was written only adds the missing audit event.
  *   release: lift every hold → release.json → audit event. Until release.json exists the incident is still active
  *            (the sweeper keeps it); a rerun lifts what is left and writes what is missing.
  */
 
-/** The security records a selection matches, encoded as one Parquet file: DuckDB locally, Athena on AWS. */
+/**
+ * The security records a selection matches: DuckDB encodes them as one Parquet file, which the hold writes; on AWS
+ * Athena's UNLOAD writes them itself, as objects under `into` (the incident's `records/` prefix), which the hold
+ * then places under a legal hold one by one.
+ */
 export interface EvidenceSource {
-  extract(selection: HoldSelection): Promise<EvidenceExtract>;
+  extract(selection: HoldSelection, into: string): Promise<EvidenceExtract>;
 }
 
-export interface EvidenceExtract {
-  readonly parquet: Uint8Array;
+export type EvidenceExtract = {
   readonly records: number;
   /** The security objects the records were read from, with their checksums at that moment. */
   readonly sources: readonly SourceObject[];
-}
+} & (
+  | { readonly parquet: Uint8Array }
+  | {
+      /** Keys of the objects the source wrote under `into` (none for no record). */
+      readonly written: readonly string[];
+    }
+);
 
 export interface HoldDeps {
   /** The store of the `evidence/` zone (on AWS the raw bucket, which has Object Lock). */
@@ -149,7 +159,7 @@ export async function createHold(deps: HoldDeps, request: CreateHoldRequest): Pr
     await store.deleteVersion(version.key, version.versionId);
   }
 
-  const extract = await deps.source.extract(request.selection);
+  const extract = await deps.source.extract(request.selection, recordsPrefix(incident));
   if (extract.records === 0) {
     throw new HoldError(
       "no security record matches the selection",
@@ -157,17 +167,20 @@ export async function createHold(deps: HoldDeps, request: CreateHoldRequest): Pr
     );
   }
   const createdAt = clock.now();
-  const records = await store.putWithLegalHold(recordsKey(incident), extract.parquet, {
-    contentType: "application/vnd.apache.parquet",
-  });
-  const objects: EvidenceObject[] = [
-    {
+  const objects: EvidenceObject[] = [];
+  if ("parquet" in extract) {
+    const records = await store.putWithLegalHold(recordsKey(incident), extract.parquet, {
+      contentType: "application/vnd.apache.parquet",
+    });
+    objects.push({
       key: recordsKey(incident),
       versionId: records.versionId,
       size: extract.parquet.byteLength,
       sha256: sha256(extract.parquet),
-    },
-  ];
+    });
+  } else {
+    for (const key of extract.written) objects.push(await holdWritten(deps, key));
+  }
   const manifest: EvidenceManifest = {
     format: "logsieve-evidence/1",
     incident,
@@ -189,6 +202,16 @@ export async function createHold(deps: HoldDeps, request: CreateHoldRequest): Pr
   await store.putWithLegalHold(manifestKey(incident), manifestBytes, { contentType: "application/json" });
   const auditKey = await appendAudit(store, createdAt, createdEvent(manifest, sha256(manifestBytes)));
   return { manifest, resumed: false, auditKey };
+}
+
+/** Places the legal hold on the latest version of an object the source wrote, and hashes what is held. */
+async function holdWritten(deps: HoldDeps, key: string): Promise<EvidenceObject> {
+  const versionId = latestVersionId(await versionsOf(deps.store, key), key);
+  if (versionId === null) throw new Error(`evidence object ${key} vanished before its legal hold`);
+  await deps.store.putLegalHold(key, versionId, "ON");
+  const bytes = await deps.store.get(key);
+  if (bytes === null) throw new Error(`evidence object ${key} vanished while hashing`);
+  return { key, versionId, size: bytes.byteLength, sha256: deps.sha256(bytes) };
 }
 
 function createdEvent(manifest: EvidenceManifest, manifestSha256: string): AuditEvent {

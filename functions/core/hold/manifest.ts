@@ -2,7 +2,8 @@ import { z } from "zod";
 
 /**
  * The evidence bundle of one incident, `evidence/incident=<ID>/`:
- *   records.parquet  the matching security records (legal hold ON)
+ *   records.parquet  the matching security records (legal hold ON); on AWS Athena's UNLOAD writes them as
+ *                    records/<name> objects instead, each under a legal hold
  *   manifest.json    who, when, why, the selection, and the SHA-256 of every object (legal hold ON)
  *   release.json     written by `hold release`: who, when, why (not held; it lets the sweeper finish the job)
  * The manifest is the registry of active holds: an incident with a manifest and no release record is active,
@@ -25,6 +26,8 @@ export function checkIncidentId(id: string): string {
 
 export const incidentPrefix = (incident: string): string => `evidence/incident=${checkIncidentId(incident)}/`;
 export const recordsKey = (incident: string): string => `${incidentPrefix(incident)}records.parquet`;
+/** Where an evidence source that writes the records itself (Athena's UNLOAD on AWS) puts its objects. */
+export const recordsPrefix = (incident: string): string => `${incidentPrefix(incident)}records/`;
 export const manifestKey = (incident: string): string => `${incidentPrefix(incident)}manifest.json`;
 export const releaseKey = (incident: string): string => `${incidentPrefix(incident)}release.json`;
 

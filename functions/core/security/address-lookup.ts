@@ -40,3 +40,67 @@ export function lookupPrefix(id: string): string {
 export function lookupObjectKey(id: string): string {
   return `${lookupPrefix(id)}addresses.parquet`;
 }
+
+/** A query file whose parameter has this name looks up addresses: callers give `ip` (or a list) instead. */
+export const ADDRESS_LOOKUP_PARAM = "lookup";
+
+/** Where lookup objects are written and removed: the raw bucket on AWS, the lake folder locally. */
+export interface AddressLookupStore {
+  /** Writes the lookup object; returns what {@link remove} needs to delete exactly it (the S3 version id). */
+  write(key: string, body: Uint8Array): Promise<string | null>;
+  /** Deletes the object for good (on a versioned bucket: its version, not just a delete marker on top). */
+  remove(key: string, version: string | null): Promise<void>;
+}
+
+export interface AddressLookupDeps {
+  readonly store: AddressLookupStore;
+  /** The Parquet bytes of rows of {@link ADDRESS_LOOKUP_SCHEMA}. */
+  encode(rows: readonly { client_ip: string }[]): Uint8Array;
+  /** 32 random lower-case hex characters (node:crypto in the wiring). */
+  randomId(): string;
+}
+
+/**
+ * Runs `work` with a lookup of `addresses` in place, and removes the lookup when `work` ends, whether it
+ * succeeded or failed. A failed removal is reported (the lifecycle rule removes the object within two days).
+ */
+export async function withAddressLookup<T>(
+  deps: AddressLookupDeps,
+  addresses: readonly string[],
+  work: (lookupId: string) => Promise<T>,
+): Promise<T> {
+  if (addresses.length === 0) throw new Error("an address lookup needs at least one address");
+  const id = deps.randomId();
+  const key = lookupObjectKey(id);
+  const version = await deps.store.write(key, deps.encode(addresses.map((client_ip) => ({ client_ip }))));
+  let result: T;
+  try {
+    result = await work(id);
+  } catch (error) {
+    await deps.store.remove(key, version);
+    throw error;
+  }
+  await deps.store.remove(key, version);
+  return result;
+}
+
+/** The address parameter callers give to a query that looks addresses up (the dashboard's and the CLI's `ip`). */
+export const ADDRESS_PARAM = "ip";
+
+/**
+ * Runs a query given by named parameters: when its file declares {@link ADDRESS_LOOKUP_PARAM}, the caller's `ip`
+ * is written to a lookup for the time of the query and the query gets the lookup's id in its place; any other
+ * query runs with the parameters as they are. Throws `missing` when the lookup query was given no `ip`.
+ */
+export async function runWithAddressLookup<T>(
+  parameterNames: readonly string[],
+  named: Readonly<Record<string, string>>,
+  deps: AddressLookupDeps,
+  run: (named: Readonly<Record<string, string>>) => Promise<T>,
+  missing: () => Error,
+): Promise<T> {
+  if (!parameterNames.includes(ADDRESS_LOOKUP_PARAM)) return run(named);
+  const { [ADDRESS_PARAM]: address, ...rest } = named;
+  if (address === undefined || address === "") throw missing();
+  return withAddressLookup(deps, [address], (id) => run({ ...rest, [ADDRESS_LOOKUP_PARAM]: id }));
+}

@@ -11,11 +11,13 @@ export interface PageConfig {
   readonly auth: "session" | "cognito";
   readonly authorizeUrl?: string;
   readonly tokenUrl?: string;
+  readonly logoutUrl?: string;
   readonly clientId?: string;
 }
 
 const TOKEN_KEY = "logsieve.idToken";
 const VERIFIER_KEY = "logsieve.pkceVerifier";
+const STATE_KEY = "logsieve.oauthState";
 
 function base64Url(bytes: Uint8Array): string {
   let text = "";
@@ -23,9 +25,9 @@ function base64Url(bytes: Uint8Array): string {
   return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-/** This page's own address (`/dashboard/` or `/dashboard/index.html`): it must be a callback URL of the app client. */
+/** The dashboard page on this origin: the app client's callback and sign-out URL (infra/constructs/auth.ts). */
 function redirectUri(): string {
-  return `${location.origin}${location.pathname}`;
+  return `${location.origin}/dashboard/`;
 }
 
 /** True when a token is in place (or the page uses the local session cookie). */
@@ -34,8 +36,18 @@ export async function prepareAuth(config: PageConfig): Promise<boolean> {
   const params = new URLSearchParams(location.search);
   const code = params.get("code");
   const verifier = sessionStorage.getItem(VERIFIER_KEY);
-  if (code !== null && verifier !== null && config.tokenUrl !== undefined && config.clientId !== undefined) {
+  // The state sent with the sign-in must come back: a code from a sign-in this tab did not start is ignored.
+  const state = sessionStorage.getItem(STATE_KEY);
+  if (
+    code !== null &&
+    verifier !== null &&
+    state !== null &&
+    params.get("state") === state &&
+    config.tokenUrl !== undefined &&
+    config.clientId !== undefined
+  ) {
     sessionStorage.removeItem(VERIFIER_KEY);
+    sessionStorage.removeItem(STATE_KEY);
     const response = await fetch(config.tokenUrl, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -68,7 +80,9 @@ export async function startSignIn(config: PageConfig): Promise<void> {
   const challenge = base64Url(
     new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))),
   );
+  const state = base64Url(crypto.getRandomValues(new Uint8Array(16)));
   sessionStorage.setItem(VERIFIER_KEY, verifier);
+  sessionStorage.setItem(STATE_KEY, state);
   const query = new URLSearchParams({
     response_type: "code",
     client_id: config.clientId,
@@ -76,6 +90,7 @@ export async function startSignIn(config: PageConfig): Promise<void> {
     scope: "openid email",
     code_challenge_method: "S256",
     code_challenge: challenge,
+    state,
   });
   location.assign(`${config.authorizeUrl}?${query}`);
 }
@@ -83,4 +98,12 @@ export async function startSignIn(config: PageConfig): Promise<void> {
 export function forgetToken(): void {
   sessionStorage.removeItem(TOKEN_KEY);
   setBearerToken(null);
+}
+
+/** Where signing out ends: the hosted pages' logout (which ends the hosted session too), else the page itself. */
+export function signedOutUrl(config: PageConfig): string {
+  if (config.auth !== "cognito" || config.logoutUrl === undefined || config.clientId === undefined) {
+    return "/dashboard/";
+  }
+  return `${config.logoutUrl}?${new URLSearchParams({ client_id: config.clientId, logout_uri: redirectUri() })}`;
 }

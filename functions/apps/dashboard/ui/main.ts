@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import { ApiError, getMe, type Me, signOut } from "./api.ts";
-import { canSignIn, forgetToken, type PageConfig, prepareAuth, startSignIn } from "./auth.ts";
+import { canSignIn, forgetToken, type PageConfig, prepareAuth, signedOutUrl, startSignIn } from "./auth.ts";
 import { h, replace } from "./dom.ts";
 import { marketingView } from "./marketing.ts";
 import { securityView } from "./security.ts";
@@ -74,7 +74,7 @@ function shell(app: HTMLElement, me: Me, config: PageConfig): void {
           onclick: async () => {
             forgetToken();
             await signOut();
-            location.assign("/dashboard/");
+            location.assign(signedOutUrl(config));
           },
         },
         "Sign out",
@@ -94,7 +94,6 @@ function shell(app: HTMLElement, me: Me, config: PageConfig): void {
   };
   window.addEventListener("hashchange", render);
   render();
-  void config;
 }
 
 async function boot(): Promise<void> {

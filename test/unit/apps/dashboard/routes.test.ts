@@ -11,6 +11,7 @@ import { parseConfig } from "../../../../functions/core/config.ts";
 import type { LiveView } from "../../../../functions/core/dashboard/live.ts";
 import { SessionBook } from "../../../../functions/core/dashboard/sessions.ts";
 import { type CreateHoldRequest, HoldError } from "../../../../functions/core/hold/holds.ts";
+import type { AddressLookupDeps } from "../../../../functions/core/security/address-lookup.ts";
 import { FixedClock } from "../../../../functions/ports/clock.ts";
 import type { QueryEngine, QueryResult, SqlParam } from "../../../../functions/ports/query-engine.ts";
 import { loadQueryCatalog } from "../../../../functions/runtime/query-files.ts";
@@ -44,6 +45,35 @@ function result(rows: Record<string, string | number | null>[]): QueryResult {
   return { columns: names.map((name) => ({ name, type: "varchar" })), rows };
 }
 
+/** Reads back the claims {@link event} put in the Bearer token; anything else is refused like a forged token. */
+const testVerifier = {
+  verify: async (token: string) => {
+    const claims = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as unknown;
+    if (typeof claims !== "object" || claims === null) throw new Error("not a token");
+    return claims as Record<string, unknown>;
+  },
+};
+
+/** Address lookups in memory: what was written and whether it was removed again. */
+function memoryLookups() {
+  const written = new Map<string, string>();
+  const removed: string[] = [];
+  const deps: AddressLookupDeps = {
+    store: {
+      write: async (key, body) => {
+        written.set(key, Buffer.from(body).toString("utf8"));
+        return "v1";
+      },
+      remove: async (key) => {
+        removed.push(key);
+      },
+    },
+    encode: (rows) => Buffer.from(rows.map((r) => r.client_ip).join(",")),
+    randomId: () => "0123456789abcdef0123456789abcdef",
+  };
+  return { deps, written, removed };
+}
+
 function event(
   method: string,
   target: string,
@@ -61,7 +91,14 @@ function event(
     routeKey: "$default",
     rawPath,
     rawQueryString: at < 0 ? "" : target.slice(at + 1),
-    headers: { host: "127.0.0.1:8080", ...(options.headers ?? {}) },
+    headers: {
+      host: "127.0.0.1:8080",
+      // A stand-in for a signed ID token: the claims themselves, which the test verifier below reads back.
+      ...(options.claims === undefined
+        ? {}
+        : { authorization: `Bearer ${Buffer.from(JSON.stringify(options.claims)).toString("base64url")}` }),
+      ...(options.headers ?? {}),
+    },
     ...(options.cookies === undefined ? {} : { cookies: options.cookies }),
     ...(options.body === undefined ? {} : { body: options.body }),
     isBase64Encoded: false,
@@ -76,9 +113,6 @@ function event(
       stage: "$default",
       time: "",
       timeEpoch: NOW,
-      ...(options.claims === undefined
-        ? {}
-        : { authorizer: { jwt: { claims: options.claims, scopes: [] } } }),
     },
   } as APIGatewayProxyEventV2;
 }
@@ -90,6 +124,7 @@ interface Harness {
   readonly logs: { message: string; attributes?: Record<string, unknown> }[];
   cookieOf(role: "marketing" | "security" | "security-lead"): string;
   readonly sessions: SessionBook;
+  readonly lookups: ReturnType<typeof memoryLookups>;
 }
 
 function harness(
@@ -107,6 +142,7 @@ function harness(
   const engine = options.engine ?? new RecordingEngine();
   const holds: CreateHoldRequest[] = [];
   const logs: { message: string; attributes?: Record<string, unknown> }[] = [];
+  const lookups = memoryLookups();
   const deps: DashboardRoutesDeps = {
     config,
     catalog,
@@ -119,6 +155,7 @@ function harness(
     },
     engine: (view) =>
       view === "security" && options.securityEngine === false ? null : Promise.resolve(engine),
+    lookups: () => lookups.deps,
     holds:
       options.holds === undefined
         ? {
@@ -166,6 +203,7 @@ function harness(
     holds,
     logs,
     sessions,
+    lookups,
     cookieOf: (role) => {
       const session = sessions.signIn(sessions.signInTokens.get(role) ?? "");
       return `logsieve_dashboard=${session?.id ?? ""}`;
@@ -680,10 +718,10 @@ describe("dashboard API: legal holds", () => {
 });
 
 describe("dashboard API on AWS: roles from the Cognito groups claim", () => {
-  it("reads the groups API Gateway's JWT authorizer verified, and refuses a request without claims", async () => {
+  it("reads the groups of the verified ID token, and refuses a request without one", async () => {
     // Prepare
     const engine = new RecordingEngine(() => result([{ path: "/", pageviews: 12, visitors: 9 }]));
-    const h = harness({ auth: cognitoAuth(), engine });
+    const h = harness({ auth: cognitoAuth(testVerifier), engine });
     // Act
     const none = await h.handle(event("GET", "/api/dashboard/query/top-talkers"));
     const marketing = await h.handle(
@@ -705,7 +743,7 @@ describe("dashboard API on AWS: roles from the Cognito groups claim", () => {
 
   it("records the signed-in person's e-mail as who placed a hold", async () => {
     // Prepare
-    const h = harness({ auth: cognitoAuth() });
+    const h = harness({ auth: cognitoAuth(testVerifier) });
     // Act
     const response = await h.handle(
       event("POST", "/api/dashboard/holds", {
@@ -717,5 +755,83 @@ describe("dashboard API on AWS: roles from the Cognito groups claim", () => {
     // Assess
     expect(response.statusCode).toBe(201);
     expect(h.holds[0]?.who).toBe("lead@example.com");
+  });
+});
+
+describe("a query for one address (no address in any query's text or parameters)", () => {
+  it("runs ip-timeline with a lookup id in the address's place and removes the lookup afterwards", async () => {
+    // Prepare
+    const address = "2001:db8::7";
+    const engine = new RecordingEngine(() =>
+      result([
+        {
+          ts: "2026-11-22T01:00:00.000Z",
+          site: "example.com",
+          method: "GET",
+          target: "/login",
+          status: 401,
+          bytes: 120,
+          referrer: null,
+          user_agent: "curl/8",
+          country: "DE",
+          provider: null,
+          is_bot: "false",
+        },
+      ]),
+    );
+    const h = harness({ engine });
+
+    // Act
+    const response = await h.handle(
+      event("GET", `/api/dashboard/query/ip-timeline?from=2026-11-21&to=2026-11-22&ip=${address}`, {
+        cookies: [h.cookieOf("security")],
+      }),
+    );
+
+    // Assess
+    expect(response.statusCode, JSON.stringify(h.logs)).toBe(200);
+    const sent = JSON.stringify(h.engine.calls);
+    expect(sent).not.toContain(address);
+    expect(sent).toContain("0123456789abcdef0123456789abcdef");
+    expect([...h.lookups.written.values()]).toEqual([address]);
+    expect(h.lookups.removed).toEqual([...h.lookups.written.keys()]);
+  });
+
+  it("removes the lookup when the query fails too", async () => {
+    // Prepare
+    const engine = new RecordingEngine(() => {
+      throw new Error("Athena failed");
+    });
+    const h = harness({ engine });
+
+    // Act
+    const response = await h.handle(
+      event("GET", "/api/dashboard/query/ip-timeline?from=2026-11-21&to=2026-11-22&ip=192.0.2.9", {
+        cookies: [h.cookieOf("security")],
+      }),
+    );
+
+    // Assess
+    expect(response.statusCode).toBe(500);
+    expect(h.lookups.written.size).toBe(1);
+    expect(h.lookups.removed).toEqual([...h.lookups.written.keys()]);
+  });
+});
+
+describe("dashboard API on AWS: a token that does not verify", () => {
+  it("is not signed in (401), whatever groups it claims", async () => {
+    // Prepare
+    const h = harness({ auth: cognitoAuth(testVerifier) });
+
+    // Act
+    const forged = await h.handle(
+      event("GET", "/api/dashboard/me", { headers: { authorization: "Bearer not.a-token!" } }),
+    );
+    const garbage = await h.handle(
+      event("GET", "/api/dashboard/me", { headers: { authorization: "Bearer bm90IGpzb24" } }),
+    );
+
+    // Assess
+    expect([forged.statusCode, garbage.statusCode]).toEqual([401, 401]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { queryParameters } from "../../../../functions/core/aggregate/query-file.ts";
 import { DASHBOARD_QUERIES, queriesFor } from "../../../../functions/core/dashboard/queries.ts";
+import { ADDRESS_LOOKUP_PARAM, ADDRESS_PARAM } from "../../../../functions/core/security/address-lookup.ts";
 import { loadQueryCatalog } from "../../../../functions/runtime/query-files.ts";
 
 /**
@@ -12,14 +13,15 @@ const catalog = loadQueryCatalog();
 const IDENTIFYING_COLUMNS = ["client_ip", "visitor_id", "ip_prefix", "user_agent", "referrer", "target"];
 
 describe("the dashboard allowlist", () => {
-  it("names existing query files, with the files' parameters less k", () => {
+  it("names existing query files, with the files' parameters less k (and ip for a file's address lookup)", () => {
     for (const query of DASHBOARD_QUERIES) {
       // Act
       const definition = catalog.byId.get(query.queryId);
       // Assess
       expect(definition, query.queryId).toBeDefined();
+      // A file that looks an address up takes the lookup's id; the browser gives the address as `ip`.
       const fileParams = queryParameters(definition ?? ({ placeholders: [] } as never))
-        .map((p) => p.name)
+        .map((p) => (p.name === ADDRESS_LOOKUP_PARAM ? ADDRESS_PARAM : p.name))
         .filter((n) => n !== "k" && n !== "login_paths");
       expect(query.params.map((p) => p.name).sort(), query.name).toEqual(fileParams.sort());
     }

@@ -1,0 +1,40 @@
+import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { ADDRESS_LOOKUP_PREFIX, type AddressLookupStore } from "../../core/security/address-lookup.ts";
+
+/** A lookup older than this was left by a crash (a query runs for seconds): removed when the next one is written. */
+const STALE_MS = 3_600_000;
+
+/**
+ * Address lookups in the local lake's `lookups/` folder, readable by the owner only, removed with their folder
+ * when the query ends (the same SQL reads them on DuckDB as on Athena).
+ */
+export class LocalAddressLookupStore implements AddressLookupStore {
+  constructor(
+    private readonly lakeDir: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async write(key: string, body: Uint8Array): Promise<string | null> {
+    await this.removeStale();
+    const path = join(this.lakeDir, ...key.split("/"));
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await writeFile(path, body, { mode: 0o600 });
+    return null;
+  }
+
+  async remove(key: string): Promise<void> {
+    await rm(dirname(join(this.lakeDir, ...key.split("/"))), { recursive: true, force: true });
+  }
+
+  private async removeStale(): Promise<void> {
+    const root = join(this.lakeDir, ADDRESS_LOOKUP_PREFIX);
+    const names = await readdir(root).catch(() => [] as string[]);
+    for (const name of names) {
+      const info = await stat(join(root, name)).catch(() => null);
+      if (info !== null && this.now() - info.mtimeMs > STALE_MS) {
+        await rm(join(root, name), { recursive: true, force: true });
+      }
+    }
+  }
+}
