@@ -39,6 +39,9 @@ beforeAll(async () => {
     synth: { context: { "logsieve:sites": "example.com" } },
   }));
   raw = stack.nameOf("RawBucket");
+  // The user pool and identity pool on the Cognito stand-in (callbacks on the served HTTP API), and one person.
+  await stack.exposeApi();
+  aws.cognito.addUser("mia@example.com", "Temp-Passw0rd-Mia!", ["marketing"]);
   analytics = stack.nameOf("AnalyticsBucket");
   // The sweeper and Athena's partition projection judge ages against "now": the test lives on 21 Nov 2026.
   aws.clock.advance(Date.UTC(2026, 10, 21, 6) - aws.clock.now());
@@ -181,8 +184,12 @@ describe("collect and dashboard bundles", () => {
     // Prepare
     const event = httpEvent("GET", "/api/dashboard/query/top-pages", {
       query: `site=example.com&from=${DAY}&to=${DAY}`,
-      headers: { host: "dashboard.example" },
-      claims: { "cognito:groups": "[marketing]", email: "mia@example.com" },
+      // A signed ID token of the Cognito stand-in: the function verifies it and exchanges it at the identity
+      // pool for MarketingAnalyst credentials, with which the query runs.
+      headers: {
+        host: "dashboard.example",
+        authorization: `Bearer ${aws.cognito.idTokenFor("mia@example.com")}`,
+      },
     });
 
     // Act
@@ -227,7 +234,7 @@ describe("every call on the wire", () => {
     // Assess
     expect(checks.length).toBeGreaterThan(20);
     expect(checks.filter((c) => c.decision !== "allowed")).toEqual([]);
-    // The evaluator says no where a role has no grant: the aggregator reading a security/ object.
+    // The evaluator says no where a role may not: the aggregator reading a security/ object.
     const sim = new IamSimulator(stack.assembly.template as unknown as Template);
     const securityObject = `arn:aws:s3:::${raw}/security/dt=${DAY}/hour=09/x.parquet`;
     expect(
@@ -235,7 +242,7 @@ describe("every call on the wire", () => {
         action: "s3:GetObject",
         resource: securityObject,
       }),
-    ).toBe("implicit-deny");
+    ).toBe("explicit-deny"); // no grant, and the raw zone's bucket policy denies it outright
   });
 });
 

@@ -9,7 +9,15 @@ import type { AddressInfo } from "node:net";
  * sandbox gets its own dummy key).
  */
 
-export type ServiceName = "s3" | "sqs" | "firehose" | "sts" | "athena";
+export type ServiceName =
+  | "s3"
+  | "sqs"
+  | "firehose"
+  | "sts"
+  | "athena"
+  | "cognito-identity"
+  | "cloudformation"
+  | "cloudwatch";
 
 /** One request as a stand-in understood it. */
 export interface RecordedRequest {
@@ -41,6 +49,11 @@ export interface DenyRule {
   readonly accessKeyId?: string;
   /** How many matching requests to let through before denying (to fail the n-th call of a run). Default 0. */
   readonly skip?: number;
+  /**
+   * Denies only the requests this says yes to, given what the stand-in recorded of the request so far (the S3 list
+   * prefix, the version id...): how a test makes the stand-ins enforce IAM (deployment/deployment.ts enforceIam).
+   */
+  readonly when?: (request: RecordedRequest) => boolean;
   /** How many matching requests to deny before the rule lapses; unlimited when absent. */
   readonly times?: number;
   /** Error code and status of the answer. Default AccessDenied / 403 (AccessDeniedException for JSON services). */
@@ -92,6 +105,7 @@ export class StandinContext {
     action: string,
     resource: string,
     accessKeyId: string,
+    recorded?: RecordedRequest,
   ): DenyRule | undefined {
     for (const entry of this.rules) {
       const { rule } = entry;
@@ -100,6 +114,7 @@ export class StandinContext {
       if (rule.accessKeyId !== undefined && rule.accessKeyId !== accessKeyId) continue;
       if (typeof rule.resource === "string" && !resource.startsWith(rule.resource)) continue;
       if (rule.resource instanceof RegExp && !rule.resource.test(resource)) continue;
+      if (rule.when !== undefined && (recorded === undefined || !rule.when(recorded))) continue;
       entry.seen++;
       if (entry.seen <= (rule.skip ?? 0)) continue;
       entry.denied++;
@@ -286,7 +301,7 @@ export function jsonService(options: {
       fail("UnknownOperationException", 400, `unknown target ${target}`);
       return;
     }
-    const rule = options.context.matchDeny(options.service, action, resource, accessKeyId);
+    const rule = options.context.matchDeny(options.service, action, resource, accessKeyId, recorded);
     if (rule !== undefined) {
       fail(
         rule.code ?? "AccessDeniedException",

@@ -3,6 +3,9 @@ import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AthenaStandin } from "./athena.ts";
+import { CloudFormationStandin } from "./cloudformation.ts";
+import { CloudWatchStandin } from "./cloudwatch.ts";
+import { CognitoStandin } from "./cognito.ts";
 import { FirehoseStandin } from "./firehose.ts";
 import {
   close,
@@ -20,7 +23,8 @@ import { StsStandin } from "./sts.ts";
 
 /**
  * Local HTTP stand-ins for the AWS services logsieve calls: S3, SQS, Firehose, STS and Athena (on DuckDB over the
- * S3 stand-in's files). Real SDK clients talk to them through the standard endpoint variables
+ * S3 stand-in's files), Cognito (hosted sign-in pages, tokens, JWKS and the identity pool API), and for an
+ * operator's smoke run CloudFormation (stack outputs and resources) and CloudWatch (alarms). Real SDK clients talk to them through the standard endpoint variables
  * (`AWS_ENDPOINT_URL_S3`, ... see {@link Standins.clientEnv}) and dummy credentials; nothing is mocked inside the
  * code under test. Use them from any test:
  *
@@ -54,6 +58,10 @@ export interface Standins {
   readonly firehose: FirehoseStandin;
   readonly sts: StsStandin;
   readonly athena: AthenaStandin;
+  /** The user pool's hosted pages and token endpoint, and the identity pool API (configured by the test or deployment). */
+  readonly cognito: CognitoStandin;
+  readonly cloudformation: CloudFormationStandin;
+  readonly cloudwatch: CloudWatchStandin;
   readonly clock: StandinClock;
   /** Every request any stand-in answered, in order. */
   readonly requests: readonly RecordedRequest[];
@@ -86,6 +94,9 @@ const ENDPOINT_VARIABLES: Readonly<Record<ServiceName, string>> = {
   firehose: "AWS_ENDPOINT_URL_FIREHOSE",
   sts: "AWS_ENDPOINT_URL_STS",
   athena: "AWS_ENDPOINT_URL_ATHENA",
+  "cognito-identity": "AWS_ENDPOINT_URL_COGNITO_IDENTITY",
+  cloudformation: "AWS_ENDPOINT_URL_CLOUDFORMATION",
+  cloudwatch: "AWS_ENDPOINT_URL_CLOUDWATCH",
 };
 
 export async function startStandins(options: StandinOptions = {}): Promise<Standins> {
@@ -100,6 +111,9 @@ export async function startStandins(options: StandinOptions = {}): Promise<Stand
   const firehose = new FirehoseStandin(context, s3, root);
   const sts = new StsStandin(context, account);
   const athena = new AthenaStandin(context, s3, root);
+  const cognito = new CognitoStandin(context, sts, region);
+  const cloudformation = new CloudFormationStandin(context, account, region);
+  const cloudwatch = new CloudWatchStandin(context, account, region);
   const servers: Server[] = [];
   const endpoints = {} as Record<ServiceName, string>;
   for (const [name, handler] of [
@@ -108,12 +122,16 @@ export async function startStandins(options: StandinOptions = {}): Promise<Stand
     ["firehose", firehose.handler],
     ["sts", sts.handler],
     ["athena", athena.handler],
+    ["cognito-identity", cognito.handler],
+    ["cloudformation", cloudformation.handler],
+    ["cloudwatch", cloudwatch.handler],
   ] as const) {
     const { server, url } = await listen(handler);
     servers.push(server);
     endpoints[name] = url;
   }
   sqs.url = endpoints.sqs;
+  cognito.url = endpoints["cognito-identity"];
 
   const clientEnv = (accessKeyId = "AKIDSTANDINTEST"): Record<string, string> => {
     const env: Record<string, string> = {
@@ -137,6 +155,9 @@ export async function startStandins(options: StandinOptions = {}): Promise<Stand
     firehose,
     sts,
     athena,
+    cognito,
+    cloudformation,
+    cloudwatch,
     clock,
     requests: context.requests,
     account,
@@ -160,6 +181,9 @@ export async function startStandins(options: StandinOptions = {}): Promise<Stand
 }
 
 export type { AthenaStandin, Execution, GlueTable, Workgroup } from "./athena.ts";
+export type { CloudFormationStandin, StandinStack } from "./cloudformation.ts";
+export type { CloudWatchStandin, StandinAlarm } from "./cloudwatch.ts";
+export type { CognitoPoolConfig, CognitoStandin, CognitoUser } from "./cognito.ts";
 export type { DeliveryStream, FirehoseStandin } from "./firehose.ts";
 export type { DenyHandle, DenyRule, RecordedRequest, ServiceName } from "./http.ts";
 export type { BucketOptions, ObjectVersion, S3Event, S3Standin } from "./s3.ts";

@@ -69,6 +69,8 @@ export interface ObjectVersion {
     readonly bucketKey?: boolean;
   };
   legalHold?: "ON" | "OFF";
+  /** Object Lock retention (set at write time): the version cannot be deleted before this instant. */
+  readonly retention?: { readonly mode: "COMPLIANCE" | "GOVERNANCE"; readonly until: number };
   /** File holding the body (none for delete markers). */
   readonly blob?: string;
   /** Sequence of the write, for S3 event `sequencer`s. */
@@ -248,7 +250,11 @@ export class S3Standin {
       details,
     });
     const body = method === "PUT" || method === "POST" ? await readBody(req) : Buffer.alloc(0);
-    const rule = this.context.matchDeny("s3", action, resource, accessKeyId);
+    if (req.headers["if-none-match"] !== undefined)
+      details.ifNoneMatch = String(req.headers["if-none-match"]);
+    const lockMode = req.headers["x-amz-object-lock-mode"];
+    if (typeof lockMode === "string") details.objectLockMode = lockMode;
+    const rule = this.context.matchDeny("s3", action, resource, accessKeyId, recorded);
     try {
       if (rule !== undefined) {
         throw new ServiceError(
@@ -353,8 +359,10 @@ export class S3Standin {
       checksums,
       sse,
       ...(req.headers["x-amz-object-lock-legal-hold"] === "ON" ? { legalHold: "ON" as const } : {}),
+      ...retentionOf(req),
     });
     if (req.headers["x-amz-object-lock-legal-hold"] !== undefined) this.requireObjectLock(bucket);
+    if (req.headers["x-amz-object-lock-mode"] !== undefined) this.requireObjectLock(bucket);
     this.emit("ObjectCreated:Put", bucket, version);
     res.writeHead(200, {
       ...this.versionHeaders(bucket, version),
@@ -855,6 +863,7 @@ export class S3Standin {
     body: Buffer,
     meta: Pick<ObjectVersion, "contentType" | "metadata" | "checksums" | "sse"> & {
       legalHold?: "ON" | "OFF";
+      retention?: ObjectVersion["retention"];
     },
     etag = `"${md5Hex(body)}"`,
   ): ObjectVersion {
@@ -874,6 +883,7 @@ export class S3Standin {
       checksums: meta.checksums,
       sse: meta.sse,
       ...(meta.legalHold === undefined ? {} : { legalHold: meta.legalHold }),
+      ...(meta.retention === undefined ? {} : { retention: meta.retention }),
       blob,
       sequence,
     };
@@ -902,7 +912,10 @@ export class S3Standin {
       const index = versions.findIndex((v) => v.versionId === versionId);
       if (index === -1) return { versionId, deleteMarker: false };
       const version = versions[index] as ObjectVersion;
-      if (version.legalHold === "ON") {
+      if (
+        version.legalHold === "ON" ||
+        (version.retention !== undefined && version.retention.until > this.context.clock.now())
+      ) {
         throw new ServiceError("AccessDenied", 403, "Access Denied because object protected by object lock.");
       }
       versions.splice(index, 1);
@@ -1157,4 +1170,19 @@ function readBlob(path: string): Buffer {
 function xmlAnswer(res: ServerResponse, xml: string, headers: Record<string, string> = {}): void {
   res.writeHead(200, { "content-type": "application/xml", "x-amz-request-id": requestId(), ...headers });
   res.end(`<?xml version="1.0" encoding="UTF-8"?>\n${xml}`);
+}
+
+/** The retention a PutObject asks for (`x-amz-object-lock-mode` with `-retain-until-date`), if any. */
+function retentionOf(req: IncomingMessage): { retention?: ObjectVersion["retention"] } {
+  const mode = req.headers["x-amz-object-lock-mode"];
+  const until = req.headers["x-amz-object-lock-retain-until-date"];
+  if (mode !== "COMPLIANCE" && mode !== "GOVERNANCE") return {};
+  const at = Date.parse(String(until ?? ""));
+  if (!Number.isFinite(at))
+    throw new ServiceError(
+      "InvalidArgument",
+      400,
+      "x-amz-object-lock-retain-until-date is required with a mode",
+    );
+  return { retention: { mode, until: at } };
 }

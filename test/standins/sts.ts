@@ -50,6 +50,38 @@ export class StsStandin {
     return [...this.sessions.values()];
   }
 
+  /**
+   * Credentials of a role session another service hands out (the Cognito identity pool's
+   * AssumeRoleWithWebIdentity), recorded like AssumeRole's so their requests can be traced to the role.
+   */
+  issue(
+    roleArn: string,
+    sessionName: string,
+    seconds: number,
+  ): { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiresAt: number } {
+    const { accessKeyId, expiresAt, n } = this.newSession(roleArn, sessionName, seconds, {}, "web-identity");
+    return {
+      accessKeyId,
+      secretAccessKey: `standin-secret-${n}`,
+      sessionToken: `standin-session-token-${n}`,
+      expiresAt,
+    };
+  }
+
+  private newSession(
+    roleArn: string,
+    sessionName: string,
+    seconds: number,
+    tags: Record<string, string>,
+    assumedBy: string,
+  ): { accessKeyId: string; expiresAt: number; n: number } {
+    const n = ++this.counter;
+    const accessKeyId = `ASIASTANDIN${String(n).padStart(9, "0")}`;
+    const expiresAt = this.context.clock.now() + seconds * 1000;
+    this.sessions.set(accessKeyId, { accessKeyId, roleArn, sessionName, tags, assumedBy, expiresAt });
+    return { accessKeyId, expiresAt, n };
+  }
+
   private async handle(
     req: import("node:http").IncomingMessage,
     res: import("node:http").ServerResponse,
@@ -67,7 +99,7 @@ export class StsStandin {
       details: {},
     });
     try {
-      const rule = this.context.matchDeny("sts", action, resource, accessKeyId);
+      const rule = this.context.matchDeny("sts", action, resource, accessKeyId, recorded);
       if (rule !== undefined) {
         throw new ServiceError(
           rule.code ?? "AccessDenied",
@@ -104,17 +136,7 @@ export class StsStandin {
       tags[form.get(`Tags.member.${i}.Key`) as string] = form.get(`Tags.member.${i}.Value`) ?? "";
     }
     const duration = Number(form.get("DurationSeconds") ?? 3600);
-    const n = ++this.counter;
-    const accessKeyId = `ASIASTANDIN${String(n).padStart(9, "0")}`;
-    const expiresAt = this.context.clock.now() + duration * 1000;
-    this.sessions.set(accessKeyId, {
-      accessKeyId,
-      roleArn,
-      sessionName,
-      tags,
-      assumedBy: callerKey,
-      expiresAt,
-    });
+    const { accessKeyId, expiresAt, n } = this.newSession(roleArn, sessionName, duration, tags, callerKey);
     const roleName =
       roleArn
         .slice(roleArn.indexOf(":role/") + 6)

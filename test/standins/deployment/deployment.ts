@@ -1,8 +1,11 @@
 import { createHash } from "node:crypto";
+import { IamSimulator, type Template } from "../../infra/helpers/iam-sim.ts";
 import type { Standins } from "../index.ts";
 import type { S3Event } from "../s3.ts";
 import type { StoredMessage } from "../sqs.ts";
+import { ApiGatewayStandin } from "./api-gateway.ts";
 import type { CloudAssembly } from "./cdk-out.ts";
+import { iamRequestsFor } from "./iam-check.ts";
 import { type InvocationResult, Sandbox } from "./sandbox.ts";
 import { TemplateResolver } from "./template.ts";
 
@@ -84,6 +87,10 @@ export class Deployment {
   private readonly pools = new Map<string, Sandbox[]>();
   private readonly unsubscribe: () => void;
   private readonly queueNameByArn = new Map<string, string>();
+  private readonly stackName: string;
+  /** Resolved values replaced in every function's environment (the hosted sign-in domain → the Cognito stand-in). */
+  private readonly rewrites: [string, string][] = [];
+  private api: ApiGatewayStandin | undefined;
 
   constructor(
     readonly assembly: CloudAssembly,
@@ -96,10 +103,12 @@ export class Deployment {
       stackName: options.stackName ?? "Logsieve",
       queueUrl: (name) => `${aws.endpoints.sqs}/${aws.account}/${name}`,
     });
+    this.stackName = options.stackName ?? "Logsieve";
     this.createBuckets();
     this.createQueues();
     this.createQueryLayer();
     this.createStreams();
+    this.placeSignIn();
     this.createFunctions();
     this.createMappings();
     this.unsubscribe = this.wireNotifications();
@@ -138,6 +147,136 @@ export class Deployment {
   /** Logs every environment of a function wrote. */
   logs(fn: DeployedFunction): string {
     return (this.pools.get(fn.logicalId) ?? []).flatMap((s) => s.logs).join("");
+  }
+
+  // --- sign-in, the HTTP API, the stack as CloudFormation shows it -------------------------------------------
+
+  /**
+   * The user pool's issuer and hosted domain live on the Cognito stand-in: `<cognito url>/<pool id>` and the
+   * stand-in's root. Set before the functions' environments are resolved.
+   */
+  private placeSignIn(): void {
+    const cognito = this.aws.cognito;
+    for (const id of this.resolver.ofType("AWS::Cognito::UserPool")) {
+      const issuer = `${cognito.url}/${id}`;
+      this.resolver.known.set(`${id}.ProviderURL`, issuer);
+      this.resolver.known.set(`${id}.ProviderName`, issuer.replace(/^https?:\/\//, ""));
+    }
+    for (const id of this.resolver.ofType("AWS::Cognito::UserPoolDomain")) {
+      const prefix = String(this.resolver.resolve({ Ref: id }));
+      this.rewrites.push([`https://${prefix}.auth.${this.aws.region}.amazoncognito.com`, cognito.url]);
+    }
+  }
+
+  /**
+   * Serves the template's HTTP API (routes, Lambda integrations, the JWT authorizer) on a local port, then gives
+   * the Cognito stand-in the user pool as the template configures it: the app client's callback URLs (on that
+   * API's URL now), the groups with their roles and precedence, the identity pool. Returns the API's URL.
+   */
+  async exposeApi(): Promise<string> {
+    this.api ??= await ApiGatewayStandin.start(this);
+    const url = this.api.url;
+    for (const id of this.resolver.ofType("AWS::ApiGatewayV2::Api"))
+      this.resolver.known.set(`${id}.ApiEndpoint`, url);
+    const [pool] = this.resolver.ofType("AWS::Cognito::UserPool");
+    const [client] = this.resolver.ofType("AWS::Cognito::UserPoolClient");
+    const [identityPool] = this.resolver.ofType("AWS::Cognito::IdentityPool");
+    if (pool !== undefined && client !== undefined && identityPool !== undefined) {
+      const groups: Record<string, { roleArn?: string; precedence: number }> = {};
+      for (const id of this.resolver.ofType("AWS::Cognito::UserPoolGroup")) {
+        const roleArn = this.resolver.property(id, "RoleArn");
+        groups[String(this.resolver.property(id, "GroupName"))] = {
+          ...(roleArn === undefined ? {} : { roleArn: String(roleArn) }),
+          precedence: Number(this.resolver.property(id, "Precedence") ?? 0),
+        };
+      }
+      this.aws.cognito.configure({
+        poolId: pool,
+        clientId: String(this.resolver.resolve({ Ref: client })),
+        identityPoolId: String(this.resolver.resolve({ Ref: identityPool })),
+        callbackUrls: (this.resolver.property(client, "CallbackURLs") ?? []) as string[],
+        groups,
+      });
+    }
+    return url;
+  }
+
+  /** The stack's outputs as CloudFormation would show them after the deploy (resolved to stand-in names). */
+  outputs(): Record<string, { value: string; description?: string }> {
+    const out: Record<string, { value: string; description?: string }> = {};
+    for (const [key, output] of Object.entries(this.assembly.template.Outputs ?? {})) {
+      const o = output as { Value: unknown; Description?: string };
+      out[key] = {
+        value: String(this.resolver.resolve(o.Value)),
+        ...(o.Description === undefined ? {} : { description: o.Description }),
+      };
+    }
+    return out;
+  }
+
+  /**
+   * Registers the stack with the CloudFormation stand-in (outputs, resources with their physical ids) and its
+   * alarms with the CloudWatch stand-in, as a finished `cdk deploy` leaves them.
+   */
+  registerStack(): void {
+    const resources = Object.entries(this.resolver.resources).map(([id, r]) => ({
+      logicalId: id,
+      type: r.Type,
+      physicalId: this.physicalId(id, r.Type),
+    }));
+    this.aws.cloudformation.registerStack({ name: this.stackName, outputs: this.outputs(), resources });
+    for (const r of resources.filter((x) => x.type === "AWS::CloudWatch::Alarm")) {
+      const description = this.resolver.property(r.logicalId, "AlarmDescription");
+      this.aws.cloudwatch.registerAlarm({
+        name: r.physicalId,
+        state: "OK",
+        ...(description === undefined ? {} : { description: String(description) }),
+      });
+    }
+  }
+
+  private physicalId(id: string, type: string): string {
+    switch (type) {
+      case "AWS::S3::Bucket":
+        return this.resolver.bucketName(id);
+      case "AWS::SQS::Queue":
+        return String(this.resolver.resolve({ Ref: id }));
+      case "AWS::Lambda::Function":
+        return this.resolver.functionName(id);
+      case "AWS::CloudWatch::Alarm":
+        return `${this.stackName}-${id}`.slice(0, 255);
+      default:
+        return String(this.resolver.resolve({ Ref: id }));
+    }
+  }
+
+  /**
+   * Makes the stand-ins enforce the template's IAM for every request signed by a function or by a role session
+   * (AssumeRole, the identity pool): a request the offline evaluation would refuse is answered AccessDenied before
+   * it is served, as AWS would. The operator's own key (no role) is an administrator and is not checked.
+   * Athena statements are checked as calls (StartQueryExecution in the workgroup); what Athena then reads as the
+   * caller is checked afterwards by iam-check.ts.
+   */
+  enforceIam(): void {
+    const sim = new IamSimulator(this.assembly.template as unknown as Template);
+    const requestsOf = iamRequestsFor(this, sim);
+    const roleOf = (accessKeyId: string): string | undefined => {
+      const session = this.aws.sts.sessionOf(accessKeyId);
+      if (session !== undefined) return session.roleArn.slice(session.roleArn.indexOf(":role/") + 6);
+      return [...this.functions.values()].find((f) => f.accessKeyId === accessKeyId)?.roleLogicalId;
+    };
+    for (const service of ["s3", "sqs", "firehose", "athena"] as const) {
+      this.aws.deny({
+        service,
+        when: (recorded) => {
+          const role = roleOf(recorded.accessKeyId);
+          if (role === undefined) return false;
+          return requestsOf(recorded, { beforeExecution: true }).some(
+            (r) => sim.evaluate(role, r) !== "allowed",
+          );
+        },
+      });
+    }
   }
 
   // --- running ------------------------------------------------------------------------------------------------
@@ -225,6 +364,7 @@ export class Deployment {
 
   async stop(): Promise<void> {
     this.unsubscribe();
+    await this.api?.stop();
     for (const pool of this.pools.values()) for (const sandbox of pool) sandbox.stop();
     this.pools.clear();
   }
@@ -466,7 +606,8 @@ export class Deployment {
       ) ?? {}) as Record<string, unknown>;
       const templateEnvironment: Record<string, string> = {};
       for (const [variable, value] of Object.entries(variables)) {
-        const text = String(value);
+        let text = String(value);
+        for (const [from, to] of this.rewrites) text = text.replaceAll(from, to);
         templateEnvironment[variable] = text.startsWith("/var/task")
           ? codeDir + text.slice("/var/task".length)
           : text;

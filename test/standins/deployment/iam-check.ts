@@ -179,6 +179,28 @@ function s3Kms(names: NameMap, bucket: string, action: "kms:GenerateDataKey" | "
   ];
 }
 
+/**
+ * The IAM requests of one recorded call, for enforcing IAM while the stand-ins serve (Deployment.enforceIam):
+ * `beforeExecution` leaves out what an Athena statement reads, which is only known once it ran.
+ */
+export function iamRequestsFor(
+  stack: Deployment,
+  sim: IamSimulator,
+): (recorded: RecordedRequest, options?: { beforeExecution?: boolean }) => Request[] {
+  const names = new NameMap(stack, sim);
+  return (recorded, options = {}) =>
+    options.beforeExecution === true && recorded.service === "athena"
+      ? [
+          {
+            action: `athena:${recorded.action}`,
+            resource: `arn:aws:athena:eu-central-1:111111111111:workgroup/${
+              stack.aws.athena.executions.get(recorded.resource)?.workgroup ?? recorded.resource
+            }`,
+          },
+        ]
+      : iamRequestsOf(recorded, names, stack);
+}
+
 function iamRequestsOf(recorded: RecordedRequest, names: NameMap, stack: Deployment): Request[] {
   const { service, action, resource, details } = recorded;
   if (service === "s3") {
@@ -188,7 +210,25 @@ function iamRequestsOf(recorded: RecordedRequest, names: NameMap, stack: Deploym
     const versioned = details.versionId !== undefined;
     switch (action) {
       case "PutObject":
-        return [{ action: "s3:PutObject", resource: object }, ...s3Kms(names, bucket, "kms:GenerateDataKey")];
+        return [
+          {
+            action: "s3:PutObject",
+            resource: object,
+            ...(details.ifNoneMatch === undefined
+              ? {}
+              : { context: { "s3:if-none-match": details.ifNoneMatch } }),
+          },
+          ...(details.objectLockMode === undefined
+            ? []
+            : [
+                {
+                  action: "s3:PutObjectRetention",
+                  resource: object,
+                  context: { "s3:object-lock-mode": details.objectLockMode },
+                },
+              ]),
+          ...s3Kms(names, bucket, "kms:GenerateDataKey"),
+        ];
       case "CreateMultipartUpload":
       case "UploadPart":
         return [{ action: "s3:PutObject", resource: object }, ...s3Kms(names, bucket, "kms:GenerateDataKey")];

@@ -9,6 +9,11 @@ import type { CfnResource, CfnTemplate } from "./cdk-out.ts";
  */
 export class TemplateResolver {
   readonly resources: Record<string, CfnResource>;
+  /**
+   * Values that only exist once something runs: `<id>.<attribute>` for GetAtt, `<id>` for Ref (the HTTP API's
+   * endpoint on the API Gateway stand-in, the user pool's issuer on the Cognito stand-in). Consulted first.
+   */
+  readonly known = new Map<string, unknown>();
 
   constructor(
     readonly template: CfnTemplate,
@@ -99,6 +104,7 @@ export class TemplateResolver {
   }
 
   private ref(id: string): unknown {
+    if (this.known.has(id)) return this.known.get(id);
     switch (id) {
       case "AWS::Partition":
         return "aws";
@@ -142,6 +148,7 @@ export class TemplateResolver {
   }
 
   private getAtt(id: string, attr: string): unknown {
+    if (this.known.has(`${id}.${attr}`)) return this.known.get(`${id}.${attr}`);
     const resource = this.resources[id];
     if (resource === undefined) throw new Error(`GetAtt of ${id}, which the template does not have`);
     const { region, account } = this.environment;

@@ -1,0 +1,172 @@
+import type { Server } from "node:http";
+import { JwtVerifier } from "aws-jwt-verify";
+import { SimpleJwksCache } from "aws-jwt-verify/jwk";
+import { close, listen, readBody } from "../http.ts";
+import type { DeployedFunction, Deployment } from "./deployment.ts";
+
+/**
+ * The template's HTTP API (API Gateway v2) on a local port, so a browser can use the deployed dashboard: each
+ * `AWS::ApiGatewayV2::Route` (`GET /dashboard/{proxy+}`, ...) goes to its Lambda integration's function, invoked in
+ * its sandbox with a payload-format 2.0 event; a route with a JWT authorizer refuses a request whose Bearer token
+ * does not verify (issuer: the Cognito stand-in's, audience: the authorizer's) with 401 before the function runs,
+ * as API Gateway does, and hands the verified claims over in `requestContext.authorizer.jwt`.
+ */
+
+interface RouteSpec {
+  readonly method: string;
+  readonly pattern: RegExp;
+  readonly routeKey: string;
+  readonly fn: DeployedFunction;
+  readonly audience: readonly string[] | null;
+}
+
+function compile(path: string): RegExp {
+  const escaped = path
+    .split("/")
+    .map((part) =>
+      part === "{proxy+}"
+        ? "(.+)"
+        : /^\{[^}]+\}$/.test(part)
+          ? "([^/]+)"
+          : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
+    )
+    .join("/");
+  return new RegExp(`^${escaped}$`);
+}
+
+export class ApiGatewayStandin {
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
+
+  static async start(stack: Deployment): Promise<ApiGatewayStandin> {
+    const r = stack.resolver;
+    const routes: RouteSpec[] = [];
+    for (const id of r.ofType("AWS::ApiGatewayV2::Route")) {
+      const routeKey = String(r.property(id, "RouteKey"));
+      const [method, path] = routeKey.split(" ") as [string, string];
+      const target = String(r.property(id, "Target")).replace(/^integrations\//, "");
+      const uri = r.resources[target]?.Properties?.IntegrationUri as
+        | { "Fn::GetAtt"?: [string, string] }
+        | undefined;
+      const fnId = uri?.["Fn::GetAtt"]?.[0];
+      const fn = fnId === undefined ? undefined : stack.functions.get(fnId);
+      if (fn === undefined) throw new Error(`route ${routeKey} has no bundled function`);
+      let audience: string[] | null = null;
+      if (r.property(id, "AuthorizationType") === "JWT") {
+        const authorizer =
+          (r.resources[id]?.Properties?.AuthorizerId as { Ref?: string } | undefined)?.Ref ?? "";
+        const config = r.property(authorizer, "JwtConfiguration") as { Audience?: string[] } | undefined;
+        audience = config?.Audience ?? [];
+      }
+      routes.push({ method, pattern: compile(path), routeKey, fn, audience });
+    }
+    const verifiers = new Map<string, { verify(token: string): Promise<unknown> }>();
+    const verifierFor = (audience: readonly string[]) => {
+      const key = audience.join(",");
+      let verifier = verifiers.get(key);
+      if (verifier === undefined) {
+        const issuer = stack.aws.cognito.issuer;
+        verifier = JwtVerifier.create(
+          { issuer, audience: [...audience], jwksUri: `${issuer}/.well-known/jwks.json` },
+          {
+            jwksCache: new SimpleJwksCache({
+              fetcher: { fetch: async (uri) => (await fetch(uri)).arrayBuffer() },
+            }),
+          },
+        );
+        verifiers.set(key, verifier);
+      }
+      return verifier;
+    };
+
+    const { server, url } = await listen(async (req, res) => {
+      const target = new URL(req.url ?? "/", "http://api");
+      const method = req.method ?? "GET";
+      // A trailing slash matches the route without it (`/dashboard/` is served by `GET /dashboard`), as the
+      // deployment assumes of API Gateway (infra/constructs/collector.ts).
+      const route =
+        routes.find((x) => x.method === method && x.pattern.test(target.pathname)) ??
+        routes.find((x) => x.method === method && x.pattern.test(target.pathname.replace(/\/$/, "")));
+      if (route === undefined) {
+        res.writeHead(404, { "content-type": "application/json" });
+        res.end(JSON.stringify({ message: "Not Found" }));
+        return;
+      }
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(",") : value;
+      }
+      let claims: unknown;
+      if (route.audience !== null) {
+        const token = /^Bearer (.+)$/.exec(headers.authorization ?? "")?.[1];
+        try {
+          if (token === undefined) throw new Error("no token");
+          claims = await verifierFor(route.audience).verify(token);
+        } catch {
+          res.writeHead(401, { "content-type": "application/json", "www-authenticate": "Bearer" });
+          res.end(JSON.stringify({ message: "Unauthorized" }));
+          return;
+        }
+      }
+      const body = await readBody(req);
+      const cookies = headers.cookie?.split(/;\s*/).filter((c) => c.length > 0);
+      const now = stack.aws.clock.now();
+      const event = {
+        version: "2.0",
+        routeKey: route.routeKey,
+        rawPath: target.pathname,
+        rawQueryString: target.search.slice(1),
+        ...(cookies === undefined || cookies.length === 0 ? {} : { cookies }),
+        headers,
+        requestContext: {
+          accountId: stack.aws.account,
+          apiId: "standin",
+          domainName: headers.host ?? "127.0.0.1",
+          domainPrefix: "standin",
+          http: {
+            method,
+            path: target.pathname,
+            protocol: "HTTP/1.1",
+            sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
+            userAgent: headers["user-agent"] ?? "",
+          },
+          requestId: `standin-${now}`,
+          routeKey: route.routeKey,
+          stage: "$default",
+          time: new Date(now).toUTCString(),
+          timeEpoch: now,
+          ...(claims === undefined ? {} : { authorizer: { jwt: { claims, scopes: null } } }),
+        },
+        ...(body.length === 0 ? {} : { body: body.toString("base64"), isBase64Encoded: true }),
+      };
+      const result = await stack.invoke(route.fn, event);
+      if (!result.ok) {
+        res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ message: "Internal Server Error" }));
+        return;
+      }
+      const answer = result.value as {
+        statusCode?: number;
+        headers?: Record<string, string>;
+        cookies?: string[];
+        body?: string;
+        isBase64Encoded?: boolean;
+      };
+      const out: Record<string, string | string[]> = { ...(answer.headers ?? {}) };
+      if (answer.cookies !== undefined && answer.cookies.length > 0) out["set-cookie"] = answer.cookies;
+      res.writeHead(answer.statusCode ?? 200, out);
+      res.end(
+        answer.body === undefined
+          ? undefined
+          : Buffer.from(answer.body, answer.isBase64Encoded ? "base64" : "utf8"),
+      );
+    });
+    return new ApiGatewayStandin(server, url);
+  }
+
+  async stop(): Promise<void> {
+    await close(this.server);
+  }
+}
