@@ -314,8 +314,11 @@ describe("the security view and legal holds on AWS", () => {
     // Act
     await page.fill("[data-testid=ip-input]", CANARY);
     await page.click("[data-testid=show-timeline]");
-    await page.waitForSelector("section[data-query=ip-timeline] tbody tr");
-    const timeline = await page.$$eval("section[data-query=ip-timeline] tbody tr", (rows) => rows.length);
+    await page.waitForSelector("section[data-query=ip-timeline] tbody td[data-column=target]");
+    const timeline = await page.$$eval(
+      "section[data-query=ip-timeline] tbody td[data-column=target]",
+      (cells) => cells.length,
+    );
     await page.waitForSelector("[data-testid=hold-incident]");
     await page.fill("[data-testid=hold-incident]", "INC-AWS-1");
     await page.fill("[data-testid=hold-reason]", "login brute force, ticket SEC-7");

@@ -644,6 +644,36 @@ describe("security queries (over security/, within the window)", () => {
     expect(existsSync(join(lake, "lookups")) ? readdirSync(join(lake, "lookups")) : []).toEqual([]);
   });
 
+  it("concurrent lookups on one engine each find their own address, and none is left", async () => {
+    // Prepare: removals wait for the engine between statements, as the dashboard wires it
+    const definition = query("security.ipTimeline");
+    const store = new LocalAddressLookupStore(lake, (work) => engine.exclusive(work));
+    const addresses = ["203.0.113.10", "2001:db8::7", "198.51.100.99"];
+
+    // Act
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => addresses[i % 3] as string).map((ip) =>
+        withAddressLookup(addressLookupDeps(store), [ip], (lookup) =>
+          engine.query(definition.select, bindParams(definition, { ...window, lookup, limit: "1000" })),
+        ),
+      ),
+    );
+
+    // Assess
+    results.forEach((result, i) => {
+      const ip = addresses[i % 3] as string;
+      expect(result.rows.length, ip).toBe(
+        security.filter(
+          (r) =>
+            r.client_ip === ip &&
+            r.ts >= Date.parse(`${window.from}T00:00:00Z`) &&
+            r.ts < Date.parse(`${window.to}T00:00:00Z`) + 86_400_000,
+        ).length,
+      );
+    });
+    expect(existsSync(join(lake, "lookups")) ? readdirSync(join(lake, "lookups")) : []).toEqual([]);
+  });
+
   it("security.byProviderCountry groups requests by provider and country", async () => {
     const definition = query("security.byProviderCountry");
     const result = await engine.query(definition.select, bindParams(definition, window));
@@ -663,9 +693,8 @@ describe("security queries (over security/, within the window)", () => {
 
   it("security.addressOverTime counts one address's requests per hour, and nothing for another", async () => {
     const definition = query("security.addressOverTime");
-    const result = await engine.query(
-      definition.select,
-      bindParams(definition, { ...window, ip: "2001:db8::7" }),
+    const result = await withAddressLookup(lookups(), ["2001:db8::7"], (lookup) =>
+      engine.query(definition.select, bindParams(definition, { ...window, lookup })),
     );
     expect(plain(result.rows)).toEqual(
       reference.addressOverTime(security, window.from, window.to, "2001:db8::7"),
@@ -673,9 +702,8 @@ describe("security queries (over security/, within the window)", () => {
     expect(plain(result.rows)).toEqual([
       { hour: `${DAYS[0]}T10:00:00.000Z`, requests: 60, status_4xx: 45, status_5xx: 15 },
     ]);
-    const none = await engine.query(
-      definition.select,
-      bindParams(definition, { ...window, ip: "198.51.100.99" }),
+    const none = await withAddressLookup(lookups(), ["198.51.100.99"], (lookup) =>
+      engine.query(definition.select, bindParams(definition, { ...window, lookup })),
     );
     expect(none.rows).toEqual([]);
   });

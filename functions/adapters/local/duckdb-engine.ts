@@ -139,6 +139,11 @@ export class DuckDbQueryEngine implements QueryEngine {
     });
   }
 
+  /** Runs `work` between statements: no statement of this engine runs meanwhile. */
+  async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return this.serialized(work);
+  }
+
   /** Re-checks which zones have files now (the views follow before every statement anyway). */
   async refresh(): Promise<void> {
     await this.serialized(() => this.syncViews());

@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ADDRESS_LOOKUP_PREFIX, type AddressLookupStore } from "../../core/security/address-lookup.ts";
 
@@ -10,8 +10,13 @@ const STALE_MS = 3_600_000;
  * when the query ends (the same SQL reads them on DuckDB as on Athena).
  */
 export class LocalAddressLookupStore implements AddressLookupStore {
+  /**
+   * `exclusive` runs a removal when no query is running (the DuckDB engine's own queue): a query that listed the
+   * lookups' files while another lookup was in place must not see that file vanish under it.
+   */
   constructor(
     private readonly lakeDir: string,
+    private readonly exclusive: <T>(work: () => Promise<T>) => Promise<T> = (work) => work(),
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -19,12 +24,16 @@ export class LocalAddressLookupStore implements AddressLookupStore {
     await this.removeStale();
     const path = join(this.lakeDir, ...key.split("/"));
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    await writeFile(path, body, { mode: 0o600 });
+    // Written under another name and renamed: a query running meanwhile sees the whole file or none.
+    await writeFile(`${path}.partial`, body, { mode: 0o600 });
+    await rename(`${path}.partial`, path);
     return null;
   }
 
   async remove(key: string): Promise<void> {
-    await rm(dirname(join(this.lakeDir, ...key.split("/"))), { recursive: true, force: true });
+    await this.exclusive(() =>
+      rm(dirname(join(this.lakeDir, ...key.split("/"))), { recursive: true, force: true }),
+    );
   }
 
   private async removeStale(): Promise<void> {
@@ -33,7 +42,7 @@ export class LocalAddressLookupStore implements AddressLookupStore {
     for (const name of names) {
       const info = await stat(join(root, name)).catch(() => null);
       if (info !== null && this.now() - info.mtimeMs > STALE_MS) {
-        await rm(join(root, name), { recursive: true, force: true });
+        await this.exclusive(() => rm(join(root, name), { recursive: true, force: true }));
       }
     }
   }

@@ -78,7 +78,9 @@ export async function openLocalDashboard(options: LocalDashboardOptions): Promis
     clock,
     ...(options.liveRefreshMs === undefined ? {} : { refreshMs: options.liveRefreshMs }),
   });
-  const lookups = addressLookupDeps(new LocalAddressLookupStore(lakeDir));
+  const lookups = addressLookupDeps(
+    new LocalAddressLookupStore(lakeDir, async (work) => (await openEngine()).exclusive(work)),
+  );
   const routes: DashboardRoutesDeps = {
     config: options.config,
     catalog,

@@ -107,7 +107,7 @@ export async function runCliQuery(options: CliQueryOptions): Promise<QueryResult
     return await runWithAddressLookup(
       queryParameters(definition).map((p) => p.name),
       options.params,
-      addressLookupDeps(new LocalAddressLookupStore(options.lakeDir)),
+      addressLookupDeps(new LocalAddressLookupStore(options.lakeDir, (work) => engine.exclusive(work))),
       async (named) => engine.query(definition.select, bind(named)),
       () =>
         new UsageError(
