@@ -25,7 +25,13 @@ export const RAW_READ_ACTIONS = [
 ] as const;
 
 /** Prefixes only the pipeline and the security roles write (incoming/ also takes log shippers and log delivery). */
-export const GUARDED_WRITE_PREFIXES = ["security/", "rejects/", "evidence/", ADDRESS_LOOKUP_PREFIX] as const;
+export const GUARDED_WRITE_PREFIXES = [
+  "security/",
+  "rejects/",
+  "evidence/",
+  "checkpoints/",
+  ADDRESS_LOOKUP_PREFIX,
+] as const;
 
 export interface RawZoneGuardProps {
   readonly bucket: s3.Bucket;
@@ -40,7 +46,7 @@ export interface RawZoneGuardProps {
 }
 
 /**
- * Deny-by-default for the raw bucket (incoming/, security/, rejects/, evidence/, lookups/: full addresses) and its
+ * Deny-by-default for the raw bucket (incoming/, security/, rejects/, evidence/, checkpoints/, lookups/) and its
  * key, on top of the identity policies: an identity policy of any other principal of the account (an administrator's
  * `s3:*` included) cannot read it, because an explicit deny in the bucket or key policy wins. AWS services acting
  * as themselves (log delivery writing incoming/) are not principals of the account and keep their own conditioned
