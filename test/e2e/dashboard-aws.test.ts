@@ -139,7 +139,10 @@ describe("signing in after one deploy", () => {
     expect(role).toBe("marketing");
     expect(tabs.join(" ")).not.toMatch(/Security/);
     expect(`${landed.origin}${landed.pathname}`).toBe(`${apiUrl}/dashboard/`);
-    expect(landed.search).toBe("");
+    // The OAuth response (code, state) is gone from the address; the page keeps only its own view state there.
+    expect(
+      [...new URLSearchParams(landed.search).keys()].filter((k) => k === "code" || k === "state"),
+    ).toEqual([]);
     expect(aws.cognito.user("mia@example.com")?.totpSecret).toBeDefined();
     expect([security, noToken]).toEqual([403, 401]);
     await context.close();
@@ -299,6 +302,38 @@ describe("IAM, not the function's code, keeps marketing out of the security zone
       "AccessDenied",
     ]);
     expect(marketingQuery).toBe("allowed");
+  });
+});
+
+describe("the Stats API's panels on AWS read stats/ with the person's role; filters are refused with the reason", () => {
+  it("visits answer from stats/ for a marketing token; a filtered query answers 503 and reads nothing of events/", async () => {
+    // Prepare
+    const token = aws.cognito.idTokenFor("mia@example.com");
+    const today = new Date().toISOString().slice(0, 10);
+    const ask = (body: unknown) =>
+      fetch(`${apiUrl}/api/dashboard/stats`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const before = aws.athena.executions.size;
+    const query = { site_id: "example.com", metrics: ["visits"], date_range: [today, today] };
+
+    // Act
+    const unfiltered = await ask(query);
+    const unfilteredBody = (await unfiltered.json()) as { results: { metrics: number[] }[] };
+    const filtered = await ask({ ...query, filters: [["is", "event:page", ["/page-1"]]] });
+    const filteredBody = (await filtered.json()) as { error?: { code?: string; message?: string } };
+    const statements = [...aws.athena.executions.values()].slice(before).map((e) => e.sql);
+
+    // Assess: the twenty people who each viewed one page made twenty visits (the canary's refused logins are
+    // no page view); the filtered query is refused before any statement, with the reason the page shows
+    expect(unfiltered.status).toBe(200);
+    expect(unfilteredBody.results[0]?.metrics).toEqual([20]);
+    expect(filtered.status).toBe(503);
+    expect(JSON.stringify(filteredBody)).toContain("no person's role may read on AWS");
+    expect(statements.length).toBeGreaterThan(0);
+    expect(statements.filter((sql) => /\bFROM\s+events\b/i.test(sql))).toEqual([]);
   });
 });
 

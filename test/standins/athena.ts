@@ -409,10 +409,14 @@ export class AthenaStandin {
     files: Map<string, TableFile[]>,
   ): Promise<number> {
     const words = new Set(execution.sql.toLowerCase().match(/[a-z_][a-z0-9_]*/g) ?? []);
+    // A table is read where a FROM or JOIN names it: a column of the same name (stats_goals.events) reads nothing.
+    const named = new Set(
+      [...execution.sql.toLowerCase().matchAll(/\b(?:from|join)\s+"?([a-z_][a-z0-9_]*)"?/g)].map((m) => m[1]),
+    );
     const days = dayPredicates(execution.sql);
     let total = 0;
     for (const [name, tableFiles] of files) {
-      if (!words.has(name.toLowerCase())) continue;
+      if (!named.has(name.toLowerCase())) continue;
       const table = this.tables.get(`${execution.database}.${name}`) as GlueTable;
       const selected = tableFiles.filter((f) => f.partition.dt === undefined || days(f.partition.dt));
       const location = parseS3Url(table.location) as { bucket: string; key: string };

@@ -34,6 +34,7 @@ import { createHttpApp } from "../http/app.ts";
 import { lambdaPlatform } from "../http/lambda.ts";
 import type { HttpEnv, HttpLogger } from "../http/types.ts";
 import { storedLiveView } from "../live/read.ts";
+import { StatsUnavailableError, statsService } from "../stats/service.ts";
 import { loadDashboardAssets } from "./assets.ts";
 import { cognitoAuth, type DashboardIdentity, type IdTokenVerifier } from "./auth.ts";
 import type { DashboardRoutesDeps } from "./routes.ts";
@@ -51,7 +52,23 @@ import type { DashboardRoutesDeps } from "./routes.ts";
  *   security workgroup.
  * - Legal holds: Athena UNLOADs the selected records into the incident's folder of the raw bucket, each object
  *   gets an Object Lock legal hold, then the manifest (held) and the audit event (compliance-mode retention).
+ * - The Stats API's panels (visits, entry and exit pages, goals) read stats/ in the marketing workgroup with the
+ *   person's role too. Filtered panels would read events/, which no person's role may read (IAM refuses
+ *   MarketingAnalyst events/, and this function has no grant of its own to lend): they answer 503 with the reason
+ *   (docs/DASHBOARD.md, "Filters on AWS") instead of reading events/ with rights the person does not have.
  */
+
+/** Why a filtered panel is refused on AWS: the reason the page shows in the panel. */
+export const FILTERS_NOT_ON_AWS =
+  "filters read the anonymized events (events/), which no person's role may read on AWS; " +
+  "the panels answer without filters (docs/DASHBOARD.md, Filters on AWS)";
+
+class FilteredReadsRefused extends StatsUnavailableError {
+  constructor() {
+    super("events");
+    this.message = FILTERS_NOT_ON_AWS;
+  }
+}
 
 /** Credentials of one person's role, kept until shortly before they expire (a page makes many requests). */
 interface PersonAccess {
@@ -214,6 +231,14 @@ export async function composeAwsDashboardApp(
       clientId,
     },
     connectOrigins: [new URL(domain).origin],
+    stats: (identity) =>
+      statsService({
+        config,
+        catalog,
+        clock,
+        engine: (path) =>
+          path === "stats" ? engineOf(identity, "marketing") : Promise.reject(new FilteredReadsRefused()),
+      }),
   };
   return createHttpApp({ platform: lambdaPlatform, logger, dashboard });
 }

@@ -81,6 +81,7 @@ export async function openLocalDashboard(options: LocalDashboardOptions): Promis
   const lookups = addressLookupDeps(
     new LocalAddressLookupStore(lakeDir, async (work) => (await openEngine()).exclusive(work)),
   );
+  const stats = options.stats;
   const routes: DashboardRoutesDeps = {
     config: options.config,
     catalog,
@@ -94,7 +95,7 @@ export async function openLocalDashboard(options: LocalDashboardOptions): Promis
     live: (site) => live.view(site),
     logger: options.logger,
     pageConfig: {},
-    ...(options.stats === undefined ? {} : { stats: options.stats }),
+    ...(stats === undefined ? {} : { stats: () => stats }),
   };
   return {
     routes,

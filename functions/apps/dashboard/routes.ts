@@ -112,9 +112,10 @@ export interface DashboardRoutesDeps {
   readonly connectOrigins?: readonly string[];
   /**
    * The Stats API's service for the page's panels (Plausible-shaped queries: filters, visits, goals): the same
-   * planner and allowlisted query files as `POST /api/v2/query` (apps/stats/service.ts). Absent: answered 501.
+   * planner and allowlisted query files as `POST /api/v2/query` (apps/stats/service.ts), reading with the signed-in
+   * person's rights like `engine`. Absent: answered 501.
    */
-  readonly stats?: StatsService;
+  readonly stats?: (identity: DashboardIdentity) => StatsService;
 }
 
 export const PAGE_PATH = "/dashboard/";
@@ -457,7 +458,7 @@ const statsBodyLimit = bodyLimit(MAX_STATS_BODY_BYTES, () => {
 
 /** Runs one panel's query through the Stats API's service, with the same refusals as the API, in the page's shape. */
 async function statsAnswer(deps: DashboardRoutesDeps, c: DashboardContext) {
-  const service = deps.stats;
+  const service = deps.stats?.(c.get("identity"));
   if (service === undefined) {
     throw new DashboardRequestError(
       501,
