@@ -103,7 +103,7 @@ const DAY = "2026-11-20";
 const ROLES: readonly DashboardRole[] = ["marketing", "security", "security-lead"];
 
 /** The tables a query file reads (FROM and JOIN), as the Glue catalog names them. */
-function tablesOf(query: DashboardQuery): string[] {
+function tablesOf(query: Pick<DashboardQuery, "queryId">): string[] {
   const sql = readFileSync(resolve(ROOT, "queries", `${query.queryId}.sql`), "utf8").replace(/--.*$/gm, "");
   const known = new Set([...lakeTables().map((t) => t.tableName), ADDRESS_LOOKUP_TABLE]);
   const named = [...sql.matchAll(/\b(?:FROM|JOIN)\s+([a-z_]+)/gi)].map((m) => (m[1] ?? "").toLowerCase());
@@ -161,8 +161,11 @@ function lookupRequests(): Request[] {
 
 interface Route {
   readonly route: string;
-  /** The dashboard capability the API demands (core/dashboard/roles.ts). */
-  readonly capability: "marketing" | "security" | "holds";
+  /**
+   * The dashboard capability the API demands (core/dashboard/roles.ts); `nobody`: a read no person's role may make
+   * (filters over events/, refused by the function on AWS before any statement: docs/DASHBOARD.md).
+   */
+  readonly capability: "marketing" | "security" | "holds" | "nobody";
   readonly requests: readonly Request[];
 }
 
@@ -181,6 +184,30 @@ function routes(): Route[] {
       requests,
     });
   }
+  // The Stats API's panels without filters read the visit, entry/exit page, goal and property rollups in stats/.
+  const statsPanels = [
+    "dashboard.visits",
+    "dashboard.entryPages",
+    "dashboard.exitPages",
+    "dashboard.goals",
+    "dashboard.props",
+  ].flatMap((queryId) => tablesOf({ queryId }));
+  for (const route of ["POST /api/dashboard/stats", "POST /api/dashboard/stats.csv"]) {
+    out.push({
+      route,
+      capability: "marketing",
+      requests: athenaRequests("marketing", [...new Set(statsPanels)].sort()),
+    });
+  }
+  // With filters the same routes would read events/ (stats.*): what IAM says to each person's role.
+  out.push({
+    route: "POST /api/dashboard/stats (filtered)",
+    capability: "nobody",
+    requests: athenaRequests(
+      "marketing",
+      ["stats.events", "stats.visits", "stats.goals"].flatMap((queryId) => tablesOf({ queryId })),
+    ),
+  });
   const incident = "evidence/incident=INC-7";
   out.push({
     route: "GET /api/dashboard/holds",
@@ -226,6 +253,7 @@ function routes(): Route[] {
 }
 
 function may(role: DashboardRole, capability: Route["capability"]): boolean {
+  if (capability === "nobody") return false;
   if (capability === "marketing") return true;
   if (capability === "security") return role !== "marketing";
   return role === "security-lead";
