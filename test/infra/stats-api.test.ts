@@ -202,6 +202,13 @@ describe("what the authorizer may read", () => {
 
     // Assess
     expect([keys, key]).toEqual(["allowed", "allowed"]);
-    expect(others).toEqual(Array(5).fill("implicit-deny"));
+    // The raw bucket's policy denies every principal outside the pipeline and security roles (raw-zone.ts).
+    expect(others).toEqual([
+      "implicit-deny",
+      "implicit-deny",
+      "implicit-deny",
+      "explicit-deny",
+      "implicit-deny",
+    ]);
   });
 });
