@@ -9,6 +9,7 @@ import { registerKeysCommand } from "../apps/keys/command.ts";
 import { registerPolicyCommand } from "../apps/policy/command.ts";
 import { registerQueryCommand } from "../apps/query/command.ts";
 import { registerShipCommand } from "../apps/ship/command.ts";
+import { registerSmokeCommand } from "../apps/smoke/command.ts";
 import { registerSpamListCommand } from "../apps/spamlist/command.ts";
 import { registerExpireCommand } from "../apps/sweep/command.ts";
 
@@ -26,4 +27,5 @@ export function registerCommands(program: Command): void {
   registerSpamListCommand(program);
   registerKeysCommand(program);
   registerShipCommand(program);
+  registerSmokeCommand(program);
 }

@@ -3,6 +3,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
 import { ADDRESS_LOOKUP_PREFIX, ADDRESS_LOOKUP_TABLE } from "../../functions/core/security/address-lookup.ts";
+import { SMOKE_CANARY_PREFIX } from "../../functions/core/smoke/canary.ts";
 import { acknowledge } from "./nag.ts";
 import {
   acknowledgeZoneWildcards,
@@ -107,6 +108,8 @@ export class AnalystAccess extends Construct {
         [ADDRESS_LOOKUP_PREFIX],
         ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
       ),
+      // `logsieve aws smoke` removes its canary (one made-up request, core/smoke/canary.ts) by the version it uploaded.
+      onObjects(rawBucket, [SMOKE_CANARY_PREFIX], ["s3:DeleteObjectVersion"]),
       encryptDecrypt(storage.rawKey),
       ...athenaWorkgroupUse(
         stack,

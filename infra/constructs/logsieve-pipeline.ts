@@ -241,8 +241,10 @@ export class LogsievePipeline extends Construct {
       ...(props.minify === undefined ? {} : { minify: props.minify }),
     });
 
+    // Outputs keep their plain names (no construct path, no hash): the console, `aws cloudformation
+    // describe-stacks`, docs/DEPLOY.md and `logsieve aws smoke` all name them so.
     const output = (outputId: string, value: string, description: string) =>
-      new CfnOutput(this, outputId, { value, description });
+      new CfnOutput(this, outputId, { value, description }).overrideLogicalId(outputId);
     output(
       "RawBucketName",
       storage.rawBucket.bucketName,
@@ -286,5 +288,22 @@ export class LogsievePipeline extends Construct {
       "Or let a log forwarder assume this role",
     );
     output("AlarmTopicArn", this.pipeline.topic.topicArn, "Subscribe to logsieve alarms");
+    // What `logsieve aws smoke` (and an analyst in the Athena console) needs besides the roles.
+    output("GlueDatabaseName", this.query.databaseName, "Glue database of the lake's tables");
+    output(
+      "MarketingWorkgroupName",
+      this.query.workgroups.marketing.name,
+      "Athena workgroup of MarketingAnalyst",
+    );
+    output(
+      "SecurityWorkgroupName",
+      this.query.workgroups.security.name,
+      "Athena workgroup of SecurityAnalyst and SecurityLead",
+    );
+    output(
+      "SweepFunctionName",
+      this.pipeline.sweep.fn.functionName,
+      "The hourly sweeper (its runs: AWS/Lambda metrics)",
+    );
   }
 }

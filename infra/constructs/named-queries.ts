@@ -20,6 +20,15 @@ export const QUERY_AREAS: Readonly<Record<string, QueryAudience>> = {
   hold: "security",
 };
 
+/**
+ * Files whose workgroup is not their area's: `logsieve aws smoke` runs one query as each analyst role, each in that
+ * role's workgroup (functions/apps/smoke/aws.ts).
+ */
+export const QUERY_FILE_AUDIENCES: Readonly<Record<string, QueryAudience>> = {
+  "smoke.canary": "security",
+  "smoke.stats": "marketing",
+};
+
 export interface QueryFile {
   /** File name without `.sql`, e.g. `dashboard.top-pages`: the named query's name. */
   readonly name: string;
@@ -46,7 +55,7 @@ export function readQueryFiles(dir: string): QueryFile[] {
   return names.sort().map((file) => {
     const name = file.slice(0, -".sql".length);
     const area = name.split(".")[0] ?? "";
-    const audience = QUERY_AREAS[area];
+    const audience = QUERY_FILE_AUDIENCES[name] ?? QUERY_AREAS[area];
     if (audience === undefined || !name.includes(".")) {
       throw new Error(
         `logsieve: queries/${file} has no known area prefix; name it <area>.<Name>.sql with area one of ` +

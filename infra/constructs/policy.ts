@@ -108,7 +108,7 @@ export const ZONE_WILDCARD_REASON =
 
 /**
  * The cdk-nag IAM5 finding ids that `statements` raise only because they name a zone prefix of a bucket
- * (`<Bucket.Arn>/<zone>/*`, or a sub-prefix such as `evidence/incident=*`), and nothing broader. Any other wildcard is left to fail the gate.
+ * (`<Bucket.Arn>/<zone>/*`, or a sub-prefix such as `evidence/incident=*` or `incoming/logsieve-smoke/*`), and nothing broader. Any other wildcard is left to fail the gate.
  */
 export function zoneWildcardFindingIds(
   scope: IConstruct,
@@ -126,7 +126,7 @@ export function zoneWildcardFindingIds(
       if (
         getAtt?.[1] === "Arn" &&
         typeof suffix === "string" &&
-        /^\/[a-z]+\/(?:[a-z]+[=/])*\*$/.test(suffix)
+        /^\/[a-z]+\/(?:[a-z]+(?:-[a-z]+)*[=/])*\*$/.test(suffix)
       ) {
         ids.add(`AwsSolutions-IAM5[Resource::<${getAtt[0]}.Arn>${suffix}]`);
       }

@@ -733,6 +733,50 @@ describe("security queries (over security/, within the window)", () => {
   });
 });
 
+describe("smoke queries (logsieve aws smoke)", () => {
+  it("smoke.canary counts the records of one path in one hour's partition, and none in the next hour", async () => {
+    // Prepare: the path with the most records, and the hour of its first one
+    const byTarget = new Map<string, number>();
+    for (const r of security) byTarget.set(r.target, (byTarget.get(r.target) ?? 0) + 1);
+    const [target] = [...byTarget].sort((a, b) => b[1] - a[1])[0] as [string, number];
+    const first = new Date(Math.min(...security.filter((r) => r.target === target).map((r) => r.ts)));
+    const day = first.toISOString().slice(0, 10);
+    const hour = first.toISOString().slice(11, 13);
+    const next = new Date(first.getTime() + 3_600_000).toISOString();
+    const definition = query("smoke.canary");
+
+    // Act
+    const found = await engine.query(definition.select, bindParams(definition, { day, hour, target }));
+    const later = await engine.query(
+      definition.select,
+      bindParams(definition, { day: next.slice(0, 10), hour: next.slice(11, 13), target: "/no-such-path" }),
+    );
+
+    // Assess
+    const expected = security.filter((r) => {
+      const iso = new Date(r.ts).toISOString();
+      return r.target === target && iso.slice(0, 10) === day && iso.slice(11, 13) === hour;
+    }).length;
+    expect(expected).toBeGreaterThan(0);
+    expect(plain(found.rows)).toEqual([{ records: expected }]);
+    expect(plain(later.rows)).toEqual([{ records: 0 }]);
+  });
+
+  it("smoke.stats counts the days with a totals rollup and their rows from a day on", async () => {
+    // Prepare
+    const definition = query("smoke.stats");
+    const rowsOf = (day: string) => reference.totals(events, day, config.k).length;
+
+    // Act
+    const all = await engine.query(definition.select, bindParams(definition, { from: DAYS[0] }));
+    const last = await engine.query(definition.select, bindParams(definition, { from: DAYS[1] }));
+
+    // Assess
+    expect(plain(all.rows)).toEqual([{ days: 2, rollup_rows: rowsOf(DAYS[0]) + rowsOf(DAYS[1]) }]);
+    expect(plain(last.rows)).toEqual([{ days: 1, rollup_rows: rowsOf(DAYS[1]) }]);
+  });
+});
+
 describe("dashboard.live (the dashboard's live panel)", () => {
   const at = (moment: string, windowMinutes: number) => {
     const until = Date.parse(moment);

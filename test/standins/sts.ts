@@ -10,7 +10,8 @@ import {
 } from "./http.ts";
 
 /**
- * STS over its Query protocol (form-encoded POST, XML answers): AssumeRole (with session tags) and
+ * STS over its Query protocol (form-encoded POST, XML answers): AssumeRole (with session tags),
+ * GetSessionToken (an MFA device's serial and code, recorded in {@link StsStandin.mfaSessions}) and
  * GetCallerIdentity. Every AssumeRole hands out a fresh temporary key whose role and tags the test can look up
  * ({@link StsStandin.sessionOf}), so requests signed with it elsewhere (the other stand-ins log the access key
  * of each request) can be traced to the role a caller took. Trust policies are not evaluated: a test that needs
@@ -40,6 +41,12 @@ export class StsStandin {
   ) {
     this.handler = (req, res) => this.handle(req, res);
   }
+
+  /** Keys GetSessionToken issued, with the MFA serial and code they were asked with (the caller's own identity). */
+  readonly mfaSessions = new Map<
+    string,
+    { readonly serial: string; readonly code: string; readonly caller: string }
+  >();
 
   /** The role session a temporary access key belongs to, or undefined for a key STS did not issue. */
   sessionOf(accessKeyId: string): AssumedSession | undefined {
@@ -110,6 +117,7 @@ export class StsStandin {
       let xml: string;
       if (action === "AssumeRole") xml = this.assumeRole(form, accessKeyId);
       else if (action === "GetCallerIdentity") xml = this.callerIdentity(accessKeyId);
+      else if (action === "GetSessionToken") xml = this.sessionToken(form, accessKeyId);
       else throw new ServiceError("InvalidAction", 400, `${action} is not implemented by the stand-in`);
       res.writeHead(200, { "content-type": "text/xml" });
       res.end(xml);
@@ -144,6 +152,21 @@ export class StsStandin {
         .pop() ?? "";
     const roleId = `AROA${createHash("sha1").update(roleArn).digest("hex").slice(0, 17).toUpperCase()}`;
     return `<AssumeRoleResponse ${XMLNS}><AssumeRoleResult><Credentials><AccessKeyId>${accessKeyId}</AccessKeyId><SecretAccessKey>standin-secret-${n}</SecretAccessKey><SessionToken>standin-session-token-${n}</SessionToken><Expiration>${new Date(expiresAt).toISOString()}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>${roleId}:${xmlEscape(sessionName)}</AssumedRoleId><Arn>arn:aws:sts::${this.account}:assumed-role/${xmlEscape(roleName)}/${xmlEscape(sessionName)}</Arn></AssumedRoleUser><PackedPolicySize>${Object.keys(tags).length}</PackedPolicySize></AssumeRoleResult><ResponseMetadata><RequestId>${requestId()}</RequestId></ResponseMetadata></AssumeRoleResponse>`;
+  }
+
+  /** Temporary credentials of the caller itself (no role), with the MFA device's code when one is given. */
+  private sessionToken(form: URLSearchParams, callerKey: string): string {
+    const serial = form.get("SerialNumber") ?? "";
+    const code = form.get("TokenCode") ?? "";
+    if ((serial === "") !== (code === ""))
+      throw new ServiceError("ValidationError", 400, "SerialNumber and TokenCode go together");
+    if (code !== "" && !/^\d{6}$/.test(code))
+      throw new ServiceError("ValidationError", 400, "TokenCode is six digits");
+    const n = ++this.counter;
+    const accessKeyId = `ASIASTANDINMFA${String(n).padStart(6, "0")}`;
+    const expiresAt = this.context.clock.now() + Number(form.get("DurationSeconds") ?? 43_200) * 1000;
+    this.mfaSessions.set(accessKeyId, { serial, code, caller: callerKey });
+    return `<GetSessionTokenResponse ${XMLNS}><GetSessionTokenResult><Credentials><AccessKeyId>${accessKeyId}</AccessKeyId><SecretAccessKey>standin-secret-${n}</SecretAccessKey><SessionToken>standin-session-token-${n}</SessionToken><Expiration>${new Date(expiresAt).toISOString()}</Expiration></Credentials></GetSessionTokenResult><ResponseMetadata><RequestId>${requestId()}</RequestId></ResponseMetadata></GetSessionTokenResponse>`;
   }
 
   private callerIdentity(accessKeyId: string): string {

@@ -13,7 +13,8 @@ import {
  * All query files, by file id and by command-line name. `logsieve query <name>` takes the part of a
  * `cli.*`, `dashboard.*` or `security.*` file name after the area, in kebab case: `cli.dailyTraffic` is
  * `daily-traffic`, `security.topTalkers` is `top-talkers`. Rollups are run by the aggregation job only, `stats.*`
- * files by the Stats API and the dashboard's filters, `hold.*` files by legal holds only.
+ * files by the Stats API and the dashboard's filters, `hold.*` files by legal holds only, `smoke.*` files by
+ * `logsieve aws smoke` only.
  * Two files that would share a command-line name are refused when the catalogue is built.
  */
 export interface QueryCatalog {
@@ -23,8 +24,15 @@ export interface QueryCatalog {
 
 export function cliQueryName(definition: Pick<QueryDefinition, "area" | "name">): string | null {
   // Rollups run in the aggregation job; stats.* files take filters as encoded parameters from the Stats API's
-  // planner (core/stats/), which no command line could write by hand; hold.* files run in legal holds only.
-  if (definition.area === "rollup" || definition.area === "stats" || definition.area === "hold") return null;
+  // planner (core/stats/), which no command line could write by hand; hold.* files run in legal holds only;
+  // smoke.* files in `logsieve aws smoke` only.
+  if (
+    definition.area === "rollup" ||
+    definition.area === "stats" ||
+    definition.area === "hold" ||
+    definition.area === "smoke"
+  )
+    return null;
   return definition.name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 

@@ -15,7 +15,7 @@ import { placeholderCount } from "./sql-text.ts";
  * name may repeat; every repetition must declare the same type. `name:type=default` gives a default.
  */
 
-export const QUERY_AREAS = ["rollup", "dashboard", "security", "cli", "stats", "hold"] as const;
+export const QUERY_AREAS = ["rollup", "dashboard", "security", "cli", "stats", "hold", "smoke"] as const;
 export type QueryArea = (typeof QUERY_AREAS)[number];
 
 export interface ParamSpec {

@@ -281,10 +281,27 @@ export class Deployment {
 
   // --- running ------------------------------------------------------------------------------------------------
 
-  /** Invokes a function directly (synchronous invocation) in an idle environment. */
+  /**
+   * Invokes a function directly (synchronous invocation) in an idle environment. Like Lambda, each invocation puts
+   * `AWS/Lambda` Invocations and Errors data points for the function on CloudWatch.
+   */
   async invoke(fn: DeployedFunction, event: unknown): Promise<InvocationResult> {
     const sandbox = this.idleSandbox(fn);
-    return sandbox.invoke(event);
+    const result = await sandbox.invoke(event);
+    const at = this.aws.clock.now();
+    for (const [metric, value] of [
+      ["Invocations", 1],
+      ["Errors", result.ok ? 0 : 1],
+    ] as const) {
+      this.aws.cloudwatch.putDatapoint({
+        namespace: "AWS/Lambda",
+        metric,
+        dimensions: { FunctionName: fn.name },
+        at,
+        value,
+      });
+    }
+    return result;
   }
 
   /** Fires the EventBridge rule whose construct path contains `fragment` at its target function. */
