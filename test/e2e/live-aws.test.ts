@@ -6,8 +6,9 @@ import type { Standins } from "../standins/index.ts";
 /**
  * The live panel on AWS (issue 17 item 3): the live bundle `cdk synth` writes, fired by its one-minute schedule,
  * computes the figures of the last 30 minutes and of today from the latest events/ partitions on the Athena
- * stand-in (pipeline workgroup), k applied, into stats/live/; the dashboard bundle serves them. Every call the live
- * function made is one its role allows.
+ * stand-in (pipeline workgroup), k applied, into stats/live/; the dashboard bundle serves them to a signed-in
+ * marketing person, reading with the role the identity pool issues for her token. Every call the live function
+ * made is one its role allows.
  */
 
 const SITES = "example.com,shop.example.com";
@@ -27,6 +28,9 @@ function combined(ip: string, day: number, hour: number, minute: number, path: s
 beforeAll(async () => {
   ({ aws, stack, stop } = await deployOnStandins({ synth: { context: { "logsieve:sites": SITES } } }));
   analytics = stack.nameOf("AnalyticsBucket");
+  // The user pool and identity pool as the template configures them: the dashboard reads as the person's role.
+  await stack.exposeApi();
+  aws.cognito.addUser("mia@example.com", "Temp-Passw0rd-Mia!", ["marketing"]);
   aws.clock.advance(Date.UTC(2026, 10, 21, 6) - aws.clock.now());
   // "Now" will be 21 Nov, 09:00 (set when the schedule fires: pumping moves the clock). example.com: twelve people
   // in the last half hour, four more earlier today, twenty yesterday; shop.example.com: two people right now, under k.
@@ -98,7 +102,11 @@ describe("the live panel on AWS", () => {
       routeKey: "GET /api/dashboard/{proxy+}",
       rawPath: "/api/dashboard/live",
       rawQueryString: "site=example.com",
-      headers: { host: "dashboard.example", "user-agent": UA },
+      headers: {
+        host: "dashboard.example",
+        "user-agent": UA,
+        authorization: `Bearer ${aws.cognito.idTokenFor("mia@example.com")}`,
+      },
       requestContext: {
         accountId: aws.account,
         apiId: "standin",
@@ -133,6 +141,19 @@ describe("the live panel on AWS", () => {
       visitorsWindow: 12,
       visitorsToday: 16,
     });
+    // Read with Mia's role (MarketingAnalyst, from the identity pool), not with the function's own.
+    const marketingKeys = aws.cognito.issued
+      .filter((i) => /MarketingAnalyst/.test(i.roleArn))
+      .map((i) => i.accessKeyId);
+    expect(
+      aws.requests.some(
+        (r) =>
+          r.service === "s3" &&
+          r.action === "GetObject" &&
+          r.resource.includes("stats/live/") &&
+          marketingKeys.includes(r.accessKeyId),
+      ),
+    ).toBe(true);
   });
 
   it("every call the live and dashboard functions made is one their roles allow", () => {

@@ -199,6 +199,15 @@ function routes(): Route[] {
       requests: athenaRequests("marketing", [...new Set(statsPanels)].sort()),
     });
   }
+  // The live panel: the live function's snapshot in stats/live/, read from S3 (apps/live/read.ts).
+  out.push({
+    route: "GET /api/dashboard/live",
+    capability: "marketing",
+    requests: [
+      { action: "s3:GetObject", resource: obj(ids.analytics, `stats/live/dt=${DAY}/live.json`) },
+      { action: "kms:Decrypt", resource: sim.arnOf(ids.analyticsKey) },
+    ],
+  });
   // With filters the same routes would read events/ (stats.*): what IAM says to each person's role.
   out.push({
     route: "POST /api/dashboard/stats (filtered)",

@@ -77,6 +77,16 @@ describe("the live function", () => {
 
     // Assess
     expect(allowed).toEqual(["allowed", "allowed", "allowed"]);
-    expect(denied).toEqual(Array(7).fill("implicit-deny"));
+    // The raw bucket's and the raw key's policies deny every principal outside the pipeline and security roles
+    // (raw-zone.ts): an explicit deny on top of the missing grant.
+    expect(denied).toEqual([
+      "implicit-deny",
+      "implicit-deny",
+      "implicit-deny",
+      "explicit-deny",
+      "explicit-deny",
+      "implicit-deny",
+      "implicit-deny",
+    ]);
   });
 });
