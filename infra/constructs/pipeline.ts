@@ -353,7 +353,7 @@ export class Pipeline extends Construct {
     );
     storage.albLogBucket.addEventNotification(
       s3.EventType.OBJECT_CREATED,
-      new s3n.SqsDestination(this.landingQueue),
+      new SourceBoundSqsDestination(this.landingQueue),
       { prefix: "AWSLogs/" },
     );
     this.land.fn.addEventSource(
