@@ -208,6 +208,7 @@ export class LogsievePipeline extends Construct {
         this.access.securityLeadRole,
       ],
       keyOnlyRoles: [this.access.logShipperRole],
+      resultsBucket: storage.resultsBucket,
     });
 
     this.statsApi = new StatsApi(this, "StatsApi", {

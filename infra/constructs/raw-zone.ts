@@ -1,4 +1,4 @@
-import { Duration } from "aws-cdk-lib";
+import { Duration, Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import type * as s3 from "aws-cdk-lib/aws-s3";
@@ -43,6 +43,8 @@ export interface RawZoneGuardProps {
    * bucket need kms:Decrypt. The bucket policy still denies them every read.
    */
   readonly keyOnlyRoles: readonly iam.IRole[];
+  /** The Athena results bucket, where the security workgroup's results are encrypted with the raw key. */
+  readonly resultsBucket: s3.IBucket;
 }
 
 /**
@@ -133,18 +135,39 @@ export class RawZoneGuard extends Construct {
       bucket.addToResourcePolicy(statement);
     }
 
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: "RawKeyDecryptsForPipelineAndSecurityOnly",
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ["kms:Decrypt", "kms:ReEncrypt*", "kms:CreateGrant"],
-        resources: ["*"],
-        conditions: {
-          ArnNotEquals: { "aws:PrincipalArn": [...arns, ...props.keyOnlyRoles.map((r) => r.roleArn)] },
-          Bool: { "aws:PrincipalIsAWSService": "false" },
-        },
-      }),
-    );
+    // Only the pipeline and security roles (and named key-only roles) use the raw key for themselves. Anyone else
+    // may have S3 decrypt with it on their behalf, which is what an upload into incoming/ needs (Decrypt for a
+    // multipart upload's parts; LogShipper's policy asks for it through S3 and for the raw bucket only): the bucket
+    // policy above refuses them every read of the raw bucket, so S3 never decrypts a record for them. The other
+    // bucket holding objects under this key is the Athena results bucket (the security workgroup's results, full
+    // addresses): decrypting for it stays refused. (The key policy cannot name the raw bucket itself: the bucket
+    // names the key, and CloudFormation would see a cycle.)
+    const notRawKeyRole = {
+      ArnNotEquals: { "aws:PrincipalArn": [...arns, ...props.keyOnlyRoles.map((r) => r.roleArn)] },
+      Bool: { "aws:PrincipalIsAWSService": "false" },
+    };
+    const denyKey = (sid: string, actions: string[], extra: Record<string, unknown>) =>
+      key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid,
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions,
+          resources: ["*"],
+          conditions: { ...notRawKeyRole, ...extra },
+        }),
+      );
+    denyKey("RawKeyForPipelineAndSecurityOnly", ["kms:ReEncrypt*", "kms:CreateGrant"], {});
+    denyKey("RawKeyDecryptsOnlyThroughS3", ["kms:Decrypt"], {
+      StringNotEquals: { "kms:ViaService": `s3.${Stack.of(this).region}.amazonaws.com` },
+    });
+    denyKey("RawKeyDecryptsNoSecurityResults", ["kms:Decrypt"], {
+      StringLike: {
+        "kms:EncryptionContext:aws:s3:arn": [
+          props.resultsBucket.bucketArn,
+          props.resultsBucket.arnForObjects("*"),
+        ],
+      },
+    });
   }
 }

@@ -404,6 +404,39 @@ describe("the raw zone (full addresses) is read only by the pipeline and the sec
     expect(adminDeletesIncoming).toBe("explicit-deny");
     expect(shipperWritesIncoming).toBe("allowed");
   });
+
+  it("S3 may use the raw key for anyone's upload into the raw bucket, but decrypts security results for no one else", () => {
+    // Prepare: Decrypt as S3 asks for it (through S3, with the object's bucket as encryption context), and directly
+    const viaS3 = (bucketArn: string) => ({
+      "kms:ViaService": `s3.${REGION}.amazonaws.com`,
+      "kms:EncryptionContext:aws:s3:arn": bucketArn,
+    });
+    const key = sim.arnOf(ids.rawKey);
+    const upload: Request = { action: "kms:Decrypt", resource: key, context: viaS3(sim.arnOf(ids.raw)) };
+    const securityResult: Request = {
+      action: "kms:Decrypt",
+      resource: key,
+      context: viaS3(obj(ids.results, "security/0a1b2c3d.csv")),
+    };
+    const direct: Request = { action: "kms:Decrypt", resource: key };
+    const shipperPolicy = Object.keys(template.Resources).find(
+      (id) => template.Resources[id]?.Type === "AWS::IAM::ManagedPolicy" && id.includes("LogShipperPolicy"),
+    ) as string;
+
+    // Act
+    const holderUploads = sim.evaluateManagedPolicy(shipperPolicy, upload);
+    const holderDirect = sim.evaluateManagedPolicy(shipperPolicy, direct);
+    const results = [ADMIN, ids.marketing, ids.shipper, ids.security, ids.lead].map((role) =>
+      sim.evaluate(role, securityResult),
+    );
+
+    // Assess: an instance role holding the LogShipper policy uploads in parts; nobody outside the security roles
+    // reads a security result, an administrator included
+    expect(shipperPolicy).toBeDefined();
+    expect(holderUploads).toBe("allowed");
+    expect(holderDirect).toBe("explicit-deny");
+    expect(results).toEqual(["explicit-deny", "explicit-deny", "implicit-deny", "allowed", "allowed"]);
+  });
 });
 
 // --- the audit trail ---------------------------------------------------------------------------------------------
