@@ -5,14 +5,13 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatIamChecks, iamChecks } from "../standins/deployment/iam-check.ts";
-import { type DeployedFunction, type Deployment, deployOnStandins } from "../standins/deployment/index.ts";
+import { type Deployment, deployOnStandins } from "../standins/deployment/index.ts";
 import type { Standins } from "../standins/index.ts";
 
 /**
  * The Stats API as deployed (issue 19 item 4 on AWS): the stats-api and stats-authorizer bundles `cdk synth` writes,
- * behind the template's HTTP API route and its Lambda authorizer, against the stand-ins' S3 and Athena. The route is
- * read from the template (its integration's function, its authorizer's function and identity source) and played as
- * API Gateway plays it (see {@link viaRoute}). The operator makes the key with the real `logsieve keys create --bucket`; events come in
+ * behind the template's HTTP API route and its Lambda authorizer (served by the API Gateway stand-in), against the
+ * stand-ins' S3 and Athena. The operator makes the key with the real `logsieve keys create --bucket`; events come in
  * through the ingest and aggregate bundles. With the key: 200, a total equal to the sum of its event:page breakdown,
  * a filter that narrows it (events/ in the pipeline workgroup); without a key 401, with an unknown or revoked key 403
  * (API Gateway, before the function), another site 401 (the function). Every call the two functions made is one
@@ -29,7 +28,7 @@ const UA =
 let aws: Standins;
 let stack: Deployment;
 let stop: () => Promise<void>;
-let route: { fn: DeployedFunction; authorizer: DeployedFunction; header: string };
+let api: string;
 let analytics: string;
 let dir: string;
 let key: string;
@@ -50,105 +49,19 @@ async function keys(...args: string[]): Promise<string> {
   return stdout;
 }
 
-/** The template's `POST /api/v2/query` route: its function, its Lambda authorizer and the header that names the key. */
-function statsRoute(): typeof route {
-  const r = stack.resolver;
-  const [id] = r
-    .ofType("AWS::ApiGatewayV2::Route")
-    .filter((x) => r.property(x, "RouteKey") === "POST /api/v2/query");
-  const fnOf = (value: unknown) => {
-    const fnId = /"Fn::GetAtt":\["([^"]+)","Arn"\]/.exec(JSON.stringify(value))?.[1] ?? "";
-    const fn = stack.functions.get(fnId);
-    if (fn === undefined) throw new Error(`no bundled function ${fnId}`);
-    return fn;
-  };
-  const resource = (ref: unknown) =>
-    r.resources[/"Ref":"([^"]+)"/.exec(JSON.stringify(ref))?.[1] ?? ""]?.Properties ?? {};
-  const props = r.resources[id ?? ""]?.Properties ?? {};
-  const authorizer = resource(props.AuthorizerId);
-  if (props.AuthorizationType !== "CUSTOM" || authorizer.AuthorizerType !== "REQUEST")
-    throw new Error("POST /api/v2/query has no Lambda REQUEST authorizer");
-  const source = String((authorizer.IdentitySource as string[])[0]);
-  return {
-    fn: fnOf(resource(props.Target).IntegrationUri),
-    authorizer: fnOf(authorizer.AuthorizerUri),
-    header: source.replace(/^\$request\.header\./, "").toLowerCase(),
-  };
-}
-
-/**
- * One request through the route as API Gateway (HTTP API, simple-response Lambda authorizer) serves it: no identity
- * header → 401 `{"message":"Unauthorized"}` without any function; the authorizer's bundle decides, `isAuthorized`
- * false → 403 `{"message":"Forbidden"}`; otherwise the function's bundle gets a payload-2.0 event with the
- * authorizer's context in `requestContext.authorizer.lambda`. (API Gateway caches the authorizer's answer a minute;
- * this does not.)
- */
-async function viaRoute(
-  headers: Record<string, string>,
-  body: string,
-): Promise<{ status: number; body: string }> {
-  const identity = headers[route.header];
-  if (identity === undefined) return { status: 401, body: JSON.stringify({ message: "Unauthorized" }) };
-  const requestContext = {
-    accountId: aws.account,
-    apiId: "standin",
-    domainName: "api.example",
-    domainPrefix: "api",
-    http: {
-      method: "POST",
-      path: "/api/v2/query",
-      protocol: "HTTP/1.1",
-      sourceIp: "192.0.2.10",
-      userAgent: "curl",
-    },
-    requestId: `standin-${aws.clock.now()}`,
-    routeKey: "POST /api/v2/query",
-    stage: "$default",
-    time: new Date(aws.clock.now()).toUTCString(),
-    timeEpoch: aws.clock.now(),
-  };
-  const decision = await stack.invoke(route.authorizer, {
-    version: "2.0",
-    type: "REQUEST",
-    routeArn: `arn:aws:execute-api:${aws.region}:${aws.account}:standin/$default/POST/api/v2/query`,
-    identitySource: [identity],
-    routeKey: "POST /api/v2/query",
-    rawPath: "/api/v2/query",
-    rawQueryString: "",
-    headers,
-    requestContext,
-  });
-  if (!decision.ok) return { status: 500, body: JSON.stringify({ message: "Internal Server Error" }) };
-  const verdict = decision.value as { isAuthorized?: unknown; context?: unknown };
-  if (verdict.isAuthorized !== true) return { status: 403, body: JSON.stringify({ message: "Forbidden" }) };
-  const answer = await stack.invoke(route.fn, {
-    version: "2.0",
-    routeKey: "POST /api/v2/query",
-    rawPath: "/api/v2/query",
-    rawQueryString: "",
-    headers,
-    requestContext: { ...requestContext, authorizer: { lambda: verdict.context } },
-    body,
-    isBase64Encoded: false,
-  });
-  if (!answer.ok) return { status: 500, body: JSON.stringify({ message: "Internal Server Error" }) };
-  const response = answer.value as { statusCode?: number; body?: string };
-  return { status: response.statusCode ?? 200, body: response.body ?? "" };
-}
-
 async function query(
   body: unknown,
   bearer: string | null = key,
 ): Promise<{ status: number; json: Record<string, unknown> }> {
-  const answer = await viaRoute(
-    {
-      host: "api.example",
+  const response = await fetch(`${api}/api/v2/query`, {
+    method: "POST",
+    headers: {
       "content-type": "application/json",
       ...(bearer === null ? {} : { authorization: `Bearer ${bearer}` }),
     },
-    JSON.stringify(body),
-  );
-  return { status: answer.status, json: JSON.parse(answer.body) as Record<string, unknown> };
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 
 type Results = { metrics: number[]; dimensions: string[] }[];
@@ -181,7 +94,7 @@ beforeAll(async () => {
   };
   key = created.key;
   keyId = created.id;
-  route = statsRoute();
+  api = await stack.exposeApi();
 }, 600_000);
 
 afterAll(async () => {

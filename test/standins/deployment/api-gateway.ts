@@ -9,7 +9,11 @@ import type { DeployedFunction, Deployment } from "./deployment.ts";
  * `AWS::ApiGatewayV2::Route` (`GET /dashboard/{proxy+}`, ...) goes to its Lambda integration's function, invoked in
  * its sandbox with a payload-format 2.0 event; a route with a JWT authorizer refuses a request whose Bearer token
  * does not verify (issuer: the Cognito stand-in's, audience: the authorizer's) with 401 before the function runs,
- * as API Gateway does, and hands the verified claims over in `requestContext.authorizer.jwt`.
+ * as API Gateway does, and hands the verified claims over in `requestContext.authorizer.jwt`. A route with a Lambda
+ * REQUEST authorizer (simple responses, payload 2.0: the Stats API's key check) answers 401 when the identity source
+ * header is missing, invokes the authorizer's bundle otherwise, answers 403 when it says no (500 when it fails), and
+ * hands its context over in `requestContext.authorizer.lambda`. Authorizer answers are not cached here (API Gateway
+ * caches them for the route's TTL).
  */
 
 interface RouteSpec {
@@ -18,6 +22,8 @@ interface RouteSpec {
   readonly routeKey: string;
   readonly fn: DeployedFunction;
   readonly audience: readonly string[] | null;
+  /** A Lambda REQUEST authorizer: its function and the header its identity source names. */
+  readonly lambdaAuthorizer: { readonly fn: DeployedFunction; readonly header: string } | null;
 }
 
 function compile(path: string): RegExp {
@@ -60,7 +66,23 @@ export class ApiGatewayStandin {
         const config = r.property(authorizer, "JwtConfiguration") as { Audience?: string[] } | undefined;
         audience = config?.Audience ?? [];
       }
-      routes.push({ method, pattern: compile(path), routeKey, fn, audience });
+      let lambdaAuthorizer: RouteSpec["lambdaAuthorizer"] = null;
+      if (r.property(id, "AuthorizationType") === "CUSTOM") {
+        const authorizer =
+          (r.resources[id]?.Properties?.AuthorizerId as { Ref?: string } | undefined)?.Ref ?? "";
+        const props = r.resources[authorizer]?.Properties ?? {};
+        const authorizerFnId = /"Fn::GetAtt":\["([^"]+)","Arn"\]/.exec(
+          JSON.stringify(props.AuthorizerUri),
+        )?.[1];
+        const authorizerFn = authorizerFnId === undefined ? undefined : stack.functions.get(authorizerFnId);
+        const source = (props.IdentitySource as string[] | undefined)?.[0] ?? "";
+        const header = /^\$request\.header\.(.+)$/.exec(source)?.[1];
+        if (authorizerFn === undefined || header === undefined || props.AuthorizerType !== "REQUEST") {
+          throw new Error(`route ${routeKey}: only a Lambda REQUEST authorizer on one header is served here`);
+        }
+        lambdaAuthorizer = { fn: authorizerFn, header: header.toLowerCase() };
+      }
+      routes.push({ method, pattern: compile(path), routeKey, fn, audience, lambdaAuthorizer });
     }
     const verifiers = new Map<string, { verify(token: string): Promise<unknown> }>();
     const verifierFor = (audience: readonly string[]) => {
@@ -110,6 +132,49 @@ export class ApiGatewayStandin {
           return;
         }
       }
+      let lambdaContext: unknown;
+      if (route.lambdaAuthorizer !== null) {
+        const identity = headers[route.lambdaAuthorizer.header];
+        if (identity === undefined || identity === "") {
+          res.writeHead(401, { "content-type": "application/json" });
+          res.end(JSON.stringify({ message: "Unauthorized" }));
+          return;
+        }
+        const decision = await stack.invoke(route.lambdaAuthorizer.fn, {
+          version: "2.0",
+          type: "REQUEST",
+          routeArn: `arn:aws:execute-api:${stack.aws.region}:${stack.aws.account}:standin/$default/${method}${target.pathname}`,
+          identitySource: [identity],
+          routeKey: route.routeKey,
+          rawPath: target.pathname,
+          rawQueryString: target.search.slice(1),
+          headers,
+          requestContext: {
+            accountId: stack.aws.account,
+            apiId: "standin",
+            http: {
+              method,
+              path: target.pathname,
+              protocol: "HTTP/1.1",
+              sourceIp: req.socket.remoteAddress ?? "",
+            },
+            routeKey: route.routeKey,
+            stage: "$default",
+          },
+        });
+        if (!decision.ok) {
+          res.writeHead(500, { "content-type": "application/json" });
+          res.end(JSON.stringify({ message: "Internal Server Error" }));
+          return;
+        }
+        const answer = decision.value as { isAuthorized?: unknown; context?: unknown };
+        if (answer.isAuthorized !== true) {
+          res.writeHead(403, { "content-type": "application/json" });
+          res.end(JSON.stringify({ message: "Forbidden" }));
+          return;
+        }
+        lambdaContext = answer.context ?? {};
+      }
       const body = await readBody(req);
       const cookies = headers.cookie?.split(/;\s*/).filter((c) => c.length > 0);
       const now = stack.aws.clock.now();
@@ -138,6 +203,7 @@ export class ApiGatewayStandin {
           time: new Date(now).toUTCString(),
           timeEpoch: now,
           ...(claims === undefined ? {} : { authorizer: { jwt: { claims, scopes: null } } }),
+          ...(lambdaContext === undefined ? {} : { authorizer: { lambda: lambdaContext } }),
         },
         ...(body.length === 0 ? {} : { body: body.toString("base64"), isBase64Encoded: true }),
       };
