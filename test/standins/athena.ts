@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { ADDRESS_LOOKUP_PARTITION } from "../../functions/core/security/address-lookup.ts";
 import { type Handler, jsonService, ServiceError, type StandinContext } from "./http.ts";
 import type { S3Standin } from "./s3.ts";
 
@@ -348,7 +349,13 @@ export class AthenaStandin {
     const filesByTable = new Map<string, TableFile[]>();
     for (const table of this.tables.values()) {
       if (table.database !== database || !words.has(table.name.toLowerCase())) continue;
-      const files = this.tableFiles(table);
+      // A partition key whose values are random ids (the address lookups' `lookup`) is projected like Athena
+      // projects it: only the partitions the statement names are read. Another query's lookup, removed while this
+      // statement runs, is none of its business.
+      const named = table.partitionKeys.filter((k) => k.name === ADDRESS_LOOKUP_PARTITION).map((k) => k.name);
+      const files = this.tableFiles(table).filter((f) =>
+        named.every((k) => f.partition[k] !== undefined && sql.includes(`'${f.partition[k]}'`)),
+      );
       filesByTable.set(table.name, files);
       const partitions = table.partitionKeys.map((k) => `CAST(NULL AS VARCHAR) AS "${k.name}"`);
       let body: string;
