@@ -91,6 +91,8 @@ export class Collector extends Construct {
   readonly signIn: DashboardSignIn;
   readonly userPool: cognito.UserPool;
   readonly userPoolClient: cognito.UserPoolClient;
+  /** The Cognito JWT authorizer of every `/api/dashboard/` route (the Stats API's panels use it too). */
+  readonly dashboardAuthorizer: authorizers.HttpUserPoolAuthorizer;
   readonly accessLogs: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: CollectorProps) {
@@ -219,13 +221,14 @@ export class Collector extends Construct {
       methods: [apigwv2.HttpMethod.GET],
       integration: dashboardIntegration,
     });
+    this.dashboardAuthorizer = new authorizers.HttpUserPoolAuthorizer("DashboardAuthorizer", this.userPool, {
+      userPoolClients: [this.userPoolClient],
+    });
     this.api.addRoutes({
       path: "/api/dashboard/{proxy+}",
       methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST],
       integration: dashboardIntegration,
-      authorizer: new authorizers.HttpUserPoolAuthorizer("DashboardAuthorizer", this.userPool, {
-        userPoolClients: [this.userPoolClient],
-      }),
+      authorizer: this.dashboardAuthorizer,
     });
     acknowledge(this.api, [
       {

@@ -214,6 +214,9 @@ export class LogsievePipeline extends Construct {
     this.statsApi = new StatsApi(this, "StatsApi", {
       storage,
       api: this.collector.api,
+      dashboardAuthorizer: this.collector.dashboardAuthorizer,
+      cognitoIssuer: this.collector.signIn.issuer,
+      userPoolClientId: this.collector.userPoolClient.userPoolClientId,
       statsEntry: entries.statsApi,
       authorizerEntry: entries.statsAuthorizer,
       projectRoot,

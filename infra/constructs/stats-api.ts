@@ -19,6 +19,11 @@ export interface StatsApiProps {
   readonly storage: LakeStorage;
   /** The HTTP API the route is added to (the collector's and dashboards'). */
   readonly api: apigwv2.HttpApi;
+  /** The dashboards' Cognito JWT authorizer (infra/constructs/collector.ts), for the panels' two routes. */
+  readonly dashboardAuthorizer: apigwv2.IHttpRouteAuthorizer;
+  /** The user pool's issuer and the dashboard's app client: the function verifies the person's ID token again. */
+  readonly cognitoIssuer: string;
+  readonly userPoolClientId: string;
   readonly statsEntry: string;
   readonly authorizerEntry: string;
   readonly projectRoot: string;
@@ -39,6 +44,9 @@ export interface StatsApiProps {
 /** The Stats API's public path (Plausible's Stats API v2). */
 export const STATS_API_PATH = "/api/v2/query";
 
+/** The dashboard's Stats API panels (apps/dashboard/routes.ts), answered by the stats-api function on AWS. */
+export const DASHBOARD_STATS_PATHS = ["/api/dashboard/stats", "/api/dashboard/stats.csv"] as const;
+
 /**
  * The Stats API on AWS (docs/STATS-API.md "On AWS"):
  *
@@ -53,7 +61,12 @@ export const STATS_API_PATH = "/api/v2/query";
  *   Authorization header, answers cached for a minute) that looks the Bearer key's SHA-256 up in `keys/` of the
  *   analytics bucket (read only; `logsieve keys create --bucket <AnalyticsBucketName>` writes there) and hands the
  *   key's site, role and id to the function, which answers only for that site. API Gateway answers 401 without an
- *   Authorization header and 403 when the authorizer refuses the key, before the function runs.
+ *   Authorization header and 403 when the authorizer refuses the key, before the function runs;
+ * - the dashboard's panels, `POST /api/dashboard/stats` and `/api/dashboard/stats.csv`, routed to the same
+ *   function behind the dashboards' Cognito JWT authorizer (more specific than the dashboard-api function's
+ *   `/api/dashboard/{proxy+}`, so API Gateway picks them). The function verifies the ID token again and answers a
+ *   person of a group with the marketing capability (403 otherwise), with the same routes as `logsieve serve`: the
+ *   k-checked filtered answer is computed with this function's role, never with the person's credentials.
  */
 export class StatsApi extends Construct {
   readonly function: LogsieveFunction;
@@ -82,6 +95,8 @@ export class StatsApi extends Construct {
         ...props.environment,
         [AWS_ENV.athenaWorkgroup]: marketingWorkgroup.name,
         [AWS_ENV.eventsWorkgroup]: pipelineWorkgroup.name,
+        [AWS_ENV.cognitoIssuer]: props.cognitoIssuer,
+        [AWS_ENV.userPoolClientId]: props.userPoolClientId,
       },
       files: [queriesFolder(props.queriesDir)],
     });
@@ -149,6 +164,14 @@ export class StatsApi extends Construct {
         resultsCacheTtl: Duration.minutes(1),
       }),
     });
+    for (const path of DASHBOARD_STATS_PATHS) {
+      props.api.addRoutes({
+        path,
+        methods: [apigwv2.HttpMethod.POST],
+        integration,
+        authorizer: props.dashboardAuthorizer,
+      });
+    }
 
     for (const [name, f] of [
       ["StatsApi", this.function],

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatIamChecks, iamChecks } from "../standins/deployment/iam-check.ts";
 import { type Deployment, deployOnStandins } from "../standins/deployment/index.ts";
 import type { Standins } from "../standins/index.ts";
+import { type ServeProcess, startServeProcess } from "./collector-harness.ts";
 
 /**
  * The Stats API as deployed (issue 19 item 4 on AWS): the stats-api and stats-authorizer bundles `cdk synth` writes,
@@ -16,6 +17,10 @@ import type { Standins } from "../standins/index.ts";
  * a filter that narrows it (events/ in the pipeline workgroup); without a key 401, with an unknown or revoked key 403
  * (API Gateway, before the function), another site 401 (the function). Every call the two functions made is one
  * their roles allow.
+ *
+ * The dashboard's panels (`POST /api/dashboard/stats`, `.csv`) go to the same function behind the dashboards'
+ * Cognito JWT authorizer: a signed-in marketing person's filtered question gets exactly what `logsieve serve`
+ * answers over a local lake of the same log; a person of no marketing group gets 403.
  */
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -33,6 +38,8 @@ let analytics: string;
 let dir: string;
 let key: string;
 let keyId: string;
+/** The access log both lakes ingest. */
+let logText: string;
 
 function combined(ip: string, hour: number, path: string): string {
   return `${ip} - - [20/Nov/2026:${String(hour).padStart(2, "0")}:00:00 +0000] "GET ${path} HTTP/1.1" 200 512 "https://ref.example/x" "${UA}"`;
@@ -76,15 +83,11 @@ beforeAll(async () => {
 
   // Twenty visitors from twenty networks over three pages of example.com (7, 7 and 6 people: each page clears
   // k = 5), and one visitor alone on /alone (folded into (other) in stats/).
-  const log = [
+  logText = `${[
     ...Array.from({ length: 20 }, (_, i) => combined(`198.18.${i + 1}.7`, 11, `/page-${i % 3}`)),
     combined("198.51.100.77", 12, "/alone"),
-  ].join("\n");
-  aws.s3.put(
-    stack.nameOf("RawBucket"),
-    "incoming/site=example.com/web1/access.log.1",
-    Buffer.from(`${log}\n`),
-  );
+  ].join("\n")}\n`;
+  aws.s3.put(stack.nameOf("RawBucket"), "incoming/site=example.com/web1/access.log.1", Buffer.from(logText));
   const batches = await stack.pump();
   if (batches.some((b) => !b.result.ok)) throw new Error("the ingest or aggregate bundle failed");
 
@@ -198,6 +201,83 @@ describe("POST /api/v2/query on the deployed route", () => {
     expect(checks.filter((c) => c.resource.includes(raw))).toEqual([]);
     // Both workgroups were used: statistics in marketing, the filtered reads in pipeline.
     expect(checks.some((c) => c.resource.includes("/marketing/"))).toBe(true);
+    expect(checks.some((c) => c.resource.includes("/pipeline/"))).toBe(true);
+  });
+});
+
+describe("the dashboard's panels on AWS: the stats-api function answers a signed-in person", () => {
+  let serve: ServeProcess | undefined;
+  afterAll(async () => {
+    await serve?.stop();
+  });
+
+  /** `logsieve serve` over a local lake of the same log, and a marketing session from its printed link. */
+  async function localServe(): Promise<{ url: string; cookie: string }> {
+    const lake = join(dir, "lake");
+    const config = join(dir, "config.json");
+    const logFile = join(dir, "access.log");
+    await writeFile(logFile, logText);
+    const cli = (...args: string[]) =>
+      run(process.execPath, ["bin/logsieve.js", "--lake", lake, "--config", config, ...args], { cwd: ROOT });
+    await cli("ingest", "--site", "example.com", logFile);
+    await cli("aggregate", "--all");
+    serve = await startServeProcess(lake, config);
+    const link = /(http:\/\/127\.0\.0\.1:\d+\/dashboard\/\?token=[\w-]+)(?!#)\s/.exec(serve.stdout())?.[1];
+    if (link === undefined) throw new Error(`no marketing sign-in link in: ${serve.stdout()}`);
+    const signedIn = await fetch(link, { redirect: "manual" });
+    const cookie = (signedIn.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    return { url: serve.url, cookie };
+  }
+
+  const ask = (base: string, path: string, body: unknown, headers: Record<string, string>) =>
+    fetch(`${base}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    });
+
+  it("a marketing person's filtered question: 200, the k-checked answer `logsieve serve` gives; no marketing group: 403", async () => {
+    // Prepare
+    aws.cognito.addUser("mia@example.com", "Temp-Passw0rd-Mia!", ["marketing"]);
+    aws.cognito.addUser("ola@example.com", "Temp-Passw0rd-Ola!", ["contractors"]);
+    const mia = { authorization: `Bearer ${aws.cognito.idTokenFor("mia@example.com")}` };
+    const ola = { authorization: `Bearer ${aws.cognito.idTokenFor("ola@example.com")}` };
+    const local = await localServe();
+    const asLocal = { cookie: local.cookie };
+    const filtered = {
+      site_id: "example.com",
+      metrics: ["visitors", "pageviews"],
+      date_range: [DAY, DAY],
+      dimensions: ["event:page"],
+      filters: [["is_not", "event:page", ["/page-1"]]],
+    };
+    const statsFn = stack.fn("StatsApi/StatsApi");
+    const invocationsBefore = stack.logs(statsFn).length;
+
+    // Act
+    const onAws = await ask(api, "/api/dashboard/stats", filtered, mia);
+    const onAwsBody = await onAws.text();
+    const locally = await ask(local.url, "/api/dashboard/stats", filtered, asLocal);
+    const csvOnAws = await ask(api, "/api/dashboard/stats.csv", filtered, mia);
+    const csvLocally = await ask(local.url, "/api/dashboard/stats.csv", filtered, asLocal);
+    const refused = await ask(api, "/api/dashboard/stats", filtered, ola);
+    const refusedBody = (await refused.json()) as { error?: string };
+
+    // Assess: page-0 and page-2 (7 and 6 people) and nobody alone (/alone is folded into (other) or dropped)
+    expect(onAws.status, onAwsBody).toBe(200);
+    expect(locally.status).toBe(200);
+    expect(JSON.parse(onAwsBody)).toEqual(await locally.json());
+    expect(
+      (JSON.parse(onAwsBody) as { results: { dimensions: string[] }[] }).results.map((r) => r.dimensions[0]),
+    ).toContain("/page-0");
+    expect(csvOnAws.status).toBe(200);
+    expect(await csvOnAws.text()).toBe(await csvLocally.text());
+    expect(refused.status).toBe(403);
+    expect(refusedBody.error).toBe("forbidden");
+    // Answered by the stats-api function, whose own role read events/ in the pipeline workgroup, as IAM allows.
+    expect(stack.logs(statsFn).length).toBeGreaterThan(invocationsBefore);
+    const checks = iamChecks(stack, [statsFn]);
+    expect(checks.filter((c) => c.decision !== "allowed")).toEqual([]);
     expect(checks.some((c) => c.resource.includes("/pipeline/"))).toBe(true);
   });
 });

@@ -14,7 +14,10 @@ import { ROOT, synthLogsieve } from "./helpers/synth.ts";
  * Who can do what, by role, evaluated offline over the synthesized policies (identity, bucket and key policies):
  * - every dashboard route × role: what the route asks of AWS when the dashboard serves it with the signed-in
  *   person's role (Athena in the route's workgroup, the Glue tables and S3 objects its query reads, the results,
- *   the lookups, the evidence and the audit trail of a hold), and whether IAM lets that role do all of it;
+ *   the lookups, the evidence and the audit trail of a hold), and whether IAM lets that role do all of it; the
+ *   Stats API's panels (`POST /api/dashboard/stats`, `.csv`) are served by the stats-api function with its own
+ *   role (filters read events/, which no person's role may), so IAM is asked about that role there and the
+ *   person's group decides by the function's check;
  * - the raw zone read only by the pipeline and the security roles, whatever any other principal's identity policy
  *   says (an administrator with `*` on `*` is added to the template for that);
  * - the legal-hold audit trail: nobody deletes or overwrites an event, the SecurityLead included;
@@ -36,6 +39,7 @@ let ids: Record<
   | "sweep"
   | "collect"
   | "dashboard"
+  | "statsApi"
   | "raw"
   | "analytics"
   | "results"
@@ -44,7 +48,7 @@ let ids: Record<
   | "queryKey",
   string
 >;
-let workgroups: { marketing: string; security: string };
+let workgroups: Record<"marketing" | "security" | "pipeline", { name: string; resultKey: string }>;
 const printed: string[] = [];
 
 function logicalId(stack: Stack, element: unknown): string {
@@ -71,6 +75,7 @@ beforeAll(() => {
     sweep: roleOf(l.pipeline.sweep.role),
     collect: roleOf(l.collector.collect.role),
     dashboard: roleOf(l.collector.dashboardApi.role),
+    statsApi: roleOf(l.statsApi.function.role),
     raw: logicalId(s, l.storage.rawBucket.node.defaultChild),
     analytics: logicalId(s, l.storage.analyticsBucket.node.defaultChild),
     results: logicalId(s, l.storage.resultsBucket.node.defaultChild),
@@ -78,9 +83,14 @@ beforeAll(() => {
     analyticsKey: logicalId(s, l.storage.analyticsKey.node.defaultChild),
     queryKey: logicalId(s, l.storage.queryKey.node.defaultChild),
   };
+  const workgroupOf = (spec: (typeof l.query.workgroups)["marketing"]) => ({
+    name: spec.name,
+    resultKey: logicalId(s, spec.resultKey.node.defaultChild),
+  });
   workgroups = {
-    marketing: l.query.workgroups.marketing.name,
-    security: l.query.workgroups.security.name,
+    marketing: workgroupOf(l.query.workgroups.marketing),
+    security: workgroupOf(l.query.workgroups.security),
+    pipeline: workgroupOf(l.query.workgroups.pipeline),
   };
   template = synthesized.toJSON() as Template;
   // An administrator of the account: every action on every resource in its identity policy.
@@ -111,9 +121,9 @@ function tablesOf(query: Pick<DashboardQuery, "queryId">): string[] {
 }
 
 /** What Athena does, as the caller, to run one statement in a workgroup that reads `tables`. */
-function athenaRequests(view: "marketing" | "security", tables: readonly string[]): Request[] {
-  const wg = view === "marketing" ? workgroups.marketing : workgroups.security;
-  const resultKey = view === "marketing" ? ids.queryKey : ids.rawKey;
+function athenaRequests(view: "marketing" | "security" | "pipeline", tables: readonly string[]): Request[] {
+  const wg = workgroups[view].name;
+  const resultKey = workgroups[view].resultKey;
   const result = obj(ids.results, `${view}/0a1b2c3d.csv`);
   const requests: Request[] = [
     ...["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults"].map((action) => ({
@@ -163,9 +173,11 @@ interface Route {
   readonly route: string;
   /**
    * The dashboard capability the API demands (core/dashboard/roles.ts); `nobody`: a read no person's role may make
-   * (filters over events/, refused by the function on AWS before any statement: docs/DASHBOARD.md).
+   * (events/: the filtered panels read it only through the stats-api function).
    */
   readonly capability: "marketing" | "security" | "holds" | "nobody";
+  /** Whose rights the requests are made with: the signed-in person's role, or the stats-api function's own. */
+  readonly reader: "person" | "stats-api";
   readonly requests: readonly Request[];
 }
 
@@ -177,14 +189,22 @@ function routes(): Route[] {
       ...athenaRequests(query.capability, tables),
       ...(tables.includes(ADDRESS_LOOKUP_TABLE) ? lookupRequests() : []),
     ];
-    out.push({ route: `GET /api/dashboard/query/${query.name}`, capability: query.capability, requests });
+    out.push({
+      route: `GET /api/dashboard/query/${query.name}`,
+      capability: query.capability,
+      reader: "person",
+      requests,
+    });
     out.push({
       route: `GET /api/dashboard/export/${query.name}.csv`,
       capability: query.capability,
+      reader: "person",
       requests,
     });
   }
-  // The Stats API's panels without filters read the visit, entry/exit page, goal and property rollups in stats/.
+  // The Stats API's panels, served by the stats-api function with its own role: without filters the visit,
+  // entry/exit page, goal and property rollups in stats/ (marketing workgroup), with filters events/ and goals/
+  // through the k-checked stats.* files (pipeline workgroup).
   const statsPanels = [
     "dashboard.visits",
     "dashboard.entryPages",
@@ -192,35 +212,45 @@ function routes(): Route[] {
     "dashboard.goals",
     "dashboard.props",
   ].flatMap((queryId) => tablesOf({ queryId }));
+  const filtered = ["stats.events", "stats.visits", "stats.goals"].flatMap((queryId) =>
+    tablesOf({ queryId }),
+  );
   for (const route of ["POST /api/dashboard/stats", "POST /api/dashboard/stats.csv"]) {
     out.push({
       route,
       capability: "marketing",
+      reader: "stats-api",
       requests: athenaRequests("marketing", [...new Set(statsPanels)].sort()),
+    });
+    out.push({
+      route: `${route} (filtered)`,
+      capability: "marketing",
+      reader: "stats-api",
+      requests: athenaRequests("pipeline", [...new Set(filtered)].sort()),
     });
   }
   // The live panel: the live function's snapshot in stats/live/, read from S3 (apps/live/read.ts).
   out.push({
     route: "GET /api/dashboard/live",
     capability: "marketing",
+    reader: "person",
     requests: [
       { action: "s3:GetObject", resource: obj(ids.analytics, `stats/live/dt=${DAY}/live.json`) },
       { action: "kms:Decrypt", resource: sim.arnOf(ids.analyticsKey) },
     ],
   });
-  // With filters the same routes would read events/ (stats.*): what IAM says to each person's role.
+  // The same filtered reads with a person's role, which no route makes: IAM refuses every person events/.
   out.push({
-    route: "POST /api/dashboard/stats (filtered)",
+    route: "(events/ read with a person's role)",
     capability: "nobody",
-    requests: athenaRequests(
-      "marketing",
-      ["stats.events", "stats.visits", "stats.goals"].flatMap((queryId) => tablesOf({ queryId })),
-    ),
+    reader: "person",
+    requests: athenaRequests("marketing", [...new Set(filtered)].sort()),
   });
   const incident = "evidence/incident=INC-7";
   out.push({
     route: "GET /api/dashboard/holds",
     capability: "holds",
+    reader: "person",
     requests: [
       {
         action: "s3:ListBucketVersions",
@@ -238,6 +268,7 @@ function routes(): Route[] {
   out.push({
     route: "POST /api/dashboard/holds",
     capability: "holds",
+    reader: "person",
     requests: [
       // Which addresses of the window match (a SELECT DISTINCT in the security workgroup), their lookup, and the
       // UNLOAD of their records into the incident's folder.
@@ -281,20 +312,23 @@ describe("every dashboard route × role, as IAM decides with the signed-in perso
     // Act
     const rows = all.map((r) => {
       const decisions = ROLES.map((role) => {
+        // Served by the stats-api function: IAM asks about its role; the person's group is the function's check.
+        const principal = r.reader === "stats-api" ? ids.statsApi : roleIds[role];
         const denied = r.requests
-          .map((request) => ({ request, d: sim.evaluate(roleIds[role], request) }))
+          .map((request) => ({ request, d: sim.evaluate(principal, request) }))
           .filter((x) => x.d !== "allowed");
-        return { role, allowed: denied.length === 0, firstDenied: denied[0] };
+        const checked = r.reader === "person" || may(role, r.capability);
+        return { role, allowed: denied.length === 0 && checked, firstDenied: denied[0] };
       });
       return { ...r, decisions };
     });
     printed.push(
       [
         `Dashboard routes × roles (${all.length} routes; a route is allowed when IAM allows every request it makes):`,
-        `${"route".padEnd(52)} ${"needs".padEnd(10)} ${ROLES.map((r) => r.padEnd(14)).join("")}`,
+        `${"route".padEnd(52)} ${"needs".padEnd(10)} ${"reads as".padEnd(10)} ${ROLES.map((r) => r.padEnd(14)).join("")}`,
         ...rows.map(
           (r) =>
-            `${r.route.padEnd(52)} ${r.capability.padEnd(10)} ${r.decisions
+            `${r.route.padEnd(52)} ${r.capability.padEnd(10)} ${r.reader.padEnd(10)} ${r.decisions
               .map((d) => (d.allowed ? "allowed" : `DENIED`).padEnd(14))
               .join("")}${r.decisions
               .filter((d) => !d.allowed)

@@ -6,7 +6,8 @@ import { ACCOUNT, IamSimulator, REGION, type Template } from "./helpers/iam-sim.
 import { synthLogsieve } from "./helpers/synth.ts";
 
 /**
- * The Stats API on AWS (infra/constructs/stats-api.ts): its route sits behind the key authorizer, and the offline
+ * The Stats API on AWS (infra/constructs/stats-api.ts): its route sits behind the key authorizer, the dashboard's
+ * two panel routes behind the dashboards' Cognito JWT authorizer, and the offline
  * IAM evaluation of the synthesized policies says what its two functions may read — the stats function `events/`,
  * `goals/` and `stats/` in the marketing and pipeline workgroups, nothing of the raw bucket (security/, rejects/,
  * incoming/, evidence/), not keys/ or salts/; the authorizer `keys/` only.
@@ -89,14 +90,40 @@ describe("the route", () => {
     expect(JSON.stringify(authorizer?.AuthorizerUri)).toContain(ids.authorizerFn);
   });
 
-  it("no other method or path reaches the stats function", () => {
+  it("no other method or path reaches the stats function than the key route and the dashboard's two panel routes", () => {
     // Act
     const toStats = ofType("AWS::ApiGatewayV2::Route")
       .filter(([, r]) => JSON.stringify(integrationOf(r)?.Properties.IntegrationUri).includes(ids.statsFn))
-      .map(([, r]) => r.Properties.RouteKey);
+      .map(([, r]) => r.Properties.RouteKey)
+      .sort();
 
     // Assess
-    expect(toStats).toEqual(["POST /api/v2/query"]);
+    expect(toStats).toEqual([
+      "POST /api/dashboard/stats",
+      "POST /api/dashboard/stats.csv",
+      "POST /api/v2/query",
+    ]);
+  });
+
+  it("the dashboard's panel routes sit behind the dashboards' own Cognito JWT authorizer", () => {
+    // Act
+    const routes = Object.fromEntries(
+      ofType("AWS::ApiGatewayV2::Route").map(([, r]) => [r.Properties.RouteKey as string, r.Properties]),
+    );
+    const authorizerOf = (key: string) => (routes[key]?.AuthorizerId as { Ref?: string } | undefined)?.Ref;
+    const dashboardAuthorizer = authorizerOf("GET /api/dashboard/{proxy+}");
+    const env = (propsOf(ids.statsFn).Environment as { Variables: Record<string, unknown> }).Variables;
+
+    // Assess
+    expect(dashboardAuthorizer).toBeDefined();
+    expect(propsOf(dashboardAuthorizer ?? "")).toMatchObject({ AuthorizerType: "JWT" });
+    for (const key of ["POST /api/dashboard/stats", "POST /api/dashboard/stats.csv"]) {
+      expect(routes[key]?.AuthorizationType, key).toBe("JWT");
+      expect(authorizerOf(key), key).toBe(dashboardAuthorizer);
+    }
+    // The function verifies the token again against the same pool and client.
+    expect(env[AWS_ENV.cognitoIssuer]).toBeDefined();
+    expect(env[AWS_ENV.userPoolClientId]).toBeDefined();
   });
 
   it("the stats function runs statistics in the marketing workgroup and filtered reads in the pipeline one", () => {

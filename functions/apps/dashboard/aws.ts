@@ -8,10 +8,9 @@ import {
   GetIdCommand,
 } from "@aws-sdk/client-cognito-identity";
 import { S3Client } from "@aws-sdk/client-s3";
-import { JwtVerifier } from "aws-jwt-verify";
-import { SimpleJwksCache } from "aws-jwt-verify/jwk";
 import type { Hono } from "hono";
 import { AthenaQueryEngine } from "../../adapters/aws/athena-engine.ts";
+import { cognitoIdTokenVerifier } from "../../adapters/aws/cognito-id-token.ts";
 import { S3ObjectStore } from "../../adapters/aws/s3-object-store.ts";
 import { S3VersionedStore } from "../../adapters/aws/s3-versioned-store.ts";
 import { AthenaEvidenceSource } from "../../adapters/hold/athena-evidence-source.ts";
@@ -34,9 +33,8 @@ import { createHttpApp } from "../http/app.ts";
 import { lambdaPlatform } from "../http/lambda.ts";
 import type { HttpEnv, HttpLogger } from "../http/types.ts";
 import { storedLiveView } from "../live/read.ts";
-import { StatsUnavailableError, statsService } from "../stats/service.ts";
 import { loadDashboardAssets } from "./assets.ts";
-import { cognitoAuth, type DashboardIdentity, type IdTokenVerifier } from "./auth.ts";
+import { cognitoAuth, type DashboardIdentity } from "./auth.ts";
 import type { DashboardRoutesDeps } from "./routes.ts";
 
 /**
@@ -52,23 +50,11 @@ import type { DashboardRoutesDeps } from "./routes.ts";
  *   security workgroup.
  * - Legal holds: Athena UNLOADs the selected records into the incident's folder of the raw bucket, each object
  *   gets an Object Lock legal hold, then the manifest (held) and the audit event (compliance-mode retention).
- * - The Stats API's panels (visits, entry and exit pages, goals) read stats/ in the marketing workgroup with the
- *   person's role too. Filtered panels would read events/, which no person's role may read (IAM refuses
- *   MarketingAnalyst events/, and this function has no grant of its own to lend): they answer 503 with the reason
- *   (docs/DASHBOARD.md, "Filters on AWS") instead of reading events/ with rights the person does not have.
+ * - The Stats API's panels (`POST /api/dashboard/stats` and `stats.csv`: filters, visits, goals) are not served
+ *   here: API Gateway routes them to the stats-api function (apps/stats/aws.ts, infra/constructs/stats-api.ts),
+ *   whose own role may read events/ through the k-checked queries. No person's role may read events/, and this
+ *   function has no grant of its own to lend, so it has no Stats API service (a request reaching it anyway: 501).
  */
-
-/** Why a filtered panel is refused on AWS: the reason the page shows in the panel. */
-export const FILTERS_NOT_ON_AWS =
-  "filters read the anonymized events (events/), which no person's role may read on AWS; " +
-  "the panels answer without filters (docs/DASHBOARD.md, Filters on AWS)";
-
-class FilteredReadsRefused extends StatsUnavailableError {
-  constructor() {
-    super("events");
-    this.message = FILTERS_NOT_ON_AWS;
-  }
-}
 
 /** Credentials of one person's role, kept until shortly before they expire (a page makes many requests). */
 interface PersonAccess {
@@ -114,7 +100,7 @@ export async function composeAwsDashboardApp(
     error: (m, a) => powertools.error(m, a ?? {}),
   };
 
-  const verifier = idTokenVerifier(issuer, clientId);
+  const verifier = cognitoIdTokenVerifier(issuer, clientId);
   const cognito = new CognitoIdentityClient({});
   // The identity pool's name for this user pool's tokens: the issuer without its scheme.
   const login = issuer.replace(/^https?:\/\//, "");
@@ -231,43 +217,6 @@ export async function composeAwsDashboardApp(
       clientId,
     },
     connectOrigins: [new URL(domain).origin],
-    stats: (identity) =>
-      statsService({
-        config,
-        catalog,
-        clock,
-        engine: (path) =>
-          path === "stats" ? engineOf(identity, "marketing") : Promise.reject(new FilteredReadsRefused()),
-      }),
   };
   return createHttpApp({ platform: lambdaPlatform, logger, dashboard });
-}
-
-/**
- * ID tokens of this pool's dashboard client: RS256 signature by a key of the issuer's JWKS, `iss`, `aud` (the
- * client), `exp`, and `token_use: id`. The JWKS is fetched with the platform's fetch and cached per key id.
- */
-export function idTokenVerifier(issuer: string, clientId: string): IdTokenVerifier {
-  const verifier = JwtVerifier.create(
-    {
-      issuer,
-      audience: clientId,
-      jwksUri: `${issuer}/.well-known/jwks.json`,
-      customJwtCheck: ({ payload }) => {
-        if (payload.token_use !== "id") throw new Error("not an ID token");
-      },
-    },
-    {
-      jwksCache: new SimpleJwksCache({
-        fetcher: {
-          fetch: async (uri) => {
-            const response = await fetch(uri);
-            if (!response.ok) throw new Error(`the JWKS answered ${response.status}`);
-            return response.arrayBuffer();
-          },
-        },
-      }),
-    },
-  );
-  return { verify: async (token) => (await verifier.verify(token)) as Readonly<Record<string, unknown>> };
 }

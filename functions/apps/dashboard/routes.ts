@@ -457,7 +457,7 @@ const statsBodyLimit = bodyLimit(MAX_STATS_BODY_BYTES, () => {
 });
 
 /** Runs one panel's query through the Stats API's service, with the same refusals as the API, in the page's shape. */
-async function statsAnswer(deps: DashboardRoutesDeps, c: DashboardContext) {
+async function statsAnswer(deps: DashboardStatsRoutesDeps, c: DashboardContext) {
   const service = deps.stats?.(c.get("identity"));
   if (service === undefined) {
     throw new DashboardRequestError(
@@ -494,12 +494,12 @@ async function statsAnswer(deps: DashboardRoutesDeps, c: DashboardContext) {
   }
 }
 
-function stats(deps: DashboardRoutesDeps): Route {
+function stats(deps: DashboardStatsRoutesDeps): Route {
   return async (c) => json(200, await statsAnswer(deps, c));
 }
 
 /** The panel's rows as CSV: one column per dimension, then one per metric, named as in the query. */
-function statsCsv(deps: DashboardRoutesDeps): Route {
+function statsCsv(deps: DashboardStatsRoutesDeps): Route {
   return async (c) => {
     const result = await statsAnswer(deps, c);
     const dimensions = (result.query.dimensions as string[]) ?? [];
@@ -615,6 +615,34 @@ function route(
   });
 }
 
+/** The panels' Stats API routes: one definition, in the whole group and in {@link dashboardStatsRoutes}. */
+function addStatsRoutes(app: Hono<DashboardEnv>, deps: DashboardStatsRoutesDeps, identify: Step): void {
+  route(app, "stats", `${API_PATH}stats`, {
+    POST: [sameOrigin, identify, requires("marketing"), statsBodyLimit, stats(deps)],
+  });
+  route(app, "stats-csv", `${API_PATH}stats.csv`, {
+    POST: [sameOrigin, identify, requires("marketing"), statsBodyLimit, statsCsv(deps)],
+  });
+}
+
+/** What the panels' Stats API routes need: a part of {@link DashboardRoutesDeps}. */
+export type DashboardStatsRoutesDeps = Pick<
+  DashboardRoutesDeps,
+  "config" | "auth" | "logger" | "stats" | "connectOrigins"
+>;
+
+/**
+ * Only `POST /api/dashboard/stats` and `/api/dashboard/stats.csv`, with the same steps, refusals and answers as in
+ * {@link dashboardRoutes}: the stats-api function serves these two on AWS (apps/stats/aws.ts), because filtered
+ * panels read events/, which only that function's role may read; the person's Cognito token says who asks.
+ */
+export function dashboardStatsRoutes(deps: DashboardStatsRoutesDeps): Hono<DashboardEnv> {
+  const app = new Hono<DashboardEnv>();
+  app.use(`${API_PATH}*`, requestLog(deps.logger), dashboardSecurityHeaders(deps.connectOrigins));
+  addStatsRoutes(app, deps, signedIn(deps.auth));
+  return app;
+}
+
 export function dashboardRoutes(deps: DashboardRoutesDeps): Hono<DashboardEnv> {
   const app = new Hono<DashboardEnv>();
   const headers = dashboardSecurityHeaders(deps.connectOrigins);
@@ -633,12 +661,7 @@ export function dashboardRoutes(deps: DashboardRoutesDeps): Hono<DashboardEnv> {
   route(app, "query", `${API_PATH}query/:name`, { GET: [sameOrigin, identify, query(deps)] });
   route(app, "export", `${API_PATH}export/:file`, { GET: [sameOrigin, identify, exportCsv(deps)] });
   route(app, "live", `${API_PATH}live`, { GET: [sameOrigin, identify, requires("marketing"), live(deps)] });
-  route(app, "stats", `${API_PATH}stats`, {
-    POST: [sameOrigin, identify, requires("marketing"), statsBodyLimit, stats(deps)],
-  });
-  route(app, "stats-csv", `${API_PATH}stats.csv`, {
-    POST: [sameOrigin, identify, requires("marketing"), statsBodyLimit, statsCsv(deps)],
-  });
+  addStatsRoutes(app, deps, identify);
   route(app, "holds", `${API_PATH}holds`, {
     GET: [sameOrigin, identify, requires("holds"), listHolds(deps)],
     POST: [sameOrigin, identify, requires("holds"), holdBodyLimit, createHold(deps)],

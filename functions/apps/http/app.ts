@@ -2,7 +2,12 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { DashboardRequestError } from "../../core/dashboard/request.ts";
 import { type CollectRoutesDeps, collectNotFound, collectRoutes } from "../collect/routes.ts";
-import { type DashboardRoutesDeps, dashboardRoutes } from "../dashboard/routes.ts";
+import {
+  type DashboardRoutesDeps,
+  type DashboardStatsRoutesDeps,
+  dashboardRoutes,
+  dashboardStatsRoutes,
+} from "../dashboard/routes.ts";
 import { type StatsRoutesDeps, statsRoutes } from "../stats/routes.ts";
 import { bodyLimit } from "./body-limit.ts";
 import { type StatusRoutesDeps, statusRoutes } from "./status.ts";
@@ -27,6 +32,11 @@ export interface HttpAppParts {
   readonly collect?: CollectRoutesDeps;
   /** The dashboards' page, assets and API. */
   readonly dashboard?: DashboardRoutesDeps;
+  /**
+   * Only the dashboard's Stats API panels (`POST /api/dashboard/stats`, `stats.csv`), without the rest of the
+   * dashboards: the stats-api function on AWS serves these for signed-in people (apps/stats/aws.ts).
+   */
+  readonly dashboardStats?: DashboardStatsRoutesDeps;
   /** The Stats API (`POST /api/v2/query`, Plausible's v2 shape, Bearer keys). */
   readonly stats?: StatsRoutesDeps;
   /** The local status page (`logsieve serve` only). */
@@ -83,6 +93,7 @@ export function createHttpApp(parts: HttpAppParts): Hono<HttpEnv> {
   );
   if (parts.collect !== undefined) app.route("/", collectRoutes(parts.collect, parts.platform));
   if (parts.dashboard !== undefined) app.route("/", dashboardRoutes(parts.dashboard));
+  if (parts.dashboardStats !== undefined) app.route("/", dashboardStatsRoutes(parts.dashboardStats));
   if (parts.stats !== undefined) app.route("/", statsRoutes(parts.stats));
   if (parts.status !== undefined) app.route("/", statusRoutes(parts.status));
   const collectorNotFound =

@@ -6,7 +6,8 @@ import type { DeployedFunction, Deployment } from "./deployment.ts";
 
 /**
  * The template's HTTP API (API Gateway v2) on a local port, so a browser can use the deployed dashboard: each
- * `AWS::ApiGatewayV2::Route` (`GET /dashboard/{proxy+}`, ...) goes to its Lambda integration's function, invoked in
+ * `AWS::ApiGatewayV2::Route` (`GET /dashboard/{proxy+}`, ...; a full match before a greedy `{proxy+}`, as API
+ * Gateway picks the most specific route) goes to its Lambda integration's function, invoked in
  * its sandbox with a payload-format 2.0 event; a route with a JWT authorizer refuses a request whose Bearer token
  * does not verify (issuer: the Cognito stand-in's, audience: the authorizer's) with 401 before the function runs,
  * as API Gateway does, and hands the verified claims over in `requestContext.authorizer.jwt`. A route with a Lambda
@@ -84,6 +85,10 @@ export class ApiGatewayStandin {
       }
       routes.push({ method, pattern: compile(path), routeKey, fn, audience, lambdaAuthorizer });
     }
+    // API Gateway picks the most specific route: a full match before a route with a greedy `{proxy+}`
+    // (`POST /api/dashboard/stats` before `POST /api/dashboard/{proxy+}`), whatever the template's order.
+    const greedy = (route: RouteSpec) => (route.routeKey.includes("{proxy+}") ? 1 : 0);
+    routes.sort((a, b) => greedy(a) - greedy(b));
     const verifiers = new Map<string, { verify(token: string): Promise<unknown> }>();
     const verifierFor = (audience: readonly string[]) => {
       const key = audience.join(",");
