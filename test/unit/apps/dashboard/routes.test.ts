@@ -7,6 +7,7 @@ import { cognitoAuth, type DashboardAuth, sessionAuth } from "../../../../functi
 import type { DashboardHolds, DashboardRoutesDeps } from "../../../../functions/apps/dashboard/routes.ts";
 import { createHttpApp } from "../../../../functions/apps/http/app.ts";
 import { lambdaHandler, lambdaPlatform } from "../../../../functions/apps/http/lambda.ts";
+import { statsService } from "../../../../functions/apps/stats/service.ts";
 import { parseConfig } from "../../../../functions/core/config.ts";
 import type { LiveView } from "../../../../functions/core/dashboard/live.ts";
 import { SessionBook } from "../../../../functions/core/dashboard/sessions.ts";
@@ -833,5 +834,61 @@ describe("dashboard API on AWS: a token that does not verify", () => {
 
     // Assess
     expect([forged.statusCode, garbage.statusCode]).toEqual([401, 401]);
+  });
+});
+
+describe("the panels' routes alone, as the stats-api function serves them on AWS (dashboardStatsRoutes)", () => {
+  it("answers a marketing token from the function's own engine, 401 without a token, 403 without a marketing group, and serves no other dashboard route", async () => {
+    // Prepare: the HTTP app as apps/stats/aws.ts builds it, the service over the function's (here recording) engine
+    const engine = new RecordingEngine(() => result([{ visits: 31, visitors: 12 }]));
+    const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    const service = statsService({
+      config,
+      catalog,
+      clock: new FixedClock(NOW),
+      engine: () => Promise.resolve(engine),
+    });
+    const handle = lambdaHandler(
+      createHttpApp({
+        platform: lambdaPlatform,
+        logger,
+        dashboardStats: { config, auth: cognitoAuth(testVerifier), logger, stats: () => service },
+      }),
+    );
+    const body = JSON.stringify({
+      site_id: "example.com",
+      metrics: ["visits"],
+      date_range: ["2026-11-20", "2026-11-20"],
+      filters: [["is", "event:page", ["/pricing"]]],
+    });
+    const ask = (claims?: Record<string, unknown>, path = "/api/dashboard/stats") =>
+      handle(
+        event("POST", path, {
+          ...(claims === undefined ? {} : { claims }),
+          headers: { "content-type": "application/json" },
+          body,
+        }),
+      );
+
+    // Act
+    const marketing = await ask({ "cognito:groups": "[marketing]", email: "m@example.com" });
+    const csv = await ask({ "cognito:groups": "[marketing]" }, "/api/dashboard/stats.csv");
+    const callsByMarketing = engine.calls.length;
+    const none = await ask();
+    const contractor = await ask({ "cognito:groups": "[contractors]", email: "c@example.com" });
+    const me = await handle(
+      event("GET", "/api/dashboard/me", { claims: { "cognito:groups": "[marketing]" } }),
+    );
+
+    // Assess: the filtered question ran the events/ queries (stats.*) on the function's engine
+    expect(marketing.statusCode, marketing.body).toBe(200);
+    expect(csv.statusCode).toBe(200);
+    expect(csv.headers?.["content-type"]).toMatch(/^text\/csv/);
+    expect(callsByMarketing).toBeGreaterThan(0);
+    expect(engine.calls.some((c) => /\bFROM\s+events\b/i.test(c.sql))).toBe(true);
+    expect([none.statusCode, contractor.statusCode]).toEqual([401, 403]);
+    expect(bodyOf(contractor).error).toBe("forbidden");
+    expect(engine.calls.length).toBe(callsByMarketing);
+    expect(me.statusCode).toBe(404);
   });
 });
