@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { S3Client } from "@aws-sdk/client-s3";
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { parquetMetadata } from "hyparquet";
@@ -211,7 +211,7 @@ beforeAll(async () => {
   // The baseline: every message delivered once, in order.
   s3.reset();
   sqs.reset();
-  sqs.on(SendMessageCommand).resolves({});
+  sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
   const { fake, versions } = freshS3();
   const failed = await deliver(versions.map((v, i) => message(i, v, 0)));
   if (failed.length > 0) throw new Error(`baseline delivery failed: ${failed.join(", ")}`);
@@ -230,7 +230,7 @@ afterAll(async () => {
 beforeEach(() => {
   s3.reset();
   sqs.reset();
-  sqs.on(SendMessageCommand).resolves({});
+  sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
 });
 
 describe("the ingest handler under at-least-once delivery", () => {
@@ -251,9 +251,11 @@ describe("the ingest handler under at-least-once delivery", () => {
       expect(stats).toEqual(baseline.stats);
       expect(digestBucket(fake, ANALYTICS, "events/")).toEqual(baseline.events);
       expect(digestBucket(fake, RAW, "security/")).toEqual(baseline.security);
+      // Ingest asks the aggregate queue for each touched day (one request per file and day, in batches of 10).
       const days = sqs
-        .commandCalls(SendMessageCommand)
-        .flatMap((c) => (JSON.parse(c.args[0].input.MessageBody ?? "{}") as { days: string[] }).days);
+        .commandCalls(SendMessageBatchCommand)
+        .flatMap((c) => c.args[0].input.Entries ?? [])
+        .map((entry) => (JSON.parse(entry.MessageBody ?? "{}") as { day: string }).day);
       expect(new Set(days)).toEqual(new Set(["2026-11-19", "2026-11-20"]));
     },
     120_000,
