@@ -13,7 +13,8 @@
  *    - `agents`: 1 M lines of one day, 250,000 clients, ~130,000 distinct agents (scripts/bench-logs.ts);
  *    - `elastic`: the real log ../shared/validation/logs/elastic_apache_logs.log written 100 times (1 M lines).
  * 2. For each log, one after the other, each a child process under /usr/bin/time (wall time, user + system CPU of
- *    all threads, peak RSS): `logsieve ingest` on a fresh lake (the real CLI), `goaccess --log-format=COMBINED -o
+ *    all threads, peak RSS): `logsieve ingest` on a fresh lake (the real CLI, built first by tools/build-cli.mjs as
+ *    `npm ci` builds it), `goaccess --log-format=COMBINED -o
  *    <file>.json`, and the floor: scripts/bench-duckdb-floor.mjs (DuckDB, one regex per line → Parquet, as many
  *    threads as cores). With `--repeat n` each runs n times and the best wall time of each counts.
  * 3. The Lambda path: the ingest bundle from cdk.out (`cdk synth`, cached), in its own process on the stand-ins
@@ -29,6 +30,7 @@ import { createWriteStream, existsSync } from "node:fs";
 import { mkdir, open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
+import { freshBundle } from "../bin/cli-bundle.js";
 import { aggregateDays } from "../functions/apps/aggregate/local.ts";
 import { generateSampleLog } from "../functions/apps/demo/sample-log.ts";
 import { parseConfig } from "../functions/core/config.ts";
@@ -460,6 +462,11 @@ async function main(): Promise<void> {
     for (const log of logs) console.log(log.path);
     return;
   }
+
+  // The command as users run it after `npm ci`: built (no TypeScript loader in it or its worker threads).
+  const built = spawnSync(process.execPath, [join(ROOT, "tools/build-cli.mjs")], { stdio: "inherit" });
+  if (built.status !== 0 || freshBundle(ROOT) === null)
+    throw new Error("tools/build-cli.mjs did not build the CLI");
 
   const results: LogResult[] = [];
   for (const log of logs) {

@@ -7,6 +7,7 @@ import { type EventSink, type EventSinkStats, EventSinkUnavailableError } from "
 import type { ObjectStore } from "../../ports/object-store.ts";
 import type { TableEncoder } from "../../ports/table-encoder.ts";
 import { ParquetEncoder } from "../parquet/parquet-encoder.ts";
+import { workerBootstrap, workerModuleUrl } from "../threads/worker-module.ts";
 import { LocalObjectStore } from "./object-store.ts";
 
 /**
@@ -311,11 +312,8 @@ export class ThreadedEventSink implements EventSink {
   ) {
     this.maxPendingRows = options.maxPendingRows ?? 200_000;
     const { onWriteError: _ignored, ...sinkOptions } = options;
-    const self = import.meta.url;
-    // The worker runs this module; under tsx (the `logsieve` command, vitest) it must register tsx first.
-    const bootstrap = self.endsWith(".ts")
-      ? `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => { m.register(); return import(${JSON.stringify(self)}); })`
-      : `import(${JSON.stringify(self)})`;
+    // The worker runs this module (its own entry in the CLI bundle; from the sources, through tsx).
+    const bootstrap = workerBootstrap(import.meta.url, "event-sink-worker");
     this.worker = new Worker(bootstrap, {
       eval: true,
       workerData: { mark: WORKER_MARK, factory, sinkOptions },
@@ -421,7 +419,10 @@ export function createBatchWriter(options: LocalLakeWriterOptions): BatchWriter 
 /** A threaded sink writing into the local lake at `lakeDir`. */
 export function threadedLocalLakeSink(lakeDir: string, options: ThreadedSinkOptions = {}): ThreadedEventSink {
   return new ThreadedEventSink(
-    { module: import.meta.url, options: { lakeDir } satisfies LocalLakeWriterOptions },
+    {
+      module: workerModuleUrl(import.meta.url, "event-sink-worker"),
+      options: { lakeDir } satisfies LocalLakeWriterOptions,
+    },
     options,
   );
 }

@@ -7,6 +7,7 @@ import {
   type WriteOptions,
 } from "@logsieve/parquet-writer";
 import type { TableBatch, TableEncoder, TableSchema } from "../../ports/table-encoder.ts";
+import { workerBootstrap } from "../threads/worker-module.ts";
 import {
   encodeColumns,
   ParquetEncoder,
@@ -85,11 +86,8 @@ export class ThreadedParquetEncoder implements TableEncoder {
 
   private started(): Worker {
     if (this.worker !== null) return this.worker;
-    const self = import.meta.url;
-    // The worker runs this module; under tsx (the `logsieve` command, vitest) it must register tsx first.
-    const bootstrap = self.endsWith(".ts")
-      ? `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => { m.register(); return import(${JSON.stringify(self)}); })`
-      : `import(${JSON.stringify(self)})`;
+    // The worker runs this module (its own entry in the CLI bundle; from the sources, through tsx).
+    const bootstrap = workerBootstrap(import.meta.url, "parquet-encoder-worker");
     const worker = new Worker(bootstrap, {
       eval: true,
       workerData: { mark: WORKER_MARK, writeOptions: this.writeOptions } satisfies WorkerInput,

@@ -1,5 +1,6 @@
 import { stat } from "node:fs/promises";
-import type { Command } from "commander";
+import { availableParallelism } from "node:os";
+import { type Command, Option } from "commander";
 import { checkInputId } from "../../adapters/input/input-id.ts";
 import { UsageError } from "../../cli/output.ts";
 import { ProgressBar } from "../../cli/progress.ts";
@@ -64,9 +65,19 @@ export function registerIngestCommand(program: Command): void {
       "with --follow: longest wait before complete lines are written (1-10)",
       "5",
     )
+    .option(
+      "--threads <n>",
+      `threads at most (1-${MAX_THREADS}): a file above 32 MiB is cut into shards ingested side by side, ` +
+        "one per thread; 1 runs everything on one thread (less memory, more time); the output is the same",
+      String(availableParallelism()),
+    )
+    // Not for users (the shard size decides the objects' keys): lets the tests run the workers of the real command
+    // on a small file.
+    .addOption(new Option("--shard-bytes <n>").hideHelp())
     .action(async (files: string[], options: IngestOptions, command: Command) => {
       const globals = command.optsWithGlobals<{ lake: string; config?: string }>();
       const { format, formatOption } = formatOf(options);
+      const threads = threadsOf(options);
       await checkInputs(files, options.follow === true);
       checkStdinNamed(files, options);
       if (options.follow && files.includes("-")) {
@@ -79,7 +90,11 @@ export function registerIngestCommand(program: Command): void {
       // The configuration is read first, so a wrong --site leaves no lake behind.
       const config = await loadConfigFile(globals.config);
       checkSite(options.site, config);
-      const logsieve = await openLocal({ lakeDir: globals.lake, config });
+      const shards = {
+        threads,
+        ...(options.shardBytes === undefined ? {} : { bytes: shardBytesOf(options.shardBytes) }),
+      };
+      const logsieve = await openLocal({ lakeDir: globals.lake, config, shards });
       if (options.follow) {
         await runFollow(logsieve, files, { ...options, format, batchSeconds: seconds });
         return;
@@ -136,6 +151,8 @@ interface IngestOptions {
   allowDuplicates?: boolean;
   follow?: boolean;
   batchSeconds: string;
+  threads: string;
+  shardBytes?: string;
 }
 
 /**
@@ -210,6 +227,27 @@ function batchSeconds(options: { batchSeconds: string }): number {
       "for example --batch-seconds 5",
     );
   }
+  return n;
+}
+
+/** More threads than this only adds start-up and memory (a shard is 32 MiB; Lambda gives at most 6 vCPUs). */
+const MAX_THREADS = 64;
+
+function threadsOf(options: { threads: string }): number {
+  const n = Number(options.threads);
+  if (!/^\d+$/.test(options.threads) || n < 1 || n > MAX_THREADS) {
+    throw new UsageError(
+      `--threads must be a whole number from 1 to ${MAX_THREADS}, got "${options.threads.slice(0, 20)}"`,
+      `for example --threads 2 (the default is this machine's ${availableParallelism()} cores)`,
+    );
+  }
+  return n;
+}
+
+function shardBytesOf(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 4096)
+    throw new UsageError("--shard-bytes must be a whole number from 4096");
   return n;
 }
 

@@ -44,7 +44,8 @@ export interface LocalOptions {
   readonly clock?: Clock;
   /**
    * How an input larger than one shard is cut (core/ingest/shards.ts): the shard size (default SHARD_BYTES) and the
-   * worker threads (default: the machine's cores; with one, the shards run one after the other on this thread).
+   * worker threads (default: the machine's cores; with one, the shards run one after the other on this thread, and
+   * Parquet is encoded on it too).
    * The shard size decides the objects' keys; the threads never do.
    */
   readonly shards?: { readonly bytes?: number; readonly threads?: number };
@@ -128,12 +129,13 @@ export async function openLocal(options: LocalOptions): Promise<LocalLogsieve> {
   // Salts older than their lifetime are destroyed before any is used, even if no sweeper ran.
   await salts.destroyExpired(saltLifetimeMs(config));
   const enrich = await enricherFor(config);
-  const encoder = parquetEncoder();
+  const threads = options.shards?.threads ?? availableParallelism();
+  // One thread means no worker at all: neither shards nor the Parquet encoder's.
+  const encoder = parquetEncoder({ threads: threads > 1 });
   const deps: IngestDeps = { config, enrich, salts, store, encoder, clock };
   const checkpoints = localCheckpointBook(store, clock);
   const maxLineBytes = config.ingest.maxLineBytes;
   const shardBytes = options.shards?.bytes ?? SHARD_BYTES;
-  const threads = options.shards?.threads ?? availableParallelism();
   const sharding =
     threads > 1
       ? workerSharding({

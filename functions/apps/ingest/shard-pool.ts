@@ -1,6 +1,7 @@
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { AsnTableData } from "../../adapters/geo/asn-ranges.ts";
 import { adoptBundledAsnTable, bundledAsnTableData } from "../../adapters/geo/mmdb-geo.ts";
+import { workerBootstrap } from "../../adapters/threads/worker-module.ts";
 import { splitLineBatches } from "../../core/ingest/lines.ts";
 import { type IngestDeps, type IngestSummary, ingest } from "../../core/ingest/pipeline.ts";
 import {
@@ -175,11 +176,8 @@ class WorkerShards implements ShardExecutor {
   }
 
   private spawn(): Slot {
-    const self = import.meta.url;
-    // The worker runs this module; under tsx (the `logsieve` command, vitest) it must register tsx first.
-    const bootstrap = self.endsWith(".ts")
-      ? `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => { m.register(); return import(${JSON.stringify(self)}); })`
-      : `import(${JSON.stringify(self)})`;
+    // The worker runs this module (its own entry in the CLI bundle; from the sources, through tsx).
+    const bootstrap = workerBootstrap(import.meta.url, "ingest-shard-worker");
     const input: WorkerInput = {
       mark: WORKER_MARK,
       configSource: this.options.configSource,
