@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
 import type { EvidenceExtract, EvidenceSource } from "../../core/hold/holds.ts";
 import type { SourceObject } from "../../core/hold/manifest.ts";
 import { addressMatcher, type HoldSelection } from "../../core/hold/selection.ts";
+import { loadDuckDb } from "../local/duckdb-engine.ts";
 import { TEMP_PREFIX } from "../local/object-store.ts";
 
 /**
@@ -47,6 +47,7 @@ export class DuckDbEvidenceSource implements EvidenceSource {
 
   async extract(selection: HoldSelection): Promise<EvidenceExtract> {
     const glob = join(this.lakeDir, "security", "*", "*", "*.parquet");
+    const { DuckDBInstance } = await loadDuckDb();
     const instance = await DuckDBInstance.create(":memory:", { threads: "2" });
     const connection = await instance.connect();
     const evidenceDir = join(this.lakeDir, "evidence");

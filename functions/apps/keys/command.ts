@@ -1,6 +1,4 @@
-import { S3Client } from "@aws-sdk/client-s3";
 import type { Command } from "commander";
-import { S3ObjectStore } from "../../adapters/aws/s3-object-store.ts";
 import { LocalObjectStore } from "../../adapters/local/object-store.ts";
 import { UsageError } from "../../cli/output.ts";
 import { dashboardSites } from "../../core/dashboard/request.ts";
@@ -24,9 +22,11 @@ interface StoreOptions {
   readonly bucket?: string;
 }
 
-function storeFor(globals: GlobalOptions, options: StoreOptions): KeyStore {
+async function storeFor(globals: GlobalOptions, options: StoreOptions): Promise<KeyStore> {
   if (options.bucket !== undefined) {
-    return new KeyStore(new S3ObjectStore({ client: new S3Client({}), bucket: options.bucket }));
+    // The AWS SDK is loaded only for --bucket: every other command starts without it.
+    const { s3KeyStore } = await import("./aws.ts");
+    return s3KeyStore(options.bucket);
   }
   return new KeyStore(new LocalObjectStore(globals.lake));
 }
@@ -78,7 +78,7 @@ export function registerKeysCommand(program: Command): void {
           throw new UsageError(`--site must be one of the configured sites: ${sites.join(", ")}`);
         }
         const created = await asUsage(async () =>
-          storeFor(globals, options).create({
+          (await storeFor(globals, options)).create({
             site: options.site.toLowerCase(),
             role: parseRole(options.role),
             name: options.name ?? null,
@@ -105,7 +105,7 @@ export function registerKeysCommand(program: Command): void {
     .option("--json", "print as JSON")
     .action(async (options: { bucket?: string; json?: boolean }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const records = await asUsage(() => storeFor(globals, options).list());
+      const records = await asUsage(async () => (await storeFor(globals, options)).list());
       if (options.json === true) {
         process.stdout.write(`${JSON.stringify(records)}\n`);
         return;
@@ -120,7 +120,9 @@ export function registerKeysCommand(program: Command): void {
     .option(bucketOption, bucketHelp)
     .action(async (id: string, options: { bucket?: string }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const record = await asUsage(() => storeFor(globals, options).revoke(id, localActor(), Date.now()));
+      const record = await asUsage(async () =>
+        (await storeFor(globals, options)).revoke(id, localActor(), Date.now()),
+      );
       process.stdout.write(`${describe(record)}\n`);
     });
 }

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { basename } from "node:path";
-import type { S3Client } from "@aws-sdk/client-s3";
+import { S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 
 /**
@@ -18,6 +18,11 @@ import { Upload } from "@aws-sdk/lib-storage";
  *   the raw bucket's SSE-KMS needs kms:GenerateDataKey and kms:Decrypt through S3 (both in LogShipper).
  * - Only whole, rotated files: a file still being written would be shipped again once it grew, under another id.
  */
+
+/** The S3 client of `logsieve ship`: credentials from the SDK's usual chain, the region given or the profile's. */
+export function s3Client(region: string | undefined): S3Client {
+  return new S3Client(region === undefined ? {} : { region });
+}
 
 export interface ShipTarget {
   readonly client: S3Client;

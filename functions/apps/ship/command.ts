@@ -1,8 +1,6 @@
 import { hostname } from "node:os";
-import { S3Client } from "@aws-sdk/client-s3";
 import type { Command } from "commander";
 import { UsageError } from "../../cli/output.ts";
-import { fileId, shipFile } from "./aws.ts";
 
 /**
  * `logsieve ship <files...> --bucket <RawBucketName> [--site <host>] [--host <name>] [--region <region>]`: uploads
@@ -35,7 +33,9 @@ export function registerShipCommand(program: Command): void {
       if (options.site !== undefined && !/^[a-z0-9.-]{1,253}$/i.test(options.site)) {
         throw new UsageError(`--site ${options.site} is not a host name`, "e.g. --site example.com");
       }
-      const client = new S3Client(options.region === undefined ? {} : { region: options.region });
+      // The AWS SDK is loaded only by this command, not by every start of `logsieve`.
+      const { fileId, s3Client, shipFile } = await import("./aws.ts");
+      const client = s3Client(options.region);
       const target = {
         client,
         bucket: options.bucket,

@@ -2,7 +2,6 @@ import type { Command } from "commander";
 import { UsageError } from "../../cli/output.ts";
 import { renderSmokeTable, smokeExitCode } from "../../core/smoke/report.ts";
 import { loadQueryCatalog } from "../../runtime/query-files.ts";
-import { runAwsSmoke } from "./aws.ts";
 
 /**
  * `logsieve aws smoke --stack <name>`: after `cdk deploy`, with the operator's own AWS credentials (the SDK's usual
@@ -47,6 +46,8 @@ export function registerSmokeCommand(program: Command): void {
       if ((options.mfaSerial === undefined) !== (options.mfaCode === undefined)) {
         throw new UsageError("--mfa-serial and --mfa-code go together");
       }
+      // The AWS SDK (five clients) is loaded only by this command, not by every start of `logsieve`.
+      const { runAwsSmoke } = await import("./aws.ts");
       const checks = await runAwsSmoke({
         stack: options.stack,
         ...(options.region === undefined ? {} : { region: options.region }),
