@@ -12,18 +12,6 @@ import {
   type Value,
 } from "./readers.ts";
 
-/** A seeded generator of numbers in [0, 1) (mulberry32): the same tables on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** What a reader should give back for an input value: timestamps as numbers, int64 as bigint, strings as UTF-8. */
 export function expectedValue(type: ColumnType, value: unknown): Value {
   if (value === null || value === undefined) return null;

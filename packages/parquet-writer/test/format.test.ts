@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ByteBuffer } from "../src/bytes.ts";
 import { deltaPackBigInts, deltaPackNumbers, writeHybrid } from "../src/encodings.ts";
 import { writePageHeader } from "../src/thrift.ts";
-import { seededRandom } from "./agreement.ts";
+import { seededRandom } from "./random.ts";
 
 /**
  * Pieces of the format checked against bytes worked out by hand from the Parquet and Thrift specifications (the

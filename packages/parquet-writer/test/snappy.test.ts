@@ -1,7 +1,7 @@
 import { snappyUncompress } from "hyparquet";
 import { describe, expect, it } from "vitest";
 import { maxCompressedLength, snappyCompressInto } from "../src/index.ts";
-import { seededRandom } from "./agreement.ts";
+import { seededRandom } from "./random.ts";
 
 /** Snappy of the Parquet writer, decoded by hyparquet's independent decoder. */
 

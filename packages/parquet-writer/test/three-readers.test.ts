@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { parquetMetadata } from "hyparquet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ColumnSpec, encodeRows, type TableSpec } from "../src/index.ts";
-import { expectAgreement, readThree, seededRandom } from "./agreement.ts";
+import { expectAgreement, readThree } from "./agreement.ts";
+import { seededRandom } from "./random.ts";
 import { closeDuckDB } from "./readers.ts";
 
 /**

@@ -6,7 +6,7 @@ import {
   StopQueryExecutionCommand,
 } from "@aws-sdk/client-athena";
 import { mockClient } from "aws-sdk-client-mock";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import {
   AthenaQueryEngine,
   AthenaStateError,
@@ -16,6 +16,8 @@ import {
 import { QueryEngineError } from "../../../functions/ports/query-engine.ts";
 
 const athena = mockClient(AthenaClient);
+// The mock replaces the client class's send for the whole process, which the next test file shares.
+afterAll(() => athena.restore());
 
 /** A clock that only moves when the engine sleeps, recording each pause. */
 function fakeTime() {

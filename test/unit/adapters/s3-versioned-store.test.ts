@@ -9,7 +9,7 @@ import {
   S3ServiceException,
 } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { S3VersionedStore } from "../../../functions/adapters/aws/s3-versioned-store.ts";
 import { parseConfig } from "../../../functions/core/config.ts";
 import { retentionRules } from "../../../functions/core/retention/rules.ts";
@@ -17,6 +17,8 @@ import { sweep } from "../../../functions/core/retention/sweep.ts";
 import type { ObjectVersion } from "../../../functions/ports/versioned-store.ts";
 
 const s3 = mockClient(S3Client);
+// The mock replaces the client class's send for the whole process, which the next test file shares.
+afterAll(() => s3.restore());
 afterEach(() => s3.reset());
 
 const BUCKET = "raw-bucket";

@@ -9,11 +9,13 @@ import {
   S3ServiceException,
 } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { S3ObjectStore, S3ObjectStoreError } from "../../../../functions/adapters/aws/s3-object-store.ts";
 import type { ObjectInfo } from "../../../../functions/ports/object-store.ts";
 
 const s3 = mockClient(S3Client);
+// The mock replaces the client class's send for the whole process, which the next test file shares.
+afterAll(() => s3.restore());
 afterEach(() => {
   s3.reset();
 });

@@ -1,7 +1,7 @@
 import { FirehoseClient, PutRecordBatchCommand } from "@aws-sdk/client-firehose";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { eventRecord, FirehoseEventSink } from "../../../../functions/adapters/aws/firehose-event-sink.ts";
 import { composeAwsCollectApp } from "../../../../functions/apps/collect/aws.ts";
 import { lambdaHandler } from "../../../../functions/apps/http/lambda.ts";
@@ -20,6 +20,11 @@ import { httpEvent, json, UA_CHROME } from "./harness.ts";
 
 const firehose = mockClient(FirehoseClient);
 const s3 = mockClient(S3Client);
+// The mocks replace the client classes' send for the whole process, which the next test file shares.
+afterAll(() => {
+  firehose.restore();
+  s3.restore();
+});
 
 const ENV = {
   [AWS_ENV.config]: JSON.stringify({ sites: ["example.com"] }),

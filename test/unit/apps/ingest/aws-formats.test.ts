@@ -9,7 +9,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { parquetReadObjects } from "hyparquet";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { composeAwsIngest, ingestObject } from "../../../../functions/apps/ingest/aws.ts";
 import { AWS_ENV } from "../../../../functions/runtime/env.ts";
 
@@ -19,6 +19,8 @@ import { AWS_ENV } from "../../../../functions/runtime/env.ts";
  */
 
 const s3 = mockClient(S3Client);
+// The mock replaces the client class's send for the whole process, which the next test file shares.
+afterAll(() => s3.restore());
 const FORMATS = new URL("../../../fixtures/formats/", import.meta.url);
 const nginxFormat = readFileSync(new URL("nginx-1115.format", FORMATS), "utf8");
 const nginxLog = readFileSync(new URL("nginx-1115.log", FORMATS));

@@ -10,7 +10,7 @@ import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { parquetReadObjects } from "hyparquet";
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AWS_ENV } from "../../../../functions/runtime/env.ts";
 
 /**
@@ -21,6 +21,12 @@ import { AWS_ENV } from "../../../../functions/runtime/env.ts";
 
 const s3 = mockClient(S3Client);
 const sqs = mockClient(SQSClient);
+// The mocks replace the client classes' send for the whole process, which the next test file shares.
+afterAll(() => {
+  s3.restore();
+  sqs.restore();
+  for (const name of Object.keys(ENV)) delete process.env[name];
+});
 
 const LOG = [
   '203.0.113.45 - - [20/Nov/2026:10:00:01 +0000] "GET /pricing?utm_source=news HTTP/1.1" 200 5120 "https://www.google.com/" "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"',
@@ -61,11 +67,16 @@ let handler: (
   context: Context,
 ) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
 
+const ENV = {
+  [AWS_ENV.rawBucket]: "raw-bucket",
+  [AWS_ENV.analyticsBucket]: "analytics-bucket",
+  [AWS_ENV.config]: JSON.stringify({ sites: ["example.com"] }),
+  [AWS_ENV.aggregateQueueUrl]: "https://sqs.eu-central-1.amazonaws.com/123456789012/aggregate",
+};
+
 beforeAll(async () => {
-  process.env[AWS_ENV.rawBucket] = "raw-bucket";
-  process.env[AWS_ENV.analyticsBucket] = "analytics-bucket";
-  process.env[AWS_ENV.config] = JSON.stringify({ sites: ["example.com"] });
-  process.env[AWS_ENV.aggregateQueueUrl] = "https://sqs.eu-central-1.amazonaws.com/123456789012/aggregate";
+  // The Lambda reads its environment as deployed; set for this file only (the process runs other files after it).
+  Object.assign(process.env, ENV);
   ({ handler } = (await import("../../../../functions/apps/ingest/handler.ts")) as unknown as {
     handler: typeof handler;
   });

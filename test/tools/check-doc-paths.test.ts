@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
  * entries name files as they were when each figure was measured.
  */
 
-const ROOT = resolve(import.meta.dirname, "../../..");
+const ROOT = resolve(import.meta.dirname, "../..");
 const CHECK = join(ROOT, "tools/check-doc-paths.mjs");
 const run = (root: string, ...docs: string[]) =>
   spawnSync(process.execPath, [CHECK, root, ...docs], { cwd: ROOT, encoding: "utf8" });

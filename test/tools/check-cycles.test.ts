@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
  * packages/). A planted cycle must fail it, with the files named; removing one edge must make it pass.
  */
 
-const ROOT = resolve(import.meta.dirname, "../../..");
+const ROOT = resolve(import.meta.dirname, "../..");
 const CHECK = join(ROOT, "tools/check-cycles.mjs");
 const run = (...dirs: string[]) =>
   spawnSync(process.execPath, [CHECK, ...dirs], { cwd: ROOT, encoding: "utf8" });

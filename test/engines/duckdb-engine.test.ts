@@ -1,16 +1,16 @@
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DuckDbQueryEngine } from "../../../functions/adapters/local/duckdb-engine.ts";
-import { ROLLUPS, STATS_SCHEMAS } from "../../../functions/core/aggregate/rollups.ts";
-import { EVENTS_SCHEMA, SECURITY_SCHEMA } from "../../../functions/core/zones.ts";
-import { QueryEngineError } from "../../../functions/ports/query-engine.ts";
+import { DuckDbQueryEngine } from "../../functions/adapters/local/duckdb-engine.ts";
+import { ROLLUPS, STATS_SCHEMAS } from "../../functions/core/aggregate/rollups.ts";
+import { EVENTS_SCHEMA, SECURITY_SCHEMA } from "../../functions/core/zones.ts";
+import { QueryEngineError } from "../../functions/ports/query-engine.ts";
 import {
   event,
   securityRecord,
   tempLake,
   writeEvents,
   writeSecurity,
-} from "../../queries/support/fixture-lake.ts";
+} from "../queries/support/fixture-lake.ts";
 
 const DUCK_TYPE = {
   string: "VARCHAR",
