@@ -1,6 +1,7 @@
 import type { GeoLookup } from "../../ports/geo.ts";
 import type { ClientAddress } from "../anonymize/ip.ts";
 import type { Enrichment } from "../types.ts";
+import { agentKey } from "./agent-key.ts";
 import { classifyBot } from "./bots.ts";
 import { BoundedCache } from "./bounded-cache.ts";
 import { parseUserAgent, UNKNOWN_AGENT } from "./user-agent.ts";
@@ -11,14 +12,21 @@ export type Enricher = (address: ClientAddress, userAgent: string | null) => Enr
 export interface EnricherOptions {
   /** Distinct user agents remembered per cache generation (memory stays under twice this). Default 4096. */
   readonly userAgentCacheSize?: number;
+  /**
+   * Distinct agent keys (agents with their build numbers masked, agent-key.ts) remembered per cache generation.
+   * Default 16,384 (at most 32,768 keys of a few hundred bytes: ≈ 10 MB): the `agents` bench log's 22,869 keys
+   * are then classified 33,702 times in 1 M lines, against 105,532 times with 8,192.
+   */
+  readonly agentKeyCacheSize?: number;
 }
 
 /** Agents longer than this are classified every time rather than cached (attack payloads, one-offs). */
 const MAX_CACHED_UA_LENGTH = 512;
 
-type AgentPart = Omit<Enrichment, "country" | "provider">;
+export type AgentPart = Omit<Enrichment, "country" | "provider">;
 
-function classifyAgent(userAgent: string | null): AgentPart {
+/** What one agent says, classified as it is (uncached; the enricher classifies its agent key, agent-key.ts). */
+export function classifyAgent(userAgent: string | null): AgentPart {
   const bot = classifyBot(userAgent);
   // No browser sends an empty or malformed agent: nothing to parse (and no payload handed to ua-parser-js).
   const agent =
@@ -38,19 +46,28 @@ function classifyAgent(userAgent: string | null): AgentPart {
  * Builds the enrichment step: country and provider from the full address (in memory, before truncation), and
  * browser, OS, device class and bot verdict from the user agent. Bots get device "bot".
  *
- * The user-agent part is cached per distinct agent in a bounded cache (the same agents repeat all day).
+ * The user-agent part is cached per distinct agent in a bounded cache (the same agents repeat all day), and behind
+ * it per agent key (the agent with its build numbers masked, agent-key.ts): what is classified is the key.
  * Addresses are never cached: the geo lookup is done per call and nothing keeps a full address.
  */
 export function createEnricher(geo: GeoLookup, options: EnricherOptions = {}): Enricher {
   const cache = new BoundedCache<string, AgentPart>(options.userAgentCacheSize ?? 4096);
+  // Agents that differ only in build numbers share a key and its answer: a log with a hundred thousand distinct
+  // agents has a few thousand keys (agent-key.ts says why the answer is the same).
+  const byKey = new BoundedCache<string, AgentPart>(options.agentKeyCacheSize ?? 16_384);
   const noAgent = classifyAgent(null);
 
   function agentPart(userAgent: string | null): AgentPart {
     if (userAgent === null) return noAgent;
-    if (userAgent.length > MAX_CACHED_UA_LENGTH) return classifyAgent(userAgent);
+    if (userAgent.length > MAX_CACHED_UA_LENGTH) return classifyAgent(agentKey(userAgent));
     let part = cache.get(userAgent);
     if (part === undefined) {
-      part = classifyAgent(userAgent);
+      const key = agentKey(userAgent);
+      part = byKey.get(key);
+      if (part === undefined) {
+        part = classifyAgent(key);
+        byKey.set(key, part);
+      }
       cache.set(userAgent, part);
     }
     return part;
