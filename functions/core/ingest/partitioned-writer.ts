@@ -32,11 +32,18 @@ export interface PartitionedWriterOptions {
   /** Parts being encoded or stored at once before `add` makes the caller wait (default 1). */
   readonly maxPartsInFlight?: number;
   /**
-   * Partitions holding rows at once (default: no limit). A row for another partition then first writes the
-   * partition that received a row least recently: logs come roughly in time order, so an hour (or day) the input
-   * has moved past is written instead of waiting in memory for the row budget to push it out.
+   * Partitions holding rows at once (default: no limit). A row opening one more partition then first writes the
+   * partition that received a row least recently.
    */
   readonly maxOpenPartitions?: number;
+  /**
+   * When a row opens a partition, the partition that received a row least recently is written if it has received
+   * none in this many rows (of all partitions; default: never for being idle). Logs come roughly in time order, so
+   * an hour (or day) the input has moved past is written instead of waiting in memory for the row budget to push it
+   * out; a partition the input comes back to within this many rows (a log written several times over, logs of
+   * several servers one after the other) stays open and is written as one object rather than one per visit.
+   */
+  readonly idlePartitionRows?: number;
   /**
    * Awaited before the first part of a partition is stored: a run that may be interrupted records where it is about
    * to write (its checkpoint's batch intent), so a retry can clean a partition it does not revisit.
@@ -69,11 +76,13 @@ export class PartitionedWriter {
   /** Partitions holding rows, and the limit on them. */
   private open = 0;
   private readonly maxOpen: number;
+  private readonly idleRows: number;
   private adds = 0;
 
   constructor(private readonly options: PartitionedWriterOptions) {
     this.maxInFlight = Math.max(1, options.maxPartsInFlight ?? 1);
     this.maxOpen = Math.max(1, options.maxOpenPartitions ?? Number.POSITIVE_INFINITY);
+    this.idleRows = Math.max(1, options.idlePartitionRows ?? Number.POSITIVE_INFINITY);
   }
 
   /**
@@ -83,7 +92,10 @@ export class PartitionedWriter {
   add(partition: string, row: Record<string, unknown>): Promise<void> | undefined {
     const buffer = this.append(partition, row);
     if (buffer.rows >= this.options.rowsPerPart) return this.writePart(partition, buffer);
-    if (buffer.rows === 1 && this.open > this.maxOpen) return this.writeLeastRecent(buffer);
+    if (buffer.rows === 1 && this.open > 1) {
+      const written = this.writeLeastRecent(buffer);
+      if (written !== false) return written;
+    }
     if (this.buffered > this.options.maxBufferedRows) return this.writeFullest();
     return undefined;
   }
@@ -143,15 +155,21 @@ export class PartitionedWriter {
       : [];
   }
 
-  /** Writes the open partition (other than `except`) whose last row is the oldest. */
-  private writeLeastRecent(except: PartitionBuffer): Promise<void> | undefined {
+  /**
+   * Writes the open partition (other than `opened`, which just received its first row) whose last row is the
+   * oldest, when more than `maxOpenPartitions` are open or it has been idle for `idlePartitionRows` rows. False when
+   * it writes nothing; else what `writePart` returns (a promise when the caller must wait).
+   */
+  private writeLeastRecent(opened: PartitionBuffer): Promise<void> | undefined | false {
     let oldest: [string, PartitionBuffer] | undefined;
     for (const entry of this.partitions) {
       const buffer = entry[1];
-      if (buffer === except || buffer.rows === 0) continue;
+      if (buffer === opened || buffer.rows === 0) continue;
       if (oldest === undefined || buffer.lastAdd < oldest[1].lastAdd) oldest = entry;
     }
-    return oldest === undefined ? undefined : this.writePart(oldest[0], oldest[1]);
+    if (oldest === undefined) return false;
+    if (this.open <= this.maxOpen && this.adds - oldest[1].lastAdd < this.idleRows) return false;
+    return this.writePart(oldest[0], oldest[1]);
   }
 
   private writeFullest(): Promise<void> | undefined {

@@ -93,11 +93,16 @@ export interface IngestSummary {
 /** Rows buffered over all partitions of one zone before the fullest partition is written early. */
 const MAX_BUFFERED_ROWS_FACTOR = 1.5;
 /**
- * Partitions (hours of security/, days of events/) holding rows at once per zone. Logs come roughly in time order:
- * three leave room for lines around an hour's boundary, and an hour the input has moved past is written at once
- * rather than held until the row budget pushes it out (peak memory, docs/BENCHMARKS.md).
+ * Partitions (hours of security/, days of events/) holding rows at once per zone, and how long one may go without a
+ * row before the next partition to open writes it (PartitionedWriterOptions). Logs come roughly in time order: an
+ * hour the input has moved past by 32,768 rows is written rather than held until the row budget pushes it out (peak
+ * memory), while an input that comes back to its hours sooner than that — a log written several times over, the
+ * logs of several servers one after the other, the `elastic` bench log — writes each hour once instead of once per
+ * visit (8,800 objects for 1 M lines before, docs/BENCHMARKS.md). At most 128 open partitions (five days of hours):
+ * each open partition's batch costs some memory even when it holds few rows; the row budget bounds the rest.
  */
-const MAX_OPEN_PARTITIONS = 3;
+const MAX_OPEN_PARTITIONS = 128;
+const IDLE_PARTITION_ROWS = 32_768;
 
 /**
  * What the steps of one ingestion share: the settings compiled once, the three zone writers, the counters of the
@@ -185,6 +190,7 @@ export class IngestRun {
         rowsPerPart: config.ingest.rowsPerPart,
         maxBufferedRows: Math.ceil(config.ingest.rowsPerPart * MAX_BUFFERED_ROWS_FACTOR),
         maxOpenPartitions: MAX_OPEN_PARTITIONS,
+        idlePartitionRows: IDLE_PARTITION_ROWS,
         beforeFirstPart:
           request.beforeFirstPart === undefined
             ? undefined

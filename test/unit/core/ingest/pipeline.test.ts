@@ -86,6 +86,47 @@ describe("ingest pipeline", () => {
     expect(rejects.map((r) => r.line_no)).toEqual([3, 5]);
   });
 
+  it("writes each hour and day once for a log written several times over (it comes back to its hours)", async () => {
+    // Prepare: six hours over two days, then the same lines three times more (as the elastic bench log)
+    const once = [
+      "20/Nov/2026:21",
+      "20/Nov/2026:22",
+      "20/Nov/2026:23",
+      "21/Nov/2026:00",
+      "21/Nov/2026:01",
+      "21/Nov/2026:02",
+    ].flatMap((hour, h) =>
+      [0, 1, 2].map((m) => combined(`203.0.113.${h * 3 + m}`, `${hour}:0${m}:00`, `/p${m}`)),
+    );
+    const lines = [...once, ...once, ...once, ...once];
+
+    // Act
+    const { summary, store } = await run(lines);
+
+    // Assess
+    expect(summary.accepted).toBe(72);
+    expect(store.keys("events/")).toEqual([
+      "events/dt=2026-11-20/input1-0000.jsonl",
+      "events/dt=2026-11-21/input1-0000.jsonl",
+    ]);
+    expect(store.keys("security/")).toEqual(
+      [
+        "dt=2026-11-20/hour=21",
+        "dt=2026-11-20/hour=22",
+        "dt=2026-11-20/hour=23",
+        "dt=2026-11-21/hour=00",
+        "dt=2026-11-21/hour=01",
+        "dt=2026-11-21/hour=02",
+      ].map((hour) => `security/${hour}/input1-0000.jsonl`),
+    );
+    expect((await rowsUnder(store, "security/")).map((r) => r.line_no)).toEqual(
+      [0, 1, 2, 3, 4, 5].flatMap((h) =>
+        [0, 1, 2, 3].flatMap((copy) => [1, 2, 3].map((m) => copy * 18 + h * 3 + m)),
+      ),
+    );
+    expect(summary.objectsWritten).toBe(8);
+  });
+
   it("writes the full record to security/ and a truncated, scrubbed event to events/", async () => {
     // Act
     const { store } = await run([

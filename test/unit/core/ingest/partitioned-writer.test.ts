@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import {
+  PartitionedWriter,
+  type PartitionedWriterOptions,
+} from "../../../../functions/core/ingest/partitioned-writer.ts";
+import type { ObjectInfo, ObjectStore } from "../../../../functions/ports/object-store.ts";
+import type { TableEncoder, TableSchema } from "../../../../functions/ports/table-encoder.ts";
+
+const SCHEMA: TableSchema = { name: "t", columns: [{ name: "n", type: "int32", nullable: false }] };
+
+/** Rows as JSON text: what each object holds can be read back. */
+const encoder: TableEncoder = {
+  extension: "json",
+  encode: (_schema, rows) => new TextEncoder().encode(JSON.stringify(rows.map((r) => r.n))),
+};
+
+/** Keeps every put (key → the row numbers it holds), in the order they were stored. */
+class RecordingStore implements ObjectStore {
+  readonly objects = new Map<string, number[]>();
+  async put(key: string, body: Uint8Array): Promise<void> {
+    this.objects.set(key, JSON.parse(new TextDecoder().decode(body)) as number[]);
+  }
+  async putIfAbsent(): Promise<boolean> {
+    return true;
+  }
+  async get(): Promise<Uint8Array | null> {
+    return null;
+  }
+  async *list(): AsyncIterable<ObjectInfo> {}
+  async delete(): Promise<void> {}
+}
+
+function writerWith(store: RecordingStore, options: Partial<PartitionedWriterOptions>): PartitionedWriter {
+  return new PartitionedWriter({
+    store,
+    encoder,
+    schema: SCHEMA,
+    inputId: "in",
+    rowsPerPart: 1000,
+    maxBufferedRows: 1000,
+    ...options,
+  });
+}
+
+/** Adds rows `n` to partitions `p`, awaiting whenever the writer asks to. */
+async function addAll(writer: PartitionedWriter, rows: readonly [string, number][]): Promise<void> {
+  for (const [partition, n] of rows) await writer.add(partition, { n });
+}
+
+describe("PartitionedWriter: open partitions", () => {
+  it("writes one object per partition when the input comes back to its partitions within the idle limit", async () => {
+    // Prepare: three hours written three times over, as a log concatenated with itself.
+    const store = new RecordingStore();
+    const writer = writerWith(store, { maxOpenPartitions: 128, idlePartitionRows: 100 });
+    const once: [string, number][] = [
+      ["h0/", 1],
+      ["h0/", 2],
+      ["h1/", 3],
+      ["h2/", 4],
+      ["h2/", 5],
+    ];
+
+    // Act
+    await addAll(writer, [...once, ...once.map(([p, n]): [string, number] => [p, n + 10]), ...once]);
+    const result = await writer.finish();
+
+    // Assess
+    expect(Object.fromEntries(store.objects)).toEqual({
+      "h0/in-0000.json": [1, 2, 11, 12, 1, 2],
+      "h1/in-0000.json": [3, 13, 3],
+      "h2/in-0000.json": [4, 5, 14, 15, 4, 5],
+    });
+    expect(result.rows).toBe(15);
+  });
+
+  it("writes the least recently used partition once it has received no row for the idle limit, when another opens", async () => {
+    // Prepare
+    const store = new RecordingStore();
+    const writer = writerWith(store, { maxOpenPartitions: 128, idlePartitionRows: 3 });
+
+    // Act: a (rows 1–2), b opens (a idle 1 row: kept), b (3 rows), c opens (a idle 5 rows: written)
+    await addAll(writer, [
+      ["a/", 1],
+      ["a/", 2],
+      ["b/", 3],
+      ["b/", 4],
+      ["b/", 5],
+      ["b/", 6],
+    ]);
+    const beforeC = [...store.objects.keys()];
+    await addAll(writer, [["c/", 7]]);
+    const afterC = [...store.objects.keys()];
+    await addAll(writer, [["a/", 8]]); // a reopens: its second part
+    await writer.finish();
+
+    // Assess
+    expect(beforeC).toEqual([]);
+    expect(afterC).toEqual(["a/in-0000.json"]);
+    expect(store.objects.get("a/in-0000.json")).toEqual([1, 2]);
+    expect(store.objects.get("a/in-0001.json")).toEqual([8]);
+    expect(store.objects.get("b/in-0000.json")).toEqual([3, 4, 5, 6]);
+    expect(store.objects.get("c/in-0000.json")).toEqual([7]);
+  });
+
+  it("still writes the least recently used partition when more than the limit are open, idle or not", async () => {
+    // Prepare
+    const store = new RecordingStore();
+    const writer = writerWith(store, { maxOpenPartitions: 2, idlePartitionRows: 1_000_000 });
+
+    // Act
+    await addAll(writer, [
+      ["a/", 1],
+      ["b/", 2],
+      ["a/", 3],
+      ["c/", 4],
+    ]);
+    const written = [...store.objects.keys()];
+    await writer.finish();
+
+    // Assess: b received a row less recently than a
+    expect(written).toEqual(["b/in-0000.json"]);
+    expect(store.objects.get("a/in-0000.json")).toEqual([1, 3]);
+  });
+});
