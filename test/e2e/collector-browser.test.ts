@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { STATUS_PATH } from "../../functions/apps/http/status.ts";
 import {
   type LakeRow,
   readZone,
@@ -89,8 +90,9 @@ describe("collector with real trackers in headless Chromium", () => {
     });
     context.on("request", (request) => {
       if (!request.url().startsWith(serve.url)) return;
-      collectRequests.push(new URL(request.url()).pathname);
-      if (new URL(request.url()).pathname === "/collect") collectTypes.push(request.resourceType());
+      const url = new URL(request.url());
+      collectRequests.push(`${url.pathname}${url.search}`);
+      if (url.pathname === "/collect") collectTypes.push(request.resourceType());
     });
   });
 
@@ -106,6 +108,28 @@ describe("collector with real trackers in headless Chromium", () => {
     await setup?.(page);
     await page.goto(`${siteOrigin}${path}`);
     return page;
+  }
+
+  /** Waits until logsieve.js has run in the page: its first page view, if it sends one, has then been sent. */
+  async function trackerRan(page: Page): Promise<void> {
+    await page.waitForFunction(() => typeof (globalThis as { logsieve?: unknown }).logsieve === "function");
+  }
+
+  let sentinels = 0;
+  /**
+   * The requests to the collector the browser made before a sentinel the page sends now. logsieve.js sends within
+   * the call that tracks (sendBeacon or fetch, no timer), so whatever it sent for what the test did is issued
+   * before the sentinel and reported before it: "nothing was sent" is then a fact, not a wait long enough.
+   */
+  async function requestsBeforeSentinel(page: Page): Promise<string[]> {
+    const sentinel = `${STATUS_PATH}?sentinel=${++sentinels}`;
+    const reported = context.waitForEvent("request", (request) => request.url().endsWith(sentinel));
+    await page.evaluate(async (url) => {
+      // A cross-origin read of the status page: the request is what counts, not its (opaque) answer.
+      await fetch(url, { mode: "no-cors", credentials: "omit" }).catch(() => undefined);
+    }, `${serve.url}${sentinel}`);
+    await reported;
+    return collectRequests.slice(0, collectRequests.indexOf(sentinel));
   }
 
   // The Plausible tracker also sends `engagement` events when a page is hidden or closed; they are events too
@@ -169,6 +193,7 @@ describe("collector with real trackers in headless Chromium", () => {
     // Prepare
     const before = collectRequests.filter((p) => p === "/collect").length;
     const countsBefore = (await status(serve.url)).collector;
+    const sentBefore: number[] = [];
     // Act
     for (const signal of ["globalPrivacyControl", "doNotTrack"] as const) {
       const page = await open("/tracker.html?consent=granted", (p) =>
@@ -181,12 +206,15 @@ describe("collector with real trackers in headless Chromium", () => {
           });
         }, signal),
       );
+      await trackerRan(page);
       await page.click("#next");
-      await page.waitForTimeout(300);
+      await page.waitForFunction(() => location.pathname === "/spa/next"); // the navigation logsieve.js sees
+      sentBefore.push((await requestsBeforeSentinel(page)).filter((p) => p === "/collect").length);
       await page.close();
     }
-    // Assess: the script was fetched, but nothing was sent.
+    // Assess: the script was fetched and ran, but nothing was sent.
     const after = await status(serve.url);
+    expect(sentBefore).toEqual([before, before]);
     expect(collectRequests.filter((p) => p === "/collect").length).toBe(before);
     expect(collectRequests).toContain("/logsieve.js");
     expect(after.collector.storedByTier.statistics).toBe(countsBefore.storedByTier.statistics);
@@ -205,8 +233,8 @@ describe("collector with real trackers in headless Chromium", () => {
         });
       }),
     );
-    await page.waitForTimeout(300);
-    const heldBack = collectRequests.filter((p) => p === "/collect").length;
+    await trackerRan(page);
+    const heldBack = (await requestsBeforeSentinel(page)).filter((p) => p === "/collect").length;
     // Act: the banner answers, then the site tracks a custom event.
     await page.evaluate(() => {
       const w = globalThis as unknown as { logsieve: (...args: unknown[]) => void };
