@@ -254,6 +254,9 @@ export interface AsnTableData {
 }
 
 export class AsnRangeTable {
+  /** Scratch for the IPv6 address being looked up (lookups are synchronous). */
+  private readonly key6 = new Uint32Array(4);
+
   private constructor(
     private v4: V4Table,
     private v6: V6Table,
@@ -326,8 +329,18 @@ export class AsnRangeTable {
       if (found < 0 || (ends[found] as number) < value) return null;
       return this.nameAt(names[found] as number);
     }
-    const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    const key = Uint32Array.of(view.getUint32(0), view.getUint32(4), view.getUint32(8), view.getUint32(12));
+    // The address as four big-endian words, in a scratch array (a DataView and an array per lookup were a tenth of
+    // the lookup's cost on a log with many IPv6 clients).
+    const key = this.key6;
+    for (let i = 0; i < 4; i++) {
+      const o = i * 4;
+      key[i] =
+        (((b[o] as number) << 24) |
+          ((b[o + 1] as number) << 16) |
+          ((b[o + 2] as number) << 8) |
+          (b[o + 3] as number)) >>>
+        0;
+    }
     const { starts, ends, names, length } = this.v6;
     let lo = 0;
     let hi = length - 1;
