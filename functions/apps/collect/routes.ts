@@ -32,10 +32,63 @@ const DECODE_LIMIT_FACTOR = 2;
 
 const utf8 = new TextDecoder();
 
+/** What an unexpected failure of a collector route logs and answers (apps/http/app.ts's error handler too). */
+export const COLLECT_FAILURE = { log: "collect failed", body: '{"error":"internal"}' } as const;
+
+const FAILURE_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
+
+/** The collector's answer, ready for the socket: a base64 body (the pixel) already decoded; null for none. */
+export interface CollectAnswer {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string | Buffer<ArrayBuffer> | null;
+}
+
 /**
- * The request as the collector reads it: route, method, raw query, the platform's headers and address, the body
- * (read when `maxBodyBytes` is not negative).
+ * The request as the collector reads it: route, method, the raw query from the target (`/p.gif?…`) or the whole
+ * URL, the platform's headers and address, the body's bytes (null when it was not read: GET and HEAD, a body
+ * declared over the cap, the not-found answer).
  */
+export function collectRequestOf(
+  method: string,
+  path: string,
+  url: string,
+  headers: Readonly<Record<string, string | undefined>>,
+  sourceIp: string,
+  bytes: Uint8Array | null,
+  maxBodyBytes: number,
+): CollectRequest {
+  const bodyBytes = bytes === null ? 0 : bytes.byteLength;
+  const queryAt = url.indexOf("?");
+  return {
+    method,
+    path,
+    rawQuery: queryAt < 0 ? "" : url.slice(queryAt + 1),
+    headers,
+    body:
+      bytes !== null && bodyBytes > 0 && bodyBytes <= maxBodyBytes * DECODE_LIMIT_FACTOR
+        ? utf8.decode(bytes)
+        : null,
+    bodyBytes,
+    sourceIp,
+  };
+}
+
+/** Whether the route reads the body: not for GET and HEAD, nor one declared over the collector's cap. */
+export function readsBody(
+  method: string,
+  headers: Readonly<Record<string, string | undefined>>,
+  maxBodyBytes: number,
+): boolean {
+  return (
+    maxBodyBytes >= 0 &&
+    method !== "GET" &&
+    method !== "HEAD" &&
+    !(Number(headers["content-length"]) > maxBodyBytes)
+  );
+}
+
+/** The request through the Hono context (the body read when `maxBodyBytes` is not negative). */
 async function collectRequest(
   c: HttpContext,
   path: string,
@@ -44,65 +97,75 @@ async function collectRequest(
 ): Promise<CollectRequest> {
   const headers = platform.headers(c);
   const method = c.req.method;
-  let body: string | null = null;
-  let bodyBytes = 0;
   // GET and HEAD have no body to read (reading one would make node-server build a Web Request for nothing); a
   // body declared over the cap is refused by the collector from the declaration, unread. A negative cap: unread.
-  if (
-    maxBodyBytes >= 0 &&
-    method !== "GET" &&
-    method !== "HEAD" &&
-    !(Number(headers["content-length"]) > maxBodyBytes)
-  ) {
-    const bytes = new Uint8Array(await c.req.arrayBuffer());
-    bodyBytes = bytes.byteLength;
-    if (bodyBytes > 0 && bodyBytes <= maxBodyBytes * DECODE_LIMIT_FACTOR) body = utf8.decode(bytes);
+  const bytes = readsBody(method, headers, maxBodyBytes) ? new Uint8Array(await c.req.arrayBuffer()) : null;
+  return collectRequestOf(method, path, c.req.url, headers, platform.clientAddress(c), bytes, maxBodyBytes);
+}
+
+/** The pixel's bytes, decoded once per distinct base64 body rather than once per request. */
+const decoded = new Map<string, Buffer<ArrayBuffer>>();
+
+function answerOf(response: CollectResponse): CollectAnswer {
+  let body: string | Buffer<ArrayBuffer> | null = response.body.length === 0 ? null : response.body;
+  if (body !== null && response.isBase64Encoded) {
+    let bytes = decoded.get(response.body);
+    if (bytes === undefined) {
+      bytes = Buffer.from(response.body, "base64");
+      // Only the collector's fixed bodies are base64 (the pixel); the bound is a guard, never reached.
+      if (decoded.size < 16) decoded.set(response.body, bytes);
+    }
+    body = bytes;
   }
-  const url = c.req.url;
-  const queryAt = url.indexOf("?");
-  return {
-    method,
-    path,
-    rawQuery: queryAt < 0 ? "" : url.slice(queryAt + 1),
-    headers,
-    body,
-    bodyBytes,
-    sourceIp: platform.clientAddress(c),
-  };
+  return { statusCode: response.statusCode, headers: response.headers, body };
+}
+
+/**
+ * Answers one request: the core collector decides, the outcome is reported (metrics, a log line for refusals),
+ * the answer returned.
+ */
+export async function answerCollect(
+  deps: CollectRoutesDeps,
+  request: CollectRequest,
+): Promise<CollectAnswer> {
+  const outcome = await deps.collector.handle(request);
+  deps.onOutcome?.(outcome);
+  if (outcome.rejected.length > 0) {
+    deps.logger.info("collect refused", {
+      route: outcome.route ?? "(unknown)",
+      status: outcome.response.statusCode,
+      reasons: [...new Set(outcome.rejected)],
+      stored: outcome.stored,
+    });
+  }
+  return answerOf(outcome.response);
+}
+
+/** An unexpected failure, logged by the error's name only (a message could quote an address), answered 500. */
+export function failedCollect(deps: CollectRoutesDeps, route: string, error: unknown): CollectAnswer {
+  deps.logger.error(COLLECT_FAILURE.log, {
+    route,
+    errorName: error instanceof Error ? error.name : "Error",
+  });
+  return { statusCode: 500, headers: FAILURE_HEADERS, body: COLLECT_FAILURE.body };
 }
 
 /**
  * The collector's answer as a Response with its headers as a plain object: @hono/node-server writes such a
  * response straight to the socket without building a Web Response.
  */
-function toResponse(response: CollectResponse): Response {
-  const body =
-    response.body.length === 0
-      ? null
-      : response.isBase64Encoded
-        ? Buffer.from(response.body, "base64")
-        : response.body;
-  return new Response(body, { status: response.statusCode, headers: response.headers });
+function toResponse(answer: CollectAnswer): Response {
+  return new Response(answer.body, { status: answer.statusCode, headers: answer.headers });
 }
 
-/** Answers one request: the collector's outcome is reported (metrics, a log line for refusals) and sent. */
+/** Answers one request through the Hono context. */
 function answerer(deps: CollectRoutesDeps, platform: HttpPlatform) {
   return async (c: HttpContext, path: string, withBody: boolean): Promise<Response> => {
     c.set("area", "collect");
     // A path the collector does not serve is the client's text: never a log attribute.
     c.set("route", Object.hasOwn(COLLECT_ROUTES, path) ? path : "(unknown)");
     const request = await collectRequest(c, path, platform, withBody ? deps.maxBodyBytes : -1);
-    const outcome = await deps.collector.handle(request);
-    deps.onOutcome?.(outcome);
-    if (outcome.rejected.length > 0) {
-      deps.logger.info("collect refused", {
-        route: outcome.route ?? "(unknown)",
-        status: outcome.response.statusCode,
-        reasons: [...new Set(outcome.rejected)],
-        stored: outcome.stored,
-      });
-    }
-    return toResponse(outcome.response);
+    return toResponse(await answerCollect(deps, request));
   };
 }
 

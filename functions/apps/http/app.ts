@@ -1,7 +1,12 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { DashboardRequestError } from "../../core/dashboard/request.ts";
-import { type CollectRoutesDeps, collectNotFound, collectRoutes } from "../collect/routes.ts";
+import {
+  COLLECT_FAILURE,
+  type CollectRoutesDeps,
+  collectNotFound,
+  collectRoutes,
+} from "../collect/routes.ts";
 import {
   type DashboardRoutesDeps,
   type DashboardStatsRoutesDeps,
@@ -56,7 +61,7 @@ function json(status: number, body: string): Response {
 
 /** What an unexpected failure looks like in each group: the log message and the fixed body. */
 const FAILURES: Readonly<Record<HttpArea | "other", { readonly log: string; readonly body: string }>> = {
-  collect: { log: "collect failed", body: '{"error":"internal"}' },
+  collect: COLLECT_FAILURE,
   dashboard: {
     log: "dashboard request failed",
     body: JSON.stringify({ error: "internal", message: "the request failed; the server log has details" }),

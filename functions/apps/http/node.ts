@@ -1,6 +1,6 @@
-import type { Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createAdaptorServer, type HttpBindings } from "@hono/node-server";
+import { getRequestListener, type HttpBindings } from "@hono/node-server";
 import type { Hono } from "hono";
 import type { HttpEnv, HttpPlatform } from "./types.ts";
 
@@ -29,9 +29,22 @@ export const nodePlatform: HttpPlatform = {
   headers: (c) => (c.env as HttpBindings).incoming.headers as Readonly<Record<string, string | undefined>>,
 };
 
+/**
+ * A listener that answers some requests itself before the app (the collector's, apps/collect/node-routes.ts):
+ * true when it answered, false to hand the request to the app untouched.
+ */
+export type NodeFastPath = (incoming: IncomingMessage, outgoing: ServerResponse) => boolean;
+
 /** A node:http server running the app, with timeouts that bound slow clients. */
-export function createNodeServer(app: Hono<HttpEnv>): Server {
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+export function createNodeServer(app: Hono<HttpEnv>, fastPath?: NodeFastPath): Server {
+  const listener = getRequestListener(app.fetch);
+  const server = createServer(
+    fastPath === undefined
+      ? listener
+      : (incoming, outgoing) => {
+          if (!fastPath(incoming, outgoing)) void listener(incoming, outgoing);
+        },
+  );
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;

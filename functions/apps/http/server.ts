@@ -1,10 +1,11 @@
 import type { Server } from "node:http";
 import { COLLECT_ROUTES } from "../../core/collect/types.ts";
 import { type LocalCollector, type LocalCollectorOptions, openLocalCollector } from "../collect/local.ts";
+import { collectNodeListener } from "../collect/node-routes.ts";
 import { serveDashboard } from "../dashboard/local.ts";
 import type { DashboardRoutesDeps } from "../dashboard/routes.ts";
 import { serveStats } from "../stats/local.ts";
-import { createHttpApp } from "./app.ts";
+import { createHttpApp, PLATFORM_MAX_BODY_BYTES } from "./app.ts";
 import type { ServeContext } from "./context.ts";
 import { closeServer, createNodeServer, listen, nodePlatform } from "./node.ts";
 import { listenError } from "./port.ts";
@@ -68,7 +69,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     stats: stats.routes,
     status: { collector: collector.collector, sink: collector.sink },
   });
-  const server = createNodeServer(app);
+  const server = createNodeServer(app, collectNodeListener(collector.routes, PLATFORM_MAX_BODY_BYTES));
   let address: Awaited<ReturnType<typeof listen>>;
   try {
     address = await listen(server, options.host, options.port);

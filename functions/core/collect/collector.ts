@@ -4,6 +4,7 @@ import type { SaltStore } from "../../ports/salt-store.ts";
 import { type ClientAddress, compileTrustedProxies } from "../anonymize/ip.ts";
 import type { LogsieveConfig } from "../config.ts";
 import { decideConsent } from "../consent/decide.ts";
+import { BoundedCache } from "../enrich/bounded-cache.ts";
 import type { Enricher } from "../enrich/enrich.ts";
 import { eventPropertiesOf } from "../goals.ts";
 import { buildEvent, eventBuilderSettings } from "../ingest/rows.ts";
@@ -78,6 +79,8 @@ export interface Collector {
   counters(): CollectorCountsSnapshot;
 }
 
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
 const DNT_HEADER = "dnt";
 const GPC_HEADER = "sec-gpc";
 
@@ -107,17 +110,30 @@ export function createCollector(deps: CollectorDeps): Collector {
     },
     deps.clock,
   );
+  // A page's Origin header repeats on every request it sends, and parsing it is a URL parse: parsed ones are
+  // remembered (a site's origins; an origin names no person). Null for a header that is no web origin.
+  const origins = new BoundedCache<string, ParsedOrigin | false>(256);
+  function originOf(header: string | undefined): ParsedOrigin | null {
+    if (header === undefined) return null;
+    let parsed = origins.get(header);
+    if (parsed === undefined) {
+      parsed = parseOrigin(header) ?? false;
+      origins.set(header, parsed);
+    }
+    return parsed === false ? null : parsed;
+  }
+
   /** The CORS headers for a response: the origin itself when it belongs to a configured site. */
-  function corsHeaders(origin: ParsedOrigin | null): Record<string, string> {
-    if (origin === null || !sites.anyOwns(origin.host)) return {};
+  function corsHeaders(origin: ParsedOrigin | null): Readonly<Record<string, string>> {
+    if (origin === null || !sites.anyOwns(origin.host)) return NO_HEADERS;
     return { "access-control-allow-origin": origin.origin, vary: "origin" };
   }
 
   function refuse(
     route: CollectPath | null,
     reason: CollectRejectReason,
-    cors: Record<string, string>,
-    extra: Record<string, string> = {},
+    cors: Readonly<Record<string, string>>,
+    extra: Readonly<Record<string, string>> = NO_HEADERS,
   ): CollectOutcome {
     counters.reject(reason);
     return {
@@ -213,7 +229,7 @@ export function createCollector(deps: CollectorDeps): Collector {
 
   async function handle(request: CollectRequest): Promise<CollectOutcome> {
     counters.request();
-    const origin = parseOrigin(request.headers.origin);
+    const origin = originOf(request.headers.origin);
     const cors = corsHeaders(origin);
     const path = Object.hasOwn(COLLECT_ROUTES, request.path) ? (request.path as CollectPath) : null;
     if (path === null) return refuse(null, "not_found", cors);
@@ -286,7 +302,7 @@ export function createCollector(deps: CollectorDeps): Collector {
     invalid: readonly CollectRejectReason[],
     fates: readonly HitFate[],
     sinkFailed: boolean,
-    cors: Record<string, string>,
+    cors: Readonly<Record<string, string>>,
   ): CollectOutcome {
     const rejected: CollectRejectReason[] = [...invalid];
     const dropped: CollectDropReason[] = [];
@@ -308,35 +324,32 @@ export function createCollector(deps: CollectorDeps): Collector {
     }
     for (const reason of rejected) counters.reject(reason);
     for (const reason of dropped) counters.drop(reason);
-    const outcome = (response: CollectResponse): CollectOutcome => ({
-      route: path,
-      response,
-      stored,
-      rejected,
-      dropped,
-    });
 
     const accepted = stored + dropped.length;
+    let response: CollectResponse;
     if (accepted === 0) {
       // Nothing taken: answer with the first refusal (a single-event request has exactly one).
       const reason = rejected[0] ?? "bad_json";
       const extra: Record<string, string> = { ...cors };
       if (reason === "rate_limited") extra["retry-after"] = String(Math.max(1, retryAfter));
-      return outcome(refusal(reason, extra));
-    }
-    const extra: Record<string, string> = { ...cors };
-    const allDroppedAsBots = stored === 0 && dropped.length > 0 && dropped.every((r) => r === "bot");
-    if (stored === 0) {
+      response = refusal(reason, extra);
+    } else if (stored > 0) {
+      response = acceptance(
+        style,
+        { bot: false, counts: { tracked: accepted, invalid: rejected.length } },
+        cors,
+      );
+    } else {
+      const extra: Record<string, string> = { ...cors };
       extra["x-logsieve-dropped"] = [...new Set(dropped)].join(",");
       if (style === "plausible") extra["x-plausible-dropped"] = "1";
-    }
-    return outcome(
-      acceptance(
+      response = acceptance(
         style,
-        { bot: allDroppedAsBots, counts: { tracked: accepted, invalid: rejected.length } },
+        { bot: dropped.every((r) => r === "bot"), counts: { tracked: accepted, invalid: rejected.length } },
         extra,
-      ),
-    );
+      );
+    }
+    return { route: path, response, stored, rejected, dropped };
   }
 
   return { handle, counters: () => counters.snapshot() };
