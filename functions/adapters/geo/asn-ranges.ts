@@ -35,8 +35,11 @@ class Names {
     let at = this.index.get(name);
     if (at === undefined) {
       at = this.list.length;
-      this.list.push(name);
-      this.index.set(name, at);
+      // A copy of its own: a slice of the file's text would keep all of that text (32 MB for the two files)
+      // alive for as long as the table lives (V8 keeps the parent string of a sliced one).
+      const own = Buffer.from(name, "utf8").toString("utf8");
+      this.list.push(own);
+      this.index.set(own, at);
     }
     return at;
   }
@@ -56,16 +59,39 @@ function countLines(text: string): number {
   return text.length > 0 && !text.endsWith("\n") ? count + 1 : count;
 }
 
-/** Calls `row` for each non-blank line with its bounds (a CR before the LF excluded); line numbers are 1-based. */
-function eachLine(text: string, row: (start: number, end: number, lineNo: number) => void): void {
+/**
+ * A CSV file's text as pieces that each end with a whole line (the last may lack its LF), and how many lines they
+ * hold: the text at once ({@link textSource}), or a file read a piece at a time (mmdb-geo.ts), so the whole file
+ * is never in memory as one string (the two files are 32 MB of text; read whole, they raised a process's peak
+ * memory by about 100 MiB).
+ */
+export interface TextSource {
+  readonly lines: number;
+  pieces(): Iterable<string>;
+}
+
+export function textSource(text: string): TextSource {
+  return { lines: countLines(text), pieces: () => [text] };
+}
+
+/**
+ * Calls `row` for each non-blank line of each piece with its bounds in that piece (a CR before the LF excluded);
+ * line numbers are 1-based over the whole source.
+ */
+function eachLine(
+  source: TextSource,
+  row: (text: string, start: number, end: number, lineNo: number) => void,
+): void {
   let lineNo = 0;
-  for (let start = 0; start < text.length; ) {
-    let end = text.indexOf("\n", start);
-    if (end < 0) end = text.length;
-    lineNo++;
-    const stop = text.charCodeAt(end - 1) === 13 ? end - 1 : end;
-    if (stop > start) row(start, stop, lineNo);
-    start = end + 1;
+  for (const text of source.pieces()) {
+    for (let start = 0; start < text.length; ) {
+      let end = text.indexOf("\n", start);
+      if (end < 0) end = text.length;
+      lineNo++;
+      const stop = text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+      if (stop > start) row(text, start, stop, lineNo);
+      start = end + 1;
+    }
   }
 }
 
@@ -129,6 +155,12 @@ export interface V6Table {
   readonly length: number;
 }
 
+/** The tables are sized by a first count of the lines: a file that grew since cannot fill them. */
+const changedWhileRead = (file: string) =>
+  new AsnDatabaseError(
+    `${file}: more lines than counted before reading (the file changed while it was read)`,
+  );
+
 const notARow = (file: string, lineNo: number) =>
   new AsnDatabaseError(`${file} line ${lineNo}: not a row of start,end,asn,organisation`);
 
@@ -139,8 +171,8 @@ function skipAsn(text: string, from: number, end: number): number {
   return at < end ? at : -1;
 }
 
-function readV4(text: string, names: Names, file: string): V4Table {
-  const capacity = countLines(text);
+function readV4(source: TextSource, names: Names, file: string): V4Table {
+  const capacity = source.lines;
   const starts = new Uint32Array(capacity);
   const ends = new Uint32Array(capacity);
   const nameAt = new Int32Array(capacity);
@@ -148,7 +180,8 @@ function readV4(text: string, names: Names, file: string): V4Table {
   let length = 0;
   let previousStart = -1;
   let previousEnd = -1;
-  eachLine(text, (from, end, lineNo) => {
+  eachLine(source, (text, from, end, lineNo) => {
+    if (length >= capacity) throw changedWhileRead(file);
     const afterStart = readDecimal(text, from, end, number);
     const start = number.value;
     const afterEnd = afterStart < 0 ? -1 : readDecimal(text, afterStart + 1, end, number);
@@ -200,8 +233,8 @@ function minusOne(limbs: Uint32Array): Uint32Array {
   return out;
 }
 
-function readV6(text: string, names: Names, file: string): V6Table {
-  const capacity = countLines(text);
+function readV6(source: TextSource, names: Names, file: string): V6Table {
+  const capacity = source.lines;
   const starts = new Uint32Array(capacity * 4);
   const ends = new Uint32Array(capacity * 4);
   const nameAt = new Int32Array(capacity);
@@ -210,7 +243,8 @@ function readV6(text: string, names: Names, file: string): V6Table {
   let previousStart = new Uint32Array(8);
   let previousEnd = new Uint32Array(8);
   let length = 0;
-  eachLine(text, (from, end, lineNo) => {
+  eachLine(source, (text, from, end, lineNo) => {
+    if (length >= capacity) throw changedWhileRead(file);
     const afterStart = readDecimal128(text, from, end, start);
     const afterEnd = afterStart < 0 ? afterStart : readDecimal128(text, afterStart + 1, end, last);
     if (afterEnd === -2) throw new AsnDatabaseError(`${file} line ${lineNo}: not a range of IPv6 addresses`);
@@ -265,9 +299,14 @@ export class AsnRangeTable {
 
   /** Reads the two CSV files' text (`asn-ipv4-num.csv`, `asn-ipv6-num.csv`); throws on a malformed row. */
   static fromCsv(v4Text: string, v6Text: string): AsnRangeTable {
+    return AsnRangeTable.fromSources(textSource(v4Text), textSource(v6Text));
+  }
+
+  /** The same from the two files' text given piece by piece. */
+  static fromSources(v4Source: TextSource, v6Source: TextSource): AsnRangeTable {
     const names = new Names();
-    const v4 = readV4(v4Text, names, "asn-ipv4-num.csv");
-    const v6 = readV6(v6Text, names, "asn-ipv6-num.csv");
+    const v4 = readV4(v4Source, names, "asn-ipv4-num.csv");
+    const v6 = readV6(v6Source, names, "asn-ipv6-num.csv");
     return new AsnRangeTable(v4, v6, names.list);
   }
 

@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { AsnDatabaseError, AsnRangeTable } from "../../../../functions/adapters/geo/asn-ranges.ts";
+import { fileTextSource, GeoDatabaseError } from "../../../../functions/adapters/geo/mmdb-geo.ts";
 import { type ClientAddress, parseClientAddress } from "../../../../functions/core/anonymize/ip.ts";
 
 /** The range tables read from the CSV layout of `@ip-location-db/asn`, on rows written here by hand. */
@@ -76,5 +80,44 @@ describe("AsnRangeTable", () => {
     expect(() => AsnRangeTable.fromCsv("1,4294967296,1,a\n", "")).toThrow(AsnDatabaseError);
     expect(() => AsnRangeTable.fromCsv("", "1,x,1,a\n")).toThrow(/asn-ipv6-num\.csv line 1/);
     expect(() => AsnRangeTable.fromCsv("", `1,${(1n << 128n).toString()},1,a\n`)).toThrow(/not a range/);
+  });
+
+  it("reads the files a few bytes at a time as it reads them whole: same networks, names and errors", () => {
+    const dir = mkdtempSync(join(tmpdir(), "logsieve-asn-"));
+    try {
+      const write = (name: string, text: string): string => {
+        writeFileSync(join(dir, name), text);
+        return join(dir, name);
+      };
+      const v4 = write("v4.csv", `${V4}\n`);
+      const v6 = write("v6.csv", V6);
+      const ips = [
+        "1.0.0.7",
+        "5.0.200.1",
+        "9.0.0.5",
+        "20.0.8.0",
+        "20.0.13.0",
+        "2606:4700::1",
+        "2606:4701::ffff",
+      ];
+      // 7 bytes: every line is cut into several reads, and a line longer than the buffer makes it grow.
+      for (const pieceBytes of [7, 64, 1 << 20]) {
+        const pieces = AsnRangeTable.fromSources(
+          fileTextSource(v4, "test", pieceBytes),
+          fileTextSource(v6, "test", pieceBytes),
+        );
+        expect(pieces.size).toEqual(table.size);
+        expect(ips.map((ip) => pieces.organisation(addr(ip)))).toEqual(
+          ips.map((ip) => table.organisation(addr(ip))),
+        );
+      }
+      const bad = write("bad.csv", "1,2,3,x\n4,5,6,y\nfoo\n");
+      expect(() =>
+        AsnRangeTable.fromSources(fileTextSource(bad, "test", 5), fileTextSource(v6, "test")),
+      ).toThrow(/asn-ipv4-num\.csv line 3: not a row/);
+      expect(() => fileTextSource(join(dir, "missing.csv"), "bundled AS database")).toThrow(GeoDatabaseError);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
