@@ -8,6 +8,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from "playwrig
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DuckDbQueryEngine } from "../../functions/adapters/local/duckdb-engine.ts";
 import { aggregateDays } from "../../functions/apps/aggregate/local.ts";
+import { formatDay } from "../../functions/apps/dashboard/ui/format.ts";
 import { generateSampleLog, seededRandom } from "../../functions/apps/demo/sample-log.ts";
 import { render, runCliQuery } from "../../functions/apps/query/command.ts";
 import { parseConfig } from "../../functions/core/config.ts";
@@ -597,6 +598,89 @@ describe("dashboards in headless Chromium", () => {
     expect(legendOver[0]).toMatch(/^\d{1,2} [A-Z][a-z]{2} \d{2}:00$/);
     expect(legendOver[1]).not.toContain("in all");
     expect(addressNote).toContain(`${sum(addressHours.rows, "requests").toLocaleString("en-US")} request(s)`);
+    await page.close();
+  });
+
+  it("shows the last chosen range in the security tables when an earlier range answers last", async () => {
+    // Prepare: the window (from0 … to0) and its last day alone (the earlier change), whose top talkers differ.
+    const page = await (await signedIn("security")).newPage();
+    await page.goto(`${serve.url}/dashboard/#security`);
+    const settled = (before: string | undefined) =>
+      page.waitForFunction((b) => {
+        const loaded = document.body.dataset.securityLoaded;
+        const view = document.querySelector("[data-view=security]");
+        return (
+          loaded !== undefined && loaded !== b && view !== null && !view.classList.contains("is-loading")
+        );
+      }, before);
+    await settled(undefined);
+    const from0 = await page.inputValue("[data-testid=sec-from]");
+    const to0 = await page.inputValue("[data-testid=sec-to]");
+    const talkers = async (from: string) =>
+      (await query("top-talkers", { from, to: to0, limit: "25" })).rows.map(
+        (r) => `${String(r.client_ip)} ${Number(r.requests)}`,
+      );
+    const expected = await talkers(from0);
+    expect(await talkers(to0)).not.toEqual(expected); // else the test could not tell the two ranges apart
+    // Every answer the page has read (its JSON parsed), by URL: the sign that a held answer reached the page.
+    await page.evaluate(() => {
+      const read: string[] = [];
+      (window as unknown as { answersRead: string[] }).answersRead = read;
+      const json = Response.prototype.json;
+      Response.prototype.json = function (this: Response) {
+        return json.call(this).then((body: unknown) => {
+          read.push(this.url);
+          return body;
+        });
+      };
+    });
+    // The earlier change's top talkers are held at the route until the later change has been shown.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let reached = () => {};
+    const reachedHeld = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    await page.route(
+      (url) => url.pathname === "/api/dashboard/query/top-talkers",
+      async (route) => {
+        if (new URL(route.request().url()).searchParams.get("from") === to0) {
+          reached();
+          await held;
+        }
+        await route.continue();
+      },
+    );
+    const before = await page.evaluate(() => document.body.dataset.securityLoaded);
+    // Act: two quick changes of the start; the first one's answer comes last.
+    await page.fill("[data-testid=sec-from]", to0);
+    await reachedHeld;
+    await page.fill("[data-testid=sec-from]", from0);
+    await settled(before);
+    release();
+    await page.waitForFunction(
+      (day) =>
+        (window as unknown as { answersRead: string[] }).answersRead.some(
+          (u) => u.includes("/query/top-talkers?") && new URL(u).searchParams.get("from") === day,
+        ),
+      to0,
+    );
+    // Whatever the page does with that answer it does before its next task: wait for one.
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
+    const shownFrom = await page.inputValue("[data-testid=sec-from]");
+    const shown = await page.$$eval("section[data-query=top-talkers] tbody tr", (rows) =>
+      rows.map(
+        (row) =>
+          `${row.querySelector("td[data-column=client_ip]")?.textContent?.trim()} ${row.querySelector("td[data-column=requests]")?.textContent?.replace(/[^\d]/g, "")}`,
+      ),
+    );
+    const note = await page.textContent("[data-query=requests-over-time] .footnote");
+    // Assess
+    expect(shownFrom).toBe(from0);
+    expect(shown).toEqual(expected);
+    expect(note).toContain(`from ${formatDay(from0)} to ${formatDay(to0)}`);
     await page.close();
   });
 

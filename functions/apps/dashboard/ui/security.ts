@@ -312,22 +312,25 @@ export function securityView(root: HTMLElement, me: Me): void {
       ),
     );
   }
-  replace(
-    root,
-    h(
-      "div",
-      { className: "view", "data-view": "security" },
-      toolbar,
-      chartCard,
-      timelineCard,
-      grid,
-      blockCard,
-      holdsCard,
-      status,
-    ),
+  const view = h(
+    "div",
+    { className: "view", "data-view": "security" },
+    toolbar,
+    chartCard,
+    timelineCard,
+    grid,
+    blockCard,
+    holdsCard,
+    status,
   );
+  replace(root, view);
+
+  /** Which timeline request is the latest: an earlier one that answers later is not shown. */
+  let timelineGeneration = 0;
 
   async function openTimeline(ip: string): Promise<void> {
+    const mine = ++timelineGeneration;
+    const range = { ...state };
     ipInput.value = ip;
     replace(holdArea);
     if (ip === "") {
@@ -340,11 +343,12 @@ export function securityView(root: HTMLElement, me: Me): void {
     disposeAddressChart = null;
     try {
       const [result, hours] = await Promise.all([
-        runQuery("ip-timeline", { ...state, ip }),
-        runQuery("address-over-time", { ...state, ip }),
+        runQuery("ip-timeline", { ...range, ip }),
+        runQuery("address-over-time", { ...range, ip }),
       ]);
+      if (mine !== timelineGeneration) return;
       const addressChart = h("div", { className: "chart", "data-testid": "address-chart" });
-      const series = hourlySeries(hours.rows, state, Date.now());
+      const series = hourlySeries(hours.rows, range, Date.now());
       replace(
         timelineBody,
         h(
@@ -375,7 +379,7 @@ export function securityView(root: HTMLElement, me: Me): void {
       disposeAddressChart = securityChart(addressChart, series);
       if (result.rows.length > 0) renderHoldForm(ip);
     } catch (error) {
-      replace(timelineBody, errorBox(error));
+      if (mine === timelineGeneration) replace(timelineBody, errorBox(error));
     }
   }
 
@@ -572,24 +576,38 @@ export function securityView(root: HTMLElement, me: Me): void {
     }
   }
 
-  async function loadChart(): Promise<void> {
+  async function loadChart(mine: number): Promise<void> {
+    const range = { ...state };
     try {
-      const result = await runQuery("requests-over-time", { ...state });
-      const series = hourlySeries(result.rows, state, Date.now());
+      const result = await runQuery("requests-over-time", range);
+      if (mine !== generation) return;
+      const series = hourlySeries(result.rows, range, Date.now());
       disposeChart?.();
       replace(chartBox);
       disposeChart = securityChart(chartBox, series);
-      chartNote.textContent = `${formatCount(series.totals.requests)} requests, ${formatCount(series.totals.status4xx)} answered 4xx and ${formatCount(series.totals.status5xx)} answered 5xx from ${formatDay(state.from)} to ${formatDay(state.to)}. Point at the chart for one hour; tick an address in a table below to put it on the block list, click it for its own chart and timeline.`;
+      chartNote.textContent = `${formatCount(series.totals.requests)} requests, ${formatCount(series.totals.status4xx)} answered 4xx and ${formatCount(series.totals.status5xx)} answered 5xx from ${formatDay(range.from)} to ${formatDay(range.to)}. Point at the chart for one hour; tick an address in a table below to put it on the block list, click it for its own chart and timeline.`;
     } catch (error) {
+      if (mine !== generation) return;
       disposeChart?.();
       disposeChart = null;
       replace(chartBox, errorBox(error));
     }
   }
 
+  /**
+   * Which load is the latest. Every change of the dates or thresholds starts a load; two quick changes start two,
+   * and the first may answer last. Only the latest load's answers are shown, so the tables and the chart always
+   * show the range the inputs show. The view carries `is-loading` until the latest load has rendered, and
+   * `data-security-loaded` on the body then names that load (as the marketing view's `data-loaded`).
+   */
+  let generation = 0;
+
   async function load(): Promise<void> {
-    const chart = loadChart();
+    const mine = ++generation;
+    view.classList.add("is-loading");
+    const chart = loadChart(mine);
     const results = await Promise.allSettled(PANELS.map((panel) => runQuery(panel.name, paramsOf(panel))));
+    if (mine !== generation) return;
     PANELS.forEach((panel, i) => {
       const body = bodies.get(panel.name);
       const result = results[i];
@@ -608,7 +626,9 @@ export function securityView(root: HTMLElement, me: Me): void {
       addChoiceBoxes(body);
     });
     await chart;
-    document.body.dataset.securityLoaded = String(Date.now());
+    if (mine !== generation) return;
+    view.classList.remove("is-loading");
+    document.body.dataset.securityLoaded = String(mine);
   }
 
   for (const input of [fromInput, toInput]) {
