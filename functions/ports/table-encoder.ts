@@ -40,6 +40,24 @@ export interface TableEncoder {
    * another thread: callers that can go on meanwhile should not await the result at once.
    */
   encodeBatch?(batch: TableBatch): Promise<Uint8Array>;
+  /**
+   * Optional: one file written piece by piece, for files larger than memory (compaction of a day's events): rows
+   * go in one at a time, complete row groups come out as bytes to send on in order. The same rows in the same
+   * order give the same bytes as `encode`.
+   */
+  startFile?(schema: TableSchema): TableFileWriter;
+}
+
+/** A file being written row group by row group (see {@link TableEncoder.startFile}). */
+export interface TableFileWriter {
+  /** Rows added so far. */
+  readonly rows: number;
+  /** Appends one row; may encode a row group (then {@link take} has bytes). */
+  add(row: Readonly<Record<string, unknown>>): void;
+  /** The file's bytes produced since the last call (complete row groups); often empty. */
+  take(): Uint8Array;
+  /** The remaining rows and the footer: the file's last bytes. The writer must not be used again. */
+  finish(): Uint8Array;
 }
 
 /** Rows collected for one file, column by column (see {@link TableEncoder.startBatch}). */

@@ -84,14 +84,42 @@ async function visibleRows(): Promise<string[]> {
   return out.sort();
 }
 
+/**
+ * Inputs whose rows make large objects quickly: each path is 1,000 random hex characters (Snappy cannot shrink
+ * them much), so 6,000 rows are about 6 MB, more than one 5 MiB part of a multipart upload.
+ */
+function ingestWideInputs(inputs: readonly [string, number][], seed: number): void {
+  let state = seed;
+  const random = (): string => {
+    let out = "";
+    while (out.length < 1000) {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      out += state.toString(16).padStart(8, "0");
+    }
+    return out.slice(0, 1000);
+  };
+  for (const [input, count] of inputs) {
+    const rows = events(input, count).map((row) => ({ ...row, path: `/${input}/${random()}` }));
+    aws.s3.put(BUCKET, `events/dt=${DAY}/${input}-0000.parquet`, encoder.encode(EVENTS_SCHEMA, rows));
+  }
+}
+
 function parquetObjects(): number {
   return aws.s3.keys(BUCKET, `events/dt=${DAY}/`).filter((k) => k.endsWith(".parquet")).length;
 }
 
-function mutatingCalls(): number {
-  return aws.requests.filter(
-    (r) => r.accessKeyId === KEY && (r.action === "PutObject" || r.action === "DeleteObject"),
-  ).length;
+const MUTATING = [
+  "PutObject",
+  "DeleteObject",
+  "CreateMultipartUpload",
+  "UploadPart",
+  "CompleteMultipartUpload",
+];
+
+function mutatingCalls(): string[] {
+  return aws.requests
+    .filter((r) => r.accessKeyId === KEY && MUTATING.includes(r.action))
+    .map((r) => r.action);
 }
 
 beforeEach(async () => {
@@ -141,7 +169,7 @@ describe("compaction of events/ on S3", () => {
     ingestInputs(2, 30, 3, 6);
     const expected = await visibleRows();
     await compactor.compact(DAY, "full");
-    const calls = mutatingCalls();
+    const calls = mutatingCalls().length;
     expect(calls).toBe(2 + 12); // manifest, compacted object, then 12 small objects deleted
 
     for (let failAt = 0; failAt < calls; failAt++) {
@@ -247,4 +275,74 @@ describe("compaction of events/ on S3", () => {
         .digest("hex"),
     ).toBe(firstBody);
   });
+
+  it("a day over the maximum rows per object: several objects, each with its manifest, a large one in parts; stopped at any write or delete, nothing lost", async () => {
+    // Prepare: one input of 6,000 wide rows (two 5 MiB parts), three small ones; objects of at most 8,000 rows
+    const fresh = async (): Promise<void> => {
+      await aws.stop();
+      aws = await startStandins();
+      aws.s3.createBucket(BUCKET, { kmsKeyArn: "arn:aws:kms:eu-central-1:111111111111:key/analytics" });
+      compactor = new S3EventsCompactor({
+        client: new S3Client(aws.clientConfig("s3", KEY)),
+        bucket: BUCKET,
+        // Row groups of 1,500 rows: the object's bytes come out as it is written, several parts of it.
+        encoder: new ParquetEncoder({ rowGroupSize: 1500 }),
+        maxRowsPerObject: 8000,
+        partBytes: 5 * 1024 * 1024,
+      });
+      ingestWideInputs([["input00", 6000]], 7);
+      ingestInputs(3, 100, 1, 1);
+    };
+    await fresh();
+    const expected = await visibleRows();
+
+    // Act: a whole run
+    const summary = await compactor.compact(DAY, "full");
+    const calls = mutatingCalls();
+    const again = await compactor.compact(DAY, "full");
+
+    // Assess: input00 (6,000 rows, at least half the maximum) alone, uploaded in parts; the rest in one object
+    expect(summary).toMatchObject({
+      action: "rewrite",
+      objectsBefore: 4,
+      objectsAfter: 2,
+      objectsWritten: 2,
+    });
+    expect(again.action).toBe("none");
+    expect(await visibleRows()).toEqual(expected);
+    expect(aws.s3.keys(BUCKET, `events/dt=${DAY}/_compacted-`)).toHaveLength(2);
+    expect(calls.filter((c) => c === "UploadPart").length).toBeGreaterThanOrEqual(2);
+    expect(calls.filter((c) => c === "CompleteMultipartUpload")).toHaveLength(1);
+
+    for (let failAt = 0; failAt < calls.length; failAt++) {
+      // Prepare: a fresh day, and the failAt-th write or delete of the run refused
+      await fresh();
+      const deny = aws.deny({
+        service: "s3",
+        action: MUTATING,
+        accessKeyId: KEY,
+        skip: failAt,
+        times: 1,
+        code: "AccessDenied",
+        status: 403,
+      });
+
+      // Act: the run stops at the refused call; the recompute's check, then the next run
+      const failed = await compactor.compact(DAY, "full").then(
+        () => "finished",
+        () => "stopped",
+      );
+      deny.remove();
+      await compactor.compact(DAY, "overlaps");
+      const afterCheck = await visibleRows();
+      await compactor.compact(DAY, "full");
+
+      // Assess
+      expect(failed, `call ${failAt} (${calls[failAt]})`).toBe("stopped");
+      expect(afterCheck, `rows after the check, stopped at call ${failAt}`).toEqual(expected);
+      expect(await visibleRows(), `rows after the next run, stopped at call ${failAt}`).toEqual(expected);
+      expect(parquetObjects(), `objects after the next run, stopped at call ${failAt}`).toBe(2);
+      expect(aws.s3.openUploads(BUCKET), `uploads left open, stopped at call ${failAt}`).toEqual([]);
+    }
+  }, 300_000);
 });

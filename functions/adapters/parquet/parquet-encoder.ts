@@ -2,11 +2,12 @@ import {
   type BatchData,
   ColumnBatch,
   type ColumnSpec,
+  ParquetFileWriter,
   type TableSpec,
   type WriteOptions,
   writeParquet,
 } from "@logsieve/parquet-writer";
-import type { TableBatch, TableEncoder, TableSchema } from "../../ports/table-encoder.ts";
+import type { TableBatch, TableEncoder, TableFileWriter, TableSchema } from "../../ports/table-encoder.ts";
 
 export { EncodeError } from "@logsieve/parquet-writer";
 
@@ -180,6 +181,14 @@ export class ParquetEncoder implements TableEncoder {
     return encodeColumns(batch.schema, batch.finish(), this.writeOptions);
   }
 
+  /**
+   * A file of row groups written as they fill: at most one row group of rows is held as columns, plus its
+   * encoded bytes until {@link TableFileWriter.take} collects them.
+   */
+  startFile(schema: TableSchema): TableFileWriter {
+    return new ParquetFileStream(this.tableOf(schema), this.writeOptions);
+  }
+
   /** A table with each column's hint, one object per schema (the writer compiles per table object). */
   tableOf(schema: TableSchema): TableSpec {
     let table = this.tables.get(schema);
@@ -222,4 +231,74 @@ export function encodeColumns(table: TableSpec, data: BatchData, options: WriteO
     const name = error instanceof Error ? error.name : "error";
     throw new Error(`cannot encode ${table.name} (${data.rows} rows): the Parquet writer failed (${name})`);
   }
+}
+
+/** {@link TableFileWriter} over the writer's {@link ParquetFileWriter}: a row group's rows, then its bytes. */
+class ParquetFileStream implements TableFileWriter {
+  private readonly file: ParquetFileWriter;
+  private readonly groupRows: number;
+  private batch: ColumnBatch;
+  private pending: Uint8Array[] = [];
+  private written = 0;
+
+  constructor(
+    private readonly table: TableSpec,
+    options: WriteOptions,
+  ) {
+    this.file = new ParquetFileWriter(table, options);
+    this.groupRows = options.rowGroupSize ?? 100_000;
+    this.batch = new ColumnBatch(table, this.groupRows);
+  }
+
+  get rows(): number {
+    return this.written + this.batch.rows;
+  }
+
+  add(row: Readonly<Record<string, unknown>>): void {
+    this.batch.add(row);
+    if (this.batch.rows >= this.groupRows) this.flush();
+  }
+
+  take(): Uint8Array {
+    const out = concat(this.pending);
+    this.pending = [];
+    return out;
+  }
+
+  finish(): Uint8Array {
+    if (this.batch.rows > 0) this.flush();
+    this.pending.push(this.guard(() => this.file.finish()));
+    return this.take();
+  }
+
+  private flush(): void {
+    const rows = this.batch.rows;
+    const data = this.batch.finish();
+    this.pending.push(this.guard(() => this.file.writeRowGroups(data)));
+    this.written += rows;
+    this.batch = new ColumnBatch(this.table, this.groupRows);
+  }
+
+  /** Errors as {@link encodeColumns} reports them: never a value. */
+  private guard(write: () => Uint8Array): Uint8Array {
+    try {
+      return write();
+    } catch (error) {
+      const name = error instanceof Error ? error.name : "error";
+      throw new Error(
+        `cannot encode ${this.table.name} (${this.rows} rows): the Parquet writer failed (${name})`,
+      );
+    }
+  }
+}
+
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const out = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
 }

@@ -269,12 +269,16 @@ class DayJob {
     if (plan.action === "none")
       return { action: "none", objectsBefore, objectsAfter: objectsBefore, retry: false };
 
-    let keep = new Set<string>();
-    if (plan.action === "rewrite") {
-      const digest = createHash("sha256").update(canonicalInputs(plan.sources)).digest("hex").slice(0, 32);
+    const keep = new Set<string>();
+    for (const target of plan.targets) {
+      const digest = createHash("sha256").update(canonicalInputs(target.sources)).digest("hex").slice(0, 32);
       const file = compactedName(digest);
-      keep = new Set([file, manifestName(digest)]);
-      const written = await this.writeCompacted(partition, day, file, digest, plan.sources);
+      keep.add(file);
+      keep.add(manifestName(digest));
+      // Already there from the same inputs and bytes (a whole open object, or a stopped run's): nothing to write.
+      if (describedCompacted.has(file)) continue;
+      const written = await this.writeCompacted(partition, day, file, digest, target.sources);
+      // An input changed under us: what this pass wrote is complete with its manifest; the next pass plans again.
       if (!written) return { action: "none", objectsBefore, objectsAfter: objectsBefore, retry: true };
       byName.set(file, { key: `${partition}${file}`, size: 0, lastModified: 0 });
     }

@@ -12,4 +12,10 @@ export {
 } from "./batch.ts";
 export { maxCompressedLength, snappyCompressInto } from "./snappy.ts";
 export type { ColumnSpec, ColumnType, TableSpec } from "./table.ts";
-export { dictionaryPays, encodeRows, type WriteOptions, writeParquet } from "./writer.ts";
+export {
+  dictionaryPays,
+  encodeRows,
+  ParquetFileWriter,
+  type WriteOptions,
+  writeParquet,
+} from "./writer.ts";

@@ -1069,15 +1069,7 @@ export function writeParquet(table: TableSpec, batch: BatchData, options: WriteO
   if (!(Number.isInteger(rowGroupSize) && rowGroupSize > 0))
     throw new RangeError("rowGroupSize must be a positive integer");
   const layout = layoutOf(table);
-  if (batch.columns.length !== layout.columns.length)
-    throw new Error(
-      `table ${table.name}: the batch has ${batch.columns.length} columns, the table ${layout.columns.length}`,
-    );
-  batch.columns.forEach((column, c) => {
-    const type = (layout.columns[c] as ColumnLayout).type;
-    if (KIND_OF[type] !== column.kind && !(type === "string" && column.kind === "dict"))
-      throw new Error(`table ${table.name}: column ${c} holds ${column.kind} values, not ${type}`);
-  });
+  checkBatch(table, layout, batch);
   // One growing buffer per thread for the file being written; the result is copied out of it.
   const writer = scratch.file;
   writer.reset();
@@ -1111,6 +1103,19 @@ export function writeParquet(table: TableSpec, batch: BatchData, options: WriteO
   return writer.view().slice();
 }
 
+/** A batch whose columns are not the table's (another table's batch): refused before anything is written. */
+function checkBatch(table: TableSpec, layout: Layout, batch: BatchData): void {
+  if (batch.columns.length !== layout.columns.length)
+    throw new Error(
+      `table ${table.name}: the batch has ${batch.columns.length} columns, the table ${layout.columns.length}`,
+    );
+  batch.columns.forEach((column, c) => {
+    const type = (layout.columns[c] as ColumnLayout).type;
+    if (KIND_OF[type] !== column.kind && !(type === "string" && column.kind === "dict"))
+      throw new Error(`table ${table.name}: column ${c} holds ${column.kind} values, not ${type}`);
+  });
+}
+
 /** Rows to a file in one call: a {@link ColumnBatch} filled with `rows`, then {@link writeParquet}. */
 export function encodeRows(
   table: TableSpec,
@@ -1120,4 +1125,91 @@ export function encodeRows(
   const batch = new ColumnBatch(table, rows.length);
   for (const row of rows) batch.add(row);
   return writeParquet(table, batch.finish(), options);
+}
+
+/**
+ * One Parquet file written a row group at a time, for files larger than memory: each {@link writeRowGroups} call
+ * gives the bytes of its row groups (offsets counted from the file's start), {@link finish} the footer. The caller
+ * sends the pieces on in order (a multipart upload, a file); only one batch of rows is held at a time. Batches of
+ * `rowGroupSize` rows (the last one fewer) give the same bytes as {@link writeParquet} of all the rows at once:
+ * row groups keep their own dictionaries and statistics.
+ */
+export class ParquetFileWriter {
+  private readonly layout: Layout;
+  private readonly rowGroups: RowGroupMetaData[] = [];
+  private readonly rowGroupSize: number;
+  /** Bytes handed out so far: where the next row group starts. */
+  private offset = 0;
+  private rows = 0;
+  private finished = false;
+
+  constructor(
+    private readonly table: TableSpec,
+    private readonly options: WriteOptions = {},
+  ) {
+    this.rowGroupSize = options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
+    if (!(Number.isInteger(this.rowGroupSize) && this.rowGroupSize > 0))
+      throw new RangeError("rowGroupSize must be a positive integer");
+    this.layout = layoutOf(table);
+  }
+
+  /** Rows written so far. */
+  get rowCount(): number {
+    return this.rows;
+  }
+
+  /** The rows of `batch` as row groups of at most `rowGroupSize` rows (the file's magic first, the first time). */
+  writeRowGroups(batch: BatchData): Uint8Array {
+    if (this.finished) throw new Error(`table ${this.table.name}: the file was already finished`);
+    checkBatch(this.table, this.layout, batch);
+    const writer = scratch.file;
+    writer.reset();
+    if (this.offset === 0) writer.u32(PAR1);
+    const base = this.offset;
+    const columnWriter = new ColumnWriter(writer, this.layout);
+    for (let g0 = 0; g0 < batch.rows; g0 += this.rowGroupSize) {
+      const g1 = Math.min(batch.rows, g0 + this.rowGroupSize);
+      const groupStart = writer.pos;
+      const columns: ColumnChunkMetaData[] = [];
+      let totalBytes = 0;
+      batch.columns.forEach((column, c) => {
+        const { chunk, uncompressed } = columnWriter.write(c, column, g0, g1);
+        columns.push({
+          ...chunk,
+          fileOffset: chunk.fileOffset + base,
+          dataPageOffset: chunk.dataPageOffset + base,
+          dictionaryPageOffset:
+            chunk.dictionaryPageOffset === undefined ? undefined : chunk.dictionaryPageOffset + base,
+        });
+        totalBytes += uncompressed;
+      });
+      this.rowGroups.push({
+        columns,
+        totalByteSize: totalBytes,
+        numRows: g1 - g0,
+        totalCompressedSize: writer.pos - groupStart,
+      });
+    }
+    this.rows += batch.rows;
+    const bytes = writer.view().slice();
+    this.offset += bytes.length;
+    return bytes;
+  }
+
+  /** The footer (and the magic, for a file of no rows): the file's last bytes. */
+  finish(): Uint8Array {
+    if (this.finished) throw new Error(`table ${this.table.name}: the file was already finished`);
+    this.finished = true;
+    const writer = scratch.file;
+    writer.reset();
+    if (this.offset === 0) writer.u32(PAR1);
+    writeFileMetaData(writer, {
+      schema: this.layout.schema,
+      numRows: this.rows,
+      rowGroups: this.rowGroups,
+      createdBy: this.options.createdBy ?? DEFAULT_CREATED_BY,
+    });
+    writer.u32(PAR1);
+    return writer.view().slice();
+  }
 }

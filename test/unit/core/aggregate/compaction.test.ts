@@ -193,3 +193,155 @@ describe("manifests", () => {
     ).toBeNull();
   });
 });
+
+describe("a day in several compacted objects", () => {
+  const MAX = 1000;
+  const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `in${String(i).padStart(2, "0")}`);
+  /** The manifests a plan's targets would leave (what the next run lists), named like the adapters name them. */
+  const manifestsAfter = (plan: ReturnType<typeof planCompaction>): CompactionManifest[] =>
+    plan.targets.map((target, i) =>
+      buildManifest("2026-03-01", `compacted-${String(i).padStart(32, "0")}.parquet`, target.sources),
+    );
+
+  it("packs inputs in id order into objects of at most the maximum; each input exactly once", () => {
+    // Prepare: ten inputs of 300 rows, given out of order
+    const inputs = ids(10).map((id) => loose(id, 0, `h-${id}`, 300));
+
+    // Act
+    const plan = planCompaction([...inputs].reverse(), [], [], { maxRowsPerObject: MAX });
+
+    // Assess
+    expect(plan.action).toBe("rewrite");
+    expect(plan.targets.map((t) => t.sources.map((s) => s.inputId))).toEqual([
+      ["in00", "in01", "in02"],
+      ["in03", "in04", "in05"],
+      ["in06", "in07", "in08"],
+      ["in09"],
+    ]);
+    expect(plan.targets.map((t) => t.rows)).toEqual([900, 900, 900, 300]);
+    expect([...plan.deleteLoose].sort()).toEqual(inputs.map((o) => o.name).sort());
+  });
+
+  it("gives an input of half the maximum or more an object of its own", () => {
+    // Act
+    const plan = planCompaction(
+      [
+        loose("a", 0, "ha", 200),
+        loose("b", 0, "hb0", 400),
+        loose("b", 1, "hb1", 800),
+        loose("c", 0, "hc", 200),
+      ],
+      [],
+      [],
+      { maxRowsPerObject: MAX },
+    );
+
+    // Assess: b (1,200 rows, more than the maximum) alone, its parts in order; a and c together
+    expect(plan.targets.map((t) => [t.sources.map((s) => s.inputId), t.rows])).toEqual([
+      [["b"], 1200],
+      [["a", "c"], 400],
+    ]);
+    expect(plan.targets[0]?.sources[0]?.parts.map((p) => p.name)).toEqual([
+      "b-0000.parquet",
+      "b-0001.parquet",
+    ]);
+  });
+
+  it("plans the same whatever order the partition was listed in", () => {
+    // Prepare: two compacted objects, one dirty (c ingested again), and new inputs
+    const x = manifestOf(DIGEST, [
+      ["a", "h-a", 600],
+      ["b", "h-b", 100],
+    ]);
+    const y = manifestOf(OTHER, [
+      ["c", "h-c", 300],
+      ["d", "h-d", 300],
+    ]);
+    const objects = [loose("c", 0, "h-c2", 310), loose("e", 0, "h-e", 50), loose("f", 0, "h-f", 70)];
+
+    // Act
+    const one = planCompaction(objects, [x, y], [], { maxRowsPerObject: MAX });
+    const again = planCompaction([...objects].reverse(), [y, x], [], { maxRowsPerObject: MAX });
+
+    // Assess
+    expect(again).toEqual(one);
+    expect(one.targets.map((t) => canonicalInputs(t.sources))).toEqual(
+      again.targets.map((t) => canonicalInputs(t.sources)),
+    );
+  });
+
+  it("rewrites only the object holding an input ingested again; the other full object stays", () => {
+    // Prepare: two sealed objects (at least half the maximum each)
+    const x = manifestOf(DIGEST, [
+      ["a", "h-a", 300],
+      ["b", "h-b", 300],
+    ]);
+    const y = manifestOf(OTHER, [
+      ["c", "h-c", 300],
+      ["d", "h-d", 300],
+    ]);
+
+    // Act: d ingested again with other bytes
+    const plan = planCompaction([loose("d", 0, "h-d2", 320)], [x, y], [], { maxRowsPerObject: MAX });
+
+    // Assess: one new object with c (from y) and the new d; y deleted, x untouched
+    expect(plan.action).toBe("rewrite");
+    expect(plan.targets.map((t) => t.sources.map((s) => `${s.kind}:${s.inputId}`))).toEqual([
+      ["range:c", "loose:d"],
+    ]);
+    expect(plan.targets[0]?.sources[0]).toMatchObject({
+      file: `compacted-${OTHER}.parquet`,
+      offset: 0,
+      rows: 300,
+    });
+    expect(plan.deleteCompacted).toEqual([`compacted-${OTHER}.parquet`, `_compacted-${OTHER}.json`]);
+    expect(plan.deleteLoose).toEqual(["d-0000.parquet"]);
+  });
+
+  it("folds new inputs into the open object, leaves sealed ones, and leaves a lone small object beside sealed ones", () => {
+    // Prepare: a sealed object and an open one (under half the maximum)
+    const sealed = manifestOf(DIGEST, [["a", "h-a", 700]]);
+    const open = manifestOf(OTHER, [["b", "h-b", 200]]);
+
+    // Act
+    const fold = planCompaction([loose("c", 0, "h-c", 100)], [sealed, open], [], { maxRowsPerObject: MAX });
+    const lone = planCompaction([loose("c", 0, "h-c", 100)], [sealed], [], { maxRowsPerObject: MAX });
+
+    // Assess
+    expect(fold.targets.map((t) => t.sources.map((s) => s.inputId))).toEqual([["b", "c"]]);
+    expect(fold.deleteCompacted).toEqual([`compacted-${OTHER}.parquet`, `_compacted-${OTHER}.json`]);
+    expect(lone.action).toBe("none");
+  });
+
+  it("a second plan over what a rewrite left finds nothing to do", () => {
+    // Prepare: inputs of all sizes, a rewrite of them
+    const sizes = [120, 700, 90, 450, 300, 510, 60, 980, 2400, 40, 330];
+    const inputs = sizes.map((rows, i) => loose(`in${String(i).padStart(2, "0")}`, 0, `h${i}`, rows));
+    const first = planCompaction(inputs, [], [], { maxRowsPerObject: MAX });
+
+    // Act: the next run lists the objects the first one wrote, and nothing else
+    const second = planCompaction([], manifestsAfter(first), [], { maxRowsPerObject: MAX });
+
+    // Assess
+    expect(first.targets.length).toBeGreaterThan(1);
+    expect(first.targets.filter((t) => t.rows * 2 < MAX)).toHaveLength(1);
+    expect(second.action).toBe("none");
+  });
+
+  it("after a rewrite that stopped between two objects, takes each input once and keeps the finished object", () => {
+    // Prepare: a plan that writes two objects; only the first was written before the run stopped
+    const inputs = ids(6).map((id) => loose(id, 0, `h-${id}`, 400));
+    const plan = planCompaction(inputs, [], [], { maxRowsPerObject: MAX });
+    const written = manifestsAfter(plan).slice(0, 1);
+
+    // Act
+    const next = planCompaction(inputs, written, [], { maxRowsPerObject: MAX });
+
+    // Assess: the written object's inputs are its own (their small objects only deleted), the rest rewritten
+    const inWritten = new Set(written[0]?.inputs.map((i) => i.inputId));
+    expect(next.sources.map((s) => s.inputId).filter((id) => inWritten.has(id))).toEqual([]);
+    expect(next.sources.map((s) => s.inputId)).toEqual(ids(6).filter((id) => !inWritten.has(id)));
+    expect([...next.deleteLoose].sort()).toEqual(inputs.map((o) => o.name).sort());
+    expect(next.deleteCompacted).toEqual([]);
+  });
+});
