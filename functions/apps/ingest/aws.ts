@@ -197,9 +197,12 @@ export async function ingestNotification(
   rt: AwsIngestRuntime,
   messageBody: string,
   onIngested: (ref: S3ObjectRef, summary: ObjectIngestSummary) => void,
+  /** Called before each object is read: the handler names the object a failure happened in. */
+  onStart?: (ref: S3ObjectRef) => void,
 ): Promise<readonly string[]> {
   const days = new Set<string>();
   for (const ref of objectsOfMessage(messageBody)) {
+    onStart?.(ref);
     const summary = await ingestObject(rt, ref);
     onIngested(ref, summary);
     for (const day of summary.eventDays) days.add(day);

@@ -159,4 +159,59 @@ describe("ingest handler", () => {
       true,
     );
   });
+
+  it("logs one error line per failed record, naming the object and the error, with no address in it", async () => {
+    // Prepare: an ALB-style key that holds a load balancer node's address, missing from the bucket; a bad message
+    const address = "203.0.113.45";
+    const key = `incoming/alb/AWSLogs/123456789012/elasticloadbalancing/eu-central-1/2026/11/20/123456789012_elasticloadbalancing_eu-central-1_app.web.50dc6c495c0c9188_20261120T1000Z_${address}_2et2e1mx.log.gz`;
+    const written: string[] = [];
+    const capture =
+      (stream: NodeJS.WriteStream) =>
+      (original: NodeJS.WriteStream["write"]): NodeJS.WriteStream["write"] =>
+        ((chunk: unknown, ...rest: unknown[]) => {
+          written.push(String(chunk));
+          return (original as (...args: unknown[]) => boolean).call(stream, chunk, ...rest);
+        }) as NodeJS.WriteStream["write"];
+    const stdoutWrite = process.stdout.write;
+    const stderrWrite = process.stderr.write;
+    process.stdout.write = capture(process.stdout)(stdoutWrite);
+    process.stderr.write = capture(process.stderr)(stderrWrite);
+
+    // Act
+    let response: Awaited<ReturnType<typeof handler>>;
+    try {
+      response = await handler(
+        {
+          Records: [
+            sqsRecord("ok", s3Notification("incoming/site=example.com/access.log")),
+            sqsRecord("gone", s3Notification(key)),
+            sqsRecord("bad", "{ this is not json"),
+          ],
+        },
+        {} as Context,
+      );
+    } finally {
+      process.stdout.write = stdoutWrite;
+      process.stderr.write = stderrWrite;
+    }
+
+    // Assess: one "record failed" line per failure, the key redacted, the error named
+    const failures = written
+      .flatMap((text) => text.split("\n"))
+      .filter((line) => line.includes('"record failed"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(["bad", "gone"]);
+    expect(failures.map((f) => [f.level, f.messageId]).sort()).toEqual([
+      ["ERROR", "bad"],
+      ["ERROR", "gone"],
+    ]);
+    const gone = failures.find((f) => f.messageId === "gone");
+    expect(gone?.key).toEqual(expect.stringContaining("_20261120T1000Z_[address]"));
+    expect(gone?.key).toEqual(expect.stringMatching(/^incoming\/alb\/AWSLogs\/123456789012\//));
+    expect(gone?.error).toMatchObject({ name: "NoSuchKey" });
+    expect(failures.find((f) => f.messageId === "bad")?.error).toMatchObject({ name: expect.any(String) });
+    // Positive control: the address was in what the handler was given, and is in no line it wrote.
+    expect(key).toContain(address);
+    expect(written.join("")).not.toContain(address);
+  });
 });
