@@ -8,7 +8,7 @@ import {
 import { LocalObjectStore } from "../../adapters/local/object-store.ts";
 import { systemClock } from "../../adapters/local/system-clock.ts";
 import { ParquetEncoder } from "../../adapters/parquet/parquet-encoder.ts";
-import { type Collector, createCollector } from "../../core/collect/collector.ts";
+import type { Collector, CollectorDeps } from "../../core/collect/collector.ts";
 import { type CollectorSettingsInput, parseCollectorSettings } from "../../core/collect/settings.ts";
 import type { LogsieveConfig } from "../../core/config.ts";
 import { HOUR_MS } from "../../core/time.ts";
@@ -20,9 +20,9 @@ import { saltLifetimeMs, saltStoreFor } from "../../runtime/salts.ts";
 import type { CollectLogger, CollectRoutesDeps } from "./routes.ts";
 
 /**
- * The collector on one machine (`logsieve serve`, the tests, the benchmark): the same routes as on Lambda,
- * wired to the local lake — salts as files, events batched into `events/` as Parquet — and the bundled geo
- * database. This and ./aws.ts are the only places that read the collector's configuration.
+ * The collector's dependencies on one machine (`logsieve serve`, which builds the collector from them in
+ * apps/http/server.ts): the local lake — salts as files, events batched into `events/` as Parquet — and the
+ * bundled geo database. This and ./aws.ts are the only places that read the collector's configuration.
  */
 
 /** Where logsieve.js lives in the source tree (served at /logsieve.js). */
@@ -48,6 +48,7 @@ export interface LocalCollectorOptions {
   readonly logger?: CollectLogger;
 }
 
+/** The collector as `logsieve serve` runs it (apps/http/server.ts builds it). */
 export interface LocalCollector {
   readonly config: LogsieveConfig;
   readonly lakeDir: string;
@@ -57,6 +58,16 @@ export interface LocalCollector {
   readonly sink: EventSink;
   readonly logger: CollectLogger;
   /** Stops taking events and writes everything held (retrying until the sink gives up). */
+  close(): Promise<void>;
+}
+
+/** What {@link localCollectorDeps} opens: the core collector's dependencies and what the server needs besides. */
+export interface LocalCollectorParts {
+  readonly deps: CollectorDeps;
+  readonly lakeDir: string;
+  readonly sink: EventSink;
+  readonly logger: CollectLogger;
+  /** Stops the hourly salt sweep and drains the sink. */
   close(): Promise<void>;
 }
 
@@ -74,7 +85,7 @@ export function jsonLinesLogger(
   return { info: log("INFO"), warn: log("WARN"), error: log("ERROR") };
 }
 
-export async function openLocalCollector(options: LocalCollectorOptions): Promise<LocalCollector> {
+export async function localCollectorDeps(options: LocalCollectorOptions): Promise<LocalCollectorParts> {
   const config = await resolveConfig(options);
   const settings = parseCollectorSettings(options.settings ?? {});
   const clock = options.clock ?? systemClock;
@@ -118,20 +129,17 @@ export async function openLocalCollector(options: LocalCollectorOptions): Promis
   } catch {
     logger.warn("logsieve.js not found; /logsieve.js answers 404");
   }
-  const collector = createCollector({
-    config,
-    settings,
-    enrich: await enricherFor(config, {}, { provider: false }),
-    salts,
-    sink,
-    clock,
-    trackerScript,
-  });
   return {
-    config,
+    deps: {
+      config,
+      settings,
+      enrich: await enricherFor(config, {}, { provider: false }),
+      salts,
+      sink,
+      clock,
+      trackerScript,
+    },
     lakeDir,
-    collector,
-    routes: { collector, logger, maxBodyBytes: settings.maxBodyBytes },
     sink,
     logger,
     close: () => {

@@ -1,13 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { COLLECT_ROUTES, type CollectPath } from "../../core/collect/types.ts";
 import { peerAddress } from "../http/node.ts";
-import {
-  answerCollect,
-  type CollectRoutesDeps,
-  collectRequestOf,
-  failedCollect,
-  readsBody,
-} from "./routes.ts";
+import { type CollectRoutesDeps, collectRequestOf, failedCollect, readsBody, reported } from "./routes.ts";
 
 /**
  * The collector's routes straight on node:http, for `logsieve serve`: the busiest requests it answers skip the
@@ -130,18 +124,20 @@ export function collectNodeListener(
     const sourceIp = peerAddress(incoming.socket.remoteAddress);
     const max = deps.maxBodyBytes;
     // The same reading as the app's route: a body declared over the collector's cap is left unread.
-    const answered = readsBody(method, headers, max)
+    const handled = readsBody(method, headers, max)
       ? readBody(incoming).then((bytes) =>
-          answerCollect(deps, collectRequestOf(method, path, target, headers, sourceIp, bytes, max)),
+          deps.collector.handle(collectRequestOf(method, path, target, headers, sourceIp, bytes, max)),
         )
-      : answerCollect(deps, collectRequestOf(method, path, target, headers, sourceIp, null, max));
-    answered.then(
-      (response) => send(outgoing, response.statusCode, response.headers, response.body),
-      (error: unknown) => {
-        const failed = failedCollect(deps, path, error);
-        send(outgoing, failed.statusCode, failed.headers, failed.body);
-      },
-    );
+      : deps.collector.handle(collectRequestOf(method, path, target, headers, sourceIp, null, max));
+    handled
+      .then((outcome) => reported(deps, outcome))
+      .then(
+        (answer) => send(outgoing, answer.statusCode, answer.headers, answer.body),
+        (error: unknown) => {
+          const failed = failedCollect(deps, path, error);
+          send(outgoing, failed.statusCode, failed.headers, failed.body);
+        },
+      );
     return true;
   };
 }

@@ -8,8 +8,10 @@ import type { HttpContext, HttpEnv, HttpLogger, HttpPlatform } from "../http/typ
  * The collector's routes in the HTTP app (apps/http/app.ts), the same under `logsieve serve` and behind API
  * Gateway: `POST /collect`, `GET /p.gif`, `POST /api/event` (Plausible), `POST /api/send` (Umami),
  * `GET|POST /matomo.php`, `GET /logsieve.js`, each answering every method (the collector answers the CORS preflight
- * and 405 with `Allow` itself). A route turns the request into a CollectRequest, the core collector answers, the outcome is logged and counted. Wiring
- * (configuration, stores, sink) is ./aws.ts's for Lambda and ./local.ts's for `logsieve serve`.
+ * and 405 with `Allow` itself). A route turns the request into a CollectRequest, calls the core collector
+ * (`collector.handle`) and reports the outcome (logged and counted). Wiring (configuration, stores, sink) is
+ * ./aws.ts's for Lambda; for `logsieve serve`, ./local.ts opens the dependencies and apps/http/server.ts builds the
+ * collector. Under `logsieve serve` most collector requests take ./node-routes.ts, the same steps on node:http.
  *
  * Logs are structured JSON (one object per line, so a CR/LF in anything cannot forge a line) and carry only the
  * route, the status and reasons from closed lists: never an address, a header, a path or a body.
@@ -121,14 +123,10 @@ function answerOf(response: CollectResponse): CollectAnswer {
 }
 
 /**
- * Answers one request: the core collector decides, the outcome is reported (metrics, a log line for refusals),
- * the answer returned.
+ * The core collector's outcome, reported — to the metrics, and a log line for a refusal — and made the answer. The
+ * routes (here and ./node-routes.ts) call the core themselves (`collector.handle`), then this.
  */
-export async function answerCollect(
-  deps: CollectRoutesDeps,
-  request: CollectRequest,
-): Promise<CollectAnswer> {
-  const outcome = await deps.collector.handle(request);
+export function reported(deps: CollectRoutesDeps, outcome: CollectOutcome): CollectAnswer {
   deps.onOutcome?.(outcome);
   if (outcome.rejected.length > 0) {
     deps.logger.info("collect refused", {
@@ -165,7 +163,7 @@ function answerer(deps: CollectRoutesDeps, platform: HttpPlatform) {
     // A path the collector does not serve is the client's text: never a log attribute.
     c.set("route", Object.hasOwn(COLLECT_ROUTES, path) ? path : "(unknown)");
     const request = await collectRequest(c, path, platform, withBody ? deps.maxBodyBytes : -1);
-    return toResponse(await answerCollect(deps, request));
+    return toResponse(reported(deps, await deps.collector.handle(request)));
   };
 }
 

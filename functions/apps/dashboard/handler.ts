@@ -1,9 +1,9 @@
+import { handle } from "hono/aws-lambda";
 import { processEnvironment } from "../../runtime/env.ts";
-import { lambdaEntry } from "../http/lambda.ts";
 import { composeAwsDashboardApp } from "./aws.ts";
 
 /**
- * The dashboards' Lambda entry point (API Gateway HTTP API v2 events): the HTTP app with the dashboard routes,
- * wired by ./aws.ts once per cold start.
+ * The dashboards' Lambda entry point (API Gateway HTTP API v2 events): Hono's Lambda adapter over the HTTP app
+ * with the dashboard routes, wired by ./aws.ts once per cold start (see apps/collect/handler.ts).
  */
-export const handler = lambdaEntry(() => composeAwsDashboardApp(processEnvironment()));
+export const handler = handle(await composeAwsDashboardApp(processEnvironment()));

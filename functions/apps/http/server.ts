@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
+import { createCollector } from "../../core/collect/collector.ts";
 import { COLLECT_ROUTES } from "../../core/collect/types.ts";
-import { type LocalCollector, type LocalCollectorOptions, openLocalCollector } from "../collect/local.ts";
+import { type LocalCollector, type LocalCollectorOptions, localCollectorDeps } from "../collect/local.ts";
 import { collectNodeListener } from "../collect/node-routes.ts";
 import { serveDashboard } from "../dashboard/local.ts";
 import type { DashboardRoutesDeps } from "../dashboard/routes.ts";
@@ -12,11 +13,13 @@ import { listenError } from "./port.ts";
 import { STATUS_PATH } from "./status.ts";
 
 /**
- * `logsieve serve`: the whole HTTP app (./app.ts) — the collector's routes, the dashboards, and the local status
- * page (`/_logsieve/status`: the collector's counters and the sink's) — on a local node:http server (127.0.0.1 by
- * default) through @hono/node-server (./node.ts). The routes are the ones the Lambda functions run; only the
- * wiring differs (local lake, DuckDB, sessions by printed link). A feature is served by adding its part to the
- * app below (one line) and its local wiring beside its routes.
+ * `logsieve serve`'s wiring (its command is ./command.ts): the core collector built over the dependencies
+ * apps/collect/local.ts opens, and the whole HTTP app (./app.ts) — the collector's routes, the dashboards, the
+ * Stats API and the local status page (`/_logsieve/status`: the collector's counters and the sink's) — on a local
+ * node:http server (127.0.0.1 by default) through @hono/node-server (./node.ts), with the collector's shortcut
+ * (apps/collect/node-routes.ts) in front. The routes are the ones the Lambda functions run; only the wiring
+ * differs (local lake, DuckDB, sessions by printed link). A feature is served by adding its part to the app below
+ * (one line) and its local dependencies beside its routes.
  */
 
 export { STATUS_PATH };
@@ -38,9 +41,24 @@ export interface RunningServe {
   close(): Promise<void>;
 }
 
+/** The collector on the local lake: the core collector over the dependencies apps/collect/local.ts opens. */
+async function openCollector(options: LocalCollectorOptions): Promise<LocalCollector> {
+  const parts = await localCollectorDeps(options);
+  const collector = createCollector(parts.deps);
+  return {
+    config: parts.deps.config,
+    lakeDir: parts.lakeDir,
+    collector,
+    routes: { collector, logger: parts.logger, maxBodyBytes: parts.deps.settings.maxBodyBytes },
+    sink: parts.sink,
+    logger: parts.logger,
+    close: parts.close,
+  };
+}
+
 /** Starts the server (also used in-process by the tests and the benchmark). */
 export async function startServe(options: ServeOptions): Promise<RunningServe> {
-  const collector = await openLocalCollector(options);
+  const collector = await openCollector(options);
   const announcers: ((url: string) => string)[] = [];
   const closers: (() => Promise<void>)[] = [];
   const context: ServeContext = {

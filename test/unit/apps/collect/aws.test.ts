@@ -4,11 +4,11 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { eventRecord, FirehoseEventSink } from "../../../../functions/adapters/aws/firehose-event-sink.ts";
 import { composeAwsCollectApp } from "../../../../functions/apps/collect/aws.ts";
-import { lambdaHandler } from "../../../../functions/apps/http/lambda.ts";
 import { NO_EVENT_PROPS } from "../../../../functions/core/ingest/rows.ts";
 import type { EventRow } from "../../../../functions/core/types.ts";
 import { EventSinkUnavailableError } from "../../../../functions/ports/event-sink.ts";
 import { AWS_ENV } from "../../../../functions/runtime/env.ts";
+import { lambdaHandler, v2Handler } from "../../../helpers/lambda-http.ts";
 import { httpEvent, json, UA_CHROME } from "./harness.ts";
 
 /**
@@ -139,7 +139,7 @@ describe("collector on AWS (Firehose sink, S3 salts)", () => {
     // Prepare: what the CDK app sets on the function.
     firehose.on(PutRecordBatchCommand).resolves({ FailedPutCount: 0, RequestResponses: [{ RecordId: "1" }] });
     for (const [name, value] of Object.entries(ENV)) vi.stubEnv(name, value);
-    const { handler } = await import("../../../../functions/apps/collect/handler.ts");
+    const handler = v2Handler((await import("../../../../functions/apps/collect/handler.ts")).handler);
     // Act
     const accepted = await handler(
       httpEvent({ path: "/collect", body: BODY, headers: { "user-agent": UA_CHROME } }),

@@ -2,11 +2,7 @@ import { readFileSync } from "node:fs";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { CollectLogger, CollectRoutesDeps } from "../../../../functions/apps/collect/routes.ts";
 import { createHttpApp } from "../../../../functions/apps/http/app.ts";
-import {
-  type LambdaHttpHandler,
-  lambdaHandler,
-  lambdaPlatform,
-} from "../../../../functions/apps/http/lambda.ts";
+import { lambdaPlatform } from "../../../../functions/apps/http/lambda.ts";
 import { createCollector } from "../../../../functions/core/collect/collector.ts";
 import {
   type CollectorSettingsInput,
@@ -23,6 +19,7 @@ import {
 } from "../../../../functions/ports/event-sink.ts";
 import { NO_GEO } from "../../../../functions/ports/geo.ts";
 import type { SaltStore } from "../../../../functions/ports/salt-store.ts";
+import { type LambdaHttpHandler, lambdaHandler } from "../../../helpers/lambda-http.ts";
 
 /**
  * Test wiring for the collector's routes: the real core and the HTTP app with the collector's routes, as the

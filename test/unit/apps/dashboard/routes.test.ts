@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { cognitoAuth, type DashboardAuth, sessionAuth } from "../../../../functions/apps/dashboard/auth.ts";
 import type { DashboardHolds, DashboardRoutesDeps } from "../../../../functions/apps/dashboard/routes.ts";
 import { createHttpApp } from "../../../../functions/apps/http/app.ts";
-import { lambdaHandler, lambdaPlatform } from "../../../../functions/apps/http/lambda.ts";
+import { lambdaPlatform } from "../../../../functions/apps/http/lambda.ts";
 import { statsService } from "../../../../functions/apps/stats/service.ts";
 import { parseConfig } from "../../../../functions/core/config.ts";
 import type { LiveView } from "../../../../functions/core/dashboard/live.ts";
@@ -16,6 +16,7 @@ import type { AddressLookupDeps } from "../../../../functions/core/security/addr
 import { FixedClock } from "../../../../functions/ports/clock.ts";
 import type { QueryEngine, QueryResult, SqlParam } from "../../../../functions/ports/query-engine.ts";
 import { loadQueryCatalog } from "../../../../functions/runtime/query-files.ts";
+import { lambdaHandler } from "../../../helpers/lambda-http.ts";
 
 /**
  * The dashboard routes over a recording engine — what they run, for whom, and what they answer — through the
