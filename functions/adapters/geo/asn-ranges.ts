@@ -124,16 +124,26 @@ function readDecimal(text: string, from: number, end: number, out: { value: numb
 function readDecimal128(text: string, from: number, end: number, limbs: Uint32Array): number {
   limbs.fill(0);
   let at = from;
-  for (; at < end; at++) {
-    const digit = text.charCodeAt(at) - ZERO;
-    if (digit < 0 || digit > 9) break;
-    let carry = digit;
+  // Up to four digits at a time (limbs × 10^4 + the four digits stays below 2^31): a fourth of the limb passes of
+  // one digit at a time, on the 39-digit numbers of 100,000 IPv6 rows at every cold start.
+  for (;;) {
+    let chunk = 0;
+    let scale = 1;
+    for (let n = 0; n < 4 && at < end; n++, at++) {
+      const digit = text.charCodeAt(at) - ZERO;
+      if (digit < 0 || digit > 9) break;
+      chunk = chunk * 10 + digit;
+      scale *= 10;
+    }
+    if (scale === 1) break;
+    let carry = chunk;
     for (let i = 7; i >= 0; i--) {
-      const v = (limbs[i] as number) * 10 + carry;
+      const v = (limbs[i] as number) * scale + carry;
       limbs[i] = v & 0xffff;
       carry = v >>> 16;
     }
     if (carry !== 0) return -2;
+    if (scale < 10_000) break;
   }
   if (at === from || at >= end || text.charCodeAt(at) !== COMMA) return -1;
   return at;
@@ -240,8 +250,8 @@ function readV6(source: TextSource, names: Names, file: string): V6Table {
   const nameAt = new Int32Array(capacity);
   const start = new Uint32Array(8);
   const last = new Uint32Array(8);
-  let previousStart = new Uint32Array(8);
-  let previousEnd = new Uint32Array(8);
+  const previousStart = new Uint32Array(8);
+  const previousEnd = new Uint32Array(8);
   let length = 0;
   eachLine(source, (text, from, end, lineNo) => {
     if (length >= capacity) throw changedWhileRead(file);
@@ -258,8 +268,8 @@ function readV6(source: TextSource, names: Names, file: string): V6Table {
       }
       putWords(ends, length - 1, minusOne(start));
     }
-    previousStart = Uint32Array.from(start);
-    previousEnd = Uint32Array.from(last);
+    previousStart.set(start);
+    previousEnd.set(last);
     putWords(starts, length, start);
     putWords(ends, length, last);
     nameAt[length] = names.at(text, afterAsn + 1, end);

@@ -74,6 +74,22 @@ describe("AsnRangeTable", () => {
     ).toEqual(["A", "B", "B", null]);
   });
 
+  it("reads IPv6 numbers of every length up to 2^128 - 1 (read four digits at a time)", () => {
+    const max = (1n << 128n) - 1n;
+    const starts = [0n, 7n, 4321n, 54321n, 987654321n, max - 10n];
+    const csv = starts.map((start, i) => `${start},${start + (i === 5 ? 10n : 5n)},${i},Net ${i}`).join("\n");
+    const table = AsnRangeTable.fromCsv("", csv);
+    const at = (value: bigint): ClientAddress => {
+      const hex = value.toString(16).padStart(32, "0");
+      return addr(hex.match(/.{4}/g)?.join(":") ?? "");
+    };
+    expect(starts.map((start) => table.organisation(at(start + 1n)))).toEqual(
+      starts.map((_, i) => `Net ${i}`),
+    );
+    expect(table.organisation(at(max))).toBe("Net 5");
+    expect(table.organisation(at(6n))).toBeNull();
+  });
+
   it("refuses a malformed row, an unsorted file and a range past the address space, naming the line", () => {
     expect(() => AsnRangeTable.fromCsv("1,2,3,x\nfoo\n", "")).toThrow(/asn-ipv4-num\.csv line 2: not a row/);
     expect(() => AsnRangeTable.fromCsv("10,20,1,a\n5,8,2,b\n", "")).toThrow(/line 2: ranges are not sorted/);
