@@ -202,10 +202,54 @@ function hasMetadataMarker(bytes: Uint8Array): boolean {
   return false;
 }
 
+/**
+ * MMDB files lent by another thread (an ingest worker adopts the main thread's country database, ≈ 8 MB, instead
+ * of reading a copy of its own): path → the bytes, in shared memory.
+ */
+const lentDatabases = new Map<string, Buffer>();
+
+/** The bundled country database in shared memory, read once per process (it never changes while one runs). */
+let bundledCountryBytes: Promise<Uint8Array> | undefined;
+
+async function readShared(path: string): Promise<Uint8Array> {
+  const bytes = await readFile(path);
+  const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
+  shared.set(bytes);
+  return shared;
+}
+
+/**
+ * A database file's bytes in shared memory, for {@link adoptDatabaseBytes} in another thread. The bundled country
+ * database is the very copy this thread reads; another file is read again (an operator's file may change between
+ * two enrichers of one process, so it is not kept).
+ */
+export function sharedDatabaseBytes(path: string): Promise<Uint8Array> {
+  if (path !== bundledCountryDbPath()) return readShared(path);
+  if (bundledCountryBytes === undefined) {
+    const reading = readShared(path);
+    bundledCountryBytes = reading;
+    // A failure is reported to this caller and not remembered.
+    reading.catch(() => {
+      if (bundledCountryBytes === reading) bundledCountryBytes = undefined;
+    });
+  }
+  return bundledCountryBytes;
+}
+
+/** Makes this thread open `path` from another thread's {@link sharedDatabaseBytes}. */
+export function adoptDatabaseBytes(path: string, bytes: Uint8Array): void {
+  lentDatabases.set(path, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
+
 async function openDatabase<T extends Response>(path: string, setting: string): Promise<Reader<T>> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    const lent = lentDatabases.get(path);
+    bytes =
+      lent ??
+      (path === bundledCountryDbPath()
+        ? Buffer.from((await sharedDatabaseBytes(path)).buffer)
+        : await readFile(path));
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code ?? "unreadable";
     throw new GeoDatabaseError(`${setting}: cannot read the database file ${path} (${code})`, setting, {

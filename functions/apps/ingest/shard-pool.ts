@@ -1,6 +1,12 @@
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { AsnTableData } from "../../adapters/geo/asn-ranges.ts";
-import { adoptBundledAsnTable, bundledAsnTableData } from "../../adapters/geo/mmdb-geo.ts";
+import {
+  adoptBundledAsnTable,
+  adoptDatabaseBytes,
+  bundledAsnTableData,
+  bundledCountryDbPath,
+  sharedDatabaseBytes,
+} from "../../adapters/geo/mmdb-geo.ts";
 import { workerBootstrap } from "../../adapters/threads/worker-module.ts";
 import { splitLineBatches } from "../../core/ingest/lines.ts";
 import { type IngestDeps, type IngestSummary, ingest } from "../../core/ingest/pipeline.ts";
@@ -31,8 +37,8 @@ import { enricherFor } from "../../runtime/enricher.ts";
  *   (every put, list and delete of the lake goes through the caller's store, so a storage fault or a kill hits the
  *   sharded run as it hits one thread), the day's salt (fetched once per day for all shards) and the batch intent
  *   of the checkpoint (recorded before a partition's first object, in the caller's order).
- * - The bundled AS table is read once, by this thread, and lent to the workers in shared memory (reading it costs
- *   about half a second of CPU per thread).
+ * - The bundled AS table and the country database are read once, by this thread, and lent to the workers in
+ *   shared memory (reading the AS table costs about half a second of CPU per thread, the country database is 8 MB).
  * - Memory: at most `shardBytes` of a worker's input waits for it (the reader waits otherwise); a worker holds
  *   its shard's rows, its caches and its isolate.
  * - Workers start when the first shard after the first one does (an input of one shard never starts any) and stop
@@ -69,11 +75,17 @@ type Call =
   | { readonly op: "salt"; readonly day: string }
   | { readonly op: "intent"; readonly partition: string; readonly format: RecordFormat | null };
 
-/** The main thread's bundled AS table (null when the configuration does not use it): read once per process. */
-type SharedTable = { readonly paths: { ipv4: string; ipv6: string }; readonly data: AsnTableData } | null;
+/**
+ * What the main thread lends its workers, read once per process: the bundled AS table (null when the configuration
+ * does not use it) and the country database's bytes, both in shared memory.
+ */
+interface SharedGeo {
+  readonly asn: { readonly paths: { ipv4: string; ipv6: string }; readonly data: AsnTableData } | null;
+  readonly country: { readonly path: string; readonly bytes: Uint8Array };
+}
 
 type ToWorker =
-  | { readonly type: "asn"; readonly table: SharedTable }
+  | { readonly type: "geo"; readonly geo: SharedGeo }
   | { readonly type: "shard"; readonly job: ShardJob }
   | { readonly type: "chunk"; readonly index: number; readonly bytes: Uint8Array }
   | { readonly type: "end"; readonly index: number }
@@ -153,13 +165,19 @@ class WorkerShards implements ShardExecutor {
     await Promise.allSettled([...this.answering]);
   }
 
-  private tableOnce: Promise<SharedTable> | null = null;
+  private geoOnce: Promise<SharedGeo> | null = null;
 
-  private sharedTable(): Promise<SharedTable> {
+  private sharedGeo(): Promise<SharedGeo> {
     const { geo } = this.context.deps.config;
-    this.tableOnce ??=
-      geo.provider && geo.asnDb === undefined ? bundledAsnTableData() : Promise.resolve(null);
-    return this.tableOnce;
+    this.geoOnce ??= (async () => {
+      const countryPath = geo.countryDb ?? bundledCountryDbPath();
+      const [asn, countryBytes] = await Promise.all([
+        geo.provider && geo.asnDb === undefined ? bundledAsnTableData() : null,
+        sharedDatabaseBytes(countryPath),
+      ]);
+      return { asn, country: { path: countryPath, bytes: countryBytes } };
+    })();
+    return this.geoOnce;
   }
 
   /** The worker with the fewest unfinished shards; a new one while each has some and there are cores left. */
@@ -187,8 +205,8 @@ class WorkerShards implements ShardExecutor {
     const slot: Slot = { worker, unfinished: new Map(), queued: 0, room: null, failure: null };
     worker.on("message", (message: FromWorker) => this.onMessage(slot, message));
     // Sent first (messages keep their order): the worker builds its enricher with it.
-    this.sharedTable().then(
-      (table) => this.post(slot, { type: "asn", table }),
+    this.sharedGeo().then(
+      (geo) => this.post(slot, { type: "geo", geo }),
       (error: unknown) => this.fail(slot, error),
     );
     worker.on("error", (error) => this.fail(slot, new Error("an ingest worker failed", { cause: error })));
@@ -315,14 +333,14 @@ async function runWorker(): Promise<void> {
     }
     return queue;
   };
-  let gotTable: (table: SharedTable) => void = () => undefined;
-  const table = new Promise<SharedTable>((resolve) => {
-    gotTable = resolve;
+  let gotGeo: (geo: SharedGeo) => void = () => undefined;
+  const lent = new Promise<SharedGeo>((resolve) => {
+    gotGeo = resolve;
   });
   port.on("message", (message: ToWorker) => {
     switch (message.type) {
-      case "asn":
-        gotTable(message.table);
+      case "geo":
+        gotGeo(message.geo);
         return;
       case "shard":
         jobs.push(message.job);
@@ -369,8 +387,9 @@ async function runWorker(): Promise<void> {
     destroyExpired: async () => [],
   };
   const config = await resolveConfig(input.configSource);
-  const shared = await table;
-  if (shared !== null) adoptBundledAsnTable(shared.paths, shared.data);
+  const shared = await lent;
+  if (shared.asn !== null) adoptBundledAsnTable(shared.asn.paths, shared.asn.data);
+  adoptDatabaseBytes(shared.country.path, shared.country.bytes);
   const deps: IngestDeps = {
     config,
     enrich: await enricherFor(config),
