@@ -241,6 +241,9 @@ export class S3Standin {
     }
     const copySource = req.headers["x-amz-copy-source"];
     if (typeof copySource === "string") details.copySource = decodeURIComponent(copySource);
+    // An SDK retry (`amz-sdk-request: attempt=2; max=3`): what counts requests as AWS would bill them skips these.
+    const attempt = /attempt=(\d+)/.exec(String(req.headers["amz-sdk-request"] ?? ""))?.[1];
+    if (attempt !== undefined && attempt !== "1") details.sdkAttempt = attempt;
     const recorded = this.context.record({
       service: "s3",
       action,
