@@ -40,8 +40,8 @@ import type { TableEncoder } from "../../ports/table-encoder.ts";
  * until the deletes end a row may be visible twice, which is why a recompute of the day first clears that
  * ({@link overlaps}).
  *
- * Memory stays flat whatever the day's size: rows are read a window at a time with hyparquet (small objects of up
- * to {@link WHOLE_OBJECT_BYTES} in one GET, larger ones and compacted objects by ranged GETs of
+ * Memory stays flat whatever the day's size: rows are read one row group at a time, as column arrays, with
+ * hyparquet (small objects of up to {@link WHOLE_OBJECT_BYTES} in one GET, larger ones and compacted objects by ranged GETs of
  * {@link READ_BLOCK_BYTES}, every read conditional on the ETag the object was hashed or listed with), go into the
  * encoder's file writer (one row group held as columns), and leave as parts of a multipart upload of
  * {@link S3CompactionOptions.partBytes} (an object smaller than one part is one PutObject). Objects are hashed as
