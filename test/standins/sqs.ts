@@ -51,6 +51,10 @@ interface Queue {
   readonly dedup: Map<string, { at: number; messageId: string; sequenceNumber: string | undefined }>;
   /** Messages that moved out (deleted), for inspection. */
   deleted: number;
+  /** Sends answered with success, duplicates included (a test can then tell "sent" from "kept once"). */
+  sendsAnswered: number;
+  /** Sends a FIFO queue answered with an earlier message's id (same deduplication id within five minutes). */
+  duplicates: number;
   waiters: (() => void)[];
 }
 
@@ -82,6 +86,8 @@ export class SqsStandin {
       messages: [],
       dedup: new Map(),
       deleted: 0,
+      sendsAnswered: 0,
+      duplicates: 0,
       waiters: [],
     };
     this.queues.set(name, queue);
@@ -100,6 +106,16 @@ export class SqsStandin {
   /** Messages deleted (processed) from a queue so far. */
   deletedCount(name: string): number {
     return this.queue(name).deleted;
+  }
+
+  /** Sends a queue answered with success so far, the FIFO duplicates among them included. */
+  sendsAnsweredCount(name: string): number {
+    return this.queue(name).sendsAnswered;
+  }
+
+  /** Sends a FIFO queue kept once because an earlier one had their deduplication id (within five minutes). */
+  duplicatesCount(name: string): number {
+    return this.queue(name).duplicates;
   }
 
   /** Waits until a queue has a message visible now or the time passes. */
@@ -322,7 +338,9 @@ export class SqsStandin {
       }
       for (const [id, entry] of queue.dedup) if (now - entry.at > DEDUP_WINDOW_MS) queue.dedup.delete(id);
       const duplicate = queue.dedup.get(dedupId);
+      queue.sendsAnswered++;
       if (duplicate !== undefined) {
+        queue.duplicates++;
         return {
           messageId: duplicate.messageId,
           output: {
@@ -350,6 +368,7 @@ export class SqsStandin {
       };
     }
     const message = this.store(queue, body, attributes, groupId, undefined, now, senderId);
+    queue.sendsAnswered++;
     return {
       messageId: message.messageId,
       output: {
