@@ -22,12 +22,12 @@ import { HoldError } from "../../core/hold/holds.ts";
 import { redactAddresses } from "../../core/hold/redact.ts";
 import { type AddressLookupDeps, runWithAddressLookup } from "../../core/security/address-lookup.ts";
 import { StatsQueryError } from "../../core/stats/query.ts";
+import { type StatsService, StatsUnavailableError } from "../../core/stats/service.ts";
 import { utcDay } from "../../core/zones.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { QueryEngine } from "../../ports/query-engine.ts";
 import { bodyLimit } from "../http/body-limit.ts";
 import type { HttpVariables } from "../http/types.ts";
-import { type StatsService, StatsUnavailableError } from "../stats/service.ts";
 import type { DashboardAuth, DashboardIdentity } from "./auth.ts";
 
 /**
@@ -112,7 +112,7 @@ export interface DashboardRoutesDeps {
   readonly connectOrigins?: readonly string[];
   /**
    * The Stats API's service for the page's panels (Plausible-shaped queries: filters, visits, goals): the same
-   * planner and allowlisted query files as `POST /api/v2/query` (apps/stats/service.ts), reading with the signed-in
+   * planner and allowlisted query files as `POST /api/v2/query` (core/stats/service.ts), reading with the signed-in
    * person's rights like `engine`. Absent: answered 501.
    */
   readonly stats?: (identity: DashboardIdentity) => StatsService;

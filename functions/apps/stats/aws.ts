@@ -5,6 +5,7 @@ import type { Hono } from "hono";
 import { AthenaQueryEngine } from "../../adapters/aws/athena-engine.ts";
 import { cognitoIdTokenVerifier } from "../../adapters/aws/cognito-id-token.ts";
 import { systemClock } from "../../adapters/local/system-clock.ts";
+import { statsService } from "../../core/stats/service.ts";
 import { AWS_ENV, configFromEnv, type Environment, requireEnv } from "../../runtime/env.ts";
 import { loadQueryCatalog } from "../../runtime/query-files.ts";
 import { cognitoAuth } from "../dashboard/auth.ts";
@@ -12,7 +13,6 @@ import { createHttpApp } from "../http/app.ts";
 import { lambdaPlatform } from "../http/lambda.ts";
 import type { HttpEnv, HttpLogger } from "../http/types.ts";
 import { authorizerAuth } from "./auth.ts";
-import { statsService } from "./service.ts";
 
 /**
  * The stats-api function on AWS, one service for two kinds of caller:

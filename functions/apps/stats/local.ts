@@ -3,6 +3,7 @@ import { DuckDbQueryEngine } from "../../adapters/local/duckdb-engine.ts";
 import { LocalObjectStore } from "../../adapters/local/object-store.ts";
 import { systemClock } from "../../adapters/local/system-clock.ts";
 import type { LogsieveConfig } from "../../core/config.ts";
+import { type StatsService, statsService } from "../../core/stats/service.ts";
 import type { Clock } from "../../ports/clock.ts";
 import { loadQueryCatalog } from "../../runtime/query-files.ts";
 import type { ServeContext } from "../http/context.ts";
@@ -10,7 +11,6 @@ import type { HttpLogger } from "../http/types.ts";
 import { KeyStore } from "../keys/store.ts";
 import { storeAuth } from "./auth.ts";
 import type { StatsRoutesDeps } from "./routes.ts";
-import { type StatsService, statsService } from "./service.ts";
 
 /**
  * The Stats API on one machine (`logsieve serve`): keys from the lake's key store (`<lake>/keys/`), both paths on

@@ -1,10 +1,10 @@
 import { type Context, Hono } from "hono";
 import { capabilitiesOf } from "../../core/dashboard/roles.ts";
 import { StatsQueryError } from "../../core/stats/query.ts";
+import { type StatsService, StatsUnavailableError } from "../../core/stats/service.ts";
 import { bodyLimit } from "../http/body-limit.ts";
 import type { HttpEnv, HttpLogger } from "../http/types.ts";
 import type { StatsAuth } from "./auth.ts";
-import { type StatsService, StatsUnavailableError } from "./service.ts";
 
 /**
  * The Stats API in the HTTP app: `POST /api/v2/query`, Plausible's Stats API v2 request and answer

@@ -7,12 +7,12 @@ import { cognitoAuth, type DashboardAuth, sessionAuth } from "../../../../functi
 import type { DashboardHolds, DashboardRoutesDeps } from "../../../../functions/apps/dashboard/routes.ts";
 import { createHttpApp } from "../../../../functions/apps/http/app.ts";
 import { lambdaPlatform } from "../../../../functions/apps/http/lambda.ts";
-import { statsService } from "../../../../functions/apps/stats/service.ts";
 import { parseConfig } from "../../../../functions/core/config.ts";
 import type { LiveView } from "../../../../functions/core/dashboard/live.ts";
 import { SessionBook } from "../../../../functions/core/dashboard/sessions.ts";
 import { type CreateHoldRequest, HoldError } from "../../../../functions/core/hold/holds.ts";
 import type { AddressLookupDeps } from "../../../../functions/core/security/address-lookup.ts";
+import { statsService } from "../../../../functions/core/stats/service.ts";
 import { FixedClock } from "../../../../functions/ports/clock.ts";
 import type { QueryEngine, QueryResult, SqlParam } from "../../../../functions/ports/query-engine.ts";
 import { loadQueryCatalog } from "../../../../functions/runtime/query-files.ts";

@@ -1,12 +1,12 @@
-import { type QueryCatalog, requireQuery, resolveQueryParams } from "../../core/aggregate/catalog.ts";
-import type { LogsieveConfig } from "../../core/config.ts";
-import { dashboardSites } from "../../core/dashboard/request.ts";
-import { answerStatsQuery, type StatsResult, type StatsRow } from "../../core/stats/plan.ts";
-import { parseStatsQuery, StatsQueryError } from "../../core/stats/query.ts";
-import { DAY_MS } from "../../core/time.ts";
-import { utcDay } from "../../core/zones.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { QueryEngine } from "../../ports/query-engine.ts";
+import { type QueryCatalog, requireQuery, resolveQueryParams } from "../aggregate/catalog.ts";
+import type { LogsieveConfig } from "../config.ts";
+import { dashboardSites } from "../dashboard/request.ts";
+import { DAY_MS } from "../time.ts";
+import { utcDay } from "../zones.ts";
+import { answerStatsQuery, type StatsResult, type StatsRow } from "./plan.ts";
+import { parseStatsQuery, StatsQueryError } from "./query.ts";
 
 /**
  * The Stats API's answer to one request body, shared by `POST /api/v2/query` (a key) and the dashboard's filtered
