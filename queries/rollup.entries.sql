@@ -23,7 +23,7 @@ WITH interactions AS (
   WHERE dt = ?
     AND NOT is_bot
     AND visitor_id IS NOT NULL
-    AND ((source = 'collector' AND event_name NOT IN ('engagement'))
+    AND ((source = 'collector' AND event_name <> 'engagement')
       OR (source = 'log' AND method IN ('GET', 'HEAD') AND ((status >= 200 AND status < 300) OR status = 304) AND NOT is_asset))
 ),
 marked AS (
@@ -39,10 +39,7 @@ marked AS (
 numbered AS (
   SELECT
     site, visitor_id, ip_prefix, ts, path, pv,
-    sum(starts) OVER (
-      PARTITION BY site, visitor_id ORDER BY ts, pv DESC, path, event_name
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS visit_no
+    sum(starts) OVER (PARTITION BY site, visitor_id ORDER BY ts, pv DESC, path, event_name ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS visit_no
   FROM marked
 ),
 ranked AS (

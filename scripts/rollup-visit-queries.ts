@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { INTERACTION, PAGEVIEW, visitNumberCtes, visitRankCte } from "./visit-sql.ts";
 
 /**
  * Writes queries/rollup.visits.sql, rollup.entries.sql and rollup.exits.sql: the three rollups built on visits. They
@@ -12,11 +13,6 @@ import { join } from "node:path";
 
 const CALLER = "functions/apps/aggregate/local.ts and functions/apps/aggregate/aws.ts";
 const PARAMS = "day:date, k:int, k:int, k:int, k:int";
-/** The window order of a visitor's interactions: ties in time page view first, then path and event name. */
-const ORDER = "ORDER BY ts, pv DESC, path, event_name";
-const PAGEVIEW = `(source = 'collector' AND event_name = 'pageview')
-      OR (source = 'log' AND method IN ('GET', 'HEAD') AND ((status >= 200 AND status < 300) OR status = 304) AND NOT is_asset)`;
-
 function header(rollup: string, description: string, doc: string): string {
   return `-- rollup.${rollup}: ${description}
 -- caller: ${CALLER} (rollup "${rollup}", one UTC day into stats/${rollup}/dt=<day>/)
@@ -33,14 +29,7 @@ ${doc}`;
 function visitsPrelude(pages: boolean): string {
   const carried = pages ? "site, visitor_id, ip_prefix, ts, path, pv" : "site, visitor_id, ip_prefix, ts, pv";
   const ranked = pages
-    ? `
-ranked AS (
-  SELECT
-    site, visitor_id, ip_prefix, ts, path, pv, visit_no,
-    row_number() OVER (PARTITION BY site, visitor_id, visit_no, pv ORDER BY ts, path) AS first_rank,
-    row_number() OVER (PARTITION BY site, visitor_id, visit_no, pv ORDER BY ts DESC, path DESC) AS last_rank
-  FROM numbered
-),`
+    ? `\n${visitRankCte("site, visitor_id", "site, visitor_id, ip_prefix, ts, path, pv")}`
     : "";
   const pageColumns = pages
     ? `
@@ -61,28 +50,9 @@ ranked AS (
   WHERE dt = ?
     AND NOT is_bot
     AND visitor_id IS NOT NULL
-    AND ((source = 'collector' AND event_name NOT IN ('engagement'))
-      OR (source = 'log' AND method IN ('GET', 'HEAD') AND ((status >= 200 AND status < 300) OR status = 304) AND NOT is_asset))
+    AND ${INTERACTION}
 ),
-marked AS (
-  SELECT
-    site, visitor_id, ip_prefix, ts, path, event_name, pv,
-    CASE
-      WHEN lag(ts) OVER (PARTITION BY site, visitor_id ${ORDER}) IS NULL THEN 1
-      WHEN ts > lag(ts) OVER (PARTITION BY site, visitor_id ${ORDER}) + INTERVAL '30' MINUTE THEN 1
-      ELSE 0
-    END AS starts
-  FROM interactions
-),
-numbered AS (
-  SELECT
-    ${carried},
-    sum(starts) OVER (
-      PARTITION BY site, visitor_id ${ORDER}
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS visit_no
-  FROM marked
-),${ranked}
+${visitNumberCtes("site, visitor_id", "site, visitor_id, ip_prefix, ts, path, event_name, pv", carried)}${ranked}
 visits AS (
   SELECT
     site,

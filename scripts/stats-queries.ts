@@ -10,6 +10,7 @@ import { join } from "node:path";
  */
 
 import { LEAF_SLOTS, PATTERNS_PER_LEAF, RELAXATIONS } from "../functions/core/stats/filters.ts";
+import { INTERACTION, PAGEVIEW, visitNumberCtes, visitRankCte } from "./visit-sql.ts";
 
 /** The dimensions a breakdown or a leaf can name, and how each reads one interaction. */
 export const STATS_DIMENSIONS: readonly (readonly [string, string])[] = [
@@ -32,8 +33,9 @@ export const STATS_DIMENSIONS: readonly (readonly [string, string])[] = [
   ["goal_page", "CASE WHEN pv = 1 THEN path END"],
 ];
 
-const PAGEVIEW = `(source = 'collector' AND event_name = 'pageview')
-      OR (source = 'log' AND method IN ('GET', 'HEAD') AND ((status >= 200 AND status < 300) OR status = 304) AND NOT is_asset)`;
+/** The columns every step of the visit reconstruction carries, as they appear in a SELECT. */
+const PERSON_COLUMNS = `dt, ts, visitor_id, ip_prefix, path, event_name, referrer_host,
+    utm_source, utm_medium, utm_campaign, utm_term, utm_content, country, browser, os, device, pv`;
 
 const range = (n: number, from = 1) => Array.from({ length: n }, (_, i) => i + from);
 
@@ -100,7 +102,6 @@ function sharedPrelude(): string {
   const slots = range(LEAF_SLOTS)
     .map((i) => `(${i})`)
     .join(", ");
-  const order = "ORDER BY ts, pv DESC, path, event_name";
   const leafPatterns = range(LEAF_SLOTS)
     .map(
       (i) =>
@@ -146,35 +147,10 @@ interactions AS (
   FROM events
   WHERE site = ? AND dt >= ? AND dt <= ?
     AND NOT is_bot
-    AND ((source = 'collector' AND event_name <> 'engagement')
-      OR (source = 'log' AND method IN ('GET', 'HEAD') AND ((status >= 200 AND status < 300) OR status = 304) AND NOT is_asset))
+    AND ${INTERACTION}
 ),
-marked AS (
-  SELECT
-    dt, ts, visitor_id, ip_prefix, path, event_name, referrer_host,
-    utm_source, utm_medium, utm_campaign, utm_term, utm_content, country, browser, os, device, pv,
-    CASE
-      WHEN lag(ts) OVER (PARTITION BY dt, visitor_id ${order}) IS NULL THEN 1
-      WHEN ts > lag(ts) OVER (PARTITION BY dt, visitor_id ${order}) + INTERVAL '30' MINUTE THEN 1
-      ELSE 0
-    END AS starts
-  FROM interactions
-),
-numbered AS (
-  SELECT
-    dt, ts, visitor_id, ip_prefix, path, event_name, referrer_host,
-    utm_source, utm_medium, utm_campaign, utm_term, utm_content, country, browser, os, device, pv,
-    sum(starts) OVER (PARTITION BY dt, visitor_id ${order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS visit_no
-  FROM marked
-),
-ranked AS (
-  SELECT
-    dt, ts, visitor_id, ip_prefix, path, event_name, referrer_host,
-    utm_source, utm_medium, utm_campaign, utm_term, utm_content, country, browser, os, device, pv, visit_no,
-    row_number() OVER (PARTITION BY dt, visitor_id, visit_no, pv ORDER BY ts, path) AS first_rank,
-    row_number() OVER (PARTITION BY dt, visitor_id, visit_no, pv ORDER BY ts DESC, path DESC) AS last_rank
-  FROM numbered
-),
+${visitNumberCtes("dt, visitor_id", PERSON_COLUMNS, PERSON_COLUMNS)}
+${visitRankCte("dt, visitor_id", PERSON_COLUMNS)}
 attributed AS (
   SELECT
     dt, ts, visitor_id, ip_prefix, path, event_name, referrer_host,
