@@ -11,9 +11,9 @@ import {
   liveMoment,
   liveViewOf,
 } from "../../core/dashboard/live.ts";
+import { refreshLiveSnapshot } from "../../core/dashboard/live-refresh.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { ObjectStore } from "../../ports/object-store.ts";
-import { refreshLiveSnapshot } from "../live/refresh.ts";
 
 /**
  * The live panel on one machine (`logsieve serve`): the live rollup (core/dashboard/live.ts, queries/dashboard.live.sql)

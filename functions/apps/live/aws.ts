@@ -3,10 +3,10 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { AthenaQueryEngine } from "../../adapters/aws/athena-engine.ts";
 import { S3ObjectStore } from "../../adapters/aws/s3-object-store.ts";
 import { systemClock } from "../../adapters/local/system-clock.ts";
+import type { LiveRefreshDeps } from "../../core/dashboard/live-refresh.ts";
 import type { Clock } from "../../ports/clock.ts";
 import { AWS_ENV, configFromEnv, type Environment, requireEnv } from "../../runtime/env.ts";
 import { loadQueryCatalog } from "../../runtime/query-files.ts";
-import type { LiveRefreshDeps } from "./refresh.ts";
 
 /**
  * The live function's wiring on AWS: `dashboard.live` on Athena in the pipeline workgroup (the one that may read

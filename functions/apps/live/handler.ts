@@ -1,14 +1,14 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import middy from "@middy/core";
 import { liveMoment } from "../../core/dashboard/live.ts";
+import { refreshLiveSnapshot } from "../../core/dashboard/live-refresh.ts";
 import { processEnvironment } from "../../runtime/env.ts";
 import { type AwsLiveRuntime, composeAwsLive } from "./aws.ts";
-import { refreshLiveSnapshot } from "./refresh.ts";
 
 /**
  * The live panel's rollup on AWS (issue 17 item 3), run by a one-minute schedule: the figures of the current minute
  * from today's (and, for a window crossing midnight, yesterday's) `events/` partition, k applied, written to
- * `stats/live/dt=<day>/live.json` (./refresh.ts). Logs the moment and how many sites had traffic — never a figure
+ * `stats/live/dt=<day>/live.json` (core/dashboard/live-refresh.ts). Logs the moment and how many sites had traffic — never a figure
  * under k, never a site's figures. A failed minute is not retried: the next minute computes a fresher one.
  */
 

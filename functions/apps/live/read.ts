@@ -11,7 +11,7 @@ import type { ObjectStore } from "../../ports/object-store.ts";
 
 /**
  * The live panel as the dashboard serves it on AWS: the snapshot the live function wrote for today
- * (`stats/live/dt=<day>/live.json`, ./refresh.ts), read with the signed-in person's rights, k applied again
+ * (`stats/live/dt=<day>/live.json`, core/dashboard/live-refresh.ts), read with the signed-in person's rights, k applied again
  * (liveViewOf). Its `asOf` says how fresh it is. Before the day's first run (the first minute after midnight UTC,
  * or a deployment whose schedule has not run yet) there is nothing to show: 503, saying so.
  */

@@ -1,5 +1,7 @@
-import { type QueryCatalog, requireQuery, resolveQueryParams } from "../../core/aggregate/catalog.ts";
-import type { LogsieveConfig } from "../../core/config.ts";
+import type { ObjectStore } from "../../ports/object-store.ts";
+import type { QueryEngine } from "../../ports/query-engine.ts";
+import { type QueryCatalog, requireQuery, resolveQueryParams } from "../aggregate/catalog.ts";
+import type { LogsieveConfig } from "../config.ts";
 import {
   encodeLiveSnapshot,
   LIVE_WINDOW_MINUTES,
@@ -7,15 +9,13 @@ import {
   liveKey,
   liveParams,
   liveSnapshotOf,
-} from "../../core/dashboard/live.ts";
-import type { ObjectStore } from "../../ports/object-store.ts";
-import type { QueryEngine } from "../../ports/query-engine.ts";
+} from "./live.ts";
 
 /**
  * The live rollup of one moment (core/dashboard/live.ts): `queries/dashboard.live.sql` over the latest `events/`
  * partitions (yesterday and today, up to the moment), k applied in the SQL and again by liveSnapshotOf, written to
  * `stats/live/dt=<day>/live.json` for the dashboard to serve. The same on both engines: DuckDB under `logsieve
- * serve` (apps/dashboard/live.ts, when a stored snapshot is older than a minute), Athena on AWS (./aws.ts, once a
+ * serve` (apps/dashboard/live.ts, when a stored snapshot is older than a minute), Athena on AWS (apps/live/aws.ts, once a
  * minute on a schedule). The engine must be one that may read `events/`: the pipeline's, never a person's.
  */
 export interface LiveRefreshDeps {
