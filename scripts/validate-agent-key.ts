@@ -12,18 +12,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { agentKey } from "../functions/core/enrich/agent-key.ts";
 import { classifyAgent } from "../functions/core/enrich/enrich.ts";
+import { yamlScalar } from "./corpus-yaml.ts";
 import { validationDir } from "./validation-dir.ts";
 
 const ROOT = join(validationDir(), "bots");
-
-function yamlScalar(raw: string): string {
-  const text = raw.trim();
-  if (text.startsWith("'") && text.endsWith("'") && text.length >= 2)
-    return text.slice(1, -1).replaceAll("''", "'");
-  if (text.startsWith('"') && text.endsWith('"') && text.length >= 2)
-    return JSON.parse(text.replaceAll("\\/", "/"));
-  return text;
-}
 
 function scalarsAfter(file: string, prefix: RegExp): string[] {
   const out: string[] = [];

@@ -10,18 +10,10 @@ import { classifyBot } from "../functions/core/enrich/bots.ts";
 import { createEnricher } from "../functions/core/enrich/enrich.ts";
 import { parseUserAgent } from "../functions/core/enrich/user-agent.ts";
 import { NO_GEO } from "../functions/ports/geo.ts";
+import { yamlScalar } from "./corpus-yaml.ts";
+import { validationDir } from "./validation-dir.ts";
 
-const ROOT = join(import.meta.dirname, "..", "..", "shared", "validation", "bots");
-
-/** One YAML scalar as these corpora write it: plain, 'single' ('' escapes) or "double" (backslash escapes). */
-function yamlScalar(raw: string): string {
-  const text = raw.trim();
-  if (text.startsWith("'") && text.endsWith("'") && text.length >= 2)
-    return text.slice(1, -1).replaceAll("''", "'");
-  if (text.startsWith('"') && text.endsWith('"') && text.length >= 2)
-    return JSON.parse(text.replaceAll("\\/", "/"));
-  return text;
-}
+const ROOT = join(validationDir(), "bots");
 
 function lines(path: string): string[] {
   return readFileSync(join(ROOT, path), "utf8").split(/\r?\n/);

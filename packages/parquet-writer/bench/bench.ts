@@ -9,6 +9,7 @@
  */
 import { loadavg } from "node:os";
 import { ColumnBatch, type TableSpec, writeParquet } from "../src/index.ts";
+import { seededRandom } from "../test/random.ts";
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -44,17 +45,6 @@ const TABLE: TableSpec = {
     { name: "line_no", type: "int64", nullable: false, encoding: "delta", statistics: false },
   ],
 };
-
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Rows as a log pipeline makes them: repeated values are the same string objects, addresses and queries fresh. */
 function makeRows(count: number): Record<string, unknown>[] {
