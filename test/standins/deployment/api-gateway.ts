@@ -1,4 +1,4 @@
-import type { Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { JwtVerifier } from "aws-jwt-verify";
 import { SimpleJwksCache } from "aws-jwt-verify/jwk";
 import { close, listen, readBody } from "../http.ts";
@@ -41,11 +41,41 @@ function compile(path: string): RegExp {
   return new RegExp(`^${escaped}$`);
 }
 
+/** Requests the stand-in has taken and not yet answered, so a test can wait until none is left. */
+class InFlight {
+  private count = 0;
+  private waiters: (() => void)[] = [];
+
+  async around(work: () => Promise<void>): Promise<void> {
+    this.count++;
+    try {
+      await work();
+    } finally {
+      this.count--;
+      if (this.count === 0) for (const wake of this.waiters.splice(0)) wake();
+    }
+  }
+
+  settled(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
 export class ApiGatewayStandin {
   private constructor(
     private readonly server: Server,
     readonly url: string,
+    private readonly inFlight: InFlight,
   ) {}
+
+  /**
+   * Resolves once every request taken so far is answered. A browser that closes its page does not stop the
+   * function behind a request it already sent (nor does API Gateway), so a test that counts what the functions
+   * did from now on waits for the requests of earlier tests first.
+   */
+  settled(): Promise<void> {
+    return this.inFlight.settled();
+  }
 
   static async start(stack: Deployment): Promise<ApiGatewayStandin> {
     const r = stack.resolver;
@@ -108,7 +138,11 @@ export class ApiGatewayStandin {
       return verifier;
     };
 
-    const { server, url } = await listen(async (req, res) => {
+    const inFlight = new InFlight();
+    const { server, url } = await listen((req, res) => inFlight.around(() => respond(req, res)));
+    return new ApiGatewayStandin(server, url, inFlight);
+
+    async function respond(req: IncomingMessage, res: ServerResponse): Promise<void> {
       const target = new URL(req.url ?? "/", "http://api");
       const method = req.method ?? "GET";
       // A trailing slash matches the route without it (`/dashboard/` is served by `GET /dashboard`), as the
@@ -233,8 +267,7 @@ export class ApiGatewayStandin {
           ? undefined
           : Buffer.from(answer.body, answer.isBase64Encoded ? "base64" : "utf8"),
       );
-    });
-    return new ApiGatewayStandin(server, url);
+    }
   }
 
   async stop(): Promise<void> {

@@ -173,6 +173,11 @@ export class Deployment {
    * the Cognito stand-in the user pool as the template configures it: the app client's callback URLs (on that
    * API's URL now), the groups with their roles and precedence, the identity pool. Returns the API's URL.
    */
+  /** Resolves once the served HTTP API has answered every request it took (see ApiGatewayStandin.settled). */
+  async apiSettled(): Promise<void> {
+    await this.api?.settled();
+  }
+
   async exposeApi(): Promise<string> {
     this.api ??= await ApiGatewayStandin.start(this);
     const url = this.api.url;
