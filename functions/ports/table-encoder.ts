@@ -5,7 +5,8 @@
  * Two ways in: `encode(rows)` for callers that hold row objects anyway, and — optional, for the ingest hot
  * path — `startBatch` / `encodeBatch`, where rows are appended column by column as they are produced (no row
  * object outlives its line, which is most of the garbage collector's work otherwise) and the encoding may run
- * on another thread while the caller goes on producing rows.
+ * on another thread while the caller goes on producing rows; `startPart`, the same with each row group encoded as
+ * soon as it is full, so an object waiting for its last rows holds its earlier ones encoded, not as columns.
  */
 export type ColumnType = "string" | "int32" | "int64" | "double" | "boolean" | "timestamp_ms";
 
@@ -46,6 +47,30 @@ export interface TableEncoder {
    * order give the same bytes as `encode`.
    */
   startFile?(schema: TableSchema): TableFileWriter;
+  /**
+   * Optional, for the ingest hot path: one object's rows, added one at a time and encoded a row group at a time as
+   * each fills (possibly on another thread), so what waits in memory for the rest of the object is mostly encoded
+   * bytes. The same rows in the same order give the same bytes as `encode`. `expectedRows` as for `startBatch`.
+   */
+  startPart?(schema: TableSchema, expectedRows?: number): TablePart;
+}
+
+/** An object being collected and encoded row group by row group (see {@link TableEncoder.startPart}). */
+export interface TablePart {
+  /** Rows added so far. */
+  readonly rows: number;
+  /**
+   * About the bytes the part holds now: rows not encoded yet (as columns, at their capacity) and encoded row
+   * groups. A row group being encoded on another thread counts once its bytes are back.
+   */
+  readonly bytesHeld: number;
+  /**
+   * Appends one row. A value the schema does not allow throws at once, as `TableBatch.add` does. Encoding a full
+   * row group may start here; if it fails, `finish` rejects.
+   */
+  add(row: Readonly<Record<string, unknown>>): void;
+  /** The remaining rows and the footer: the whole object's bytes. The part must not be used again. */
+  finish(): Promise<Uint8Array>;
 }
 
 /** A file being written row group by row group (see {@link TableEncoder.startFile}). */

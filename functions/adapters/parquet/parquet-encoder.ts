@@ -2,12 +2,20 @@ import {
   type BatchData,
   ColumnBatch,
   type ColumnSpec,
+  type EncodedRowGroups,
+  encodeRowGroups,
   ParquetFileWriter,
   type TableSpec,
   type WriteOptions,
   writeParquet,
 } from "@logsieve/parquet-writer";
-import type { TableBatch, TableEncoder, TableFileWriter, TableSchema } from "../../ports/table-encoder.ts";
+import type {
+  TableBatch,
+  TableEncoder,
+  TableFileWriter,
+  TablePart,
+  TableSchema,
+} from "../../ports/table-encoder.ts";
 
 export { EncodeError } from "@logsieve/parquet-writer";
 
@@ -189,6 +197,18 @@ export class ParquetEncoder implements TableEncoder {
     return new ParquetFileStream(this.tableOf(schema), this.writeOptions);
   }
 
+  /**
+   * An object's rows encoded a row group at a time, in this thread, as each fills: at most one row group of rows
+   * is held as columns, the earlier ones as their encoded bytes (docs/BENCHMARKS.md, fourth round).
+   */
+  startPart(schema: TableSchema, expectedRows?: number): TablePart {
+    const table = this.tableOf(schema);
+    const options = this.writeOptions;
+    return new ParquetPart(table, options, expectedRows, (data, atStart) =>
+      encodeGroups(table, data, options, atStart),
+    );
+  }
+
   /** A table with each column's hint, one object per schema (the writer compiles per table object). */
   tableOf(schema: TableSchema): TableSpec {
     let table = this.tables.get(schema);
@@ -230,6 +250,125 @@ export function encodeColumns(table: TableSpec, data: BatchData, options: WriteO
     // Messages from underneath may quote values; keep only the error's name.
     const name = error instanceof Error ? error.name : "error";
     throw new Error(`cannot encode ${table.name} (${data.rows} rows): the Parquet writer failed (${name})`);
+  }
+}
+
+/**
+ * Row groups without their file (see the writer's `encodeRowGroups`), in this thread or on the worker
+ * (worker-encoder.ts); errors as {@link encodeColumns} reports them: never a value.
+ */
+export function encodeGroups(
+  table: TableSpec,
+  data: BatchData,
+  options: WriteOptions,
+  atStart: boolean,
+): EncodedRowGroups {
+  try {
+    return encodeRowGroups(table, data, options, atStart);
+  } catch (error) {
+    const name = error instanceof Error ? error.name : "error";
+    throw new Error(`cannot encode ${table.name} (${data.rows} rows): the Parquet writer failed (${name})`);
+  }
+}
+
+/** Encodes a full row group's columns: at once in this thread, or later on another one. */
+export type RowGroupEncoder = (
+  data: BatchData,
+  atStart: boolean,
+) => EncodedRowGroups | Promise<EncodedRowGroups>;
+
+/**
+ * {@link TablePart} over the writer's {@link ParquetFileWriter}: rows go into a {@link ColumnBatch} of one row
+ * group; a full one is handed to `encodeGroup` and a fresh batch started, so the raw columns of a row group live
+ * only until it is encoded. `finish` encodes the rest, places the row groups in order and adds the footer: the
+ * bytes `writeParquet` gives for all the rows at once (row groups are encoded independently, and only the footer's
+ * offsets depend on where a row group sits in the file).
+ */
+export class ParquetPart implements TablePart {
+  private readonly file: ParquetFileWriter;
+  private readonly groupRows: number;
+  private batch: ColumnBatch;
+  /** Row groups handed to `encodeGroup`, in file order: encoded, or being encoded elsewhere. */
+  private readonly groups: (EncodedRowGroups | Promise<EncodedRowGroups>)[] = [];
+  private groupedRows = 0;
+  private encodedBytes = 0;
+  private failure: { error: unknown } | null = null;
+  private finished = false;
+
+  constructor(
+    private readonly table: TableSpec,
+    options: WriteOptions,
+    private readonly expectedRows: number | undefined,
+    private readonly encodeGroup: RowGroupEncoder,
+  ) {
+    this.file = new ParquetFileWriter(table, options);
+    this.groupRows = options.rowGroupSize ?? 100_000;
+    this.batch = this.nextBatch();
+  }
+
+  get rows(): number {
+    return this.groupedRows + this.batch.rows;
+  }
+
+  get bytesHeld(): number {
+    return this.encodedBytes + this.batch.bytesHeld;
+  }
+
+  add(row: Readonly<Record<string, unknown>>): void {
+    this.batch.add(row);
+    if (this.batch.rows >= this.groupRows) this.encodeBatch();
+  }
+
+  async finish(): Promise<Uint8Array> {
+    if (this.finished) throw new Error(`the ${this.table.name} part was already finished`);
+    if (this.batch.rows > 0) this.encodeBatch();
+    this.finished = true;
+    if (this.failure !== null) throw this.failure.error;
+    const pieces: Uint8Array[] = [];
+    for (const group of this.groups) pieces.push(this.file.append(await group));
+    this.groups.length = 0;
+    try {
+      pieces.push(this.file.finish());
+    } catch (error) {
+      const name = error instanceof Error ? error.name : "error";
+      throw new Error(
+        `cannot encode ${this.table.name} (${this.groupedRows} rows): the Parquet writer failed (${name})`,
+      );
+    }
+    return concat(pieces);
+  }
+
+  /** A batch for the next row group, sized for the rows still expected. */
+  private nextBatch(): ColumnBatch {
+    const left =
+      this.expectedRows === undefined ? this.groupRows : Math.max(1, this.expectedRows - this.groupedRows);
+    return new ColumnBatch(this.table, Math.min(this.groupRows, left));
+  }
+
+  /** Hands the current batch to `encodeGroup` and starts the next; a failure is kept for `finish`. */
+  private encodeBatch(): void {
+    const batch = this.batch;
+    const atStart = this.groupedRows === 0;
+    this.groupedRows += batch.rows;
+    this.batch = this.nextBatch();
+    if (this.failure !== null) return;
+    try {
+      const encoded = this.encodeGroup(batch.finish(), atStart);
+      if (encoded instanceof Promise) {
+        const counted = encoded.then((group) => {
+          this.encodedBytes += group.bytes.byteLength;
+          return group;
+        });
+        // Awaited by `finish`; until then (or if the part is dropped) a failure must not be an unhandled rejection.
+        counted.catch(() => undefined);
+        this.groups.push(counted);
+      } else {
+        this.encodedBytes += encoded.bytes.byteLength;
+        this.groups.push(encoded);
+      }
+    } catch (error) {
+      this.failure = { error };
+    }
   }
 }
 

@@ -3,15 +3,18 @@ import {
   type BatchData,
   batchBuffers,
   ColumnBatch,
+  type EncodedRowGroups,
   type TableSpec,
   type WriteOptions,
 } from "@logsieve/parquet-writer";
-import type { TableBatch, TableEncoder, TableSchema } from "../../ports/table-encoder.ts";
+import type { TableBatch, TableEncoder, TablePart, TableSchema } from "../../ports/table-encoder.ts";
 import { workerBootstrap } from "../threads/worker-module.ts";
 import {
   encodeColumns,
+  encodeGroups,
   ParquetEncoder,
   type ParquetEncoderOptions,
+  ParquetPart,
   parquetWriteOptions,
 } from "./parquet-encoder.ts";
 
@@ -27,6 +30,9 @@ import {
  *   thread. Nothing queues up (memory stays bounded) and the tail of an input is encoded on both threads.
  * - The worker runs the very same code as the in-thread encoder ({@link encodeColumns}) with the same table and
  *   options, so the bytes are the same: which thread encoded a part never shows in the lake.
+ * - `startPart` (the ingest pipeline's partitions): each full row group's columns go to the worker the same way and
+ *   come back as encoded row groups, placed in order in the file by the calling thread; a row group filled while
+ *   the worker is busy is encoded on the calling thread.
  * - `encode(rows)` (callers holding row objects) stays in-thread and synchronous.
  * - The worker starts on the first batch and keeps the process alive only while a batch is being encoded.
  *
@@ -41,7 +47,7 @@ export class ThreadedParquetEncoder implements TableEncoder {
   private nextId = 1;
   private readonly waiting = new Map<
     number,
-    { resolve: (bytes: Uint8Array) => void; reject: (e: Error) => void }
+    { resolve: (result: Uint8Array | EncodedRowGroups) => void; reject: (e: Error) => void }
   >();
   private failure: Error | null = null;
 
@@ -67,12 +73,29 @@ export class ThreadedParquetEncoder implements TableEncoder {
     // The worker is still busy with an earlier batch: this thread encodes this one itself rather than queue it
     // (no queue of batches builds up in memory, and at the end of an input both threads encode).
     if (this.waiting.size > 0) return this.local.encodeBatch(batch);
-    const data = batch.finish();
+    return this.post({ kind: "file", table: batch.schema, data: batch.finish() }) as Promise<Uint8Array>;
+  }
+
+  startPart(schema: TableSchema, expectedRows?: number): TablePart {
+    if (this.failure === null) this.started();
+    const table = this.local.tableOf(schema);
+    return new ParquetPart(table, this.writeOptions, expectedRows, (data, atStart) => {
+      if (this.failure !== null) return Promise.reject(this.failure);
+      // As for batches: a row group filled while the worker is busy is encoded here, nothing queues up.
+      if (this.waiting.size > 0) return encodeGroups(table, data, this.writeOptions, atStart);
+      return this.post({ kind: "groups", table, data, atStart }) as Promise<EncodedRowGroups>;
+    });
+  }
+
+  /** Sends columns to the worker (their buffers transferred); resolves with what it encoded. */
+  private post(work: Work): Promise<Uint8Array | EncodedRowGroups> {
     const worker = this.started();
     const id = this.nextId++;
-    const result = new Promise<Uint8Array>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+    const result = new Promise<Uint8Array | EncodedRowGroups>((resolve, reject) =>
+      this.waiting.set(id, { resolve, reject }),
+    );
     if (this.waiting.size === 1) worker.ref();
-    worker.postMessage({ id, table: batch.schema, data } satisfies ToWorker, batchBuffers(data));
+    worker.postMessage({ id, ...work } satisfies ToWorker, batchBuffers(work.data));
     return result;
   }
 
@@ -111,6 +134,7 @@ export class ThreadedParquetEncoder implements TableEncoder {
     this.waiting.delete(message.id);
     if (this.waiting.size === 0) this.worker?.unref();
     if (message.bytes !== undefined) waiter.resolve(message.bytes);
+    else if (message.groups !== undefined) waiter.resolve(message.groups);
     else waiter.reject(new Error(message.error ?? "the Parquet encoder worker failed"));
   }
 
@@ -127,15 +151,23 @@ interface WorkerInput {
   readonly mark: string;
   readonly writeOptions: WriteOptions;
 }
-interface ToWorker {
-  readonly id: number;
-  /** The table with its columns' hints, as the in-thread encoder made it (see ParquetEncoder.tableOf). */
-  readonly table: TableSpec;
-  readonly data: BatchData;
-}
+/** A whole file's columns, or a part's row groups (`atStart`: the file's first ones). */
+type Work =
+  | { readonly kind: "file"; readonly table: TableSpec; readonly data: BatchData }
+  | {
+      readonly kind: "groups";
+      readonly table: TableSpec;
+      readonly data: BatchData;
+      readonly atStart: boolean;
+    };
+/** `table`: the table with its columns' hints, as the in-thread encoder made it (see ParquetEncoder.tableOf). */
+type ToWorker = Work & { readonly id: number };
 interface FromWorker {
   readonly id: number;
+  /** A whole file (`file`). */
   readonly bytes?: Uint8Array;
+  /** Encoded row groups (`groups`). */
+  readonly groups?: EncodedRowGroups;
   /** The encoder's own message: it names table and row count, never a value. */
   readonly error?: string;
 }
@@ -154,13 +186,22 @@ function runWorker(): void {
       tables.set(key, table);
     }
     try {
-      const bytes = encodeColumns(table, message.data, writeOptions);
       // The batch's buffers go back with the result (transferred, unreferenced): left here they would wait for
       // this isolate's rare garbage collections (its heap barely grows); on the main thread they die young.
-      port.postMessage({ id: message.id, bytes } satisfies FromWorker, [
-        bytes.buffer as ArrayBuffer,
-        ...batchBuffers(message.data),
-      ]);
+      const spent = batchBuffers(message.data);
+      if (message.kind === "groups") {
+        const groups = encodeGroups(table, message.data, writeOptions, message.atStart);
+        port.postMessage({ id: message.id, groups } satisfies FromWorker, [
+          groups.bytes.buffer as ArrayBuffer,
+          ...spent,
+        ]);
+      } else {
+        const bytes = encodeColumns(table, message.data, writeOptions);
+        port.postMessage({ id: message.id, bytes } satisfies FromWorker, [
+          bytes.buffer as ArrayBuffer,
+          ...spent,
+        ]);
+      }
     } catch (error) {
       const text = error instanceof Error ? error.message : "the Parquet encoder failed";
       port.postMessage({ id: message.id, error: text } satisfies FromWorker);

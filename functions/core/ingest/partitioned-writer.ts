@@ -1,5 +1,5 @@
 import type { ObjectStore } from "../../ports/object-store.ts";
-import type { TableBatch, TableEncoder, TableSchema } from "../../ports/table-encoder.ts";
+import type { TableEncoder, TablePart, TableSchema } from "../../ports/table-encoder.ts";
 import { objectKey } from "../zones.ts";
 
 /**
@@ -11,9 +11,11 @@ import { objectKey } from "../zones.ts";
  * overwrites instead of adding. After the last part, parts left over from an earlier run of the same
  * input (written with other settings) are deleted, so a re-ingest can never double-count.
  *
- * Speed (see docs/BENCHMARKS.md):
- * - With an encoder that has `startBatch`, rows go into its columnar batch at once: no row object outlives
- *   `add`, so the garbage collector never has to walk hundreds of thousands of buffered rows.
+ * Speed and memory (see docs/BENCHMARKS.md):
+ * - With an encoder that has `startPart`, rows go into its columnar batch at once (no row object outlives `add`, so
+ *   the garbage collector never has to walk hundreds of thousands of buffered rows), and each row group is encoded
+ *   as soon as it is full: a partition waiting for the rest of its part holds at most one row group as columns,
+ *   the rest as encoded bytes. Without `startPart`, `startBatch` (the whole part as columns), else row objects.
  * - `add` returns a promise only when the caller has to wait (a part had to be started while
  *   `maxPartsInFlight` others are still being encoded or stored); otherwise it returns `undefined` and the
  *   caller carries on synchronously. A part being encoded (possibly on another thread) and stored overlaps with
@@ -51,8 +53,11 @@ export interface PartitionedWriterOptions {
   readonly beforeFirstPart?: (partition: string) => Promise<void>;
 }
 
-/** Rows of one partition not written yet: the encoder's batch, or row objects for encoders without one. */
-type Pending = TableBatch | Record<string, unknown>[];
+/**
+ * Rows of one partition not written yet: the encoder's part (`startPart`), or its batch, or row objects for encoders
+ * with neither, behind one shape.
+ */
+type Pending = Pick<TablePart, "rows" | "add" | "finish">;
 
 interface PartitionBuffer {
   pending: Pending | null;
@@ -129,8 +134,7 @@ export class PartitionedWriter {
       buffer.pending = pending;
       this.open++;
     }
-    if (Array.isArray(pending)) pending.push(row);
-    else pending.add(row);
+    pending.add(row);
     buffer.rows++;
     this.buffered++;
     return buffer;
@@ -149,10 +153,30 @@ export class PartitionedWriter {
   }
 
   private startPending(): Pending {
-    const { encoder, schema } = this.options;
-    return encoder.startBatch !== undefined && encoder.encodeBatch !== undefined
-      ? encoder.startBatch(schema, this.options.rowsPerPart)
-      : [];
+    const { encoder, schema, rowsPerPart } = this.options;
+    if (encoder.startPart !== undefined) return encoder.startPart(schema, rowsPerPart);
+    const { startBatch, encodeBatch } = encoder;
+    if (startBatch !== undefined && encodeBatch !== undefined) {
+      const batch = startBatch.call(encoder, schema, rowsPerPart);
+      return {
+        get rows() {
+          return batch.rows;
+        },
+        add: (row) => batch.add(row),
+        finish: () => encodeBatch.call(encoder, batch),
+      };
+    }
+    const rows: Record<string, unknown>[] = [];
+    return {
+      get rows() {
+        return rows.length;
+      },
+      add: (row) => {
+        rows.push(row as Record<string, unknown>);
+      },
+      // Deferred as the other encoders' work is: a failure reaches the caller as this part's failure.
+      finish: () => Promise.resolve().then(() => encoder.encode(schema, rows)),
+    };
   }
 
   /**
@@ -183,7 +207,7 @@ export class PartitionedWriter {
 
   /** Starts encoding and storing the partition's rows as its next part; waits only for room in flight. */
   private writePart(partition: string, buffer: PartitionBuffer): Promise<void> | undefined {
-    const { encoder, schema, store, inputId } = this.options;
+    const { encoder, store, inputId } = this.options;
     const pending = buffer.pending;
     const rows = buffer.rows;
     if (pending === null || rows === 0) return undefined;
@@ -195,9 +219,7 @@ export class PartitionedWriter {
     buffer.partsWritten++;
     this.rowsWritten += rows;
     this.keysWritten.push(key);
-    const body: Promise<Uint8Array> = Array.isArray(pending)
-      ? Promise.resolve().then(() => encoder.encode(schema, pending))
-      : (encoder.encodeBatch as (batch: TableBatch) => Promise<Uint8Array>).call(encoder, pending);
+    const body = pending.finish();
     const before = buffer.partsWritten === 1 ? this.options.beforeFirstPart : undefined;
     const stored = (bytes: Uint8Array) =>
       store.put(key, bytes, { contentType: "application/vnd.apache.parquet" });

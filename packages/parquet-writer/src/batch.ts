@@ -143,6 +143,10 @@ abstract class Column {
   definedOf(rows: number): Uint8Array | null {
     return this.defined === null ? null : this.defined.subarray(0, rows);
   }
+  /** Bytes this column holds (its arrays' whole capacity). */
+  bytesHeld(): number {
+    return this.defined?.byteLength ?? 0;
+  }
 }
 
 /**
@@ -257,6 +261,14 @@ class StringColumn extends Column {
     this.ends[row] = this.size;
   }
 
+  /** The arrays' capacity, plus a code unit per character of the distinct values of a `codes` column. */
+  override bytesHeld(): number {
+    if (!this.codesMode) return super.bytesHeld() + this.data.byteLength + this.ends.byteLength;
+    let text = 0;
+    for (const value of this.values) text += value.length;
+    return super.bytesHeld() + this.codes.byteLength + text;
+  }
+
   finish(rows: number): ColumnData {
     if (this.codesMode) {
       return {
@@ -304,6 +316,9 @@ class FixedColumn extends Column {
     this.values[row] = 0;
     if (this.defined !== null) this.defined[row] = 0;
   }
+  override bytesHeld(): number {
+    return super.bytesHeld() + this.values.byteLength;
+  }
   finish(rows: number): ColumnData {
     return {
       kind: this.kind,
@@ -342,6 +357,9 @@ class Int64Column extends Column {
     this.words[2 * row] = 0;
     this.words[2 * row + 1] = 0;
     if (this.defined !== null) this.defined[row] = 0;
+  }
+  override bytesHeld(): number {
+    return super.bytesHeld() + this.words.byteLength;
   }
   finish(rows: number): ColumnData {
     return { kind: "int64", defined: this.definedOf(rows), words: this.words.subarray(0, 2 * rows) };
@@ -447,6 +465,17 @@ export class ColumnBatch {
 
   get rows(): number {
     return this.count;
+  }
+
+  /**
+   * About the memory the batch holds: its columns' arrays (their whole capacity, not only the rows in them) and the
+   * distinct strings of `codes` columns (a byte per character). 0 once finished (the columns are handed over).
+   */
+  get bytesHeld(): number {
+    if (this.finished) return 0;
+    let bytes = 0;
+    for (const builder of this.builders) bytes += builder.bytesHeld();
+    return bytes;
   }
 
   /**

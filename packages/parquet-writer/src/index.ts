@@ -14,6 +14,8 @@ export { maxCompressedLength, snappyCompressInto } from "./snappy.ts";
 export type { ColumnSpec, ColumnType, TableSpec } from "./table.ts";
 export {
   dictionaryPays,
+  type EncodedRowGroups,
+  encodeRowGroups,
   encodeRows,
   ParquetFileWriter,
   type WriteOptions,

@@ -1065,15 +1065,42 @@ function compress(values: Uint8Array): Uint8Array {
  * started with (or an equal one). Synchronous; the result is a fresh array.
  */
 export function writeParquet(table: TableSpec, batch: BatchData, options: WriteOptions = {}): Uint8Array {
-  const rowGroupSize = options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
-  if (!(Number.isInteger(rowGroupSize) && rowGroupSize > 0))
-    throw new RangeError("rowGroupSize must be a positive integer");
+  const rowGroupSize = rowGroupSizeOf(options);
   const layout = layoutOf(table);
   checkBatch(table, layout, batch);
   // One growing buffer per thread for the file being written; the result is copied out of it.
   const writer = scratch.file;
   writer.reset();
   writer.u32(PAR1);
+  const rowGroups = writeRowGroupsInto(writer, layout, batch, rowGroupSize);
+  writeFileMetaData(writer, {
+    schema: layout.schema,
+    numRows: batch.rows,
+    rowGroups,
+    createdBy: options.createdBy ?? DEFAULT_CREATED_BY,
+  });
+  writer.u32(PAR1);
+  return writer.view().slice();
+}
+
+function rowGroupSizeOf(options: WriteOptions): number {
+  const rowGroupSize = options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
+  if (!(Number.isInteger(rowGroupSize) && rowGroupSize > 0))
+    throw new RangeError("rowGroupSize must be a positive integer");
+  return rowGroupSize;
+}
+
+/**
+ * Writes `batch` as row groups of at most `rowGroupSize` rows at `writer`'s position; the metadata's offsets are
+ * counted from the writer's start. The one loop of {@link writeParquet} and {@link encodeRowGroups},
+ * so a file written at once and one written a row group at a time cannot differ.
+ */
+function writeRowGroupsInto(
+  writer: ByteBuffer,
+  layout: Layout,
+  batch: BatchData,
+  rowGroupSize: number,
+): RowGroupMetaData[] {
   const columnWriter = new ColumnWriter(writer, layout);
   const rowGroups: RowGroupMetaData[] = [];
   for (let g0 = 0; g0 < batch.rows; g0 += rowGroupSize) {
@@ -1093,14 +1120,57 @@ export function writeParquet(table: TableSpec, batch: BatchData, options: WriteO
       totalCompressedSize: writer.pos - groupStart,
     });
   }
-  writeFileMetaData(writer, {
-    schema: layout.schema,
-    numRows: batch.rows,
-    rowGroups,
-    createdBy: options.createdBy ?? DEFAULT_CREATED_BY,
-  });
-  writer.u32(PAR1);
-  return writer.view().slice();
+  return rowGroups;
+}
+
+/** A column chunk's metadata with its offsets moved `by` bytes further into the file. */
+function rebased(chunk: ColumnChunkMetaData, by: number): ColumnChunkMetaData {
+  return {
+    ...chunk,
+    fileOffset: chunk.fileOffset + by,
+    dataPageOffset: chunk.dataPageOffset + by,
+    dictionaryPageOffset:
+      chunk.dictionaryPageOffset === undefined ? undefined : chunk.dictionaryPageOffset + by,
+  };
+}
+
+/**
+ * Row groups encoded apart from the file they will belong to ({@link encodeRowGroups}), to be placed by
+ * {@link ParquetFileWriter.append}. Plain data (typed arrays, numbers, strings): it can be posted between threads,
+ * `bytes`' buffer transferred.
+ */
+export interface EncodedRowGroups {
+  readonly table: string;
+  readonly rows: number;
+  /** Encoded for the very start of a file: `bytes` begins with the file's magic. */
+  readonly atStart: boolean;
+  /** The row groups' bytes (after the magic, when `atStart`): exactly what the file holds there. */
+  readonly bytes: Uint8Array;
+  /** Their metadata, offsets counted from the first byte of `bytes`. */
+  readonly rowGroups: readonly RowGroupMetaData[];
+}
+
+/**
+ * The rows of `batch` as row groups of at most `rowGroupSize` rows, without a footer, for a file being written a
+ * row group at a time whose row groups may be encoded elsewhere (another thread) than where the file is assembled:
+ * page bytes do not depend on where they sit in the file, only the footer's offsets do, and
+ * {@link ParquetFileWriter.append} moves those. `atStart`: these are the file's first bytes (the magic is put
+ * first). The result is a fresh array.
+ */
+export function encodeRowGroups(
+  table: TableSpec,
+  batch: BatchData,
+  options: WriteOptions = {},
+  atStart = false,
+): EncodedRowGroups {
+  const rowGroupSize = rowGroupSizeOf(options);
+  const layout = layoutOf(table);
+  checkBatch(table, layout, batch);
+  const writer = scratch.file;
+  writer.reset();
+  if (atStart) writer.u32(PAR1);
+  const rowGroups = writeRowGroupsInto(writer, layout, batch, rowGroupSize);
+  return { table: table.name, rows: batch.rows, atStart, bytes: writer.view().slice(), rowGroups };
 }
 
 /** A batch whose columns are not the table's (another table's batch): refused before anything is written. */
@@ -1132,12 +1202,12 @@ export function encodeRows(
  * gives the bytes of its row groups (offsets counted from the file's start), {@link finish} the footer. The caller
  * sends the pieces on in order (a multipart upload, a file); only one batch of rows is held at a time. Batches of
  * `rowGroupSize` rows (the last one fewer) give the same bytes as {@link writeParquet} of all the rows at once:
- * row groups keep their own dictionaries and statistics.
+ * row groups keep their own dictionaries and statistics. Row groups may also be encoded elsewhere (another thread,
+ * {@link encodeRowGroups}) and placed here in order with {@link append}.
  */
 export class ParquetFileWriter {
   private readonly layout: Layout;
   private readonly rowGroups: RowGroupMetaData[] = [];
-  private readonly rowGroupSize: number;
   /** Bytes handed out so far: where the next row group starts. */
   private offset = 0;
   private rows = 0;
@@ -1147,9 +1217,7 @@ export class ParquetFileWriter {
     private readonly table: TableSpec,
     private readonly options: WriteOptions = {},
   ) {
-    this.rowGroupSize = options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
-    if (!(Number.isInteger(this.rowGroupSize) && this.rowGroupSize > 0))
-      throw new RangeError("rowGroupSize must be a positive integer");
+    rowGroupSizeOf(options); // a bad size is refused here, not at the first row group
     this.layout = layoutOf(table);
   }
 
@@ -1161,39 +1229,32 @@ export class ParquetFileWriter {
   /** The rows of `batch` as row groups of at most `rowGroupSize` rows (the file's magic first, the first time). */
   writeRowGroups(batch: BatchData): Uint8Array {
     if (this.finished) throw new Error(`table ${this.table.name}: the file was already finished`);
-    checkBatch(this.table, this.layout, batch);
-    const writer = scratch.file;
-    writer.reset();
-    if (this.offset === 0) writer.u32(PAR1);
+    return this.append(encodeRowGroups(this.table, batch, this.options, this.offset === 0));
+  }
+
+  /**
+   * Row groups from {@link encodeRowGroups} (with this file's table and options, on any thread) as the file's next
+   * ones: gives their bytes to send on (`encoded.bytes` itself). `encoded.atStart` must say whether nothing was
+   * written yet.
+   */
+  append(encoded: EncodedRowGroups): Uint8Array {
+    if (this.finished) throw new Error(`table ${this.table.name}: the file was already finished`);
+    if (encoded.table !== this.table.name)
+      throw new Error(`table ${this.table.name}: row groups of table ${encoded.table}`);
+    if (encoded.atStart !== (this.offset === 0))
+      throw new Error(
+        `table ${this.table.name}: row groups encoded ${encoded.atStart ? "for" : "after"} the file's start, ` +
+          `appended ${this.offset === 0 ? "at" : "after"} it`,
+      );
     const base = this.offset;
-    const columnWriter = new ColumnWriter(writer, this.layout);
-    for (let g0 = 0; g0 < batch.rows; g0 += this.rowGroupSize) {
-      const g1 = Math.min(batch.rows, g0 + this.rowGroupSize);
-      const groupStart = writer.pos;
-      const columns: ColumnChunkMetaData[] = [];
-      let totalBytes = 0;
-      batch.columns.forEach((column, c) => {
-        const { chunk, uncompressed } = columnWriter.write(c, column, g0, g1);
-        columns.push({
-          ...chunk,
-          fileOffset: chunk.fileOffset + base,
-          dataPageOffset: chunk.dataPageOffset + base,
-          dictionaryPageOffset:
-            chunk.dictionaryPageOffset === undefined ? undefined : chunk.dictionaryPageOffset + base,
-        });
-        totalBytes += uncompressed;
-      });
-      this.rowGroups.push({
-        columns,
-        totalByteSize: totalBytes,
-        numRows: g1 - g0,
-        totalCompressedSize: writer.pos - groupStart,
-      });
+    for (const group of encoded.rowGroups) {
+      this.rowGroups.push(
+        base === 0 ? group : { ...group, columns: group.columns.map((chunk) => rebased(chunk, base)) },
+      );
     }
-    this.rows += batch.rows;
-    const bytes = writer.view().slice();
-    this.offset += bytes.length;
-    return bytes;
+    this.rows += encoded.rows;
+    this.offset += encoded.bytes.length;
+    return encoded.bytes;
   }
 
   /** The footer (and the magic, for a file of no rows): the file's last bytes. */

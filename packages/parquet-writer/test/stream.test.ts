@@ -2,7 +2,7 @@ import { parquetReadObjects } from "hyparquet";
 import { describe, expect, it } from "vitest";
 import { ColumnBatch } from "../src/batch.ts";
 import type { TableSpec } from "../src/table.ts";
-import { ParquetFileWriter, writeParquet } from "../src/writer.ts";
+import { encodeRowGroups, ParquetFileWriter, writeParquet } from "../src/writer.ts";
 
 /**
  * A file written row group by row group (ParquetFileWriter, what compaction streams into a multipart upload) is the
@@ -65,6 +65,42 @@ describe("a file written row group by row group", () => {
     expect(read[8]?.path).toBe("/p/8/8");
     expect(read[2_498]?.path).toBe("/p/48/2498");
     expect(read[2_499]?.path).toBeNull();
+  });
+
+  it("is the same file when its row groups are encoded apart (as on another thread) and appended in order", () => {
+    // Prepare
+    const rows = 2_500;
+    const options = { rowGroupSize: 1_000, createdBy: "test" };
+    const whole = writeParquet(table, batchOf(0, rows), options);
+
+    // Act: each row group encoded on its own, its result cloned as a message between threads is
+    const writer = new ParquetFileWriter(table, options);
+    const pieces: Uint8Array[] = [];
+    for (let from = 0; from < rows; from += 1_000) {
+      const encoded = encodeRowGroups(
+        table,
+        batchOf(from, Math.min(rows, from + 1_000)),
+        options,
+        from === 0,
+      );
+      pieces.push(writer.append(structuredClone(encoded)));
+    }
+    pieces.push(writer.finish());
+
+    // Assess
+    expect(Buffer.concat(pieces).equals(Buffer.from(whole))).toBe(true);
+  });
+
+  it("refuses row groups encoded for another place in the file", () => {
+    // Prepare
+    const writer = new ParquetFileWriter(table);
+    const first = encodeRowGroups(table, batchOf(0, 10), {}, true);
+    const later = encodeRowGroups(table, batchOf(10, 20), {}, false);
+
+    // Act and assess
+    expect(() => writer.append(later)).toThrow("encoded after the file's start, appended at it");
+    writer.append(first);
+    expect(() => writer.append(first)).toThrow("encoded for the file's start, appended after it");
   });
 
   it("writes a valid empty file when no row was given", async () => {

@@ -1,10 +1,13 @@
 import { describe, expect, it } from "vitest";
+import { ParquetEncoder } from "../../../../functions/adapters/parquet/parquet-encoder.ts";
 import {
   PartitionedWriter,
   type PartitionedWriterOptions,
 } from "../../../../functions/core/ingest/partitioned-writer.ts";
+import { EVENTS_SCHEMA } from "../../../../functions/core/zones.ts";
 import type { ObjectInfo, ObjectStore } from "../../../../functions/ports/object-store.ts";
-import type { TableEncoder, TableSchema } from "../../../../functions/ports/table-encoder.ts";
+import type { TableEncoder, TablePart, TableSchema } from "../../../../functions/ports/table-encoder.ts";
+import { eventRows } from "../../../helpers/parquet-rows.ts";
 
 const SCHEMA: TableSchema = { name: "t", columns: [{ name: "n", type: "int32", nullable: false }] };
 
@@ -120,5 +123,63 @@ describe("PartitionedWriter: open partitions", () => {
     // Assess: b received a row less recently than a
     expect(written).toEqual(["b/in-0000.json"]);
     expect(store.objects.get("a/in-0000.json")).toEqual([1, 3]);
+  });
+});
+
+/** Keeps every put as it is. */
+class BytesStore extends RecordingStore {
+  readonly bodies = new Map<string, Uint8Array>();
+  override async put(key: string, body: Uint8Array): Promise<void> {
+    this.bodies.set(key, body);
+  }
+}
+
+describe("PartitionedWriter: memory of open partitions", () => {
+  it("holds each open partition's full row groups encoded, and writes the bytes of the part encoded at once", async () => {
+    // Prepare: three days open side by side, rows interleaved, each day far past one row group before it is written
+    const group = 1_000;
+    const rows = eventRows(24 * group);
+    const real = new ParquetEncoder({ rowGroupSize: group });
+    const parts: TablePart[] = [];
+    const spying: TableEncoder = {
+      extension: real.extension,
+      encode: (schema, objects) => real.encode(schema, objects),
+      startPart: (schema, expectedRows) => {
+        const part = real.startPart(schema, expectedRows);
+        parts.push(part);
+        return part;
+      },
+    };
+    const store = new BytesStore();
+    const writer = new PartitionedWriter({
+      store,
+      encoder: spying,
+      schema: EVENTS_SCHEMA,
+      inputId: "in",
+      rowsPerPart: 100 * group,
+      maxBufferedRows: 100 * group,
+    });
+    const oneGroup = real.startBatch(EVENTS_SCHEMA, group);
+    for (const row of rows.slice(0, group)) oneGroup.add(row);
+
+    // Act: the most bytes each open part held at any time
+    const most = new Map<TablePart, number>();
+    for (const [i, row] of rows.entries()) {
+      await writer.add(`events/dt=2026-11-2${i % 3}/`, row);
+      for (const part of parts) most.set(part, Math.max(most.get(part) ?? 0, part.bytesHeld));
+    }
+    await writer.finish();
+
+    // Assess: per part, never more than its object's bytes and one row group as columns
+    expect(parts).toHaveLength(3);
+    const keys = [...store.bodies.keys()].sort();
+    expect(keys).toEqual([0, 1, 2].map((d) => `events/dt=2026-11-2${d}/in-0000.parquet`));
+    keys.forEach((key, d) => {
+      const body = store.bodies.get(key) as Uint8Array;
+      const part = parts[d] as TablePart;
+      expect(most.get(part)).toBeLessThanOrEqual(body.byteLength + oneGroup.bytesHeld);
+      const dayRows = rows.filter((_, i) => i % 3 === d);
+      expect(Buffer.from(body).equals(Buffer.from(real.encode(EVENTS_SCHEMA, dayRows)))).toBe(true);
+    });
   });
 });
