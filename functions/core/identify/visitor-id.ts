@@ -132,6 +132,11 @@ const MEMO_GENERATION = 16_384;
 /** User agents remembered per address (bots rotate theirs; the newest are kept). */
 const MEMO_CHAIN = 8;
 const encoder = new TextEncoder();
+/** Scratch for an id's 64 bits: written as two 32-bit words, read as one signed 64-bit integer. */
+const ID_BIGINT = new BigInt64Array(1);
+const ID_WORDS = new Int32Array(ID_BIGINT.buffer);
+/** Where the low word of a 64-bit integer sits on this platform (0 on little-endian ones). */
+const LOW_WORD = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
 
 /**
  * One remembered (salt, site, address, user agent) and its id; several per address, newest first. The salt is
@@ -164,22 +169,24 @@ const memo = {
   lastId: 0n,
 };
 
-function remember(ip: string, seen: Seen): void {
-  let head = memo.young.get(ip);
+/**
+ * Puts `seen` first in the address's young chain. `head` is what `memo.young.get(ip)` gave just before (the caller
+ * has looked it up already: on a log with many clients, the lookups of these Maps are most of the id's cost).
+ */
+function remember(ip: string, head: Seen | undefined, seen: Seen): void {
   if (head === undefined && memo.young.size >= MEMO_GENERATION) {
     memo.old = memo.young;
     memo.young = new Map();
   }
   // Newest first, at most MEMO_CHAIN per address.
   seen.next = head ?? null;
-  head = seen;
   for (let s = seen, n = 1; s.next !== null; s = s.next, n++) {
     if (n >= MEMO_CHAIN) {
       s.next = null;
       break;
     }
   }
-  memo.young.set(ip, head);
+  memo.young.set(ip, seen);
 }
 
 let hashersMade = 0;
@@ -225,14 +232,22 @@ class VisitorHasher {
       memo.lastSite === site
     )
       return memo.lastId;
-    const known = find(memo.young.get(ip), hasher, site, userAgent);
+    const head = memo.young.get(ip);
+    const known = find(head, hasher, site, userAgent);
     let id: bigint;
     if (known !== null) id = known.id;
     else {
       const promoted = find(memo.old.get(ip), hasher, site, userAgent);
-      id = promoted !== null ? promoted.id : this.compute(`${site}\0${ip}\0${userAgent}`);
-      // A copy of the agent: the string is usually a slice of its log line, which it would keep alive.
-      remember(ip, { hasher, site, userAgent: ` ${userAgent}`.slice(1), id, next: null });
+      let agent: string;
+      if (promoted !== null) {
+        id = promoted.id;
+        agent = promoted.userAgent; // the copy made when it was first seen
+      } else {
+        id = this.compute(`${site}\0${ip}\0${userAgent}`);
+        // A copy of the agent: the string is usually a slice of its log line, which it would keep alive.
+        agent = ` ${userAgent}`.slice(1);
+      }
+      remember(ip, head, { hasher, site, userAgent: agent, id, next: null });
     }
     memo.lastHasher = hasher;
     memo.lastSite = site;
@@ -245,9 +260,11 @@ class VisitorHasher {
   /** The HMAC without the memo (exported through {@link visitorIdUncached} for tests and benchmarks). */
   compute(message: string): bigint {
     const st = this.digestState(message);
-    // BigInt bit operations use two's complement on unbounded integers, so a negative high word gives a
-    // negative (signed) 64-bit result.
-    return (BigInt(st[0] as number) << 32n) | BigInt((st[1] as number) >>> 0);
+    // The first two words as one signed 64-bit integer, high word first: through a 64-bit view of two 32-bit words
+    // (one BigInt made, not the four of `(BigInt(hi) << 32n) | BigInt(lo >>> 0)`, which gives the same value).
+    ID_WORDS[LOW_WORD] = st[1] as number;
+    ID_WORDS[1 - LOW_WORD] = st[0] as number;
+    return ID_BIGINT[0] as bigint;
   }
 
   /** The full 32-byte HMAC of a message (UTF-8). */

@@ -4,6 +4,7 @@ import type { SaltStore } from "../../ports/salt-store.ts";
 import type { TableEncoder, TableSchema } from "../../ports/table-encoder.ts";
 import { compileTrustedProxies, type TrustedProxies } from "../anonymize/ip.ts";
 import { defaultSiteOf, type LogsieveConfig } from "../config.ts";
+import { BoundedCache } from "../enrich/bounded-cache.ts";
 import type { Enricher } from "../enrich/enrich.ts";
 import { createParser, type FormatChoice, formatName, type LineParser } from "../parse/index.ts";
 import { LineSites } from "../sites.ts";
@@ -102,6 +103,8 @@ const MAX_BUFFERED_ROWS_FACTOR = 1.5;
  * each open partition's batch costs some memory even when it holds few rows; the row budget bounds the rest.
  */
 const MAX_OPEN_PARTITIONS = 128;
+/** Referrers whose spam verdict is remembered, per generation (see {@link IngestRun.spamVerdicts}). */
+const SPAM_VERDICTS = 8192;
 const IDLE_PARTITION_ROWS = 32_768;
 
 /**
@@ -130,6 +133,11 @@ export class IngestRun {
   readonly defaultSite: string;
   /** Referrer spam hosts (the shipped list and `referrerSpam.extraHosts`). */
   readonly spam: ReferrerSpamFilter;
+  /**
+   * The filter's verdicts by referrer (steps/referrer-spam.ts): the same referrers repeat all day, and a verdict
+   * costs a host sliced out, lower-cased and looked up once per label. In memory, for this input only.
+   */
+  readonly spamVerdicts = new BoundedCache<string, boolean>(SPAM_VERDICTS);
   /** The detail of a `line_too_long` reject (it names the setting and its value). */
   readonly tooLongDetail: string;
 

@@ -1,6 +1,6 @@
 import type { ClientAddress } from "../../anonymize/ip.ts";
 import type { AccessRecord, ConsentDecision, Enrichment, EventRow } from "../../types.ts";
-import { buildEvent } from "../rows.ts";
+import { buildEventOf } from "../rows.ts";
 import type { IngestRun } from "../run.ts";
 
 /**
@@ -17,23 +17,23 @@ export function anonymize(
   decision: ConsentDecision,
   salt: Uint8Array | null,
 ): EventRow {
-  return buildEvent(
-    {
-      site,
-      timestampMs: record.timestampMs,
-      source: "log",
-      eventName: "request",
-      method: record.method,
-      target: record.target,
-      status: record.status,
-      bytes: record.bytes,
-      referrer: record.referrer,
-      address,
-      userAgent: record.userAgent,
-      enrichment,
-      decision,
-      salt,
-    },
+  // The fields as arguments: no input object made per line (rows.ts buildEventOf).
+  return buildEventOf(
+    site,
+    record.timestampMs,
+    "log",
+    "request",
+    record.method,
+    record.target,
+    record.status,
+    record.bytes,
+    record.referrer,
+    address,
+    record.userAgent,
+    enrichment,
+    decision,
+    salt,
+    undefined,
     run.eventSettings,
   );
 }

@@ -38,6 +38,24 @@ describe("visitorId memo", () => {
     expect(again).toEqual(want);
   });
 
+  it("stays exact for visitors promoted from the older generation, again and again", () => {
+    // Prepare: three visitors of one address, then 20,000 other addresses (one generation flip: they are in the
+    // older generation), then the same three (promoted), and so on three times
+    const salt = new Uint8Array(32).fill(5);
+    const agents = ["agent/a", "agent/b", "agent/c"];
+    const want = agents.map((ua) => expected(salt, "s", "198.51.100.2", ua));
+    const rounds: bigint[][] = [];
+    // Act
+    for (let round = 0; round < 3; round++) {
+      rounds.push(agents.map((ua) => visitorId(salt, "s", "198.51.100.2", ua)));
+      for (let i = 0; i < 20_000; i++)
+        visitorId(salt, "s", `10.${round}.${(i >> 8) & 255}.${i & 255}`, agents[i % 3] as string);
+    }
+    // Assess
+    expect(rounds).toEqual([want, want, want]);
+    expect(visitorId(salt, "s", "10.2.0.7", "agent/b")).toBe(expected(salt, "s", "10.2.0.7", "agent/b"));
+  });
+
   it("tells sites apart for the same address and agent", () => {
     // Prepare
     const salt = new Uint8Array(32).fill(4);

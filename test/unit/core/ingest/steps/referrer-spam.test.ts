@@ -31,4 +31,20 @@ describe("referrer spam step", () => {
     expect(isReferrerSpam(off, accessRecord({ referrer: "https://semalt.com/" }))).toBe(false);
     expect(off.dropped).toBe(0);
   });
+
+  it("gives every repeat of a referrer the same verdict, also past the verdicts it remembers", () => {
+    // Prepare: spam and clean referrers interleaved, 20,000 distinct ones (more than a memo generation), each twice
+    const { run } = stepRun({ config: { sites: ["example.com"] } });
+    const referrers: string[] = [];
+    for (let i = 0; i < 20_000; i++)
+      referrers.push(i % 5 === 0 ? `https://x${i}.semalt.com/` : `https://www.example.org/p/${i}`);
+    // Act
+    const ended = [...referrers, ...referrers].map((referrer) =>
+      isReferrerSpam(run, accessRecord({ referrer: ` ${referrer}`.slice(1) })),
+    );
+    // Assess
+    const want = referrers.map((_, i) => i % 5 === 0);
+    expect(ended).toEqual([...want, ...want]);
+    expect(run.droppedByReason).toEqual({ spam_referrer: 8_000 });
+  });
 });
