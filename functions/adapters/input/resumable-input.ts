@@ -1,9 +1,10 @@
-import { createReadStream } from "node:fs";
+import { createReadStream, read as readAt } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { basename } from "node:path";
 import { HEAD_BYTES } from "../../core/ingest/checkpoint.ts";
 import { contentFrom } from "../../core/ingest/ranges.ts";
 import type { ResumableInput, StreamHead } from "../../core/ingest/resume.ts";
+import type { RangeReader, RangeSource } from "../../core/ingest/shards.ts";
 import { type Compression, compressionOf, maybeDecompress, readError } from "./decompress.ts";
 import { streamHead } from "./stream-head.ts";
 
@@ -141,6 +142,8 @@ export function plainFileInput(handle: FileHandle, options: ResumableOptions): R
   return {
     complete: false,
     namedStream: options.namedStream ?? null,
+    // Shards of a large batch are read through the same descriptor by the threads that ingest them.
+    rangeSource: { fd: handle.fd },
     async head() {
       const buffer = new Uint8Array(HEAD_BYTES + 1);
       let filled = 0;
@@ -169,6 +172,39 @@ export function plainFileInput(handle: FileHandle, options: ResumableOptions): R
     },
   };
 }
+
+/** How much a shard's thread reads at a time from a plain file ({@link readFileRange}). */
+const RANGE_READ_BYTES = 256 * 1024;
+
+/**
+ * The bytes `[offset, end)` of a plain file opened by {@link plainFileInput}, read by positioned reads through its
+ * descriptor (any thread of the process may: descriptors are the process's), in chunks of one buffer reused for
+ * each read — the line splitter copies what it keeps of a chunk before asking for the next
+ * (core/ingest/lines.ts). The batch's reader has read these bytes already, so a file that now ends before `end`
+ * was cut back while it was being ingested: an error, never fewer lines.
+ */
+export const readFileRange: RangeReader = async function* (
+  source: RangeSource,
+  offset: number,
+  end: number,
+): AsyncIterable<Uint8Array> {
+  const buffer = new Uint8Array(Math.min(RANGE_READ_BYTES, Math.max(0, end - offset)));
+  for (let position = offset; position < end; ) {
+    const wanted = Math.min(buffer.length, end - position);
+    const bytesRead = await new Promise<number>((resolve, reject) =>
+      readAt(source.fd, buffer, 0, wanted, position, (error, read) =>
+        error ? reject(error) : resolve(read),
+      ),
+    );
+    if (bytesRead === 0) {
+      throw new Error(
+        `the input file ends at byte ${position.toLocaleString("en")}, before byte ${end.toLocaleString("en")} it held when it was read: it was cut back during the ingest`,
+      );
+    }
+    position += bytesRead;
+    yield buffer.subarray(0, bytesRead);
+  }
+};
 
 function openError(path: string, error: unknown): Error {
   const code = (error as { code?: unknown } | null)?.code;

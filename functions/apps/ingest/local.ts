@@ -4,7 +4,7 @@ import { basename, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { maybeDecompress } from "../../adapters/input/decompress.ts";
 import { checkInputId } from "../../adapters/input/input-id.ts";
-import { fileInput, streamInput } from "../../adapters/input/resumable-input.ts";
+import { fileInput, readFileRange, streamInput } from "../../adapters/input/resumable-input.ts";
 import { namedStreamId } from "../../adapters/input/stream-head.ts";
 import { LocalObjectStore } from "../../adapters/local/object-store.ts";
 import { systemClock } from "../../adapters/local/system-clock.ts";
@@ -143,7 +143,7 @@ export async function openLocal(options: LocalOptions): Promise<LocalLogsieve> {
           threads,
           configSource: { config: options.config, configPath: options.configPath },
         })
-      : inThreadSharding(shardBytes);
+      : inThreadSharding(shardBytes, readFileRange);
 
   return {
     config,

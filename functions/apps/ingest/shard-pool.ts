@@ -7,11 +7,13 @@ import {
   bundledCountryDbPath,
   sharedDatabaseBytes,
 } from "../../adapters/geo/mmdb-geo.ts";
+import { readFileRange } from "../../adapters/input/resumable-input.ts";
 import { workerBootstrap } from "../../adapters/threads/worker-module.ts";
 import { splitLineBatches } from "../../core/ingest/lines.ts";
 import { type IngestDeps, type IngestSummary, ingest } from "../../core/ingest/pipeline.ts";
 import {
   ChunkQueue,
+  type RangeSource,
   type ShardContext,
   type ShardExecutor,
   type Sharding,
@@ -30,8 +32,11 @@ import { enricherFor } from "../../runtime/enricher.ts";
  * The shards of a batch (core/ingest/shards.ts) on worker threads, for `logsieve ingest` on a machine with more
  * than one core.
  *
- * - This thread reads the input once and hands each shard's bytes to a worker (copied once into a buffer of its
- *   own, then transferred). A worker ingests its shards one after the other with the very pipeline of one thread
+ * - This thread reads the input once, counting lines and cutting it into shards (core/ingest/shards.ts). A shard of a
+ *   plain file is handed to a free worker as its byte range, which the worker reads from the file itself (through
+ *   the descriptor this thread opened: adapters/input/resumable-input.ts `readFileRange`); a shard of a compressed
+ *   file or of standard input is handed over as its bytes (copied once into a buffer of their own, then
+ *   transferred). A worker ingests its shards one after the other with the very pipeline of one thread
  *   (core/ingest/pipeline.ts `ingest`), its own enricher and an in-thread Parquet encoder (same bytes).
  * - Everything that must be one for the whole batch stays on this thread, which the workers call: the object store
  *   (every put, list and delete of the lake goes through the caller's store, so a storage fault or a kill hits the
@@ -39,8 +44,9 @@ import { enricherFor } from "../../runtime/enricher.ts";
  *   of the checkpoint (recorded before a partition's first object, in the caller's order).
  * - The bundled AS table and the country database are read once, by this thread, and lent to the workers in
  *   shared memory (reading the AS table costs about half a second of CPU per thread, the country database is 8 MB).
- * - Memory: at most `shardBytes` of a worker's input waits for it (the reader waits otherwise); a worker holds
- *   its shard's rows, its caches and its isolate.
+ * - Memory: a byte range waits as two numbers until a worker is free, and a worker reads it 256 KiB at a time;
+ *   pushed bytes wait up to `shardBytes` per worker (the reader waits otherwise). A worker holds its shard's rows,
+ *   its caches and its isolate.
  * - Workers start when the first shard after the first one does (an input of one shard never starts any) and stop
  *   with the batch.
  */
@@ -87,6 +93,12 @@ interface SharedGeo {
 type ToWorker =
   | { readonly type: "geo"; readonly geo: SharedGeo }
   | { readonly type: "shard"; readonly job: ShardJob }
+  | {
+      readonly type: "range";
+      readonly job: ShardJob;
+      readonly source: RangeSource;
+      readonly end: number;
+    }
   | { readonly type: "chunk"; readonly index: number; readonly bytes: Uint8Array }
   | { readonly type: "end"; readonly index: number }
   | { readonly type: "reply"; readonly id: number; readonly value?: unknown; readonly error?: string };
@@ -115,6 +127,9 @@ interface Slot {
 
 class WorkerShards implements ShardExecutor {
   private readonly slots: Slot[] = [];
+  /** Byte ranges waiting for a free worker, in order. */
+  private readonly ranges: { job: ShardJob; end: number; pending: Pending }[] = [];
+  readonly startRange: ((job: ShardJob, end: number) => Promise<IngestSummary>) | undefined;
   private readonly salts = new Map<string, Promise<Uint8Array>>();
   /** The first error of a call this thread ran for a worker (a store failure): the cause a failed shard reports. */
   private callFailure: { error: unknown } | null = null;
@@ -125,7 +140,37 @@ class WorkerShards implements ShardExecutor {
   constructor(
     private readonly options: WorkerShardingOptions,
     private readonly context: ShardContext,
-  ) {}
+  ) {
+    const { source } = context;
+    this.startRange =
+      source === undefined
+        ? undefined
+        : (job, end) =>
+            new Promise<IngestSummary>((resolve, reject) => {
+              if (this.closed) {
+                reject(new Error("the batch was stopped"));
+                return;
+              }
+              this.ranges.push({ job, end, pending: { resolve, reject } });
+              this.dispatchRanges(source);
+            });
+  }
+
+  /**
+   * Hands waiting ranges to workers with nothing to do (a new worker while there are cores left): one shard per
+   * worker at a time, so a worker that is slower on its shard does not hold others back.
+   */
+  private dispatchRanges(source: RangeSource): void {
+    while (this.ranges.length > 0) {
+      let slot = this.slots.find((each) => each.failure === null && each.unfinished.size === 0);
+      if (slot === undefined && this.slots.length < this.options.threads) slot = this.spawn();
+      if (slot === undefined) return;
+      const next = this.ranges.shift();
+      if (next === undefined) return;
+      slot.unfinished.set(next.job.index, next.pending);
+      this.post(slot, { type: "range", job: next.job, source, end: next.end });
+    }
+  }
 
   start(job: ShardJob): ShardRun {
     const slot = this.slotFor();
@@ -160,6 +205,7 @@ class WorkerShards implements ShardExecutor {
     if (this.closed) return;
     this.closed = true;
     const stopped = new Error("the batch was stopped");
+    for (const waiting of this.ranges.splice(0)) waiting.pending.reject(stopped);
     for (const slot of this.slots) this.fail(slot, stopped);
     await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
     await Promise.allSettled([...this.answering]);
@@ -243,6 +289,7 @@ class WorkerShards implements ShardExecutor {
       case "done":
         slot.unfinished.get(message.index)?.resolve(message.summary);
         slot.unfinished.delete(message.index);
+        this.nextRange();
         return;
       case "failed": {
         const pending = slot.unfinished.get(message.index);
@@ -269,6 +316,10 @@ class WorkerShards implements ShardExecutor {
         return;
       }
     }
+  }
+
+  private nextRange(): void {
+    if (!this.closed && this.context.source !== undefined) this.dispatchRanges(this.context.source);
   }
 
   private async answer(call: Call): Promise<unknown> {
@@ -319,7 +370,8 @@ async function runWorker(): Promise<void> {
       port.postMessage({ type: "call", id, call: request } satisfies FromWorker, transfer);
     });
 
-  const jobs: ShardJob[] = [];
+  /** Shards to ingest, in order: read from a byte range of the input, or pushed (`range` null). */
+  const jobs: { readonly job: ShardJob; readonly range: { source: RangeSource; end: number } | null }[] = [];
   const queues = new Map<number, ChunkQueue>();
   let wakeJobs: (() => void) | null = null;
   const queueOf = (index: number): ChunkQueue => {
@@ -343,7 +395,11 @@ async function runWorker(): Promise<void> {
         gotGeo(message.geo);
         return;
       case "shard":
-        jobs.push(message.job);
+        jobs.push({ job: message.job, range: null });
+        wakeJobs?.();
+        return;
+      case "range":
+        jobs.push({ job: message.job, range: { source: message.source, end: message.end } });
         wakeJobs?.();
         return;
       case "chunk":
@@ -403,19 +459,21 @@ async function runWorker(): Promise<void> {
   };
 
   for (;;) {
-    const job = jobs.shift();
-    if (job === undefined) {
+    const next = jobs.shift();
+    if (next === undefined) {
       await new Promise<void>((resolve) => {
         wakeJobs = resolve;
       });
       wakeJobs = null;
       continue;
     }
+    const { job, range } = next;
     try {
+      const chunks = range === null ? queueOf(job.index) : readFileRange(range.source, job.offset, range.end);
       const summary = await ingest(
         {
           inputId: job.inputId,
-          lines: splitLineBatches(queueOf(job.index), config.ingest.maxLineBytes, {
+          lines: splitLineBatches(chunks, config.ingest.maxLineBytes, {
             linesBefore: job.linesBefore,
             atStart: job.atStart,
           }),

@@ -13,7 +13,7 @@ import {
 import { type CheckpointBook, StreamBusyError } from "./checkpoint-book.ts";
 import { type IngestDeps, type IngestSummary, ingest } from "./pipeline.ts";
 import type { ContentEnd, ReadFrom } from "./ranges.ts";
-import { ingestBatch, type Sharding } from "./shards.ts";
+import { ingestBatch, type RangeSource, type Sharding } from "./shards.ts";
 
 export type { ContentEnd, ReadFrom };
 export { StreamBusyError };
@@ -48,6 +48,8 @@ export interface ResumableInput {
   head(): Promise<StreamHead | null>;
   /** Its content from an offset, up to its last complete line (or its end, when complete). */
   read(from: ReadFrom): { readonly chunks: AsyncIterable<Uint8Array>; end(): ContentEnd };
+  /** Set when its content can be read again by offset (a plain file): shards are then read by their own threads. */
+  readonly rangeSource?: RangeSource;
 }
 
 export type ResumeStatus =
@@ -242,6 +244,7 @@ export async function readBatch(
       lines: from.lines,
       skipRestOfLine: from.skipRestOfLine,
       chunks: content.chunks,
+      source: input.rangeSource,
       format,
       site: request.site,
       onProgress: request.onProgress,

@@ -25,8 +25,15 @@ import { detectInputFormat } from "./steps/detect-format.ts";
  *   objects; an interrupted batch is redone whole, from the same offset with the same S, so under the same keys
  *   (and the caller removes objects of this stream at or after the batch's start that the redo did not write).
  *
+ * - Who reads a shard's bytes: the caller reads the batch once, in order, counting lines and cutting it (always: the
+ *   cuts, the line numbers and where the batch ends are decided here, by these bytes). For an input that can be read
+ *   again by offset (a plain file: {@link RangeSource}) and an executor that can read it ({@link ShardExecutor}
+ *   `startRange`), a shard is then handed over as its byte range `[offset, end)` and read by the thread that ingests
+ *   it; otherwise (a compressed file, standard input) its bytes are pushed to that thread, at most about S waiting.
+ *   Either way a shard ingests the same bytes, so the same objects.
+ *
  * The threads are behind {@link Sharding} (apps/ingest/shard-pool.ts runs them on worker threads;
- * {@link inThreadSharding} runs them one after the other on this thread, with the same objects).
+ * {@link inThreadSharding} runs them on this thread, with the same objects).
  */
 
 /** The shard size of `logsieve ingest`: about 140,000 lines of a combined log per shard. */
@@ -63,10 +70,30 @@ export interface ShardContext {
   readonly beforeFirstPart: ((partition: string, format: RecordFormat | null) => Promise<void>) | undefined;
   /** Running totals of one shard (lines and bytes read so far). */
   readonly onShardProgress: (index: number, lines: number, bytes: number) => void;
+  /** The batch's input, when its shards can be read from it by offset (a plain file). */
+  readonly source: RangeSource | undefined;
 }
+
+/**
+ * An input whose content a shard's thread can read again by offset, from any thread of the process: a plain file
+ * (its content bytes are its bytes), named by the descriptor it was opened with, so the file read is the one opened
+ * even if its path was rotated since (adapters/input/resumable-input.ts). Only the bytes before the batch's end,
+ * which this thread has read already, are ever read.
+ */
+export interface RangeSource {
+  readonly fd: number;
+}
+
+/** Reads the content `[offset, end)` of a range source, in chunks it may reuse once the next is asked for. */
+export type RangeReader = (source: RangeSource, offset: number, end: number) => AsyncIterable<Uint8Array>;
 
 export interface ShardExecutor {
   start(job: ShardJob): ShardRun;
+  /**
+   * When the executor reads shards of {@link ShardContext.source} itself: ingests the shard whose content is
+   * `[job.offset, end)` of it (the caller has read those bytes and cut them; nothing is pushed).
+   */
+  readonly startRange?: (job: ShardJob, end: number) => Promise<IngestSummary>;
   /** Stops whatever still runs (after a failure); resolves once it has stopped. */
   close(): Promise<void>;
 }
@@ -87,6 +114,8 @@ export interface BatchContent {
   readonly skipRestOfLine: boolean;
   /** The batch's content bytes, from `offset` on. */
   readonly chunks: AsyncIterable<Uint8Array>;
+  /** The same content, readable again by offset (a plain file), so each shard's thread can read its own bytes. */
+  readonly source?: RangeSource | undefined;
   readonly format: FormatChoice | undefined;
   readonly site: string | undefined;
   readonly onProgress: ((linesRead: number, bytesRead: number) => void) | undefined;
@@ -177,6 +206,7 @@ export async function ingestBatch(
   const executor = sharding.open({
     deps,
     beforeFirstPart: content.beforeFirstPart,
+    source: content.source,
     onShardProgress: (index, lines, bytes) => {
       progress.set(index, { lines, bytes });
       if (content.onProgress === undefined) return;
@@ -191,61 +221,77 @@ export async function ingestBatch(
   });
   const results: Promise<IngestSummary>[] = [];
   let firstFailure: { error: unknown } | null = null;
+  // A shard of a plain file is read by the thread that ingests it: this thread only cuts and counts.
+  const startRange = content.source === undefined ? undefined : executor.startRange?.bind(executor);
   try {
     let lines = content.lines;
-    let current: ShardRun | null = null;
-    const startAt = (offset: number): ShardRun => {
-      const run = executor.start({
-        index: results.length,
-        inputId: batchInputId(content.stream, offset),
-        offset,
-        linesBefore: lines,
-        atStart: offset === 0,
-        format,
-        site: content.site,
-      });
+    let at = content.offset; // content offset of the next byte taken
+    // The shard being cut: where its first line starts, the lines before it, its run when its bytes are pushed.
+    let open: {
+      readonly offset: number;
+      readonly linesBefore: number;
+      readonly run: ShardRun | null;
+    } | null = null;
+    const jobAt = (offset: number, linesBefore: number): ShardJob => ({
+      index: results.length,
+      inputId: batchInputId(content.stream, offset),
+      offset,
+      linesBefore,
+      atStart: offset === 0,
+      format,
+      site: content.site,
+    });
+    const observe = (result: Promise<IngestSummary>): void => {
       // Observed at once: the first failure is what the batch reports, never an unhandled rejection.
-      run.result.catch((error: unknown) => {
+      result.catch((error: unknown) => {
         firstFailure ??= { error };
       });
-      results.push(run.result);
-      return run;
+      results.push(result);
     };
-    const push = async (run: ShardRun, bytes: Uint8Array): Promise<void> => {
+    /** The next bytes of the batch, which belong to the shard being cut (opened here, where they start). */
+    const take = async (bytes: Uint8Array): Promise<void> => {
       // One shard failed: the batch stops (it is redone whole, under the same keys).
       if (firstFailure !== null) throw (firstFailure as { error: unknown }).error;
+      if (open === null) {
+        const job = jobAt(at, lines);
+        const run = startRange === undefined ? executor.start(job) : null;
+        if (run !== null) observe(run.result);
+        open = { offset: at, linesBefore: lines, run };
+      }
       lines += countLineFeeds(bytes);
-      const wait = run.push(bytes);
+      at += bytes.length;
+      const wait = open.run?.push(bytes);
       if (wait !== undefined) await wait;
     };
+    /** The shard being cut ends before `at`: its bytes were pushed, or its range is handed over now. */
+    const endShard = (): void => {
+      if (open === null) return;
+      if (open.run !== null) open.run.end();
+      else if (startRange !== undefined) observe(startRange(jobAt(open.offset, open.linesBefore), at));
+      open = null;
+    };
 
-    current = startAt(content.offset);
-    for (const piece of first) await push(current, piece);
-    current.end();
-    current = null;
-    let bound = nextBound(content.offset, shardBytes, position);
+    for (const piece of first.splice(0)) await take(piece);
+    endShard();
+    let bound = nextBound(content.offset, shardBytes, at);
     let chunk: Uint8Array | null = after;
     while (chunk !== null) {
       let rest = chunk;
       while (rest.length > 0) {
-        current ??= startAt(position);
-        const at = rangeCut(rest, position, bound);
-        if (at === -1) {
-          position += rest.length;
-          await push(current, rest);
+        const cut = rangeCut(rest, at, bound);
+        if (cut === -1) {
+          await take(rest);
           break;
         }
-        position += at;
-        await push(current, rest.subarray(0, at));
-        current.end();
-        current = null;
-        rest = rest.subarray(at);
-        bound = nextBound(content.offset, shardBytes, position);
+        await take(rest.subarray(0, cut));
+        endShard();
+        rest = rest.subarray(cut);
+        bound = nextBound(content.offset, shardBytes, at);
       }
       const next = await source.next();
       chunk = next.done === true ? null : next.value;
     }
-    current?.end();
+    endShard();
     const summaries = await Promise.all(results);
     const written = new Map<string, readonly string[]>();
     for (const summary of summaries) written.set(summary.inputId, summary.partitions);
@@ -387,39 +433,66 @@ export class ChunkQueue {
 }
 
 /**
- * Shards ingested on this thread, side by side as their bytes arrive (no worker threads: a Lambda function, tests):
- * the same shards, keys and bytes as on worker threads.
+ * Shards ingested on this thread (no worker threads: `logsieve ingest --threads 1`, tests): the same shards, keys and
+ * bytes as on worker threads. Pushed bytes are ingested side by side as they arrive; with `readRange`, shards of a
+ * range source are read here, one after the other, so one shard's rows at a time are held and nothing is queued.
  */
-export function inThreadSharding(shardBytes: number): Sharding {
+export function inThreadSharding(shardBytes: number, readRange?: RangeReader): Sharding {
   return {
     shardBytes,
     open(context) {
       const queues: ChunkQueue[] = [];
       const results: Promise<IngestSummary>[] = [];
+      let stopped: { error: unknown } | null = null;
+      const ingestShard = (job: ShardJob, chunks: AsyncIterable<Uint8Array>): Promise<IngestSummary> =>
+        ingest(
+          {
+            inputId: job.inputId,
+            lines: splitLineBatches(chunks, context.deps.config.ingest.maxLineBytes, {
+              linesBefore: job.linesBefore,
+              atStart: job.atStart,
+            }),
+            format: job.format,
+            site: job.site,
+            onProgress: (lines, bytes) => context.onShardProgress(job.index, lines, bytes),
+            beforeFirstPart: context.beforeFirstPart,
+          },
+          context.deps,
+        );
+      const { source } = context;
+      let previous: Promise<unknown> = Promise.resolve();
       return {
         start(job) {
           const queue = new ChunkQueue(shardBytes);
           queues.push(queue);
-          const result = ingest(
-            {
-              inputId: job.inputId,
-              lines: splitLineBatches(queue, context.deps.config.ingest.maxLineBytes, {
-                linesBefore: job.linesBefore,
-                atStart: job.atStart,
-              }),
-              format: job.format,
-              site: job.site,
-              onProgress: (lines, bytes) => context.onShardProgress(job.index, lines, bytes),
-              beforeFirstPart: context.beforeFirstPart,
-            },
-            context.deps,
-          );
+          const result = ingestShard(job, queue);
           result.catch((error: unknown) => queue.fail(error));
           results.push(result);
           return { push: (bytes) => queue.push(bytes), end: () => queue.end(), result };
         },
+        ...(readRange === undefined || source === undefined
+          ? {}
+          : {
+              startRange(job: ShardJob, end: number): Promise<IngestSummary> {
+                const read = readRange;
+                const input = source;
+                // A stopped batch stops the shard being read at its next chunk.
+                async function* unlessStopped(): AsyncIterable<Uint8Array> {
+                  for await (const chunk of read(input, job.offset, end)) {
+                    if (stopped !== null) throw stopped.error;
+                    yield chunk;
+                  }
+                }
+                // After the shard before it; not at all when that one failed (the batch stops).
+                const result = previous.then(() => ingestShard(job, unlessStopped()));
+                previous = result;
+                results.push(result);
+                return result;
+              },
+            }),
         async close() {
-          for (const queue of queues) queue.fail(new Error("the batch was stopped"));
+          stopped ??= { error: new Error("the batch was stopped") };
+          for (const queue of queues) queue.fail(stopped.error);
           // Nothing a stopped batch started may land after it has failed.
           await Promise.allSettled(results);
         },
