@@ -9,14 +9,24 @@
  *    compared with the single run (each line once);
  * 3. the day's events compacted by the aggregate bundle (a compaction request) and its rollups recomputed: CPU
  *    time, peak RSS, objects before and after, Athena's bytes scanned per rollup (the stand-in's estimate);
- * 4. S3 requests per ingested file (from the stand-ins' request log).
+ * 4. S3 requests per ingested file (from the stand-ins' request log);
+ * `bench`. the Lambda figure of `npm run bench` alone (issue 20): the first `--bench-lines` lines (250,000) of the log
+ *    as one object on a fresh deployment with the stack's defaults, `--repeat n` times: CPU of the invocation, lines
+ *    per CPU-second and lines per second at the CPU share the stack's memory buys, the load average beside each.
+ *    `--cpu-prof <dir>` writes a CPU profile of each invocation (module init included) into `<dir>`
+ *    (scripts/lambda-cpu-profile.mjs; the profiler's own cost inflates that run's CPU). Same output, checked across
+ *    two versions of the code: `--objects-out <file>` writes the daily salts and the sha256 of every object under
+ *    security/, rejects/ and events/ (of the last run); `--salts-from <file>` (such a file) gives a run those salts
+ *    before it ingests, so the same code gives the same objects and a change that keeps them gives equal digests.
  *
  * CPU time is the figure to trust on a shared machine (wall time is printed, but depends on the load); on Lambda, a
  * function gets one full vCPU at 1,769 MB, and a share proportional to its memory below that.
  */
+import { createHash } from "node:crypto";
 import { createWriteStream, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { loadavg } from "node:os";
+import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { generateSampleLog } from "../functions/apps/demo/sample-log.ts";
 import { type BatchRecord, deployOnStandins, PROJECT_ROOT } from "../test/standins/deployment/index.ts";
@@ -31,6 +41,15 @@ const LINES = Number(option("lines", "1000000"));
 /** `--only 1,4`: run only these parts (numbered as in the module comment; 3 goes with 1). Default: all. */
 const ONLY = option("only", "1,2,4").split(",");
 const RANGE_MIB = Number(option("range-mib", "64"));
+const BENCH_LINES = Number(option("bench-lines", "250000"));
+const REPEAT = Number(option("repeat", "1"));
+const OBJECTS_OUT = process.argv.includes("--objects-out") ? resolve(option("objects-out", "")) : null;
+const SALTS_FROM = process.argv.includes("--salts-from") ? resolve(option("salts-from", "")) : null;
+const CPU_PROF = process.argv.includes("--cpu-prof")
+  ? resolve(option("cpu-prof", "bench-out/lambda-prof"))
+  : null;
+/** vCPU share of a Lambda function by its memory: one full vCPU at 1,769 MB (AWS Lambda documentation). */
+const FULL_VCPU_MB = 1769;
 const OUT = join(PROJECT_ROOT, "bench-out");
 const DAY = "2026-11-01";
 
@@ -113,6 +132,78 @@ console.log(
   `log: ${path}: ${LINES.toLocaleString("en")} lines, ${(plain.length / 1e6).toFixed(1)} MB plain, ${(gz.length / 1e6).toFixed(1)} MB gzip`,
 );
 const results: Record<string, unknown>[] = [];
+
+// bench. The Lambda figure of `npm run bench` (scripts/bench.ts `runLambda`), alone and repeated.
+if (ONLY.includes("bench")) {
+  let end = 0;
+  for (let n = 0; n < BENCH_LINES && end >= 0; n++) end = plain.indexOf(10, end) + 1 || -1;
+  const body = end > 0 ? plain.subarray(0, end) : plain;
+  if (CPU_PROF !== null) await mkdir(CPU_PROF, { recursive: true });
+  for (let run = 1; run <= REPEAT; run++) {
+    const loadBefore = loadavg()[0] as number;
+    const { aws, stack, stop } = await deployOnStandins({
+      synth: { context: { "logsieve:sites": "example.com" } },
+    });
+    try {
+      const ingest = stack.fn("Ingest");
+      if (CPU_PROF !== null) {
+        const environment = ingest.environment as Record<string, string>;
+        const preload = join(PROJECT_ROOT, "scripts", "lambda-cpu-profile.mjs");
+        environment.NODE_OPTIONS = `${environment.NODE_OPTIONS ?? ""} --import=${preload}`.trim();
+        environment.LOGSIEVE_BENCH_CPU_PROF_DIR = CPU_PROF;
+      }
+      const raw = stack.nameOf("RawBucket");
+      const analytics = stack.nameOf("AnalyticsBucket");
+      if (SALTS_FROM !== null) {
+        const salts = (JSON.parse(readFileSync(SALTS_FROM, "utf8")) as { salts: Record<string, string> })
+          .salts;
+        for (const [key, base64] of Object.entries(salts))
+          aws.s3.put(analytics, key, Buffer.from(base64, "base64"));
+      }
+      aws.s3.put(raw, "incoming/site=example.com/bench/access.log", body);
+      const batches = (await stack.pump({ only: ["Pipeline/Ingest"] })).filter((b) => b.result.ok);
+      const { lines, events } = loggedLines(batches);
+      if (OBJECTS_OUT !== null) {
+        const salts: Record<string, string> = {};
+        for (const key of aws.s3.keys(analytics, "salts/")) {
+          salts[key] = (aws.s3.get(analytics, key) as Buffer).toString("base64");
+        }
+        const objects: Record<string, string> = {};
+        for (const [bucket, zones] of [
+          [raw, ["security/", "rejects/"]],
+          [analytics, ["events/"]],
+        ] as const) {
+          for (const zone of zones) {
+            for (const key of aws.s3.keys(bucket, zone)) {
+              const bytes = aws.s3.get(bucket, key) as Buffer;
+              objects[`${bucket === raw ? "raw" : "analytics"}/${key}`] = createHash("sha256")
+                .update(bytes)
+                .digest("hex");
+            }
+          }
+        }
+        writeFileSync(OBJECTS_OUT, `${JSON.stringify({ salts, objects }, null, 1)}\n`);
+      }
+      const cpuS = batches.reduce((sum, b) => sum + b.result.cpuMs, 0) / 1000;
+      const share = Math.min(1, ingest.memoryMb / FULL_VCPU_MB);
+      results.push({
+        run: `bench: ${BENCH_LINES.toLocaleString("en")} lines as one object, run ${run}`,
+        invocations: batches.length,
+        lines,
+        events,
+        cpuS: Number(cpuS.toFixed(2)),
+        wallS: Number((batches.reduce((sum, b) => sum + b.result.wallMs, 0) / 1000).toFixed(2)),
+        peakRssMb: Math.round(Math.max(...batches.map((b) => b.result.maxRssKb)) / 1024),
+        memoryMb: ingest.memoryMb,
+        linesPerCpuS: Math.round(lines / cpuS),
+        linesPerSecondAtStackMemory: Math.round((lines / cpuS) * share),
+        load: `${loadBefore.toFixed(1)}-${(loadavg()[0] as number).toFixed(1)}`,
+      });
+    } finally {
+      await stop();
+    }
+  }
+}
 
 // 1. whole file, one invocation each (ranges larger than the file), plain and gzip each in its own deployment: the
 //    gzip copy holds the same lines, so a deployment that has read the plain file knows its stream and rightly

@@ -7,8 +7,8 @@ export type Enricher = ReturnType<typeof createEnricher>;
 /** The bundled geo files inside a Lambda package (locally the adapter finds the npm packages itself). */
 export interface BundledGeoFiles {
   readonly countryDb?: string | undefined;
-  readonly asnIpv4?: string | undefined;
-  readonly asnIpv6?: string | undefined;
+  /** The AS database pre-parsed at synth (adapters/geo/asn-table-file.ts). */
+  readonly asnTable?: string | undefined;
 }
 
 /**
@@ -24,10 +24,7 @@ export async function enricherFor(
   const geo = await loadGeoLookup({
     countryDb: config.geo.countryDb ?? bundled.countryDb,
     asnDb: config.geo.asnDb,
-    bundledAsn:
-      bundled.asnIpv4 !== undefined && bundled.asnIpv6 !== undefined
-        ? { ipv4: bundled.asnIpv4, ipv6: bundled.asnIpv6 }
-        : undefined,
+    bundledAsnTable: bundled.asnTable,
     provider: config.geo.provider && (options.provider ?? true),
   });
   return createEnricher(geo);

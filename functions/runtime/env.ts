@@ -117,9 +117,11 @@ export const AWS_ENV = {
   auditRetentionDays: "LOGSIEVE_AUDIT_RETENTION_DAYS",
   /** Absolute path of the bundled country database (MaxMind format) inside the function package. */
   geoCountryDb: "LOGSIEVE_GEO_COUNTRY_DB",
-  /** Absolute paths of the bundled AS database's two files inside the ingest package (the provider). */
-  geoAsnIpv4: "LOGSIEVE_GEO_ASN_IPV4",
-  geoAsnIpv6: "LOGSIEVE_GEO_ASN_IPV6",
+  /**
+   * Absolute path of the bundled AS database inside the ingest package (the provider), pre-parsed at synth
+   * (functions/adapters/geo/asn-table-file.ts).
+   */
+  geoAsnTable: "LOGSIEVE_GEO_ASN_TABLE",
   /** Cognito user pool id and app client id the dashboard API verifies tokens against (dashboard API only). */
   userPoolId: "LOGSIEVE_USER_POOL_ID",
   userPoolClientId: "LOGSIEVE_USER_POOL_CLIENT_ID",
@@ -166,11 +168,8 @@ export const BUNDLED_DASHBOARD_ASSETS = "/var/task/dashboard";
 /** The Lambda path the country database is copied to when the function is bundled. */
 export const BUNDLED_COUNTRY_DB_PATH = "/var/task/geo-country.mmdb";
 
-/** The Lambda paths the AS database's two files are copied to in the ingest package. */
-export const BUNDLED_ASN_PATHS = {
-  ipv4: "/var/task/asn-ipv4-num.csv",
-  ipv6: "/var/task/asn-ipv6-num.csv",
-} as const;
+/** The Lambda path the AS database, pre-parsed at synth, is copied to in the ingest package. */
+export const BUNDLED_ASN_TABLE_PATH = "/var/task/asn-table.bin";
 
 /** The Lambda path the first-party tracker (functions/tracker/logsieve.js) is copied to in the collect package. */
 export const BUNDLED_TRACKER_PATH = "/var/task/logsieve.js";

@@ -14,7 +14,7 @@ import { COMPACT_EVENT } from "../../functions/core/aggregate/requests.ts";
 import { ALB_INCOMING_PREFIX, AWS_ENV } from "../../functions/runtime/env.ts";
 import type { FunctionEntries } from "./function-entries.ts";
 import {
-  asnDbFiles,
+  asnTableFile,
   type BundledFile,
   countryDbFile,
   LogsieveFunction,
@@ -190,7 +190,7 @@ export class Pipeline extends Construct {
         [AWS_ENV.ingestQueueUrl]: this.ingestQueue.queueUrl,
         [AWS_ENV.ingestRangeBytes]: String(props.ingestRangeBytes),
       },
-      [countryDbFile(props.projectRoot), ...asnDbFiles(props.projectRoot)],
+      [countryDbFile(props.projectRoot), asnTableFile(props.projectRoot)],
     );
     storage.rawBucket.addEventNotification(
       s3.EventType.OBJECT_CREATED,

@@ -346,6 +346,18 @@ export class AsnRangeTable {
     return { v4: this.v4, v6: this.v6, names: this.names };
   }
 
+  /** The rows as they are (the arrays cut to the rows read), for ./asn-table-file.ts to write. */
+  data(): AsnTableData {
+    /** `words` numbers per bound: 1 for IPv4, 4 for IPv6. */
+    const cut = (table: V4Table, words: number): V4Table => ({
+      starts: table.starts.subarray(0, table.length * words),
+      ends: table.ends.subarray(0, table.length * words),
+      names: table.names.subarray(0, table.length),
+      length: table.length,
+    });
+    return { v4: cut(this.v4, 1), v6: cut(this.v6, 4), names: this.names };
+  }
+
   /** A table from {@link AsnRangeTable.shared} of another thread. */
   static fromData(data: AsnTableData): AsnRangeTable {
     return new AsnRangeTable(data.v4, data.v6, data.names);

@@ -93,8 +93,7 @@ export async function composeAwsIngest(
       config,
       enrich: await enricherFor(config, {
         countryDb: env[AWS_ENV.geoCountryDb],
-        asnIpv4: env[AWS_ENV.geoAsnIpv4],
-        asnIpv6: env[AWS_ENV.geoAsnIpv6],
+        asnTable: env[AWS_ENV.geoAsnTable],
       }),
       salts: saltStoreFor(lake, clock, config),
       store: lake,
