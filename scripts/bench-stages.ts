@@ -19,7 +19,7 @@ import { createEnricher } from "../functions/core/enrich/enrich.ts";
 import type { RawLine } from "../functions/core/ingest/lines.ts";
 import { ingest } from "../functions/core/ingest/pipeline.ts";
 import { IngestRun } from "../functions/core/ingest/run.ts";
-import { anonymize } from "../functions/core/ingest/steps/anonymize.ts";
+import { writeAnonymizedEvent } from "../functions/core/ingest/steps/anonymize.ts";
 import { decideLineConsent } from "../functions/core/ingest/steps/consent.ts";
 import { knownDaySalt, needsSalt } from "../functions/core/ingest/steps/day-salt.ts";
 import { enrichRecord } from "../functions/core/ingest/steps/enrich.ts";
@@ -29,7 +29,6 @@ import { isReferrerSpam } from "../functions/core/ingest/steps/referrer-spam.ts"
 import { resolveAddress } from "../functions/core/ingest/steps/resolve-address.ts";
 import { resolveSite } from "../functions/core/ingest/steps/resolve-site.ts";
 import { writeSecurityRow } from "../functions/core/ingest/steps/security-row.ts";
-import { writeEvent } from "../functions/core/ingest/steps/write-event.ts";
 import { utcDay } from "../functions/core/zones.ts";
 import type { ObjectInfo, ObjectStore } from "../functions/ports/object-store.ts";
 import type { TableBatch, TableEncoder, TableSchema } from "../functions/ports/table-encoder.ts";
@@ -185,8 +184,7 @@ function steps(through: "parse" | "address" | "enrich" | "event", encoder: () =>
       const day = utcDay(record.timestampMs);
       if (!run.saltsByDay.has(day)) run.saltsByDay.set(day, salt); // as fetchDaySalt would, without an await
       const daySalt = needsSalt(decision) ? (knownDaySalt(run, day) ?? null) : null;
-      const event = anonymize(run, record, address, enrichment, counted, decision, daySalt);
-      writeEvent(run, day, event);
+      writeAnonymizedEvent(run, day, record, address, enrichment, counted, decision, daySalt);
     }
     sink += run.accepted;
   };

@@ -69,8 +69,30 @@ export interface TablePart {
    * row group may start here; if it fails, `finish` rejects.
    */
   add(row: Readonly<Record<string, unknown>>): void;
+  /**
+   * Optional: rows written value by value instead of as objects (the ingest pipeline's rows: no row object per
+   * line, no value looked up by name). `sink.end()` appends the row as `add` would.
+   */
+  readonly sink?: RowSink;
   /** The remaining rows and the footer: the whole object's bytes. The part must not be used again. */
   finish(): Promise<Uint8Array>;
+}
+
+/**
+ * One row given value by value, one call per column in the table's column order, then `end()` (see
+ * {@link TablePart.sink}). Each value is checked as `add` checks a row's: a value the column does not allow, a value
+ * for a column of another type, or a row with a value missing or one too many throws at once, naming the table, the
+ * column and the row's position, never the value.
+ */
+export interface RowSink {
+  string(value: string | null): RowSink;
+  /** An int32, double or timestamp_ms column, or an int64 column given a safe integer. */
+  number(value: number | null): RowSink;
+  /** An int64 (or timestamp_ms) column. */
+  bigint(value: bigint | null): RowSink;
+  boolean(value: boolean | null): RowSink;
+  /** Ends the row. */
+  end(): void;
 }
 
 /** A file being written row group by row group (see {@link TableEncoder.startFile}). */

@@ -10,6 +10,7 @@ import {
   writeParquet,
 } from "@logsieve/parquet-writer";
 import type {
+  RowSink,
   TableBatch,
   TableEncoder,
   TableFileWriter,
@@ -284,7 +285,7 @@ export type RowGroupEncoder = (
  * bytes `writeParquet` gives for all the rows at once (row groups are encoded independently, and only the footer's
  * offsets depend on where a row group sits in the file).
  */
-export class ParquetPart implements TablePart {
+export class ParquetPart implements TablePart, RowSink {
   private readonly file: ParquetFileWriter;
   private readonly groupRows: number;
   private batch: ColumnBatch;
@@ -316,6 +317,36 @@ export class ParquetPart implements TablePart {
 
   add(row: Readonly<Record<string, unknown>>): void {
     this.batch.add(row);
+    if (this.batch.rows >= this.groupRows) this.encodeBatch();
+  }
+
+  /** The part is its own sink: each value goes straight into the current row group's batch. */
+  get sink(): RowSink {
+    return this;
+  }
+
+  string(value: string | null): RowSink {
+    this.batch.string(value);
+    return this;
+  }
+
+  number(value: number | null): RowSink {
+    this.batch.number(value);
+    return this;
+  }
+
+  bigint(value: bigint | null): RowSink {
+    this.batch.bigint(value);
+    return this;
+  }
+
+  boolean(value: boolean | null): RowSink {
+    this.batch.boolean(value);
+    return this;
+  }
+
+  end(): void {
+    this.batch.endRow();
     if (this.batch.rows >= this.groupRows) this.encodeBatch();
   }
 

@@ -1,6 +1,7 @@
 import type { ObjectStore } from "../../ports/object-store.ts";
-import type { TableEncoder, TablePart, TableSchema } from "../../ports/table-encoder.ts";
+import type { RowSink, TableEncoder, TablePart, TableSchema } from "../../ports/table-encoder.ts";
 import { objectKey } from "../zones.ts";
+import { ObjectRowSink } from "./object-row-sink.ts";
 
 /**
  * Buffers rows per partition and writes them as columnar objects through the ObjectStore port.
@@ -57,7 +58,7 @@ export interface PartitionedWriterOptions {
  * Rows of one partition not written yet: the encoder's part (`startPart`), or its batch, or row objects for encoders
  * with neither, behind one shape.
  */
-type Pending = Pick<TablePart, "rows" | "add" | "finish">;
+type Pending = Pick<TablePart, "rows" | "add" | "finish" | "sink">;
 
 interface PartitionBuffer {
   pending: Pending | null;
@@ -83,6 +84,11 @@ export class PartitionedWriter {
   private readonly maxOpen: number;
   private readonly idleRows: number;
   private adds = 0;
+  /** The row being given value by value (between `row` and `endRow`). */
+  private rowBuffer: PartitionBuffer | null = null;
+  private rowPartition = "";
+  /** Collects a row's values into an object, for encoders whose parts take objects only. */
+  private objectSink: ObjectRowSink | undefined;
 
   constructor(private readonly options: PartitionedWriterOptions) {
     this.maxInFlight = Math.max(1, options.maxPartsInFlight ?? 1);
@@ -96,6 +102,40 @@ export class PartitionedWriter {
    */
   add(partition: string, row: Record<string, unknown>): Promise<void> | undefined {
     const buffer = this.append(partition, row);
+    return this.afterRow(partition, buffer);
+  }
+
+  /**
+   * Starts a row of a partition given value by value: the returned sink takes one value per column, in the schema's
+   * order (without its `end()`), then {@link endRow} ends the row and returns what `add` returns. No row object is
+   * made when the encoder's parts take values (TablePart.sink); otherwise the values become one, added as by `add`.
+   */
+  row(partition: string): RowSink {
+    const buffer = this.locate(partition);
+    const pending = buffer.pending as Pending;
+    this.rowPartition = partition;
+    this.rowBuffer = buffer;
+    const sink = pending.sink;
+    if (sink !== undefined) return sink;
+    this.objectSink ??= new ObjectRowSink(this.options.schema);
+    this.objectSink.onRow = (row) => pending.add(row);
+    return this.objectSink;
+  }
+
+  /** Ends the row started by {@link row}; returns a promise when the caller must wait, as `add` does. */
+  endRow(): Promise<void> | undefined {
+    const buffer = this.rowBuffer;
+    if (buffer === null) throw new Error(`${this.options.schema.name}: endRow without a row`);
+    this.rowBuffer = null;
+    const pending = buffer.pending as Pending;
+    (pending.sink ?? (this.objectSink as ObjectRowSink)).end();
+    buffer.rows++;
+    this.buffered++;
+    return this.afterRow(this.rowPartition, buffer);
+  }
+
+  /** The limits, once a row is in: what to write now, and whether the caller must wait. */
+  private afterRow(partition: string, buffer: PartitionBuffer): Promise<void> | undefined {
     if (buffer.rows >= this.options.rowsPerPart) return this.writePart(partition, buffer);
     if (buffer.rows === 1 && this.open > 1) {
       const written = this.writeLeastRecent(buffer);
@@ -117,6 +157,17 @@ export class PartitionedWriter {
   }
 
   private append(partition: string, row: Record<string, unknown>): PartitionBuffer {
+    const buffer = this.locate(partition);
+    (buffer.pending as Pending).add(row);
+    buffer.rows++;
+    this.buffered++;
+    return buffer;
+  }
+
+  /** The partition's buffer, with a part open to take a row (counted as the partition's latest). */
+  private locate(partition: string): PartitionBuffer {
+    if (this.rowBuffer !== null)
+      throw new Error(`${this.options.schema.name}: a row was started and not ended`);
     let buffer = this.lastBuffer;
     if (buffer === null || partition !== this.lastPartition) {
       buffer = this.partitions.get(partition) ?? null;
@@ -134,9 +185,6 @@ export class PartitionedWriter {
       buffer.pending = pending;
       this.open++;
     }
-    pending.add(row);
-    buffer.rows++;
-    this.buffered++;
     return buffer;
   }
 

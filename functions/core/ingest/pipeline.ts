@@ -2,7 +2,7 @@ import type { Detection } from "../parse/index.ts";
 import { utcDay } from "../zones.ts";
 import type { RawLine } from "./lines.ts";
 import { type IngestDeps, type IngestRequest, IngestRun, type IngestSummary } from "./run.ts";
-import { anonymize } from "./steps/anonymize.ts";
+import { writeAnonymizedEvent } from "./steps/anonymize.ts";
 import { decideLineConsent } from "./steps/consent.ts";
 import { fetchDaySalt, knownDaySalt, needsSalt } from "./steps/day-salt.ts";
 import { detectInputFormat } from "./steps/detect-format.ts";
@@ -13,7 +13,6 @@ import { isReferrerSpam } from "./steps/referrer-spam.ts";
 import { resolveAddress } from "./steps/resolve-address.ts";
 import { resolveSite } from "./steps/resolve-site.ts";
 import { writeSecurityRow } from "./steps/security-row.ts";
-import { writeEvent } from "./steps/write-event.ts";
 
 export type { IngestDeps, IngestRequest, IngestSummary } from "./run.ts";
 
@@ -89,8 +88,7 @@ async function ingestLines(run: IngestRun, lines: readonly RawLine[]): Promise<v
     if (decision === null) continue;
     const day = utcDay(record.timestampMs);
     const salt = needsSalt(decision) ? (knownDaySalt(run, day) ?? (await fetchDaySalt(run, day))) : null;
-    const event = anonymize(run, record, address, enrichment, counted, decision, salt);
-    writeEvent(run, day, event);
+    writeAnonymizedEvent(run, day, record, address, enrichment, counted, decision, salt);
   }
   if (run.wait !== undefined) await run.waitForWriters();
 }

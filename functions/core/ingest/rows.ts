@@ -1,3 +1,4 @@
+import type { RowSink } from "../../ports/table-encoder.ts";
 import type { ClientAddress } from "../anonymize/ip.ts";
 import { truncate } from "../anonymize/ip.ts";
 import type { LogsieveConfig } from "../config.ts";
@@ -22,6 +23,8 @@ import type {
   RecordSource,
   SecurityRow,
 } from "../types.ts";
+import { EVENTS_SCHEMA, SECURITY_SCHEMA } from "../zones.ts";
+import { ObjectRowSink } from "./object-row-sink.ts";
 
 /** What an event is built from: one log record or one collector hit, after enrichment and consent. */
 export interface EventInput {
@@ -188,10 +191,56 @@ export function buildEvent(input: EventInput, settings: EventBuilderSettings): E
 }
 
 /**
- * {@link buildEvent} with the {@link EventInput} fields as arguments, in its order: the ingest pipeline calls this
- * once per line, where an input object made for each line was only garbage (docs/BENCHMARKS.md, fourth round).
+ * {@link buildEvent} with the {@link EventInput} fields as arguments, in its order (no input object made per call).
  */
 export function buildEventOf(
+  site: string,
+  timestampMs: number,
+  source: RecordSource,
+  eventName: string,
+  method: string | null,
+  target: string,
+  status: number | null,
+  bytes: number,
+  referrer: string | null,
+  address: ClientAddress,
+  userAgent: string | null,
+  enrichment: Enrichment,
+  decision: ConsentDecision,
+  salt: Uint8Array | null,
+  props: EventInput["props"],
+  settings: EventBuilderSettings,
+): EventRow {
+  const sink = new ObjectRowSink(EVENTS_SCHEMA);
+  writeEventValues(
+    sink,
+    site,
+    timestampMs,
+    source,
+    eventName,
+    method,
+    target,
+    status,
+    bytes,
+    referrer,
+    address,
+    userAgent,
+    enrichment,
+    decision,
+    salt,
+    props,
+    settings,
+  );
+  return sink.take() as unknown as EventRow;
+}
+
+/**
+ * The event's values, one per column of EVENTS_SCHEMA in its order, into a sink (without its `end()`): what
+ * {@link buildEvent} returns as an object, given straight to the column batches by the ingest pipeline (no input
+ * object, no row object per line: docs/BENCHMARKS.md, fourth round).
+ */
+export function writeEventValues(
+  sink: RowSink,
   site: string,
   timestampMs: number,
   source: RecordSource,
@@ -208,7 +257,7 @@ export function buildEventOf(
   inputSalt: Uint8Array | null,
   inputProps: EventInput["props"],
   settings: EventBuilderSettings,
-): EventRow {
+): void {
   if (decision.tier === "drop") throw new Error("buildEvent: a dropped input has no event");
   const identifying = decision.tier !== "anonymous";
   const siteOptions = settings.scrubOptionsFor(site);
@@ -217,46 +266,44 @@ export function buildEventOf(
   const salt = identifying ? inputSalt : null;
   if (identifying && salt === null) throw new Error("buildEvent: an identifying tier needs the day's salt");
   const props = propSlots(inputProps);
-  // Written out rather than spread (`...props`): a spread in this literal copied eight fields through a slow path
-  // on every line (docs/BENCHMARKS.md, third round).
-  return {
-    ts: Math.floor(timestampMs / 1000) * 1000,
-    site,
-    source,
-    event_name: scrubEventName(eventName),
-    method,
-    path: scrubbed.path,
-    query: scrubbed.query,
-    status,
-    bytes,
-    is_asset: isAsset,
-    referrer_host: referrerHostMemo(referrer, settings.memo),
-    utm_source: scrubbed.utm.source,
-    utm_medium: scrubbed.utm.medium,
-    utm_campaign: scrubbed.utm.campaign,
-    utm_term: scrubbed.utm.term,
-    utm_content: scrubbed.utm.content,
-    click_id: scrubbed.clickId,
-    country: enrichment.country,
-    browser: enrichment.browser,
-    browser_major: identifying ? enrichment.browserMajor : null,
-    os: enrichment.os,
-    device: enrichment.device,
-    is_bot: enrichment.isBot,
-    bot_name: enrichment.botName === null ? null : scrubFreeText(enrichment.botName),
-    visitor_id: salt === null ? null : visitorId(salt, site, address.address, userAgent ?? ""),
-    ip_prefix: identifying ? truncate(address, settings.prefixes) : null,
-    consent_tier: decision.tier,
-    consent_reason: decision.reason,
-    prop_key_1: props.prop_key_1,
-    prop_value_1: props.prop_value_1,
-    prop_key_2: props.prop_key_2,
-    prop_value_2: props.prop_value_2,
-    prop_key_3: props.prop_key_3,
-    prop_value_3: props.prop_value_3,
-    prop_key_4: props.prop_key_4,
-    prop_value_4: props.prop_value_4,
-  };
+  const utm = scrubbed.utm;
+  sink
+    .number(Math.floor(timestampMs / 1000) * 1000) // ts
+    .string(site)
+    .string(source)
+    .string(scrubEventName(eventName)) // event_name
+    .string(method)
+    .string(scrubbed.path)
+    .string(scrubbed.query)
+    .number(status)
+    .number(bytes)
+    .boolean(isAsset)
+    .string(referrerHostMemo(referrer, settings.memo)) // referrer_host
+    .string(utm.source)
+    .string(utm.medium)
+    .string(utm.campaign)
+    .string(utm.term)
+    .string(utm.content)
+    .string(scrubbed.clickId)
+    .string(enrichment.country)
+    .string(enrichment.browser)
+    .string(identifying ? enrichment.browserMajor : null) // browser_major
+    .string(enrichment.os)
+    .string(enrichment.device)
+    .boolean(enrichment.isBot)
+    .string(enrichment.botName === null ? null : scrubFreeText(enrichment.botName)) // bot_name
+    .bigint(salt === null ? null : visitorId(salt, site, address.address, userAgent ?? "")) // visitor_id
+    .string(identifying ? truncate(address, settings.prefixes) : null) // ip_prefix
+    .string(decision.tier) // consent_tier
+    .string(decision.reason) // consent_reason
+    .string(props.prop_key_1)
+    .string(props.prop_value_1)
+    .string(props.prop_key_2)
+    .string(props.prop_value_2)
+    .string(props.prop_key_3)
+    .string(props.prop_value_3)
+    .string(props.prop_key_4)
+    .string(props.prop_value_4);
 }
 
 /** The last event name and its scrubbed text: a log's events are all `request`, a collector's repeat too. */
@@ -315,28 +362,46 @@ export function buildSecurityRow(
   inputId: string,
   lineNo: number,
 ): SecurityRow {
-  return {
-    ts: record.timestampMs,
-    site,
-    client_ip: address.address,
-    forwarded_for: record.forwardedFor,
-    method: record.method,
-    target: record.target,
-    protocol: record.protocol,
-    status: record.status,
-    bytes: record.bytes,
-    referrer: record.referrer,
-    user_agent: record.userAgent,
-    duration_ms: record.durationMs,
-    country: enrichment.country,
-    provider: enrichment.provider,
-    browser: enrichment.browser,
-    os: enrichment.os,
-    device: enrichment.device,
-    is_bot: enrichment.isBot,
-    bot_reason: enrichment.botReason,
-    format,
-    input_id: inputId,
-    line_no: lineNo,
-  };
+  const sink = new ObjectRowSink(SECURITY_SCHEMA);
+  writeSecurityValues(sink, record, address, enrichment, site, format, inputId, lineNo);
+  return sink.take() as unknown as SecurityRow;
+}
+
+/**
+ * The security row's values, one per column of SECURITY_SCHEMA in its order, into a sink (without its `end()`):
+ * what {@link buildSecurityRow} returns as an object, given straight to the column batches by the ingest pipeline.
+ */
+export function writeSecurityValues(
+  sink: RowSink,
+  record: AccessRecord,
+  address: ClientAddress,
+  enrichment: Enrichment,
+  site: string,
+  format: RecordFormat,
+  inputId: string,
+  lineNo: number,
+): void {
+  sink
+    .number(record.timestampMs) // ts
+    .string(site)
+    .string(address.address) // client_ip
+    .string(record.forwardedFor)
+    .string(record.method)
+    .string(record.target)
+    .string(record.protocol)
+    .number(record.status)
+    .number(record.bytes)
+    .string(record.referrer)
+    .string(record.userAgent)
+    .number(record.durationMs)
+    .string(enrichment.country)
+    .string(enrichment.provider)
+    .string(enrichment.browser)
+    .string(enrichment.os)
+    .string(enrichment.device)
+    .boolean(enrichment.isBot)
+    .string(enrichment.botReason)
+    .string(format)
+    .string(inputId)
+    .number(lineNo); // line_no
 }

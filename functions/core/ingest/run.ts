@@ -225,6 +225,16 @@ export class IngestRun {
     this.wait = this.wait === undefined ? wait : Promise.all([this.wait, wait]);
   }
 
+  /**
+   * Ends the row given value by value to a writer (PartitionedWriter.row), keeping a wait as {@link IngestRun.write}
+   * does.
+   */
+  endRow(writer: PartitionedWriter): void {
+    const wait = writer.endRow();
+    if (wait === undefined) return;
+    this.wait = this.wait === undefined ? wait : Promise.all([this.wait, wait]);
+  }
+
   /** Awaits what the writers asked for (see {@link IngestRun.write}). */
   async waitForWriters(): Promise<void> {
     const wait = this.wait;

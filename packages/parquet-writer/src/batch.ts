@@ -71,7 +71,29 @@ const PROBLEMS = [
   "expected a safe integer or a bigint",
   "bigint out of the signed 64-bit range",
   "timestamp outside the safe integer range",
+  "was given a value of another type (values out of the column order?)",
+  "row ended with a value missing or one too many (values out of the column order?)",
 ] as const;
+
+/** What each column takes when a row is written value by value ({@link ColumnBatch.string} and the others). */
+const KIND_STRING = 1;
+const KIND_INT32 = 2;
+const KIND_DOUBLE = 3;
+const KIND_TIMESTAMP = 4;
+const KIND_INT64 = 5;
+const KIND_BOOLEAN = 6;
+const KINDS: Readonly<Record<ColumnType, number>> = {
+  string: KIND_STRING,
+  int32: KIND_INT32,
+  double: KIND_DOUBLE,
+  timestamp_ms: KIND_TIMESTAMP,
+  int64: KIND_INT64,
+  boolean: KIND_BOOLEAN,
+};
+const MIN_INT64 = -(2n ** 63n);
+const MAX_INT64 = 2n ** 63n - 1n;
+const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+const NO_KINDS = new Uint8Array(0);
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /**
@@ -449,6 +471,12 @@ export class ColumnBatch {
   private readonly builders: Builder[];
   private readonly addRow: AddRow;
   private finished = false;
+  /** Per column, its {@link KINDS} value; emptied when the batch is spent, so a value given then fails. */
+  private kinds: Uint8Array;
+  /** Per column, 1 when it takes nulls. */
+  private readonly nullable: Uint8Array;
+  /** The column the next value given by {@link ColumnBatch.string} and the others goes to. */
+  private cursor = 0;
 
   /** Rows the caller means to add at most: room is never reserved beyond it (more rows still fit). */
   private readonly expectedRows: number;
@@ -459,6 +487,8 @@ export class ColumnBatch {
   ) {
     this.addRow = addRowFor(schema);
     this.builders = schema.columns.map(builderFor);
+    this.kinds = Uint8Array.from(schema.columns, (column) => KINDS[column.type]);
+    this.nullable = Uint8Array.from(schema.columns, (column) => (column.nullable ? 1 : 0));
     this.expectedRows =
       expectedRows !== undefined && expectedRows > 0 ? expectedRows : Number.POSITIVE_INFINITY;
   }
@@ -484,26 +514,133 @@ export class ColumnBatch {
    */
   add(row: Readonly<Record<string, unknown>>): void {
     if (this.finished) throw new Error(`the ${this.schema.name} batch was already encoded`);
-    if (this.count >= this.capacity) {
-      const doubled = this.capacity * 2;
-      this.capacity = this.count < this.expectedRows ? Math.min(doubled, this.expectedRows) : doubled;
-      for (const builder of this.builders) builder.resize(this.capacity);
-    }
+    if (this.cursor !== 0) this.fail(this.count, -1, 9);
+    if (this.count >= this.capacity) this.grow();
     this.addRow(row, this.count, this.builders, this.fail);
     this.count++;
+  }
+
+  private grow(): void {
+    const doubled = this.capacity * 2;
+    this.capacity = this.count < this.expectedRows ? Math.min(doubled, this.expectedRows) : doubled;
+    for (const builder of this.builders) builder.resize(this.capacity);
+  }
+
+  // A row written value by value, without a row object: one call per column in the table's order, then `endRow`.
+  // Each value is checked as `add` checks it (its column's type, null where allowed, the number's range); a value
+  // for a column of another type, or a row with a value missing or one too many, throws an EncodeError too.
+
+  /** The next column's value: a string column. */
+  string(value: string | null): void {
+    const c = this.next();
+    if (this.kinds[c] !== KIND_STRING) this.fail(this.count, c, 8);
+    const column = this.builders[c] as StringColumn;
+    if (value !== null) column.push(this.count, value);
+    else if (this.nullable[c] === 1) column.pushNull(this.count);
+    else this.fail(this.count, c, 0);
+  }
+
+  /** The next column's value: an int32, double, timestamp_ms or (a safe integer) int64 column. */
+  number(value: number | null): void {
+    const c = this.next();
+    const kind = this.kinds[c];
+    const row = this.count;
+    if (value === null) {
+      if (this.nullable[c] !== 1) this.fail(row, c, kind === undefined ? 8 : 0);
+      if (kind === KIND_INT64) (this.builders[c] as Int64Column).pushNull(row);
+      else if (kind === KIND_INT32 || kind === KIND_DOUBLE || kind === KIND_TIMESTAMP)
+        (this.builders[c] as FixedColumn).pushNull(row);
+      else this.fail(row, c, 8);
+      return;
+    }
+    switch (kind) {
+      case KIND_INT32:
+        if ((value | 0) !== value) this.fail(row, c, 4);
+        (this.builders[c] as FixedColumn).push(row, value);
+        return;
+      case KIND_DOUBLE:
+        (this.builders[c] as FixedColumn).push(row, value);
+        return;
+      case KIND_TIMESTAMP:
+        if (!Number.isSafeInteger(value)) this.fail(row, c, 7);
+        (this.builders[c] as FixedColumn).push(row, value);
+        return;
+      case KIND_INT64:
+        if (!Number.isSafeInteger(value)) this.fail(row, c, 5);
+        (this.builders[c] as Int64Column).pushNumber(row, value);
+        return;
+      default:
+        this.fail(row, c, 8);
+    }
+  }
+
+  /** The next column's value: an int64 or timestamp_ms column. */
+  bigint(value: bigint | null): void {
+    const c = this.next();
+    const kind = this.kinds[c];
+    const row = this.count;
+    if (kind === KIND_INT64) {
+      const column = this.builders[c] as Int64Column;
+      if (value === null) {
+        if (this.nullable[c] !== 1) this.fail(row, c, 0);
+        column.pushNull(row);
+      } else {
+        if (value < MIN_INT64 || value > MAX_INT64) this.fail(row, c, 6);
+        column.pushBigInt(row, value);
+      }
+    } else if (kind === KIND_TIMESTAMP) {
+      const column = this.builders[c] as FixedColumn;
+      if (value === null) {
+        if (this.nullable[c] !== 1) this.fail(row, c, 0);
+        column.pushNull(row);
+      } else {
+        if (value < -SAFE_BIG || value > SAFE_BIG) this.fail(row, c, 7);
+        column.push(row, Number(value));
+      }
+    } else this.fail(row, c, 8);
+  }
+
+  /** The next column's value: a boolean column. */
+  boolean(value: boolean | null): void {
+    const c = this.next();
+    if (this.kinds[c] !== KIND_BOOLEAN) this.fail(this.count, c, 8);
+    const column = this.builders[c] as FixedColumn;
+    if (value !== null) column.push(this.count, value ? 1 : 0);
+    else if (this.nullable[c] === 1) column.pushNull(this.count);
+    else this.fail(this.count, c, 0);
+  }
+
+  /** Ends a row given value by value: every column must have had its value. */
+  endRow(): void {
+    if (this.cursor !== this.builders.length) this.fail(this.count, -1, 9);
+    this.cursor = 0;
+    this.count++;
+  }
+
+  /** The column of the next value; room for a new row is made at its first value. */
+  private next(): number {
+    const c = this.cursor++;
+    if (c === 0) {
+      if (this.finished) throw new Error(`the ${this.schema.name} batch was already encoded`);
+      if (this.count >= this.capacity) this.grow();
+    }
+    return c;
   }
 
   private readonly fail = (row: number, column: number, problem: number): never => {
     const name = column < 0 ? "(row)" : (this.schema.columns[column]?.name ?? "?");
     // The columns before the bad one already took the row: the batch cannot be used any more.
     this.finished = true;
+    this.kinds = NO_KINDS;
     throw new EncodeError(this.schema.name, name, row, PROBLEMS[problem] ?? "invalid value");
   };
 
   /** The columns as plain data; the batch is spent afterwards. */
   finish(): BatchData {
     if (this.finished) throw new Error(`the ${this.schema.name} batch was already encoded`);
+    if (this.cursor !== 0) this.fail(this.count, -1, 9);
     this.finished = true;
+    this.kinds = NO_KINDS;
     const rows = this.count;
     return { table: this.schema.name, rows, columns: this.builders.map((b) => b.finish(rows)) };
   }

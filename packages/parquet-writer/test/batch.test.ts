@@ -166,4 +166,93 @@ describe("ColumnBatch and writeParquet", () => {
     // Assess
     expect(Object.keys(read[0] ?? {})).toEqual(MIXED.columns.map((c) => c.name));
   });
+
+  it("give the same bytes for rows written value by value as for the same rows added as objects", () => {
+    // Prepare: 40,000 rows (the batches grow from their first 1,024 rows), nulls and non-ASCII among them
+    const input = rows(40_000);
+    const byValue = new ColumnBatch(MIXED, 10);
+    // Act
+    for (const row of input) {
+      byValue.number(row.ts as number);
+      byValue.string(row.label as string);
+      byValue.string(row.note as string | null);
+      byValue.number(row.n32 as number | null);
+      byValue.number(row.req32 as number);
+      byValue.bigint(BigInt(row.req64 as number));
+      byValue.number(row.ratio as number | null);
+      byValue.boolean(row.flag as boolean);
+      byValue.endRow();
+    }
+    // Assess
+    const written = writeParquet(MIXED, byValue.finish(), { rowGroupSize: 15_000 });
+    expect(same(written, encodeRows(MIXED, input, { rowGroupSize: 15_000 }))).toBe(true);
+  });
+
+  it.each([
+    [
+      "a string where a timestamp goes (values out of order)",
+      (b: ColumnBatch) => b.string("x"),
+      "ts",
+      "another type",
+    ],
+    ["a null in a required column", (b: ColumnBatch) => b.number(null), "ts", "not nullable"],
+    [
+      "a timestamp that is not a safe integer",
+      (b: ColumnBatch) => b.number(2 ** 53),
+      "ts",
+      "timestamp outside",
+    ],
+    ["an int32 out of range", (b: ColumnBatch) => fill(b, 4).number(2 ** 31), "req32", "32-bit integer"],
+    [
+      "an int64 bigint out of range",
+      (b: ColumnBatch) => fill(b, 5).bigint(2n ** 63n),
+      "req64",
+      "64-bit range",
+    ],
+    ["a boolean where a string goes", (b: ColumnBatch) => fill(b, 2).boolean(true), "note", "another type"],
+    ["a row ended early", (b: ColumnBatch) => fill(b, 7).endRow(), "(row)", "value missing"],
+    ["a value too many", (b: ColumnBatch) => fill(b, 8).boolean(true), "?", "another type"],
+  ])("refuse %s, naming the column, never the value", (_, act, column, problem) => {
+    // Prepare
+    const batch = new ColumnBatch(MIXED);
+    // Act
+    let message = "";
+    try {
+      act(batch);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    // Assess
+    expect(message).toContain(`column "${column}"`);
+    expect(message).toContain(problem);
+    expect(() => batch.number(T)).toThrow();
+  });
+
+  it("refuse values for a spent batch, and a batch finished in the middle of a row", () => {
+    // Prepare
+    const done = new ColumnBatch(MIXED);
+    fill(done, 8).endRow();
+    done.finish();
+    const halfway = new ColumnBatch(MIXED);
+    fill(halfway, 3);
+    // Act, Assess
+    expect(() => done.number(T)).toThrow("already encoded");
+    expect(() => halfway.finish()).toThrow("value missing");
+  });
 });
+
+/** The first `count` values of {@link ROW}, given value by value. */
+function fill(batch: ColumnBatch, count: number): ColumnBatch {
+  const values = [
+    () => batch.number(ROW.ts),
+    () => batch.string(ROW.label),
+    () => batch.string(ROW.note),
+    () => batch.number(ROW.n32),
+    () => batch.number(ROW.req32),
+    () => batch.number(ROW.req64),
+    () => batch.number(ROW.ratio),
+    () => batch.boolean(ROW.flag),
+  ];
+  for (const give of values.slice(0, count)) give();
+  return batch;
+}

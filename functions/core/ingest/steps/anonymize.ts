@@ -1,7 +1,8 @@
 import type { ClientAddress } from "../../anonymize/ip.ts";
 import type { AccessRecord, ConsentDecision, Enrichment, EventRow } from "../../types.ts";
-import { buildEventOf } from "../rows.ts";
+import { buildEventOf, writeEventValues } from "../rows.ts";
 import type { IngestRun } from "../run.ts";
+import { eventPartition } from "./write-event.ts";
 
 /**
  * Step 8: the anonymized event, truncated before it exists (rows.ts buildEvent): the address only as its network
@@ -36,4 +37,42 @@ export function anonymize(
     undefined,
     run.eventSettings,
   );
+}
+
+/**
+ * Steps 8 and 9 together, as the pipeline runs them: the anonymized event of {@link anonymize} given value by value
+ * to the day's partition of `events/` (write-event.ts), with no event object made (rows.ts writeEventValues).
+ */
+export function writeAnonymizedEvent(
+  run: IngestRun,
+  day: string,
+  record: AccessRecord,
+  address: ClientAddress,
+  enrichment: Enrichment,
+  site: string,
+  decision: ConsentDecision,
+  salt: Uint8Array | null,
+): void {
+  const sink = run.eventWriter.row(eventPartition(run, day));
+  writeEventValues(
+    sink,
+    site,
+    record.timestampMs,
+    "log",
+    "request",
+    record.method,
+    record.target,
+    record.status,
+    record.bytes,
+    record.referrer,
+    address,
+    record.userAgent,
+    enrichment,
+    decision,
+    salt,
+    undefined,
+    run.eventSettings,
+  );
+  run.endRow(run.eventWriter);
+  run.events++;
 }

@@ -2,7 +2,7 @@ import type { ClientAddress } from "../../anonymize/ip.ts";
 import type { AccessRecord, Enrichment, RecordFormat } from "../../types.ts";
 import { partitionPrefix } from "../../zones.ts";
 import type { RawLine } from "../lines.ts";
-import { buildSecurityRow } from "../rows.ts";
+import { writeSecurityValues } from "../rows.ts";
 import type { IngestRun } from "../run.ts";
 
 /**
@@ -19,8 +19,11 @@ export function writeSecurityRow(
   site: string,
 ): void {
   run.accepted++;
-  // A record exists only when the input has a format (parse-line.ts), so the format is never null here.
-  const row = buildSecurityRow(
+  // A record exists only when the input has a format (parse-line.ts), so the format is never null here. The values
+  // go straight into the partition's columns (rows.ts writeSecurityValues): no row object per line.
+  const sink = run.securityWriter.row(partitionPrefix("security", record.timestampMs));
+  writeSecurityValues(
+    sink,
     record,
     address,
     enrichment,
@@ -29,5 +32,5 @@ export function writeSecurityRow(
     run.inputId,
     line.lineNo,
   );
-  run.write(run.securityWriter, partitionPrefix("security", record.timestampMs), row);
+  run.endRow(run.securityWriter);
 }

@@ -6,11 +6,16 @@ import type { IngestRun } from "../run.ts";
  * aggregation must recompute.
  */
 export function writeEvent(run: IngestRun, day: string, event: EventRow): void {
+  run.write(run.eventWriter, eventPartition(run, day), event);
+  run.events++;
+}
+
+/** The partition of the day's events (remembered: consecutive lines nearly always share their day). */
+export function eventPartition(run: IngestRun, day: string): string {
   if (day !== run.eventDay) {
     run.eventDay = day;
     run.eventPartition = `events/dt=${day}/`;
     run.eventDays.add(day);
   }
-  run.write(run.eventWriter, run.eventPartition, event);
-  run.events++;
+  return run.eventPartition;
 }

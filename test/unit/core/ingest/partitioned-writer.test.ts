@@ -6,7 +6,12 @@ import {
 } from "../../../../functions/core/ingest/partitioned-writer.ts";
 import { EVENTS_SCHEMA } from "../../../../functions/core/zones.ts";
 import type { ObjectInfo, ObjectStore } from "../../../../functions/ports/object-store.ts";
-import type { TableEncoder, TablePart, TableSchema } from "../../../../functions/ports/table-encoder.ts";
+import type {
+  RowSink,
+  TableEncoder,
+  TablePart,
+  TableSchema,
+} from "../../../../functions/ports/table-encoder.ts";
 import { eventRows } from "../../../helpers/parquet-rows.ts";
 
 const SCHEMA: TableSchema = { name: "t", columns: [{ name: "n", type: "int32", nullable: false }] };
@@ -181,5 +186,78 @@ describe("PartitionedWriter: memory of open partitions", () => {
       const dayRows = rows.filter((_, i) => i % 3 === d);
       expect(Buffer.from(body).equals(Buffer.from(real.encode(EVENTS_SCHEMA, dayRows)))).toBe(true);
     });
+  });
+});
+
+describe("PartitionedWriter: rows given value by value", () => {
+  /** Each value of `row` given to the sink by its column's type, in the schema's order. */
+  function give(sink: RowSink, schema: TableSchema, row: Readonly<Record<string, unknown>>): void {
+    for (const column of schema.columns) {
+      const value = row[column.name] ?? null;
+      if (typeof value === "bigint") sink.bigint(value);
+      else if (column.type === "string") sink.string(value as string | null);
+      else if (column.type === "boolean") sink.boolean(value as boolean | null);
+      else sink.number(value as number | null);
+    }
+  }
+
+  it("writes the same objects as rows added as objects, into the encoder's parts or as objects", async () => {
+    // Prepare: events over three days, interleaved, with parts of 2,500 rows; and the JSON encoder (objects only)
+    const rows = eventRows(9_000);
+    const parquet = (): PartitionedWriter =>
+      new PartitionedWriter({
+        store: byValue,
+        encoder: new ParquetEncoder({ rowGroupSize: 1_000 }),
+        schema: EVENTS_SCHEMA,
+        inputId: "in",
+        rowsPerPart: 2_500,
+        maxBufferedRows: 6_000,
+      });
+    const byObject = new BytesStore();
+    const byValue = new BytesStore();
+    const objects = new PartitionedWriter({
+      store: byObject,
+      encoder: new ParquetEncoder({ rowGroupSize: 1_000 }),
+      schema: EVENTS_SCHEMA,
+      inputId: "in",
+      rowsPerPart: 2_500,
+      maxBufferedRows: 6_000,
+    });
+    const values = parquet();
+    const jsonByObject = new RecordingStore();
+    const jsonByValue = new RecordingStore();
+    const jsonObjects = writerWith(jsonByObject, { rowsPerPart: 70 });
+    const jsonValues = writerWith(jsonByValue, { rowsPerPart: 70 });
+    // Act
+    for (const [i, row] of rows.entries()) {
+      const partition = `events/dt=2026-11-2${i % 3}/`;
+      await objects.add(partition, row);
+      give(values.row(partition), EVENTS_SCHEMA, row);
+      await values.endRow();
+      await jsonObjects.add(`h${i % 4}/`, { n: i });
+      jsonValues.row(`h${i % 4}/`).number(i);
+      await jsonValues.endRow();
+    }
+    const summaries = [await objects.finish(), await values.finish()];
+    await jsonObjects.finish();
+    await jsonValues.finish();
+    // Assess
+    expect(summaries[1]).toEqual(summaries[0]);
+    expect([...byValue.bodies.keys()].sort()).toEqual([...byObject.bodies.keys()].sort());
+    expect(byValue.bodies.size).toBe(6);
+    for (const [key, body] of byObject.bodies)
+      expect(Buffer.from(byValue.bodies.get(key) as Uint8Array).equals(Buffer.from(body))).toBe(true);
+    expect([...jsonByValue.objects]).toEqual([...jsonByObject.objects]);
+  });
+
+  it("refuses a row started before the last one ended, and a row with a value missing", () => {
+    // Prepare
+    const writer = writerWith(new RecordingStore(), {});
+    writer.row("h0/");
+    // Act, Assess
+    expect(() => writer.add("h0/", { n: 1 })).toThrow("a row was started and not ended");
+    const other = writerWith(new RecordingStore(), {});
+    other.row("h0/");
+    expect(() => other.endRow()).toThrow("fewer values than columns");
   });
 });
