@@ -1,4 +1,4 @@
-import { createReadStream, read as readAt } from "node:fs";
+import { createReadStream, readSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { basename } from "node:path";
 import { HEAD_BYTES } from "../../core/ingest/checkpoint.ts";
@@ -180,7 +180,11 @@ const RANGE_READ_BYTES = 256 * 1024;
  * The bytes `[offset, end)` of a plain file opened by {@link plainFileInput}, read by positioned reads through its
  * descriptor (any thread of the process may: descriptors are the process's), in chunks of one buffer reused for
  * each read — the line splitter copies what it keeps of a chunk before asking for the next
- * (core/ingest/lines.ts). The batch's reader has read these bytes already, so a file that now ends before `end`
+ * (core/ingest/lines.ts). The reads are synchronous, on the reading thread itself: asynchronous ones waited in
+ * libuv's pool of four threads, which the whole process shares, behind the main thread's writes and fsyncs of the
+ * lake (two workers on 1 M lines: 5–6 s idle between them, against 2.5–4 s with these reads; docs/BENCHMARKS.md).
+ * A worker has nothing else to do meanwhile; on one thread, a read of 256 KiB from the page cache blocks it for
+ * well under a millisecond. The batch's reader has read these bytes already, so a file that now ends before `end`
  * was cut back while it was being ingested: an error, never fewer lines.
  */
 export const readFileRange: RangeReader = async function* (
@@ -191,11 +195,7 @@ export const readFileRange: RangeReader = async function* (
   const buffer = new Uint8Array(Math.min(RANGE_READ_BYTES, Math.max(0, end - offset)));
   for (let position = offset; position < end; ) {
     const wanted = Math.min(buffer.length, end - position);
-    const bytesRead = await new Promise<number>((resolve, reject) =>
-      readAt(source.fd, buffer, 0, wanted, position, (error, read) =>
-        error ? reject(error) : resolve(read),
-      ),
-    );
+    const bytesRead = readSync(source.fd, buffer, 0, wanted, position);
     if (bytesRead === 0) {
       throw new Error(
         `the input file ends at byte ${position.toLocaleString("en")}, before byte ${end.toLocaleString("en")} it held when it was read: it was cut back during the ingest`,
