@@ -14,7 +14,8 @@
  *    as one object on a fresh deployment with the stack's defaults, `--repeat n` times: CPU of the invocation, lines
  *    per CPU-second and lines per second at the CPU share the stack's memory buys, the load average beside each.
  *    `--cpu-prof <dir>` writes a CPU profile of each invocation (module init included) into `<dir>`
- *    (scripts/lambda-cpu-profile.mjs; the profiler's own cost inflates that run's CPU). Same output, checked across
+ *    (scripts/lambda-cpu-profile.mjs; the profiler's own cost inflates that run's CPU). `--node-options "<flags>"`
+ *    adds to the function's NODE_OPTIONS (V8 settings tried before the stack sets them). Same output, checked across
  *    two versions of the code: `--objects-out <file>` writes the daily salts and the sha256 of every object under
  *    security/, rejects/ and events/ (of the last run); `--salts-from <file>` (such a file) gives a run those salts
  *    before it ingests, so the same code gives the same objects and a change that keeps them gives equal digests.
@@ -45,6 +46,8 @@ const BENCH_LINES = Number(option("bench-lines", "250000"));
 const REPEAT = Number(option("repeat", "1"));
 const OBJECTS_OUT = process.argv.includes("--objects-out") ? resolve(option("objects-out", "")) : null;
 const SALTS_FROM = process.argv.includes("--salts-from") ? resolve(option("salts-from", "")) : null;
+/** `--node-options "<flags>"`: added to the ingest function's NODE_OPTIONS (to try V8 settings before the stack sets them). */
+const EXTRA_NODE_OPTIONS = option("node-options", "");
 const CPU_PROF = process.argv.includes("--cpu-prof")
   ? resolve(option("cpu-prof", "bench-out/lambda-prof"))
   : null;
@@ -146,8 +149,11 @@ if (ONLY.includes("bench")) {
     });
     try {
       const ingest = stack.fn("Ingest");
+      const environment = ingest.environment as Record<string, string>;
+      if (EXTRA_NODE_OPTIONS !== "") {
+        environment.NODE_OPTIONS = `${environment.NODE_OPTIONS ?? ""} ${EXTRA_NODE_OPTIONS}`.trim();
+      }
       if (CPU_PROF !== null) {
-        const environment = ingest.environment as Record<string, string>;
         const preload = join(PROJECT_ROOT, "scripts", "lambda-cpu-profile.mjs");
         environment.NODE_OPTIONS = `${environment.NODE_OPTIONS ?? ""} --import=${preload}`.trim();
         environment.LOGSIEVE_BENCH_CPU_PROF_DIR = CPU_PROF;
@@ -188,6 +194,7 @@ if (ONLY.includes("bench")) {
       const share = Math.min(1, ingest.memoryMb / FULL_VCPU_MB);
       results.push({
         run: `bench: ${BENCH_LINES.toLocaleString("en")} lines as one object, run ${run}`,
+        nodeOptions: environment.NODE_OPTIONS ?? "",
         invocations: batches.length,
         lines,
         events,

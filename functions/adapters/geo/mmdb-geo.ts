@@ -1,11 +1,12 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { join, sep } from "node:path";
 import { Reader, type Response } from "maxmind";
 import { type ClientAddress, isPublicAddress, parseClientAddress } from "../../core/anonymize/ip.ts";
 import type { GeoAddress, GeoLookup } from "../../ports/geo.ts";
 import { AsnDatabaseError, AsnRangeTable, type AsnTableData, type TextSource } from "./asn-ranges.ts";
-import { readAsnTableFile } from "./asn-table-file.ts";
+import { cachedAsnTable, readAsnTableFile } from "./asn-table-file.ts";
 
 /**
  * Country and provider lookups from MaxMind-format (MMDB) files, loaded into memory once at startup; every
@@ -186,17 +187,28 @@ export function fileTextSource(path: string, setting: string, pieceBytes = 1024 
 /** The bundled AS database, read into memory (about 0.4 s of CPU and 15 MB for half a million networks). */
 async function openBundledAsn(paths: { ipv4: string; ipv6: string }): Promise<AsnRangeTable> {
   const setting = "bundled AS database";
+  const parse = () =>
+    AsnRangeTable.fromSources(fileTextSource(paths.ipv4, setting), fileTextSource(paths.ipv6, setting));
   try {
-    return AsnRangeTable.fromSources(
-      fileTextSource(paths.ipv4, setting),
-      fileTextSource(paths.ipv6, setting),
-    );
+    // The package's own files (not a pair a caller names) are parsed once per install, then read pre-parsed from
+    // node_modules/.cache/logsieve/ (./asn-table-file.ts `cachedAsnTable`).
+    const cacheDir = asnCacheDir(paths);
+    return cacheDir === null ? parse() : cachedAsnTable(paths, cacheDir, parse);
   } catch (cause) {
     if (cause instanceof AsnDatabaseError) {
       throw new GeoDatabaseError(`${setting}: ${cause.message}`, setting, { cause });
     }
     throw cause;
   }
+}
+
+/** Where the pre-parsed table of the package's own CSV files is kept: `node_modules/.cache/logsieve/`, else none. */
+function asnCacheDir(paths: { ipv4: string; ipv6: string }): string | null {
+  const own = bundledAsnPaths();
+  if (paths.ipv4 !== own.ipv4 || paths.ipv6 !== own.ipv6) return null;
+  const marker = `${sep}node_modules${sep}`;
+  const at = paths.ipv4.lastIndexOf(marker);
+  return at < 0 ? null : join(paths.ipv4.slice(0, at + marker.length), ".cache", "logsieve");
 }
 
 /** The bundled AS database pre-parsed (a few milliseconds where the CSV files take ≈ 0.4 s of CPU). */

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -6,6 +6,7 @@ import { AsnRangeTable } from "../../../../functions/adapters/geo/asn-ranges.ts"
 import {
   asnTableBytes,
   asnTableFromBytes,
+  cachedAsnTable,
   ensureAsnTableFile,
   readAsnTableFile,
 } from "../../../../functions/adapters/geo/asn-table-file.ts";
@@ -223,5 +224,68 @@ describe("reading a table file", () => {
       await expect(opening).rejects.toThrow(/^bundled AS database: /);
       await expect(opening).rejects.toThrow(message);
     }
+  });
+});
+
+describe("the command's cache of the parsed CSV files", () => {
+  const csvDir = mkdtempSync(join(dir, "csv-"));
+  const csv = { ipv4: join(csvDir, "v4.csv"), ipv6: join(csvDir, "v6.csv") };
+  writeFileSync(csv.ipv4, "16777216,16777471,13335,First\n");
+  writeFileSync(csv.ipv6, "");
+  const address = v4Address(16777300);
+  let parses = 0;
+  const parse = () => {
+    parses++;
+    return AsnRangeTable.fromCsv(readFileSync(csv.ipv4, "utf8"), readFileSync(csv.ipv6, "utf8"));
+  };
+
+  it("parses the CSV once, then reads the table it wrote; a changed CSV file is parsed again", () => {
+    const cache = join(dir, "cache");
+    expect(cachedAsnTable(csv, cache, parse).organisation(address)).toBe("First");
+    expect(parses).toBe(1);
+    const written = readdirSync(cache);
+    expect(written).toEqual([expect.stringMatching(/^asn-table-[0-9a-f]{16}\.bin$/)]);
+    expect(cachedAsnTable(csv, cache, parse).organisation(address)).toBe("First");
+    expect(parses).toBe(1);
+
+    // An update of the package: new content (same size here), a new modification time.
+    writeFileSync(csv.ipv4, "16777216,16777471,13335,Other\n");
+    utimesSync(csv.ipv4, new Date(), new Date(Date.now() + 5_000));
+    expect(cachedAsnTable(csv, cache, parse).organisation(address)).toBe("Other");
+    expect(parses).toBe(2);
+    // The earlier version's table is gone.
+    expect(readdirSync(cache)).toEqual([expect.not.stringMatching(written[0] as string)]);
+    expect(cachedAsnTable(csv, cache, parse).organisation(address)).toBe("Other");
+    expect(parses).toBe(2);
+  });
+
+  it("parses the CSV when the cached table is damaged or the cache cannot be written, and says nothing", () => {
+    const cache = join(dir, "damaged");
+    cachedAsnTable(csv, cache, parse);
+    const [name] = readdirSync(cache);
+    writeFileSync(join(cache, name as string), "LSASNT01 and then nothing");
+    const before = parses;
+    expect(cachedAsnTable(csv, cache, parse).organisation(address)).toBe("Other");
+    expect(parses).toBe(before + 1);
+    // Rewritten whole: read again without a parse.
+    expect(cachedAsnTable(csv, cache, parse).organisation(address)).toBe("Other");
+    expect(parses).toBe(before + 1);
+
+    // A cache folder that cannot be made (its parent is a file: refused even to root).
+    const aFile = join(dir, "a-file");
+    writeFileSync(aFile, "");
+    const where = join(aFile, "cache");
+    expect(cachedAsnTable(csv, where, parse).organisation(address)).toBe("Other");
+    expect(cachedAsnTable(csv, where, parse).organisation(address)).toBe("Other");
+    expect(parses).toBe(before + 3);
+  });
+
+  it("passes a CSV file's error on (a missing file is named by the parse, as without a cache)", () => {
+    const missing = { ipv4: join(csvDir, "absent.csv"), ipv6: csv.ipv6 };
+    expect(() =>
+      cachedAsnTable(missing, join(dir, "cache-missing"), () => {
+        throw new Error("the parse's own error");
+      }),
+    ).toThrow("the parse's own error");
   });
 });
