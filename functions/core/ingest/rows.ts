@@ -191,6 +191,14 @@ export function buildEvent(input: EventInput, settings: EventBuilderSettings): E
 }
 
 /**
+ * The sinks that make the row objects of {@link buildEvent} and {@link buildSecurityRow}: one each, reused (a row is
+ * given and taken within one synchronous call, so they are never shared by two rows at once; each call starts by
+ * clearing what a call that threw halfway left).
+ */
+const EVENT_OBJECTS = new ObjectRowSink(EVENTS_SCHEMA);
+const SECURITY_OBJECTS = new ObjectRowSink(SECURITY_SCHEMA);
+
+/**
  * {@link buildEvent} with the {@link EventInput} fields as arguments, in its order (no input object made per call).
  */
 export function buildEventOf(
@@ -211,7 +219,8 @@ export function buildEventOf(
   props: EventInput["props"],
   settings: EventBuilderSettings,
 ): EventRow {
-  const sink = new ObjectRowSink(EVENTS_SCHEMA);
+  const sink = EVENT_OBJECTS;
+  sink.clear();
   writeEventValues(
     sink,
     site,
@@ -362,7 +371,8 @@ export function buildSecurityRow(
   inputId: string,
   lineNo: number,
 ): SecurityRow {
-  const sink = new ObjectRowSink(SECURITY_SCHEMA);
+  const sink = SECURITY_OBJECTS;
+  sink.clear();
   writeSecurityValues(sink, record, address, enrichment, site, format, inputId, lineNo);
   return sink.take() as unknown as SecurityRow;
 }

@@ -63,3 +63,29 @@ describe("anonymize step", () => {
     expect(event).toMatchObject({ click_id: "abc", ip_prefix: "203.0.0.0/16" });
   });
 });
+
+describe("anonymize step after an event that failed halfway", () => {
+  it("builds the next event whole and right (the row objects' sink starts afresh)", () => {
+    // Prepare: an enrichment whose bot name cannot be read, so the event fails after most of its values
+    const { run } = stepRun({});
+    const record = accessRecord({ clientIp: "203.0.113.10", target: "/a" });
+    const address = parseClientAddress(record.clientIp);
+    if (address === null) expect.fail("test address does not parse");
+    const enrichment = enrichRecord(run, record, address);
+    const broken = Object.defineProperty({ ...enrichment }, "botName", {
+      get: () => {
+        throw new Error("unreadable bot name");
+      },
+    });
+    const decision: ConsentDecision = { tier: "statistics", reason: "log_default" };
+    const expected = anonymize(run, record, address, enrichment, "example.com", decision, SALT);
+    // Act
+    expect(() => anonymize(run, record, address, broken, "example.com", decision, SALT)).toThrow(
+      "unreadable bot name",
+    );
+    const next = anonymize(run, record, address, enrichment, "example.com", decision, SALT);
+    // Assess
+    expect(next).toEqual(expected);
+    expect(Object.keys(next)).toHaveLength(36);
+  });
+});
