@@ -68,6 +68,17 @@ export function workerSharding(options: WorkerShardingOptions): Sharding {
 
 const WORKER_MARK = "logsieve-ingest-shard-worker";
 
+/**
+ * A worker's young generation (V8's two semi-spaces and the new large-object space: a third each), in MiB. V8's
+ * default on 64 bits lets each semi-space grow to 16 MiB, and a worker allocating a row's strings per line grows it
+ * there within its first shard: 32 MiB of new space committed per worker and kept until it stops. 12 MiB (4 MiB
+ * semi-spaces) holds the objects of a batch of lines between two scavenges; what survives is the same, only
+ * scavenged more often, each scavenge smaller (docs/BENCHMARKS.md, fourth round: about 25 MiB less peak RSS per
+ * worker, CPU within the noise). Only the young generation is limited: the old one keeps V8's default, so no
+ * input can fail for it.
+ */
+const WORKER_YOUNG_GENERATION_MB = 12;
+
 interface WorkerInput {
   readonly mark: string;
   readonly configSource: WorkerShardingOptions["configSource"];
@@ -247,7 +258,11 @@ class WorkerShards implements ShardExecutor {
       configSource: this.options.configSource,
       receivedAt: this.context.deps.clock.now(),
     };
-    const worker = new Worker(bootstrap, { eval: true, workerData: input });
+    const worker = new Worker(bootstrap, {
+      eval: true,
+      workerData: input,
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    });
     const slot: Slot = { worker, unfinished: new Map(), queued: 0, room: null, failure: null };
     worker.on("message", (message: FromWorker) => this.onMessage(slot, message));
     // Sent first (messages keep their order): the worker builds its enricher with it.
