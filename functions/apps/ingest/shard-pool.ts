@@ -33,8 +33,9 @@ import { enricherFor } from "../../runtime/enricher.ts";
  * than one core.
  *
  * - This thread reads the input once, counting lines and cutting it into shards (core/ingest/shards.ts). A shard of a
- *   plain file is handed to a free worker as its byte range, which the worker reads from the file itself (through
- *   the descriptor this thread opened: adapters/input/resumable-input.ts `readFileRange`); a shard of a compressed
+ *   plain file is handed as its byte range to this thread when it is not ingesting one already (it is one of the
+ *   `threads`: two threads are this one and one worker), else to a free worker, which reads it from the file
+ *   itself (through the descriptor this thread opened: adapters/input/resumable-input.ts `readFileRange`); a shard of a compressed
  *   file or of standard input is handed over as its bytes (copied once into a buffer of their own, then
  *   transferred). A worker ingests its shards one after the other with the very pipeline of one thread
  *   (core/ingest/pipeline.ts `ingest`), its own enricher and an in-thread Parquet encoder (same bytes).
@@ -47,8 +48,8 @@ import { enricherFor } from "../../runtime/enricher.ts";
  * - Memory: a byte range waits as two numbers until a worker is free, and a worker reads it 256 KiB at a time;
  *   pushed bytes wait up to `shardBytes` per worker (the reader waits otherwise). A worker holds its shard's rows,
  *   its caches and its isolate.
- * - Workers start when the first shard after the first one does (an input of one shard never starts any) and stop
- *   with the batch.
+ * - Workers start when the first shard after the first one does (an input of one shard never starts any; a plain
+ *   file's second shard does, its first being ingested here) and stop with the batch.
  */
 
 export interface WorkerShardingOptions {
@@ -138,8 +139,17 @@ interface Slot {
 
 class WorkerShards implements ShardExecutor {
   private readonly slots: Slot[] = [];
-  /** Byte ranges waiting for a free worker, in order. */
+  /** Byte ranges waiting for a free thread, in order. */
   private readonly ranges: { job: ShardJob; end: number; pending: Pending }[] = [];
+  /**
+   * The range this thread is ingesting itself (one of the `threads`), or null. This thread only cuts and counts
+   * the batch and answers the workers' calls (active about 2 s of a 1 M-line run), so with two threads one worker
+   * and this thread ingest side by side: one isolate fewer, which is its fixed cost and its garbage between full
+   * collections, about 100 MiB (docs/BENCHMARKS.md, fourth round). Pushed bytes still go to workers only.
+   */
+  private inThread: Promise<unknown> | null = null;
+  /** This thread's deps for its ranges: the caller's, with an in-thread encoder and the batch's salts. */
+  private inThreadDeps: IngestDeps | null = null;
   readonly startRange: ((job: ShardJob, end: number) => Promise<IngestSummary>) | undefined;
   private readonly salts = new Map<string, Promise<Uint8Array>>();
   /** The first error of a call this thread ran for a worker (a store failure): the cause a failed shard reports. */
@@ -173,14 +183,79 @@ class WorkerShards implements ShardExecutor {
    */
   private dispatchRanges(source: RangeSource): void {
     while (this.ranges.length > 0) {
+      if (this.inThread === null) {
+        const next = this.ranges.shift();
+        if (next === undefined) return;
+        this.ingestHere(source, next);
+        continue;
+      }
       let slot = this.slots.find((each) => each.failure === null && each.unfinished.size === 0);
-      if (slot === undefined && this.slots.length < this.options.threads) slot = this.spawn();
+      // This thread is one of the threads: `threads - 1` workers at most.
+      if (slot === undefined && this.slots.length < this.options.threads - 1) slot = this.spawn();
       if (slot === undefined) return;
       const next = this.ranges.shift();
       if (next === undefined) return;
       slot.unfinished.set(next.job.index, next.pending);
       this.post(slot, { type: "range", job: next.job, source, end: next.end });
     }
+  }
+
+  /** Ingests a range on this thread, with the very pipeline a worker runs (same objects); then the next range. */
+  private ingestHere(source: RangeSource, next: { job: ShardJob; end: number; pending: Pending }): void {
+    const { job, end, pending } = next;
+    const { context } = this;
+    this.inThreadDeps ??= {
+      ...context.deps,
+      // The caller's encoder may be the threaded one, whose worker would be one more isolate.
+      encoder: parquetEncoder({ threads: false }),
+      salts: {
+        saltForDay: (day) => this.saltForDay(day),
+        destroyExpired: async () => [],
+      },
+    };
+    const deps = this.inThreadDeps;
+    const isClosed = () => this.closed;
+    // A stopped batch stops the shard being read at its next chunk.
+    async function* unlessStopped(): AsyncIterable<Uint8Array> {
+      for await (const chunk of readFileRange(source, job.offset, end)) {
+        if (isClosed()) throw new Error("the batch was stopped");
+        yield chunk;
+      }
+    }
+    const running = ingest(
+      {
+        inputId: job.inputId,
+        lines: splitLineBatches(unlessStopped(), deps.config.ingest.maxLineBytes, {
+          linesBefore: job.linesBefore,
+          atStart: job.atStart,
+        }),
+        format: job.format,
+        site: job.site,
+        onProgress: (lines, bytes) => context.onShardProgress(job.index, lines, bytes),
+        beforeFirstPart: context.beforeFirstPart,
+      },
+      deps,
+    );
+    this.inThread = running;
+    running.then(
+      (summary) => {
+        this.inThread = null;
+        pending.resolve(summary);
+        this.nextRange();
+      },
+      // The batch stops; this thread takes no further range (`inThread` stays set).
+      (error: unknown) => pending.reject(error),
+    );
+  }
+
+  /** One fetch per day for every shard, on any thread: they must all hash with the same salt. */
+  private saltForDay(day: string): Promise<Uint8Array> {
+    let salt = this.salts.get(day);
+    if (salt === undefined) {
+      salt = this.context.deps.salts.saltForDay(day);
+      this.salts.set(day, salt);
+    }
+    return salt;
   }
 
   start(job: ShardJob): ShardRun {
@@ -219,6 +294,8 @@ class WorkerShards implements ShardExecutor {
     for (const waiting of this.ranges.splice(0)) waiting.pending.reject(stopped);
     for (const slot of this.slots) this.fail(slot, stopped);
     await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+    // Nothing this thread's own range started may land after the batch has failed.
+    if (this.inThread !== null) await Promise.allSettled([this.inThread]);
     await Promise.allSettled([...this.answering]);
   }
 
@@ -355,15 +432,8 @@ class WorkerShards implements ShardExecutor {
       case "delete":
         await deps.store.delete(call.key);
         return null;
-      case "salt": {
-        // One fetch per day for every shard: they must all hash with the same salt.
-        let salt = this.salts.get(call.day);
-        if (salt === undefined) {
-          salt = deps.salts.saltForDay(call.day);
-          this.salts.set(call.day, salt);
-        }
-        return await salt;
-      }
+      case "salt":
+        return await this.saltForDay(call.day);
       case "intent":
         await this.context.beforeFirstPart?.(call.partition, call.format);
         return null;
