@@ -9,10 +9,10 @@ import {
 } from "../../adapters/geo/mmdb-geo.ts";
 import { readFileRange } from "../../adapters/input/resumable-input.ts";
 import { workerBootstrap } from "../../adapters/threads/worker-module.ts";
-import { splitLineBatches } from "../../core/ingest/lines.ts";
-import { type IngestDeps, type IngestSummary, ingest } from "../../core/ingest/pipeline.ts";
+import type { IngestDeps, IngestSummary } from "../../core/ingest/pipeline.ts";
 import {
   ChunkQueue,
+  ingestShard,
   type RangeSource,
   type ShardContext,
   type ShardExecutor,
@@ -222,20 +222,10 @@ class WorkerShards implements ShardExecutor {
         yield chunk;
       }
     }
-    const running = ingest(
-      {
-        inputId: job.inputId,
-        lines: splitLineBatches(unlessStopped(), deps.config.ingest.maxLineBytes, {
-          linesBefore: job.linesBefore,
-          atStart: job.atStart,
-        }),
-        format: job.format,
-        site: job.site,
-        onProgress: (lines, bytes) => context.onShardProgress(job.index, lines, bytes),
-        beforeFirstPart: context.beforeFirstPart,
-      },
-      deps,
-    );
+    const running = ingestShard(job, unlessStopped(), deps, {
+      onProgress: (lines, bytes) => context.onShardProgress(job.index, lines, bytes),
+      beforeFirstPart: context.beforeFirstPart,
+    });
     this.inThread = running;
     running.then(
       (summary) => {
@@ -555,21 +545,11 @@ async function runWorker(): Promise<void> {
     const { job, range } = next;
     try {
       const chunks = range === null ? queueOf(job.index) : readFileRange(range.source, job.offset, range.end);
-      const summary = await ingest(
-        {
-          inputId: job.inputId,
-          lines: splitLineBatches(chunks, config.ingest.maxLineBytes, {
-            linesBefore: job.linesBefore,
-            atStart: job.atStart,
-          }),
-          format: job.format,
-          site: job.site,
-          onProgress: (lines, bytes) =>
-            port.postMessage({ type: "progress", index: job.index, lines, bytes } satisfies FromWorker),
-          beforeFirstPart,
-        },
-        deps,
-      );
+      const summary = await ingestShard(job, chunks, deps, {
+        onProgress: (lines, bytes) =>
+          port.postMessage({ type: "progress", index: job.index, lines, bytes } satisfies FromWorker),
+        beforeFirstPart,
+      });
       port.postMessage({ type: "done", index: job.index, summary } satisfies FromWorker);
     } catch (error) {
       const text = error instanceof Error ? error.message : "the shard failed";

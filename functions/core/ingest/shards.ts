@@ -75,6 +75,37 @@ export interface ShardContext {
 }
 
 /**
+ * One shard's bytes through the pipeline: its lines numbered on from the lines before it (a byte order mark dropped
+ * only at the input's start), in the shard's format and site. The one way every thread ingests a shard — this
+ * thread's (inThreadSharding), the command's main thread and its workers (apps/ingest/shard-pool.ts) — so a shard's
+ * objects cannot depend on which thread took it.
+ */
+export function ingestShard(
+  job: ShardJob,
+  chunks: AsyncIterable<Uint8Array>,
+  deps: IngestDeps,
+  hooks: {
+    readonly onProgress: (lines: number, bytes: number) => void;
+    readonly beforeFirstPart: ShardContext["beforeFirstPart"];
+  },
+): Promise<IngestSummary> {
+  return ingest(
+    {
+      inputId: job.inputId,
+      lines: splitLineBatches(chunks, deps.config.ingest.maxLineBytes, {
+        linesBefore: job.linesBefore,
+        atStart: job.atStart,
+      }),
+      format: job.format,
+      site: job.site,
+      onProgress: hooks.onProgress,
+      beforeFirstPart: hooks.beforeFirstPart,
+    },
+    deps,
+  );
+}
+
+/**
  * An input whose content a shard's thread can read again by offset, from any thread of the process: a plain file
  * (its content bytes are its bytes), named by the descriptor it was opened with, so the file read is the one opened
  * even if its path was rotated since (adapters/input/resumable-input.ts). Only the bytes before the batch's end,
@@ -444,28 +475,18 @@ export function inThreadSharding(shardBytes: number, readRange?: RangeReader): S
       const queues: ChunkQueue[] = [];
       const results: Promise<IngestSummary>[] = [];
       let stopped: { error: unknown } | null = null;
-      const ingestShard = (job: ShardJob, chunks: AsyncIterable<Uint8Array>): Promise<IngestSummary> =>
-        ingest(
-          {
-            inputId: job.inputId,
-            lines: splitLineBatches(chunks, context.deps.config.ingest.maxLineBytes, {
-              linesBefore: job.linesBefore,
-              atStart: job.atStart,
-            }),
-            format: job.format,
-            site: job.site,
-            onProgress: (lines, bytes) => context.onShardProgress(job.index, lines, bytes),
-            beforeFirstPart: context.beforeFirstPart,
-          },
-          context.deps,
-        );
+      const ingestHere = (job: ShardJob, chunks: AsyncIterable<Uint8Array>): Promise<IngestSummary> =>
+        ingestShard(job, chunks, context.deps, {
+          onProgress: (lines, bytes) => context.onShardProgress(job.index, lines, bytes),
+          beforeFirstPart: context.beforeFirstPart,
+        });
       const { source } = context;
       let previous: Promise<unknown> = Promise.resolve();
       return {
         start(job) {
           const queue = new ChunkQueue(shardBytes);
           queues.push(queue);
-          const result = ingestShard(job, queue);
+          const result = ingestHere(job, queue);
           result.catch((error: unknown) => queue.fail(error));
           results.push(result);
           return { push: (bytes) => queue.push(bytes), end: () => queue.end(), result };
@@ -484,7 +505,7 @@ export function inThreadSharding(shardBytes: number, readRange?: RangeReader): S
                   }
                 }
                 // After the shard before it; not at all when that one failed (the batch stops).
-                const result = previous.then(() => ingestShard(job, unlessStopped()));
+                const result = previous.then(() => ingestHere(job, unlessStopped()));
                 previous = result;
                 results.push(result);
                 return result;
