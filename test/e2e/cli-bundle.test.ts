@@ -1,5 +1,4 @@
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { cp, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshBundle, INPUTS_FILE } from "../../bin/cli-bundle.js";
 import { LocalObjectStore } from "../../functions/adapters/local/object-store.ts";
 import { generateSampleLog } from "../../functions/apps/demo/sample-log.ts";
+import { objectHashes } from "../helpers/object-hashes.ts";
 
 /**
  * The built `logsieve` command (tools/build-cli.mjs, run by `npm ci`): the same objects as the TypeScript sources,
@@ -48,17 +48,7 @@ function run(
 }
 
 /** Key → sha256 of the security and events objects (rejects are filed under the hour of the run). */
-async function objectsOf(lake: string): Promise<Record<string, string>> {
-  const store = new LocalObjectStore(lake);
-  const objects: Record<string, string> = {};
-  for (const zone of ["security/", "events/"]) {
-    for await (const info of store.list(zone)) {
-      const body = (await store.get(info.key)) as Uint8Array;
-      objects[info.key] = createHash("sha256").update(body).digest("hex");
-    }
-  }
-  return objects;
-}
+const objectsOf = (lake: string) => objectHashes(new LocalObjectStore(lake), ["security/", "events/"]);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "logsieve-bundle-"));

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +11,7 @@ import { workerSharding } from "../../functions/apps/ingest/shard-pool.ts";
 import { ingestResumable } from "../../functions/core/ingest/resume.ts";
 import type { Sharding } from "../../functions/core/ingest/shards.ts";
 import { FixedClock } from "../../functions/ports/clock.ts";
+import { objectHashes } from "../helpers/object-hashes.ts";
 
 /**
  * A plain file's shards are read by the threads that ingest them, each its byte range of the file
@@ -145,17 +145,6 @@ async function everyLineOnce(logsieve: LocalLogsieve): Promise<void> {
   expect(numbers).toEqual(expectedLineNumbers);
 }
 
-async function objectsOf(store: LocalObjectStore): Promise<Record<string, string>> {
-  const objects: Record<string, string> = {};
-  for (const zone of ["security/", "events/", "rejects/"]) {
-    for await (const info of store.list(zone)) {
-      const body = (await store.get(info.key)) as Uint8Array;
-      objects[info.key] = createHash("sha256").update(body).digest("hex");
-    }
-  }
-  return objects;
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "logsieve-range-bounds-"));
   const lines = awkwardLog();
@@ -251,9 +240,9 @@ describe("shards read by their own threads, bounds at every awkward place", () =
     // Assess
     await everyLineOnce(inThread);
     await everyLineOnce(pushed);
-    const expected = await objectsOf((await lake("two-workers", 2)).store);
+    const expected = await objectHashes((await lake("two-workers", 2)).store);
     expect(Object.keys(expected).length).toBeGreaterThan(20);
-    expect(await objectsOf(inThread.store)).toEqual(expected);
-    expect(await objectsOf(pushed.store)).toEqual(expected);
+    expect(await objectHashes(inThread.store)).toEqual(expected);
+    expect(await objectHashes(pushed.store)).toEqual(expected);
   }, 180_000);
 });

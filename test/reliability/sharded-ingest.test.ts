@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +13,7 @@ import { workerSharding } from "../../functions/apps/ingest/shard-pool.ts";
 import { ingestResumable } from "../../functions/core/ingest/resume.ts";
 import { FixedClock } from "../../functions/ports/clock.ts";
 import type { ObjectStore } from "../../functions/ports/object-store.ts";
+import { objectHashes } from "../helpers/object-hashes.ts";
 
 /**
  * Sharded ingest (core/ingest/shards.ts, apps/ingest/shard-pool.ts): a file larger than one shard is cut by content
@@ -90,18 +90,6 @@ async function lakeRows(logsieve: LocalLogsieve): Promise<LakeRows> {
   };
 }
 
-/** Key → sha256 of every object of the zones ingest writes. */
-async function objectsOf(store: LocalObjectStore): Promise<Record<string, string>> {
-  const objects: Record<string, string> = {};
-  for (const zone of ["security/", "events/", "rejects/"]) {
-    for await (const info of store.list(zone)) {
-      const body = (await store.get(info.key)) as Uint8Array;
-      objects[info.key] = createHash("sha256").update(body).digest("hex");
-    }
-  }
-  return objects;
-}
-
 function failingAfter(store: ObjectStore, allowed: number): ObjectStore {
   let puts = 0;
   return {
@@ -155,7 +143,7 @@ describe("sharded ingest", () => {
     const rows = await lakeRows(sharded);
 
     // Assess: the objects are the shards' (keys at offsets other than 0), the rows those of one piece
-    const keys = Object.keys(await objectsOf(sharded.store));
+    const keys = Object.keys(await objectHashes(sharded.store));
     const offsets = new Set(keys.map((key) => /-at(\d+)-\d+\.parquet$/.exec(key)?.[1]));
     expect(offsets.size).toBeGreaterThan(8);
     expect(summary.lines + summary.skipped.blank).toBe(lineCount);
@@ -167,14 +155,14 @@ describe("sharded ingest", () => {
     // Prepare: the same day salts in every lake, so events/ can be compared byte for byte
     const inThread = await lake("threads-1", { bytes: SHARD, threads: 1 });
     await inThread.ingestFile(log);
-    const expected = await objectsOf(inThread.store);
+    const expected = await objectHashes(inThread.store);
 
     // Act
     const results: Record<string, string>[] = [];
     for (const threads of [2, 3]) {
       const other = await lake(`threads-${threads}`, { bytes: SHARD, threads }, "threads-1");
       await other.ingestFile(log);
-      results.push(await objectsOf(other.store));
+      results.push(await objectHashes(other.store));
     }
 
     // Assess
@@ -216,7 +204,7 @@ describe("sharded ingest", () => {
       );
       await expect(stopped).rejects.toThrow(/injected/);
       await input.close();
-      const written = Object.keys(await objectsOf(first.store)).length;
+      const written = Object.keys(await objectHashes(first.store)).length;
       const again = await lake(name, { bytes: retryShard, threads: 2 });
       const retry = await again.ingestFile(log);
 
