@@ -170,23 +170,26 @@ function referrerHostMemo(referrer: string | null, memo: ScrubMemo | undefined):
  * defence (a bot name or event name could quote an address).
  */
 export function buildEvent(input: EventInput, settings: EventBuilderSettings): EventRow {
-  return buildEventOf(
-    input.site,
-    input.timestampMs,
-    input.source,
-    input.eventName,
-    input.method,
-    input.target,
-    input.status,
-    input.bytes,
-    input.referrer,
-    input.address,
-    input.userAgent,
-    input.enrichment,
-    input.decision,
-    input.salt,
-    input.props,
-    settings,
+  return eventObjectOf((sink) =>
+    writeEventValues(
+      sink,
+      input.site,
+      input.timestampMs,
+      input.source,
+      input.eventName,
+      input.method,
+      input.target,
+      input.status,
+      input.bytes,
+      input.referrer,
+      input.address,
+      input.userAgent,
+      input.enrichment,
+      input.decision,
+      input.salt,
+      input.props,
+      settings,
+    ),
   );
 }
 
@@ -199,47 +202,13 @@ const EVENT_OBJECTS = new ObjectRowSink(EVENTS_SCHEMA);
 const SECURITY_OBJECTS = new ObjectRowSink(SECURITY_SCHEMA);
 
 /**
- * {@link buildEvent} with the {@link EventInput} fields as arguments, in its order (no input object made per call).
+ * The event object of the values `write` gives (writeEventValues, in EVENTS_SCHEMA's order): how {@link buildEvent}
+ * and step 8's `anonymize` make the object the pipeline's column path writes value by value.
  */
-export function buildEventOf(
-  site: string,
-  timestampMs: number,
-  source: RecordSource,
-  eventName: string,
-  method: string | null,
-  target: string,
-  status: number | null,
-  bytes: number,
-  referrer: string | null,
-  address: ClientAddress,
-  userAgent: string | null,
-  enrichment: Enrichment,
-  decision: ConsentDecision,
-  salt: Uint8Array | null,
-  props: EventInput["props"],
-  settings: EventBuilderSettings,
-): EventRow {
+export function eventObjectOf(write: (sink: RowSink) => void): EventRow {
   const sink = EVENT_OBJECTS;
   sink.clear();
-  writeEventValues(
-    sink,
-    site,
-    timestampMs,
-    source,
-    eventName,
-    method,
-    target,
-    status,
-    bytes,
-    referrer,
-    address,
-    userAgent,
-    enrichment,
-    decision,
-    salt,
-    props,
-    settings,
-  );
+  write(sink);
   return sink.take() as unknown as EventRow;
 }
 

@@ -1,6 +1,7 @@
+import type { RowSink } from "../../../ports/table-encoder.ts";
 import type { ClientAddress } from "../../anonymize/ip.ts";
 import type { AccessRecord, ConsentDecision, Enrichment, EventRow } from "../../types.ts";
-import { buildEventOf, writeEventValues } from "../rows.ts";
+import { eventObjectOf, writeEventValues } from "../rows.ts";
 import type { IngestRun } from "../run.ts";
 import { eventPartition } from "./write-event.ts";
 
@@ -18,30 +19,14 @@ export function anonymize(
   decision: ConsentDecision,
   salt: Uint8Array | null,
 ): EventRow {
-  // The fields as arguments: no input object made per line (rows.ts buildEventOf).
-  return buildEventOf(
-    site,
-    record.timestampMs,
-    "log",
-    "request",
-    record.method,
-    record.target,
-    record.status,
-    record.bytes,
-    record.referrer,
-    address,
-    record.userAgent,
-    enrichment,
-    decision,
-    salt,
-    undefined,
-    run.eventSettings,
+  return eventObjectOf((sink) =>
+    writeRecordEvent(sink, run, record, address, enrichment, site, decision, salt),
   );
 }
 
 /**
  * Steps 8 and 9 together, as the pipeline runs them: the anonymized event of {@link anonymize} given value by value
- * to the day's partition of `events/` (write-event.ts), with no event object made (rows.ts writeEventValues).
+ * to the day's partition of `events/` (write-event.ts), with no event object made.
  */
 export function writeAnonymizedEvent(
   run: IngestRun,
@@ -53,7 +38,31 @@ export function writeAnonymizedEvent(
   decision: ConsentDecision,
   salt: Uint8Array | null,
 ): void {
-  const sink = run.eventWriter.row(eventPartition(run, day));
+  writeRecordEvent(
+    run.eventWriter.row(eventPartition(run, day)),
+    run,
+    record,
+    address,
+    enrichment,
+    site,
+    decision,
+    salt,
+  );
+  run.endRow(run.eventWriter);
+  run.events++;
+}
+
+/** A log line's event values into a sink: the fields as arguments, no input object made per line (rows.ts). */
+function writeRecordEvent(
+  sink: RowSink,
+  run: IngestRun,
+  record: AccessRecord,
+  address: ClientAddress,
+  enrichment: Enrichment,
+  site: string,
+  decision: ConsentDecision,
+  salt: Uint8Array | null,
+): void {
   writeEventValues(
     sink,
     site,
@@ -73,6 +82,4 @@ export function writeAnonymizedEvent(
     undefined,
     run.eventSettings,
   );
-  run.endRow(run.eventWriter);
-  run.events++;
 }
