@@ -25,13 +25,7 @@ async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   // Copied as they come: the reader reuses its buffer for the next chunk.
   for await (const chunk of chunks) parts.push(new Uint8Array(chunk));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return new Uint8Array(Buffer.concat(parts));
 }
 
 describe("readFileRange", () => {
