@@ -218,11 +218,7 @@ export class IngestRun {
    * pipeline to await before the next row: a step stays synchronous, and the loop awaits only when it must.
    */
   write(writer: PartitionedWriter, partition: string, row: object): void {
-    const wait = writer.add(partition, row as Record<string, unknown>);
-    if (wait === undefined) return;
-    // Never drop a wait: it may carry a storage failure. (The pipeline awaits after every write, so a second one
-    // before the first is awaited does not happen today; Promise.all would still observe both.)
-    this.wait = this.wait === undefined ? wait : Promise.all([this.wait, wait]);
+    this.keepWait(writer.add(partition, row as Record<string, unknown>));
   }
 
   /**
@@ -230,8 +226,13 @@ export class IngestRun {
    * does.
    */
   endRow(writer: PartitionedWriter): void {
-    const wait = writer.endRow();
+    this.keepWait(writer.endRow());
+  }
+
+  private keepWait(wait: Promise<unknown> | undefined): void {
     if (wait === undefined) return;
+    // Never drop a wait: it may carry a storage failure. (The pipeline awaits after every write, so a second one
+    // before the first is awaited does not happen today; Promise.all would still observe both.)
     this.wait = this.wait === undefined ? wait : Promise.all([this.wait, wait]);
   }
 
