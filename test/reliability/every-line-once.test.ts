@@ -27,6 +27,7 @@ import {
   openLocal,
   UnnamedStdinError,
 } from "../../functions/apps/ingest/local.ts";
+import { type FollowEvent, follow } from "../../functions/apps/ingest/follow.ts";
 import { runCliQuery } from "../../functions/apps/query/command.ts";
 import { ingestResumable } from "../../functions/core/ingest/resume.ts";
 import { FixedClock } from "../../functions/ports/clock.ts";
@@ -138,6 +139,15 @@ async function logsDir(name: string): Promise<string> {
   return logs;
 }
 
+/** Resolves once `done()` holds (looked at every 10 ms), or fails after 30 s. */
+async function until(done: () => boolean): Promise<void> {
+  const by = Date.now() + 30_000;
+  while (!done()) {
+    if (Date.now() > by) throw new Error("timed out waiting for the follower");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 const statuses = (summaries: readonly FileIngestSummary[]) => summaries.map((s) => s.resume.status);
 
 describe("every line once: each delivery pattern equals one ingest of the union of its lines", () => {
@@ -220,6 +230,31 @@ describe("every line once: each delivery pattern equals one ingest of the union 
     expect(statuses([compressed, current])).toEqual(["continued", "new"]);
     expect(compressed.accepted + compressed.rejected.total).toBe(500);
     expect(statuses(after)).toEqual(["already-read", "already-read", "waiting"]);
+    expect(await figuresOf(logsieve)).toEqual(unionABC);
+  }, 120_000);
+
+  it("follow, stopped right after a rotation: the old file's rest and the new file's lines are written, not left for the grace", async () => {
+    // Prepare: the clock stands still, so the rotation grace never ends while following; only stopping ends it.
+    const logsieve = await lakeAt("follow-stop");
+    const logs = await logsDir("follow-stop");
+    const log = join(logs, "access.log");
+    await writeFile(log, text(A));
+    const events: FollowEvent[] = [];
+    const seen = (test: (event: FollowEvent) => boolean) => until(() => events.some(test));
+    const stop = new AbortController();
+    const following = follow(logsieve, { files: [log], batchMs: 20 }, (event) => events.push(event), stop.signal);
+    await seen((event) => event.kind === "batch");
+
+    // Act: B written to the old file, rotated away, C in the new access.log; the follower stops on seeing it.
+    await appendFile(log, text(B));
+    await rename(log, join(logs, "access.log.1"));
+    await writeFile(log, text(C));
+    await seen((event) => event.kind === "rotated");
+    stop.abort();
+    const totals = await following;
+
+    // Assess
+    expect(totals.lines).toBe(3000);
     expect(await figuresOf(logsieve)).toEqual(unionABC);
   }, 120_000);
 

@@ -25,7 +25,7 @@ import type { LocalLogsieve } from "./local.ts";
  *   (copytruncate) is read again from its start as the new stream it is, and said so.
  * - `kill -9` at any moment loses and doubles nothing: a batch interrupted before its checkpoint moved is redone by
  *   the next run under the same object keys (the batch intent). SIGINT/SIGTERM stop after the batch being written
- *   and a last one with the lines complete by then.
+ *   and a last one with the lines complete by then — in a file rotated in during the grace too.
  * - Each followed stream's lock is held for the whole session (renewed at every batch): a second follower or an
  *   `ingest` of the same log waits for this one to end (or fails, from another process).
  */
@@ -118,8 +118,13 @@ export async function follow(
       for (const file of files) if (!file.done) await step(file, context, logsieve.clock.now());
       await sleep(settings.batchMs, stop);
     }
-    // Stopping: a last batch each with the lines complete by now.
-    for (const file of files) if (!file.done) await step(file, context, logsieve.clock.now());
+    // Stopping: a last batch each with the lines complete by now — of a rotated file, its rest and then the lines
+    // of the file its path names now (no grace: nothing will be read after this).
+    for (const file of files) {
+      if (file.done) continue;
+      await step(file, context, logsieve.clock.now(), true);
+      if (file.handle === null && !file.done) await step(file, context, logsieve.clock.now(), true);
+    }
   } finally {
     for (const file of files) await release(file, following);
   }
@@ -135,8 +140,11 @@ interface StepContext {
   readonly following: Set<string>;
 }
 
-/** One look at one file: open it, find its stream, write what is complete, notice rotation and truncation. */
-async function step(file: Followed, context: StepContext, now: number): Promise<void> {
+/**
+ * One look at one file: open it, find its stream, write what is complete, notice rotation and truncation. `last`:
+ * the follower is stopping, so a rotated file is let go at once (its rest is read first) instead of after the grace.
+ */
+async function step(file: Followed, context: StepContext, now: number, last = false): Promise<void> {
   const { logsieve, settings, report } = context;
   if (file.handle === null && !(await openFile(file, context))) return;
   const handle = file.handle as FileHandle;
@@ -222,7 +230,7 @@ async function step(file: Followed, context: StepContext, now: number): Promise<
     file.rotatedAt = now;
     report({ kind: "rotated", file: file.name });
   }
-  if (!grew && now - file.rotatedAt >= (settings.rotationGraceMs ?? DEFAULT_ROTATION_GRACE_MS)) {
+  if (last || (!grew && now - file.rotatedAt >= (settings.rotationGraceMs ?? DEFAULT_ROTATION_GRACE_MS))) {
     await release(file, context.following);
   }
 }
