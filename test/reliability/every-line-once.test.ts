@@ -20,6 +20,7 @@ import { fileInput } from "../../functions/adapters/input/resumable-input.ts";
 import { LocalObjectStore } from "../../functions/adapters/local/object-store.ts";
 import { aggregateDays } from "../../functions/apps/aggregate/local.ts";
 import { generateSampleLog } from "../../functions/apps/demo/sample-log.ts";
+import { type FollowEvent, follow } from "../../functions/apps/ingest/follow.ts";
 import {
   type FileIngestSummary,
   type LocalLogsieve,
@@ -27,7 +28,6 @@ import {
   openLocal,
   UnnamedStdinError,
 } from "../../functions/apps/ingest/local.ts";
-import { type FollowEvent, follow } from "../../functions/apps/ingest/follow.ts";
 import { runCliQuery } from "../../functions/apps/query/command.ts";
 import { ingestResumable } from "../../functions/core/ingest/resume.ts";
 import { FixedClock } from "../../functions/ports/clock.ts";
@@ -242,7 +242,12 @@ describe("every line once: each delivery pattern equals one ingest of the union 
     const events: FollowEvent[] = [];
     const seen = (test: (event: FollowEvent) => boolean) => until(() => events.some(test));
     const stop = new AbortController();
-    const following = follow(logsieve, { files: [log], batchMs: 20 }, (event) => events.push(event), stop.signal);
+    const following = follow(
+      logsieve,
+      { files: [log], batchMs: 20 },
+      (event) => events.push(event),
+      stop.signal,
+    );
     await seen((event) => event.kind === "batch");
 
     // Act: B written to the old file, rotated away, C in the new access.log; the follower stops on seeing it.
