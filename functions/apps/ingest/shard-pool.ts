@@ -19,6 +19,7 @@ import {
   type Sharding,
   type ShardJob,
   type ShardRun,
+  untilStopped,
 } from "../../core/ingest/shards.ts";
 import type { RecordFormat } from "../../core/types.ts";
 import { FixedClock } from "../../ports/clock.ts";
@@ -214,15 +215,11 @@ class WorkerShards implements ShardExecutor {
       },
     };
     const deps = this.inThreadDeps;
-    const isClosed = () => this.closed;
     // A stopped batch stops the shard being read at its next chunk.
-    async function* unlessStopped(): AsyncIterable<Uint8Array> {
-      for await (const chunk of readFileRange(source, job.offset, end)) {
-        if (isClosed()) throw new Error("the batch was stopped");
-        yield chunk;
-      }
-    }
-    const running = ingestShard(job, unlessStopped(), deps, {
+    const chunks = untilStopped(readFileRange(source, job.offset, end), () =>
+      this.closed ? new Error("the batch was stopped") : undefined,
+    );
+    const running = ingestShard(job, chunks, deps, {
       onProgress: (lines, bytes) => context.onShardProgress(job.index, lines, bytes),
       beforeFirstPart: context.beforeFirstPart,
     });

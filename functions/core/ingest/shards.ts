@@ -464,6 +464,24 @@ export class ChunkQueue {
 }
 
 /**
+ * A shard's chunks, ending in the error `stoppedBy` returns once the batch was stopped (checked before each chunk).
+ * One generator function for every shard of the process: the line splitter's optimized code expects the map of the
+ * iterator it reads, and a generator declared inside a function has a new map per call (its own prototype), so
+ * each shard deoptimized it and V8 compiled it again, ≈ 40 ms of a compiler thread each time (docs/BENCHMARKS.md,
+ * fifth round).
+ */
+export async function* untilStopped(
+  chunks: AsyncIterable<Uint8Array>,
+  stoppedBy: () => unknown,
+): AsyncIterable<Uint8Array> {
+  for await (const chunk of chunks) {
+    const error = stoppedBy();
+    if (error !== undefined) throw error;
+    yield chunk;
+  }
+}
+
+/**
  * Shards ingested on this thread (no worker threads: `logsieve ingest --threads 1`, tests): the same shards, keys and
  * bytes as on worker threads. Pushed bytes are ingested side by side as they arrive; with `readRange`, shards of a
  * range source are read here, one after the other, so one shard's rows at a time are held and nothing is queued.
@@ -495,17 +513,11 @@ export function inThreadSharding(shardBytes: number, readRange?: RangeReader): S
           ? {}
           : {
               startRange(job: ShardJob, end: number): Promise<IngestSummary> {
-                const read = readRange;
-                const input = source;
+                const chunks = readRange(source, job.offset, end);
                 // A stopped batch stops the shard being read at its next chunk.
-                async function* unlessStopped(): AsyncIterable<Uint8Array> {
-                  for await (const chunk of read(input, job.offset, end)) {
-                    if (stopped !== null) throw stopped.error;
-                    yield chunk;
-                  }
-                }
+                const unlessStopped = untilStopped(chunks, () => stopped?.error);
                 // After the shard before it; not at all when that one failed (the batch stops).
-                const result = previous.then(() => ingestHere(job, unlessStopped()));
+                const result = previous.then(() => ingestHere(job, unlessStopped));
                 previous = result;
                 results.push(result);
                 return result;
