@@ -1,6 +1,6 @@
 import { type BatchData, ColumnBatch, type ColumnData } from "./batch.ts";
 import { ByteBuffer } from "./bytes.ts";
-import { bitWidthOf, deltaPackBigInts, deltaPackNumbers, writeHybrid } from "./encodings.ts";
+import { bitWidthOf, deltaPackBigInts, deltaPackNumbers, writeHybrid, writeLevels } from "./encodings.ts";
 import { maxCompressedLength, snappyCompressInto } from "./snappy.ts";
 import { type ColumnSpec, type ColumnType, checkTable, type TableSpec } from "./table.ts";
 import {
@@ -283,43 +283,68 @@ interface WrittenChunk {
   readonly uncompressed: number;
 }
 
-/** A row group's dictionary of one string column: its values' bytes and how often each occurs. */
+/**
+ * A row group's dictionary of one string column: value `i` is `bytes[starts[i], stops[i])`, found `counts[i]` times.
+ * The arrays are the writer's scratch (valid until the next dictionary is built); `bytes` is the column's own data
+ * or scratch too.
+ */
 interface BuiltDictionary {
-  readonly entries: Uint8Array[];
-  readonly counts: number[];
+  readonly size: number;
+  readonly bytes: Uint8Array;
+  readonly starts: Int32Array;
+  readonly stops: Int32Array;
+  readonly counts: Int32Array;
 }
 
 /** The automatic dictionary rule ({@link dictionaryPays}) on a built dictionary. */
 function pays(built: BuiltDictionary): boolean {
+  const { size, starts, stops, counts } = built;
   let distinctBytes = 0;
   let totalBytes = 0;
   let nonNull = 0;
-  for (let i = 0; i < built.entries.length; i++) {
-    const length = (built.entries[i] as Uint8Array).length;
-    const count = built.counts[i] as number;
+  for (let i = 0; i < size; i++) {
+    const length = (stops[i] as number) - (starts[i] as number);
+    const count = counts[i] as number;
     distinctBytes += length;
     totalBytes += length * count;
     nonNull += count;
   }
-  return dictionaryPays(built.entries.length, distinctBytes, nonNull, totalBytes);
+  return dictionaryPays(size, distinctBytes, nonNull, totalBytes);
 }
 
-/** Min and max of byte strings (unsigned lexicographic = UTF-8 code point order). */
-function bytesBounds(entries: readonly Uint8Array[], stats: Statistics): void {
-  if (entries.length === 0) return;
-  let min = entries[0] as Uint8Array;
-  let max = min;
-  for (const entry of entries) {
-    if (compareBytes(entry, 0, entry.length, min, 0, min.length) < 0) min = entry;
-    if (compareBytes(entry, 0, entry.length, max, 0, max.length) > 0) max = entry;
+/**
+ * Min and max of the dictionary's values (unsigned lexicographic = UTF-8 code point order), as copies: the
+ * dictionary's arrays are reused, and the metadata lives until the footer.
+ */
+function bytesBounds(built: BuiltDictionary, stats: Statistics): void {
+  const { size, bytes, starts, stops } = built;
+  if (size === 0) return;
+  let min = 0;
+  let max = 0;
+  for (let i = 1; i < size; i++) {
+    const s = starts[i] as number;
+    const e = stops[i] as number;
+    if (compareBytes(bytes, s, e, bytes, starts[min] as number, stops[min] as number) < 0) min = i;
+    if (compareBytes(bytes, s, e, bytes, starts[max] as number, stops[max] as number) > 0) max = i;
   }
-  stats.min_value = min;
-  stats.max_value = max;
+  stats.min_value = bytes.slice(starts[min] as number, stops[min] as number);
+  stats.max_value = bytes.slice(starts[max] as number, stops[max] as number);
+}
+
+/** Scratch int arrays of the dictionary builders, at least `n` long (contents undefined). */
+function dictionaryArrays(n: number): { starts: Int32Array; stops: Int32Array; counts: Int32Array } {
+  if (scratch.starts.length < n) {
+    const size = Math.max(n, scratch.starts.length * 2);
+    scratch.starts = new Int32Array(size);
+    scratch.stops = new Int32Array(size);
+    scratch.counts = new Int32Array(size);
+  }
+  return scratch;
 }
 
 /**
  * The row group's own dictionary of a `codes` column, in order of first appearance in the row group, and each
- * row's index into it (written to `local`, 0 for nulls).
+ * row's index into it (written to `local`, 0 for nulls). The values' UTF-8 bytes go into one scratch buffer.
  */
 function remapDictionary(
   column: Extract<ColumnData, { kind: "dict" }>,
@@ -328,9 +353,14 @@ function remapDictionary(
   local: Int32Array,
 ): BuiltDictionary {
   const { codes, dictionary } = column;
-  const remap = new Int32Array(dictionary.length + 1).fill(-1);
-  const used: number[] = [];
-  const counts: number[] = [];
+  if (scratch.remap.length < dictionary.length + 1)
+    scratch.remap = new Int32Array(Math.max(dictionary.length + 1, scratch.remap.length * 2));
+  const remap = scratch.remap;
+  remap.fill(-1, 0, dictionary.length + 1);
+  const { starts, stops, counts } = dictionaryArrays(Math.min(g1 - g0, dictionary.length));
+  const out = scratch.dictionary;
+  out.reset();
+  let size = 0;
   for (let r = g0; r < g1; r++) {
     const global = codes[r] as number;
     if (global === 0) {
@@ -339,15 +369,35 @@ function remapDictionary(
     }
     let l = remap[global] as number;
     if (l < 0) {
-      l = used.length;
+      l = size++;
       remap[global] = l;
-      used.push(global);
-      counts.push(0);
+      starts[l] = out.pos;
+      writeUtf8(out, dictionary[global - 1] as string);
+      stops[l] = out.pos;
+      counts[l] = 0;
     }
     counts[l] = (counts[l] as number) + 1;
     local[r - g0] = l;
   }
-  return { entries: used.map((global) => utf8.encode(dictionary[global - 1] as string)), counts };
+  return { size, bytes: out.bytes, starts, stops, counts };
+}
+
+/** `value`'s UTF-8 bytes at `out`'s position (as TextEncoder gives them). */
+function writeUtf8(out: ByteBuffer, value: string): void {
+  const n = value.length;
+  out.ensure(n * 3);
+  const b = out.bytes;
+  const start = out.pos;
+  let p = start;
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 0x80) {
+      p = start + utf8.encodeInto(value, b.subarray(start)).written;
+      break;
+    }
+    b[p++] = c;
+  }
+  out.pos = p;
 }
 
 /** Null flags of a nullable `codes` column (code 0 is null), filled for rows `[g0, g1)`. */
@@ -360,7 +410,8 @@ function definedOfCodes(codes: ArrayLike<number>, g0: number, g1: number): Uint8
 /**
  * A dictionary of a `bytes` column's rows `[g0, g1)`, in order of first appearance: an open-addressing hash table
  * over the byte ranges (a 32-bit multiplicative hash of 4 bytes at a time; equal hashes are compared byte by byte).
- * Entries are views into the column's data, not copies.
+ * Values are ranges of the column's data, not copies. The table starts small and doubles when half full (a row
+ * group's distinct values are usually far fewer than its rows): the codes do not depend on its size.
  */
 function dictionaryFromBytes(
   column: Extract<ColumnData, { kind: "bytes" }>,
@@ -369,14 +420,14 @@ function dictionaryFromBytes(
   local: Int32Array,
 ): BuiltDictionary {
   const { data, ends, defined } = column;
-  let size = 16;
-  while (size < (g1 - g0) * 2) size *= 2;
-  const mask = size - 1;
-  const table = new Int32Array(size).fill(-1);
-  const hashes = new Int32Array(size);
-  const starts: number[] = [];
-  const stops: number[] = [];
-  const counts: number[] = [];
+  let capacity = 1024;
+  let mask = capacity - 1;
+  // Per slot: the entry (-1: empty) and its hash, side by side.
+  if (scratch.slots.length < capacity * 2) scratch.slots = new Int32Array(capacity * 2);
+  let slots: Int32Array = scratch.slots;
+  slots.fill(-1, 0, capacity * 2);
+  const { starts, stops, counts } = dictionaryArrays(g1 - g0);
+  let size = 0;
   let s = g0 === 0 ? 0 : (ends[g0 - 1] as number);
   for (let r = g0; r < g1; r++) {
     const e = ends[r] as number;
@@ -401,14 +452,13 @@ function dictionaryFromBytes(
     let slot = h & mask;
     let code = -1;
     for (;;) {
-      const entry = table[slot] as number;
+      const entry = slots[slot * 2] as number;
       if (entry < 0) break;
-      if (hashes[slot] === h) {
+      if (slots[slot * 2 + 1] === h) {
         const es = starts[entry] as number;
-        const ee = stops[entry] as number;
-        if (ee - es === e - s) {
+        const n = e - s;
+        if ((stops[entry] as number) - es === n) {
           let k = 0;
-          const n = e - s;
           while (k < n && data[es + k] === data[s + k]) k++;
           if (k === n) {
             code = entry;
@@ -419,19 +469,42 @@ function dictionaryFromBytes(
       slot = (slot + 1) & mask;
     }
     if (code < 0) {
-      code = starts.length;
-      starts.push(s);
-      stops.push(e);
-      counts.push(0);
-      table[slot] = code;
-      hashes[slot] = h;
+      code = size++;
+      starts[code] = s;
+      stops[code] = e;
+      counts[code] = 0;
+      slots[slot * 2] = code;
+      slots[slot * 2 + 1] = h;
+      if (size * 2 > capacity) {
+        capacity *= 2;
+        mask = capacity - 1;
+        slots = grownSlots(slots, capacity);
+      }
     }
     counts[code] = (counts[code] as number) + 1;
     local[r - g0] = code;
     s = e;
   }
-  const entries = starts.map((start, i) => data.subarray(start, stops[i] as number));
-  return { entries, counts };
+  return { size, bytes: data, starts, stops, counts };
+}
+
+/** The hash table of {@link dictionaryFromBytes} rehashed into `capacity` slots (the scratch, grown if needed). */
+function grownSlots(old: Int32Array, capacity: number): Int32Array {
+  const previous = old.slice(0, capacity);
+  if (scratch.slots.length < capacity * 2) scratch.slots = new Int32Array(capacity * 2);
+  const slots = scratch.slots;
+  slots.fill(-1, 0, capacity * 2);
+  const mask = capacity - 1;
+  for (let p = 0; p < capacity; p += 2) {
+    const entry = previous[p] as number;
+    if (entry < 0) continue;
+    const h = previous[p + 1] as number;
+    let slot = h & mask;
+    while ((slots[slot * 2] as number) >= 0) slot = (slot + 1) & mask;
+    slots[slot * 2] = entry;
+    slots[slot * 2 + 1] = h;
+  }
+  return slots;
 }
 
 interface ChunkResult {
@@ -445,6 +518,13 @@ interface ChunkResult {
  */
 const scratch = {
   levels: new ByteBuffer(64 * 1024),
+  /** Dictionaries (see {@link BuiltDictionary}): values' bytes, their ranges and counts, the hash table, remaps. */
+  dictionary: new ByteBuffer(64 * 1024),
+  starts: new Int32Array(1024),
+  stops: new Int32Array(1024),
+  counts: new Int32Array(1024),
+  slots: new Int32Array(2048),
+  remap: new Int32Array(1024),
   data: new ByteBuffer(1 << 20),
   compressed: new ByteBuffer(1 << 20),
   ints: new Int32Array(1024),
@@ -470,15 +550,15 @@ class ColumnWriter {
   write(c: number, column: ColumnData, g0: number, g1: number): ChunkResult {
     const { element, type, encoding, statistics } = this.layout.columns[c] as ColumnLayout;
     const start = this.writer.pos;
-    let nulls = 0;
     const defined =
       column.kind === "dict"
         ? column.nullable
           ? definedOfCodes(column.codes, g0, g1)
           : null
         : column.defined;
-    if (defined !== null) for (let r = g0; r < g1; r++) if (defined[r] === 0) nulls++;
-    const stats: Statistics | undefined = statistics ? { null_count: nulls } : undefined;
+    // The chunk's nulls are counted page by page (levelsOf: every row of the chunk is in exactly one page).
+    this.chunkNulls = 0;
+    const stats: Statistics | undefined = statistics ? { null_count: 0 } : undefined;
 
     let result: WrittenChunk;
     switch (column.kind) {
@@ -507,6 +587,7 @@ class ColumnWriter {
         result = this.writeFixed(column, type, g0, g1, stats, "RLE");
         break;
     }
+    if (stats !== undefined) stats.null_count = this.chunkNulls;
     const dataEncoding = result.encodings[result.encodings.length - 1] as Encoding;
     const chunk: ColumnChunkMetaData = {
       fileOffset: start,
@@ -533,14 +614,15 @@ class ColumnWriter {
   }
 
   private pagesWritten = 0;
+  /** Nulls of the pages written so far of the chunk being written. */
+  private chunkNulls = 0;
 
   /** Writes the definition levels of rows `[p0, p1)` into `this.levels`; returns the number of nulls. */
   private levelsOf(defined: Uint8Array | null, p0: number, p1: number): number {
     this.levels.reset();
     if (defined === null) return 0;
-    writeHybrid(this.levels, defined, p0, p1, 1);
-    let nulls = 0;
-    for (let r = p0; r < p1; r++) if (defined[r] === 0) nulls++;
+    const nulls = writeLevels(this.levels, defined, p0, p1);
+    this.chunkNulls += nulls;
     return nulls;
   }
 
@@ -607,17 +689,17 @@ class ColumnWriter {
       if (!wanted) return this.writePlainBytes(column, g0, g1, stats);
       const local = this.ints(g1 - g0);
       const built = dictionaryFromBytes(column, g0, g1, local);
-      if (built.entries.length === 0 || (encoding === "auto" && !pays(built)))
+      if (built.size === 0 || (encoding === "auto" && !pays(built)))
         return this.writePlainBytes(column, g0, g1, stats);
-      if (stats !== undefined) bytesBounds(built.entries, stats);
-      return this.writeStringDictionary(defined, built.entries, local, g0, g1);
+      if (stats !== undefined) bytesBounds(built, stats);
+      return this.writeStringDictionary(defined, built, local, g0, g1);
     }
     const local = this.ints(g1 - g0);
     const built = remapDictionary(column, g0, g1, local);
-    if (stats !== undefined) bytesBounds(built.entries, stats);
-    if (built.entries.length === 0 || encoding === "plain" || (encoding === "auto" && !pays(built)))
-      return this.writePlainFromDictionary(defined, local, built.entries, g0, g1);
-    return this.writeStringDictionary(defined, built.entries, local, g0, g1);
+    if (stats !== undefined) bytesBounds(built, stats);
+    if (built.size === 0 || encoding === "plain" || (encoding === "auto" && !pays(built)))
+      return this.writePlainFromDictionary(defined, local, built, g0, g1);
+    return this.writeStringDictionary(defined, built, local, g0, g1);
   }
 
   /**
@@ -651,20 +733,19 @@ class ColumnWriter {
     return totalBytes > 0 && distinctBytes / totalBytes <= 0.9;
   }
 
-  /** A dictionary page of `entries` (PLAIN), then data pages of the rows' indexes into it. */
+  /** A dictionary page of the built dictionary's values (PLAIN), then data pages of the rows' indexes into it. */
   private writeStringDictionary(
     defined: Uint8Array | null,
-    entries: readonly Uint8Array[],
+    built: BuiltDictionary,
     local: Int32Array,
     g0: number,
     g1: number,
   ): WrittenChunk {
-    this.data.reset();
-    for (const bytes of entries) {
-      this.data.u32(bytes.length);
-      this.data.raw(bytes);
-    }
-    return this.writeDictionary(defined, entries.length, local, g0, g1);
+    const { size, bytes, starts, stops } = built;
+    const out = this.data;
+    out.reset();
+    for (let i = 0; i < size; i++) copyPlain(out, bytes, starts[i] as number, stops[i] as number);
+    return this.writeDictionary(defined, size, local, g0, g1);
   }
 
   /**
@@ -719,31 +800,34 @@ class ColumnWriter {
   private writePlainFromDictionary(
     defined: Uint8Array | null,
     local: Int32Array,
-    encoded: readonly Uint8Array[],
+    built: BuiltDictionary,
     g0: number,
     g1: number,
   ): WrittenChunk {
+    const { bytes, starts, stops } = built;
     const dataOffset = this.writer.pos;
     let uncompressed = 0;
     this.pagesWritten = 0;
     let p0 = g0;
     do {
       // About PAGE_BYTES of values per page (at least one row).
-      let bytes = 0;
+      let size = 0;
       let p1 = p0;
-      while (p1 < g1 && (bytes < PAGE_BYTES || p1 === p0)) {
-        if (defined === null || defined[p1] !== 0)
-          bytes += 4 + (encoded[local[p1 - g0] as number] as Uint8Array).length;
+      while (p1 < g1 && (size < PAGE_BYTES || p1 === p0)) {
+        if (defined === null || defined[p1] !== 0) {
+          const l = local[p1 - g0] as number;
+          size += 4 + (stops[l] as number) - (starts[l] as number);
+        }
         p1++;
       }
       const nulls = this.levelsOf(defined, p0, p1);
-      this.data.reset();
-      this.data.ensure(bytes);
+      const out = this.data;
+      out.reset();
+      out.ensure(size);
       for (let r = p0; r < p1; r++) {
         if (defined !== null && defined[r] === 0) continue;
-        const value = encoded[local[r - g0] as number] as Uint8Array;
-        this.data.u32(value.length);
-        this.data.raw(value);
+        const l = local[r - g0] as number;
+        copyPlain(out, bytes, starts[l] as number, stops[l] as number);
       }
       uncompressed += this.page(p1 - p0, nulls, "PLAIN");
       p0 = p1;
@@ -1050,6 +1134,26 @@ function fixedStatistics(
       break;
     }
   }
+}
+
+/** One PLAIN byte array: its 4-byte little-endian length, then `bytes[start, end)`. */
+function copyPlain(out: ByteBuffer, bytes: Uint8Array, start: number, end: number): void {
+  const length = end - start;
+  out.ensure(4 + length);
+  const b = out.bytes;
+  let p = out.pos;
+  b[p] = length;
+  b[p + 1] = length >>> 8;
+  b[p + 2] = length >>> 16;
+  b[p + 3] = length >>> 24;
+  p += 4;
+  if (length < 64) {
+    for (let k = start; k < end; k++) b[p++] = bytes[k] as number;
+  } else {
+    b.set(bytes.subarray(start, end), p);
+    p += length;
+  }
+  out.pos = p;
 }
 
 /** Snappy into the shared buffer: valid until the next call. */
