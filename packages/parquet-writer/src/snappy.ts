@@ -88,7 +88,6 @@ function compressAll(input: Uint8Array, out: Uint8Array, at: number): number {
     table = new Uint32Array(1 << bits);
     hashTables[bits] = table;
   } else table.fill(0);
-  const hash = (key: number): number => Math.imul(key, 0x1e35a7bd) >>> shift;
 
   let op = at;
   const end = size;
@@ -96,7 +95,7 @@ function compressAll(input: Uint8Array, out: Uint8Array, at: number): number {
   if (size >= INPUT_MARGIN) {
     const limit = end - INPUT_MARGIN;
     let ip = 1;
-    let nextHash = hash(load32(input, ip));
+    let nextHash = Math.imul(load32(input, ip), 0x1e35a7bd) >>> shift;
     outer: for (;;) {
       // Look for a 4-byte match, skipping faster through input that does not compress.
       let skip = 32;
@@ -108,7 +107,7 @@ function compressAll(input: Uint8Array, out: Uint8Array, at: number): number {
         nextIp = ip + (skip >>> 5);
         skip++;
         if (ip > limit) break outer;
-        nextHash = hash(load32(input, nextIp));
+        nextHash = Math.imul(load32(input, nextIp), 0x1e35a7bd) >>> shift;
         candidate = table[h] as number;
         table[h] = ip;
       } while (ip - candidate > MAX_OFFSET || !equals32(input, ip, candidate));
@@ -122,13 +121,13 @@ function compressAll(input: Uint8Array, out: Uint8Array, at: number): number {
         op = emitCopy(out, op, base - candidate, matched);
         nextEmit = ip;
         if (ip >= limit) break outer;
-        table[hash(load32(input, ip - 1))] = ip - 1;
-        const h = hash(load32(input, ip));
+        table[Math.imul(load32(input, ip - 1), 0x1e35a7bd) >>> shift] = ip - 1;
+        const h = Math.imul(load32(input, ip), 0x1e35a7bd) >>> shift;
         candidate = table[h] as number;
         table[h] = ip;
       } while (ip - candidate <= MAX_OFFSET && equals32(input, ip, candidate));
       ip++;
-      nextHash = hash(load32(input, ip));
+      nextHash = Math.imul(load32(input, ip), 0x1e35a7bd) >>> shift;
     }
   }
   if (nextEmit < end) op = emitLiteral(input, nextEmit, end - nextEmit, out, op);

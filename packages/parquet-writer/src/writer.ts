@@ -400,16 +400,49 @@ function writeUtf8(out: ByteBuffer, value: string): void {
   out.pos = p;
 }
 
-/** Null flags of a nullable `codes` column (code 0 is null), filled for rows `[g0, g1)`. */
+/**
+ * Null flags of a nullable `codes` column (code 0 is null), filled for rows `[g0, g1)`: the writer's scratch, valid
+ * while the chunk is written.
+ */
 function definedOfCodes(codes: ArrayLike<number>, g0: number, g1: number): Uint8Array {
-  const defined = new Uint8Array(g1);
+  if (scratch.defined.length < g1) scratch.defined = new Uint8Array(Math.max(g1, scratch.defined.length * 2));
+  const defined = scratch.defined;
   for (let r = g0; r < g1; r++) defined[r] = codes[r] === 0 ? 0 : 1;
   return defined;
 }
 
+/** Slots of the sample's table (sampleSaysDictionary): more than twice its 1,000 values. */
+const SAMPLE_SLOTS = 2048;
+
+/**
+ * Where a sampled value's key starts: after a leading byte order mark, which TextDecoder drops (the sample compared
+ * decoded strings before, and must decide as it did). UTF-8 written from JavaScript strings is valid, so otherwise
+ * equal text is equal bytes.
+ */
+function sampleKeyStart(data: Uint8Array, s: number, e: number): number {
+  return e - s >= 3 && data[s] === 0xef && data[s + 1] === 0xbb && data[s + 2] === 0xbf ? s + 3 : s;
+}
+
+/** A 32-bit hash of `data[s, e)`, 4 bytes at a time (the dictionary's). */
+function hashBytes(data: Uint8Array, s: number, e: number): number {
+  let h = Math.imul(e - s, 0x9e3779b1);
+  let i = s;
+  for (; i + 4 <= e; i += 4) {
+    const word =
+      (data[i] as number) |
+      ((data[i + 1] as number) << 8) |
+      ((data[i + 2] as number) << 16) |
+      ((data[i + 3] as number) << 24);
+    h = Math.imul(h ^ word, 0x01000193);
+    h ^= h >>> 15;
+  }
+  for (; i < e; i++) h = Math.imul(h ^ (data[i] as number), 0x01000193);
+  return h ^ (h >>> 16);
+}
+
 /**
  * A dictionary of a `bytes` column's rows `[g0, g1)`, in order of first appearance: an open-addressing hash table
- * over the byte ranges (a 32-bit multiplicative hash of 4 bytes at a time; equal hashes are compared byte by byte).
+ * over the byte ranges ({@link hashBytes}; equal hashes are compared byte by byte).
  * Values are ranges of the column's data, not copies. The table starts small and doubles when half full (a row
  * group's distinct values are usually far fewer than its rows): the codes do not depend on its size.
  */
@@ -436,19 +469,7 @@ function dictionaryFromBytes(
       s = e;
       continue;
     }
-    let h = Math.imul(e - s, 0x9e3779b1);
-    let i = s;
-    for (; i + 4 <= e; i += 4) {
-      const word =
-        (data[i] as number) |
-        ((data[i + 1] as number) << 8) |
-        ((data[i + 2] as number) << 16) |
-        ((data[i + 3] as number) << 24);
-      h = Math.imul(h ^ word, 0x01000193);
-      h ^= h >>> 15;
-    }
-    for (; i < e; i++) h = Math.imul(h ^ (data[i] as number), 0x01000193);
-    h ^= h >>> 16;
+    const h = hashBytes(data, s, e);
     let slot = h & mask;
     let code = -1;
     for (;;) {
@@ -525,6 +546,8 @@ const scratch = {
   counts: new Int32Array(1024),
   slots: new Int32Array(2048),
   remap: new Int32Array(1024),
+  defined: new Uint8Array(1024),
+  sample: new Int32Array(SAMPLE_SLOTS * 3),
   data: new ByteBuffer(1 << 20),
   compressed: new ByteBuffer(1 << 20),
   ints: new Int32Array(1024),
@@ -711,22 +734,41 @@ class ColumnWriter {
     g0: number,
     g1: number,
   ): boolean {
+    const { data, ends, defined } = column;
     const n = g1 - g0;
     const samples = Math.min(n, 1000);
-    const seen = new Set<string>();
+    // The distinct sampled values by their bytes (see sampleKeyStart): open addressing, [start, end, hash] per slot.
+    const slots = scratch.sample;
+    slots.fill(-1);
     let distinctBytes = 0;
     let totalBytes = 0;
-    const decoder = new TextDecoder();
     for (let i = 0; i < samples; i++) {
       const r = g0 + (samples === 1 ? 0 : Math.floor((i * (n - 1)) / (samples - 1)));
-      if (column.defined !== null && column.defined[r] === 0) continue;
-      const s = r === 0 ? 0 : (column.ends[r - 1] as number);
-      const e = column.ends[r] as number;
+      if (defined !== null && defined[r] === 0) continue;
+      const s = r === 0 ? 0 : (ends[r - 1] as number);
+      const e = ends[r] as number;
       const size = e - s + 4;
       totalBytes += size;
-      const key = decoder.decode(column.data.subarray(s, e));
-      if (!seen.has(key)) {
-        seen.add(key);
+      const ks = sampleKeyStart(data, s, e);
+      const h = hashBytes(data, ks, e);
+      let slot = h & (SAMPLE_SLOTS - 1);
+      let seen = false;
+      for (;;) {
+        const start = slots[slot * 3] as number;
+        if (start < 0) break;
+        if (slots[slot * 3 + 2] === h) {
+          const end = slots[slot * 3 + 1] as number;
+          if (end - start === e - ks && compareBytes(data, start, end, data, ks, e) === 0) {
+            seen = true;
+            break;
+          }
+        }
+        slot = (slot + 1) & (SAMPLE_SLOTS - 1);
+      }
+      if (!seen) {
+        slots[slot * 3] = ks;
+        slots[slot * 3 + 1] = e;
+        slots[slot * 3 + 2] = h;
         distinctBytes += size;
       }
     }
