@@ -7,14 +7,18 @@
  *   `createHmac` ≈ 3 µs per id, `createHash().copy()` of a pre-keyed state is slower still). SHA-256 in plain
  *   JavaScript with the HMAC inner and outer states computed once per salt needs only the message blocks
  *   (usually 3) plus one outer block: ≈ 2 µs per id on the team machine.
- * - A visitor's requests repeat (site, ip, ua), so a bounded memo per salt answers repeats: one Map lookup by the
- *   address (a short string) and a comparison of site and user agent, ≈ 0.1 µs instead of ≈ 2 µs (building a
- *   `site‖ip‖ua` key and hashing it cost a third of the HMAC by itself). Two generations of {@link MEMO_GENERATION}
- *   addresses (when the young one is full it replaces the old one, whose repeats have been promoted), at most
- *   {@link MEMO_CHAIN} user agents per address, one memo for all salts (entries name their salt's hasher by number,
- *   so no salt is kept alive by it). It lives in memory only and holds nothing the line being processed does not.
+ * - A visitor's requests repeat (site, ip, ua), so a bounded memo answers repeats in ≈ 0.1 µs instead of ≈ 2 µs. It
+ *   is a set-associative table in typed arrays, keyed by the address's bytes (not its text: hashing a fresh address
+ *   string for a Map, comparing it with the stored key, then walking objects scattered over the heap was most of the
+ *   id's cost on a log with many clients — docs/BENCHMARKS.md, issue 20, fifth round): the bucket is chosen by the
+ *   address's 32-bit words and the salt's hasher, and each of its {@link MEMO_WAYS} entries holds the words, the
+ *   hasher's number, the site, a copy of the user agent and the id. A miss puts the new entry first in its bucket and
+ *   drops the bucket's oldest. One memo for all salts (entries name their salt's hasher by number, so no salt is
+ *   kept alive by it); in memory only, holding nothing the line being processed does not.
  * The output is checked against `createHmac` over many random inputs in the tests.
  */
+
+import { type ClientAddress, parseClientAddress } from "../anonymize/ip.ts";
 
 const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
@@ -125,12 +129,14 @@ function sha256(data: Uint8Array): Uint8Array {
 }
 
 /**
- * Addresses per memo generation (two generations: at most twice this many, whatever the number of salts). 16k: on
- * the bench log (40,000 clients a day) 32k saved another 0.2 µs per line but grew the heap by ~100 MB.
+ * Buckets of the memo (a power of two) and entries per bucket: 65,536 entries, ≈ 3.5 MB with their ids. On the bench's
+ * generated log (41,651 distinct visitors a day) the memo of two generations of 16,384 addresses it replaced computed
+ * 249,000 ids per million lines; this one computes about the distinct visitors.
  */
-const MEMO_GENERATION = 16_384;
-/** User agents remembered per address (bots rotate theirs; the newest are kept). */
-const MEMO_CHAIN = 8;
+const MEMO_BUCKETS = 16_384;
+const MEMO_WAYS = 4;
+/** Int32 words per entry in `memo.keys`: hasher, address length, the address's four words (IPv4: one), unused. */
+const STRIDE = 8;
 const encoder = new TextEncoder();
 /** Scratch for an id's 64 bits: written as two 32-bit words, read as one signed 64-bit integer. */
 const ID_BIGINT = new BigInt64Array(1);
@@ -138,55 +144,82 @@ const ID_WORDS = new Int32Array(ID_BIGINT.buffer);
 /** Where the low word of a 64-bit integer sits on this platform (0 on little-endian ones). */
 const LOW_WORD = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
 
-/**
- * One remembered (salt, site, address, user agent) and its id; several per address, newest first. The salt is
- * named by its hasher's number, not referenced: the memo never keeps a salt alive.
- */
-interface Seen {
-  readonly hasher: number;
-  readonly site: string;
-  readonly userAgent: string;
-  readonly id: bigint;
-  next: Seen | null;
-}
-
-function find(head: Seen | undefined, hasher: number, site: string, userAgent: string): Seen | null {
-  for (let seen = head ?? null; seen !== null; seen = seen.next) {
-    if (seen.userAgent === userAgent && seen.hasher === hasher && seen.site === site) return seen;
-  }
-  return null;
-}
-
-/** The memo, one for all salts (a backfill moves from day to day: memory stays the same). */
+/** The memo, one for all salts (a backfill moves from day to day: memory stays the same). Entry `e` is at `e * STRIDE`. */
 const memo = {
-  young: new Map<string, Seen>(),
-  old: new Map<string, Seen>(),
+  /** Per entry: hasher number (0: empty), address length in bytes, the address's words, unused. */
+  keys: new Int32Array(MEMO_BUCKETS * MEMO_WAYS * STRIDE),
+  sites: new Array<string>(MEMO_BUCKETS * MEMO_WAYS).fill(""),
+  /** Copies: a user agent is usually a slice of its log line, which the memo would otherwise keep alive. */
+  agents: new Array<string>(MEMO_BUCKETS * MEMO_WAYS).fill(""),
+  ids: new Array<bigint>(MEMO_BUCKETS * MEMO_WAYS).fill(0n),
   /** The last answer and what it was for, in fields rather than an object made per line. */
   lastHasher: 0,
+  lastLength: 0,
+  last0: 0,
+  last1: 0,
+  last2: 0,
+  last3: 0,
   lastSite: "",
-  lastIp: "",
   lastUserAgent: "",
   lastId: 0n,
 };
 
-/**
- * Puts `seen` first in the address's young chain. `head` is what `memo.young.get(ip)` gave just before (the caller
- * has looked it up already: on a log with many clients, the lookups of these Maps are most of the id's cost).
- */
-function remember(ip: string, head: Seen | undefined, seen: Seen): void {
-  if (head === undefined && memo.young.size >= MEMO_GENERATION) {
-    memo.old = memo.young;
-    memo.young = new Map();
+/** The address's 32-bit words, big-endian (IPv4: one word, the rest 0), read into `WORDS`. */
+const WORDS = new Int32Array(4);
+
+function readWords(bytes: Uint8Array): void {
+  const n = bytes.length;
+  for (let w = 0; w < 4; w++) {
+    const i = w << 2;
+    WORDS[w] =
+      i < n
+        ? ((bytes[i] as number) << 24) |
+          ((bytes[i + 1] as number) << 16) |
+          ((bytes[i + 2] as number) << 8) |
+          (bytes[i + 3] as number)
+        : 0;
   }
-  // Newest first, at most MEMO_CHAIN per address.
-  seen.next = head ?? null;
-  for (let s = seen, n = 1; s.next !== null; s = s.next, n++) {
-    if (n >= MEMO_CHAIN) {
-      s.next = null;
-      break;
-    }
+}
+
+/** The first entry of the bucket of (hasher, address words). */
+function bucketStart(hasher: number, length: number): number {
+  let h = Math.imul(hasher ^ length, 0x9e3779b1);
+  h = Math.imul(h ^ (WORDS[0] as number), 0x85ebca6b);
+  h = Math.imul(h ^ (WORDS[1] as number), 0xc2b2ae35);
+  h = Math.imul(h ^ (WORDS[2] as number), 0x85ebca6b);
+  h = Math.imul(h ^ (WORDS[3] as number), 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h & (MEMO_BUCKETS - 1)) * MEMO_WAYS;
+}
+
+/** Puts an entry first in the bucket starting at `first` (the address's words in `WORDS`), dropping the oldest. */
+function remember(
+  first: number,
+  hasher: number,
+  length: number,
+  site: string,
+  agent: string,
+  id: bigint,
+): void {
+  const { keys, sites, agents, ids } = memo;
+  // Plain loops: typed-array copyWithin and set cost more than the move itself at this size.
+  for (let e = first + MEMO_WAYS - 1; e > first; e--) {
+    for (let k = e * STRIDE, from = k - STRIDE; k < (e + 1) * STRIDE; k++, from++)
+      keys[k] = keys[from] as number;
+    sites[e] = sites[e - 1] as string;
+    agents[e] = agents[e - 1] as string;
+    ids[e] = ids[e - 1] as bigint;
   }
-  memo.young.set(ip, seen);
+  const k = first * STRIDE;
+  keys[k] = hasher;
+  keys[k + 1] = length;
+  keys[k + 2] = WORDS[0] as number;
+  keys[k + 3] = WORDS[1] as number;
+  keys[k + 4] = WORDS[2] as number;
+  keys[k + 5] = WORDS[3] as number;
+  sites[first] = site;
+  agents[first] = agent;
+  ids[first] = id;
 }
 
 let hashersMade = 0;
@@ -221,38 +254,63 @@ class VisitorHasher {
     return true;
   }
 
-  /** The id of (site, ip, userAgent), from the memo when it was seen lately. */
-  id(site: string, ip: string, userAgent: string): bigint {
+  /** The id of (site, ip, userAgent), from the memo when it was seen lately; `bytes` are the address `ip` names. */
+  id(site: string, ip: string, bytes: Uint8Array, userAgent: string): bigint {
     const hasher = this.number;
-    // A page and its assets come one after the other: the last answer first (strings in cache, no Map lookup).
+    const length = bytes.length;
+    readWords(bytes);
+    const w0 = WORDS[0] as number;
+    const w1 = WORDS[1] as number;
+    const w2 = WORDS[2] as number;
+    const w3 = WORDS[3] as number;
+    // A page and its assets come one after the other: the last answer first.
     if (
       memo.lastHasher === hasher &&
-      memo.lastIp === ip &&
+      memo.last0 === w0 &&
+      memo.last1 === w1 &&
+      memo.last2 === w2 &&
+      memo.last3 === w3 &&
+      memo.lastLength === length &&
       memo.lastUserAgent === userAgent &&
       memo.lastSite === site
     )
       return memo.lastId;
-    const head = memo.young.get(ip);
-    const known = find(head, hasher, site, userAgent);
-    let id: bigint;
-    if (known !== null) id = known.id;
-    else {
-      const promoted = find(memo.old.get(ip), hasher, site, userAgent);
-      let agent: string;
-      if (promoted !== null) {
-        id = promoted.id;
-        agent = promoted.userAgent; // the copy made when it was first seen
-      } else {
-        id = this.compute(`${site}\0${ip}\0${userAgent}`);
-        // A copy of the agent: the string is usually a slice of its log line, which it would keep alive.
-        agent = ` ${userAgent}`.slice(1);
+    const keys = memo.keys;
+    const first = bucketStart(hasher, length);
+    let id: bigint | undefined;
+    let agent = "";
+    for (let e = first; e < first + MEMO_WAYS; e++) {
+      const k = e * STRIDE;
+      if (keys[k] === 0) break; // entries fill a bucket from its start
+      if (
+        keys[k] === hasher &&
+        keys[k + 2] === w0 &&
+        keys[k + 3] === w1 &&
+        keys[k + 4] === w2 &&
+        keys[k + 5] === w3 &&
+        keys[k + 1] === length &&
+        memo.agents[e] === userAgent &&
+        memo.sites[e] === site
+      ) {
+        id = memo.ids[e] as bigint;
+        agent = memo.agents[e] as string;
+        break;
       }
-      remember(ip, head, { hasher, site, userAgent: agent, id, next: null });
+    }
+    if (id === undefined) {
+      id = this.compute(`${site}\0${ip}\0${userAgent}`);
+      agent = ` ${userAgent}`.slice(1);
+      remember(first, hasher, length, site, agent, id);
     }
     memo.lastHasher = hasher;
+    memo.lastLength = length;
+    memo.last0 = w0;
+    memo.last1 = w1;
+    memo.last2 = w2;
+    memo.last3 = w3;
     memo.lastSite = site;
-    memo.lastIp = ip;
-    memo.lastUserAgent = userAgent;
+    // The memo's copy, not the caller's string: the caller's may be a slice of its log line.
+    memo.lastUserAgent = agent;
     memo.lastId = id;
     return id;
   }
@@ -310,10 +368,27 @@ function hasherFor(salt: Uint8Array): VisitorHasher {
  * The visitor id of one access: HMAC-SHA256 keyed with the day's salt over `site ‖ 0x00 ‖ ip ‖ 0x00 ‖ userAgent`
  * (UTF-8), the first 8 bytes of the digest as a signed big-endian 64-bit integer.
  * Pass the same salt array for a whole day (the salt store returns one instance per day): the keyed state and
- * a memo of recent visitors hang off that array.
+ * a memo of recent visitors hang off that array. `ip` is any text; only an address in its canonical text (what
+ * {@link parseClientAddress} gives) is remembered: the memo is keyed by the address's bytes.
  */
 export function visitorId(salt: Uint8Array, site: string, ip: string, userAgent: string): bigint {
-  return hasherFor(salt).id(site, ip, userAgent);
+  const hasher = hasherFor(salt);
+  const address = parseClientAddress(ip);
+  if (address === null || address.address !== ip) return hasher.compute(`${site}\0${ip}\0${userAgent}`);
+  return hasher.id(site, ip, address.bytes, userAgent);
+}
+
+/**
+ * {@link visitorId} of a parsed client address (its canonical text is what is hashed): the ingest pipeline's and
+ * the collector's way, with no second parse of the address.
+ */
+export function visitorIdOf(
+  salt: Uint8Array,
+  site: string,
+  address: ClientAddress,
+  userAgent: string,
+): bigint {
+  return hasherFor(salt).id(site, address.address, address.bytes, userAgent);
 }
 
 /** The same value as {@link visitorId}, always computed (no memo): for tests and benchmarks. */

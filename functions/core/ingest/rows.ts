@@ -4,7 +4,7 @@ import { truncate } from "../anonymize/ip.ts";
 import type { LogsieveConfig } from "../config.ts";
 import { BoundedCache } from "../enrich/bounded-cache.ts";
 import { EVENT_PROP_SLOTS, MAX_PROP_VALUE_CHARS } from "../goals.ts";
-import { visitorId } from "../identify/visitor-id.ts";
+import { visitorIdOf } from "../identify/visitor-id.ts";
 import { isAssetPath } from "../scrub/assets.ts";
 import { compilePathPatterns } from "../scrub/path-patterns.ts";
 import {
@@ -270,7 +270,7 @@ export function writeEventValues(
     .string(enrichment.device)
     .boolean(enrichment.isBot)
     .string(enrichment.botName === null ? null : scrubFreeText(enrichment.botName)) // bot_name
-    .bigint(salt === null ? null : visitorId(salt, site, address.address, userAgent ?? "")) // visitor_id
+    .bigint(salt === null ? null : visitorIdOf(salt, site, address, userAgent ?? "")) // visitor_id
     .string(identifying ? truncate(address, settings.prefixes) : null) // ip_prefix
     .string(decision.tier) // consent_tier
     .string(decision.reason) // consent_reason

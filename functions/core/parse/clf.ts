@@ -30,6 +30,7 @@ import {
   unescapeQuoted,
 } from "./fields.ts";
 import { isBlank, type LineParser, rejection, SKIP_BLANK, stripCr } from "./parser.ts";
+import { SameText } from "./same-text.ts";
 import { ClfTimeCache } from "./time.ts";
 
 export type ClfFormat = Extract<LogFormat, "common" | "combined" | "vhost-combined">;
@@ -55,6 +56,18 @@ const R_BAD_BYTES = rejection("bad_number", "the byte count is not a non-negativ
 const SPACE = 32;
 const QUOTE = 34;
 const DASH = 45;
+
+/**
+ * User agents and referrers as one string object per text (same-text.ts), shared by every parser of the thread: a
+ * shard's parser hands out the objects the caches downstream already hold as keys. Not targets: on a log of 16,500
+ * distinct paths the table cost more than it saved (docs/BENCHMARKS.md, issue 20, fifth round).
+ */
+const AGENTS = new SameText(1024);
+const REFERRERS = new SameText(1024);
+
+function sameOrNull(table: SameText, text: string | null): string | null {
+  return text === null ? null : table.of(text);
+}
 
 export class ClfParser implements LineParser {
   readonly format: ClfFormat;
@@ -166,8 +179,8 @@ export class ClfParser implements LineParser {
       protocol: req.protocol,
       status,
       bytes,
-      referrer: this.referrer,
-      userAgent: this.userAgent,
+      referrer: sameOrNull(REFERRERS, this.referrer),
+      userAgent: sameOrNull(AGENTS, this.userAgent),
       durationMs: null,
     };
     return { ok: true, record };

@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { visitorId } from "../../../../functions/core/identify/visitor-id.ts";
+import { parseClientAddress } from "../../../../functions/core/anonymize/ip.ts";
+import { visitorId, visitorIdOf } from "../../../../functions/core/identify/visitor-id.ts";
 
 /** The memo behind visitorId: one for all salts, bounded; answers must always equal the HMAC itself. */
 
@@ -67,5 +68,43 @@ describe("visitorId memo", () => {
     expect(ids).toEqual(
       ["a.example", "b.example", "a.example"].map((site) => expected(salt, site, "192.0.2.1", "ua")),
     );
+  });
+
+  it("keys its memo by the address, not its spelling: non-canonical text is hashed as written", () => {
+    // Prepare: one address in canonical and in other text forms, each hashing its own text
+    const salt = new Uint8Array(32).fill(6);
+    const forms = ["2001:db8::1", "2001:DB8::1", "2001:0db8::1", "2001:db8::1", "2001:DB8::1"];
+    // Act
+    const ids = forms.map((ip) => visitorId(salt, "s", ip, "ua"));
+    // Assess
+    expect(ids).toEqual(forms.map((ip) => expected(salt, "s", ip, "ua")));
+    expect(new Set(ids).size).toBe(3);
+  });
+
+  it("tells apart an IPv4 address and the IPv6 address whose first 32 bits are the same", () => {
+    // Prepare: 192.0.2.1 is the word 0xc0000201; c000:201:: starts with the same word and has only zeros after it
+    const salt = new Uint8Array(32).fill(8);
+    const ips = ["192.0.2.1", "c000:201::", "192.0.2.1", "c000:201::"];
+    // Act
+    const ids = ips.map((ip) => visitorId(salt, "s", ip, "ua"));
+    // Assess
+    expect(ids).toEqual(ips.map((ip) => expected(salt, "s", ip, "ua")));
+    expect(ids[0]).not.toBe(ids[1]);
+  });
+
+  it("gives visitorIdOf a parsed address the id of its canonical text, through the same memo", () => {
+    // Prepare: addresses as a log writes them (a port, IPv4-mapped IPv6), many visitors so buckets fill and evict
+    const salt = new Uint8Array(32).fill(9);
+    const tokens = ["203.0.113.9:8080", "::ffff:198.51.100.4", "[2001:db8::7]:443"];
+    for (let i = 0; i < 3000; i++) tokens.push(`10.9.${(i >> 8) & 255}.${i & 255}`);
+    // Act / Assess: twice, the second time from the memo
+    for (let round = 0; round < 2; round++) {
+      for (const token of tokens) {
+        const address = parseClientAddress(token);
+        if (address === null) throw new Error(`${token} is an address`);
+        const ua = `agent/${token.length % 5}`;
+        expect(visitorIdOf(salt, "site", address, ua)).toBe(expected(salt, "site", address.address, ua));
+      }
+    }
   });
 });
