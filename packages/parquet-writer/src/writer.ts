@@ -896,7 +896,10 @@ class ColumnWriter {
       // About PAGE_BYTES of values per page (at least one row).
       let p1 = p0;
       const pageStart = p0 === 0 ? 0 : (ends[p0 - 1] as number);
-      while (p1 < g1 && ((ends[p1] as number) - pageStart < PAGE_BYTES || p1 === p0)) p1++;
+      // Ends never decrease: when the rest of the chunk's bytes fit in one page, it runs to the chunk's end (most
+      // chunks, and every chunk of nulls only, without a look at each row).
+      if ((ends[g1 - 1] as number) - pageStart < PAGE_BYTES) p1 = g1;
+      else while (p1 < g1 && ((ends[p1] as number) - pageStart < PAGE_BYTES || p1 === p0)) p1++;
       const nulls = this.levelsOf(defined, p0, p1);
       const out = this.data;
       out.reset();
@@ -904,7 +907,8 @@ class ColumnWriter {
       const b = out.bytes;
       let p = 0;
       let s = pageStart;
-      for (let r = p0; r < p1; r++) {
+      // A page of nulls only has no values to write.
+      for (let r = nulls === p1 - p0 ? p1 : p0; r < p1; r++) {
         const e = ends[r] as number;
         if (defined !== null && defined[r] === 0) continue;
         const length = e - s;
