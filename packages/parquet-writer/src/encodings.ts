@@ -35,10 +35,18 @@ function packGroups(
   } else if (bitWidth <= 24) {
     let buffer = 0;
     let bits = 0;
-    for (let k = 0; k < count; k++) {
-      const i = start + k;
-      const v = i < end ? (values[i] as number) : 0;
-      buffer |= v << bits;
+    // The values before `end` without a bounds check, then the last group's padding zeros.
+    const full = Math.min(count, end - start);
+    for (let k = 0; k < full; k++) {
+      buffer |= (values[start + k] as number) << bits;
+      bits += bitWidth;
+      while (bits >= 8) {
+        b[p++] = buffer & 0xff;
+        buffer >>>= 8;
+        bits -= 8;
+      }
+    }
+    for (let k = full; k < count; k++) {
       bits += bitWidth;
       while (bits >= 8) {
         b[p++] = buffer & 0xff;

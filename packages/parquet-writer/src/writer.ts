@@ -411,6 +411,9 @@ function definedOfCodes(codes: ArrayLike<number>, g0: number, g1: number): Uint8
   return defined;
 }
 
+/** int32 dictionary values below this are looked up in an array (writeDictInt32). */
+const SMALL_INTS = 4096;
+
 /** Slots of the sample's table (sampleSaysDictionary): more than twice its 1,000 values. */
 const SAMPLE_SLOTS = 2048;
 
@@ -548,6 +551,8 @@ const scratch = {
   remap: new Int32Array(1024),
   defined: new Uint8Array(1024),
   sample: new Int32Array(SAMPLE_SLOTS * 3),
+  /** writeDictInt32's codes of small values, -1 when unseen. */
+  smallInts: new Int32Array(SMALL_INTS).fill(-1),
   data: new ByteBuffer(1 << 20),
   compressed: new ByteBuffer(1 << 20),
   ints: new Int32Array(1024),
@@ -954,6 +959,9 @@ class ColumnWriter {
   ): WrittenChunk {
     const { values, defined } = column;
     const index = new Map<number, number>();
+    // Values in [0, SMALL_INTS) (HTTP statuses...) are found in an array, the others in the Map; `small` is all -1
+    // between calls (the entries put in are reset at the end).
+    const small = scratch.smallInts;
     const entries: number[] = [];
     const local = this.ints(g1 - g0);
     for (let r = g0; r < g1; r++) {
@@ -962,17 +970,34 @@ class ColumnWriter {
         continue;
       }
       const v = values[r] as number;
-      let l = index.get(v);
-      if (l === undefined) {
-        l = entries.length;
-        entries.push(v);
-        index.set(v, l);
+      let l: number | undefined;
+      if (v >= 0 && v < SMALL_INTS) {
+        l = small[v] as number;
+        if (l < 0) {
+          l = entries.length;
+          entries.push(v);
+          small[v] = l;
+        }
+      } else {
+        l = index.get(v);
+        if (l === undefined) {
+          l = entries.length;
+          entries.push(v);
+          index.set(v, l);
+        }
       }
       local[r - g0] = l;
     }
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (const v of entries) {
+      if (v >= 0 && v < SMALL_INTS) small[v] = -1;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
     if (stats !== undefined && entries.length > 0) {
-      stats.min_value = Math.min(...entries);
-      stats.max_value = Math.max(...entries);
+      stats.min_value = min;
+      stats.max_value = max;
     }
     if (entries.length === 0) return this.writeFixed(column, "int32", g0, g1, undefined, "PLAIN");
     this.data.reset();
