@@ -8,13 +8,14 @@
  *   JavaScript with the HMAC inner and outer states computed once per salt needs only the message blocks
  *   (usually 3) plus one outer block: ≈ 2 µs per id on the team machine.
  * - A visitor's requests repeat (site, ip, ua), so a bounded memo answers repeats in ≈ 0.1 µs instead of ≈ 2 µs. It
- *   is a set-associative table in typed arrays, keyed by the address's bytes (not its text: hashing a fresh address
- *   string for a Map, comparing it with the stored key, then walking objects scattered over the heap was most of the
- *   id's cost on a log with many clients — docs/BENCHMARKS.md, issue 20, fifth round): the bucket is chosen by the
- *   address's 32-bit words and the salt's hasher, and each of its {@link MEMO_WAYS} entries holds the words, the
- *   hasher's number, the site, a copy of the user agent and the id. A miss puts the new entry first in its bucket and
- *   drops the bucket's oldest. One memo for all salts (entries name their salt's hasher by number, so no salt is
- *   kept alive by it); in memory only, holding nothing the line being processed does not.
+ *   is a set-associative table in one `Int32Array`, keyed by the address's bytes (not its text: hashing a fresh
+ *   address string for a Map, comparing it with the stored key, then walking objects scattered over the heap was most
+ *   of the id's cost on a log with many clients — docs/BENCHMARKS.md, issue 20, fifth round). Sites and agents are
+ *   numbered (a Map of copies, skipped when the same object as last time comes again), so an entry is nine integers:
+ *   the salt's hasher, site and address length, agent, the address's 32-bit words and the id's. The bucket is chosen
+ *   from them; a miss puts the new entry first in its bucket of {@link MEMO_WAYS} and drops the oldest. One memo for
+ *   all salts (entries name their salt's hasher by number, so no salt is kept alive by it); in memory only, holding
+ *   nothing the line being processed does not.
  * The output is checked against `createHmac` over many random inputs in the tests.
  */
 
@@ -129,14 +130,20 @@ function sha256(data: Uint8Array): Uint8Array {
 }
 
 /**
- * Buckets of the memo (a power of two) and entries per bucket: 65,536 entries, ≈ 3.5 MB with their ids. On the bench's
- * generated log (41,651 distinct visitors a day) the memo of two generations of 16,384 addresses it replaced computed
- * 249,000 ids per million lines; this one computes about the distinct visitors.
+ * Buckets of the memo (a power of two) and entries per bucket: 65,536 entries, 2.5 MB. On the bench's generated log
+ * (41,651 distinct visitors a day) the memo of two generations of 16,384 addresses it replaced computed 249,000 ids
+ * per million lines; this one computes about the distinct visitors.
  */
 const MEMO_BUCKETS = 16_384;
 const MEMO_WAYS = 4;
-/** Int32 words per entry in `memo.keys`: hasher, address length, the address's four words (IPv4: one), unused. */
-const STRIDE = 8;
+/**
+ * Int32 words per entry in `memo.keys`: the hasher's number (0: empty), the site's number × 32 + the address's length
+ * in bytes, the agent's number, the address's four words (IPv4: one, then zeros), the id's high and low words.
+ */
+const STRIDE = 9;
+/** Distinct agents and sites numbered before their numbering starts afresh (numbers are never reused). */
+export const MAX_AGENTS = 65_536;
+const MAX_SITES = 4096;
 const encoder = new TextEncoder();
 /** Scratch for an id's 64 bits: written as two 32-bit words, read as one signed 64-bit integer. */
 const ID_BIGINT = new BigInt64Array(1);
@@ -144,23 +151,58 @@ const ID_WORDS = new Int32Array(ID_BIGINT.buffer);
 /** Where the low word of a 64-bit integer sits on this platform (0 on little-endian ones). */
 const LOW_WORD = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
 
+/** The id of two 32-bit words, high word first (one BigInt made). */
+function idOf(high: number, low: number): bigint {
+  ID_WORDS[LOW_WORD] = low;
+  ID_WORDS[1 - LOW_WORD] = high;
+  return ID_BIGINT[0] as bigint;
+}
+
+/**
+ * Numbers for texts (agents, sites), so that an entry compares integers. The Map's keys are copies (an agent is usually
+ * a slice of its log line, which they would keep alive); the same agent object as last time skips the Map.
+ */
+class Numbering {
+  private readonly numbers = new Map<string, number>();
+  private next = 1;
+  private last: string | undefined = undefined;
+  private lastNumber = 0;
+
+  constructor(private readonly max: number) {}
+
+  of(text: string): number {
+    if (text === this.last) return this.lastNumber;
+    let number = this.numbers.get(text);
+    if (number === undefined) {
+      // Full: numbering starts afresh; entries holding older numbers are never matched again (only missed).
+      if (this.numbers.size >= this.max) this.numbers.clear();
+      number = this.next++;
+      this.numbers.set(` ${text}`.slice(1), number);
+    }
+    this.last = text;
+    this.lastNumber = number;
+    return number;
+  }
+
+  /** True when the numbers are about to run out of what an entry's word holds: the memo must be emptied. */
+  get exhausted(): boolean {
+    return this.next >= 0x3fffff;
+  }
+}
+
 /** The memo, one for all salts (a backfill moves from day to day: memory stays the same). Entry `e` is at `e * STRIDE`. */
 const memo = {
-  /** Per entry: hasher number (0: empty), address length in bytes, the address's words, unused. */
   keys: new Int32Array(MEMO_BUCKETS * MEMO_WAYS * STRIDE),
-  sites: new Array<string>(MEMO_BUCKETS * MEMO_WAYS).fill(""),
-  /** Copies: a user agent is usually a slice of its log line, which the memo would otherwise keep alive. */
-  agents: new Array<string>(MEMO_BUCKETS * MEMO_WAYS).fill(""),
-  ids: new Array<bigint>(MEMO_BUCKETS * MEMO_WAYS).fill(0n),
+  agents: new Numbering(MAX_AGENTS),
+  sites: new Numbering(MAX_SITES),
   /** The last answer and what it was for, in fields rather than an object made per line. */
   lastHasher: 0,
-  lastLength: 0,
+  lastSiteLength: 0,
+  lastAgent: 0,
   last0: 0,
   last1: 0,
   last2: 0,
   last3: 0,
-  lastSite: "",
-  lastUserAgent: "",
   lastId: 0n,
 };
 
@@ -181,13 +223,14 @@ function readWords(bytes: Uint8Array): void {
   }
 }
 
-/** The first entry of the bucket of (hasher, address words). */
-function bucketStart(hasher: number, length: number): number {
-  let h = Math.imul(hasher ^ length, 0x9e3779b1);
-  h = Math.imul(h ^ (WORDS[0] as number), 0x85ebca6b);
-  h = Math.imul(h ^ (WORDS[1] as number), 0xc2b2ae35);
-  h = Math.imul(h ^ (WORDS[2] as number), 0x85ebca6b);
-  h = Math.imul(h ^ (WORDS[3] as number), 0xc2b2ae35);
+/** The first entry of the bucket of (hasher, site and length, agent, address words). */
+function bucketStart(hasher: number, siteLength: number, agent: number): number {
+  let h = Math.imul(hasher ^ siteLength, 0x9e3779b1);
+  h = Math.imul(h ^ agent, 0x85ebca6b);
+  h = Math.imul(h ^ (WORDS[0] as number), 0xc2b2ae35);
+  h = Math.imul(h ^ (WORDS[1] as number), 0x85ebca6b);
+  h = Math.imul(h ^ (WORDS[2] as number), 0xc2b2ae35);
+  h = Math.imul(h ^ (WORDS[3] as number), 0x85ebca6b);
   h ^= h >>> 16;
   return (h & (MEMO_BUCKETS - 1)) * MEMO_WAYS;
 }
@@ -196,30 +239,33 @@ function bucketStart(hasher: number, length: number): number {
 function remember(
   first: number,
   hasher: number,
-  length: number,
-  site: string,
-  agent: string,
-  id: bigint,
+  siteLength: number,
+  agent: number,
+  high: number,
+  low: number,
 ): void {
-  const { keys, sites, agents, ids } = memo;
+  const keys = memo.keys;
   // Plain loops: typed-array copyWithin and set cost more than the move itself at this size.
-  for (let e = first + MEMO_WAYS - 1; e > first; e--) {
-    for (let k = e * STRIDE, from = k - STRIDE; k < (e + 1) * STRIDE; k++, from++)
-      keys[k] = keys[from] as number;
-    sites[e] = sites[e - 1] as string;
-    agents[e] = agents[e - 1] as string;
-    ids[e] = ids[e - 1] as bigint;
-  }
+  for (let k = (first + MEMO_WAYS) * STRIDE - 1; k >= (first + 1) * STRIDE; k--)
+    keys[k] = keys[k - STRIDE] as number;
   const k = first * STRIDE;
   keys[k] = hasher;
-  keys[k + 1] = length;
-  keys[k + 2] = WORDS[0] as number;
-  keys[k + 3] = WORDS[1] as number;
-  keys[k + 4] = WORDS[2] as number;
-  keys[k + 5] = WORDS[3] as number;
-  sites[first] = site;
-  agents[first] = agent;
-  ids[first] = id;
+  keys[k + 1] = siteLength;
+  keys[k + 2] = agent;
+  keys[k + 3] = WORDS[0] as number;
+  keys[k + 4] = WORDS[1] as number;
+  keys[k + 5] = WORDS[2] as number;
+  keys[k + 6] = WORDS[3] as number;
+  keys[k + 7] = high;
+  keys[k + 8] = low;
+}
+
+/** Empties the memo and its numberings (once in four million distinct agents or sites). */
+function forgetAll(): void {
+  memo.keys.fill(0);
+  memo.agents = new Numbering(MAX_AGENTS);
+  memo.sites = new Numbering(MAX_SITES);
+  memo.lastHasher = 0;
 }
 
 let hashersMade = 0;
@@ -257,7 +303,9 @@ class VisitorHasher {
   /** The id of (site, ip, userAgent), from the memo when it was seen lately; `bytes` are the address `ip` names. */
   id(site: string, ip: string, bytes: Uint8Array, userAgent: string): bigint {
     const hasher = this.number;
-    const length = bytes.length;
+    if (memo.agents.exhausted || memo.sites.exhausted) forgetAll();
+    const siteLength = memo.sites.of(site) * 32 + bytes.length;
+    const agent = memo.agents.of(userAgent);
     readWords(bytes);
     const w0 = WORDS[0] as number;
     const w1 = WORDS[1] as number;
@@ -270,47 +318,41 @@ class VisitorHasher {
       memo.last1 === w1 &&
       memo.last2 === w2 &&
       memo.last3 === w3 &&
-      memo.lastLength === length &&
-      memo.lastUserAgent === userAgent &&
-      memo.lastSite === site
+      memo.lastAgent === agent &&
+      memo.lastSiteLength === siteLength
     )
       return memo.lastId;
     const keys = memo.keys;
-    const first = bucketStart(hasher, length);
+    const first = bucketStart(hasher, siteLength, agent);
     let id: bigint | undefined;
-    let agent = "";
     for (let e = first; e < first + MEMO_WAYS; e++) {
       const k = e * STRIDE;
       if (keys[k] === 0) break; // entries fill a bucket from its start
       if (
+        keys[k + 3] === w0 &&
+        keys[k + 4] === w1 &&
+        keys[k + 5] === w2 &&
+        keys[k + 6] === w3 &&
+        keys[k + 2] === agent &&
         keys[k] === hasher &&
-        keys[k + 2] === w0 &&
-        keys[k + 3] === w1 &&
-        keys[k + 4] === w2 &&
-        keys[k + 5] === w3 &&
-        keys[k + 1] === length &&
-        memo.agents[e] === userAgent &&
-        memo.sites[e] === site
+        keys[k + 1] === siteLength
       ) {
-        id = memo.ids[e] as bigint;
-        agent = memo.agents[e] as string;
+        id = idOf(keys[k + 7] as number, keys[k + 8] as number);
         break;
       }
     }
     if (id === undefined) {
-      id = this.compute(`${site}\0${ip}\0${userAgent}`);
-      agent = ` ${userAgent}`.slice(1);
-      remember(first, hasher, length, site, agent, id);
+      const st = this.digestState(`${site}\0${ip}\0${userAgent}`);
+      remember(first, hasher, siteLength, agent, st[0] as number, st[1] as number);
+      id = idOf(st[0] as number, st[1] as number);
     }
     memo.lastHasher = hasher;
-    memo.lastLength = length;
+    memo.lastSiteLength = siteLength;
+    memo.lastAgent = agent;
     memo.last0 = w0;
     memo.last1 = w1;
     memo.last2 = w2;
     memo.last3 = w3;
-    memo.lastSite = site;
-    // The memo's copy, not the caller's string: the caller's may be a slice of its log line.
-    memo.lastUserAgent = agent;
     memo.lastId = id;
     return id;
   }
@@ -320,9 +362,7 @@ class VisitorHasher {
     const st = this.digestState(message);
     // The first two words as one signed 64-bit integer, high word first: through a 64-bit view of two 32-bit words
     // (one BigInt made, not the four of `(BigInt(hi) << 32n) | BigInt(lo >>> 0)`, which gives the same value).
-    ID_WORDS[LOW_WORD] = st[1] as number;
-    ID_WORDS[1 - LOW_WORD] = st[0] as number;
-    return ID_BIGINT[0] as bigint;
+    return idOf(st[0] as number, st[1] as number);
   }
 
   /** The full 32-byte HMAC of a message (UTF-8). */
@@ -333,7 +373,7 @@ class VisitorHasher {
   }
 
   /** Runs the HMAC; the result is the internal state array, valid until the next call. */
-  private digestState(message: string): Int32Array {
+  digestState(message: string): Int32Array {
     // UTF-8 needs at most 3 bytes per UTF-16 code unit; two more blocks hold the padding.
     const need = message.length * 3 + 2 * BLOCK + 8;
     if (this.buf.length < need) this.buf = new Uint8Array(need * 2);

@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { parseClientAddress } from "../../../../functions/core/anonymize/ip.ts";
-import { visitorId, visitorIdOf } from "../../../../functions/core/identify/visitor-id.ts";
+import { MAX_AGENTS, visitorId, visitorIdOf } from "../../../../functions/core/identify/visitor-id.ts";
 
 /** The memo behind visitorId: one for all salts, bounded; answers must always equal the HMAC itself. */
 
@@ -106,5 +106,25 @@ describe("visitorId memo", () => {
         expect(visitorIdOf(salt, "site", address, ua)).toBe(expected(salt, "site", address.address, ua));
       }
     }
+  });
+
+  it("stays exact after more distinct agents than it numbers: a number is never given to another agent", async () => {
+    // Prepare: a fresh memo (this file's earlier tests numbered agents); agent X on address A, then other agents until
+    // the numbering is full, then X on A again (the last answer is now A with X's number)
+    vi.resetModules();
+    const { visitorId } = await import("../../../../functions/core/identify/visitor-id.ts");
+    const salt = new Uint8Array(32).fill(10);
+    const a = "198.51.100.9";
+    const first = visitorId(salt, "s", a, "agent/X");
+    for (let i = 0; i < MAX_AGENTS - 1; i++)
+      visitorId(salt, "s", `10.20.${(i >> 8) & 255}.${i & 255}`, `agent/${i}`);
+    const again = visitorId(salt, "s", a, "agent/X");
+    // Act: a new agent on A starts the numbering afresh; were X's number given to it, the last answer would be X's
+    const other = visitorId(salt, "s", a, "agent/Z");
+    const later = visitorId(salt, "s", "10.20.0.1", "agent/1");
+    // Assess
+    expect([first, again]).toEqual([expected(salt, "s", a, "agent/X"), expected(salt, "s", a, "agent/X")]);
+    expect(other).toBe(expected(salt, "s", a, "agent/Z"));
+    expect(later).toBe(expected(salt, "s", "10.20.0.1", "agent/1"));
   });
 });
