@@ -364,15 +364,69 @@ export function truncatedAddress(addr: ClientAddress, prefixes: PrefixLengths = 
  */
 export function truncate(addr: ClientAddress, prefixes: PrefixLengths = DEFAULT_PREFIXES): string {
   const bits = effectivePrefix(addr, prefixes);
-  if (addr.kind === "ipv4") {
-    // The common case, without allocating: mask the address as one 32-bit number.
-    const b = addr.bytes;
-    const value = (((b[0] ?? 0) << 24) | ((b[1] ?? 0) << 16) | ((b[2] ?? 0) << 8) | (b[3] ?? 0)) >>> 0;
-    const net = bits === 0 ? 0 : (value & (0xffffffff << (32 - bits))) >>> 0;
-    return `${net >>> 24}.${(net >>> 16) & 0xff}.${(net >>> 8) & 0xff}.${net & 0xff}/${bits}`;
+  // The network's words (IPv4: one), masked to `bits`: the text is a function of them, the kind and `bits`.
+  const b = addr.bytes;
+  const n = b.length;
+  let w0 = 0;
+  let w1 = 0;
+  let w2 = 0;
+  let w3 = 0;
+  for (let w = 0; w < 4 && w << 2 < n; w++) {
+    const i = w << 2;
+    const kept = bits - (w << 5);
+    const mask = kept >= 32 ? -1 : kept <= 0 ? 0 : -1 << (32 - kept);
+    const word =
+      (((b[i] as number) << 24) |
+        ((b[i + 1] as number) << 16) |
+        ((b[i + 2] as number) << 8) |
+        (b[i + 3] as number)) &
+      mask;
+    if (w === 0) w0 = word;
+    else if (w === 1) w1 = word;
+    else if (w === 2) w2 = word;
+    else w3 = word;
   }
-  return `${formatIPv6(networkBytes(addr.bytes, bits))}/${bits}`;
+  const tag = (bits << 8) | n;
+  let h = Math.imul(tag, 0x9e3779b1);
+  h = Math.imul(h ^ w0, 0x85ebca6b);
+  h = Math.imul(h ^ w1, 0xc2b2ae35);
+  h = Math.imul(h ^ w2, 0x85ebca6b);
+  h = Math.imul(h ^ w3, 0xc2b2ae35);
+  h ^= h >>> 16;
+  const slot = h & (PREFIX_SLOTS - 1);
+  const k = slot * 5;
+  const known = PREFIX_TEXTS[slot];
+  if (
+    known !== undefined &&
+    PREFIX_KEYS[k] === tag &&
+    PREFIX_KEYS[k + 1] === w0 &&
+    PREFIX_KEYS[k + 2] === w1 &&
+    PREFIX_KEYS[k + 3] === w2 &&
+    PREFIX_KEYS[k + 4] === w3
+  )
+    return known;
+  const text =
+    addr.kind === "ipv4"
+      ? `${w0 >>> 24}.${(w0 >>> 16) & 0xff}.${(w0 >>> 8) & 0xff}.${w0 & 0xff}/${bits}`
+      : `${formatIPv6(networkBytes(b, bits))}/${bits}`;
+  PREFIX_KEYS[k] = tag;
+  PREFIX_KEYS[k + 1] = w0;
+  PREFIX_KEYS[k + 2] = w1;
+  PREFIX_KEYS[k + 3] = w2;
+  PREFIX_KEYS[k + 4] = w3;
+  PREFIX_TEXTS[slot] = text;
+  return text;
 }
+
+/**
+ * The prefixes {@link truncate} wrote last, one per slot of a direct-mapped table keyed by the network's words, its
+ * length and the address's: a log's clients share their networks (a /24 holds up to 256 of them), and writing the
+ * text cost ≈ 90 ns per line (IPv4) to 130 (a fifth IPv6), against ≈ 20 for the lookup. Holds prefixes only, which
+ * is what `events/` holds.
+ */
+const PREFIX_SLOTS = 4096;
+const PREFIX_KEYS = new Int32Array(PREFIX_SLOTS * 5);
+const PREFIX_TEXTS = new Array<string | undefined>(PREFIX_SLOTS).fill(undefined);
 
 // ---------------------------------------------------------------------------------------------------------------
 // X-Forwarded-For

@@ -83,7 +83,7 @@ export class ScrubMemo {
     if (options === this.lastOptions && this.lastCache !== undefined) return this.lastCache;
     let cache = this.targetsByOptions.get(options);
     if (cache === undefined) {
-      cache = new BoundedCache<string, Scrubbed>(MEMO_ENTRIES);
+      cache = new BoundedCache<string, Scrubbed>(TARGET_MEMO_ENTRIES);
       this.targetsByOptions.set(options, cache);
     }
     this.lastOptions = options;
@@ -93,6 +93,11 @@ export class ScrubMemo {
 }
 
 const MEMO_ENTRIES = 8192;
+/**
+ * Targets per generation: `week`'s 16,504 distinct paths were scrubbed 41,152 times per million lines with 8,192
+ * (a path falls out between two of its visits), 16,504 times with 16,384 (docs/BENCHMARKS.md, fifth round).
+ */
+const TARGET_MEMO_ENTRIES = 16_384;
 /** Longer targets and referrers (attack payloads, one-offs) are scrubbed every time rather than remembered. */
 const MAX_MEMO_KEY = 512;
 
