@@ -163,6 +163,8 @@ export class ParquetEncoder implements TableEncoder {
   private readonly hints: Readonly<Record<string, Readonly<Record<string, ColumnHint>>>>;
   private readonly statistics: boolean;
   private readonly tables = new WeakMap<TableSchema, TableSpec>();
+  /** Column batches of finished parts and files, kept for the next ones (see {@link BatchPool}). */
+  readonly batches = new BatchPool();
 
   constructor(options: ParquetEncoderOptions = {}) {
     this.writeOptions = parquetWriteOptions(options);
@@ -195,7 +197,7 @@ export class ParquetEncoder implements TableEncoder {
    * encoded bytes until {@link TableFileWriter.take} collects them.
    */
   startFile(schema: TableSchema): TableFileWriter {
-    return new ParquetFileStream(this.tableOf(schema), this.writeOptions);
+    return new ParquetFileStream(this.tableOf(schema), this.writeOptions, this.batches);
   }
 
   /**
@@ -205,8 +207,12 @@ export class ParquetEncoder implements TableEncoder {
   startPart(schema: TableSchema, expectedRows?: number): TablePart {
     const table = this.tableOf(schema);
     const options = this.writeOptions;
-    return new ParquetPart(table, options, expectedRows, (data, atStart) =>
-      encodeGroups(table, data, options, atStart),
+    return new ParquetPart(
+      table,
+      options,
+      expectedRows,
+      (data, atStart) => encodeGroups(table, data, options, atStart),
+      this.batches,
     );
   }
 
@@ -272,6 +278,57 @@ export function encodeGroups(
   }
 }
 
+/**
+ * Column batches whose rows were encoded, kept to take the next part's rows of the same table: a batch grows by
+ * doubling from 1,024 rows to a row group's 100,000, and each growth and each finished batch left its arrays as
+ * garbage — array buffers that outlive a young-generation collection wait for a full one, which V8 starts only well
+ * above the level after the previous one, and that garbage was most of an ingest thread's peak memory
+ * (docs/BENCHMARKS.md, fourth and fifth rounds). A pooled batch is {@link ColumnBatch.reset}: the same bytes as a
+ * fresh one for the same rows. The pool keeps batches up to `limitBytes` of arrays in all (their capacity); one
+ * more is dropped.
+ */
+export class BatchPool {
+  private readonly free = new Map<TableSpec, ColumnBatch[]>();
+  private held = 0;
+
+  constructor(readonly limitBytes = 32 * 1024 * 1024) {}
+
+  /** A batch of `table` for at most `expectedRows` rows: a kept one if there is one, else a new one. */
+  take(table: TableSpec, expectedRows?: number): ColumnBatch {
+    const batch = this.free.get(table)?.pop();
+    if (batch === undefined) return new ColumnBatch(table, expectedRows);
+    this.held -= batch.bytesHeld;
+    batch.reset(expectedRows);
+    return batch;
+  }
+
+  /**
+   * Keeps a batch for {@link take}: its finished data must no longer be in use (encoded in this thread, or
+   * dropped). One whose buffers went to another thread is not kept, nor one past the limit.
+   */
+  give(batch: ColumnBatch): void {
+    if (!batch.reusable) return;
+    batch.reset();
+    const bytes = batch.bytesHeld;
+    if (this.held + bytes > this.limitBytes) return;
+    let free = this.free.get(batch.schema);
+    if (free === undefined) {
+      free = [];
+      this.free.set(batch.schema, free);
+    }
+    free.push(batch);
+    this.held += bytes;
+  }
+
+  /** Bytes of the batches kept (their arrays' capacity). */
+  get bytesHeld(): number {
+    return this.held;
+  }
+}
+
+/** A pool that keeps nothing: every batch taken is new. */
+const NO_POOL = new BatchPool(0);
+
 /** Encodes a full row group's columns: at once in this thread, or later on another one. */
 export type RowGroupEncoder = (
   data: BatchData,
@@ -288,6 +345,7 @@ export type RowGroupEncoder = (
 export class ParquetPart implements TablePart, RowSink {
   private readonly file: ParquetFileWriter;
   private readonly groupRows: number;
+  /** The current row group's rows; given back to the pool when the part is finished. */
   private batch: ColumnBatch;
   /** Row groups handed to `encodeGroup`, in file order: encoded, or being encoded elsewhere. */
   private readonly groups: (EncodedRowGroups | Promise<EncodedRowGroups>)[] = [];
@@ -295,24 +353,27 @@ export class ParquetPart implements TablePart, RowSink {
   private encodedBytes = 0;
   private failure: { error: unknown } | null = null;
   private finished = false;
+  /** True while the batch's finished data is being encoded elsewhere (its buffers posted): it cannot be reused. */
+  private pendingBatch = false;
 
   constructor(
     private readonly table: TableSpec,
     options: WriteOptions,
     private readonly expectedRows: number | undefined,
     private readonly encodeGroup: RowGroupEncoder,
+    private readonly batches: BatchPool = NO_POOL,
   ) {
     this.file = new ParquetFileWriter(table, options);
     this.groupRows = options.rowGroupSize ?? 100_000;
-    this.batch = this.nextBatch();
+    this.batch = this.batches.take(table, this.rowsToCome());
   }
 
   get rows(): number {
-    return this.groupedRows + this.batch.rows;
+    return this.groupedRows + (this.finished ? 0 : this.batch.rows);
   }
 
   get bytesHeld(): number {
-    return this.encodedBytes + this.batch.bytesHeld;
+    return this.encodedBytes + (this.finished ? 0 : this.batch.bytesHeld);
   }
 
   add(row: Readonly<Record<string, unknown>>): void {
@@ -352,8 +413,10 @@ export class ParquetPart implements TablePart, RowSink {
 
   async finish(): Promise<Uint8Array> {
     if (this.finished) throw new Error(`the ${this.table.name} part was already finished`);
-    if (this.batch.rows > 0) this.encodeBatch();
+    if (this.batch.rows > 0) this.encodeBatch(false);
     this.finished = true;
+    // The batch is no one's any more (its last rows are encoded, or were never there): the next part's.
+    if (this.failure === null && !this.pendingBatch) this.batches.give(this.batch);
     if (this.failure !== null) throw this.failure.error;
     const pieces: Uint8Array[] = [];
     for (const group of this.groups) pieces.push(this.file.append(await group));
@@ -369,20 +432,33 @@ export class ParquetPart implements TablePart, RowSink {
     return concat(pieces);
   }
 
-  /** A batch for the next row group, sized for the rows still expected. */
-  private nextBatch(): ColumnBatch {
+  /** Rows the next row group is expected to take at most: a batch is never grown beyond them. */
+  private rowsToCome(): number {
     const left =
       this.expectedRows === undefined ? this.groupRows : Math.max(1, this.expectedRows - this.groupedRows);
-    return new ColumnBatch(this.table, Math.min(this.groupRows, left));
+    return Math.min(this.groupRows, left);
   }
 
-  /** Hands the current batch to `encodeGroup` and starts the next; a failure is kept for `finish`. */
-  private encodeBatch(): void {
+  /**
+   * Hands the current batch to `encodeGroup`; then, unless the part is being finished (`more` false), makes room
+   * for the next row group: the same batch, reset, when its rows were encoded here, else one from the pool. A
+   * failure is kept for `finish`.
+   */
+  private encodeBatch(more = true): void {
     const batch = this.batch;
     const atStart = this.groupedRows === 0;
     this.groupedRows += batch.rows;
-    this.batch = this.nextBatch();
-    if (this.failure !== null) return;
+    let encodedHere = false;
+    if (this.failure === null) encodedHere = this.encode(batch, atStart);
+    this.pendingBatch = !encodedHere;
+    if (!more) return;
+    if (encodedHere) batch.reset(this.rowsToCome());
+    else this.batch = this.batches.take(this.table, this.rowsToCome());
+    this.pendingBatch = false;
+  }
+
+  /** Encodes the batch's rows as the part's next row groups; true when that was done synchronously, here. */
+  private encode(batch: ColumnBatch, atStart: boolean): boolean {
     try {
       const encoded = this.encodeGroup(batch.finish(), atStart);
       if (encoded instanceof Promise) {
@@ -393,12 +469,14 @@ export class ParquetPart implements TablePart, RowSink {
         // Awaited by `finish`; until then (or if the part is dropped) a failure must not be an unhandled rejection.
         counted.catch(() => undefined);
         this.groups.push(counted);
-      } else {
-        this.encodedBytes += encoded.bytes.byteLength;
-        this.groups.push(encoded);
+        return false;
       }
+      this.encodedBytes += encoded.bytes.byteLength;
+      this.groups.push(encoded);
+      return true;
     } catch (error) {
       this.failure = { error };
+      return false;
     }
   }
 }
@@ -414,10 +492,11 @@ class ParquetFileStream implements TableFileWriter {
   constructor(
     private readonly table: TableSpec,
     options: WriteOptions,
+    private readonly batches: BatchPool,
   ) {
     this.file = new ParquetFileWriter(table, options);
     this.groupRows = options.rowGroupSize ?? 100_000;
-    this.batch = new ColumnBatch(table, this.groupRows);
+    this.batch = batches.take(table, this.groupRows);
   }
 
   get rows(): number {
@@ -438,15 +517,17 @@ class ParquetFileStream implements TableFileWriter {
   finish(): Uint8Array {
     if (this.batch.rows > 0) this.flush();
     this.pending.push(this.guard(() => this.file.finish()));
+    this.batches.give(this.batch);
     return this.take();
   }
 
+  /** Encodes the batch's rows (synchronously, here), then takes the next row group's rows into the same arrays. */
   private flush(): void {
     const rows = this.batch.rows;
     const data = this.batch.finish();
     this.pending.push(this.guard(() => this.file.writeRowGroups(data)));
     this.written += rows;
-    this.batch = new ColumnBatch(this.table, this.groupRows);
+    this.batch.reset(this.groupRows);
   }
 
   /** Errors as {@link encodeColumns} reports them: never a value. */

@@ -79,12 +79,18 @@ export class ThreadedParquetEncoder implements TableEncoder {
   startPart(schema: TableSchema, expectedRows?: number): TablePart {
     if (this.failure === null) this.started();
     const table = this.local.tableOf(schema);
-    return new ParquetPart(table, this.writeOptions, expectedRows, (data, atStart) => {
-      if (this.failure !== null) return Promise.reject(this.failure);
-      // As for batches: a row group filled while the worker is busy is encoded here, nothing queues up.
-      if (this.waiting.size > 0) return encodeGroups(table, data, this.writeOptions, atStart);
-      return this.post({ kind: "groups", table, data, atStart }) as Promise<EncodedRowGroups>;
-    });
+    return new ParquetPart(
+      table,
+      this.writeOptions,
+      expectedRows,
+      (data, atStart) => {
+        if (this.failure !== null) return Promise.reject(this.failure);
+        // As for batches: a row group filled while the worker is busy is encoded here, nothing queues up.
+        if (this.waiting.size > 0) return encodeGroups(table, data, this.writeOptions, atStart);
+        return this.post({ kind: "groups", table, data, atStart }) as Promise<EncodedRowGroups>;
+      },
+      this.local.batches,
+    );
   }
 
   /** Sends columns to the worker (their buffers transferred); resolves with what it encoded. */

@@ -117,6 +117,11 @@ function allocate<T extends TypedArray>(type: TypedArrayType<T>, length: number)
   return new type(new ArrayBuffer(length * type.BYTES_PER_ELEMENT));
 }
 
+/** `expectedRows` as a batch keeps it: no limit when it is not a positive number. */
+function expectedRowsOf(expectedRows: number | undefined): number {
+  return expectedRows !== undefined && expectedRows > 0 ? expectedRows : Number.POSITIVE_INFINITY;
+}
+
 /** A copy of `array` with room for `size` elements (same type). */
 function resized<T extends TypedArray>(array: T, size: number): T {
   const next = allocate(array.constructor as unknown as TypedArrayType<T>, size);
@@ -165,6 +170,15 @@ abstract class Column {
   definedOf(rows: number): Uint8Array | null {
     return this.defined === null ? null : this.defined.subarray(0, rows);
   }
+  /**
+   * Empty again, keeping the arrays: every row's slots are written by its push, so nothing needs clearing. The
+   * data {@link finish} gave views these arrays and must no longer be in use.
+   */
+  reset(): void {}
+  /** False once an array's buffer was transferred to another thread (it is then detached: zero bytes long). */
+  attached(): boolean {
+    return this.defined === null || this.defined.byteLength > 0;
+  }
   /** Bytes this column holds (its arrays' whole capacity). */
   bytesHeld(): number {
     return this.defined?.byteLength ?? 0;
@@ -184,7 +198,8 @@ class StringColumn extends Column {
   private codes: Codes = new Uint8Array(0);
   private codeLimit = 0xff;
   private readonly index = new Map<string, number>();
-  private readonly values: string[] = [];
+  /** Handed out as the finished column's dictionary: replaced, never emptied, by `reset`. */
+  private values: string[] = [];
   /** The last value and its code: runs of one value (a site, an agent) skip the Map (`===` compares text). */
   private lastValue: string | undefined = undefined;
   private lastCode = 0;
@@ -211,6 +226,24 @@ class StringColumn extends Column {
     super.resize(rows);
     if (this.codesMode) this.codes = resized(this.codes, rows);
     else this.ends = resized(this.ends, rows);
+  }
+
+  override reset(): void {
+    if (this.codesMode) {
+      this.index.clear();
+      this.values = [];
+      this.lastValue = undefined;
+      this.lastCode = 0;
+      // Codes start one byte wide again, over the same memory (a wider array's buffer holds as many bytes and more).
+      if (!(this.codes instanceof Uint8Array))
+        this.codes = new Uint8Array(this.codes.buffer, this.codes.byteOffset, this.codes.length);
+      this.codeLimit = 0xff;
+    } else this.size = 0;
+  }
+
+  override attached(): boolean {
+    if (!super.attached()) return false;
+    return this.codesMode ? this.codes.byteLength > 0 : this.data.byteLength > 0 && this.ends.byteLength > 0;
   }
 
   push(row: number, value: string): void {
@@ -329,6 +362,9 @@ class FixedColumn extends Column {
     super.resize(rows);
     this.values = resized(this.values, rows);
   }
+  override attached(): boolean {
+    return super.attached() && this.values.byteLength > 0;
+  }
   /** `value` fits the column's array (a boolean arrives as 0 or 1). */
   push(row: number, value: number): void {
     this.values[row] = value;
@@ -362,6 +398,9 @@ class Int64Column extends Column {
     super.resize(rows);
     this.words = resized(this.words, rows * 2);
     this.big = new BigInt64Array(this.words.buffer);
+  }
+  override attached(): boolean {
+    return super.attached() && this.words.byteLength > 0;
   }
   /** `value` is a safe integer. */
   pushNumber(row: number, value: number): void {
@@ -473,13 +512,15 @@ export class ColumnBatch {
   private finished = false;
   /** Per column, its {@link KINDS} value; emptied when the batch is spent, so a value given then fails. */
   private kinds: Uint8Array;
+  /** The columns' {@link KINDS}, for a batch made ready again by {@link ColumnBatch.reset}. */
+  private readonly columnKinds: Uint8Array;
   /** Per column, 1 when it takes nulls. */
   private readonly nullable: Uint8Array;
   /** The column the next value given by {@link ColumnBatch.string} and the others goes to. */
   private cursor = 0;
 
   /** Rows the caller means to add at most: room is never reserved beyond it (more rows still fit). */
-  private readonly expectedRows: number;
+  private expectedRows: number;
 
   constructor(
     readonly schema: TableSpec,
@@ -487,10 +528,35 @@ export class ColumnBatch {
   ) {
     this.addRow = addRowFor(schema);
     this.builders = schema.columns.map(builderFor);
-    this.kinds = Uint8Array.from(schema.columns, (column) => KINDS[column.type]);
+    this.columnKinds = Uint8Array.from(schema.columns, (column) => KINDS[column.type]);
+    this.kinds = this.columnKinds;
     this.nullable = Uint8Array.from(schema.columns, (column) => (column.nullable ? 1 : 0));
-    this.expectedRows =
-      expectedRows !== undefined && expectedRows > 0 ? expectedRows : Number.POSITIVE_INFINITY;
+    this.expectedRows = expectedRowsOf(expectedRows);
+  }
+
+  /**
+   * Makes the batch empty and ready for rows again — after {@link finish}, or to drop its rows — keeping the
+   * arrays its columns have grown to, so the next rows fill memory already there instead of growing new arrays
+   * (and leaving the old ones as garbage) from {@link INITIAL_ROWS} up. What it gives is the bytes a fresh batch
+   * gives for the same rows: every row's slots are written by the row itself. The data an earlier `finish` gave
+   * views these arrays: it must no longer be in use (encoded, or dropped), nor its buffers transferred away
+   * ({@link ColumnBatch.reusable} says whether they are still here).
+   */
+  reset(expectedRows?: number): void {
+    for (const builder of this.builders) builder.reset();
+    this.count = 0;
+    this.cursor = 0;
+    this.finished = false;
+    this.kinds = this.columnKinds;
+    this.expectedRows = expectedRowsOf(expectedRows);
+  }
+
+  /**
+   * False when some of the batch's arrays were transferred to another thread (posted with {@link batchBuffers}):
+   * such a batch cannot be {@link reset}.
+   */
+  get reusable(): boolean {
+    return this.builders.every((builder) => builder.attached());
   }
 
   get rows(): number {

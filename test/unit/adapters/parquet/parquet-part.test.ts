@@ -1,7 +1,11 @@
-import { type BatchData, ColumnBatch } from "@logsieve/parquet-writer";
+import { type BatchData, batchBuffers, ColumnBatch } from "@logsieve/parquet-writer";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { describe, expect, it } from "vitest";
-import { ParquetEncoder, ParquetPart } from "../../../../functions/adapters/parquet/parquet-encoder.ts";
+import {
+  BatchPool,
+  ParquetEncoder,
+  ParquetPart,
+} from "../../../../functions/adapters/parquet/parquet-encoder.ts";
 import { ThreadedParquetEncoder } from "../../../../functions/adapters/parquet/worker-encoder.ts";
 import { EVENTS_SCHEMA } from "../../../../functions/core/zones.ts";
 import type { TablePart } from "../../../../functions/ports/table-encoder.ts";
@@ -134,5 +138,54 @@ describe("a part encoded row group by row group", () => {
     // Assess
     await expect(throwing.finish()).rejects.toThrow("the Parquet writer failed");
     await expect(rejecting.finish()).rejects.toThrow("cannot encode events (1000 rows): the worker failed");
+  });
+
+  it("takes a finished part's batch for the next part of its table, with the bytes of a fresh encoder", async () => {
+    // Prepare: a first part whose rows grow its batch past one row group and widen its codes
+    const first = rowsAcrossGroups(2_500).map((row, i) => ({ ...row, browser: `Browser ${i}` }));
+    const next = rowsAcrossGroups(1_700).reverse();
+    const encoder = new ParquetEncoder({ rowGroupSize: GROUP });
+    await streamed(encoder.startPart(EVENTS_SCHEMA), first);
+    const kept = encoder.batches.bytesHeld;
+
+    // Act
+    const part = encoder.startPart(EVENTS_SCHEMA);
+    const taken = encoder.batches.bytesHeld;
+    const bytes = await streamed(part, next);
+
+    // Assess: the pool gave its batch and got it back; the bytes are those of rows encoded at once
+    expect(kept).toBeGreaterThan(0);
+    expect(taken).toBe(0);
+    expect(encoder.batches.bytesHeld).toBe(kept);
+    expect(same(bytes, new ParquetEncoder({ rowGroupSize: GROUP }).encode(EVENTS_SCHEMA, next))).toBe(true);
+  });
+
+  it("keeps batches in its pool up to its limit, and none whose buffers went to another thread", () => {
+    // Prepare
+    const table = new ParquetEncoder().tableOf(EVENTS_SCHEMA);
+    const filled = () => {
+      const batch = new ColumnBatch(table);
+      for (const row of rowsAcrossGroups(GROUP)) batch.add(row);
+      batch.finish();
+      return batch;
+    };
+    const measured = filled();
+    measured.reset();
+    const one = measured.bytesHeld;
+    const pool = new BatchPool(2.5 * one);
+
+    // Act
+    for (let i = 0; i < 4; i++) pool.give(filled());
+
+    // Assess
+    expect(pool.bytesHeld).toBe(2 * one);
+    const sent = new ColumnBatch(table);
+    for (const row of rowsAcrossGroups(10)) sent.add(row);
+    const finished = sent.finish();
+    structuredClone(finished, { transfer: batchBuffers(finished) });
+    pool.give(sent);
+    expect(pool.bytesHeld).toBe(2 * one);
+    expect(pool.take(table).rows).toBe(0);
+    expect(pool.bytesHeld).toBe(one);
   });
 });
