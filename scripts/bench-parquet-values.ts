@@ -5,6 +5,8 @@
  * their own packages/parquet-writer) in alternating order; each full row group is kept and then encoded with
  * `encodeRowGroups`. Prints CPU µs per log line for "push" (the values into column batches) and "encode", and the
  * sha256 of everything encoded (row groups and their metadata): two trees that write the same bytes print the same.
+ * Row groups are kept as if encoded on another thread (each in a batch of its own); `--push-only` keeps none, so a
+ * part refills its batch as it does when it encodes in its own thread (the command with one thread).
  *
  *   git archive <commit> | tar -x -C /tmp/before   # and a node_modules of links whose @logsieve/parquet-writer is
  *                                                  # its own packages/ (see the worktree trap in the helpers' notes)
@@ -143,7 +145,7 @@ interface Tree {
   readonly startPart: (
     table: TableSpec,
     expectedRows: number | undefined,
-    encodeGroup: (data: BatchData, atStart: boolean) => EncodedRowGroups,
+    encodeGroup: (data: BatchData, atStart: boolean) => EncodedRowGroups | Promise<EncodedRowGroups>,
   ) => TablePart & { readonly sink: RowSink & { end(): void } };
   readonly encodeRowGroups: (
     table: TableSpec,
@@ -182,9 +184,13 @@ async function push(tree: Tree, keep: boolean): Promise<{ kept: Kept[]; us: numb
   for (const part of parts) {
     const table = tree.encoder.tableOf(part.schema);
     const target = tree.startPart(table, part.expectedRows, (data, atStart) => {
-      if (keep) kept.push({ table, data, atStart });
       // A stand-in for the encoded row groups: one byte, so the part places the next ones after the file's start.
-      return { table: table.name, rows: data.rows, atStart, bytes: new Uint8Array(1), rowGroups: [] };
+      const standIn = { table: table.name, rows: data.rows, atStart, bytes: new Uint8Array(1), rowGroups: [] };
+      if (!keep) return standIn;
+      kept.push({ table, data, atStart });
+      // "Encoded elsewhere", as by the encoder's worker: a part that reuses its batch (fifth round) then takes a
+      // fresh one for the next row group instead of refilling the arrays the kept data views.
+      return Promise.resolve(standIn);
     });
     const sink = target.sink;
     const { kindArray, values } = part;
