@@ -185,7 +185,13 @@ async function push(tree: Tree, keep: boolean): Promise<{ kept: Kept[]; us: numb
     const table = tree.encoder.tableOf(part.schema);
     const target = tree.startPart(table, part.expectedRows, (data, atStart) => {
       // A stand-in for the encoded row groups: one byte, so the part places the next ones after the file's start.
-      const standIn = { table: table.name, rows: data.rows, atStart, bytes: new Uint8Array(1), rowGroups: [] };
+      const standIn = {
+        table: table.name,
+        rows: data.rows,
+        atStart,
+        bytes: new Uint8Array(1),
+        rowGroups: [],
+      };
       if (!keep) return standIn;
       kept.push({ table, data, atStart });
       // "Encoded elsewhere", as by the encoder's worker: a part that reuses its batch (fifth round) then takes a
