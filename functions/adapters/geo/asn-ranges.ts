@@ -290,22 +290,96 @@ function compare128(table: Uint32Array, at: number, address: Uint32Array): numbe
 }
 
 /** Provider (AS organisation) lookups over the bundled range tables. */
+/**
+ * Organisation names as one UTF-8 text, name `i` at bytes `[offsets[i], offsets[i + 1] - 1)` (each name is followed
+ * by one separator byte): one buffer instead of 80,000 strings on each thread's heap, which a worker can share.
+ */
+export interface PackedNames {
+  readonly text: Uint8Array;
+  /** One more than there are names; the last is the text's length plus one. */
+  readonly offsets: Uint32Array;
+}
+
 /** An {@link AsnRangeTable}'s contents, for another thread (structured-cloneable; the ranges in shared memory). */
 export interface AsnTableData {
   readonly v4: V4Table;
   readonly v6: V6Table;
-  readonly names: readonly string[];
+  /** Names as strings (read from CSV) or packed (./asn-table-file.ts, and what {@link AsnRangeTable.shared} gives). */
+  readonly names: readonly string[] | PackedNames;
 }
+
+/** Names joined by LF (which no name holds: the CSV reader ends a row at one) and packed. */
+export function packNames(names: readonly string[]): PackedNames {
+  const text = Buffer.from(names.join("\n"), "utf8");
+  return { text, offsets: nameOffsets(text, names.length) };
+}
+
+/**
+ * Where each of `count` LF-separated names of `text` starts (and, last, the text's length plus one); throws when
+ * the text does not hold exactly `count` names.
+ */
+export function nameOffsets(text: Uint8Array, count: number): Uint32Array {
+  const offsets = new Uint32Array(count + 1);
+  if (count === 0) return offsets;
+  let name = 1;
+  for (let at = text.indexOf(0x0a); at >= 0; at = text.indexOf(0x0a, at + 1)) {
+    if (name >= count) throw new AsnDatabaseError(`more than the ${count} organisation names expected`);
+    offsets[name++] = at + 1;
+  }
+  if (name !== count) throw new AsnDatabaseError(`${name} organisation names where ${count} were expected`);
+  offsets[count] = text.length + 1;
+  return offsets;
+}
+
+/** The names one thread reads: decoded from the packed text when first asked for, then kept (one slot a name). */
+class NameList {
+  private readonly decoded: (string | undefined)[];
+
+  constructor(readonly packed: PackedNames) {
+    this.decoded = new Array<string | undefined>(packed.offsets.length - 1);
+  }
+
+  get count(): number {
+    return this.packed.offsets.length - 1;
+  }
+
+  at(index: number): string | undefined {
+    const known = this.decoded[index];
+    if (known !== undefined || index >= this.count) return known;
+    const { text, offsets } = this.packed;
+    const from = offsets[index] as number;
+    const name = Buffer.from(
+      text.buffer,
+      text.byteOffset + from,
+      (offsets[index + 1] as number) - 1 - from,
+    ).toString("utf8");
+    this.decoded[index] = name;
+    return name;
+  }
+
+  all(): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < this.count; i++) out.push(this.at(i) as string);
+    return out;
+  }
+}
+
+const nameListOf = (names: readonly string[] | PackedNames): NameList =>
+  new NameList("offsets" in names ? names : packNames(names));
 
 export class AsnRangeTable {
   /** Scratch for the IPv6 address being looked up (lookups are synchronous). */
   private readonly key6 = new Uint32Array(4);
 
+  private names: NameList;
+
   private constructor(
     private v4: V4Table,
     private v6: V6Table,
-    private readonly names: readonly string[],
-  ) {}
+    names: readonly string[] | PackedNames,
+  ) {
+    this.names = nameListOf(names);
+  }
 
   /** Reads the two CSV files' text (`asn-ipv4-num.csv`, `asn-ipv6-num.csv`); throws on a malformed row. */
   static fromCsv(v4Text: string, v6Text: string): AsnRangeTable {
@@ -322,8 +396,8 @@ export class AsnRangeTable {
 
   /**
    * The table as data another thread can adopt without reading the files again ({@link AsnRangeTable.fromData}):
-   * the ranges in shared memory (moved there on the first call, so every thread reads the same bytes), the names
-   * as they are.
+   * the ranges and the packed names in shared memory (moved there on the first call, so every thread reads the same
+   * bytes; a thread decodes a name when it first looks it up).
    */
   shared(): AsnTableData {
     const share = <T extends Uint32Array | Int32Array>(
@@ -343,11 +417,17 @@ export class AsnRangeTable {
     });
     this.v4 = tableOf(this.v4);
     this.v6 = tableOf(this.v6);
-    return { v4: this.v4, v6: this.v6, names: this.names };
+    const { text, offsets } = this.names.packed;
+    if (!(text.buffer instanceof SharedArrayBuffer)) {
+      const sharedText = new Uint8Array(new SharedArrayBuffer(text.byteLength));
+      sharedText.set(text);
+      this.names = new NameList({ text: sharedText, offsets: share(offsets, (b) => new Uint32Array(b)) });
+    }
+    return { v4: this.v4, v6: this.v6, names: this.names.packed };
   }
 
   /** The rows as they are (the arrays cut to the rows read), for ./asn-table-file.ts to write. */
-  data(): AsnTableData {
+  data(): AsnTableData & { readonly names: readonly string[] } {
     /** `words` numbers per bound: 1 for IPv4, 4 for IPv6. */
     const cut = (table: V4Table, words: number): V4Table => ({
       starts: table.starts.subarray(0, table.length * words),
@@ -355,7 +435,7 @@ export class AsnRangeTable {
       names: table.names.subarray(0, table.length),
       length: table.length,
     });
-    return { v4: cut(this.v4, 1), v6: cut(this.v6, 4), names: this.names };
+    return { v4: cut(this.v4, 1), v6: cut(this.v6, 4), names: this.names.all() };
   }
 
   /** A table from {@link AsnRangeTable.shared} of another thread. */
@@ -418,6 +498,6 @@ export class AsnRangeTable {
   }
 
   private nameAt(index: number): string | null {
-    return index < 0 ? null : (this.names[index] ?? null);
+    return index < 0 ? null : (this.names.at(index) ?? null);
   }
 }

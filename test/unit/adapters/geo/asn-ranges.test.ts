@@ -90,6 +90,57 @@ describe("AsnRangeTable", () => {
     expect(table.organisation(at(6n))).toBeNull();
   });
 
+  it("gives another thread the same organisations, names in shared memory and decoded on first use", () => {
+    const named = AsnRangeTable.fromCsv(
+      `${V4}\n`,
+      `${V6}\n${n6("2a00::")},${n6("2a00::ff")},3,"Zürich Ünïcode, AG"\n${n6("2a00::100")},${n6("2a00::1ff")},4,Ωmega`,
+    );
+    const ips = [
+      "1.0.0.7",
+      "5.0.200.1",
+      "9.0.0.5",
+      "20.0.8.0",
+      "20.0.13.0",
+      "2606:4700::1",
+      "2a00::5",
+      "2a00::150",
+    ];
+    const expected = ["Cloudflare, Inc.", 'LLC "SPUTNIK"', null, "Second Org", null, "Cloudflare, Inc."];
+    expect(ips.map((ip) => named.organisation(addr(ip)))).toEqual([
+      ...expected,
+      "Zürich Ünïcode, AG",
+      "Ωmega",
+    ]);
+    // What a worker receives: the data cloned as postMessage clones it (shared buffers stay shared).
+    const data = structuredClone(named.shared());
+    expect("offsets" in data.names && data.names.text.buffer instanceof SharedArrayBuffer).toBe(true);
+    const adopted = AsnRangeTable.fromData(data);
+    expect(ips.map((ip) => adopted.organisation(addr(ip)))).toEqual([
+      ...expected,
+      "Zürich Ünïcode, AG",
+      "Ωmega",
+    ]);
+    // The table that gave its data away answers the same, twice (the second time from what it decoded).
+    for (let round = 0; round < 2; round++) {
+      expect(ips.map((ip) => named.organisation(addr(ip)))).toEqual([
+        ...expected,
+        "Zürich Ünïcode, AG",
+        "Ωmega",
+      ]);
+    }
+    expect(named.data().names).toEqual([
+      "Cloudflare, Inc.",
+      'LLC "SPUTNIK"',
+      "First Org",
+      "Second Org",
+      "Top",
+      "Doc Net",
+      "Small Net",
+      "Zürich Ünïcode, AG",
+      "Ωmega",
+    ]);
+  });
+
   it("refuses a malformed row, an unsorted file and a range past the address space, naming the line", () => {
     expect(() => AsnRangeTable.fromCsv("1,2,3,x\nfoo\n", "")).toThrow(/asn-ipv4-num\.csv line 2: not a row/);
     expect(() => AsnRangeTable.fromCsv("10,20,1,a\n5,8,2,b\n", "")).toThrow(/line 2: ranges are not sorted/);

@@ -213,8 +213,12 @@ describe("reading a table file", () => {
     const unordered = Buffer.from(bytes);
     // The first IPv4 row's start after its end.
     new Uint32Array(unordered.buffer, unordered.byteOffset, 8)[6] = 16777472;
+    const oneNameMore = Buffer.from(bytes);
+    const header = new Uint32Array(oneNameMore.buffer, oneNameMore.byteOffset + 8, 4);
+    header[2] = (header[2] as number) + 1;
     const cases = [
       [write("csv.bin", Buffer.from("16777216,16777471,13335,x\n")), /no LSASNT01 header/],
+      [write("names.bin", oneNameMore), /organisation names: \d+ organisation names where \d+ were expected/],
       [write("short.bin", bytes.subarray(0, bytes.length - 4)), /bytes where its header says/],
       [write("unordered.bin", unordered), /IPv4 row 1 is not a range/],
       [join(dir, "absent.bin"), /cannot read the database file .*absent\.bin \(ENOENT\)/],
