@@ -105,6 +105,32 @@ describe("createEnricher", () => {
     // Assess
     expect(again).toEqual([...first, ...first]);
   });
+
+  it("keeps apart agents whose answers differ in one class only, when answers are shared between agents", () => {
+    // Prepare: each agent's answer as a fresh enricher gives it, alone
+    const agents = [
+      CHROME_WINDOWS,
+      CHROME_WINDOWS.replace("Chrome/120.", "Chrome/121."),
+      CHROME_WINDOWS.replace("Windows NT 10.0; Win64; x64", "X11; Linux x86_64"),
+      CHROME_WINDOWS.replace("Windows NT 10.0; Win64; x64", "X11; Linux x86_64").replace(
+        "Chrome/120.",
+        "Chrome/121.",
+      ),
+      GOOGLEBOT_SMARTPHONE,
+      GOOGLEBOT_SMARTPHONE.replace("Googlebot/2.1", "bingbot/2.0"),
+      "curl/8.4.0",
+      "Wget/1.21",
+    ];
+    const alone = agents.map((ua) => createEnricher(recordingGeo())(address("198.51.100.1"), ua));
+    expect(new Set(alone.map((answer) => JSON.stringify(answer))).size).toBe(agents.length);
+
+    // Act: one enricher, every agent twice, both orders
+    const enrich = createEnricher(recordingGeo(), { userAgentCacheSize: 1, agentKeyCacheSize: 1 });
+    const together = [...agents, ...agents.toReversed()].map((ua) => enrich(address("198.51.100.1"), ua));
+
+    // Assess
+    expect(together).toEqual([...alone, ...alone.toReversed()]);
+  });
 });
 
 describe("createEnricher on malformed agents", () => {
