@@ -291,7 +291,11 @@ export class BatchPool {
   private readonly free = new Map<TableSpec, ColumnBatch[]>();
   private held = 0;
 
-  constructor(readonly limitBytes = 32 * 1024 * 1024) {}
+  constructor(readonly limitBytes = 32 * 1024 * 1024) {
+    // Mutable from the start (see ParquetPart's constructor): its first change is the first part finished.
+    this.held = -1;
+    this.held = 0;
+  }
 
   /** A batch of `table` for at most `expectedRows` rows: a kept one if there is one, else a new one. */
   take(table: TableSpec, expectedRows?: number): ColumnBatch {
@@ -366,6 +370,18 @@ export class ParquetPart implements TablePart, RowSink {
     this.file = new ParquetFileWriter(table, options);
     this.groupRows = options.rowGroupSize ?? 100_000;
     this.batch = this.batches.take(table, this.rowsToCome());
+    // V8 treats a field as a constant until an object of its hidden class first has it set again, and these first
+    // change when the first row group is encoded, mid-run, which threw away the optimized code of the ingest loop
+    // that inlines this part's value methods (docs/BENCHMARKS.md, fifth round, `deopts`). Set once more here, they
+    // are mutable from the start.
+    this.groupedRows = -1;
+    this.groupedRows = 0;
+    this.encodedBytes = -1;
+    this.encodedBytes = 0;
+    this.pendingBatch = true;
+    this.pendingBatch = false;
+    this.finished = true;
+    this.finished = false;
   }
 
   get rows(): number {

@@ -68,6 +68,19 @@ interface PartitionBuffer {
   lastAdd: number;
 }
 
+/**
+ * An empty buffer whose counters are mutable from the start: V8 treats an object literal's field as a constant until
+ * one such object first has it set again, and `partsWritten`'s first change (the first part written) came mid-run,
+ * throwing away the optimized ingest loop (docs/BENCHMARKS.md, fifth round, `deopts`).
+ */
+function newPartitionBuffer(): PartitionBuffer {
+  const buffer: PartitionBuffer = { pending: null, rows: -1, partsWritten: -1, lastAdd: -1 };
+  buffer.rows = 0;
+  buffer.partsWritten = 0;
+  buffer.lastAdd = 0;
+  return buffer;
+}
+
 export class PartitionedWriter {
   private readonly partitions = new Map<string, PartitionBuffer>();
   private buffered = 0;
@@ -94,6 +107,11 @@ export class PartitionedWriter {
     this.maxInFlight = Math.max(1, options.maxPartsInFlight ?? 1);
     this.maxOpen = Math.max(1, options.maxOpenPartitions ?? Number.POSITIVE_INFINITY);
     this.idleRows = Math.max(1, options.idlePartitionRows ?? Number.POSITIVE_INFINITY);
+    // V8 treats a field as a constant until an object of its hidden class first has it set again; this one's first
+    // change (the first part written) came mid-run and threw away the optimized ingest loop (docs/BENCHMARKS.md, fifth
+    // round, `deopts`). Set once more here, it is mutable from the start.
+    this.rowsWritten = -1;
+    this.rowsWritten = 0;
   }
 
   /**
@@ -172,7 +190,7 @@ export class PartitionedWriter {
     if (buffer === null || partition !== this.lastPartition) {
       buffer = this.partitions.get(partition) ?? null;
       if (buffer === null) {
-        buffer = { pending: null, rows: 0, partsWritten: 0, lastAdd: 0 };
+        buffer = newPartitionBuffer();
         this.partitions.set(partition, buffer);
       }
       this.lastPartition = partition;

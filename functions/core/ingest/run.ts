@@ -106,6 +106,8 @@ const MAX_OPEN_PARTITIONS = 128;
 /** Referrers whose spam verdict is remembered, per generation (see {@link IngestRun.spamVerdicts}). */
 const SPAM_VERDICTS = 8192;
 const IDLE_PARTITION_ROWS = 32_768;
+/** A promise that is never awaited: see the end of IngestRun's constructor. */
+const SETTLED: Promise<unknown> = Promise.resolve();
 
 /**
  * What the steps of one ingestion share: the settings compiled once, the three zone writers, the counters of the
@@ -211,6 +213,11 @@ export class IngestRun {
     this.securityWriter = writerFor(SECURITY_SCHEMA);
     this.eventWriter = writerFor(EVENTS_SCHEMA);
     this.rejectWriter = writerFor(REJECTS_SCHEMA);
+    // V8 treats a field as a constant until an object of its hidden class first has it set again, and the first
+    // writer wait came mid-run, throwing away the ingest loop's optimized code (docs/BENCHMARKS.md, fifth round,
+    // `deopts`): set once more here, `wait` is mutable from the start.
+    this.wait = SETTLED;
+    this.wait = undefined;
   }
 
   /**

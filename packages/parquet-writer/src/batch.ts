@@ -94,6 +94,22 @@ const MIN_INT64 = -(2n ** 63n);
 const MAX_INT64 = 2n ** 63n - 1n;
 const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 const NO_KINDS = new Uint8Array(0);
+/** The unused code arrays of a string column (see StringColumn). */
+const NO_CODES8 = new Uint8Array(0);
+const NO_CODES16 = new Uint16Array(0);
+const NO_CODES32 = new Int32Array(0);
+const EMPTY_CODES16 = new Uint16Array(0);
+const EMPTY_CODES32 = new Int32Array(0);
+
+/*
+ * MUTABLE_FROM_THE_START. V8 treats an object's field as a constant until the first time one of the objects of its
+ * hidden class has it set again, and optimized code may rely on that; the first such change throws that code away
+ * ("code dependencies"). For a batch's fields that first change came mid-run — the first batch growing past 1,024
+ * rows (`capacity`), the first finished (`finished`), the first reset (`values`), the first column with more than
+ * 255 values (`width`) — so `ColumnBatch#string`, `#number`, `#boolean` and the ingest loop that inlines them were
+ * compiled again after each, in every thread (docs/BENCHMARKS.md, fifth round, `deopts`). The constructors set those
+ * fields a second time, to another value of the same type and back, so they are mutable from the first object on.
+ */
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /**
@@ -194,9 +210,13 @@ abstract class Column {
  */
 class StringColumn extends Column {
   private readonly codesMode: boolean;
-  // codes
-  private codes: Codes = new Uint8Array(0);
-  private codeLimit = 0xff;
+  // codes: one array per width, each field always of its one type (a field whose array changed from Uint8Array to
+  // Uint16Array to Int32Array was generalized by V8 at each change, discarding the optimized code that stored into
+  // it); `width` says which is in use: 1, 2 or 4 bytes per code.
+  private codes8: Uint8Array = NO_CODES8;
+  private codes16: Uint16Array = NO_CODES16;
+  private codes32: Int32Array = NO_CODES32;
+  private width = 1;
   private readonly index = new Map<string, number>();
   /** Handed out as the finished column's dictionary: replaced, never emptied, by `reset`. */
   private values: string[] = [];
@@ -215,17 +235,34 @@ class StringColumn extends Column {
     super(nullable && mode !== "codes");
     this.nullable = nullable;
     this.codesMode = mode === "codes";
-    if (this.codesMode) this.codes = allocate(Uint8Array, INITIAL_ROWS);
+    if (this.codesMode) this.codes8 = allocate(Uint8Array, INITIAL_ROWS);
     else {
       this.setData(allocate(Uint8Array, INITIAL_BYTES));
       this.ends = allocate(Int32Array, INITIAL_ROWS);
     }
+    // See MUTABLE_FROM_THE_START: the fields set again later (wider codes, `reset`, the first value) are set once
+    // more here, each to another value of its own type and then back.
+    this.codes16 = EMPTY_CODES16;
+    this.codes16 = NO_CODES16;
+    this.codes32 = EMPTY_CODES32;
+    this.codes32 = NO_CODES32;
+    this.width = 2;
+    this.width = 1;
+    this.values = [];
+    this.lastCode = -1;
+    this.lastCode = 0;
+    this.lastValue = "";
+    this.lastValue = undefined;
+    this.size = -1;
+    this.size = 0;
   }
 
   override resize(rows: number): void {
     super.resize(rows);
-    if (this.codesMode) this.codes = resized(this.codes, rows);
-    else this.ends = resized(this.ends, rows);
+    if (!this.codesMode) this.ends = resized(this.ends, rows);
+    else if (this.width === 1) this.codes8 = resized(this.codes8, rows);
+    else if (this.width === 2) this.codes16 = resized(this.codes16, rows);
+    else this.codes32 = resized(this.codes32, rows);
   }
 
   override reset(): void {
@@ -235,28 +272,35 @@ class StringColumn extends Column {
       this.lastValue = undefined;
       this.lastCode = 0;
       // Codes start one byte wide again, over the same memory (a wider array's buffer holds as many bytes and more).
-      if (!(this.codes instanceof Uint8Array))
-        this.codes = new Uint8Array(this.codes.buffer, this.codes.byteOffset, this.codes.length);
-      this.codeLimit = 0xff;
+      if (this.width !== 1) {
+        const wide = this.width === 2 ? this.codes16 : this.codes32;
+        this.codes8 = new Uint8Array(wide.buffer, wide.byteOffset, wide.length);
+        this.codes16 = NO_CODES16;
+        this.codes32 = NO_CODES32;
+        this.width = 1;
+      }
     } else this.size = 0;
   }
 
   override attached(): boolean {
     if (!super.attached()) return false;
-    return this.codesMode ? this.codes.byteLength > 0 : this.data.byteLength > 0 && this.ends.byteLength > 0;
+    return this.codesMode
+      ? this.codes().byteLength > 0
+      : this.data.byteLength > 0 && this.ends.byteLength > 0;
   }
 
   push(row: number, value: string): void {
     if (this.codesMode) {
-      if (value === this.lastValue) {
-        this.codes[row] = this.lastCode;
-        return;
+      let code = this.lastCode;
+      if (value !== this.lastValue) {
+        const known = this.index.get(value);
+        code = known === undefined ? this.newValue(value) : known;
+        this.lastValue = value;
+        this.lastCode = code;
       }
-      let code = this.index.get(value);
-      if (code === undefined) code = this.newValue(value);
-      this.codes[row] = code;
-      this.lastValue = value;
-      this.lastCode = code;
+      if (this.width === 1) this.codes8[row] = code;
+      else if (this.width === 2) this.codes16[row] = code;
+      else this.codes32[row] = code;
       return;
     }
     if (this.defined !== null) this.defined[row] = 1;
@@ -291,15 +335,24 @@ class StringColumn extends Column {
     this.values.push(value);
     const code = this.values.length;
     this.index.set(value, code);
-    if (code > this.codeLimit) {
-      // Wider codes from now on: 2 bytes up to 65,535 values, then 4.
-      const wider =
-        code > 0xffff ? allocate(Int32Array, this.codes.length) : allocate(Uint16Array, this.codes.length);
-      wider.set(this.codes);
-      this.codes = wider;
-      this.codeLimit = code > 0xffff ? 0x7fffffff : 0xffff;
+    // Wider codes from now on: 2 bytes up to 65,535 values, then 4.
+    if (code === 0x100) {
+      this.codes16 = allocate(Uint16Array, this.codes8.length);
+      this.codes16.set(this.codes8);
+      this.codes8 = NO_CODES8;
+      this.width = 2;
+    } else if (code === 0x10000) {
+      this.codes32 = allocate(Int32Array, this.codes16.length);
+      this.codes32.set(this.codes16);
+      this.codes16 = NO_CODES16;
+      this.width = 4;
     }
     return code;
+  }
+
+  /** The codes array in use. */
+  private codes(): Codes {
+    return this.width === 1 ? this.codes8 : this.width === 2 ? this.codes16 : this.codes32;
   }
 
   private setData(data: Uint8Array): void {
@@ -309,7 +362,9 @@ class StringColumn extends Column {
 
   pushNull(row: number): void {
     if (this.codesMode) {
-      this.codes[row] = 0;
+      if (this.width === 1) this.codes8[row] = 0;
+      else if (this.width === 2) this.codes16[row] = 0;
+      else this.codes32[row] = 0;
       return;
     }
     if (this.defined !== null) this.defined[row] = 0;
@@ -321,7 +376,7 @@ class StringColumn extends Column {
     if (!this.codesMode) return super.bytesHeld() + this.data.byteLength + this.ends.byteLength;
     let text = 0;
     for (const value of this.values) text += value.length;
-    return super.bytesHeld() + this.codes.byteLength + text;
+    return super.bytesHeld() + this.codes().byteLength + text;
   }
 
   finish(rows: number): ColumnData {
@@ -330,7 +385,7 @@ class StringColumn extends Column {
         kind: "dict",
         defined: null,
         nullable: this.nullable,
-        codes: this.codes.subarray(0, rows),
+        codes: this.codes().subarray(0, rows),
         dictionary: this.values,
       };
     }
@@ -393,6 +448,9 @@ class Int64Column extends Column {
   constructor(nullable: boolean) {
     super(nullable);
     if (!LITTLE_ENDIAN) throw new Error("Parquet encoding needs a little-endian platform");
+    // See MUTABLE_FROM_THE_START (`resize` replaces both).
+    this.words = allocate(Uint32Array, INITIAL_ROWS * 2);
+    this.big = new BigInt64Array(this.words.buffer);
   }
   override resize(rows: number): void {
     super.resize(rows);
@@ -532,6 +590,15 @@ export class ColumnBatch {
     this.kinds = this.columnKinds;
     this.nullable = Uint8Array.from(schema.columns, (column) => (column.nullable ? 1 : 0));
     this.expectedRows = expectedRowsOf(expectedRows);
+    // See MUTABLE_FROM_THE_START: set again by the first grow, `finish`, value and row.
+    this.capacity = 0;
+    this.capacity = INITIAL_ROWS;
+    this.finished = true;
+    this.finished = false;
+    this.count = -1;
+    this.count = 0;
+    this.cursor = -1;
+    this.cursor = 0;
   }
 
   /**
