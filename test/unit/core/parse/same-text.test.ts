@@ -81,4 +81,23 @@ describe("combined parser with shared agent and referrer texts", () => {
       expect(result.record.target).toBe(`/p/${i}`);
     });
   });
+
+  it("answers a text that differs from the one before only in one character with itself, not with the one before", () => {
+    // Prepare: runs of one agent, each followed by agents of the same length differing at its start, middle or end
+    // (the table compares with the text it handed out last before choosing a bucket)
+    const table = new SameText(1024);
+    const base = sameBucketAgents(1)[0] ?? "";
+    const variants = [0, base.length >> 1, base.length - 1].map(
+      (at) => `${base.slice(0, at)}${base[at] === "x" ? "y" : "x"}${base.slice(at + 1)}`,
+    );
+    // Act
+    const answers: [string, string][] = [];
+    for (const variant of variants) {
+      for (const text of [base, base, variant, variant, base])
+        answers.push([text, table.of(` ${text}`.slice(1))]);
+    }
+    // Assess
+    expect(answers).toHaveLength(15);
+    for (const [given, answer] of answers) expect(answer).toBe(given);
+  });
 });

@@ -40,4 +40,41 @@ describe("resolve address step", () => {
     expect(direct?.address).toBe("203.0.113.5");
     expect(untrusting?.address).toBe("10.0.0.5");
   });
+
+  it("answers each line by its own peer and X-Forwarded-For when consecutive lines share the peer's text", () => {
+    // Prepare: runs of one peer text (what the step remembers between lines), a trusted proxy among them, and a
+    // peer that is not an address right after the same text was one
+    const trusting = stepRun({ config: { sites: ["example.com"], trustedProxies: ["10.0.0.0/8"] } });
+    const resolve = (clientIp: string, forwardedFor: string | null = null) =>
+      resolveAddress(trusting.run, rawLine("l"), accessRecord({ clientIp, forwardedFor }))?.address ?? null;
+    // Act
+    const answers = [
+      resolve("10.0.0.5"),
+      resolve("10.0.0.5", "198.51.100.7"),
+      resolve("10.0.0.5"),
+      resolve("10.0.0.5", "198.51.100.8"),
+      resolve("203.0.113.5"),
+      resolve("203.0.113.5"),
+      resolve("203.0.113.6"),
+      resolve("203.0.113.6:8080"),
+      resolve("bad"),
+      resolve("bad"),
+      resolve("203.0.113.6:8080"),
+    ];
+    // Assess
+    expect(answers).toEqual([
+      "10.0.0.5",
+      "198.51.100.7",
+      "10.0.0.5",
+      "198.51.100.8",
+      "203.0.113.5",
+      "203.0.113.5",
+      "203.0.113.6",
+      "203.0.113.6",
+      null,
+      null,
+      "203.0.113.6",
+    ]);
+    expect(trusting.run.rejectedByReason).toEqual({ bad_client_ip: 2 });
+  });
 });
