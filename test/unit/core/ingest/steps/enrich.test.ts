@@ -39,4 +39,50 @@ describe("enrich step", () => {
     expect(bot).toMatchObject({ isBot: true, device: "bot", country: "DE" });
     expect(bot.botReason).not.toBeNull();
   });
+
+  it("answers each line by its own address, agent and run when consecutive lines share some of them", () => {
+    // Prepare: two runs whose geo databases disagree, and lines that repeat the address object, the agent or both
+    // (the step answers a repeat of both from the line before)
+    const geoSaying = (country: string): GeoLookup => ({
+      country: (ip) => (ip === "203.0.113.10" ? country : "NL"),
+      provider: () => null,
+    });
+    const de = stepRun({ geo: geoSaying("DE") }).run;
+    const fr = stepRun({ geo: geoSaying("FR") }).run;
+    const first = parseClientAddress("203.0.113.10");
+    const second = parseClientAddress("198.51.100.1");
+    if (first === null || second === null) expect.fail("test addresses do not parse");
+    const bot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+    const firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+    const line = (run: typeof de, address: typeof first, userAgent: string) => {
+      const e = enrichRecord(run, accessRecord({ userAgent }), address);
+      return `${e.country} ${e.browser} ${e.isBot}`;
+    };
+    // Act
+    const answers = [
+      line(de, first, CHROME),
+      line(de, first, CHROME),
+      line(de, first, bot),
+      line(de, first, bot),
+      line(de, second, bot),
+      line(de, first, bot),
+      line(fr, first, bot),
+      line(fr, first, firefox),
+      line(fr, first, firefox),
+      line(de, first, firefox),
+    ];
+    // Assess
+    expect(answers).toEqual([
+      "DE Chrome false",
+      "DE Chrome false",
+      "DE null true",
+      "DE null true",
+      "NL null true",
+      "DE null true",
+      "FR null true",
+      "FR Firefox false",
+      "FR Firefox false",
+      "DE Firefox false",
+    ]);
+  });
 });
