@@ -20,6 +20,17 @@ import type {
 
 export { EncodeError } from "@logsieve/parquet-writer";
 
+/**
+ * One ArrayBuffer detached when this module loads, in each thread that encodes. V8 compiles typed-array code assuming
+ * that no ArrayBuffer of the thread was ever detached (a per-isolate "protector"), and the first detach throws all
+ * such optimized code away. With two threads the first buffers posted to the other thread (a shard's chunks, a
+ * part's bytes) did that mid-run, in each thread: ≈ 65 functions (this encoder, Snappy, address parsing, the
+ * enricher...) deoptimized at once and compiled again (docs/BENCHMARKS.md, fifth round, second part, `deopts`).
+ * Detached here, before anything is optimized, the code is compiled once, with the checks.
+ */
+const detachedAtLoad = new ArrayBuffer(8);
+structuredClone(detachedAtLoad, { transfer: [detachedAtLoad] });
+
 /** How one column is written; the defaults suit most columns, hints tune the hot ones. */
 export interface ColumnHint {
   /**
