@@ -916,18 +916,7 @@ class ColumnWriter {
       for (let r = nulls === p1 - p0 ? p1 : p0; r < p1; r++) {
         const e = ends[r] as number;
         if (defined !== null && defined[r] === 0) continue;
-        const length = e - s;
-        b[p] = length;
-        b[p + 1] = length >>> 8;
-        b[p + 2] = length >>> 16;
-        b[p + 3] = length >>> 24;
-        p += 4;
-        if (length < 64) {
-          for (let k = s; k < e; k++) b[p++] = data[k] as number;
-        } else {
-          b.set(data.subarray(s, e), p);
-          p += length;
-        }
+        p = putPlain(b, p, data, s, e);
         if (stats !== undefined) {
           if (minStart < 0 || compareBytes(data, s, e, data, minStart, minEnd) < 0) {
             minStart = s;
@@ -1209,22 +1198,28 @@ function fixedStatistics(
 
 /** One PLAIN byte array: its 4-byte little-endian length, then `bytes[start, end)`. */
 function copyPlain(out: ByteBuffer, bytes: Uint8Array, start: number, end: number): void {
+  out.ensure(4 + end - start);
+  out.pos = putPlain(out.bytes, out.pos, bytes, start, end);
+}
+
+/**
+ * One PLAIN byte array written at `p` of `b`, which has room for it: its 4-byte little-endian length, then
+ * `bytes[start, end)` (short values by a loop, cheaper than `set`'s call for a few bytes). Returns where it ends.
+ */
+function putPlain(b: Uint8Array, p: number, bytes: Uint8Array, start: number, end: number): number {
   const length = end - start;
-  out.ensure(4 + length);
-  const b = out.bytes;
-  let p = out.pos;
   b[p] = length;
   b[p + 1] = length >>> 8;
   b[p + 2] = length >>> 16;
   b[p + 3] = length >>> 24;
-  p += 4;
+  let at = p + 4;
   if (length < 64) {
-    for (let k = start; k < end; k++) b[p++] = bytes[k] as number;
+    for (let k = start; k < end; k++) b[at++] = bytes[k] as number;
   } else {
-    b.set(bytes.subarray(start, end), p);
-    p += length;
+    b.set(bytes.subarray(start, end), at);
+    at += length;
   }
-  out.pos = p;
+  return at;
 }
 
 /** Snappy into the shared buffer: valid until the next call. */
