@@ -11,14 +11,14 @@
  * Parquet encoder (on the main thread), the geo database and a store that keeps nothing come from this tree, the
  * same for both. The combined format is forced (no detection) and every day's salt is a fixed one.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { loadGeoLookup } from "../functions/adapters/geo/mmdb-geo.ts";
 import { ParquetEncoder } from "../functions/adapters/parquet/parquet-encoder.ts";
 import type { RawLine } from "../functions/core/ingest/lines.ts";
-import type { ObjectInfo, ObjectStore } from "../functions/ports/object-store.ts";
+import { linesOf, NullStore } from "./bench-inputs.ts";
 
 const [logPath, treeA, treeB] = process.argv.slice(2);
 if (logPath === undefined || treeA === undefined || treeB === undefined)
@@ -33,27 +33,7 @@ const rounds = option("rounds", 8);
 /** Where a tree keeps its ingest pipeline, newest layout first (core/pipeline.ts until issue 13). */
 const PIPELINE_PATHS = ["functions/core/ingest/pipeline.ts", "functions/core/pipeline.ts"];
 
-const text = readFileSync(logPath, "utf8");
-const lines: RawLine[] = [];
-for (let start = 0; lines.length < lineLimit && start < text.length; ) {
-  const nl = text.indexOf("\n", start);
-  const end = nl < 0 ? text.length : nl;
-  const line = text.slice(start, end);
-  lines.push({ lineNo: lines.length + 1, text: line, bytes: line.length, tooLong: false });
-  start = end + 1;
-}
-
-class NullStore implements ObjectStore {
-  async put(): Promise<void> {}
-  async putIfAbsent(): Promise<boolean> {
-    return true;
-  }
-  async get(): Promise<Uint8Array | null> {
-    return null;
-  }
-  async *list(): AsyncIterable<ObjectInfo> {}
-  async delete(): Promise<void> {}
-}
+const lines = linesOf(logPath, lineLimit);
 
 const geo = await loadGeoLookup({});
 const salt = new Uint8Array(32).fill(7);

@@ -17,7 +17,6 @@
  * every day's salt is a fixed one.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -27,8 +26,8 @@ import { parseConfig } from "../functions/core/config.ts";
 import { createEnricher } from "../functions/core/enrich/enrich.ts";
 import type { RawLine } from "../functions/core/ingest/lines.ts";
 import { ingest } from "../functions/core/ingest/pipeline.ts";
-import type { ObjectInfo, ObjectStore } from "../functions/ports/object-store.ts";
 import type { RowSink, TableEncoder, TablePart, TableSchema } from "../functions/ports/table-encoder.ts";
+import { linesOf, NullStore } from "./bench-inputs.ts";
 
 const [logPath, treeA, treeB] = process.argv.slice(2);
 if (logPath === undefined || treeA === undefined || treeB === undefined)
@@ -42,27 +41,7 @@ const rounds = option("rounds", 10);
 const pushOnly = process.argv.includes("--push-only");
 const encodeOnly = process.argv.includes("--encode-only");
 
-const text = readFileSync(logPath, "utf8");
-const lines: RawLine[] = [];
-for (let start = 0; lines.length < lineLimit && start < text.length; ) {
-  const nl = text.indexOf("\n", start);
-  const end = nl < 0 ? text.length : nl;
-  const line = text.slice(start, end);
-  lines.push({ lineNo: lines.length + 1, text: line, bytes: line.length, tooLong: false });
-  start = end + 1;
-}
-
-class NullStore implements ObjectStore {
-  async put(): Promise<void> {}
-  async putIfAbsent(): Promise<boolean> {
-    return true;
-  }
-  async get(): Promise<Uint8Array | null> {
-    return null;
-  }
-  async *list(): AsyncIterable<ObjectInfo> {}
-  async delete(): Promise<void> {}
-}
+const lines = linesOf(logPath, lineLimit);
 
 /** One part's value calls: a kind per call (0 = end of row, 1 string, 2 number, 3 bigint, 4 boolean) and its value. */
 interface RecordedPart {
