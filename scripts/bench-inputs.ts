@@ -3,8 +3,9 @@ import type { RawLine } from "../functions/core/ingest/lines.ts";
 import type { ObjectInfo, ObjectStore } from "../functions/ports/object-store.ts";
 
 /**
- * What the in-process benches (bench-ingest-ab.ts, bench-parquet-values.ts) feed the pipeline: a log's first lines
- * held in memory, so reading the file is not timed, and a store that keeps nothing, so writing is not either.
+ * What the in-process benches (bench-ingest-ab.ts, bench-parquet-values.ts, bench-stages.ts) feed the pipeline: a
+ * log's first lines held in memory, so reading the file is not timed, and a store that keeps nothing, so writing is
+ * not either.
  */
 
 /** The first `limit` lines of the file at `path`, as the line splitter hands them to the pipeline. */

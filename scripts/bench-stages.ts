@@ -30,8 +30,8 @@ import { resolveAddress } from "../functions/core/ingest/steps/resolve-address.t
 import { resolveSite } from "../functions/core/ingest/steps/resolve-site.ts";
 import { writeSecurityRow } from "../functions/core/ingest/steps/security-row.ts";
 import { utcDay } from "../functions/core/zones.ts";
-import type { ObjectInfo, ObjectStore } from "../functions/ports/object-store.ts";
 import type { TableBatch, TableEncoder, TableSchema } from "../functions/ports/table-encoder.ts";
+import { NullStore } from "./bench-inputs.ts";
 
 const path = process.argv[2];
 if (path === undefined) throw new Error("usage: bench-stages.ts <log file> [--lines N]");
@@ -108,20 +108,6 @@ let sink = 0;
 
 const raw: RawLine[] = lines.map((t, i) => ({ lineNo: i + 1, text: t, bytes: t.length, tooLong: false }));
 
-class NullStore implements ObjectStore {
-  bytes = 0;
-  async put(_key: string, body: Uint8Array): Promise<void> {
-    this.bytes += body.byteLength;
-  }
-  async putIfAbsent(): Promise<boolean> {
-    return true;
-  }
-  async get(): Promise<Uint8Array | null> {
-    return null;
-  }
-  async *list(): AsyncIterable<ObjectInfo> {}
-  async delete(): Promise<void> {}
-}
 const nullEncoder: TableEncoder = { extension: "parquet", encode: () => new Uint8Array(0) };
 /** Batches that count their rows and keep nothing: the steps' own cost, without collecting columns. */
 const countingEncoder: TableEncoder = {
