@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { AsnTableData } from "../../adapters/geo/asn-ranges.ts";
 import {
@@ -34,8 +35,8 @@ import { enricherFor } from "../../runtime/enricher.ts";
  * than one core.
  *
  * - This thread reads the input once, counting lines and cutting it into shards (core/ingest/shards.ts). A shard of a
- *   plain file is handed as its byte range to this thread when it is not ingesting one already (it is one of the
- *   `threads`: two threads are this one and one worker), else to a free worker, which reads it from the file
+ *   plain file is handed as its byte range to a free worker, else to this thread when it is not ingesting one
+ *   already (it is one of the `threads`: two threads are this one and one worker); the thread reads it from the file
  *   itself (through the descriptor this thread opened: adapters/input/resumable-input.ts `readFileRange`); a shard of a compressed
  *   file or of standard input is handed over as its bytes (copied once into a buffer of their own, then
  *   transferred). A worker ingests its shards one after the other with the very pipeline of one thread
@@ -179,23 +180,24 @@ class WorkerShards implements ShardExecutor {
   }
 
   /**
-   * Hands waiting ranges to workers with nothing to do (a new worker while there are cores left): one shard per
-   * worker at a time, so a worker that is slower on its shard does not hold others back.
+   * Hands waiting ranges to workers with nothing to do (a new worker while there are cores left), one shard per
+   * worker at a time, so a worker that is slower on its shard does not hold others back; this thread takes a range
+   * only when no worker can. So the first shard goes to the worker, whose start-up (≈ 0.15 s) overlaps this thread's
+   * reading on to the second shard's end, which it then ingests itself: taking the first shard itself, this thread
+   * read on between its own lines, one chunk per turn, and the worker started a second later (docs/BENCHMARKS.md,
+   * sixth round).
    */
   private dispatchRanges(source: RangeSource): void {
     while (this.ranges.length > 0) {
-      if (this.inThread === null) {
-        const next = this.ranges.shift();
-        if (next === undefined) return;
-        this.ingestHere(source, next);
-        continue;
-      }
       let slot = this.slots.find((each) => each.failure === null && each.unfinished.size === 0);
       // This thread is one of the threads: `threads - 1` workers at most.
       if (slot === undefined && this.slots.length < this.options.threads - 1) slot = this.spawn();
-      if (slot === undefined) return;
-      const next = this.ranges.shift();
+      const next = slot !== undefined || this.inThread === null ? this.ranges.shift() : undefined;
       if (next === undefined) return;
+      if (slot === undefined) {
+        this.ingestHere(source, next);
+        continue;
+      }
       slot.unfinished.set(next.job.index, next.pending);
       this.post(slot, { type: "range", job: next.job, source, end: next.end });
     }
@@ -216,7 +218,7 @@ class WorkerShards implements ShardExecutor {
     };
     const deps = this.inThreadDeps;
     // A stopped batch stops the shard being read at its next chunk.
-    const chunks = untilStopped(readFileRange(source, job.offset, end), () =>
+    const chunks = untilStopped(turnByTurn(readFileRange(source, job.offset, end)), () =>
       this.closed ? new Error("the batch was stopped") : undefined,
     );
     const running = ingestShard(job, chunks, deps, {
@@ -425,6 +427,20 @@ class WorkerShards implements ShardExecutor {
         await this.context.beforeFirstPart?.(call.partition, call.format);
         return null;
     }
+  }
+}
+
+/**
+ * A range's chunks, each after a turn of this thread's event loop. The file is read synchronously and a chunk's
+ * lines are processed without waiting on anything, so without it this thread would ingest its whole shard in one
+ * turn and answer a worker's calls (a put, the batch intent, a day's salt: several turns each) only when its own
+ * pipeline waited for a write — the worker then stood idle a third of its run (docs/BENCHMARKS.md, sixth round).
+ * A turn per 256 KiB chunk (≈ 5 ms of lines) answers within milliseconds, for a setImmediate per chunk.
+ */
+async function* turnByTurn(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  for await (const chunk of chunks) {
+    await nextTurn();
+    yield chunk;
   }
 }
 

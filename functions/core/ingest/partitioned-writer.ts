@@ -18,7 +18,8 @@ import { ObjectRowSink } from "./object-row-sink.ts";
  *   as soon as it is full: a partition waiting for the rest of its part holds at most one row group as columns,
  *   the rest as encoded bytes. Without `startPart`, `startBatch` (the whole part as columns), else row objects.
  * - `add` returns a promise only when the caller has to wait (a part had to be started while
- *   `maxPartsInFlight` others are still being encoded or stored); otherwise it returns `undefined` and the
+ *   `maxPartsInFlight` others are still being encoded or stored, holding more than `maxRowsInFlight` rows between
+ *   them); otherwise it returns `undefined` and the
  *   caller carries on synchronously. A part being encoded (possibly on another thread) and stored overlaps with
  *   the rows that follow; parts are independent objects with fixed keys, so the order in which they land does
  *   not matter.
@@ -32,8 +33,16 @@ export interface PartitionedWriterOptions {
   readonly rowsPerPart: number;
   /** Rows held in memory over all partitions before the fullest one is written early. */
   readonly maxBufferedRows: number;
-  /** Parts being encoded or stored at once before `add` makes the caller wait (default 1). */
+  /** Parts being encoded or stored at once before `add` makes the caller wait (default 1)... */
   readonly maxPartsInFlight?: number;
+  /**
+   * ...unless the parts in flight hold this many rows or fewer between them (default 0): small parts (an hour of
+   * security/ is a few thousand rows) then go on being stored while the caller carries on, and memory in flight
+   * stays about one full part's. A store answered by another thread (a worker's puts, its batch intents) takes a few
+   * of that thread's turns per part; waiting for each one before the next stalled the worker (docs/BENCHMARKS.md,
+   * sixth round).
+   */
+  readonly maxRowsInFlight?: number;
   /**
    * Partitions holding rows at once (default: no limit). A row opening one more partition then first writes the
    * partition that received a row least recently.
@@ -81,6 +90,9 @@ function newPartitionBuffer(): PartitionBuffer {
   return buffer;
 }
 
+/** Partitions listed for stale parts at once when a writer finishes. */
+const STALE_LISTS_AT_ONCE = 16;
+
 export class PartitionedWriter {
   private readonly partitions = new Map<string, PartitionBuffer>();
   private buffered = 0;
@@ -88,6 +100,9 @@ export class PartitionedWriter {
   private readonly keysWritten: string[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private readonly maxInFlight: number;
+  private readonly maxRowsInFlight: number;
+  /** Rows of the parts in flight. */
+  private rowsInFlight = 0;
   private failure: { error: unknown } | null = null;
   /** The partition of the last `add`: consecutive rows nearly always share it. */
   private lastPartition = "";
@@ -105,6 +120,7 @@ export class PartitionedWriter {
 
   constructor(private readonly options: PartitionedWriterOptions) {
     this.maxInFlight = Math.max(1, options.maxPartsInFlight ?? 1);
+    this.maxRowsInFlight = Math.max(0, options.maxRowsInFlight ?? 0);
     this.maxOpen = Math.max(1, options.maxOpenPartitions ?? Number.POSITIVE_INFINITY);
     this.idleRows = Math.max(1, options.idlePartitionRows ?? Number.POSITIVE_INFINITY);
     // V8 treats a field as a constant until an object of its hidden class first has it set again; this one's first
@@ -212,8 +228,15 @@ export class PartitionedWriter {
       if (buffer.rows > 0) await this.writePart(partition, buffer);
     }
     await this.drain(0);
-    for (const [partition, buffer] of this.partitions) {
-      await this.removeStaleParts(partition, buffer.partsWritten);
+    // Listed a few partitions at a time: each list is a round trip (to S3, or to the thread that owns the store),
+    // and one after the other they kept a worker idle at the end of each shard (docs/BENCHMARKS.md, sixth round).
+    const touched = [...this.partitions];
+    for (let at = 0; at < touched.length; at += STALE_LISTS_AT_ONCE) {
+      await Promise.all(
+        touched
+          .slice(at, at + STALE_LISTS_AT_ONCE)
+          .map(([partition, buffer]) => this.removeStaleParts(partition, buffer.partsWritten)),
+      );
     }
     return { rows: this.rowsWritten, keys: this.keysWritten, partitions: [...this.partitions.keys()] };
   }
@@ -296,20 +319,28 @@ export class PartitionedWriter {
     const tracked: Promise<void> = task.then(
       () => {
         this.inFlight.delete(tracked);
+        this.rowsInFlight -= rows;
       },
       (error: unknown) => {
         this.inFlight.delete(tracked);
+        this.rowsInFlight -= rows;
         this.failure ??= { error };
       },
     );
     this.inFlight.add(tracked);
-    if (this.failure !== null || this.inFlight.size > this.maxInFlight) return this.drain(this.maxInFlight);
+    this.rowsInFlight += rows;
+    if (this.failure !== null || this.mustWait(this.maxInFlight)) return this.drain(this.maxInFlight);
     return undefined;
   }
 
-  /** Waits until at most `limit` parts are in flight; rethrows the first failure of any part. */
+  /** True while more than `limit` parts are in flight, holding more than `maxRowsInFlight` rows between them. */
+  private mustWait(limit: number): boolean {
+    return this.inFlight.size > limit && (limit === 0 || this.rowsInFlight > this.maxRowsInFlight);
+  }
+
+  /** Waits until no more than `limit` parts (or few enough rows) are in flight; rethrows the first part failure. */
   private async drain(limit: number): Promise<void> {
-    while (this.inFlight.size > limit) await Promise.race(this.inFlight);
+    while (this.mustWait(limit)) await Promise.race(this.inFlight);
     if (this.failure !== null) throw this.failure.error;
   }
 

@@ -1,9 +1,7 @@
 import { FixedClock } from "../../ports/clock.ts";
 import type { FormatChoice } from "../parse/index.ts";
-import type { RecordFormat } from "../types.ts";
 import {
   advanced,
-  type BatchIntent,
   batchInputId,
   compareMarks,
   continuationFormat,
@@ -11,6 +9,7 @@ import {
   type StreamCheckpoint,
 } from "./checkpoint.ts";
 import { type CheckpointBook, StreamBusyError } from "./checkpoint-book.ts";
+import { intentRecorder } from "./intent-recorder.ts";
 import { type IngestDeps, type IngestSummary, ingest } from "./pipeline.ts";
 import type { ContentEnd, ReadFrom } from "./ranges.ts";
 import { ingestBatch, type RangeSource, type Sharding } from "./shards.ts";
@@ -216,26 +215,15 @@ export async function readBatch(
   const format = request.format ?? continuationFormat(pending?.format ?? base.format);
   const receivedAt = pending?.receivedAt ?? deps.clock.now();
 
-  // The batch intent is stored before the first object of each partition (and only if the batch writes any). Shards
-  // of one batch ask at the same time: one recording at a time, each seeing the partitions recorded before it.
-  let intent: BatchIntent | null = pending;
-  let recording: Promise<void> = Promise.resolve();
-  const recordPartition = (partition: string, batchFormat: RecordFormat | null): Promise<void> => {
-    const record = async (): Promise<void> => {
-      const partitions = intent?.partitions ?? [];
-      if (partitions.includes(partition)) return;
-      intent = {
-        from: from.offset,
-        fromLines: from.lines,
-        receivedAt,
-        format: batchFormat,
-        partitions: [...partitions, partition],
-      };
-      await book.put({ ...base, batch: intent, updatedAt: deps.clock.now() });
-    };
-    recording = recording.then(record, record);
-    return recording;
-  };
+  // The batch intent is stored before the first object of each partition (and only if the batch writes any); what
+  // the shards of one batch ask for while one recording is being stored is stored together by the next.
+  const recordPartition = intentRecorder(pending?.partitions ?? [], (partitions, batchFormat) =>
+    book.put({
+      ...base,
+      batch: { from: from.offset, fromLines: from.lines, receivedAt, format: batchFormat, partitions },
+      updatedAt: deps.clock.now(),
+    }),
+  );
 
   const { summary, written } = await ingestBatch(
     {

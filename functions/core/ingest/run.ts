@@ -199,6 +199,7 @@ export class IngestRun {
         inputId: request.inputId,
         rowsPerPart: config.ingest.rowsPerPart,
         maxBufferedRows: Math.ceil(config.ingest.rowsPerPart * MAX_BUFFERED_ROWS_FACTOR),
+        maxRowsInFlight: config.ingest.rowsPerPart,
         maxOpenPartitions: MAX_OPEN_PARTITIONS,
         idlePartitionRows: IDLE_PARTITION_ROWS,
         beforeFirstPart:

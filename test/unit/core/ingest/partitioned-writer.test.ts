@@ -261,3 +261,62 @@ describe("PartitionedWriter: rows given value by value", () => {
     expect(() => other.endRow()).toThrow("fewer values than columns");
   });
 });
+
+/** A store whose puts land only when the test lets them: what the writer does while parts are in flight. */
+class GatedStore extends RecordingStore {
+  readonly waiting: { key: string; land: () => void }[] = [];
+  override put(key: string, body: Uint8Array): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.waiting.push({ key, land: () => super.put(key, body).then(resolve) });
+    });
+  }
+}
+
+describe("PartitionedWriter: parts in flight", () => {
+  /** Adds one row; true when the writer asked the caller to wait. */
+  const addOne = (writer: PartitionedWriter, partition: string, n: number): boolean =>
+    writer.add(partition, { n }) !== undefined;
+
+  it("goes on without waiting while the parts being stored hold no more than maxRowsInFlight rows", async () => {
+    // Prepare: hours of 3 rows each, written when the next opens; puts that never land until released.
+    const store = new GatedStore();
+    const writer = writerWith(store, { maxOpenPartitions: 1, maxRowsInFlight: 12 });
+
+    // Act: four hours written one after the other, none of their puts landed.
+    const waits: boolean[] = [];
+    for (let hour = 0; hour < 5; hour++) {
+      for (let n = 0; n < 3; n++) waits.push(addOne(writer, `h${hour}/`, hour * 10 + n));
+    }
+    await Promise.resolve();
+
+    // Assess: 12 rows in four parts in flight and never a wait; a fifth part (15 rows) is one too many.
+    expect(waits.every((waited) => !waited)).toBe(true);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(store.waiting.map((each) => each.key)).toEqual([
+      "h0/in-0000.json",
+      "h1/in-0000.json",
+      "h2/in-0000.json",
+      "h3/in-0000.json",
+    ]);
+    expect(addOne(writer, "h5/", 50)).toBe(true);
+    for (const each of store.waiting.splice(0)) each.land();
+    const finished = writer.finish();
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const each of store.waiting.splice(0)) each.land();
+    await finished;
+    expect(store.objects.get("h4/in-0000.json")).toEqual([40, 41, 42]);
+    expect(store.objects.get("h5/in-0000.json")).toEqual([50]);
+  });
+
+  it("waits for the part in flight before the next one without maxRowsInFlight (one part in flight)", async () => {
+    // Prepare
+    const store = new GatedStore();
+    const writer = writerWith(store, { maxOpenPartitions: 1 });
+
+    // Act: the second hour's first row writes the first hour; the third hour's writes the second: one too many.
+    const waits = [addOne(writer, "h0/", 0), addOne(writer, "h1/", 10), addOne(writer, "h2/", 20)];
+
+    // Assess
+    expect(waits).toEqual([false, false, true]);
+  });
+});
