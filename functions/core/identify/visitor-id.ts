@@ -273,6 +273,8 @@ let hashersMade = 0;
 /** HMAC-SHA256 keyed once; `id()` hashes a message to the signed 64-bit visitor id. */
 class VisitorHasher {
   readonly salt: Uint8Array;
+  /** The salt's copy as 32-bit words, when its length is a multiple of 4. */
+  private readonly saltWords: Int32Array | null;
   private readonly inner = new Int32Array(8);
   private readonly outer = new Int32Array(8);
   private readonly st = new Int32Array(8);
@@ -283,6 +285,7 @@ class VisitorHasher {
 
   constructor(salt: Uint8Array) {
     this.salt = salt.slice();
+    this.saltWords = wordsOf(this.salt);
     const key = new Uint8Array(BLOCK);
     key.set(salt.length > BLOCK ? sha256(salt) : salt);
     const ipad = key.map((b) => b ^ 0x36);
@@ -297,6 +300,14 @@ class VisitorHasher {
     const own = this.salt;
     if (own.length !== salt.length) return false;
     for (let i = 0; i < own.length; i++) if (own[i] !== salt[i]) return false;
+    return true;
+  }
+
+  /** {@link sameSalt} four bytes at a time: `words` views the salt's bytes (see {@link wordsOf}). */
+  sameSaltWords(words: Int32Array): boolean {
+    const own = this.saltWords;
+    if (own === null || own.length !== words.length) return false;
+    for (let i = 0; i < own.length; i++) if (own[i] !== words[i]) return false;
     return true;
   }
 
@@ -394,13 +405,36 @@ class VisitorHasher {
 
 /** One hasher per salt instance; the salt bytes are re-checked on each call so a mutated array is never trusted. */
 const hashers = new WeakMap<Uint8Array, VisitorHasher>();
+/**
+ * The last salt asked for, its bytes as words and its hasher: a run asks for one day's salt line after line, and
+ * checking its 32 bytes one at a time was most of `hasherFor`'s time on the bench (docs/BENCHMARKS.md, issue 20,
+ * sixth round); the bytes are still compared on every call, 4 at a time. Holds one salt (a day's, which the run
+ * holds anyway) until the next.
+ */
+let lastSalt: Uint8Array | undefined;
+let lastSaltWords: Int32Array | null = null;
+let lastHasher: VisitorHasher | undefined;
+
+/** A view of the bytes as 32-bit words (platform order), or null when they do not fall on whole aligned words. */
+function wordsOf(bytes: Uint8Array): Int32Array | null {
+  return bytes.byteOffset % 4 === 0 && bytes.length % 4 === 0
+    ? new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4)
+    : null;
+}
 
 function hasherFor(salt: Uint8Array): VisitorHasher {
+  if (salt === lastSalt && lastHasher !== undefined) {
+    const words = lastSaltWords;
+    if (words !== null ? lastHasher.sameSaltWords(words) : lastHasher.sameSalt(salt)) return lastHasher;
+  }
   let hasher = hashers.get(salt);
   if (hasher === undefined || !hasher.sameSalt(salt)) {
     hasher = new VisitorHasher(salt);
     hashers.set(salt, hasher);
   }
+  lastSalt = salt;
+  lastSaltWords = wordsOf(salt);
+  lastHasher = hasher;
   return hasher;
 }
 

@@ -24,6 +24,29 @@ describe("visitorId memo", () => {
     expect(ids).toEqual([a, b, a, b, b, a]);
   });
 
+  it("never trusts a salt array whose bytes changed since the last line, aligned or not", () => {
+    // Prepare: the same array object line after line, its bytes changed in between (as a salt store destroying an
+    // expired salt in place would); one salt on whole 32-bit words, one at an odd offset of a larger buffer.
+    const aligned = new Uint8Array(32).fill(5);
+    const unaligned = new Uint8Array(new ArrayBuffer(40), 3, 32).fill(6);
+    const args = ["example.com", "203.0.113.9", "Mozilla/5.0 (Windows NT 10.0) Chrome/131.0"] as const;
+    for (const salt of [aligned, unaligned]) {
+      const before = visitorId(salt, ...args);
+      const wantBefore = expected(salt.slice(), ...args);
+      // Act: change one byte near the end, then every byte
+      salt[29] = (salt[29] as number) ^ 1;
+      const afterOne = visitorId(salt, ...args);
+      const wantOne = expected(salt.slice(), ...args);
+      salt.fill(0);
+      const afterAll = visitorId(salt, ...args);
+      // Assess
+      expect(before).toBe(wantBefore);
+      expect(afterOne).toBe(wantOne);
+      expect(afterOne).not.toBe(before);
+      expect(afterAll).toBe(expected(salt.slice(), ...args));
+    }
+  });
+
   it("stays exact for an address with more agents than it remembers and past a generation flip", () => {
     // Prepare: 12 agents on one address (8 are remembered), then 40,000 other addresses, then the first again
     const salt = new Uint8Array(32).fill(3);
