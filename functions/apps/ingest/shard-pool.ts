@@ -9,6 +9,7 @@ import {
   sharedDatabaseBytes,
 } from "../../adapters/geo/mmdb-geo.ts";
 import { readFileRange } from "../../adapters/input/resumable-input.ts";
+import { LocalObjectStore } from "../../adapters/local/object-store.ts";
 import { workerBootstrap } from "../../adapters/threads/worker-module.ts";
 import type { IngestDeps, IngestSummary } from "../../core/ingest/pipeline.ts";
 import {
@@ -41,10 +42,11 @@ import { enricherFor } from "../../runtime/enricher.ts";
  *   file or of standard input is handed over as its bytes (copied once into a buffer of their own, then
  *   transferred). A worker ingests its shards one after the other with the very pipeline of one thread
  *   (core/ingest/pipeline.ts `ingest`), its own enricher and an in-thread Parquet encoder (same bytes).
- * - Everything that must be one for the whole batch stays on this thread, which the workers call: the object store
- *   (every put, list and delete of the lake goes through the caller's store, so a storage fault or a kill hits the
- *   sharded run as it hits one thread), the day's salt (fetched once per day for all shards) and the batch intent
- *   of the checkpoint (recorded before a partition's first object, in the caller's order).
+ * - Everything that must be one for the whole batch stays on this thread, which the workers call: the day's salt
+ *   (fetched once per day for all shards), the batch intent of the checkpoint (recorded before a partition's first
+ *   object, in the caller's order) and the object store — unless it is the plain local lake, whose files a worker
+ *   puts itself ({@link ownLakeRoot}); any other store (S3, a wrapper) is called through this thread, so a storage
+ *   fault or a kill hits the sharded run as it hits one thread.
  * - The bundled AS table and the country database are read once, by this thread, and lent to the workers in
  *   shared memory (reading the AS table costs about half a second of CPU per thread, the country database is 8 MB).
  * - Memory: a byte range waits as two numbers until a worker is free, and a worker reads it 256 KiB at a time;
@@ -86,6 +88,20 @@ interface WorkerInput {
   readonly mark: string;
   readonly configSource: WorkerShardingOptions["configSource"];
   readonly receivedAt: number;
+  /** The lake's folder when the worker stores its objects itself (see {@link ownLakeRoot}), else null. */
+  readonly lakeRoot: string | null;
+}
+
+/**
+ * The folder of the caller's store when it is the plain local lake, which a worker can open itself: its objects are
+ * files put atomically (temporary file, fsync, rename) under keys only its shard writes, and the process's
+ * descriptors and files are every thread's. A worker then puts, lists and deletes its own objects without a round
+ * trip through this thread, which would otherwise take several of this thread's turns per part (its own shard's
+ * lines in between) and carry each part's bytes across. Any other store — S3, a store wrapped to count calls or to
+ * inject faults — stays on this thread, so a fault hits the sharded run as it hits one thread.
+ */
+function ownLakeRoot(store: ObjectStore): string | null {
+  return store.constructor === LocalObjectStore ? (store as LocalObjectStore).root : null;
 }
 
 type Call =
@@ -323,6 +339,7 @@ class WorkerShards implements ShardExecutor {
       mark: WORKER_MARK,
       configSource: this.options.configSource,
       receivedAt: this.context.deps.clock.now(),
+      lakeRoot: ownLakeRoot(this.context.deps.store),
     };
     const worker = new Worker(bootstrap, {
       eval: true,
@@ -432,10 +449,11 @@ class WorkerShards implements ShardExecutor {
 
 /**
  * A range's chunks, each after a turn of this thread's event loop. The file is read synchronously and a chunk's
- * lines are processed without waiting on anything, so without it this thread would ingest its whole shard in one
- * turn and answer a worker's calls (a put, the batch intent, a day's salt: several turns each) only when its own
- * pipeline waited for a write — the worker then stood idle a third of its run (docs/BENCHMARKS.md, sixth round).
- * A turn per 256 KiB chunk (≈ 5 ms of lines) answers within milliseconds, for a setImmediate per chunk.
+ * lines are processed without waiting on anything, so without it a thread would ingest its whole shard in one turn:
+ * the main thread would answer a worker's calls (a put, the batch intent, a day's salt: several turns each) only
+ * when its own pipeline waited for a write — the worker then stood idle a third of its run (docs/BENCHMARKS.md,
+ * sixth round) —, and a worker would take in the answers, and move its own writes on, only when it had to wait. A
+ * turn per 256 KiB chunk (≈ 5 ms of lines) answers within milliseconds, for a setImmediate per chunk.
  */
 async function* turnByTurn(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
   for await (const chunk of chunks) {
@@ -506,26 +524,29 @@ async function runWorker(): Promise<void> {
     }
   });
 
-  const store: ObjectStore = {
-    async put(key, body, options) {
-      const own = new Uint8Array(body);
-      await call({ op: "put", key, body: own, contentType: options?.contentType }, [
-        own.buffer as ArrayBuffer,
-      ]);
-    },
-    async putIfAbsent() {
-      throw new Error("an ingest worker does not create objects conditionally");
-    },
-    async get() {
-      throw new Error("an ingest worker does not read objects");
-    },
-    async *list(prefix) {
-      yield* (await call({ op: "list", prefix })) as ObjectInfo[];
-    },
-    async delete(key) {
-      await call({ op: "delete", key });
-    },
-  };
+  const store: ObjectStore =
+    input.lakeRoot !== null
+      ? new LocalObjectStore(input.lakeRoot)
+      : {
+          async put(key, body, options) {
+            const own = new Uint8Array(body);
+            await call({ op: "put", key, body: own, contentType: options?.contentType }, [
+              own.buffer as ArrayBuffer,
+            ]);
+          },
+          async putIfAbsent() {
+            throw new Error("an ingest worker does not create objects conditionally");
+          },
+          async get() {
+            throw new Error("an ingest worker does not read objects");
+          },
+          async *list(prefix) {
+            yield* (await call({ op: "list", prefix })) as ObjectInfo[];
+          },
+          async delete(key) {
+            await call({ op: "delete", key });
+          },
+        };
   const salts: SaltStore = {
     saltForDay: async (day) => (await call({ op: "salt", day })) as Uint8Array,
     destroyExpired: async () => [],
@@ -557,7 +578,8 @@ async function runWorker(): Promise<void> {
     }
     const { job, range } = next;
     try {
-      const chunks = range === null ? queueOf(job.index) : readFileRange(range.source, job.offset, range.end);
+      const chunks =
+        range === null ? queueOf(job.index) : turnByTurn(readFileRange(range.source, job.offset, range.end));
       const summary = await ingestShard(job, chunks, deps, {
         onProgress: (lines, bytes) =>
           port.postMessage({ type: "progress", index: job.index, lines, bytes } satisfies FromWorker),
