@@ -6,6 +6,7 @@ import { UsageError } from "../../cli/output.ts";
 import { ProgressBar } from "../../cli/progress.ts";
 import { defaultSiteOf, type LogsieveConfig } from "../../core/config.ts";
 import { NamedStreamMismatchError } from "../../core/ingest/resume.ts";
+import { SHARD_BYTES } from "../../core/ingest/shards.ts";
 import {
   compileFormatSpec,
   type FormatChoice,
@@ -79,7 +80,7 @@ export function registerIngestCommand(program: Command): void {
       const globals = command.optsWithGlobals<{ lake: string; config?: string }>();
       const { format, formatOption } = formatOf(options);
       const threads = threadsOf(options);
-      await checkInputs(files, options.follow === true);
+      const largestFile = await checkInputs(files, options.follow === true);
       checkStdinNamed(files, options);
       if (options.follow && files.includes("-")) {
         throw new UsageError(
@@ -91,9 +92,12 @@ export function registerIngestCommand(program: Command): void {
       // The configuration is read first, so a wrong --site leaves no lake behind.
       const config = await loadConfigFile(globals.config);
       checkSite(options.site, config);
+      const shardBytes = options.shardBytes === undefined ? SHARD_BYTES : shardBytesOf(options.shardBytes);
       const shards = {
         threads,
-        ...(options.shardBytes === undefined ? {} : { bytes: shardBytesOf(options.shardBytes) }),
+        bytes: shardBytes,
+        // A file larger than a shard will be cut: its worker starts now, beside this thread's own start-up.
+        warm: options.follow !== true && largestFile > shardBytes,
       };
       // Full collections sooner: the ingest's threads otherwise let garbage grow to twice or three times what they
       // hold (runtime/heap.ts).
@@ -360,10 +364,12 @@ function checkStdinNamed(
 }
 
 /** All inputs are checked before anything is ingested, so a typo does not leave half a batch behind. */
-async function checkInputs(files: readonly string[], follow: boolean): Promise<void> {
+/** Refuses inputs that cannot be read; returns the size of the largest file among them (0 without any). */
+async function checkInputs(files: readonly string[], follow: boolean): Promise<number> {
   if (files.filter((f) => f === "-").length > 1) {
     throw new UsageError("standard input (-) can be read only once", "pass - at most once");
   }
+  let largest = 0;
   for (const file of files) {
     if (file === "-") continue;
     let info: Awaited<ReturnType<typeof stat>>;
@@ -379,5 +385,7 @@ async function checkInputs(files: readonly string[], follow: boolean): Promise<v
         `not a file: ${file}`,
         "pass log files, not folders (a shell glob like logs/*.log works)",
       );
+    largest = Math.max(largest, info.size);
   }
+  return largest;
 }

@@ -48,7 +48,12 @@ export interface LocalOptions {
    * Parquet is encoded on it too).
    * The shard size decides the objects' keys; the threads never do.
    */
-  readonly shards?: { readonly bytes?: number; readonly threads?: number };
+  readonly shards?: {
+    readonly bytes?: number;
+    readonly threads?: number;
+    /** Start a worker at once, ahead of the first batch that shards (an input is known to be larger than a shard). */
+    readonly warm?: boolean;
+  };
 }
 
 export interface FileIngestOptions {
@@ -125,25 +130,28 @@ export async function openLocal(options: LocalOptions): Promise<LocalLogsieve> {
   const clock = options.clock ?? systemClock;
   const lakeDir = resolve(options.lakeDir);
   const store = new LocalObjectStore(lakeDir);
-  const salts = saltStoreFor(store, clock, config);
-  // Salts older than their lifetime are destroyed before any is used, even if no sweeper ran.
-  await salts.destroyExpired(saltLifetimeMs(config));
-  const enrich = await enricherFor(config);
   const threads = options.shards?.threads ?? availableParallelism();
-  // One thread means no worker at all: neither shards nor the Parquet encoder's.
-  const encoder = parquetEncoder({ threads: threads > 1 });
-  const deps: IngestDeps = { config, enrich, salts, store, encoder, clock };
-  const checkpoints = localCheckpointBook(store, clock);
-  const maxLineBytes = config.ingest.maxLineBytes;
   const shardBytes = options.shards?.bytes ?? SHARD_BYTES;
-  const sharding =
+  const workers =
     threads > 1
       ? workerSharding({
           shardBytes,
           threads,
           configSource: { config: options.config, configPath: options.configPath },
         })
-      : inThreadSharding(shardBytes, readFileRange);
+      : null;
+  // Its start-up overlaps this thread's: the salts, the enricher and the first shard's reading.
+  if (workers !== null && options.shards?.warm === true) workers.warm({ store, config });
+  const sharding = workers ?? inThreadSharding(shardBytes, readFileRange);
+  const salts = saltStoreFor(store, clock, config);
+  // Salts older than their lifetime are destroyed before any is used, even if no sweeper ran.
+  await salts.destroyExpired(saltLifetimeMs(config));
+  const enrich = await enricherFor(config);
+  // One thread means no worker at all: neither shards nor the Parquet encoder's.
+  const encoder = parquetEncoder({ threads: threads > 1 });
+  const deps: IngestDeps = { config, enrich, salts, store, encoder, clock };
+  const checkpoints = localCheckpointBook(store, clock);
+  const maxLineBytes = config.ingest.maxLineBytes;
 
   return {
     config,

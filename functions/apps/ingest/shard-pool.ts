@@ -52,8 +52,10 @@ import { enricherFor } from "../../runtime/enricher.ts";
  * - Memory: a byte range waits as two numbers until a worker is free, and a worker reads it 256 KiB at a time;
  *   pushed bytes wait up to `shardBytes` per worker (the reader waits otherwise). A worker holds its shard's rows,
  *   its caches and its isolate.
- * - Workers start when the first shard after the first one does (an input of one shard never starts any; a plain
- *   file's second shard does, its first being ingested here) and stop with the batch.
+ * - Workers start when a batch is cut into shards (an input of one shard never starts any) and stop with the batch.
+ *   The command starts one ahead ({@link WorkerSharding.warm}) when an input is larger than a shard, so its start-up
+ *   (its own modules, configuration and enricher: ≈ 0.15 s idle, more under load) overlaps the main thread's; the
+ *   first batch that shards adopts it.
  */
 
 export interface WorkerShardingOptions {
@@ -64,11 +66,101 @@ export interface WorkerShardingOptions {
   readonly configSource: { readonly config?: unknown; readonly configPath?: string | undefined };
 }
 
-export function workerSharding(options: WorkerShardingOptions): Sharding {
+export interface WorkerSharding extends Sharding {
+  /**
+   * Starts one worker now, for the first batch that shards to adopt (at most one waits; it does not keep the process
+   * alive, and a worker that died meanwhile is replaced by a new one).
+   */
+  warm(deps: Pick<IngestDeps, "store" | "config">): void;
+}
+
+export function workerSharding(options: WorkerShardingOptions): WorkerSharding {
+  let parked: ParkedWorker | null = null;
+  const adoptParked = (): Started | null => {
+    const taken = parked;
+    parked = null;
+    return taken === null ? null : taken.adopt();
+  };
   return {
     shardBytes: options.shardBytes,
-    open: (context) => new WorkerShards(options, context),
+    open: (context) => new WorkerShards(options, context, adoptParked),
+    warm(deps) {
+      if (parked === null && options.threads > 1) parked = park(startWorker(options, deps));
+    },
   };
+}
+
+/** A worker started, and its geography being sent (the first message it gets: it builds its enricher with it). */
+interface Started {
+  readonly worker: Worker;
+  readonly geoSent: Promise<void>;
+}
+
+function startWorker(options: WorkerShardingOptions, deps: Pick<IngestDeps, "store" | "config">): Started {
+  // The worker runs this module (its own entry in the CLI bundle; from the sources, through tsx).
+  const bootstrap = workerBootstrap(import.meta.url, "ingest-shard-worker");
+  const input: WorkerInput = {
+    mark: WORKER_MARK,
+    configSource: options.configSource,
+    lakeRoot: ownLakeRoot(deps.store),
+  };
+  const worker = new Worker(bootstrap, {
+    eval: true,
+    workerData: input,
+    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+  });
+  const geoSent = sharedGeo(deps.config).then((geo) => {
+    worker.postMessage({ type: "geo", geo } satisfies ToWorker);
+  });
+  geoSent.catch(() => undefined);
+  return { worker, geoSent };
+}
+
+interface ParkedWorker {
+  /** The worker, for a batch to use, or null when it died while it waited. */
+  adopt(): Started | null;
+}
+
+/** Keeps a started worker waiting without holding the process open, noting whether it dies meanwhile. */
+function park(started: Started): ParkedWorker {
+  const { worker } = started;
+  let died = false;
+  const onEnd = (): void => {
+    died = true;
+  };
+  worker.on("exit", onEnd);
+  worker.on("error", onEnd);
+  started.geoSent.catch(() => {
+    died = true;
+    void worker.terminate();
+  });
+  worker.unref();
+  return {
+    adopt() {
+      worker.off("exit", onEnd);
+      worker.off("error", onEnd);
+      if (died) {
+        void worker.terminate();
+        return null;
+      }
+      worker.ref();
+      return started;
+    },
+  };
+}
+
+/**
+ * What the main thread lends its workers, read once per process (adapters/geo/mmdb-geo.ts keeps them): the bundled
+ * AS table (null when the configuration does not use it) and the country database's bytes, in shared memory.
+ */
+async function sharedGeo(config: IngestDeps["config"]): Promise<SharedGeo> {
+  const { geo } = config;
+  const countryPath = geo.countryDb ?? bundledCountryDbPath();
+  const [asn, countryBytes] = await Promise.all([
+    geo.provider && geo.asnDb === undefined ? bundledAsnTableData() : null,
+    sharedDatabaseBytes(countryPath),
+  ]);
+  return { asn, country: { path: countryPath, bytes: countryBytes } };
 }
 
 const WORKER_MARK = "logsieve-ingest-shard-worker";
@@ -87,7 +179,6 @@ const WORKER_YOUNG_GENERATION_MB = 12;
 interface WorkerInput {
   readonly mark: string;
   readonly configSource: WorkerShardingOptions["configSource"];
-  readonly receivedAt: number;
   /** The lake's folder when the worker stores its objects itself (see {@link ownLakeRoot}), else null. */
   readonly lakeRoot: string | null;
 }
@@ -122,6 +213,8 @@ interface SharedGeo {
 
 type ToWorker =
   | { readonly type: "geo"; readonly geo: SharedGeo }
+  /** The batch's first start: its rejects are filed under it (a worker may be started before its batch). */
+  | { readonly type: "batch"; readonly receivedAt: number }
   | { readonly type: "shard"; readonly job: ShardJob }
   | {
       readonly type: "range";
@@ -179,6 +272,8 @@ class WorkerShards implements ShardExecutor {
   constructor(
     private readonly options: WorkerShardingOptions,
     private readonly context: ShardContext,
+    /** A worker started ahead for this batch, if any (see {@link WorkerSharding.warm}). */
+    private readonly adoptParked: () => Started | null,
   ) {
     const { source } = context;
     this.startRange =
@@ -304,21 +399,6 @@ class WorkerShards implements ShardExecutor {
     await Promise.allSettled([...this.answering]);
   }
 
-  private geoOnce: Promise<SharedGeo> | null = null;
-
-  private sharedGeo(): Promise<SharedGeo> {
-    const { geo } = this.context.deps.config;
-    this.geoOnce ??= (async () => {
-      const countryPath = geo.countryDb ?? bundledCountryDbPath();
-      const [asn, countryBytes] = await Promise.all([
-        geo.provider && geo.asnDb === undefined ? bundledAsnTableData() : null,
-        sharedDatabaseBytes(countryPath),
-      ]);
-      return { asn, country: { path: countryPath, bytes: countryBytes } };
-    })();
-    return this.geoOnce;
-  }
-
   /** The worker with the fewest unfinished shards; a new one while each has some and there are cores left. */
   private slotFor(): Slot {
     let best: Slot | undefined;
@@ -333,26 +413,11 @@ class WorkerShards implements ShardExecutor {
   }
 
   private spawn(): Slot {
-    // The worker runs this module (its own entry in the CLI bundle; from the sources, through tsx).
-    const bootstrap = workerBootstrap(import.meta.url, "ingest-shard-worker");
-    const input: WorkerInput = {
-      mark: WORKER_MARK,
-      configSource: this.options.configSource,
-      receivedAt: this.context.deps.clock.now(),
-      lakeRoot: ownLakeRoot(this.context.deps.store),
-    };
-    const worker = new Worker(bootstrap, {
-      eval: true,
-      workerData: input,
-      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
-    });
+    const { worker, geoSent } = this.adoptParked() ?? startWorker(this.options, this.context.deps);
     const slot: Slot = { worker, unfinished: new Map(), queued: 0, room: null, failure: null };
     worker.on("message", (message: FromWorker) => this.onMessage(slot, message));
-    // Sent first (messages keep their order): the worker builds its enricher with it.
-    this.sharedGeo().then(
-      (geo) => this.post(slot, { type: "geo", geo }),
-      (error: unknown) => this.fail(slot, error),
-    );
+    geoSent.catch((error: unknown) => this.fail(slot, error));
+    this.post(slot, { type: "batch", receivedAt: this.context.deps.clock.now() });
     worker.on("error", (error) => this.fail(slot, new Error("an ingest worker failed", { cause: error })));
     worker.on("exit", (code) => this.fail(slot, new Error(`an ingest worker exited (code ${code})`)));
     this.slots.push(slot);
@@ -495,10 +560,17 @@ async function runWorker(): Promise<void> {
   const lent = new Promise<SharedGeo>((resolve) => {
     gotGeo = resolve;
   });
+  let gotBatch: (receivedAt: number) => void = () => undefined;
+  const batchStart = new Promise<number>((resolve) => {
+    gotBatch = resolve;
+  });
   port.on("message", (message: ToWorker) => {
     switch (message.type) {
       case "geo":
         gotGeo(message.geo);
+        return;
+      case "batch":
+        gotBatch(message.receivedAt);
         return;
       case "shard":
         jobs.push({ job: message.job, range: null });
@@ -561,7 +633,7 @@ async function runWorker(): Promise<void> {
     salts,
     store,
     encoder: parquetEncoder({ threads: false }),
-    clock: new FixedClock(input.receivedAt),
+    clock: new FixedClock(await batchStart),
   };
   const beforeFirstPart = async (partition: string, format: RecordFormat | null): Promise<void> => {
     await call({ op: "intent", partition, format });
