@@ -69,8 +69,8 @@ export interface SiteScrubOptions {
  * Server logs repeat the same targets and referrers all day (pages, assets, search engines), and scrubbing one
  * (decoding, the masking rules) costs several times a Map lookup. The results are pure functions of the raw string
  * and the options, so they are remembered in bounded two-generation caches, one per set of options (a site and a
- * tier). In memory only, for one ingestion; what they hold (raw targets and referrers) is what the line being
- * processed holds anyway.
+ * tier). In memory only, shared by the runs of one thread over one configuration (see {@link eventBuilderSettings});
+ * what they hold (raw targets and referrers, as the security zone keeps them) is bounded.
  */
 export class ScrubMemo {
   private readonly targetsByOptions = new Map<ScrubOptions, BoundedCache<string, Scrubbed>>();
@@ -101,11 +101,32 @@ const TARGET_MEMO_ENTRIES = 16_384;
 /** Longer targets and referrers (attack payloads, one-offs) are scrubbed every time rather than remembered. */
 const MAX_MEMO_KEY = 512;
 
-/** `memo: true` for a long run over server logs (the ingest pipeline). */
+/**
+ * The settings with a memo, per configuration object: every run of a thread over the same configuration shares them.
+ * Each shard of an ingest is a run of its own (core/ingest/shards.ts), and a memo per run scrubbed each shard's
+ * targets anew: on `week` (16,504 distinct paths, shards of about a day) the main thread scrubbed 40,207 targets
+ * (docs/BENCHMARKS.md, issue 20, sixth round). Everything in the settings is a function of the configuration alone.
+ */
+const SETTINGS_WITH_MEMO = new WeakMap<LogsieveConfig, EventBuilderSettings>();
+
+/**
+ * `memo: true` for a long run over server logs (the ingest pipeline): the settings, memo included, are then the
+ * ones every earlier call with the same configuration object got.
+ */
 export function eventBuilderSettings(
   config: LogsieveConfig,
   options: { memo?: boolean } = {},
 ): EventBuilderSettings {
+  if (options.memo !== true) return settingsOf(config, undefined);
+  let settings = SETTINGS_WITH_MEMO.get(config);
+  if (settings === undefined) {
+    settings = settingsOf(config, new ScrubMemo());
+    SETTINGS_WITH_MEMO.set(config, settings);
+  }
+  return settings;
+}
+
+function settingsOf(config: LogsieveConfig, memo: ScrubMemo | undefined): EventBuilderSettings {
   const common = config.scrub;
   const bySite = new Map<string, SiteScrubOptions>();
   // Consecutive events nearly always share their site.
@@ -128,11 +149,7 @@ export function eventBuilderSettings(
     lastOptions = found;
     return found;
   };
-  return {
-    prefixes: config.anonymize,
-    scrubOptionsFor,
-    ...(options.memo === true ? { memo: new ScrubMemo() } : {}),
-  };
+  return { prefixes: config.anonymize, scrubOptionsFor, ...(memo === undefined ? {} : { memo }) };
 }
 
 /** A scrubbed target and whether its path is an asset. */
