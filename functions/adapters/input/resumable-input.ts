@@ -137,8 +137,6 @@ export async function fileInput(path: string, options: ResumableOptions): Promis
  * held back. The handle stays open.
  */
 export function plainFileInput(handle: FileHandle, options: ResumableOptions): ResumableInput {
-  const streamOf = (start: number): AsyncIterable<Uint8Array> =>
-    createReadStream("", { fd: handle, start, autoClose: false, highWaterMark: READ_CHUNK_BYTES });
   return {
     complete: false,
     namedStream: options.namedStream ?? null,
@@ -165,12 +163,31 @@ export function plainFileInput(handle: FileHandle, options: ResumableOptions): R
           shorter = true;
           return;
         }
-        yield* streamOf(from.offset);
+        yield* readReusing(handle, from.offset);
       }
       const content = contentFrom(sought(), from.offset, from, false, options.maxLineBytes);
       return { chunks: content.chunks, end: () => ({ ...content.end(), shorter }) };
     },
   };
+}
+
+/**
+ * A plain file's bytes from `start` to its end (as it is when each read is made), read into one buffer reused for
+ * every chunk: each chunk is a view of it, valid until the next is asked for (contentFrom, core/ingest/ranges.ts, and
+ * the batch's cutting, core/ingest/shards.ts, copy what they keep; the line splitter copies what it keeps). The main
+ * thread reads a whole file this way to count its lines and cut it into shards, ahead of their ingestion; a fresh
+ * 256 KiB buffer per read (a read stream's) left garbage that only a collection freed, and the main thread's malloc
+ * arena grew with it (docs/BENCHMARKS.md, sixth round). Asynchronous reads, as a read stream's: the event loop goes
+ * on meanwhile.
+ */
+async function* readReusing(handle: FileHandle, start: number): AsyncIterable<Uint8Array> {
+  const buffer = new Uint8Array(READ_CHUNK_BYTES);
+  for (let position = start; ; ) {
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield buffer.subarray(0, bytesRead);
+  }
 }
 
 /** How much a shard's thread reads at a time from a plain file ({@link readFileRange}). */

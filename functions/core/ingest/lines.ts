@@ -77,6 +77,8 @@ async function* withoutBom(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uin
       return;
     }
     head = head.length === 0 ? next.value : concat([head, next.value], head.length + next.value.length);
+    // Held across the next read while shorter than a mark: a copy, the producer may reuse its chunk.
+    if (head.length < 3) head = copyOf(head, 0, head.length);
   }
   const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
   const first = bom ? head.subarray(3) : head;

@@ -52,6 +52,8 @@ export function rangeCut(chunk: Uint8Array, chunkStart: number, until: number): 
  * The bytes of `source` (whose first byte is content offset `sourceStart`) from `from.offset` on: bytes before it
  * dropped, the rest of a line the checkpoint ended inside dropped too, and — unless the input is complete — bytes
  * after the last line terminator held back. `end()` tells what was handed out once the chunks are consumed.
+ * `source` may reuse a chunk's memory once the next is asked for (a plain file is read into one buffer): what is
+ * held back is copied, and each chunk handed out is a view valid until the next is asked for.
  */
 export function contentFrom(
   source: AsyncIterable<Uint8Array>,
@@ -127,7 +129,7 @@ export function contentFrom(
       }
       const lastLf = chunk.lastIndexOf(LF);
       if (lastLf === -1) {
-        carry.push(chunk);
+        carry.push(new Uint8Array(chunk));
         carryBytes += chunk.length;
         if (inLongLine || carryBytes > maxLineBytes + 1) {
           inLongLine = true;
@@ -141,7 +143,7 @@ export function contentFrom(
       inLongLine = false;
       const rest = chunk.subarray(lastLf + 1);
       carryBytes = rest.length;
-      if (rest.length > 0) carry.push(rest);
+      if (rest.length > 0) carry.push(new Uint8Array(rest));
       if (lastChunk) break;
     }
     if (inLongLine) {

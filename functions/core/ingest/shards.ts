@@ -145,7 +145,11 @@ export interface BatchContent {
   readonly skipRestOfLine: boolean;
   /** The batch's content bytes, from `offset` on. */
   readonly chunks: AsyncIterable<Uint8Array>;
-  /** The same content, readable again by offset (a plain file), so each shard's thread can read its own bytes. */
+  /**
+   * The same content, readable again by offset (a plain file), so each shard's thread can read its own bytes. Its
+   * `chunks` are then views of one buffer the reader reuses (adapters/input/resumable-input.ts): each is valid until
+   * the next is asked for, so what is kept of them is copied.
+   */
   readonly source?: RangeSource | undefined;
   readonly format: FormatChoice | undefined;
   readonly site: string | undefined;
@@ -193,6 +197,11 @@ export async function ingestBatch(
   const source = content.chunks[Symbol.asyncIterator]();
   const shardBytes = sharding.shardBytes;
   const first: Uint8Array[] = [];
+  // Chunks of a plain file are views of the reader's one buffer: what is kept is copied.
+  const keep =
+    content.source === undefined
+      ? (bytes: Uint8Array) => bytes
+      : (bytes: Uint8Array) => new Uint8Array(bytes);
   let position = content.offset;
   let after: Uint8Array | null = null;
   for (;;) {
@@ -200,11 +209,11 @@ export async function ingestBatch(
     if (next.done === true) break;
     const at = rangeCut(next.value, position, content.offset + shardBytes);
     if (at === -1) {
-      first.push(next.value);
+      first.push(keep(next.value));
       position += next.value.length;
       continue;
     }
-    first.push(next.value.subarray(0, at));
+    first.push(keep(next.value.subarray(0, at)));
     position += at;
     after = next.value.subarray(at);
     break;
@@ -279,8 +288,11 @@ export async function ingestBatch(
       });
       results.push(result);
     };
-    /** The next bytes of the batch, which belong to the shard being cut (opened here, where they start). */
-    const take = async (bytes: Uint8Array): Promise<void> => {
+    /**
+     * The next bytes of the batch, which belong to the shard being cut (opened here, where they start); `kept`: a copy
+     * of their own already (the first shard's).
+     */
+    const take = async (bytes: Uint8Array, kept = false): Promise<void> => {
       // One shard failed: the batch stops (it is redone whole, under the same keys).
       if (firstFailure !== null) throw (firstFailure as { error: unknown }).error;
       if (open === null) {
@@ -291,7 +303,7 @@ export async function ingestBatch(
       }
       lines += countLineFeeds(bytes);
       at += bytes.length;
-      const wait = open.run?.push(bytes);
+      const wait = open.run?.push(kept ? bytes : keep(bytes));
       if (wait !== undefined) await wait;
     };
     /** The shard being cut ends before `at`: its bytes were pushed, or its range is handed over now. */
@@ -302,7 +314,7 @@ export async function ingestBatch(
       open = null;
     };
 
-    for (const piece of first.splice(0)) await take(piece);
+    for (const piece of first.splice(0)) await take(piece, true);
     endShard();
     let bound = nextBound(content.offset, shardBytes, at);
     let chunk: Uint8Array | null = after;

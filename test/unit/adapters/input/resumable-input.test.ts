@@ -102,6 +102,27 @@ describe("fileInput", () => {
     });
   });
 
+  it("reads a plain file of many read chunks whole: lines across chunk ends, one longer than a chunk, the last held back", async () => {
+    // Prepare: 1.5 MiB (the plain file is read 256 KiB at a time into one reused buffer) of numbered lines of
+    // varied length, so lines cross every chunk end; a 300 KiB line spans a whole chunk without a line feed; the
+    // last line is unterminated (held back: the file may still be being written)
+    const lines: string[] = [];
+    for (let n = 0; lines.join("\n").length < 1_500_000; n++) {
+      lines.push(
+        n === 2000 ? `long ${"x".repeat(300 * 1024)} end` : `line ${n} ${"abcdefghij".repeat(n % 37)}`,
+      );
+    }
+    const partial = "being written";
+    await writeFile(join(dir, "big.log"), `${lines.join("\n")}\n${partial}`);
+    // Act
+    const input = await fileInput(join(dir, "big.log"), { maxLineBytes: 1 << 20 });
+    const read = await readAll(input.read(START));
+    await input.close();
+    // Assess
+    expect(read.lines).toEqual(lines);
+    expect(read.end).toMatchObject({ lines: lines.length, midLine: false, heldBytes: partial.length });
+  });
+
   it("reads a plain file from an offset, with line numbers going on, and tells a file shorter than the offset", async () => {
     // Prepare
     const path = join(dir, "access.log");

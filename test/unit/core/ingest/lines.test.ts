@@ -85,6 +85,22 @@ describe("splitLines", () => {
     ]);
   });
 
+  it("reads chunks that are views of one reused buffer, even a first chunk shorter than a byte order mark", async () => {
+    // Prepare: a reader that reads into one buffer, each chunk valid until the next is asked for (as a plain file is
+    // read); its first chunk, 2 bytes, is held while the splitter looks for a byte order mark
+    async function* reusing(...parts: string[]): AsyncIterable<Uint8Array> {
+      const buffer = new Uint8Array(64);
+      for (const part of parts) {
+        const { written } = new TextEncoder().encodeInto(part, buffer);
+        yield buffer.subarray(0, written);
+      }
+    }
+    // Act
+    const lines = await collect(splitLines(reusing("a\n", "bc\nde", "f\ng\n"), 1024));
+    // Assess
+    expect(texts(lines)).toEqual(["a", "bc", "def", "g"]);
+  });
+
   it("keeps a NUL and a lone CR inside a line as content", async () => {
     // Prepare / Act
     const lines = await collect(splitLines(from("a\0b\rc\n"), 1024));
