@@ -6,8 +6,9 @@
  * - node:crypto costs about 1 µs per call for tiny inputs (object creation and the OpenSSL 3 call path dominate;
  *   `createHmac` ≈ 3 µs per id, `createHash().copy()` of a pre-keyed state is slower still). SHA-256 in plain
  *   JavaScript with the HMAC inner and outer states computed once per salt needs only the message blocks
- *   (usually 3) plus one outer block: ≈ 2 µs per id on the team machine.
- * - A visitor's requests repeat (site, ip, ua), so a bounded memo answers repeats in ≈ 0.1 µs instead of ≈ 2 µs. It
+ *   (usually 3) plus one outer block: ≈ 1.2–1.4 µs per id on the team machine (the rounds written out, see
+ *   {@link compress}; ≈ 1.5 µs as a plain loop).
+ * - A visitor's requests repeat (site, ip, ua), so a bounded memo answers repeats in ≈ 0.1 µs instead of ≈ 1.3 µs. It
  *   is a set-associative table in one `Int32Array`, keyed by the address's bytes (not its text: hashing a fresh
  *   address string for a Map, comparing it with the stored key, then walking objects scattered over the heap was most
  *   of the id's cost on a log with many clients — docs/BENCHMARKS.md, issue 20, fifth round). Sites and agents are
