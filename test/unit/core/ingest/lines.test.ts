@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { type RawLine, splitLineBatches, splitLines } from "../../../../functions/core/ingest/lines.ts";
+import {
+  LINES_PER_BATCH,
+  type RawLine,
+  splitLineBatches,
+  splitLines,
+} from "../../../../functions/core/ingest/lines.ts";
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -208,5 +213,34 @@ describe("splitLineBatches", () => {
     for await (const batch of splitLineBatches(input, 1024)) batches.push(batch.map((l) => l.text));
     // Assess
     expect(batches).toEqual([["a", "b"], ["cd", "e"], ["f"]]);
+  });
+
+  it("cuts a chunk of many lines into batches of at most LINES_PER_BATCH, in order, reading a reused buffer", async () => {
+    // Prepare: 2.5 batches' worth of lines in one chunk of a buffer that the reader overwrites for its next chunk
+    // (as a plain file is read), then a second chunk finishing the last line
+    const count = Math.floor(LINES_PER_BATCH * 2.5);
+    const first = Array.from({ length: count }, (_, i) => `line ${i}`).join("\n");
+    async function* reusing(...parts: string[]): AsyncIterable<Uint8Array> {
+      const buffer = new Uint8Array(first.length + 16);
+      for (const part of parts) {
+        buffer.fill(0x21); // what the chunk held before is gone once the next one is read
+        const { written } = new TextEncoder().encodeInto(part, buffer);
+        yield buffer.subarray(0, written);
+      }
+    }
+    // Act
+    const sizes: number[] = [];
+    const lines: RawLine[] = [];
+    for await (const batch of splitLineBatches(reusing(first, " end\n"), 1024)) {
+      sizes.push(batch.length);
+      lines.push(...batch);
+    }
+    // Assess
+    expect(sizes).toEqual([LINES_PER_BATCH, LINES_PER_BATCH, count - 2 * LINES_PER_BATCH - 1, 1]);
+    expect(texts(lines)).toEqual([
+      ...Array.from({ length: count - 1 }, (_, i) => `line ${i}`),
+      `line ${count - 1} end`,
+    ]);
+    expect(lines.map((line) => line.lineNo)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
   });
 });
