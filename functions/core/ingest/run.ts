@@ -105,6 +105,21 @@ const MAX_BUFFERED_ROWS_FACTOR = 1.5;
 const MAX_OPEN_PARTITIONS = 128;
 /** Referrers whose spam verdict is remembered, per generation (see {@link IngestRun.spamVerdicts}). */
 const SPAM_VERDICTS = 8192;
+const SPAM_VERDICTS_BY_FILTER = new WeakMap<ReferrerSpamFilter, BoundedCache<string, boolean>>();
+
+/**
+ * The verdicts remembered for a filter (one per configuration: core/spam/referrer-spam.ts), by every run of this
+ * thread: a verdict is a function of the referrer and the filter alone. One per run, each shard filled it anew, as the
+ * scrub memo did (rows.ts `eventBuilderSettings`; docs/BENCHMARKS.md, sixth round).
+ */
+function spamVerdictsOf(filter: ReferrerSpamFilter): BoundedCache<string, boolean> {
+  let verdicts = SPAM_VERDICTS_BY_FILTER.get(filter);
+  if (verdicts === undefined) {
+    verdicts = new BoundedCache<string, boolean>(SPAM_VERDICTS);
+    SPAM_VERDICTS_BY_FILTER.set(filter, verdicts);
+  }
+  return verdicts;
+}
 const IDLE_PARTITION_ROWS = 32_768;
 /** A promise that is never awaited: see the end of IngestRun's constructor. */
 const SETTLED: Promise<unknown> = Promise.resolve();
@@ -137,9 +152,10 @@ export class IngestRun {
   readonly spam: ReferrerSpamFilter;
   /**
    * The filter's verdicts by referrer (steps/referrer-spam.ts): the same referrers repeat all day, and a verdict
-   * costs a host sliced out, lower-cased and looked up once per label. In memory, for this input only.
+   * costs a host sliced out, lower-cased and looked up once per label. In memory, shared by every run of this thread
+   * with the same filter (each shard is a run of its own: {@link spamVerdictsOf}).
    */
-  readonly spamVerdicts = new BoundedCache<string, boolean>(SPAM_VERDICTS);
+  readonly spamVerdicts: BoundedCache<string, boolean>;
   /** The detail of a `line_too_long` reject (it names the setting and its value). */
   readonly tooLongDetail: string;
 
@@ -190,6 +206,7 @@ export class IngestRun {
     this.forcedEventSite = request.site === undefined ? null : this.sites.resolveForced(request.site);
     this.defaultSite = defaultSiteOf(config);
     this.spam = referrerSpamFilterFor(config);
+    this.spamVerdicts = spamVerdictsOf(this.spam);
     this.tooLongDetail = `line longer than ingest.maxLineBytes (${config.ingest.maxLineBytes})`;
     const writerFor = (schema: TableSchema): PartitionedWriter =>
       new PartitionedWriter({

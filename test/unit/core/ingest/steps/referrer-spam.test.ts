@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { parseConfig } from "../../../../../functions/core/config.ts";
 import { isReferrerSpam } from "../../../../../functions/core/ingest/steps/referrer-spam.ts";
 import { accessRecord, stepRun } from "./run-fixture.ts";
 
@@ -46,5 +47,29 @@ describe("referrer spam step", () => {
     const want = referrers.map((_, i) => i % 5 === 0);
     expect(ended).toEqual([...want, ...want]);
     expect(run.droppedByReason).toEqual({ spam_referrer: 8_000 });
+  });
+
+  it("asks the filter once per referrer for all runs of one configuration (each shard is a run), never across two", () => {
+    // Prepare: two runs of one configuration (two shards of a thread), and a run of another that lists one more host
+    const config = parseConfig({ sites: ["example.com"] });
+    const first = stepRun({ parsed: config }).run;
+    const second = stepRun({ parsed: config }).run;
+    const other = stepRun({
+      config: { sites: ["example.com"], referrerSpam: { extraHosts: ["spam.example"] } },
+    }).run;
+    const asked = vi.spyOn(first.spam, "isSpam");
+    const referrers = ["https://www.example.org/a", "https://a.spam.example/", "https://semalt.com/"];
+    // Act
+    const verdicts = [first, second, other, second].map((run) =>
+      referrers.map((referrer) => isReferrerSpam(run, accessRecord({ referrer }))),
+    );
+    // Assess: the second run took the first's verdicts; the other configuration kept its own
+    expect(verdicts).toEqual([
+      [false, false, true],
+      [false, false, true],
+      [false, true, true],
+      [false, false, true],
+    ]);
+    expect(asked).toHaveBeenCalledTimes(referrers.length);
   });
 });

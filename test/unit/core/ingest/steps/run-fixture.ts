@@ -1,4 +1,4 @@
-import { parseConfig } from "../../../../../functions/core/config.ts";
+import { type LogsieveConfig, parseConfig } from "../../../../../functions/core/config.ts";
 import { createEnricher } from "../../../../../functions/core/enrich/enrich.ts";
 import type { RawLine } from "../../../../../functions/core/ingest/lines.ts";
 import { IngestRun } from "../../../../../functions/core/ingest/run.ts";
@@ -15,6 +15,8 @@ export const CHROME =
 
 export interface RunOptions {
   readonly config?: unknown;
+  /** A configuration already parsed, used as it is (two runs then share the same configuration object). */
+  readonly parsed?: LogsieveConfig;
   /** The input's format; null as when detection found none. Default combined. */
   readonly format?: LogFormat | null;
   readonly site?: string;
@@ -40,7 +42,7 @@ export function stepRun(options: RunOptions = {}) {
   const run = new IngestRun(
     { inputId: "input1", lines: noLines(), ...(options.site === undefined ? {} : { site: options.site }) },
     {
-      config: parseConfig(options.config ?? { sites: ["example.com"] }),
+      config: options.parsed ?? parseConfig(options.config ?? { sites: ["example.com"] }),
       enrich: createEnricher(options.geo ?? NO_GEO),
       salts,
       store,
