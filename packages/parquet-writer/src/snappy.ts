@@ -107,7 +107,9 @@ function compressAll(input: Uint8Array, out: Uint8Array, at: number): number {
         nextIp = ip + (skip >>> 5);
         skip++;
         if (ip > limit) break outer;
-        nextHash = Math.imul(load32(input, nextIp), 0x1e35a7bd) >>> shift;
+        // Past the limit the next round ends before it reads this hash; reading it there went past the input's end
+        // on long runs without matches (`skip` grows), which V8 answers by throwing the compiled loop away.
+        nextHash = nextIp > limit ? 0 : Math.imul(load32(input, nextIp), 0x1e35a7bd) >>> shift;
         candidate = table[h] as number;
         table[h] = ip;
       } while (ip - candidate > MAX_OFFSET || !equals32(input, ip, candidate));
