@@ -149,18 +149,27 @@ function park(started: Started): ParkedWorker {
   };
 }
 
+const SHARED_GEO = new WeakMap<IngestDeps["config"], Promise<SharedGeo>>();
+
 /**
- * What the main thread lends its workers, read once per process (adapters/geo/mmdb-geo.ts keeps them): the bundled
- * AS table (null when the configuration does not use it) and the country database's bytes, in shared memory.
+ * What the main thread lends its workers: the bundled AS table (null when the configuration does not use it) and the
+ * country database's bytes, in shared memory. Read once per configuration (so once per command) for every worker it
+ * starts; the bundled files are kept for the process by adapters/geo/mmdb-geo.ts anyway. A failure is not kept.
  */
-async function sharedGeo(config: IngestDeps["config"]): Promise<SharedGeo> {
-  const { geo } = config;
-  const countryPath = geo.countryDb ?? bundledCountryDbPath();
-  const [asn, countryBytes] = await Promise.all([
-    geo.provider && geo.asnDb === undefined ? bundledAsnTableData() : null,
-    sharedDatabaseBytes(countryPath),
-  ]);
-  return { asn, country: { path: countryPath, bytes: countryBytes } };
+function sharedGeo(config: IngestDeps["config"]): Promise<SharedGeo> {
+  let lent = SHARED_GEO.get(config);
+  if (lent === undefined) {
+    const { geo } = config;
+    const countryPath = geo.countryDb ?? bundledCountryDbPath();
+    const reading = Promise.all([
+      geo.provider && geo.asnDb === undefined ? bundledAsnTableData() : null,
+      sharedDatabaseBytes(countryPath),
+    ]).then(([asn, bytes]) => ({ asn, country: { path: countryPath, bytes } }));
+    reading.catch(() => SHARED_GEO.delete(config));
+    SHARED_GEO.set(config, reading);
+    lent = reading;
+  }
+  return lent;
 }
 
 const WORKER_MARK = "logsieve-ingest-shard-worker";
