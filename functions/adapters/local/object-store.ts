@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Dirent } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { link, lstat, mkdir, open, opendir, readFile, rename, rmdir, unlink } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import type { ObjectInfo, ObjectStore, PutOptions } from "../../ports/object-store.ts";
@@ -29,13 +30,26 @@ const DIR_MODE = 0o700;
  */
 export class LocalObjectStore implements ObjectStore {
   readonly root: string;
+  private readonly blocking: boolean;
 
-  constructor(rootDir: string) {
+  /**
+   * `blocking`: `put` writes, flushes and renames with synchronous calls, on the calling thread, in one go. For a
+   * thread whose work is CPU-bound anyway (an ingest shard): each asynchronous step of a put is a hand-over to libuv's
+   * pool and back (futex and epoll calls: ≈ 30 per put, which took more system time than the writes themselves,
+   * docs/BENCHMARKS.md, sixth round); the thread waits for the fsync instead. Not for a server's thread, which
+   * must not stop for a disk. Same files, same atomicity.
+   */
+  constructor(rootDir: string, options: { readonly blocking?: boolean } = {}) {
     this.root = resolve(rootDir);
+    this.blocking = options.blocking === true;
   }
 
   async put(key: string, body: Uint8Array, _options?: PutOptions): Promise<void> {
     const path = this.pathOf(key);
+    if (this.blocking) {
+      this.putBlocking(key, path, body);
+      return;
+    }
     const temp = await this.writeTemp(key, path, body);
     try {
       await rename(temp, path);
@@ -102,6 +116,43 @@ export class LocalObjectStore implements ObjectStore {
   pathOf(key: string): string {
     checkObjectKey(key);
     return join(this.root, ...key.split("/"));
+  }
+
+  /** `put` in synchronous calls: the same temporary file, fsync and rename. */
+  private putBlocking(key: string, path: string, body: Uint8Array): void {
+    const dir = dirname(path);
+    const temp = join(dir, `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`);
+    const drop = (): void => {
+      try {
+        unlinkSync(temp);
+      } catch {
+        // Not there: nothing to remove.
+      }
+    };
+    // A concurrent delete may remove the (empty) folder between mkdir and open: try again once.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+        const fd = openSync(temp, "wx", FILE_MODE);
+        try {
+          for (let at = 0; at < body.byteLength; ) at += writeSync(fd, body, at);
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+        break;
+      } catch (error) {
+        drop();
+        if (codeOf(error) === "ENOENT" && attempt === 0) continue;
+        throw storeError("write", key, error);
+      }
+    }
+    try {
+      renameSync(temp, path);
+    } catch (error) {
+      drop();
+      throw storeError("put", key, error);
+    }
   }
 
   /** Writes `body` to a fresh temporary file next to `path`, flushed to disk; returns its path. */

@@ -327,8 +327,11 @@ class WorkerShards implements ShardExecutor {
   private ingestHere(source: RangeSource, next: { job: ShardJob; end: number; pending: Pending }): void {
     const { job, end, pending } = next;
     const { context } = this;
+    const lakeRoot = ownLakeRoot(context.deps.store);
     this.inThreadDeps ??= {
       ...context.deps,
+      // The local lake's parts written in one go on this thread, as a worker writes them (see LocalObjectStore).
+      store: lakeRoot === null ? context.deps.store : new LocalObjectStore(lakeRoot, { blocking: true }),
       // The caller's encoder may be the threaded one, whose worker would be one more isolate.
       encoder: parquetEncoder({ threads: false }),
       salts: {
@@ -607,7 +610,7 @@ async function runWorker(): Promise<void> {
 
   const store: ObjectStore =
     input.lakeRoot !== null
-      ? new LocalObjectStore(input.lakeRoot)
+      ? new LocalObjectStore(input.lakeRoot, { blocking: true })
       : {
           async put(key, body, options) {
             const own = new Uint8Array(body);
