@@ -446,9 +446,38 @@ function hasLeadingBom(built: BuiltDictionary): boolean {
 }
 
 /**
+ * hyparquet-writer's sampling for `auto`: 1000 values spread over rows `[g0, g1)`, each counted with 4 bytes of
+ * length; when the distinct values make up more than 90 % of the sampled bytes, a dictionary cannot pay and is not
+ * built. `firstOfItsKind(r, s, e)` says whether row `r` (bytes `[s, e)`) is the first of its value among the rows
+ * sampled so far: one rule, whether the values are told apart by their bytes or by their dictionary codes.
+ */
+function sampleSaysDictionaryBy(
+  column: Extract<ColumnData, { kind: "bytes" }>,
+  g0: number,
+  g1: number,
+  firstOfItsKind: (r: number, s: number, e: number) => boolean,
+): boolean {
+  const { ends, defined } = column;
+  const n = g1 - g0;
+  const samples = Math.min(n, SAMPLE_SIZE);
+  let distinctBytes = 0;
+  let totalBytes = 0;
+  for (let i = 0; i < samples; i++) {
+    const r = g0 + (samples === 1 ? 0 : Math.floor((i * (n - 1)) / (samples - 1)));
+    if (defined !== null && defined[r] === 0) continue;
+    const s = r === 0 ? 0 : (ends[r - 1] as number);
+    const e = ends[r] as number;
+    const size = e - s + 4;
+    totalBytes += size;
+    if (firstOfItsKind(r, s, e)) distinctBytes += size;
+  }
+  return totalBytes > 0 && distinctBytes / totalBytes <= 0.9;
+}
+
+/**
  * What {@link ColumnWriter.sampleSaysDictionary} answers for rows `[g0, g1)`, read from their dictionary codes
- * (`local`, as {@link dictionaryFromBytes} wrote them; `size` distinct values): the same rows are sampled, and two of
- * them are the same value exactly when their codes are equal — when no value starts with a byte order mark.
+ * (`local`, as {@link dictionaryFromBytes} wrote them; `size` distinct values): two sampled rows are the same value
+ * exactly when their codes are equal — when no value starts with a byte order mark.
  */
 function sampleOfCodesSaysDictionary(
   column: Extract<ColumnData, { kind: "bytes" }>,
@@ -457,27 +486,15 @@ function sampleOfCodesSaysDictionary(
   local: Int32Array,
   size: number,
 ): boolean {
-  const { ends, defined } = column;
-  const n = g1 - g0;
-  const samples = Math.min(n, SAMPLE_SIZE);
   if (scratch.seen.length < size) scratch.seen = new Uint8Array(size * 2);
   const seen = scratch.seen;
   seen.fill(0, 0, size);
-  let distinctBytes = 0;
-  let totalBytes = 0;
-  for (let i = 0; i < samples; i++) {
-    const r = g0 + (samples === 1 ? 0 : Math.floor((i * (n - 1)) / (samples - 1)));
-    if (defined !== null && defined[r] === 0) continue;
-    const s = r === 0 ? 0 : (ends[r - 1] as number);
-    const valueSize = (ends[r] as number) - s + 4;
-    totalBytes += valueSize;
+  return sampleSaysDictionaryBy(column, g0, g1, (r) => {
     const code = local[r - g0] as number;
-    if (seen[code] === 0) {
-      seen[code] = 1;
-      distinctBytes += valueSize;
-    }
-  }
-  return totalBytes > 0 && distinctBytes / totalBytes <= 0.9;
+    if (seen[code] !== 0) return false;
+    seen[code] = 1;
+    return true;
+  });
 }
 
 /** A 32-bit hash of `data[s, e)`, 4 bytes at a time (the dictionary's). */
@@ -800,54 +817,34 @@ class ColumnWriter {
     return this.writeStringDictionary(defined, built, local, g0, g1);
   }
 
-  /**
-   * hyparquet-writer's sampling for `auto`: 1000 values spread over the chunk; when distinct values make up more
-   * than 90 % of the sampled bytes, a dictionary cannot pay and is not built.
-   */
+  /** {@link sampleSaysDictionaryBy} telling the sampled values apart by their bytes (see sampleKeyStart). */
   private sampleSaysDictionary(
     column: Extract<ColumnData, { kind: "bytes" }>,
     g0: number,
     g1: number,
   ): boolean {
-    const { data, ends, defined } = column;
-    const n = g1 - g0;
-    const samples = Math.min(n, SAMPLE_SIZE);
-    // The distinct sampled values by their bytes (see sampleKeyStart): open addressing, [start, end, hash] per slot.
+    const { data } = column;
+    // The distinct sampled values by their bytes: open addressing, [start, end, hash] per slot.
     const slots = scratch.sample;
     slots.fill(-1);
-    let distinctBytes = 0;
-    let totalBytes = 0;
-    for (let i = 0; i < samples; i++) {
-      const r = g0 + (samples === 1 ? 0 : Math.floor((i * (n - 1)) / (samples - 1)));
-      if (defined !== null && defined[r] === 0) continue;
-      const s = r === 0 ? 0 : (ends[r - 1] as number);
-      const e = ends[r] as number;
-      const size = e - s + 4;
-      totalBytes += size;
+    return sampleSaysDictionaryBy(column, g0, g1, (_r, s, e) => {
       const ks = sampleKeyStart(data, s, e);
       const h = hashBytes(data, ks, e);
       let slot = h & (SAMPLE_SLOTS - 1);
-      let seen = false;
       for (;;) {
         const start = slots[slot * 3] as number;
         if (start < 0) break;
         if (slots[slot * 3 + 2] === h) {
           const end = slots[slot * 3 + 1] as number;
-          if (end - start === e - ks && compareBytes(data, start, end, data, ks, e) === 0) {
-            seen = true;
-            break;
-          }
+          if (end - start === e - ks && compareBytes(data, start, end, data, ks, e) === 0) return false;
         }
         slot = (slot + 1) & (SAMPLE_SLOTS - 1);
       }
-      if (!seen) {
-        slots[slot * 3] = ks;
-        slots[slot * 3 + 1] = e;
-        slots[slot * 3 + 2] = h;
-        distinctBytes += size;
-      }
-    }
-    return totalBytes > 0 && distinctBytes / totalBytes <= 0.9;
+      slots[slot * 3] = ks;
+      slots[slot * 3 + 1] = e;
+      slots[slot * 3 + 2] = h;
+      return true;
+    });
   }
 
   /** A dictionary page of the built dictionary's values (PLAIN), then data pages of the rows' indexes into it. */
