@@ -75,6 +75,15 @@ function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
+/**
+ * A new empty list of a line's pieces. One array literal for all of them: V8 starts an empty literal's array as one
+ * of small integers, changes it at the first piece pushed and remembers that per literal; with three literals, an
+ * array of the second one, first filled after the generator was optimized, threw that code away ("not a Smi").
+ */
+function noPieces(): Uint8Array[] {
+  return [];
+}
+
 /** Drops a UTF-8 byte order mark at the very start, even when the first chunks are shorter than it. */
 async function* withoutBom(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
   const it = chunks[Symbol.asyncIterator]();
@@ -125,7 +134,7 @@ export async function* splitLineBatches(
   const bufferLimit = maxLineBytes + 1;
   let lineNo = from.linesBefore;
   // The start of a line that began in an earlier chunk.
-  let pending: Uint8Array[] = [];
+  let pending = noPieces();
   let pendingBytes = 0;
   // Skipping the tail of a too-long line: its head, its byte count so far, whether the last byte was CR.
   let skipping = false;
@@ -157,7 +166,7 @@ export async function* splitLineBatches(
     skipHead = copyOf(all, 0, TOO_LONG_HEAD_BYTES);
     skipBytes = all.length;
     skipLastCr = all[all.length - 1] === CR;
-    pending = [];
+    pending = noPieces();
     pendingBytes = 0;
   };
 
@@ -195,7 +204,7 @@ export async function* splitLineBatches(
         }
         if (nl !== -1) {
           out.push(lineOf(concat(pending, pendingBytes)));
-          pending = [];
+          pending = noPieces();
           pendingBytes = 0;
         } else if (pendingBytes > bufferLimit) {
           startSkipping();
@@ -250,9 +259,12 @@ export async function* splitLineBatches(
     if (out.length > 0) yield out;
   }
 
-  // 4. A last line without a terminator.
+  // 4. A last line without a terminator. Tested as a boolean, not compared: this runs once per input, after V8 has
+  //    optimized the loop above with the code below it, and a comparison that had never run threw that code away at
+  //    the end of the first shard of each thread ("insufficient type feedback", docs/BENCHMARKS.md, seventh round,
+  //    `deopt`); a truth test needs no feedback. (A shard ends on a line feed: its last line is never pending.)
   if (skipping) yield [endSkipping()];
-  else if (pendingBytes > 0) yield [lineOf(concat(pending, pendingBytes))];
+  else if (pendingBytes) yield [lineOf(concat(pending, pendingBytes))];
 }
 
 /** The lines of a byte stream, one at a time. Prefer {@link splitLineBatches} on hot paths. */

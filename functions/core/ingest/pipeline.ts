@@ -1,6 +1,6 @@
 import type { Detection } from "../parse/index.ts";
 import { utcDay } from "../zones.ts";
-import type { RawLine } from "./lines.ts";
+import { LINES_PER_BATCH, type RawLine } from "./lines.ts";
 import { type IngestDeps, type IngestRequest, IngestRun, type IngestSummary } from "./run.ts";
 import { writeAnonymizedEvent } from "./steps/anonymize.ts";
 import { decideLineConsent } from "./steps/consent.ts";
@@ -41,26 +41,49 @@ export async function ingest(request: IngestRequest, deps: IngestDeps): Promise<
     run.parser?.parse(header);
     run.fieldsDirective = header;
   }
-  let nextProgress = PROGRESS_EVERY_LINES;
-  const afterBatch = (): void => {
-    if (run.linesRead < nextProgress) return;
-    nextProgress = run.linesRead + PROGRESS_EVERY_LINES;
-    request.onProgress?.(run.linesRead, run.bytes);
-  };
-  await ingestLines(run, input.held);
-  afterBatch();
-  if (input.rest !== null) {
-    for (let next = await input.rest.next(); next.done !== true; next = await input.rest.next()) {
-      await ingestLines(run, next.value);
-      afterBatch();
-    }
-  }
+  // A forced format holds no lines back (`held` is an empty array literal, an array of another kind than the
+  // batches): looping over it once the loop was optimized for the batches' kind threw that code away ("wrong map"
+  // at `for (const line of lines)`, once per thread: docs/BENCHMARKS.md, seventh round, `deopt`).
+  if (input.held.length > 0) await ingestLines(run, input.held);
+  if (input.rest !== null) await ingestRest(run, request, input.rest);
   request.onProgress?.(run.linesRead, run.bytes);
   return finish(run, input.detected, input.detection);
 }
 
 /** How often (in lines) `onProgress` hears of the running totals. */
 const PROGRESS_EVERY_LINES = 65_536;
+/**
+ * The first time it hears of them: soon, so that the branch reporting progress runs while the loop below is still
+ * unoptimized. First reached after 65,536 lines, it came after V8 had optimized the loop, whose code the branch then
+ * threw away in each thread ("insufficient type feedback", docs/BENCHMARKS.md, seventh round, `deopt`).
+ */
+const FIRST_PROGRESS_LINES = 16 * LINES_PER_BATCH;
+
+/**
+ * The batches after the held lines, progress reported between them. A function of its own, apart from `ingest`,
+ * because V8 optimizes the loop while it runs (on-stack replacement) and compiles the rest of the function with it:
+ * what follows the loop had never run at that point (the first shard's end), and the first shard ending threw the
+ * optimized code away. Here nothing follows the loop. (A progress closure made per call of `ingest` was also a new
+ * call target for each shard: "wrong call target".)
+ */
+async function ingestRest(
+  run: IngestRun,
+  request: IngestRequest,
+  rest: AsyncIterator<readonly RawLine[]>,
+): Promise<void> {
+  let nextProgress = FIRST_PROGRESS_LINES;
+  // One call of `rest.next()`, not one before the loop and one at its end: the first ran once per shard, too few
+  // times for V8 to record its target, and threw the optimized loop away when the next shard started.
+  for (;;) {
+    const next = await rest.next();
+    if (next.done === true) return;
+    await ingestLines(run, next.value);
+    if (run.linesRead >= nextProgress) {
+      nextProgress = run.linesRead + PROGRESS_EVERY_LINES;
+      request.onProgress?.(run.linesRead, run.bytes);
+    }
+  }
+}
 
 /**
  * One batch of lines through the steps, line after line and synchronously: the loop awaits only when a writer has to

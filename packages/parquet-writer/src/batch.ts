@@ -116,9 +116,16 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  * A batch starts small and doubles as rows arrive: an input that reopens partitions often (logs going back in time,
  * many small parts) allocated 16,384 rows and 256 KiB per column for every part before, which made garbage
  * collection the largest cost of such inputs (docs/BENCHMARKS.md). The bytes written do not depend on it.
+ *
+ * This small, so that the first batch of a thread grows (and a `bytes` column's data with it) within its first
+ * rows, while `ColumnBatch#string`/`#number` and the ingest loop that inlines them still run unoptimized and record
+ * the growing branch: starting at 1,024 rows and 16 KiB, the first growth came after V8 had optimized them without
+ * it, and threw that code away ("insufficient type feedback" deoptimizations at `this.grow()` and at the data's
+ * doubling, in each thread: docs/BENCHMARKS.md, seventh round, `deopt`). Growing from 32 rather than 1,024 rows
+ * costs five more doublings of small arrays per new batch.
  */
-const INITIAL_ROWS = 1024;
-const INITIAL_BYTES = 16 * 1024;
+const INITIAL_ROWS = 32;
+const INITIAL_BYTES = 512;
 /** Strings up to this length are copied by a loop; longer ones by Buffer#write (see StringColumn.push). */
 const SHORT_STRING = 16;
 const TWO_32 = 4294967296;
@@ -202,6 +209,17 @@ abstract class Column {
 }
 
 /**
+ * A new empty dictionary array. One allocation site for every dictionary (the constructor's and `reset`'s): V8
+ * starts an empty array literal as an array of small integers and changes its kind at the first string pushed, and
+ * it remembers that per literal, so later arrays of the same literal start as arrays of objects. With a literal in
+ * `reset` of its own, the first reset's array was of small integers again and `newValue`'s optimized push threw its
+ * code away ("not a Smi", once per thread).
+ */
+function noValues(): string[] {
+  return [];
+}
+
+/**
  * A string column. `codes` (columns whose values repeat as the very same string objects: site, country, browser,
  * consent tier, user agent, path...): one Map lookup per value, a dictionary in order of first appearance, and per
  * row a code (0 = null) in the narrowest array that holds it. `bytes` (everything else: addresses, raw targets,
@@ -219,7 +237,7 @@ class StringColumn extends Column {
   private width = 1;
   private readonly index = new Map<string, number>();
   /** Handed out as the finished column's dictionary: replaced, never emptied, by `reset`. */
-  private values: string[] = [];
+  private values: string[] = noValues();
   /** The last value and its code: runs of one value (a site, an agent) skip the Map (`===` compares text). */
   private lastValue: string | undefined = undefined;
   private lastCode = 0;
@@ -248,7 +266,7 @@ class StringColumn extends Column {
     this.codes32 = NO_CODES32;
     this.width = 2;
     this.width = 1;
-    this.values = [];
+    this.values = noValues();
     this.lastCode = -1;
     this.lastCode = 0;
     this.lastValue = "";
@@ -268,7 +286,7 @@ class StringColumn extends Column {
   override reset(): void {
     if (this.codesMode) {
       this.index.clear();
-      this.values = [];
+      this.values = noValues();
       this.lastValue = undefined;
       this.lastCode = 0;
       // Codes start one byte wide again, over the same memory (a wider array's buffer holds as many bytes and more).
@@ -307,9 +325,9 @@ class StringColumn extends Column {
     const n = value.length;
     const start = this.size;
     if (start + n * 3 > this.data.length) {
-      let size = this.data.length * 2;
-      while (size < start + n * 3) size *= 2;
-      this.setData(resized(this.data, size));
+      // Without a loop: one doubling is all the first (small) growths need, and a loop body first run later, after
+      // V8 optimized the method, threw that code away (see INITIAL_ROWS).
+      this.setData(resized(this.data, Math.max(this.data.length * 2, (start + n * 3) * 2)));
     }
     let p = start;
     if (n > SHORT_STRING) {

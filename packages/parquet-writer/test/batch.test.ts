@@ -168,7 +168,7 @@ describe("ColumnBatch and writeParquet", () => {
   });
 
   it("give the same bytes for rows written value by value as for the same rows added as objects", () => {
-    // Prepare: 40,000 rows (the batches grow from their first 1,024 rows), nulls and non-ASCII among them
+    // Prepare: 40,000 rows (the batches grow from their first 32 rows), nulls and non-ASCII among them
     const input = rows(40_000);
     const byValue = new ColumnBatch(MIXED, 10);
     // Act
