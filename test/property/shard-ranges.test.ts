@@ -103,13 +103,23 @@ function recording(
   };
 }
 
-async function* chunked(bytes: Uint8Array, sizes: readonly number[]): AsyncIterable<Uint8Array> {
-  let at = 0;
-  for (let i = 0; at < bytes.length; i++) {
-    const size = Math.max(1, sizes[i % sizes.length] as number);
-    yield bytes.slice(at, at + size);
-    at += size;
+/** `bytes` in chunks of the sizes given, with the line feeds in the chunks handed out so far (as an input counts them). */
+function chunked(
+  bytes: Uint8Array,
+  sizes: readonly number[],
+): { chunks: AsyncIterable<Uint8Array>; linesHandedOut: () => number } {
+  let handedOut = 0;
+  async function* chunks(): AsyncIterable<Uint8Array> {
+    let at = 0;
+    for (let i = 0; at < bytes.length; i++) {
+      const size = Math.max(1, sizes[i % sizes.length] as number);
+      const chunk = bytes.slice(at, at + size);
+      handedOut += chunk.filter((byte) => byte === LF).length;
+      yield chunk;
+      at += size;
+    }
   }
+  return { chunks: chunks(), linesHandedOut: () => handedOut };
 }
 
 /** Cuts `file[from..]` (the batch) with the code under test; returns what each shard was handed. */
@@ -128,7 +138,7 @@ async function cut(
     offset: from.offset,
     lines: from.lines,
     skipRestOfLine: false,
-    chunks: chunked(file.subarray(from.offset), sizes),
+    ...chunked(file.subarray(from.offset), sizes),
     ...(byRange ? { source } : {}),
     format: "combined",
     site: undefined,

@@ -166,7 +166,7 @@ export function plainFileInput(handle: FileHandle, options: ResumableOptions): R
         yield* readReusing(handle, from.offset);
       }
       const content = contentFrom(sought(), from.offset, from, false, options.maxLineBytes);
-      return { chunks: content.chunks, end: () => ({ ...content.end(), shorter }) };
+      return { ...content, end: () => ({ ...content.end(), shorter }) };
     },
   };
 }

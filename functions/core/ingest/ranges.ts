@@ -23,6 +23,17 @@ export interface ReadFrom {
 }
 
 /** What reading an input from an offset found; known once its chunks have been consumed. */
+/**
+ * An input's content from an offset (see {@link contentFrom}): its chunks, the line feeds in the chunks handed out
+ * so far — counted once, here, for whoever cuts the content (core/ingest/shards.ts) — and, once read, its end.
+ */
+export interface Content {
+  readonly chunks: AsyncIterable<Uint8Array>;
+  /** Line feeds in the chunks handed out so far (a chunk's are counted before it is handed out). */
+  linesHandedOut(): number;
+  end(): ContentEnd;
+}
+
 export interface ContentEnd {
   /** Offset after the last byte handed out (content bytes, decompressed). */
   readonly offset: number;
@@ -61,7 +72,7 @@ export function contentFrom(
   from: ReadFrom,
   complete: boolean,
   maxLineBytes: number,
-): { chunks: AsyncIterable<Uint8Array>; end(): ContentEnd } {
+): Content {
   let position = sourceStart; // content offset of the next byte of `source`
   let emittedEnd = from.offset; // content offset after the last byte handed out
   let lines = 0;
@@ -156,6 +167,7 @@ export function contentFrom(
 
   return {
     chunks: chunks(),
+    linesHandedOut: () => lines,
     end() {
       if (!finished) throw new Error("the input's end is known only once its bytes have been read");
       return {

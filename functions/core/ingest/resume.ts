@@ -11,7 +11,7 @@ import {
 import { type CheckpointBook, StreamBusyError } from "./checkpoint-book.ts";
 import { intentRecorder } from "./intent-recorder.ts";
 import { type IngestDeps, type IngestSummary, ingest } from "./pipeline.ts";
-import type { ContentEnd, ReadFrom } from "./ranges.ts";
+import type { Content, ContentEnd, ReadFrom } from "./ranges.ts";
 import { ingestBatch, type RangeSource, type Sharding } from "./shards.ts";
 
 export type { ContentEnd, ReadFrom };
@@ -46,7 +46,7 @@ export interface ResumableInput {
   /** Its first bytes; null when not even its first access line is complete yet (nothing to read). */
   head(): Promise<StreamHead | null>;
   /** Its content from an offset, up to its last complete line (or its end, when complete). */
-  read(from: ReadFrom): { readonly chunks: AsyncIterable<Uint8Array>; end(): ContentEnd };
+  read(from: ReadFrom): Content;
   /** Set when its content can be read again by offset (a plain file): shards are then read by their own threads. */
   readonly rangeSource?: RangeSource;
 }
@@ -232,6 +232,7 @@ export async function readBatch(
       lines: from.lines,
       skipRestOfLine: from.skipRestOfLine,
       chunks: content.chunks,
+      linesHandedOut: content.linesHandedOut,
       source: input.rangeSource,
       format,
       site: request.site,

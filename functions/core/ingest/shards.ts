@@ -146,6 +146,12 @@ export interface BatchContent {
   /** The batch's content bytes, from `offset` on. */
   readonly chunks: AsyncIterable<Uint8Array>;
   /**
+   * Line feeds in the chunks handed out so far (core/ingest/ranges.ts counts them as it hands them out): the lines
+   * before a shard are taken from it rather than counted a second time, here, on the thread that reads the whole
+   * batch (≈ 0.15 s of it per 1 M lines).
+   */
+  readonly linesHandedOut: () => number;
+  /**
    * The same content, readable again by offset (a plain file), so each shard's thread can read its own bytes. Its
    * `chunks` are then views of one buffer the reader reuses (adapters/input/resumable-input.ts): each is valid until
    * the next is asked for, so what is kept of them is copied.
@@ -223,6 +229,12 @@ export async function ingestBatch(
     const next = await source.next();
     after = next.done === true ? null : next.value;
   }
+  /**
+   * Lines of the batch before `rest`, the unread end of the chunk just handed out: the lines handed out so far, less
+   * those of the rest (a shard starts at a line's start, so every line feed before it ends a line before it).
+   */
+  const linesBeforeRestOf = (rest: Uint8Array): number =>
+    content.lines + content.linesHandedOut() - countLineFeeds(rest);
   const whole = (): AsyncIterable<Uint8Array> => replay(first, after, source);
   if (after === null) return inOnePiece(whole());
 
@@ -301,7 +313,6 @@ export async function ingestBatch(
         if (run !== null) observe(run.result);
         open = { offset: at, linesBefore: lines, run };
       }
-      lines += countLineFeeds(bytes);
       at += bytes.length;
       const wait = open.run?.push(kept ? bytes : keep(bytes));
       if (wait !== undefined) await wait;
@@ -316,6 +327,7 @@ export async function ingestBatch(
 
     for (const piece of first.splice(0)) await take(piece, true);
     endShard();
+    if (after !== null) lines = linesBeforeRestOf(after);
     let bound = nextBound(content.offset, shardBytes, at);
     let chunk: Uint8Array | null = after;
     while (chunk !== null) {
@@ -329,6 +341,7 @@ export async function ingestBatch(
         await take(rest.subarray(0, cut));
         endShard();
         rest = rest.subarray(cut);
+        lines = linesBeforeRestOf(rest);
         bound = nextBound(content.offset, shardBytes, at);
       }
       const next = await source.next();
