@@ -19,6 +19,16 @@ import { streamHead } from "./stream-head.ts";
 /** Read size for files: large chunks mean fewer async steps per line downstream. */
 const READ_CHUNK_BYTES = 256 * 1024;
 
+/**
+ * Read size of a plain file's content (one buffer reused, {@link readReusing}). The main thread of a sharded ingest
+ * reads the whole file this way to cut it, one read per turn of its event loop, and it also ingests shards itself,
+ * one 256 KiB chunk of its own per turn: with reads of 256 KiB the cut advanced no faster than the main thread's
+ * own ingest, so a worker that finished its shard waited for the next one to be cut (on `elastic` 1 M, 0.2–0.6 s
+ * per shard). 2 MiB per read keeps the cut eight times ahead of it; the buffer is 1.75 MiB more (docs/BENCHMARKS.md,
+ * seventh round).
+ */
+const CONTENT_READ_BYTES = 2 * 1024 * 1024;
+
 /** The byte-range reader every resumable input uses (pure, in core/ingest/ranges.ts). */
 export { contentFrom };
 
@@ -176,12 +186,12 @@ export function plainFileInput(handle: FileHandle, options: ResumableOptions): R
  * every chunk: each chunk is a view of it, valid until the next is asked for (contentFrom, core/ingest/ranges.ts, and
  * the batch's cutting, core/ingest/shards.ts, copy what they keep; the line splitter copies what it keeps). The main
  * thread reads a whole file this way to count its lines and cut it into shards, ahead of their ingestion; a fresh
- * 256 KiB buffer per read (a read stream's) left garbage that only a collection freed, and the main thread's malloc
+ * buffer per read (a read stream's) left garbage that only a collection freed, and the main thread's malloc
  * arena grew with it (docs/BENCHMARKS.md, sixth round). Asynchronous reads, as a read stream's: the event loop goes
  * on meanwhile.
  */
 async function* readReusing(handle: FileHandle, start: number): AsyncIterable<Uint8Array> {
-  const buffer = new Uint8Array(READ_CHUNK_BYTES);
+  const buffer = new Uint8Array(CONTENT_READ_BYTES);
   for (let position = start; ; ) {
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
     if (bytesRead === 0) return;
