@@ -631,8 +631,23 @@ async function runWorker(): Promise<void> {
             await call({ op: "delete", key });
           },
         };
+  // A worker serves one batch (WorkerShards.close stops it), and within a batch a day's salt and a partition's
+  // recorded intent never change: each is asked of the main thread once per worker, not once per shard. Each
+  // question waits for the main thread's next turn — at the end of its own shard, when it stores that shard's parts
+  // in one go, up to ≈ 0.1–0.2 s — and a worker's shard asks for every partition it writes: on `elastic`, ≈ 85
+  // questions per shard, the same hours each time (docs/BENCHMARKS.md, seventh round).
+  const saltsByDay = new Map<string, Promise<Uint8Array>>();
   const salts: SaltStore = {
-    saltForDay: async (day) => (await call({ op: "salt", day })) as Uint8Array,
+    saltForDay: (day) => {
+      let salt = saltsByDay.get(day);
+      if (salt === undefined) {
+        salt = call({ op: "salt", day }) as Promise<Uint8Array>;
+        saltsByDay.set(day, salt);
+        // A failure is not kept: the next shard asks again.
+        salt.catch(() => saltsByDay.delete(day));
+      }
+      return salt;
+    },
     destroyExpired: async () => [],
   };
   const config = await resolveConfig(input.configSource);
@@ -647,8 +662,12 @@ async function runWorker(): Promise<void> {
     encoder: parquetEncoder({ threads: false }),
     clock: new FixedClock(await batchStart),
   };
+  /** Partitions a stored intent of this batch names (an intent only grows within its batch). */
+  const recorded = new Set<string>();
   const beforeFirstPart = async (partition: string, format: RecordFormat | null): Promise<void> => {
+    if (recorded.has(partition)) return;
     await call({ op: "intent", partition, format });
+    recorded.add(partition);
   };
 
   for (;;) {
