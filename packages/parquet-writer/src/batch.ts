@@ -152,11 +152,32 @@ function resized<T extends TypedArray>(array: T, size: number): T {
   return next;
 }
 
-/** The distinct buffers under a batch's typed arrays. */
+/**
+ * Zeros that the finished data of every column holding only nulls views (see StringColumn): read, never written,
+ * and never transferred ({@link batchBuffers} leaves them out, so a post copies them), so one region serves every
+ * such column of the thread. Grown by replacing it; views of an earlier one stay valid.
+ */
+let sharedZeros = new ArrayBuffer(0);
+const SHARED_ZEROS = new WeakSet<ArrayBuffer>();
+
+/** `rows` zero bytes and `rows` zero int32s, views of the shared zeros. */
+function zeros(rows: number): { bytes: Uint8Array; ints: Int32Array } {
+  if (sharedZeros.byteLength < rows * 5) {
+    sharedZeros = new ArrayBuffer(Math.max(rows * 5, sharedZeros.byteLength * 2));
+    SHARED_ZEROS.add(sharedZeros);
+  }
+  // The int32s first (aligned at 0), then the bytes.
+  const ints = new Int32Array(sharedZeros, 0, rows);
+  return { ints, bytes: new Uint8Array(sharedZeros, rows * 4, rows) };
+}
+
+/** The distinct buffers under a batch's typed arrays (not the shared zeros, which stay). */
 export function batchBuffers(data: BatchData): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
   const add = (array: { buffer: ArrayBufferLike } | null): void => {
-    if (array !== null && array.buffer instanceof ArrayBuffer) buffers.add(array.buffer);
+    if (array !== null && array.buffer instanceof ArrayBuffer && !SHARED_ZEROS.has(array.buffer)) {
+      buffers.add(array.buffer);
+    }
   };
   for (const column of data.columns) {
     add(column.defined);
@@ -247,6 +268,17 @@ class StringColumn extends Column {
   private buffer: Buffer = Buffer.alloc(0);
   private size = 0;
   private ends = new Int32Array(0);
+  /**
+   * bytes: every row since the last reset is null. Such a column writes nothing per row and its arrays do not grow
+   * with the batch: they are sized (and their first rows zeroed) at its first value, and a column that ends with
+   * nulls only is finished as views of shared zeros — the same data, so the same file. Many of the events table's
+   * nullable columns hold nothing for a server log's lines (the four property slots' keys and values, the
+   * campaign tags, the click id, the query): their null flags and end offsets were 5 bytes a row each, ≈ 75 bytes
+   * of every row an ingest thread holds until its shard ends (docs/BENCHMARKS.md, seventh round).
+   */
+  private nullsOnly = true;
+  /** The rows the batch has room for (its last `resize`): what the arrays get at the first value. */
+  private rowsCapacity = INITIAL_ROWS;
 
   constructor(nullable: boolean, mode: StringMode) {
     // Codes need no null flags (code 0 is null).
@@ -273,12 +305,21 @@ class StringColumn extends Column {
     this.lastValue = undefined;
     this.size = -1;
     this.size = 0;
+    this.nullsOnly = false;
+    this.nullsOnly = true;
   }
 
   override resize(rows: number): void {
+    this.rowsCapacity = rows;
+    if (!this.codesMode) {
+      // Holding nulls only, the arrays wait for the first value (see `nullsOnly`).
+      if (this.nullsOnly) return;
+      super.resize(rows);
+      this.ends = resized(this.ends, rows);
+      return;
+    }
     super.resize(rows);
-    if (!this.codesMode) this.ends = resized(this.ends, rows);
-    else if (this.width === 1) this.codes8 = resized(this.codes8, rows);
+    if (this.width === 1) this.codes8 = resized(this.codes8, rows);
     else if (this.width === 2) this.codes16 = resized(this.codes16, rows);
     else this.codes32 = resized(this.codes32, rows);
   }
@@ -297,7 +338,10 @@ class StringColumn extends Column {
         this.codes32 = NO_CODES32;
         this.width = 1;
       }
-    } else this.size = 0;
+    } else {
+      this.size = 0;
+      this.nullsOnly = true;
+    }
   }
 
   override attached(): boolean {
@@ -321,6 +365,7 @@ class StringColumn extends Column {
       else this.codes32[row] = code;
       return;
     }
+    if (this.nullsOnly) this.firstValue(row);
     if (this.defined !== null) this.defined[row] = 1;
     const n = value.length;
     const start = this.size;
@@ -347,6 +392,21 @@ class StringColumn extends Column {
     }
     this.size = p;
     this.ends[row] = p;
+  }
+
+  /**
+   * The column's first value since the last reset, at `row`: its arrays get the batch's capacity, and the rows
+   * before it are nulls (flag 0, end offset 0: no bytes yet). Arrays kept from an earlier row group hold its rows.
+   */
+  private firstValue(row: number): void {
+    this.nullsOnly = false;
+    const rows = this.rowsCapacity;
+    if (this.ends.length < rows) this.ends = allocate(Int32Array, rows);
+    else this.ends.fill(0, 0, row);
+    if (this.defined !== null) {
+      if (this.defined.length < rows) this.defined = allocate(Uint8Array, rows);
+      else this.defined.fill(0, 0, row);
+    }
   }
 
   private newValue(value: string): number {
@@ -385,6 +445,7 @@ class StringColumn extends Column {
       else this.codes32[row] = 0;
       return;
     }
+    if (this.nullsOnly) return;
     if (this.defined !== null) this.defined[row] = 0;
     this.ends[row] = this.size;
   }
@@ -405,6 +466,15 @@ class StringColumn extends Column {
         nullable: this.nullable,
         codes: this.codes().subarray(0, rows),
         dictionary: this.values,
+      };
+    }
+    if (this.nullsOnly) {
+      const none = zeros(rows);
+      return {
+        kind: "bytes",
+        defined: this.defined === null ? null : none.bytes,
+        data: this.data.subarray(0, 0),
+        ends: none.ints,
       };
     }
     return {
