@@ -474,6 +474,21 @@ function hasherFor(salt: Uint8Array): VisitorHasher {
 }
 
 /**
+ * A hasher found in the WeakMap (a salt asked for again after another) is checked with `sameSalt`; in a run that
+ * happens first at a change of day, long after V8 has optimized `hasherFor` with no type feedback for that call,
+ * which then threw the code away in each thread. V8 records feedback only once a function has run a few times (its
+ * feedback vector is allocated lazily), hence two throwaway salts asked for in turn here, when the module loads; the
+ * last salt is forgotten after.
+ */
+{
+  const salts = [new Uint8Array(32), new Uint8Array(32).fill(1)];
+  for (let i = 0; i < 64; i++) hasherFor(salts[i % 2] as Uint8Array);
+  lastSalt = undefined;
+  lastSaltWords = null;
+  lastHasher = undefined;
+}
+
+/**
  * The visitor id of one access: HMAC-SHA256 keyed with the day's salt over `site ‖ 0x00 ‖ ip ‖ 0x00 ‖ userAgent`
  * (UTF-8), the first 8 bytes of the digest as a signed big-endian 64-bit integer.
  * Pass the same salt array for a whole day (the salt store returns one instance per day): the keyed state and

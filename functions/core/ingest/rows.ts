@@ -173,23 +173,27 @@ function copyOf(text: string): string {
 }
 
 function scrubTargetMemo(target: string, options: ScrubOptions, memo: ScrubMemo | undefined): Scrubbed {
-  if (memo === undefined || target.length > MAX_MEMO_KEY) return scrub(target, options);
-  const cache = memo.targetsFor(options);
-  let scrubbed = cache.get(target);
+  const cache = memo === undefined || target.length > MAX_MEMO_KEY ? undefined : memo.targetsFor(options);
+  let scrubbed = cache?.get(target);
+  // One call of `scrub` for both a target not remembered and one too long to be: the memo's first misses give it
+  // type feedback before V8 optimizes the code around it (writeEventValues inlines this). A call of its own for the
+  // rare long target had none, and the first such target threw the optimized writeEventValues away in each thread.
   if (scrubbed === undefined) {
     scrubbed = scrub(target, options);
-    cache.set(copyOf(target), scrubbed);
+    cache?.set(copyOf(target), scrubbed);
   }
   return scrubbed;
 }
 
 function referrerHostMemo(referrer: string | null, memo: ScrubMemo | undefined): string | null {
-  if (memo === undefined || referrer === null || referrer.length > MAX_MEMO_KEY)
-    return referrerHost(referrer);
-  let host = memo.referrers.get(referrer);
+  const cache =
+    memo === undefined || referrer === null || referrer.length > MAX_MEMO_KEY ? undefined : memo.referrers;
+  // One call of `referrerHost` for every case, as in scrubTargetMemo: the first null referrer, or a long one, then
+  // finds type feedback in the optimized code.
+  let host = referrer === null ? undefined : cache?.get(referrer);
   if (host === undefined) {
     host = referrerHost(referrer);
-    memo.referrers.set(copyOf(referrer), host);
+    if (referrer !== null) cache?.set(copyOf(referrer), host);
   }
   return host;
 }

@@ -209,12 +209,10 @@ export class ClfParser implements LineParser {
     const u = line.charCodeAt(p);
     if (u === QUOTE) {
       const end = findClosingQuote(line, p + 1);
-      if (end < 0) {
-        // No closing quote: the rest of the line is the user agent.
-        this.userAgent = nullIfDash(unescapeQuoted(line.slice(p + 1)));
-        return null;
-      }
-      this.userAgent = nullIfDash(unescapeQuoted(line.slice(p + 1, end)));
+      // No closing quote: the rest of the line is the user agent. One slice for both cases: a second one, for the
+      // rare unclosed agent, had no type feedback when V8 optimized this, and the first such line threw it away.
+      this.userAgent = nullIfDash(unescapeQuoted(line.slice(p + 1, end < 0 ? len : end)));
+      if (end < 0) return null;
       p = end + 1;
     } else if (u === DASH && (p + 1 === len || line.charCodeAt(p + 1) === SPACE)) {
       p += 1;

@@ -46,13 +46,19 @@ function bucketOf(text: string, mask: number): number {
 
 /** Lookups per trial: a table that missed on more than half of them passes text through for {@link REST} lookups. */
 const TRIAL = 4096;
+const FIRST_TRIAL = 64;
 const REST = 65_536;
 
 export class SameText {
   private readonly entries: (string | undefined)[];
   private readonly mask: number;
-  /** Lookups left in the current trial, and its misses so far. */
-  private left = TRIAL;
+  /**
+   * Lookups left in the current trial, and its misses so far. The first trial is short and never rests the table
+   * (a table starts empty: its first lookups miss anyway): its end runs the trial's bookkeeping within the first
+   * hundred lines, before V8 optimizes this method. With 4,096 lookups the first end came after, with no type
+   * feedback for it, and threw the optimized code away in each thread (docs/BENCHMARKS.md, seventh round).
+   */
+  private left = FIRST_TRIAL;
   private misses = 0;
   /** Lookups left to pass through after a trial that missed more than it found. */
   private resting = 0;

@@ -129,12 +129,16 @@ function utf8OrEscapes(bytes: number[]): string {
   try {
     return decoder.decode(new Uint8Array(bytes));
   } catch {
-    // Latin-1 or broken UTF-8: the ASCII bytes decode (they may hide an `@`), the others stay escaped.
-    return bytes
-      .map((b) => (b < 0x80 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`))
-      .join("");
+    // Latin-1 or broken UTF-8: the ASCII bytes decode (they may hide an `@`), the others stay escaped. The hex
+    // digits from a table: `toString(16).toUpperCase()` met strings of two kinds and threw decodeOnce's optimized
+    // code away ("wrong map") in each thread.
+    let out = "";
+    for (const b of bytes) out += b < 0x80 ? String.fromCharCode(b) : `%${HEX[b >> 4]}${HEX[b & 15]}`;
+    return out;
   }
 }
+
+const HEX = "0123456789ABCDEF";
 
 /**
  * Decodes until the text no longer changes. Null when it still changes after {@link MAX_DECODE_ROUNDS} rounds:

@@ -14,10 +14,11 @@ export function needsSalt(decision: ConsentDecision): boolean {
 export function knownDaySalt(run: IngestRun, day: string): Uint8Array | undefined {
   if (day === run.saltDay && run.daySalt !== null) return run.daySalt;
   const salt = run.saltsByDay.get(day);
-  if (salt !== undefined) {
-    run.saltDay = day;
-    run.daySalt = salt;
-  }
+  // Stored whether known or not (not known: no day, until fetchDaySalt stores it). The first line of a run takes
+  // this path with a salt not known yet; were the stores only for a known one, they would first run on a later
+  // change of day, after V8 optimized the pipeline's loop around this, and throw that code away (in each thread).
+  run.saltDay = salt === undefined ? "" : day;
+  run.daySalt = salt ?? null;
   return salt;
 }
 
