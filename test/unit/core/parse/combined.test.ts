@@ -311,3 +311,52 @@ describe("combined parser edge cases", () => {
     expect(rej.detail).not.toContain("203.0.113.99");
   });
 });
+
+describe("combined parser, lines that repeat the tail of the line before", () => {
+  it("reads each line's referrer, agent and X-Forwarded-For as a parser seeing it alone does", () => {
+    // Prepare: each line's tail (after the byte count) is the one before's, or differs from it in one place: its
+    // first, a middle or its last character, its length, an escape, a missing quote, the X-Forwarded-For field,
+    // or a byte count of another width (the tail then starts elsewhere in the line).
+    const head = '1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET /a HTTP/1.1" 200';
+    const tails = [
+      ' 10 "http://r.example/" "Agent/1.0 (X)"',
+      ' 10 "http://r.example/" "Agent/1.0 (X)"',
+      ' 10 "https://r.example/" "Agent/1.0 (X)"',
+      ' 10 "https://r.example/" "Agent/1.0 (Y)"',
+      ' 10 "https://r.example/" "Agent/1.0 (Y)"',
+      ' 10 "https://r.example/" "Agent/1.1 (Y)"',
+      ' 1000 "https://r.example/" "Agent/1.1 (Y)"',
+      ' 1000 "https://r.example/" "Agent/1.1 (Y)" "10.0.0.1"',
+      ' 1000 "https://r.example/" "Agent/1.1 (Y)" "10.0.0.2"',
+      ' 1000 "https://r.example/" "Agent/1.1 (Y)" "10.0.0.2"',
+      ' 1000 "-" "Agent/1.1 (Y)" "10.0.0.2"',
+      ' 1000 "-" "-"',
+      ' 1000 "-" "-"',
+      ' 1000 "-" "A \\"quoted\\" agent"',
+      ' 1000 "-" "A \\"quoted\\" agent"',
+      ' 1000 "-" "An unclosed agent',
+      ' 1000 "-" "An unclosed agent',
+      ' 1000 "-"',
+      ' 1000 "-" "Agent/1.0 (X)"',
+    ];
+    const lines = tails.map((tail) => `${head}${tail}`);
+    const parser = createCombinedParser();
+
+    // Act
+    const results = lines.map((line) => parser.parse(line));
+
+    // Assess: the same answer as a parser that never saw the line before; and the fields did change (control)
+    expect(results).toEqual(lines.map((line) => createCombinedParser().parse(line)));
+    const agents = new Set(results.map((r) => (r.ok === true ? r.record.userAgent : "rejected")));
+    expect([...agents]).toEqual([
+      "Agent/1.0 (X)",
+      "Agent/1.0 (Y)",
+      "Agent/1.1 (Y)",
+      null,
+      'A "quoted" agent',
+      "An unclosed agent",
+      "rejected",
+    ]);
+    expect(results.map((r) => (r.ok === true ? r.record.forwardedFor : "rejected"))).toContain("10.0.0.2");
+  });
+});
