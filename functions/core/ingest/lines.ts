@@ -76,13 +76,17 @@ function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
 }
 
 /**
- * A new empty list of a line's pieces. One array literal for all of them: V8 starts an empty literal's array as one
- * of small integers, changes it at the first piece pushed and remembers that per literal; with three literals, an
- * array of the second one, first filled after the generator was optimized, threw that code away ("not a Smi").
+ * A new empty list of a line's pieces, made as an array of objects. An empty literal (`[]`) starts as an array of
+ * small integers and changes kind at the first piece pushed: `splitLineBatches`, optimized after pushing into arrays
+ * of objects, met a new array of the other kind in each shard and threw its code away ("not a Smi" at
+ * `pending.push`, in each thread: docs/BENCHMARKS.md, seventh round, `deopt`).
  */
 function noPieces(): Uint8Array[] {
-  return [];
+  const pieces = [NO_PIECE];
+  pieces.length = 0;
+  return pieces;
 }
+const NO_PIECE = new Uint8Array(0);
 
 /** Drops a UTF-8 byte order mark at the very start, even when the first chunks are shorter than it. */
 async function* withoutBom(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {

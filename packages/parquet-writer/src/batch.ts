@@ -98,6 +98,7 @@ const NO_KINDS = new Uint8Array(0);
 const NO_CODES8 = new Uint8Array(0);
 const NO_CODES16 = new Uint16Array(0);
 const NO_CODES32 = new Int32Array(0);
+const EMPTY_CODES8 = new Uint8Array(0);
 const EMPTY_CODES16 = new Uint16Array(0);
 const EMPTY_CODES32 = new Int32Array(0);
 
@@ -230,6 +231,20 @@ abstract class Column {
 }
 
 /**
+ * EARLY_COLUMNS. Of the first `codes` columns made in a thread, one in three stores two-byte codes from its first row
+ * and one in three four-byte codes (until their first `reset`), whatever their number of values. A column's codes
+ * become two bytes wide at its 256th value and four at its 65,536th, which came late (after V8 had optimized
+ * `StringColumn#push` and `#pushNull` into `ColumnBatch#string` and the ingest loop without the branch storing wider
+ * codes), and threw that code away in each thread ("insufficient type feedback" at `this.codes16[row] = code`:
+ * docs/BENCHMARKS.md, seventh round, `deopt`). With these, the three branches run from the first rows on, and the
+ * writer gets the three array types from its first files (`definedOfCodes` and `remapDictionary` saw the wider ones
+ * late too: "wrong map"). A code is the same number at any width: the bytes written do not change. The first 64
+ * columns: the first batches of a few tables, 1–3 bytes more per row in two thirds of their columns.
+ */
+const EARLY_COLUMNS = 64;
+let earlyColumnsLeft = EARLY_COLUMNS;
+
+/**
  * A new empty dictionary array. One allocation site for every dictionary (the constructor's and `reset`'s): V8
  * starts an empty array literal as an array of small integers and changes its kind at the first string pushed, and
  * it remembers that per literal, so later arrays of the same literal start as arrays of objects. With a literal in
@@ -285,19 +300,30 @@ class StringColumn extends Column {
     super(nullable && mode !== "codes");
     this.nullable = nullable;
     this.codesMode = mode === "codes";
-    if (this.codesMode) this.codes8 = allocate(Uint8Array, INITIAL_ROWS);
+    // See EARLY_COLUMNS: of the first columns, one in three starts with two-byte codes, one with four-byte ones.
+    const early = this.codesMode && earlyColumnsLeft > 0 ? earlyColumnsLeft-- % 3 : 0;
+    if (early === 1) {
+      this.codes16 = allocate(Uint16Array, INITIAL_ROWS);
+      this.width = 2;
+    } else if (early === 2) {
+      this.codes32 = allocate(Int32Array, INITIAL_ROWS);
+      this.width = 4;
+    } else if (this.codesMode) this.codes8 = allocate(Uint8Array, INITIAL_ROWS);
     else {
       this.setData(allocate(Uint8Array, INITIAL_BYTES));
       this.ends = allocate(Int32Array, INITIAL_ROWS);
     }
     // See MUTABLE_FROM_THE_START: the fields set again later (wider codes, `reset`, the first value) are set once
     // more here, each to another value of its own type and then back.
+    const { codes8, codes16, codes32, width } = this;
+    this.codes8 = EMPTY_CODES8;
+    this.codes8 = codes8;
     this.codes16 = EMPTY_CODES16;
-    this.codes16 = NO_CODES16;
+    this.codes16 = codes16;
     this.codes32 = EMPTY_CODES32;
-    this.codes32 = NO_CODES32;
-    this.width = 2;
-    this.width = 1;
+    this.codes32 = codes32;
+    this.width = -1;
+    this.width = width;
     this.values = noValues();
     this.lastCode = -1;
     this.lastCode = 0;
@@ -413,13 +439,13 @@ class StringColumn extends Column {
     this.values.push(value);
     const code = this.values.length;
     this.index.set(value, code);
-    // Wider codes from now on: 2 bytes up to 65,535 values, then 4.
-    if (code === 0x100) {
+    // Wider codes from now on: 2 bytes up to 65,535 values, then 4 (a column of EARLY_COLUMNS may be wider already).
+    if (code === 0x100 && this.width === 1) {
       this.codes16 = allocate(Uint16Array, this.codes8.length);
       this.codes16.set(this.codes8);
       this.codes8 = NO_CODES8;
       this.width = 2;
-    } else if (code === 0x10000) {
+    } else if (code === 0x10000 && this.width === 2) {
       this.codes32 = allocate(Int32Array, this.codes16.length);
       this.codes32.set(this.codes16);
       this.codes16 = NO_CODES16;

@@ -633,6 +633,32 @@ const scratch = {
   file: new ByteBuffer(4 << 20),
 };
 
+/**
+ * Makes the per-row scratch arrays at least `rows` long, before a file's columns are written. Each chunk's writer
+ * still grows the array it uses when it is too short, but that branch first ran when the first larger row group
+ * came, after V8 had optimized the chunk writers (`definedOfCodes`, `remapDictionary`, `nonNullIndexes`, ...)
+ * without it, and threw their code away in each thread ("insufficient type feedback", docs/BENCHMARKS.md, seventh
+ * round, `deopt`). Reserved here for a whole row group from the first file on, those branches never run. Memory:
+ * 26 bytes per row of a row group (2.6 MB for 100,000 rows), what the arrays grew to after the first full row group
+ * anyway; the pages of an array past the rows actually written are never touched.
+ */
+function reserveScratch(rows: number): void {
+  if (reservedRows >= rows) return;
+  reservedRows = rows;
+  if (scratch.defined.length < rows) scratch.defined = new Uint8Array(rows);
+  if (scratch.seen.length < rows) scratch.seen = new Uint8Array(rows);
+  if (scratch.ints.length < rows) scratch.ints = new Int32Array(rows);
+  if (scratch.packed.length < rows) scratch.packed = new Int32Array(rows);
+  if (scratch.remap.length < rows + 1) scratch.remap = new Int32Array(rows + 1);
+  if (scratch.starts.length < rows) {
+    scratch.starts = new Int32Array(rows);
+    scratch.stops = new Int32Array(rows);
+    scratch.counts = new Int32Array(rows);
+  }
+}
+/** The rows {@link reserveScratch} made room for (the arrays only grow). */
+let reservedRows = 0;
+
 /** Writes the column chunks of a file, page by page, into `writer`. */
 class ColumnWriter {
   private readonly levels = scratch.levels;
@@ -1338,6 +1364,7 @@ function writeRowGroupsInto(
   batch: BatchData,
   rowGroupSize: number,
 ): RowGroupMetaData[] {
+  reserveScratch(Math.max(batch.rows, rowGroupSize));
   const columnWriter = new ColumnWriter(writer, layout);
   const rowGroups: RowGroupMetaData[] = [];
   for (let g0 = 0; g0 < batch.rows; g0 += rowGroupSize) {
