@@ -330,8 +330,8 @@ class WorkerShards implements ShardExecutor {
     const lakeRoot = ownLakeRoot(context.deps.store);
     this.inThreadDeps ??= {
       ...context.deps,
-      // The local lake's parts written in one go on this thread, as a worker writes them (see LocalObjectStore).
-      store: lakeRoot === null ? context.deps.store : new LocalObjectStore(lakeRoot, { blocking: true }),
+      // The local lake's parts written on this thread, as a worker writes them (see LocalObjectStore `inThread`).
+      store: lakeRoot === null ? context.deps.store : new LocalObjectStore(lakeRoot, { inThread: true }),
       // The caller's encoder may be the threaded one, whose worker would be one more isolate.
       encoder: parquetEncoder({ threads: false }),
       salts: {
@@ -610,7 +610,7 @@ async function runWorker(): Promise<void> {
 
   const store: ObjectStore =
     input.lakeRoot !== null
-      ? new LocalObjectStore(input.lakeRoot, { blocking: true })
+      ? new LocalObjectStore(input.lakeRoot, { inThread: true })
       : {
           async put(key, body, options) {
             const own = new Uint8Array(body);

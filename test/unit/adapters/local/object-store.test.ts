@@ -202,16 +202,16 @@ describe("LocalObjectStore.list", () => {
   });
 });
 
-describe("LocalObjectStore with blocking writes (an ingest shard's thread)", () => {
+describe("LocalObjectStore writing on the calling thread (an ingest shard's thread)", () => {
   it("writes the same objects, 0600 in 0700 folders, and leaves no temporary file", async () => {
     // Prepare
-    const blocking = new LocalObjectStore(root, { blocking: true });
+    const inThread = new LocalObjectStore(root, { inThread: true });
     const plain = new LocalObjectStore(root);
     // Act: a new object, a replaced one, and one in a folder that does not exist yet
-    await blocking.put("security/dt=2026-11-20/hour=13/x.parquet", bytes("one"));
-    await blocking.put("security/dt=2026-11-20/hour=13/x.parquet", bytes("two"));
-    await blocking.put("events/dt=2026-11-20/a-0000.parquet", new Uint8Array(300_000).fill(7));
-    // Assess: read back through a store that does not block
+    await inThread.put("security/dt=2026-11-20/hour=13/x.parquet", bytes("one"));
+    await inThread.put("security/dt=2026-11-20/hour=13/x.parquet", bytes("two"));
+    await inThread.put("events/dt=2026-11-20/a-0000.parquet", new Uint8Array(300_000).fill(7));
+    // Assess: read back through a plain store
     expect(text(await plain.get("security/dt=2026-11-20/hour=13/x.parquet"))).toBe("two");
     expect((await plain.get("events/dt=2026-11-20/a-0000.parquet"))?.every((b) => b === 7)).toBe(true);
     const mode = async (p: string) => (await stat(p)).mode & 0o777;
@@ -223,7 +223,7 @@ describe("LocalObjectStore with blocking writes (an ingest shard's thread)", () 
 
   it("fails naming the key, and leaves no temporary file, when the folder cannot be made", async () => {
     // Prepare: a file where the object's folder would be
-    const store = new LocalObjectStore(root, { blocking: true });
+    const store = new LocalObjectStore(root, { inThread: true });
     await store.put("events/dt=2026-11-20", bytes("a file, not a folder"));
     // Act / Assess
     await expect(store.put("events/dt=2026-11-20/a-0000.parquet", bytes("x"))).rejects.toThrow(
