@@ -202,17 +202,38 @@ class Numbering {
   private next = 1;
   private last: string | undefined = undefined;
   private lastNumber = 0;
+  /**
+   * The texts asked for recently and their numbers, one per slot chosen by the text's length and a few of its last
+   * characters: the parser hands out one object per agent text (core/parse/same-text.ts), so a slot holding the very
+   * object answers with a pointer comparison, where the Map compares the text with its own copy, character by
+   * character, wherever that copy sits in the heap (`of`'s Map lookup was ≈ 1.5 % of `elastic`'s CPU in the command,
+   * docs/BENCHMARKS.md, seventh round). Emptied with the Map, so a slot never gives a number of an earlier numbering.
+   * Holds at most {@link RECENT_SLOTS} texts (an agent given as a slice of its line keeps that line alive meanwhile).
+   */
+  private readonly recentTexts = new Array<string | undefined>(RECENT_SLOTS).fill(undefined);
+  private readonly recentNumbers = new Int32Array(RECENT_SLOTS);
 
   constructor(private readonly max: number) {}
 
   of(text: string): number {
     if (text === this.last) return this.lastNumber;
-    let number = this.numbers.get(text);
-    if (number === undefined) {
-      // Full: numbering starts afresh; entries holding older numbers are never matched again (only missed).
-      if (this.numbers.size >= this.max) this.numbers.clear();
-      number = this.next++;
-      this.numbers.set(` ${text}`.slice(1), number);
+    const slot = recentSlotOf(text);
+    let number: number;
+    if (this.recentTexts[slot] === text) number = this.recentNumbers[slot] as number;
+    else {
+      let known = this.numbers.get(text);
+      if (known === undefined) {
+        // Full: numbering starts afresh; entries holding older numbers are never matched again (only missed).
+        if (this.numbers.size >= this.max) {
+          this.numbers.clear();
+          this.recentTexts.fill(undefined);
+        }
+        known = this.next++;
+        this.numbers.set(` ${text}`.slice(1), known);
+      }
+      number = known;
+      this.recentTexts[slot] = text;
+      this.recentNumbers[slot] = number;
     }
     this.last = text;
     this.lastNumber = number;
@@ -223,6 +244,21 @@ class Numbering {
   get exhausted(): boolean {
     return this.next >= 0x3fffff;
   }
+}
+
+const RECENT_SLOTS = 1024;
+
+/** A slot of {@link Numbering}'s recent texts: the length and characters near the end, where agents differ. */
+function recentSlotOf(text: string): number {
+  const n = text.length;
+  let h = n;
+  if (n > 0) {
+    h = Math.imul(h ^ text.charCodeAt(n - 1), 0x01000193);
+    h = Math.imul(h ^ text.charCodeAt(n >> 1), 0x01000193);
+    for (let back = 2; back <= 22 && back <= n; back += 4)
+      h = Math.imul(h ^ text.charCodeAt(n - back), 0x01000193);
+  }
+  return (h ^ (h >>> 15)) & (RECENT_SLOTS - 1);
 }
 
 /** The memo, one for all salts (a backfill moves from day to day: memory stays the same). Entry `e` is at `e * STRIDE`. */

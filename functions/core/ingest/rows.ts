@@ -325,7 +325,7 @@ export function writeEventValues(
     .string(enrichment.os)
     .string(enrichment.device)
     .boolean(enrichment.isBot)
-    .string(enrichment.botName === null ? null : scrubFreeText(enrichment.botName)) // bot_name
+    .string(enrichment.botName === null ? null : scrubBotName(enrichment.botName)) // bot_name
     .bigint(salt === null ? null : visitorIdOf(salt, site, address, userAgent ?? "")) // visitor_id
     .string(identifying ? truncate(address, settings.prefixes) : null) // ip_prefix
     .string(decision.tier) // consent_tier
@@ -350,6 +350,21 @@ function scrubEventName(name: string): string {
     lastEventName = name;
   }
   return lastScrubbedEventName;
+}
+
+/**
+ * The last bot name and its scrubbed text: a crawler's lines come in runs, and the enricher hands out one name object
+ * per answer, so the name of the line before is usually the very same object (scrubFreeText is a pure function).
+ */
+let lastBotName: string | undefined;
+let lastScrubbedBotName = "";
+
+function scrubBotName(name: string): string {
+  if (name !== lastBotName) {
+    lastScrubbedBotName = scrubFreeText(name);
+    lastBotName = name;
+  }
+  return lastScrubbedBotName;
 }
 
 export type PropSlots = Pick<

@@ -85,10 +85,14 @@ export class ClfParser implements LineParser {
    * user agent as SameText handed them out): a page and its assets are requested one after the other with the same
    * referrer and agent (on the elastic log 58 % of lines repeat the agent of the line before, 61 % the referrer), and
    * the tail is a pure function of its text, so a line with the same text after its byte count reuses the answer
-   * instead of scanning, slicing and looking up both fields again. Null: no tail read yet. Holds the text of one
-   * line's tail (a slice of that line), as the record before does anyway.
+   * instead of scanning, slicing and looking up both fields again. Holds the text of one line's tail (a slice of that
+   * line), as the record before does anyway. Before the first tail, a text no tail can be (a tail is empty or starts
+   * with a space; a line holds no line feed): a string, not null, since V8 optimizes the comparison below for strings,
+   * and a null met by a new parser (one per shard) threw that code away ("not a String").
    */
-  private lastTail: string | null = null;
+  private lastTail = "\n";
+  /** The last client token that passed isPlausibleClientToken (the text of one line's client). */
+  private lastClientIp = "";
   private lastReferrer: string | null = null;
   private lastUserAgent: string | null = null;
   private lastForwardedFor: string | null = null;
@@ -124,8 +128,14 @@ export class ClfParser implements LineParser {
     if (tEnd < 0) return R_NO_TIME_END;
     if (line.charCodeAt(tEnd + 1) !== SPACE || line.charCodeAt(tEnd + 2) !== QUOTE) return R_NO_REQUEST;
 
-    const clientIp = line.slice(pos, spH);
-    if (!isPlausibleClientToken(clientIp)) return R_BAD_CLIENT;
+    // The client of the line before, when it is the same text (57 % of elastic's lines): its object, already checked
+    // (a pure test of the text), so the address step downstream finds it by pointer too.
+    let clientIp = line.slice(pos, spH);
+    if (clientIp === this.lastClientIp) clientIp = this.lastClientIp;
+    else {
+      if (!isPlausibleClientToken(clientIp)) return R_BAD_CLIENT;
+      this.lastClientIp = clientIp;
+    }
 
     const timestampMs = this.time.parse(line, tStart, tEnd);
     if (Number.isNaN(timestampMs)) return R_BAD_TIME;

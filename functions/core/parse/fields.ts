@@ -141,7 +141,10 @@ export class RequestLineScratch {
 export function splitRequestInto(s: string, start: number, end: number, out: RequestLineScratch): void {
   const sp1 = s.indexOf(" ", start);
   if (sp1 > start && sp1 < end - 1 && isMethodToken(s, start, sp1)) {
-    const sp2 = s.lastIndexOf(" ", end - 1);
+    // Nearly every request ends with ` HTTP/1.x`: then that space is the last one (the eight characters after it
+    // have none), found without a backward search.
+    let sp2 = end - 9;
+    if (!(sp2 > sp1 && s.charCodeAt(sp2) === 32 && isHttp1(s, sp2 + 1))) sp2 = s.lastIndexOf(" ", end - 1);
     if (sp2 > sp1 + 1 && isProtocolToken(s, sp2 + 1, end)) {
       out.method = commonToken(s, start, sp1, METHODS);
       out.target = s.slice(sp1 + 1, sp2);
@@ -163,14 +166,32 @@ export function splitRequestInto(s: string, start: number, end: number, out: Req
 const METHODS = ["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"] as const;
 const PROTOCOLS = ["HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/2", "HTTP/3"] as const;
 
+/** `HTTP/1.1` or `HTTP/1.0` at `at`. */
+function isHttp1(s: string, at: number): boolean {
+  return (
+    s.charCodeAt(at) === 72 && // H
+    s.charCodeAt(at + 1) === 84 && // T
+    s.charCodeAt(at + 2) === 84 && // T
+    s.charCodeAt(at + 3) === 80 && // P
+    s.charCodeAt(at + 4) === 47 && // /
+    s.charCodeAt(at + 5) === 49 && // 1
+    s.charCodeAt(at + 6) === 46 && // .
+    (s.charCodeAt(at + 7) === 49 || s.charCodeAt(at + 7) === 48) // 1 or 0
+  );
+}
+
 /**
  * `s.slice(start, end)`, but one of `common` itself when it is one: the same string object line after line, whose
- * hash V8 has cached, so dictionaries and Maps downstream find it without hashing a fresh copy every time.
+ * hash V8 has cached, so dictionaries and Maps downstream find it without hashing a fresh copy every time. Compared
+ * character by character: `startsWith` at a position cost more than the rest of the request's split together.
  */
 function commonToken(s: string, start: number, end: number, common: readonly string[]): string {
   const length = end - start;
   for (const token of common) {
-    if (token.length === length && s.startsWith(token, start)) return token;
+    if (token.length !== length) continue;
+    let i = 0;
+    while (i < length && token.charCodeAt(i) === s.charCodeAt(start + i)) i++;
+    if (i === length) return token;
   }
   return s.slice(start, end);
 }
