@@ -31,6 +31,95 @@ export { EncodeError } from "@logsieve/parquet-writer";
 const detachedAtLoad = new ArrayBuffer(8);
 structuredClone(detachedAtLoad, { transfer: [detachedAtLoad] });
 
+/**
+ * A rehearsal before a thread's first encoder is made (or its first batch encoded): a few small files of a made-up table with a column
+ * of each kind the ingest tables have, written the way parts are (values one by one into a batch, row groups, the
+ * footer), and thrown away. V8 records what a branch meets only once the function has run a few times (feedback is
+ * allocated lazily) and compiles a hot function without the branches that had not run by then: the events table's
+ * first file, written long after the security table's, took paths of the writer that the security files never had
+ * (a nullable int64, deltas wider than 24 bits, ...) and threw `writeFixed`, `deltaPackNumbers`,
+ * `dictionaryFromBytes` and others away in each thread, to be compiled again (docs/BENCHMARKS.md, seventh round,
+ * `deopt`). Nothing here depends on the data ingested, and nothing of it is kept or written. About 15 ms of CPU,
+ * once per thread; not when this module loads, so that the commands that never encode do not pay it.
+ */
+function rehearseOnce(): void {
+  if (rehearsed) return;
+  rehearsed = true;
+  // Column objects of the shape `ParquetEncoder.tableOf` makes (the same hidden class in the writer's code).
+  const column = (
+    name: string,
+    type: ColumnSpec["type"],
+    nullable: boolean,
+    encoding: NonNullable<ColumnSpec["encoding"]>,
+    statistics: boolean,
+    collect: NonNullable<ColumnSpec["collect"]>,
+  ): ColumnSpec => ({ name, type, nullable, encoding, statistics, collect });
+  const table: TableSpec = {
+    name: "rehearsal",
+    columns: [
+      column("site", "string", false, "dictionary", true, "codes"),
+      column("agent", "string", true, "dictionary", false, "codes"),
+      column("ip", "string", false, "plain", false, "bytes"),
+      column("referrer", "string", true, "auto", true, "bytes"),
+      column("query", "string", true, "auto", true, "bytes"),
+      column("status", "int32", true, "dictionary", true, "bytes"),
+      column("count", "int32", false, "auto", true, "bytes"),
+      column("visitor", "int64", true, "auto", false, "bytes"),
+      column("line", "int64", false, "delta", false, "bytes"),
+      column("ts", "timestamp_ms", false, "delta", true, "bytes"),
+      column("ratio", "double", true, "auto", true, "bytes"),
+      column("bot", "boolean", true, "auto", true, "bytes"),
+    ],
+  };
+  const options: WriteOptions = { rowGroupSize: 64, createdBy: "rehearsal" };
+  const sites = ["a.example", "b.example", "c.example"];
+  // Long values, some repeated (Snappy's long copies) and some of letters in no order (its long literals).
+  let seed = 12345;
+  const letters = (n: number): string => {
+    let text = "";
+    for (let i = 0; i < n; i++) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      text += String.fromCharCode(97 + (seed % 26));
+    }
+    return text;
+  };
+  const long = [letters(90), letters(130), `https://long.example/${"path/".repeat(30)}`];
+  const statuses = [200, 200, 304, 404, 70_000];
+  for (let file = 0; file < 8; file++) {
+    const rows = 24 + 12 * file;
+    // A part as the ingest writes them: full row groups encoded as rows end, the rest and the footer at `finish`.
+    const part = new ParquetPart(table, options, rows, (data, atStart) =>
+      encodeGroups(table, data, options, atStart),
+    );
+    const batch = part.sink;
+    for (let r = 0; r < rows; r++) {
+      const k = r * 7 + file;
+      batch.string(sites[k % 3] as string);
+      batch.string(k % 5 === 0 ? null : (sites[(k >> 1) % 3] as string));
+      batch.string(`192.0.2.${k % 256}`);
+      batch.string(k % 3 === 0 ? null : `https://referrer.example/${k % 11 === 0 ? "é" : ""}page/${k % 17}`);
+      batch.string(
+        file % 2 === 0 ? null : k % 4 === 1 ? letters(70) : k % 4 === 2 ? (long[k % 3] as string) : `q=${k}`,
+      );
+      batch.number(k % 4 === 0 ? null : (statuses[k % 5] as number));
+      batch.number(k);
+      if (k % 6 === 0) batch.bigint(null);
+      else if (k % 6 === 1) batch.bigint(BigInt(k) << 40n);
+      else batch.number(k * 1_000_003);
+      batch.number(file * 1_000 + r);
+      // Time going back and forth by days: deltas wider than 24 bits.
+      batch.number(1_700_000_000_000 + (k % 9) * 86_400_000 + r);
+      batch.number(k % 2 === 0 ? null : k / 7);
+      batch.boolean(k % 3 === 0 ? null : k % 2 === 0);
+      batch.end();
+    }
+    // Its row groups are encoded by now; the footer follows in a microtask. A failure would surface as an unhandled
+    // rejection, which stops the process.
+    void part.finish();
+  }
+}
+let rehearsed = false;
+
 /** How one column is written; the defaults suit most columns, hints tune the hot ones. */
 export interface ColumnHint {
   /**
@@ -178,6 +267,7 @@ export class ParquetEncoder implements TableEncoder {
   readonly batches = new BatchPool();
 
   constructor(options: ParquetEncoderOptions = {}) {
+    rehearseOnce();
     this.writeOptions = parquetWriteOptions(options);
     const hints: Record<string, Record<string, ColumnHint>> = {};
     for (const [table, columns] of Object.entries(DEFAULT_COLUMN_HINTS)) hints[table] = { ...columns };
@@ -262,6 +352,7 @@ export function parquetWriteOptions(options: ParquetEncoderOptions): WriteOption
 
 /** Writes finished columns (in this thread or on the worker, see worker-encoder.ts); errors never quote values. */
 export function encodeColumns(table: TableSpec, data: BatchData, options: WriteOptions): Uint8Array {
+  rehearseOnce();
   try {
     return writeParquet(table, data, options);
   } catch (error) {
@@ -281,6 +372,7 @@ export function encodeGroups(
   options: WriteOptions,
   atStart: boolean,
 ): EncodedRowGroups {
+  rehearseOnce();
   try {
     return encodeRowGroups(table, data, options, atStart);
   } catch (error) {
