@@ -28,6 +28,8 @@ const READ_CHUNK_BYTES = 256 * 1024;
  * seventh round).
  */
 const CONTENT_READ_BYTES = 2 * 1024 * 1024;
+/** What a content read's buffer holds beyond the bytes the file had when the read began. */
+const SMALL_READ_SLACK = 64 * 1024;
 
 /** The byte-range reader every resumable input uses (pure, in core/ingest/ranges.ts). */
 export { contentFrom };
@@ -169,11 +171,12 @@ export function plainFileInput(handle: FileHandle, options: ResumableOptions): R
       // A plain file is sought to the offset: its first lines were compared with the checkpoint's marks.
       let shorter = false;
       async function* sought(): AsyncIterable<Uint8Array> {
-        if ((await handle.stat()).size < from.offset) {
+        const { size } = await handle.stat();
+        if (size < from.offset) {
           shorter = true;
           return;
         }
-        yield* readReusing(handle, from.offset);
+        yield* readReusing(handle, from.offset, size - from.offset);
       }
       const content = contentFrom(sought(), from.offset, from, false, options.maxLineBytes);
       return { ...content, end: () => ({ ...content.end(), shorter }) };
@@ -190,8 +193,10 @@ export function plainFileInput(handle: FileHandle, options: ResumableOptions): R
  * arena grew with it (docs/BENCHMARKS.md, sixth round). Asynchronous reads, as a read stream's: the event loop goes
  * on meanwhile.
  */
-async function* readReusing(handle: FileHandle, start: number): AsyncIterable<Uint8Array> {
-  const buffer = new Uint8Array(CONTENT_READ_BYTES);
+async function* readReusing(handle: FileHandle, start: number, expected: number): AsyncIterable<Uint8Array> {
+  // No larger than what there is to read (`ingest --follow` reads a few new lines each time), with room for a line
+  // or two written meanwhile; a file that grew more is read on in more reads.
+  const buffer = new Uint8Array(Math.min(CONTENT_READ_BYTES, expected + SMALL_READ_SLACK));
   for (let position = start; ; ) {
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
     if (bytesRead === 0) return;
