@@ -205,6 +205,37 @@ describe("splitLines", () => {
 });
 
 describe("splitLineBatches", () => {
+  it("closes its source when the reader stops before the end, and not when the source failed", async () => {
+    // Prepare: a source that records whether it was closed
+    let closed = false;
+    async function* source(fail: boolean): AsyncIterable<Uint8Array> {
+      try {
+        yield utf8("a\nb\n");
+        if (fail) throw new Error("read failed");
+        yield utf8("c\n");
+      } finally {
+        closed = true;
+      }
+    }
+    // Act: stop after the first batch (a piece read on from a checkpoint: the source is read as it is)
+    const piece = { linesBefore: 0, atStart: false };
+    for await (const batch of splitLineBatches(source(false), 1024, piece)) {
+      expect(texts(batch)).toEqual(["a", "b"]);
+      break;
+    }
+    // Assess
+    expect(closed).toBe(true);
+
+    // Act: a source that fails is reported as such
+    closed = false;
+    const read = async (): Promise<void> => {
+      for await (const _ of splitLineBatches(source(true), 1024, piece));
+    };
+    // Assess
+    await expect(read()).rejects.toThrow("read failed");
+    expect(closed).toBe(true); // by its own `finally`, once
+  });
+
   it("yields the lines completed by each chunk as one array", async () => {
     // Prepare
     const input = from("a\nb\nc", "d\ne\n", "f");
