@@ -32,9 +32,9 @@ const detachedAtLoad = new ArrayBuffer(8);
 structuredClone(detachedAtLoad, { transfer: [detachedAtLoad] });
 
 /**
- * A rehearsal before a thread's first encoder is made (or its first batch encoded): a few small files of a made-up table with a column
- * of each kind the ingest tables have, written the way parts are (values one by one into a batch, row groups, the
- * footer), and thrown away. V8 records what a branch meets only once the function has run a few times (feedback is
+ * A rehearsal before a thread's first encoder is made (or its first batch encoded): a few small files of a made-up
+ * table with a column of each kind the ingest tables have, written the way parts are (values one by one into a
+ * batch, row groups, the footer), and thrown away. V8 records what a branch meets only once the function has run a few times (feedback is
  * allocated lazily) and compiles a hot function without the branches that had not run by then: the events table's
  * first file, written long after the security table's, took paths of the writer that the security files never had
  * (a nullable int64, deltas wider than 24 bits, ...) and threw `writeFixed`, `deltaPackNumbers`,
@@ -59,6 +59,8 @@ function rehearseOnce(): void {
     columns: [
       column("site", "string", false, "dictionary", true, "codes"),
       column("agent", "string", true, "dictionary", false, "codes"),
+      column("path", "string", true, "dictionary", true, "codes"),
+      column("country", "string", true, "dictionary", true, "codes"),
       column("ip", "string", false, "plain", false, "bytes"),
       column("referrer", "string", true, "auto", true, "bytes"),
       column("query", "string", true, "auto", true, "bytes"),
@@ -86,7 +88,7 @@ function rehearseOnce(): void {
   const long = [letters(90), letters(130), `https://long.example/${"path/".repeat(30)}`];
   const statuses = [200, 200, 304, 404, 70_000];
   for (let file = 0; file < 8; file++) {
-    const rows = 24 + 12 * file;
+    const rows = 16 + 8 * file;
     // A part as the ingest writes them: full row groups encoded as rows end, the rest and the footer at `finish`.
     const part = new ParquetPart(table, options, rows, (data, atStart) =>
       encodeGroups(table, data, options, atStart),
@@ -94,8 +96,12 @@ function rehearseOnce(): void {
     const batch = part.sink;
     for (let r = 0; r < rows; r++) {
       const k = r * 7 + file;
+      // Four codes columns: of the first ones a thread makes, one in three starts with codes one, two or four bytes
+      // wide (batch.ts EARLY_COLUMNS), so each of these gets each width in some part.
       batch.string(sites[k % 3] as string);
       batch.string(k % 5 === 0 ? null : (sites[(k >> 1) % 3] as string));
+      batch.string(k % 7 === 0 ? null : (sites[(k >> 2) % 3] as string));
+      batch.string(k % 4 === 0 ? null : (sites[(k >> 3) % 3] as string));
       batch.string(`192.0.2.${k % 256}`);
       batch.string(k % 3 === 0 ? null : `https://referrer.example/${k % 11 === 0 ? "é" : ""}page/${k % 17}`);
       batch.string(
