@@ -80,10 +80,10 @@ async function ingestRest(
     await ingestLines(run, next.value);
     if (run.linesRead >= nextProgress) {
       nextProgress = run.linesRead + PROGRESS_EVERY_LINES;
-      // Through `call`: each shard's `onProgress` is a closure of its own (apps/ingest/shard-pool.ts), and a direct
-      // call was compiled for the first shard's, then thrown away at the second's ("wrong call target");
-      // optimized code does not assume the target of a `call`.
-      request.onProgress?.call(undefined, run.linesRead, run.bytes);
+      // Through `call` (with the `this` of a direct call): each shard's `onProgress` is a closure of its own
+      // (apps/ingest/shard-pool.ts), and a direct call was compiled for the first shard's, then thrown away at the
+      // second's ("wrong call target"); optimized code does not assume the target of a `call`.
+      request.onProgress?.call(request, run.linesRead, run.bytes);
     }
   }
 }
