@@ -340,32 +340,30 @@ export function writeEventValues(
     .string(props.prop_value_4);
 }
 
-/** The last event name and its scrubbed text: a log's events are all `request`, a collector's repeat too. */
-let lastEventName: string | undefined;
-let lastScrubbedEventName = "";
-
-function scrubEventName(name: string): string {
-  if (name !== lastEventName) {
-    lastScrubbedEventName = scrubFreeText(name);
-    lastEventName = name;
-  }
-  return lastScrubbedEventName;
+/**
+ * scrubFreeText (a pure function) remembering the text of the call before and its answer, for texts that come in
+ * runs: one per field, so that the runs of one field are not broken by another's.
+ */
+function scrubbingRuns(): (text: string) => string {
+  let last: string | undefined;
+  let scrubbed = "";
+  return (text) => {
+    if (text !== last) {
+      scrubbed = scrubFreeText(text);
+      last = text;
+    }
+    return scrubbed;
+  };
 }
+
+/** A log's events are all `request`, a collector's repeat too. */
+const scrubEventName = scrubbingRuns();
 
 /**
- * The last bot name and its scrubbed text: a crawler's lines come in runs, and the enricher hands out one name object
- * per answer, so the name of the line before is usually the very same object (scrubFreeText is a pure function).
+ * A crawler's lines come in runs, and the enricher hands out one name object per answer, so the name of the line
+ * before is usually the very same object.
  */
-let lastBotName: string | undefined;
-let lastScrubbedBotName = "";
-
-function scrubBotName(name: string): string {
-  if (name !== lastBotName) {
-    lastScrubbedBotName = scrubFreeText(name);
-    lastBotName = name;
-  }
-  return lastScrubbedBotName;
-}
+const scrubBotName = scrubbingRuns();
 
 export type PropSlots = Pick<
   EventRow,
