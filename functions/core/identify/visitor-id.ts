@@ -346,6 +346,9 @@ class VisitorHasher {
   readonly salt: Uint8Array;
   /** The salt's copy as 32-bit words, when its length is a multiple of 4. */
   private readonly saltWords: Int32Array | null;
+  /** The salt array it was made for (its key in `hashers`), and that array's bytes as words (see {@link wordsOf}). */
+  readonly given: Uint8Array;
+  private readonly givenWords: Int32Array | null;
   private readonly inner = new Int32Array(8);
   private readonly outer = new Int32Array(8);
   private readonly st = new Int32Array(8);
@@ -357,6 +360,8 @@ class VisitorHasher {
   constructor(salt: Uint8Array) {
     this.salt = salt.slice();
     this.saltWords = wordsOf(this.salt);
+    this.given = salt;
+    this.givenWords = wordsOf(salt);
     const key = new Uint8Array(BLOCK);
     key.set(salt.length > BLOCK ? sha256(salt) : salt);
     const ipad = key.map((b) => b ^ 0x36);
@@ -374,8 +379,10 @@ class VisitorHasher {
     return true;
   }
 
-  /** {@link sameSalt} four bytes at a time: `words` views the salt's bytes (see {@link wordsOf}). */
-  sameSaltWords(words: Int32Array): boolean {
+  /** Whether the array it was made for still holds its salt: {@link sameSalt}, four bytes at a time when it can. */
+  givenUnchanged(): boolean {
+    const words = this.givenWords;
+    if (words === null) return this.sameSalt(this.given);
     const own = this.saltWords;
     if (own === null || own.length !== words.length) return false;
     for (let i = 0; i < own.length; i++) if (own[i] !== words[i]) return false;
@@ -477,14 +484,15 @@ class VisitorHasher {
 /** One hasher per salt instance; the salt bytes are re-checked on each call so a mutated array is never trusted. */
 const hashers = new WeakMap<Uint8Array, VisitorHasher>();
 /**
- * The last salt asked for, its bytes as words and its hasher: a run asks for one day's salt line after line, and
- * checking its 32 bytes one at a time was most of `hasherFor`'s time on the bench (docs/BENCHMARKS.md, issue 20,
- * sixth round); the bytes are still compared on every call, 4 at a time. Holds one salt (a day's, which the run
- * holds anyway) until the next.
+ * The hasher of the last salt asked for: a run asks for one day's salt line after line, and checking its 32 bytes one
+ * at a time was most of `hasherFor`'s time on the bench (docs/BENCHMARKS.md, issue 20, sixth round); the bytes are
+ * still compared on every call, 4 at a time. Held weakly: the salt store forgets a destroyed salt
+ * (adapters/salt/object-store-salt-store.ts), and a strong reference here kept the last salt, the hasher's copy of it
+ * and its keyed states in a long-running process (the collector, `ingest --follow`) that asked for no other salt
+ * after, past the salt's 48 hours. The hasher lives as long as its salt array does (it is that array's entry in
+ * `hashers`).
  */
-let lastSalt: Uint8Array | undefined;
-let lastSaltWords: Int32Array | null = null;
-let lastHasher: VisitorHasher | undefined;
+let lastHasher: WeakRef<VisitorHasher> | undefined;
 
 /** A view of the bytes as 32-bit words (platform order), or null when they do not fall on whole aligned words. */
 function wordsOf(bytes: Uint8Array): Int32Array | null {
@@ -494,18 +502,14 @@ function wordsOf(bytes: Uint8Array): Int32Array | null {
 }
 
 function hasherFor(salt: Uint8Array): VisitorHasher {
-  if (salt === lastSalt && lastHasher !== undefined) {
-    const words = lastSaltWords;
-    if (words !== null ? lastHasher.sameSaltWords(words) : lastHasher.sameSalt(salt)) return lastHasher;
-  }
+  const last = lastHasher?.deref();
+  if (last !== undefined && last.given === salt && last.givenUnchanged()) return last;
   let hasher = hashers.get(salt);
   if (hasher === undefined || !hasher.sameSalt(salt)) {
     hasher = new VisitorHasher(salt);
     hashers.set(salt, hasher);
   }
-  lastSalt = salt;
-  lastSaltWords = wordsOf(salt);
-  lastHasher = hasher;
+  if (hasher !== last) lastHasher = new WeakRef(hasher);
   return hasher;
 }
 
@@ -519,8 +523,6 @@ function hasherFor(salt: Uint8Array): VisitorHasher {
 {
   const salts = [new Uint8Array(32), new Uint8Array(32).fill(1)];
   for (let i = 0; i < 64; i++) hasherFor(salts[i % 2] as Uint8Array);
-  lastSalt = undefined;
-  lastSaltWords = null;
   lastHasher = undefined;
 }
 
