@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Dirent } from "node:fs";
-import { closeSync, fsync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { link, lstat, mkdir, open, opendir, readFile, rename, rmdir, unlink } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import type { ObjectInfo, ObjectStore, PutOptions } from "../../ports/object-store.ts";
@@ -31,6 +31,7 @@ const DIR_MODE = 0o700;
 export class LocalObjectStore implements ObjectStore {
   readonly root: string;
   private readonly inThread: boolean;
+  private readonly flushInThread: boolean;
 
   /**
    * `inThread`: `put` makes the folder, creates and writes the temporary file and renames it with synchronous calls,
@@ -40,10 +41,19 @@ export class LocalObjectStore implements ObjectStore {
    * themselves, docs/BENCHMARKS.md, sixth round), while a flush waited for on the thread stopped it ≈ 0.35 ms per
    * object (698 objects on `elastic`: ≈ 0.2 s of each thread, seventh round). Not for a server's thread, which must
    * not stop for a disk. Same files, same atomicity: the rename follows the flush.
+   *
+   * `flushInThread` (with `inThread`): the flush too, so the object is in place when `put` returns, without waiting
+   * for the pool. For small objects that others wait for — the ingest's checkpoint, whose intent must be stored
+   * before a partition's first part: through the pool each write queued behind the parts' flushes and took one turn
+   * of the thread per step, 80–120 ms a write for ≈ 0.3 ms of flush (docs/BENCHMARKS.md, eighth round).
    */
-  constructor(rootDir: string, options: { readonly inThread?: boolean } = {}) {
+  constructor(
+    rootDir: string,
+    options: { readonly inThread?: boolean; readonly flushInThread?: boolean } = {},
+  ) {
     this.root = resolve(rootDir);
     this.inThread = options.inThread === true;
+    this.flushInThread = this.inThread && options.flushInThread === true;
   }
 
   async put(key: string, body: Uint8Array, _options?: PutOptions): Promise<void> {
@@ -135,7 +145,8 @@ export class LocalObjectStore implements ObjectStore {
         const fd = openSync(temp, "wx", FILE_MODE);
         try {
           for (let at = 0; at < body.byteLength; ) at += writeSync(fd, body, at);
-          await flushed(fd);
+          if (this.flushInThread) fsyncSync(fd);
+          else await flushed(fd);
         } finally {
           closeSync(fd);
         }

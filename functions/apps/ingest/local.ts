@@ -112,11 +112,24 @@ function processAlive(holder: LockHolder): boolean | undefined {
   }
 }
 
+/**
+ * The store the checkpoints are written through: the plain local lake's files written and flushed on this thread.
+ * A batch's intent must be stored before each partition's first part, and the parts of every ingest thread wait for
+ * it; through libuv's pool each write of the checkpoint queued behind those parts' own flushes and took one turn of
+ * this thread per step (which ingests a shard too): 80–120 ms a write where the flush takes ≈ 0.3 ms, a worker idle
+ * 0.1–0.25 s per shard on `week` (docs/BENCHMARKS.md, eighth round). Any other store (a wrapper that counts calls or
+ * injects faults) is used as given.
+ */
+function checkpointStore(store: LocalObjectStore): LocalObjectStore {
+  if (store.constructor !== LocalObjectStore) return store;
+  return new LocalObjectStore(store.root, { inThread: true, flushInThread: true });
+}
+
 /** Local locks: a dead holder on this machine is seen at once; the lease only matters for a lake on a shared disk. */
 const LOCAL_LEASE_MS = 60 * 60 * 1000;
 
 export function localCheckpointBook(store: LocalObjectStore, clock: Clock): CheckpointBook {
-  return new CheckpointBook(store, clock, {
+  return new CheckpointBook(checkpointStore(store), clock, {
     owner: randomUUID(),
     host: hostname(),
     pid: process.pid,

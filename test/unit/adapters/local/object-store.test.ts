@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -230,5 +231,21 @@ describe("LocalObjectStore writing on the calling thread (an ingest shard's thre
       /events\/dt=2026-11-20\/a-0000\.parquet/,
     );
     expect((await readdir(join(root, "events"))).filter((n) => n.startsWith(TEMP_PREFIX))).toEqual([]);
+  });
+
+  it("with flushInThread, has the object in place when put returns, before any turn of the event loop", async () => {
+    // Prepare: the checkpoint's store (apps/ingest/local.ts), and one that flushes through libuv's pool
+    const flushing = new LocalObjectStore(root, { inThread: true, flushInThread: true });
+    const pooled = new LocalObjectStore(root, { inThread: true });
+    // Act: each put called, its object looked for before its promise is awaited
+    const put = flushing.put("checkpoints/streams/a.json", bytes("{}"));
+    const atReturn = readdirSync(join(root, "checkpoints/streams"));
+    const pooledPut = pooled.put("checkpoints/streams/b.json", bytes("{}"));
+    const pooledAtReturn = existsSync(join(root, "checkpoints/streams/b.json"));
+    await Promise.all([put, pooledPut]);
+    // Assess: only the flushing store's object was there (no temporary file left), with its bytes
+    expect(atReturn).toEqual(["a.json"]);
+    expect(pooledAtReturn).toBe(false);
+    expect(text(await pooled.get("checkpoints/streams/a.json"))).toBe("{}");
   });
 });
