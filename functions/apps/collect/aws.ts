@@ -75,7 +75,11 @@ export async function composeAwsCollectApp(env: Environment): Promise<Hono<HttpE
   const collector = createCollector({
     config,
     settings,
-    enrich: await enricherFor(config, { countryDb: env[AWS_ENV.geoCountryDb] }, { provider: false }),
+    enrich: await enricherFor(
+      config,
+      { countryDb: env[AWS_ENV.geoCountryDb] },
+      { provider: false, rememberAddresses: false },
+    ),
     salts: saltStoreFor(store, systemClock, config),
     sink,
     clock: systemClock,

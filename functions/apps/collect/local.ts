@@ -133,7 +133,7 @@ export async function localCollectorDeps(options: LocalCollectorOptions): Promis
     deps: {
       config,
       settings,
-      enrich: await enricherFor(config, {}, { provider: false }),
+      enrich: await enricherFor(config, {}, { provider: false, rememberAddresses: false }),
       salts,
       sink,
       clock,

@@ -88,6 +88,26 @@ describe("createEnricher", () => {
     expect(geo.asked).toEqual(["2003:db8::1", "217.0.0.1", "217.0.0.1"]);
   });
 
+  it("with the geo memo, asks the geo lookup once per address while it is remembered, with the same answers", () => {
+    // Prepare
+    const geo = recordingGeo();
+    const enrich = createEnricher(geo, { geoMemo: true });
+    const plain = createEnricher(recordingGeo());
+
+    // Act: the same address in two objects, another address, then the first again
+    const first = enrich(address("217.0.0.1"), CHROME_WINDOWS);
+    const again = enrich(address("::ffff:217.0.0.1"), CHROME_WINDOWS);
+    const other = enrich(address("217.0.0.2"), CHROME_WINDOWS);
+    const third = enrich(address("217.0.0.1"), GOOGLEBOT_SMARTPHONE);
+
+    // Assess
+    expect(geo.asked).toEqual(["217.0.0.1", "217.0.0.2"]);
+    expect(first).toEqual(plain(address("217.0.0.1"), CHROME_WINDOWS));
+    expect(again).toEqual(first);
+    expect(other.country).toBe("DE");
+    expect([third.country, third.provider]).toEqual(["DE", "Deutsche Telekom AG"]);
+  });
+
   it("answers the same for an agent whether it comes from the cache or not", () => {
     // Prepare: a cache of one entry, so agents keep being evicted and parsed again
     const enrich = createEnricher(recordingGeo(), { userAgentCacheSize: 1 });
