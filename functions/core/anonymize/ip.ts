@@ -39,6 +39,16 @@ const OPEN_BRACKET = 91;
 const DIGIT_0 = 48;
 const DIGIT_9 = 57;
 
+/** The big-endian 32-bit word at `bytes[at..at+4)`, signed (as an Int32Array holds it): an address's words. */
+export function bigEndianWord(bytes: Uint8Array, at: number): number {
+  return (
+    ((bytes[at] as number) << 24) |
+    ((bytes[at + 1] as number) << 16) |
+    ((bytes[at + 2] as number) << 8) |
+    (bytes[at + 3] as number)
+  );
+}
+
 function hexValue(code: number): number {
   if (code >= DIGIT_0 && code <= DIGIT_9) return code - DIGIT_0;
   const lower = code | 0x20;
@@ -375,12 +385,7 @@ export function truncate(addr: ClientAddress, prefixes: PrefixLengths = DEFAULT_
     const i = w << 2;
     const kept = bits - (w << 5);
     const mask = kept >= 32 ? -1 : kept <= 0 ? 0 : -1 << (32 - kept);
-    const word =
-      (((b[i] as number) << 24) |
-        ((b[i + 1] as number) << 16) |
-        ((b[i + 2] as number) << 8) |
-        (b[i + 3] as number)) &
-      mask;
+    const word = bigEndianWord(b, i) & mask;
     if (w === 0) w0 = word;
     else if (w === 1) w1 = word;
     else if (w === 2) w2 = word;

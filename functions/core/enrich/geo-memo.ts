@@ -16,6 +16,8 @@
  * addresses in this process's memory only, as the line being processed does; nothing of it is written anywhere.
  */
 
+import { bigEndianWord } from "../anonymize/ip.ts";
+
 const SLOT_BITS = 12;
 /** Addresses remembered at most (4,096: the `week` log's 48,000 clients find their last answer on ≈ 60 % of lines). */
 export const GEO_MEMO_SLOTS = 1 << SLOT_BITS;
@@ -56,14 +58,14 @@ export class GeoMemo {
       this.family = 0;
       return false;
     }
-    const w0 = wordAt(bytes, 0);
+    const w0 = bigEndianWord(bytes, 0);
     let w1 = 0;
     let w2 = 0;
     let w3 = 0;
     if (family === 16) {
-      w1 = wordAt(bytes, 4);
-      w2 = wordAt(bytes, 8);
-      w3 = wordAt(bytes, 12);
+      w1 = bigEndianWord(bytes, 4);
+      w2 = bigEndianWord(bytes, 8);
+      w3 = bigEndianWord(bytes, 12);
     }
     let h = Math.imul(w0 ^ family, 0x9e3779b1);
     h = Math.imul(h ^ w1, 0x85ebca6b);
@@ -112,13 +114,4 @@ export class GeoMemo {
     this.countries[slot] = country;
     this.providers[slot] = provider;
   }
-}
-
-function wordAt(bytes: Uint8Array, at: number): number {
-  return (
-    ((bytes[at] as number) << 24) |
-    ((bytes[at + 1] as number) << 16) |
-    ((bytes[at + 2] as number) << 8) |
-    (bytes[at + 3] as number)
-  );
 }

@@ -20,7 +20,7 @@
  * The output is checked against `createHmac` over many random inputs in the tests.
  */
 
-import { type ClientAddress, parseClientAddress } from "../anonymize/ip.ts";
+import { bigEndianWord, type ClientAddress, parseClientAddress } from "../anonymize/ip.ts";
 
 const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
@@ -36,15 +36,6 @@ const IV = new Int32Array([
   0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ]);
 const BLOCK = 64;
-/** The big-endian 32-bit word at `m[j..j+4)`. */
-function wordAt(m: Uint8Array, j: number): number {
-  return (
-    ((m[j] as number) << 24) |
-    ((m[j + 1] as number) << 16) |
-    ((m[j + 2] as number) << 8) |
-    (m[j + 3] as number)
-  );
-}
 
 /**
  * One SHA-256 compression of the 64-byte block at `m[off..off+64)` into `st`. The 64 rounds run as four passes of
@@ -55,10 +46,10 @@ function wordAt(m: Uint8Array, j: number): number {
  */
 // biome-ignore format: a round per three lines reads as the algorithm; formatted, the function would be 500 lines
 function compress(st: Int32Array, m: Uint8Array, off: number): void {
-  let w0 = wordAt(m, off), w1 = wordAt(m, off + 4), w2 = wordAt(m, off + 8), w3 = wordAt(m, off + 12);
-  let w4 = wordAt(m, off + 16), w5 = wordAt(m, off + 20), w6 = wordAt(m, off + 24), w7 = wordAt(m, off + 28);
-  let w8 = wordAt(m, off + 32), w9 = wordAt(m, off + 36), wa = wordAt(m, off + 40), wb = wordAt(m, off + 44);
-  let wc = wordAt(m, off + 48), wd = wordAt(m, off + 52), we = wordAt(m, off + 56), wf = wordAt(m, off + 60);
+  let w0 = bigEndianWord(m, off), w1 = bigEndianWord(m, off + 4), w2 = bigEndianWord(m, off + 8), w3 = bigEndianWord(m, off + 12);
+  let w4 = bigEndianWord(m, off + 16), w5 = bigEndianWord(m, off + 20), w6 = bigEndianWord(m, off + 24), w7 = bigEndianWord(m, off + 28);
+  let w8 = bigEndianWord(m, off + 32), w9 = bigEndianWord(m, off + 36), wa = bigEndianWord(m, off + 40), wb = bigEndianWord(m, off + 44);
+  let wc = bigEndianWord(m, off + 48), wd = bigEndianWord(m, off + 52), we = bigEndianWord(m, off + 56), wf = bigEndianWord(m, off + 60);
   let a = st[0] as number, b = st[1] as number, c = st[2] as number, d = st[3] as number;
   let e = st[4] as number, f = st[5] as number, g = st[6] as number, h = st[7] as number;
   let t = 0;
