@@ -1,6 +1,17 @@
 import { randomBytes } from "node:crypto";
 import type { Dirent } from "node:fs";
-import { closeSync, fsync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fsync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { link, lstat, mkdir, open, opendir, readFile, rename, rmdir, unlink } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import type { ObjectInfo, ObjectStore, PutOptions } from "../../ports/object-store.ts";
@@ -31,7 +42,7 @@ const DIR_MODE = 0o700;
 export class LocalObjectStore implements ObjectStore {
   readonly root: string;
   private readonly inThread: boolean;
-  private readonly flushInThread: boolean;
+  private readonly synchronous: boolean;
 
   /**
    * `inThread`: `put` makes the folder, creates and writes the temporary file and renames it with synchronous calls,
@@ -42,22 +53,34 @@ export class LocalObjectStore implements ObjectStore {
    * object (698 objects on `elastic`: ≈ 0.2 s of each thread, seventh round). Not for a server's thread, which must
    * not stop for a disk. Same files, same atomicity: the rename follows the flush.
    *
-   * `flushInThread` (with `inThread`): the flush too, so the object is in place when `put` returns, without waiting
-   * for the pool. For small objects that others wait for — the ingest's checkpoint, whose intent must be stored
-   * before a partition's first part: through the pool each write queued behind the parts' flushes and took one turn
-   * of the thread per step, 80–120 ms a write for ≈ 0.3 ms of flush (docs/BENCHMARKS.md, eighth round).
+   * `synchronous`: `put`, `putIfAbsent` and `get` in synchronous calls on the calling thread, the flush included,
+   * so the object is in place (or read) when the call returns, without waiting for the pool (`list` and `delete`
+   * stay asynchronous). For small objects that ingest threads wait for — the checkpoint, whose intent must be stored
+   * before a partition's first part, and the day salts: through the pool each call queued behind the parts'
+   * flushes and took one turn of the thread per step, 38–125 ms a checkpoint write for ≈ 0.3 ms of flush
+   * (docs/BENCHMARKS.md, eighth round).
    */
   constructor(
     rootDir: string,
-    options: { readonly inThread?: boolean; readonly flushInThread?: boolean } = {},
+    options: { readonly inThread?: boolean; readonly synchronous?: boolean } = {},
   ) {
     this.root = resolve(rootDir);
-    this.inThread = options.inThread === true;
-    this.flushInThread = this.inThread && options.flushInThread === true;
+    this.synchronous = options.synchronous === true;
+    this.inThread = this.synchronous || options.inThread === true;
   }
 
   async put(key: string, body: Uint8Array, _options?: PutOptions): Promise<void> {
     const path = this.pathOf(key);
+    if (this.synchronous) {
+      const temp = this.writeTempSync(key, path, body);
+      try {
+        renameSync(temp, path);
+      } catch (error) {
+        removeQuietly(temp);
+        throw storeError("put", key, error);
+      }
+      return;
+    }
     if (this.inThread) return this.putInThread(key, path, body);
     const temp = await this.writeTemp(key, path, body);
     try {
@@ -70,6 +93,18 @@ export class LocalObjectStore implements ObjectStore {
 
   async putIfAbsent(key: string, body: Uint8Array, _options?: PutOptions): Promise<boolean> {
     const path = this.pathOf(key);
+    if (this.synchronous) {
+      const temp = this.writeTempSync(key, path, body);
+      try {
+        linkSync(temp, path);
+        return true;
+      } catch (error) {
+        if (codeOf(error) === "EEXIST") return false;
+        throw storeError("putIfAbsent", key, error);
+      } finally {
+        removeQuietly(temp);
+      }
+    }
     const temp = await this.writeTemp(key, path, body);
     try {
       await link(temp, path);
@@ -85,7 +120,7 @@ export class LocalObjectStore implements ObjectStore {
   async get(key: string): Promise<Uint8Array | null> {
     const path = this.pathOf(key);
     try {
-      const data = await readFile(path);
+      const data = this.synchronous ? readFileSync(path) : await readFile(path);
       return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     } catch (error) {
       const code = codeOf(error);
@@ -145,8 +180,7 @@ export class LocalObjectStore implements ObjectStore {
         const fd = openSync(temp, "wx", FILE_MODE);
         try {
           for (let at = 0; at < body.byteLength; ) at += writeSync(fd, body, at);
-          if (this.flushInThread) fsyncSync(fd);
-          else await flushed(fd);
+          await flushed(fd);
         } finally {
           closeSync(fd);
         }
@@ -162,6 +196,30 @@ export class LocalObjectStore implements ObjectStore {
     } catch (error) {
       drop();
       throw storeError("put", key, error);
+    }
+  }
+
+  /** {@link writeTemp} in synchronous calls, the flush included. */
+  private writeTempSync(key: string, path: string, body: Uint8Array): string {
+    const dir = dirname(path);
+    const temp = join(dir, `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`);
+    // A concurrent delete may remove the (empty) folder between mkdir and open: try again once.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+        const fd = openSync(temp, "wx", FILE_MODE);
+        try {
+          for (let at = 0; at < body.byteLength; ) at += writeSync(fd, body, at);
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+        return temp;
+      } catch (error) {
+        removeQuietly(temp);
+        if (codeOf(error) === "ENOENT" && attempt === 0) continue;
+        throw storeError("write", key, error);
+      }
     }
   }
 
@@ -270,6 +328,15 @@ export function checkObjectKeyPrefix(prefix: string): void {
   if (prefix === "") return;
   const problem = keyProblem(prefix, true);
   if (problem !== null) throw new Error(`invalid object key prefix ${JSON.stringify(prefix)}: it ${problem}`);
+}
+
+/** Removes a temporary file, if it is there. */
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Not there: nothing to remove.
+  }
 }
 
 /** The file's data flushed to disk (fsync in libuv's pool: the calling thread goes on meanwhile). */

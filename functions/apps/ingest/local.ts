@@ -113,23 +113,24 @@ function processAlive(holder: LockHolder): boolean | undefined {
 }
 
 /**
- * The store the checkpoints are written through: the plain local lake's files written and flushed on this thread.
- * A batch's intent must be stored before each partition's first part, and the parts of every ingest thread wait for
- * it; through libuv's pool each write of the checkpoint queued behind those parts' own flushes and took one turn of
- * this thread per step (which ingests a shard too): 80–120 ms a write where the flush takes ≈ 0.3 ms, a worker idle
- * 0.1–0.25 s per shard on `week` (docs/BENCHMARKS.md, eighth round). Any other store (a wrapper that counts calls or
- * injects faults) is used as given.
+ * The store the checkpoints and the day salts are written and read through: the plain local lake's files, in
+ * synchronous calls on this thread. A batch's intent must be stored before each partition's first part, and a
+ * shard's lines wait for their day's salt: through libuv's pool each such call queued behind the parts' own flushes
+ * of every ingest thread and took one turn of this thread per step (which ingests a shard too): 38–125 ms a
+ * checkpoint write where the flush takes ≈ 0.3 ms, and on `week` (a new day every shard) 0.65–0.8 s of a worker's
+ * run waiting for salts at load 7 (docs/BENCHMARKS.md, eighth round). Any other store (a wrapper that counts calls
+ * or injects faults) is used as given.
  */
-function checkpointStore(store: LocalObjectStore): LocalObjectStore {
+function smallObjectStore(store: LocalObjectStore): LocalObjectStore {
   if (store.constructor !== LocalObjectStore) return store;
-  return new LocalObjectStore(store.root, { inThread: true, flushInThread: true });
+  return new LocalObjectStore(store.root, { synchronous: true });
 }
 
 /** Local locks: a dead holder on this machine is seen at once; the lease only matters for a lake on a shared disk. */
 const LOCAL_LEASE_MS = 60 * 60 * 1000;
 
 export function localCheckpointBook(store: LocalObjectStore, clock: Clock): CheckpointBook {
-  return new CheckpointBook(checkpointStore(store), clock, {
+  return new CheckpointBook(smallObjectStore(store), clock, {
     owner: randomUUID(),
     host: hostname(),
     pid: process.pid,
@@ -156,7 +157,7 @@ export async function openLocal(options: LocalOptions): Promise<LocalLogsieve> {
   // Its start-up overlaps this thread's: the salts, the enricher and the first shard's reading.
   if (workers !== null && options.shards?.warm === true) workers.warm({ store, config });
   const sharding = workers ?? inThreadSharding(shardBytes, readFileRange);
-  const salts = saltStoreFor(store, clock, config);
+  const salts = saltStoreFor(smallObjectStore(store), clock, config);
   // Salts older than their lifetime are destroyed before any is used, even if no sweeper ran.
   await salts.destroyExpired(saltLifetimeMs(config));
   const enrich = await enricherFor(config);

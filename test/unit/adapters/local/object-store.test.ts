@@ -233,19 +233,28 @@ describe("LocalObjectStore writing on the calling thread (an ingest shard's thre
     expect((await readdir(join(root, "events"))).filter((n) => n.startsWith(TEMP_PREFIX))).toEqual([]);
   });
 
-  it("with flushInThread, has the object in place when put returns, before any turn of the event loop", async () => {
-    // Prepare: the checkpoint's store (apps/ingest/local.ts), and one that flushes through libuv's pool
-    const flushing = new LocalObjectStore(root, { inThread: true, flushInThread: true });
+  it("synchronous: put and putIfAbsent have the object in place when they return, before any turn of the event loop", async () => {
+    // Prepare: the checkpoints' and salts' store (apps/ingest/local.ts), and one that flushes through libuv's pool
+    const synchronous = new LocalObjectStore(root, { synchronous: true });
     const pooled = new LocalObjectStore(root, { inThread: true });
-    // Act: each put called, its object looked for before its promise is awaited
-    const put = flushing.put("checkpoints/streams/a.json", bytes("{}"));
-    const atReturn = readdirSync(join(root, "checkpoints/streams"));
+    // Act: each call made, its object looked for before its promise is awaited
+    const put = synchronous.put("checkpoints/streams/a.json", bytes("{}"));
+    const afterPut = readdirSync(join(root, "checkpoints/streams"));
+    const created = synchronous.putIfAbsent("salts/2026-11-20.json", bytes("salt one"));
+    const afterCreate = readdirSync(join(root, "salts"));
+    const again = synchronous.putIfAbsent("salts/2026-11-20.json", bytes("salt two"));
     const pooledPut = pooled.put("checkpoints/streams/b.json", bytes("{}"));
     const pooledAtReturn = existsSync(join(root, "checkpoints/streams/b.json"));
     await Promise.all([put, pooledPut]);
-    // Assess: only the flushing store's object was there (no temporary file left), with its bytes
-    expect(atReturn).toEqual(["a.json"]);
+    // Assess: only the synchronous store's objects were there (no temporary file left); the second putIfAbsent
+    // lost, the first object kept; get reads them back
+    expect(afterPut).toEqual(["a.json"]);
+    expect(afterCreate).toEqual(["2026-11-20.json"]);
     expect(pooledAtReturn).toBe(false);
-    expect(text(await pooled.get("checkpoints/streams/a.json"))).toBe("{}");
+    expect([await created, await again]).toEqual([true, false]);
+    expect(text(await synchronous.get("salts/2026-11-20.json"))).toBe("salt one");
+    expect(text(await synchronous.get("checkpoints/streams/a.json"))).toBe("{}");
+    expect(await synchronous.get("checkpoints/streams/missing.json")).toBeNull();
+    expect(readdirSync(join(root, "salts"))).toEqual(["2026-11-20.json"]);
   });
 });
