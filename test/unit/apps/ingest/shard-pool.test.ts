@@ -39,7 +39,7 @@ describe("objectsTurnByTurn (the main thread's objects at a shard's end)", () =>
     const log: string[] = [];
     const encoder = objectsTurnByTurn(loggingEncoder(log));
     const parts = [1, 2, 3].map(() => encoder.startPart?.(schema) as TablePart);
-    parts.forEach((part, i) => part.add({ a: `r${i + 1}` }));
+    for (const [i, part] of parts.entries()) part.add({ a: `r${i + 1}` });
     // Act
     const bodies = await Promise.all(parts.map((part) => part.finish()));
     // Assess: rows went straight in; between two objects' encodings the thread took the task queued meanwhile
