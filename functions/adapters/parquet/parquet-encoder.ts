@@ -4,6 +4,7 @@ import {
   type ColumnSpec,
   type EncodedRowGroups,
   encodeRowGroups,
+  freeNow,
   ParquetFileWriter,
   type TableSpec,
   type WriteOptions,
@@ -394,7 +395,9 @@ export function encodeGroups(
  * V8 starts only well above the level after the previous one, and that garbage was most of an ingest thread's peak
  * memory (docs/BENCHMARKS.md, fourth and fifth rounds). A pooled batch is {@link ColumnBatch.reset}: the same bytes as a
  * fresh one for the same rows. The pool keeps batches up to `limitBytes` of arrays in all (their capacity); one
- * more is dropped.
+ * more is released ({@link ColumnBatch.release}: its memory given back at once, not at the next full collection).
+ * Not kept either, measured: batches above a few MiB (they then grow again from 32 rows for every part: peak memory
+ * 10–20 MiB lower, but ≈ 2 s more CPU per 4 M lines on the generated log: docs/BENCHMARKS.md, eighth round).
  */
 export class BatchPool {
   private readonly free = new Map<TableSpec, ColumnBatch[]>();
@@ -417,13 +420,16 @@ export class BatchPool {
 
   /**
    * Keeps a batch for {@link take}: its finished data must no longer be in use (encoded in this thread, or
-   * dropped). One whose buffers went to another thread is not kept, nor one past the limit.
+   * dropped). One whose buffers went to another thread is not kept; one past the limit is released.
    */
   give(batch: ColumnBatch): void {
     if (!batch.reusable) return;
     batch.reset();
     const bytes = batch.bytesHeld;
-    if (this.held + bytes > this.limitBytes) return;
+    if (this.held + bytes > this.limitBytes) {
+      batch.release();
+      return;
+    }
     let free = this.free.get(batch.schema);
     if (free === undefined) {
       free = [];
@@ -554,7 +560,11 @@ export class ParquetPart implements TablePart, RowSink {
         `cannot encode ${this.table.name} (${this.groupedRows} rows): the Parquet writer failed (${name})`,
       );
     }
-    return concat(pieces);
+    const bytes = concat(pieces);
+    // The pieces were copied into the file's bytes and are no one's: their memory goes back now (they have often
+    // lived long enough to wait for a full collection otherwise: a row group's bytes wait for the part's end).
+    if (pieces.length > 1) for (const piece of pieces) freeNow(piece);
+    return bytes;
   }
 
   /** Rows the next row group is expected to take at most: a batch is never grown beyond them. */

@@ -117,6 +117,15 @@ export class PartitionedWriter {
   private rowPartition = "";
   /** Collects a row's values into an object, for encoders whose parts take objects only. */
   private objectSink: ObjectRowSink | undefined;
+  /**
+   * What writing the least recently used partition gave, for the row that opened a part (`afterRow` returns it);
+   * null when not decided yet. The decision is the one `afterRow` made after the row before (the same counts: the
+   * row's values change none of them), taken when the part is opened, before it takes its column batch: the part
+   * written gives its batch back to the encoder's pool in time for the new part to take it. Taken after, the new
+   * part made a batch of its own and the written one lay idle in the pool until the next part opened — a batch of an
+   * hour's or a day's rows (7–9 MiB on the generated log) per table and thread (docs/BENCHMARKS.md, eighth round).
+   */
+  private leastRecent: Promise<void> | undefined | false | null = null;
 
   constructor(private readonly options: PartitionedWriterOptions) {
     this.maxInFlight = Math.max(1, options.maxPartsInFlight ?? 1);
@@ -128,6 +137,8 @@ export class PartitionedWriter {
     // round, `deopts`). Set once more here, it is mutable from the start.
     this.rowsWritten = -1;
     this.rowsWritten = 0;
+    this.leastRecent = false;
+    this.leastRecent = null;
   }
 
   /**
@@ -135,7 +146,7 @@ export class PartitionedWriter {
    * wait before adding more (await it), `undefined` otherwise. The row object is not kept.
    */
   add(partition: string, row: Record<string, unknown>): Promise<void> | undefined {
-    const buffer = this.append(partition, row);
+    const buffer = this.append(partition, row, true);
     return this.afterRow(partition, buffer);
   }
 
@@ -145,7 +156,7 @@ export class PartitionedWriter {
    * made when the encoder's parts take values (TablePart.sink); otherwise the values become one, added as by `add`.
    */
   row(partition: string): RowSink {
-    const buffer = this.locate(partition);
+    const buffer = this.locate(partition, true);
     const pending = buffer.pending as Pending;
     this.rowPartition = partition;
     this.rowBuffer = buffer;
@@ -171,7 +182,11 @@ export class PartitionedWriter {
   /** The limits, once a row is in: what to write now, and whether the caller must wait. */
   private afterRow(partition: string, buffer: PartitionBuffer): Promise<void> | undefined {
     if (buffer.rows >= this.options.rowsPerPart) return this.writePart(partition, buffer);
-    if (buffer.rows === 1 && this.open > 1) {
+    const early = this.leastRecent;
+    if (early !== null) {
+      this.leastRecent = null;
+      if (early !== false) return early;
+    } else if (buffer.rows === 1 && this.open > 1) {
       const written = this.writeLeastRecent(buffer);
       if (written !== false) return written;
     }
@@ -187,19 +202,23 @@ export class PartitionedWriter {
 
   /** Adds a row without writing anything yet, whatever the limits (`finish` writes it). */
   addBuffered(partition: string, row: Record<string, unknown>): void {
-    this.append(partition, row);
+    this.append(partition, row, false);
   }
 
-  private append(partition: string, row: Record<string, unknown>): PartitionBuffer {
-    const buffer = this.locate(partition);
+  private append(partition: string, row: Record<string, unknown>, limits: boolean): PartitionBuffer {
+    const buffer = this.locate(partition, limits);
     (buffer.pending as Pending).add(row);
     buffer.rows++;
     this.buffered++;
     return buffer;
   }
 
-  /** The partition's buffer, with a part open to take a row (counted as the partition's latest). */
-  private locate(partition: string): PartitionBuffer {
+  /**
+   * The partition's buffer, with a part open to take a row (counted as the partition's latest). With `limits` (a row
+   * that `afterRow` will see), a part opened here first writes the least recently used partition when the limits
+   * want it (see {@link leastRecent}).
+   */
+  private locate(partition: string, limits: boolean): PartitionBuffer {
     if (this.rowBuffer !== null)
       throw new Error(`${this.options.schema.name}: a row was started and not ended`);
     let buffer = this.lastBuffer;
@@ -215,9 +234,12 @@ export class PartitionedWriter {
     buffer.lastAdd = ++this.adds;
     let pending = buffer.pending;
     if (pending === null) {
+      this.open++;
+      if (limits && this.options.rowsPerPart > 1) {
+        this.leastRecent = this.open > 1 ? this.writeLeastRecent(buffer) : false;
+      }
       pending = this.startPending();
       buffer.pending = pending;
-      this.open++;
     }
     return buffer;
   }

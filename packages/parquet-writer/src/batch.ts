@@ -146,11 +146,31 @@ function expectedRowsOf(expectedRows: number | undefined): number {
   return expectedRows !== undefined && expectedRows > 0 ? expectedRows : Number.POSITIVE_INFINITY;
 }
 
-/** A copy of `array` with room for `size` elements (same type). */
+/** A copy of `array` with room for `size` elements (same type); `array`'s memory is given back (see {@link freeNow}). */
 function resized<T extends TypedArray>(array: T, size: number): T {
   const next = allocate(array.constructor as unknown as TypedArrayType<T>, size);
   next.set(array.subarray(0, Math.min(array.length, size)));
+  freeNow(array);
   return next;
+}
+
+/** Arrays at least this large are given back at once by {@link freeNow}; smaller ones are left to the collector. */
+const FREE_NOW_BYTES = 64 * 1024;
+
+/**
+ * Gives an array's memory back now rather than when the garbage collector finds it unreachable: its buffer is moved
+ * (transferred, which detaches it) into a clone that nothing references. The clone is in V8's young generation, so
+ * the next scavenge, a few milliseconds on, frees the memory; the array itself, if it had lived long enough to be
+ * in the old generation (a batch's arrays: they live for a partition's rows), would have held it until the next full
+ * collection, which V8 starts only well above the level after the last one — and that garbage was a large part of
+ * an ingest thread's peak memory (docs/BENCHMARKS.md, eighth round). Only for an array no one else views: its
+ * buffer becomes zero bytes long. Small arrays are left to the collector (the clone costs a few microseconds).
+ */
+export function freeNow(array: { readonly buffer: ArrayBufferLike; readonly byteLength: number }): void {
+  const buffer = array.buffer;
+  if (!(buffer instanceof ArrayBuffer) || buffer.byteLength < FREE_NOW_BYTES || SHARED_ZEROS.has(buffer))
+    return;
+  structuredClone(buffer, { transfer: [buffer] });
 }
 
 /**
@@ -227,6 +247,10 @@ abstract class Column {
   /** Bytes this column holds (its arrays' whole capacity). */
   bytesHeld(): number {
     return this.defined?.byteLength ?? 0;
+  }
+  /** Gives the arrays' memory back now (see {@link freeNow}); the column is unusable afterwards. */
+  release(): void {
+    if (this.defined !== null) freeNow(this.defined);
   }
 }
 
@@ -427,11 +451,15 @@ class StringColumn extends Column {
   private firstValue(row: number): void {
     this.nullsOnly = false;
     const rows = this.rowsCapacity;
-    if (this.ends.length < rows) this.ends = allocate(Int32Array, rows);
-    else this.ends.fill(0, 0, row);
+    if (this.ends.length < rows) {
+      freeNow(this.ends);
+      this.ends = allocate(Int32Array, rows);
+    } else this.ends.fill(0, 0, row);
     if (this.defined !== null) {
-      if (this.defined.length < rows) this.defined = allocate(Uint8Array, rows);
-      else this.defined.fill(0, 0, row);
+      if (this.defined.length < rows) {
+        freeNow(this.defined);
+        this.defined = allocate(Uint8Array, rows);
+      } else this.defined.fill(0, 0, row);
     }
   }
 
@@ -443,11 +471,13 @@ class StringColumn extends Column {
     if (code === 0x100 && this.width === 1) {
       this.codes16 = allocate(Uint16Array, this.codes8.length);
       this.codes16.set(this.codes8);
+      freeNow(this.codes8);
       this.codes8 = NO_CODES8;
       this.width = 2;
     } else if (code === 0x10000 && this.width === 2) {
       this.codes32 = allocate(Int32Array, this.codes16.length);
       this.codes32.set(this.codes16);
+      freeNow(this.codes16);
       this.codes16 = NO_CODES16;
       this.width = 4;
     }
@@ -474,6 +504,15 @@ class StringColumn extends Column {
     if (this.nullsOnly) return;
     if (this.defined !== null) this.defined[row] = 0;
     this.ends[row] = this.size;
+  }
+
+  override release(): void {
+    super.release();
+    if (this.codesMode) freeNow(this.codes());
+    else {
+      freeNow(this.data);
+      freeNow(this.ends);
+    }
   }
 
   /** The arrays' capacity, plus a code unit per character of the distinct values of a `codes` column. */
@@ -546,6 +585,10 @@ class FixedColumn extends Column {
   override bytesHeld(): number {
     return super.bytesHeld() + this.values.byteLength;
   }
+  override release(): void {
+    super.release();
+    freeNow(this.values);
+  }
   finish(rows: number): ColumnData {
     return {
       kind: this.kind,
@@ -593,6 +636,10 @@ class Int64Column extends Column {
   }
   override bytesHeld(): number {
     return super.bytesHeld() + this.words.byteLength;
+  }
+  override release(): void {
+    super.release();
+    freeNow(this.words);
   }
   finish(rows: number): ColumnData {
     return { kind: "int64", defined: this.definedOf(rows), words: this.words.subarray(0, 2 * rows) };
@@ -742,6 +789,18 @@ export class ColumnBatch {
 
   get rows(): number {
     return this.count;
+  }
+
+  /**
+   * Gives the memory of the batch's arrays back now, not when the garbage collector gets to them (see
+   * {@link freeNow}): for a batch that will not be used again, whose finished data is no longer in use. Spent
+   * afterwards, like a finished batch.
+   */
+  release(): void {
+    if (!this.reusable) return;
+    for (const builder of this.builders) builder.release();
+    this.finished = true;
+    this.kinds = NO_KINDS;
   }
 
   /**

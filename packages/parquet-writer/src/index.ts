@@ -9,6 +9,7 @@ export {
   ColumnBatch,
   type ColumnData,
   EncodeError,
+  freeNow,
 } from "./batch.ts";
 export { maxCompressedLength, snappyCompressInto } from "./snappy.ts";
 export type { ColumnSpec, ColumnType, TableSpec } from "./table.ts";

@@ -188,4 +188,38 @@ describe("a part encoded row group by row group", () => {
     expect(pool.take(table).rows).toBe(0);
     expect(pool.bytesHeld).toBe(one);
   });
+
+  it("gives back at once the memory of a batch it has no room for, and keeps one it has room for", () => {
+    // Prepare: batches of 20,000 event rows (their timestamps alone 160 KB), finished and encoded
+    const table = new ParquetEncoder().tableOf(EVENTS_SCHEMA);
+    const rows = rowsAcrossGroups(20 * GROUP);
+    const finished = () => {
+      const batch = new ColumnBatch(table);
+      for (const row of rows) batch.add(row);
+      const data = batch.finish();
+      const ts = data.columns[0];
+      if (ts?.kind !== "double") throw new Error("ts is a double column");
+      return { batch, timestamps: ts.values };
+    };
+    const kept = finished();
+    const dropped = finished();
+    const one = (() => {
+      const { batch } = finished();
+      batch.reset();
+      return batch.bytesHeld;
+    })();
+    const pool = new BatchPool(1.5 * one);
+
+    // Act
+    pool.give(kept.batch);
+    pool.give(dropped.batch);
+
+    // Assess: the one past the limit is released (its arrays detached: what its finished data viewed is gone) and
+    // not kept; the other is kept with its arrays
+    expect(dropped.timestamps.length).toBe(0);
+    expect(dropped.batch.reusable).toBe(false);
+    expect(kept.timestamps.length).toBe(20 * GROUP);
+    expect(pool.bytesHeld).toBe(one);
+    expect(pool.take(table)).toBe(kept.batch);
+  });
 });

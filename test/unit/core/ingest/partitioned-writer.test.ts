@@ -140,6 +140,60 @@ class BytesStore extends RecordingStore {
 }
 
 describe("PartitionedWriter: memory of open partitions", () => {
+  it("writes the partition a new one pushes out before the new part takes its column batch, given back to it", async () => {
+    // Prepare: the encoder's parts, each start and finish recorded with what the encoder's pool held then
+    const real = new ParquetEncoder({ rowGroupSize: 1_000 });
+    const calls: string[] = [];
+    const spying: TableEncoder = {
+      extension: real.extension,
+      encode: (schema, objects) => real.encode(schema, objects),
+      startPart: (schema, expectedRows) => {
+        calls.push(`start, pool ${real.batches.bytesHeld > 0 ? "holds a batch" : "empty"}`);
+        const part = real.startPart(schema, expectedRows);
+        return {
+          get rows() {
+            return part.rows;
+          },
+          get bytesHeld() {
+            return part.bytesHeld;
+          },
+          add: (row) => part.add(row),
+          sink: part.sink,
+          finish: () => {
+            calls.push("finish");
+            return part.finish();
+          },
+        };
+      },
+    };
+    const writer = new PartitionedWriter({
+      store: new BytesStore(),
+      encoder: spying,
+      schema: EVENTS_SCHEMA,
+      inputId: "in",
+      rowsPerPart: 1_000,
+      maxBufferedRows: 1_000,
+      maxOpenPartitions: 128,
+      idlePartitionRows: 3,
+    });
+    const rows = eventRows(7);
+
+    // Act: a (2 rows), b (4 rows: a idle), c opens and pushes a out
+    const days = ["a", "a", "b", "b", "b", "b", "c"];
+    for (const [i, row] of rows.entries()) await writer.add(`events/dt=${days[i]}/`, row);
+    const poolAfterC = real.batches.bytesHeld;
+    await writer.finish();
+
+    // Assess: a was written (its batch given back) before c's part started, which took that batch
+    expect(calls.slice(0, 4)).toEqual([
+      "start, pool empty",
+      "start, pool empty",
+      "finish",
+      "start, pool holds a batch",
+    ]);
+    expect(poolAfterC).toBe(0);
+  });
+
   it("holds each open partition's full row groups encoded, and writes the bytes of the part encoded at once", async () => {
     // Prepare: three days open side by side, rows interleaved, each day far past one row group before it is written
     const group = 1_000;
