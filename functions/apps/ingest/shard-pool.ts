@@ -271,6 +271,8 @@ class WorkerShards implements ShardExecutor {
   private inThread: Promise<unknown> | null = null;
   /** This thread's deps for its ranges: the caller's, with an in-thread encoder and the batch's salts. */
   private inThreadDeps: IngestDeps | null = null;
+  /** The range this thread ingests is read to its end: its writers are storing what they hold (objectsTurnByTurn). */
+  private hereReadToEnd = false;
   readonly startRange: ((job: ShardJob, end: number) => Promise<IngestSummary>) | undefined;
   private readonly salts = new Map<string, Promise<Uint8Array>>();
   /** The first error of a call this thread ran for a worker (a store failure): the cause a failed shard reports. */
@@ -334,15 +336,19 @@ class WorkerShards implements ShardExecutor {
       // The local lake's parts written on this thread, as a worker writes them (see LocalObjectStore `inThread`).
       store: lakeRoot === null ? context.deps.store : new LocalObjectStore(lakeRoot, { inThread: true }),
       // The caller's encoder may be the threaded one, whose worker would be one more isolate.
-      encoder: objectsTurnByTurn(parquetEncoder({ threads: false })),
+      encoder: objectsTurnByTurn(parquetEncoder({ threads: false }), () => this.hereReadToEnd),
       salts: {
         saltForDay: (day) => this.saltForDay(day),
         destroyExpired: async () => [],
       },
     };
     const deps = this.inThreadDeps;
+    this.hereReadToEnd = false;
+    const readToEnd = (): void => {
+      this.hereReadToEnd = true;
+    };
     // A stopped batch stops the shard being read at its next chunk.
-    const chunks = untilStopped(turnByTurn(readFileRange(source, job.offset, end)), () =>
+    const chunks = untilStopped(turnByTurn(readFileRange(source, job.offset, end), readToEnd), () =>
       this.closed ? new Error("the batch was stopped") : undefined,
     );
     const running = ingestShard(job, chunks, deps, {
@@ -533,26 +539,35 @@ class WorkerShards implements ShardExecutor {
  * sixth round) —, and a worker would take in the answers, and move its own writes on, only when it had to wait. A
  * turn per 256 KiB chunk (≈ 5 ms of lines) answers within milliseconds, for a setImmediate per chunk.
  */
-async function* turnByTurn(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
-  for await (const chunk of chunks) {
-    await nextTurn();
-    yield chunk;
+async function* turnByTurn(
+  chunks: AsyncIterable<Uint8Array>,
+  onEnd: () => void = () => undefined,
+): AsyncIterable<Uint8Array> {
+  try {
+    for await (const chunk of chunks) {
+      await nextTurn();
+      yield chunk;
+    }
+  } finally {
+    onEnd();
   }
 }
 
 /**
- * The encoder of this thread's own shards, each object's last encoding (its remaining rows and its footer) run in a
- * turn of this thread's event loop of its own, one object after the other. At a shard's end its writers encode every
- * open partition in one go (`elastic`: ≈ 90 objects, 0.1–0.35 s) without a turn in between, so a worker's calls
- * waited for all of it; and the two threads' first shards end together, when the worker asks for the batch intent
- * of each partition it writes first: it stood idle 0.1 s (quiet) to 0.5 s (load 5) at its first shard's end
- * (docs/BENCHMARKS.md, eighth round). The same objects: each is its own rows, encoded by the same code, only later.
+ * The encoder of this thread's own shards: once `atShardEnd` says the shard is read to its end, each object's last
+ * encoding (its remaining rows and its footer) runs in a turn of this thread's event loop of its own, one object
+ * after the other. At a shard's end its writers encode every open partition in one go (`elastic`: ≈ 90 objects,
+ * 0.1–0.35 s) without a turn in between, so a worker's questions (a new day's salt, a partition's intent) waited for
+ * all of it (docs/BENCHMARKS.md, eighth round). Before the end an object is finished at once, as by the encoder
+ * itself: a partition pushed out gives its column batch back for the part that pushed it to take (core/ingest/
+ * partitioned-writer.ts). The same objects: each is its own rows, encoded by the same code, only later.
  */
-export function objectsTurnByTurn(encoder: TableEncoder): TableEncoder {
+export function objectsTurnByTurn(encoder: TableEncoder, atShardEnd: () => boolean): TableEncoder {
   const { startPart } = encoder;
   if (startPart === undefined) return encoder;
   let last: Promise<unknown> = Promise.resolve();
   const inTurn = (finish: () => Promise<Uint8Array>): Promise<Uint8Array> => {
+    if (!atShardEnd()) return finish();
     const encoded = last.then(() => nextTurn()).then(finish);
     last = encoded.catch(() => undefined);
     return encoded;

@@ -34,10 +34,10 @@ function loggingEncoder(log: string[]): TableEncoder {
 }
 
 describe("objectsTurnByTurn (the main thread's objects at a shard's end)", () => {
-  it("encodes each object in a turn of its own, one after the other, with the same bytes", async () => {
+  it("at a shard's end, encodes each object in a turn of its own, one after the other, with the same bytes", async () => {
     // Prepare: three objects given rows, then finished in one go, as a writer does at a shard's end
     const log: string[] = [];
-    const encoder = objectsTurnByTurn(loggingEncoder(log));
+    const encoder = objectsTurnByTurn(loggingEncoder(log), () => true);
     const parts = [1, 2, 3].map(() => encoder.startPart?.(schema) as TablePart);
     for (const [i, part] of parts.entries()) part.add({ a: `r${i + 1}` });
     // Act
@@ -61,6 +61,25 @@ describe("objectsTurnByTurn (the main thread's objects at a shard's end)", () =>
     expect(parts.map((part) => part.rows)).toEqual([1, 1, 1]);
   });
 
+  it("before a shard's end, finishes an object at once (its column batch is given back for the next part)", async () => {
+    // Prepare
+    const log: string[] = [];
+    let ended = false;
+    const encoder = objectsTurnByTurn(loggingEncoder(log), () => ended);
+    const [early, late] = [1, 2].map(() => encoder.startPart?.(schema) as TablePart);
+    // Act: one object finished while the shard is read, one after its end
+    const earlyBody = (early as TablePart).finish();
+    const atOnce = [...log];
+    ended = true;
+    const lateBody = (late as TablePart).finish();
+    const afterCall = [...log];
+    await Promise.all([earlyBody, lateBody]);
+    // Assess: the first was encoded within the call, the second only at a later turn
+    expect(atOnce).toEqual(["part 1 encoded"]);
+    expect(afterCall).toEqual(["part 1 encoded"]);
+    expect(log.filter((entry) => entry.endsWith("encoded"))).toEqual(["part 1 encoded", "part 2 encoded"]);
+  });
+
   it("goes on with the next objects when one fails, and reports the failure to its own caller", async () => {
     // Prepare: the second object's encoding fails
     const log: string[] = [];
@@ -79,7 +98,7 @@ describe("objectsTurnByTurn (the main thread's objects at a shard's end)", () =>
         };
       },
     };
-    const encoder = objectsTurnByTurn(failing);
+    const encoder = objectsTurnByTurn(failing, () => true);
     const parts = [1, 2, 3].map(() => encoder.startPart?.(schema) as TablePart);
     // Act
     const settled = await Promise.allSettled(parts.map((part) => part.finish()));
