@@ -390,7 +390,7 @@ export function encodeGroups(
 
 /**
  * Column batches whose rows were encoded, kept to take the next part's rows of the same table: a batch grows by
- * doubling from 32 rows (batch.ts INITIAL_ROWS) to a row group's 100,000, and each growth and each finished batch
+ * half from 32 rows (batch.ts INITIAL_ROWS) to a row group's 100,000, and each growth and each finished batch
  * left its arrays as garbage — array buffers that outlive a young-generation collection wait for a full one, which
  * V8 starts only well above the level after the previous one, and that garbage was most of an ingest thread's peak
  * memory (docs/BENCHMARKS.md, fourth and fifth rounds). A pooled batch is {@link ColumnBatch.reset}: the same bytes as a

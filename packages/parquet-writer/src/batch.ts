@@ -114,8 +114,8 @@ const EMPTY_CODES32 = new Int32Array(0);
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /**
- * A batch starts small and doubles as rows arrive: an input that reopens partitions often (logs going back in time,
- * many small parts) allocated 16,384 rows and 256 KiB per column for every part before, which made garbage
+ * A batch starts small and grows by half as rows arrive (see ColumnBatch#grow): an input that reopens partitions
+ * often (logs going back in time, many small parts) allocated 16,384 rows and 256 KiB per column for every part before, which made garbage
  * collection the largest cost of such inputs (docs/BENCHMARKS.md). The bytes written do not depend on it.
  *
  * This small, so that the first batch of a thread grows (and a `bytes` column's data with it) within its first
@@ -123,7 +123,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  * the growing branch: starting at 1,024 rows and 16 KiB, the first growth came after V8 had optimized them without
  * it, and threw that code away ("insufficient type feedback" deoptimizations at `this.grow()` and at the data's
  * doubling, in each thread: docs/BENCHMARKS.md, seventh round, `deopt`). Growing from 32 rather than 1,024 rows
- * costs five more doublings of small arrays per new batch.
+ * costs a few more growths of small arrays per new batch.
  */
 const INITIAL_ROWS = 32;
 const INITIAL_BYTES = 512;
@@ -420,9 +420,12 @@ class StringColumn extends Column {
     const n = value.length;
     const start = this.size;
     if (start + n * 3 > this.data.length) {
-      // Without a loop: one doubling is all the first (small) growths need, and a loop body first run later, after
-      // V8 optimized the method, threw that code away (see INITIAL_ROWS).
-      this.setData(resized(this.data, Math.max(this.data.length * 2, (start + n * 3) * 2)));
+      // Without a loop: one growth is all the first (small) ones need, and a loop body first run later, after V8
+      // optimized the method, threw that code away (see INITIAL_ROWS). By half, as the rows grow (ColumnBatch#grow).
+      const needed = start + n * 3;
+      this.setData(
+        resized(this.data, Math.max(this.data.length + (this.data.length >>> 1), needed + (needed >>> 1))),
+      );
     }
     let p = start;
     if (n > SHORT_STRING) {
@@ -826,9 +829,17 @@ export class ColumnBatch {
     this.count++;
   }
 
+  /**
+   * Room for half as many rows again. By half, not by doubling: a batch holds its rows until its part is written
+   * (an hour of security/, a day of events/), and its capacity past them is resident too (a kept batch's arrays were
+   * all written by an earlier part): with doubling the open parts' batches held 1.5× the bytes their rows use on
+   * `elastic` (88 parts open per shard: 48 MiB for 31), growing by half holds at most 1.5× and about 1.2× on
+   * average (a `bytes` column's data grows the same way). The copies add up to twice the final size instead of once;
+   * peak RSS on `elastic` ≈ 10 MiB lower, CPU within the noise (docs/BENCHMARKS.md, eighth round).
+   */
   private grow(): void {
-    const doubled = this.capacity * 2;
-    this.capacity = this.count < this.expectedRows ? Math.min(doubled, this.expectedRows) : doubled;
+    const grown = this.capacity + (this.capacity >>> 1);
+    this.capacity = this.count < this.expectedRows ? Math.min(grown, this.expectedRows) : grown;
     for (const builder of this.builders) builder.resize(this.capacity);
   }
 

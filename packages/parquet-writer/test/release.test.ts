@@ -92,3 +92,20 @@ describe("a batch giving memory back at once", () => {
     expect(view.length).toBe(0);
   });
 });
+
+describe("a batch's room for rows", () => {
+  it("is never more than half as much again as its rows need, whatever their number", () => {
+    // Arrange: one fixed-width column (4 bytes a row), so the memory held is the room for rows
+    const narrow: TableSpec = { name: "narrow", columns: [{ name: "n", type: "int32", nullable: false }] };
+
+    for (const rows of [1_000, 10_000, 40_000, 100_000]) {
+      // Act
+      const batch = new ColumnBatch(narrow);
+      for (let i = 0; i < rows; i++) batch.add({ n: i });
+
+      // Assert: doubling would hold up to twice (10,000 rows in room for 16,384: 1.64×)
+      expect(batch.bytesHeld).toBeGreaterThanOrEqual(4 * rows);
+      expect(batch.bytesHeld).toBeLessThanOrEqual(1.5 * 4 * rows);
+    }
+  });
+});
