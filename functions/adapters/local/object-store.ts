@@ -5,8 +5,10 @@ import {
   fsync,
   fsyncSync,
   linkSync,
+  lstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   unlinkSync,
@@ -251,15 +253,18 @@ export class LocalObjectStore implements ObjectStore {
   private async *walk(dirKey: string, namePrefix: string): AsyncIterable<ObjectInfo> {
     const dirPath = dirKey === "" ? this.root : join(this.root, ...dirKey.slice(0, -1).split("/"));
     const entries: { sortKey: string; name: string; isDir: boolean }[] = [];
-    let dir: Awaited<ReturnType<typeof opendir>>;
+    let dir: Iterable<Dirent> | AsyncIterable<Dirent>;
     try {
-      dir = await opendir(dirPath);
+      // On an ingest thread, a folder read at once (a partition's: a few names) rather than through libuv's pool,
+      // where each step queued behind the parts' flushes: a shard's end lists every partition it wrote, for stale
+      // parts (docs/BENCHMARKS.md, eighth round).
+      dir = this.inThread ? readdirSync(dirPath, { withFileTypes: true }) : await opendir(dirPath);
     } catch (error) {
       const code = codeOf(error);
       if (code === "ENOENT" || code === "ENOTDIR") return;
       throw storeError("list", dirKey, error);
     }
-    for await (const entry of dir as AsyncIterable<Dirent>) {
+    for await (const entry of dir) {
       const name = entry.name;
       if (!name.startsWith(namePrefix) || name.startsWith(TEMP_PREFIX)) continue;
       if (entry.isDirectory()) entries.push({ sortKey: `${name}/`, name, isDir: true });
@@ -274,7 +279,8 @@ export class LocalObjectStore implements ObjectStore {
         continue;
       }
       try {
-        const info = await lstat(join(dirPath, entry.name));
+        const path = join(dirPath, entry.name);
+        const info = this.inThread ? lstatSync(path) : await lstat(path);
         if (info.isFile()) yield { key, size: info.size, lastModified: Math.floor(info.mtimeMs) };
       } catch (error) {
         if (codeOf(error) !== "ENOENT") throw storeError("list", key, error); // deleted meanwhile: skip it

@@ -145,10 +145,14 @@ describe("LocalObjectStore atomicity", () => {
   });
 });
 
-describe("LocalObjectStore.list", () => {
+// The same listing whether the folders are read through libuv's pool or, on an ingest thread, in synchronous calls.
+describe.each([
+  ["through libuv's pool", {}],
+  ["on the calling thread (inThread)", { inThread: true }],
+])("LocalObjectStore.list %s", (_mode, options) => {
   it("lists recursively in key order, where a folder's keys sort as S3 would sort them", async () => {
     // Prepare: '-' (0x2d) and '.' (0x2e) sort before '/' (0x2f), '0' (0x30) after it
-    const store = new LocalObjectStore(root);
+    const store = new LocalObjectStore(root, options);
     const all = ["a-b", "a.b", "a/x", "a/y/z", "a0", "b", "events/dt=2026-11-20/p-0001.parquet"];
     for (const key of [...all].reverse()) await store.put(key, bytes(key));
     // Act
@@ -160,7 +164,7 @@ describe("LocalObjectStore.list", () => {
 
   it("filters by prefix, including a prefix that ends inside a name", async () => {
     // Prepare
-    const store = new LocalObjectStore(root);
+    const store = new LocalObjectStore(root, options);
     for (const key of [
       "events/dt=2026-11-19/a",
       "events/dt=2026-11-20/b",
@@ -187,7 +191,7 @@ describe("LocalObjectStore.list", () => {
 
   it("reports size and modification time, and skips temporary files, empty folders and symbolic links", async () => {
     // Prepare
-    const store = new LocalObjectStore(root);
+    const store = new LocalObjectStore(root, options);
     const before = Date.now();
     await store.put("z/obj", bytes("12345"));
     await writeFile(join(root, "z", `${TEMP_PREFIX}abandoned`), "partial");
