@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { cp, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +7,7 @@ import { freshBundle, INPUTS_FILE } from "../../bin/cli-bundle.js";
 import { LocalObjectStore } from "../../functions/adapters/local/object-store.ts";
 import { generateSampleLog } from "../../functions/apps/demo/sample-log.ts";
 import { objectHashes } from "../helpers/object-hashes.ts";
+import { type CommandResult, runCommand } from "../helpers/run-command.ts";
 
 /**
  * The built `logsieve` command (tools/build-cli.mjs, run by `npm ci`): the same objects as the TypeScript sources,
@@ -24,27 +24,8 @@ let dir: string;
 let bundle: string;
 let log: string;
 
-function run(
-  command: readonly string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, command, {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString("utf8");
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString("utf8");
-    });
-    child.once("error", reject);
-    child.once("exit", (code) => resolve({ code, stdout, stderr }));
-  });
+function run(command: readonly string[], env: Record<string, string> = {}): Promise<CommandResult> {
+  return runCommand(process.execPath, command, { cwd: ROOT, env });
 }
 
 /** Key → sha256 of the security and events objects (rejects are filed under the hour of the run). */

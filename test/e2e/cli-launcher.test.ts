@@ -1,9 +1,9 @@
-import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCommand } from "../helpers/run-command.ts";
 
 /**
  * The `logsieve` launcher (bin/logsieve, what package.json's `bin` installs): it runs the command from wherever it
@@ -31,26 +31,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function run(
-  command: string,
-  args: readonly string[],
-  env: Record<string, string | undefined>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const merged: Record<string, string | undefined> = { ...process.env, ...env };
-    for (const [key, value] of Object.entries(merged)) if (value === undefined) delete merged[key];
-    const child = spawn(command, args, { cwd: dir, env: merged, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString("utf8");
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString("utf8");
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function run(command: string, args: readonly string[], env: Record<string, string | undefined>) {
+  return runCommand(command, args, { cwd: dir, env });
 }
 
 describe("bin/logsieve", () => {

@@ -1,10 +1,10 @@
-import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parquetReadObjects } from "hyparquet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalObjectStore } from "../../functions/adapters/local/object-store.ts";
+import { type CommandResult, runCommand } from "../helpers/run-command.ts";
 
 /**
  * `logsieve ingest --json` with the formats users paste (issue 18): nginx and Apache format lines from GoAccess issues
@@ -16,27 +16,8 @@ import { LocalObjectStore } from "../../functions/adapters/local/object-store.ts
 const ROOT = new URL("../../", import.meta.url);
 const FORMATS = new URL("../fixtures/formats/", import.meta.url);
 
-function logsieve(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/logsieve.js", ...args], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString("utf8");
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString("utf8");
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function logsieve(args: readonly string[]): Promise<CommandResult> {
+  return runCommand(process.execPath, ["bin/logsieve.js", ...args], { cwd: ROOT });
 }
 
 interface Report {

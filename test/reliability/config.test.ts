@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCollectorSettings } from "../../functions/core/collect/settings.ts";
 import { ConfigError, parseConfig } from "../../functions/core/config.ts";
 import { AWS_ENV, configFromEnv } from "../../functions/runtime/env.ts";
+import { type CommandResult, runCommand } from "../helpers/run-command.ts";
 
 /**
  * Every invalid setting is refused with an error naming the setting, before anything is processed: by parseConfig
@@ -290,27 +290,8 @@ describe("parseConfig refuses every invalid setting by name", () => {
 });
 
 /** Runs `logsieve` with the arguments; resolves with its exit code and output. */
-function logsieve(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/logsieve.js", ...args], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString("utf8");
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString("utf8");
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function logsieve(args: readonly string[]): Promise<CommandResult> {
+  return runCommand(process.execPath, ["bin/logsieve.js", ...args], { cwd: ROOT });
 }
 
 describe("the logsieve command refuses invalid settings before doing anything", () => {
