@@ -166,63 +166,37 @@ export class LocalObjectStore implements ObjectStore {
 
   /** `put` in synchronous calls but the flush: the same temporary file, fsync and rename. */
   private async putInThread(key: string, path: string, body: Uint8Array): Promise<void> {
-    const dir = dirname(path);
-    const temp = join(dir, `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`);
-    const drop = (): void => {
-      try {
-        unlinkSync(temp);
-      } catch {
-        // Not there: nothing to remove.
-      }
-    };
-    // A concurrent delete may remove the (empty) folder between mkdir and open: try again once.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        mkdirSync(dir, { recursive: true, mode: DIR_MODE });
-        const fd = openSync(temp, "wx", FILE_MODE);
-        try {
-          for (let at = 0; at < body.byteLength; ) at += writeSync(fd, body, at);
-          await flushed(fd);
-        } finally {
-          closeSync(fd);
-        }
-        break;
-      } catch (error) {
-        drop();
-        if (codeOf(error) === "ENOENT" && attempt === 0) continue;
-        throw storeError("write", key, error);
-      }
+    const temp = tempPathFor(path);
+    const fd = createAndWriteSync(key, temp, body);
+    try {
+      await flushed(fd);
+      closeSync(fd);
+    } catch (error) {
+      closeQuietly(fd);
+      removeQuietly(temp);
+      throw storeError("write", key, error);
     }
     try {
       renameSync(temp, path);
     } catch (error) {
-      drop();
+      removeQuietly(temp);
       throw storeError("put", key, error);
     }
   }
 
   /** {@link writeTemp} in synchronous calls, the flush included. */
   private writeTempSync(key: string, path: string, body: Uint8Array): string {
-    const dir = dirname(path);
-    const temp = join(dir, `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`);
-    // A concurrent delete may remove the (empty) folder between mkdir and open: try again once.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        mkdirSync(dir, { recursive: true, mode: DIR_MODE });
-        const fd = openSync(temp, "wx", FILE_MODE);
-        try {
-          for (let at = 0; at < body.byteLength; ) at += writeSync(fd, body, at);
-          fsyncSync(fd);
-        } finally {
-          closeSync(fd);
-        }
-        return temp;
-      } catch (error) {
-        removeQuietly(temp);
-        if (codeOf(error) === "ENOENT" && attempt === 0) continue;
-        throw storeError("write", key, error);
-      }
+    const temp = tempPathFor(path);
+    const fd = createAndWriteSync(key, temp, body);
+    try {
+      fsyncSync(fd);
+      closeSync(fd);
+    } catch (error) {
+      closeQuietly(fd);
+      removeQuietly(temp);
+      throw storeError("write", key, error);
     }
+    return temp;
   }
 
   /** Writes `body` to a fresh temporary file next to `path`, flushed to disk; returns its path. */
@@ -334,6 +308,42 @@ export function checkObjectKeyPrefix(prefix: string): void {
   if (prefix === "") return;
   const problem = keyProblem(prefix, true);
   if (problem !== null) throw new Error(`invalid object key prefix ${JSON.stringify(prefix)}: it ${problem}`);
+}
+
+/** A fresh temporary file's path next to `path` (in the same folder: the rename that publishes it stays atomic). */
+function tempPathFor(path: string): string {
+  return join(dirname(path), `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`);
+}
+
+/**
+ * Makes the folder, creates `temp` and writes `body` into it, in synchronous calls; returns the open file (not yet
+ * flushed). A concurrent delete may remove the (empty) folder between mkdir and open: tried again once. On failure
+ * the temporary file is gone and the error names the key.
+ */
+function createAndWriteSync(key: string, temp: string, body: Uint8Array): number {
+  for (let attempt = 0; ; attempt++) {
+    let fd: number | undefined;
+    try {
+      mkdirSync(dirname(temp), { recursive: true, mode: DIR_MODE });
+      fd = openSync(temp, "wx", FILE_MODE);
+      for (let at = 0; at < body.byteLength; ) at += writeSync(fd, body, at);
+      return fd;
+    } catch (error) {
+      if (fd !== undefined) closeQuietly(fd);
+      removeQuietly(temp);
+      if (codeOf(error) === "ENOENT" && attempt === 0) continue;
+      throw storeError("write", key, error);
+    }
+  }
+}
+
+/** Closes a file after a failure, which the error reported already (a second failure would hide it). */
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Closed already, or failing as the file did: the first error is the one reported.
+  }
 }
 
 /** Removes a temporary file, if it is there. */
