@@ -31,7 +31,6 @@ export class GeoMemo {
   }
 
   private readonly keys: Int32Array;
-  private readonly enabled: boolean;
   private readonly countries: (string | null)[];
   private readonly providers: (string | null)[];
   /** What the last {@link has} looked for: its slot and words, for {@link country}, {@link provider}, {@link remember}. */
@@ -43,7 +42,6 @@ export class GeoMemo {
   private w3 = 0;
 
   constructor(enabled = true) {
-    this.enabled = enabled;
     const slots = enabled ? GEO_MEMO_SLOTS : 0;
     this.keys = new Int32Array(slots * WORDS);
     this.countries = new Array<string | null>(slots).fill(null);
@@ -53,8 +51,8 @@ export class GeoMemo {
   /** Whether the table holds answers for this address (4 or 16 bytes); either way, {@link remember} stores them. */
   has(bytes: Uint8Array): boolean {
     const family = bytes.length;
-    if (!this.enabled || (family !== 4 && family !== 16)) {
-      // Not an address of either family: neither found nor remembered.
+    if (this.keys.length === 0 || (family !== 4 && family !== 16)) {
+      // A disabled memo (no slots), or not an address of either family: neither found nor remembered.
       this.family = 0;
       return false;
     }
