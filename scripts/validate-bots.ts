@@ -153,7 +153,7 @@ function bench(corpora: readonly Corpus[]): void {
   console.log(`\nper-op costs over ${agents.length} distinct corpus agents:`);
   console.log(`  classifyBot (uncached):               ${nsPerOp(agents, classifyBot).toFixed(0)} ns/op`);
   console.log(`  parseUserAgent (uncached):            ${nsPerOp(agents, parseUserAgent).toFixed(0)} ns/op`);
-  const missing = createEnricher(NO_GEO, { userAgentCacheSize: 1000 });
+  const missing = createEnricher(NO_GEO, { userAgentCacheSize: 1024 });
   console.log(
     `  enricher, cache miss (bot + UA):      ${nsPerOp(agents, (ua) => missing(address, ua)).toFixed(0)} ns/op`,
   );

@@ -5,13 +5,17 @@ import { agentKey } from "./agent-key.ts";
 import { classifyBot } from "./bots.ts";
 import { BoundedCache } from "./bounded-cache.ts";
 import { GeoMemo } from "./geo-memo.ts";
+import { AGENT_NUMBERS, MAX_AGENTS } from "./text-numbering.ts";
 import { parseUserAgent, UNKNOWN_AGENT } from "./user-agent.ts";
 
 /** The enrichment step's work: what the full address and the raw user agent say, learned in memory. */
 export type Enricher = (address: ClientAddress, userAgent: string | null) => Enrichment;
 
 export interface EnricherOptions {
-  /** Distinct user agents remembered per cache generation (memory stays under twice this). Default 4096. */
+  /**
+   * Distinct user agents whose answer is remembered, by the agent's number (text-numbering.ts): a power of two, the
+   * slots of a table of numbers and answers. Default {@link MAX_AGENTS}, the agents the numbering holds (0.75 MB).
+   */
   readonly userAgentCacheSize?: number;
   /**
    * Distinct agent keys (agents with their build numbers masked, agent-key.ts) remembered per cache generation.
@@ -56,14 +60,22 @@ export function classifyAgent(userAgent: string | null): AgentPart {
  * Builds the enrichment step: country and provider from the full address (in memory, before truncation), and
  * browser, OS, device class and bot verdict from the user agent. Bots get device "bot".
  *
- * The user-agent part is cached per distinct agent in a bounded cache (the same agents repeat all day), and behind
- * it per agent key (the agent with its build numbers masked, agent-key.ts): what is classified is the key.
+ * The user-agent part is remembered per distinct agent by the agent's number in the thread's numbering of agents
+ * (text-numbering.ts: the visitor id numbers the same agent next, by a pointer comparison), and behind that per agent
+ * key (the agent with its build numbers masked, agent-key.ts): what is classified is the key.
  * With `geoMemo`, country and provider are remembered for the last few thousand addresses (geo-memo.ts: by the
  * address's bytes, in typed arrays), so a client's later lines do not walk the geo databases again. Without it,
  * addresses are never kept: the geo lookup is done per call.
  */
 export function createEnricher(geo: GeoLookup, options: EnricherOptions = {}): Enricher {
-  const cache = new BoundedCache<string, AgentPart>(options.userAgentCacheSize ?? 4096);
+  const slots = options.userAgentCacheSize ?? MAX_AGENTS;
+  if (!Number.isInteger(Math.log2(slots))) {
+    throw new RangeError(`the user-agent cache holds a power of two of agents, not ${slots}`);
+  }
+  // The answer of agent number n sits in slot n mod `slots` while numberAt[slot] is n (0: empty; numbers start at 1).
+  const numberAt = new Int32Array(slots);
+  const partAt = new Array<AgentPart | undefined>(slots).fill(undefined);
+  let restartsSeen = AGENT_NUMBERS.restarts;
   // Agents that differ only in build numbers share a key and its answer: a log with a hundred thousand distinct
   // agents has a few thousand keys (agent-key.ts says why the answer is the same).
   const byKey = new BoundedCache<string, AgentPart>(options.agentKeyCacheSize ?? 16_384);
@@ -90,19 +102,28 @@ export function createEnricher(geo: GeoLookup, options: EnricherOptions = {}): E
     return part;
   }
 
+  function partOfKey(key: string): AgentPart {
+    let part = byKey.get(key);
+    if (part === undefined) {
+      part = shared(classifyAgent(key));
+      byKey.set(key, part);
+    }
+    return part;
+  }
+
   function agentPart(userAgent: string | null): AgentPart {
     if (userAgent === null) return noAgent;
     if (userAgent.length > MAX_CACHED_UA_LENGTH) return classifyAgent(agentKey(userAgent));
-    let part = cache.get(userAgent);
-    if (part === undefined) {
-      const key = agentKey(userAgent);
-      part = byKey.get(key);
-      if (part === undefined) {
-        part = shared(classifyAgent(key));
-        byKey.set(key, part);
-      }
-      cache.set(userAgent, part);
+    const number = AGENT_NUMBERS.of(userAgent);
+    if (AGENT_NUMBERS.restarts !== restartsSeen) {
+      numberAt.fill(0);
+      restartsSeen = AGENT_NUMBERS.restarts;
     }
+    const slot = number & (slots - 1);
+    if (numberAt[slot] === number) return partAt[slot] as AgentPart;
+    const part = partOfKey(agentKey(userAgent));
+    numberAt[slot] = number;
+    partAt[slot] = part;
     return part;
   }
 

@@ -12,7 +12,8 @@
  *   is a set-associative table in one `Int32Array`, keyed by the address's bytes (not its text: hashing a fresh
  *   address string for a Map, comparing it with the stored key, then walking objects scattered over the heap was most
  *   of the id's cost on a log with many clients — docs/BENCHMARKS.md, issue 20, fifth round). Sites and agents are
- *   numbered (a Map of copies, skipped when the same object as last time comes again), so an entry is nine integers:
+ *   numbered (enrich/text-numbering.ts: the agents' numbering is the one the enricher has just asked for the line's
+ *   agent, so it answers by a pointer comparison), so an entry is nine integers:
  *   the salt's hasher, site and address length, agent, the address's 32-bit words and the id's. The bucket is chosen
  *   from them; a miss puts the new entry first in its bucket of {@link MEMO_WAYS} and drops the oldest. One memo for
  *   all salts (entries name their salt's hasher by number, so no salt is kept alive by it); in memory only, holding
@@ -21,6 +22,7 @@
  */
 
 import { bigEndianWord, type ClientAddress, parseClientAddress } from "../anonymize/ip.ts";
+import { AGENT_NUMBERS, TextNumbering } from "../enrich/text-numbering.ts";
 
 const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
@@ -167,8 +169,7 @@ const MEMO_WAYS = 4;
  * in bytes, the agent's number, the address's four words (IPv4: one, then zeros), the id's high and low words.
  */
 const STRIDE = 9;
-/** Distinct agents and sites numbered before their numbering starts afresh (numbers are never reused). */
-export const MAX_AGENTS = 65_536;
+/** Distinct sites held by their numbering (agents: text-numbering.ts). */
 const MAX_SITES = 4096;
 const encoder = new TextEncoder();
 /** Scratch for an id's 64 bits: written as two 32-bit words, read as one signed 64-bit integer. */
@@ -184,79 +185,13 @@ function idOf(high: number, low: number): bigint {
   return ID_BIGINT[0] as bigint;
 }
 
-/**
- * Numbers for texts (agents, sites), so that an entry compares integers. The Map's keys are copies (an agent is usually
- * a slice of its log line, which they would keep alive); the same agent object as last time skips the Map.
- */
-class Numbering {
-  private readonly numbers = new Map<string, number>();
-  private next = 1;
-  private last: string | undefined = undefined;
-  private lastNumber = 0;
-  /**
-   * The texts asked for recently and their numbers, one per slot chosen by the text's length and a few of its last
-   * characters: the parser hands out one object per agent text (core/parse/same-text.ts), so a slot holding the very
-   * object answers with a pointer comparison, where the Map compares the text with its own copy, character by
-   * character, wherever that copy sits in the heap (`of`'s Map lookup was ≈ 1.5 % of `elastic`'s CPU in the command,
-   * docs/BENCHMARKS.md, seventh round). Emptied with the Map, so a slot never gives a number of an earlier numbering.
-   * Holds at most {@link RECENT_SLOTS} texts (an agent given as a slice of its line keeps that line alive meanwhile).
-   */
-  private readonly recentTexts = new Array<string | undefined>(RECENT_SLOTS).fill(undefined);
-  private readonly recentNumbers = new Int32Array(RECENT_SLOTS);
-
-  constructor(private readonly max: number) {}
-
-  of(text: string): number {
-    if (text === this.last) return this.lastNumber;
-    const slot = recentSlotOf(text);
-    let number: number;
-    if (this.recentTexts[slot] === text) number = this.recentNumbers[slot] as number;
-    else {
-      let known = this.numbers.get(text);
-      if (known === undefined) {
-        // Full: numbering starts afresh; entries holding older numbers are never matched again (only missed).
-        if (this.numbers.size >= this.max) {
-          this.numbers.clear();
-          this.recentTexts.fill(undefined);
-        }
-        known = this.next++;
-        this.numbers.set(` ${text}`.slice(1), known);
-      }
-      number = known;
-      this.recentTexts[slot] = text;
-      this.recentNumbers[slot] = number;
-    }
-    this.last = text;
-    this.lastNumber = number;
-    return number;
-  }
-
-  /** True when the numbers are about to run out of what an entry's word holds: the memo must be emptied. */
-  get exhausted(): boolean {
-    return this.next >= 0x3fffff;
-  }
-}
-
-const RECENT_SLOTS = 1024;
-
-/** A slot of {@link Numbering}'s recent texts: the length and characters near the end, where agents differ. */
-function recentSlotOf(text: string): number {
-  const n = text.length;
-  let h = n;
-  if (n > 0) {
-    h = Math.imul(h ^ text.charCodeAt(n - 1), 0x01000193);
-    h = Math.imul(h ^ text.charCodeAt(n >> 1), 0x01000193);
-    for (let back = 2; back <= 22 && back <= n; back += 4)
-      h = Math.imul(h ^ text.charCodeAt(n - back), 0x01000193);
-  }
-  return (h ^ (h >>> 15)) & (RECENT_SLOTS - 1);
-}
-
 /** The memo, one for all salts (a backfill moves from day to day: memory stays the same). Entry `e` is at `e * STRIDE`. */
 const memo = {
   keys: new Int32Array(MEMO_BUCKETS * MEMO_WAYS * STRIDE),
-  agents: new Numbering(MAX_AGENTS),
-  sites: new Numbering(MAX_SITES),
+  sites: new TextNumbering(MAX_SITES),
+  /** The restarts of the agents' and the sites' numberings when the entries were made: numbers of an earlier one mean nothing. */
+  agentRestarts: AGENT_NUMBERS.restarts,
+  siteRestarts: 0,
   /** The last answer and what it was for, in fields rather than an object made per line. */
   lastHasher: 0,
   lastSiteLength: 0,
@@ -322,12 +257,12 @@ function remember(
   keys[k + 8] = low;
 }
 
-/** Empties the memo and its numberings (once in four million distinct agents or sites). */
-function forgetAll(): void {
+/** Empties the memo after a numbering started afresh (once in four million distinct agents or sites). */
+function forgetEntries(): void {
   memo.keys.fill(0);
-  memo.agents = new Numbering(MAX_AGENTS);
-  memo.sites = new Numbering(MAX_SITES);
   memo.lastHasher = 0;
+  memo.agentRestarts = AGENT_NUMBERS.restarts;
+  memo.siteRestarts = memo.sites.restarts;
 }
 
 let hashersMade = 0;
@@ -383,9 +318,11 @@ class VisitorHasher {
   /** The id of (site, ip, userAgent), from the memo when it was seen lately; `bytes` are the address `ip` names. */
   id(site: string, ip: string, bytes: Uint8Array, userAgent: string): bigint {
     const hasher = this.number;
-    if (memo.agents.exhausted || memo.sites.exhausted) forgetAll();
+    // The agent first: the enricher has just asked for the same string object, so this is a pointer comparison.
+    const agent = AGENT_NUMBERS.of(userAgent);
     const siteLength = memo.sites.of(site) * 32 + bytes.length;
-    const agent = memo.agents.of(userAgent);
+    if (AGENT_NUMBERS.restarts !== memo.agentRestarts || memo.sites.restarts !== memo.siteRestarts)
+      forgetEntries();
     readWords(bytes);
     const w0 = WORDS[0] as number;
     const w1 = WORDS[1] as number;

@@ -1,7 +1,8 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
 import { parseClientAddress } from "../../../../functions/core/anonymize/ip.ts";
-import { MAX_AGENTS, visitorId, visitorIdOf } from "../../../../functions/core/identify/visitor-id.ts";
+import { MAX_AGENTS } from "../../../../functions/core/enrich/text-numbering.ts";
+import { visitorId, visitorIdOf } from "../../../../functions/core/identify/visitor-id.ts";
 
 /** The memo behind visitorId: one for all salts, bounded; answers must always equal the HMAC itself. */
 

@@ -1,0 +1,96 @@
+import { describe, expect, it, vi } from "vitest";
+import { parseClientAddress } from "../../../../functions/core/anonymize/ip.ts";
+import { TextNumbering } from "../../../../functions/core/enrich/text-numbering.ts";
+
+const CHROME =
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+const GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+
+describe("TextNumbering", () => {
+  it("gives a text the same number while it holds it, whether the string object is the same or an equal copy", () => {
+    // Prepare
+    const numbering = new TextNumbering(100);
+    const first = numbering.of(CHROME);
+
+    // Act: another text in between, then an equal text in a new string object
+    const other = numbering.of(GOOGLEBOT);
+    const again = numbering.of(` ${CHROME}`.slice(1));
+
+    // Assess
+    expect(again).toBe(first);
+    expect(other).not.toBe(first);
+  });
+
+  it("never gives one number to two texts, also after its Map was full and emptied", () => {
+    // Prepare: a numbering holding 3 texts, asked for 10 texts twice
+    const numbering = new TextNumbering(3);
+    const texts = Array.from({ length: 10 }, (_, i) => `agent/${i}`);
+
+    // Act
+    const numbers = [...texts, ...texts].map((text) => ({ text, number: numbering.of(text) }));
+
+    // Assess: each number names one text only
+    const textOf = new Map<number, string>();
+    for (const { text, number } of numbers) {
+      expect(textOf.get(number) ?? text).toBe(text);
+      textOf.set(number, text);
+    }
+    expect(numbering.restarts).toBe(0);
+  });
+
+  it("counts a restart when its numbers run out, and numbers from 1 again", () => {
+    // Prepare: numbers run out after 4
+    const numbering = new TextNumbering(100, 4);
+    const before = ["a", "b", "c", "d"].map((text) => numbering.of(text));
+
+    // Act
+    const after = numbering.of("e");
+
+    // Assess
+    expect(before).toEqual([1, 2, 3, 4]);
+    expect([after, numbering.restarts]).toEqual([1, 1]);
+    expect(numbering.of("a")).toBe(2);
+  });
+});
+
+describe("the enricher and the visitor id across a restart of the agents' numbering", () => {
+  it("answer for the agent they are given, not for the one that had its number before", async () => {
+    // Prepare: a numbering of this thread's agents whose numbers run out after 2 (a fresh module graph)
+    vi.resetModules();
+    vi.doMock("../../../../functions/core/enrich/text-numbering.ts", async (importOriginal) => {
+      const original =
+        await importOriginal<typeof import("../../../../functions/core/enrich/text-numbering.ts")>();
+      return { ...original, AGENT_NUMBERS: new original.TextNumbering(100, 2) };
+    });
+    const { createEnricher } = await import("../../../../functions/core/enrich/enrich.ts");
+    const { visitorIdOf, visitorIdUncached } = await import(
+      "../../../../functions/core/identify/visitor-id.ts"
+    );
+    vi.doUnmock("../../../../functions/core/enrich/text-numbering.ts");
+    const enrich = createEnricher({ country: () => null, provider: () => null });
+    const address = parseClientAddress("198.51.100.7");
+    if (address === null) throw new Error("a test address");
+    const salt = new Uint8Array(32).fill(3);
+    const agents = [CHROME, GOOGLEBOT, "curl/8.4.0", CHROME, "Wget/1.21", GOOGLEBOT];
+
+    // Act: numbers 1, 2, then a restart gives "curl" number 1 (Chrome's before), and so on
+    const answers = agents.map((ua) => ({
+      isBot: enrich(address, ua).isBot,
+      browser: enrich(address, ua).browser,
+      id: visitorIdOf(salt, "site", address, ua),
+    }));
+
+    // Assess
+    expect(answers.map((a) => [a.browser, a.isBot])).toEqual([
+      ["Chrome", false],
+      [null, true],
+      [null, true],
+      ["Chrome", false],
+      [null, true],
+      [null, true],
+    ]);
+    expect(answers.map((a) => a.id)).toEqual(
+      agents.map((ua) => visitorIdUncached(salt, "site", address.address, ua)),
+    );
+  });
+});
