@@ -7,21 +7,52 @@
  *
  * The last key asked for is checked first, by `===`: log lines come in runs that share their user agent or referrer
  * (a page and its assets), and comparing a fresh string with the last key costs a fraction of hashing it for a Map.
+ *
+ * With `restAbove`, the cache rests while it does not pay: a lookup hashes its key and a miss then also copies
+ * and stores it, which costs more than the work it saves once too many lookups miss (the `agents` bench log's 225,000
+ * distinct targets: the scrub memo missed 34 % of its lookups and cost 1.7 times scrubbing every target,
+ * docs/BENCHMARKS.md, issue 20, ninth round). Lookups are counted in trials of {@link TRIAL}; after a trial whose
+ * share of misses was above `restAbove`, the next {@link REST} lookups answer "not cached" (but for the last key) and
+ * store nothing, then a new trial starts with the entries as they were. What a lookup answers is the cached value or
+ * nothing, so whether the cache rests changes the work done, never a result.
  */
 export class BoundedCache<K, V> {
   private young = new Map<K, V>();
   private old = new Map<K, V>();
   private lastKey: K | undefined = undefined;
   private lastValue: V | undefined = undefined;
+  /** Lookups left in the current trial and its misses so far; lookups left to pass while resting. */
+  private trialLeft = TRIAL;
+  private trialMisses = 0;
+  private resting = 0;
+  private readonly maxTrialMisses: number;
+  /** Whether the cache was ever full: until then its misses are its filling, not a sign that it does not pay. */
+  private filled = false;
+  private readonly storedKey: ((key: K) => K) | undefined;
 
-  constructor(readonly maxEntries: number) {
+  /**
+   * `restAbove`: the share of a trial's lookups (0 to 1) above which its misses make the cache rest.
+   * `storedKey`: what is stored for a key (a copy of a string that is a slice of a log line), made only when stored.
+   */
+  constructor(
+    readonly maxEntries: number,
+    options: { readonly restAbove?: number; readonly storedKey?: (key: K) => K } = {},
+  ) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) {
       throw new RangeError(`a cache holds at least one entry, not ${maxEntries}`);
     }
+    // Without `restAbove`, more misses than lookups: never.
+    this.maxTrialMisses = options.restAbove === undefined ? TRIAL + 1 : Math.floor(options.restAbove * TRIAL);
+    this.storedKey = options.storedKey;
   }
 
   get(key: K): V | undefined {
     if (key === this.lastKey && this.lastValue !== undefined) return this.lastValue;
+    if (this.resting > 0) {
+      this.resting--;
+      return undefined;
+    }
+    if (this.filled && --this.trialLeft === 0) this.endTrial();
     const young = this.young.get(key);
     if (young !== undefined) {
       this.lastKey = key;
@@ -30,17 +61,26 @@ export class BoundedCache<K, V> {
     }
     const old = this.old.get(key);
     if (old !== undefined) this.set(key, old);
+    else this.trialMisses++;
     return old;
   }
 
   set(key: K, value: V): void {
+    this.lastKey = key;
+    this.lastValue = value;
+    if (this.resting > 0) return;
     if (this.young.size >= this.maxEntries) {
       this.old = this.young;
       this.young = new Map();
+      this.filled = true;
     }
-    this.young.set(key, value);
-    this.lastKey = key;
-    this.lastValue = value;
+    this.young.set(this.storedKey === undefined ? key : this.storedKey(key), value);
+  }
+
+  private endTrial(): void {
+    if (this.trialMisses > this.maxTrialMisses) this.resting = REST;
+    this.trialLeft = TRIAL;
+    this.trialMisses = 0;
   }
 
   /** Entries held right now (at most `2 × maxEntries`). */
@@ -55,3 +95,8 @@ export class BoundedCache<K, V> {
     this.lastValue = undefined;
   }
 }
+
+/** Lookups per trial of a cache with `restAbove`. */
+const TRIAL = 4096;
+/** Lookups a resting cache lets pass before its next trial. */
+const REST = 65_536;

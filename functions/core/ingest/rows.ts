@@ -74,7 +74,7 @@ export interface SiteScrubOptions {
  */
 export class ScrubMemo {
   private readonly targetsByOptions = new Map<ScrubOptions, BoundedCache<string, Scrubbed>>();
-  readonly referrers = new BoundedCache<string, string | null>(MEMO_ENTRIES);
+  readonly referrers = new BoundedCache<string, string | null>(MEMO_ENTRIES, MEMO_OPTIONS);
 
   private lastOptions: ScrubOptions | undefined;
   private lastCache: BoundedCache<string, Scrubbed> | undefined;
@@ -83,7 +83,7 @@ export class ScrubMemo {
     if (options === this.lastOptions && this.lastCache !== undefined) return this.lastCache;
     let cache = this.targetsByOptions.get(options);
     if (cache === undefined) {
-      cache = new BoundedCache<string, Scrubbed>(TARGET_MEMO_ENTRIES);
+      cache = new BoundedCache<string, Scrubbed>(TARGET_MEMO_ENTRIES, MEMO_OPTIONS);
       this.targetsByOptions.set(options, cache);
     }
     this.lastOptions = options;
@@ -100,6 +100,14 @@ const MEMO_ENTRIES = 8192;
 const TARGET_MEMO_ENTRIES = 16_384;
 /** Longer targets and referrers (attack payloads, one-offs) are scrubbed every time rather than remembered. */
 const MAX_MEMO_KEY = 512;
+
+/**
+ * A memo rests while a quarter or more of its lookups miss (BoundedCache `restAbove`): on the `agents` bench log
+ * (225,000 distinct targets) the target memo missed 34–43 % of its lookups and cost 1.5 times scrubbing every
+ * target; on `week` it misses 3 % and saves a third (docs/BENCHMARKS.md, issue 20, ninth round). What is stored is a
+ * copy of the text, see {@link copyOf}.
+ */
+export const MEMO_OPTIONS = { restAbove: 0.25, storedKey: copyOf } as const;
 
 /**
  * The settings with a memo, per configuration object: every run of a thread over the same configuration shares them.
@@ -202,7 +210,7 @@ function scrubTargetMemo(target: string, options: ScrubOptions, memo: ScrubMemo 
   // rare long target had none, and the first such target threw the optimized writeEventValues away in each thread.
   if (scrubbed === undefined) {
     scrubbed = scrub(target, options);
-    cache?.set(copyOf(target), scrubbed);
+    cache?.set(target, scrubbed);
   }
   return scrubbed;
 }
@@ -215,7 +223,7 @@ function referrerHostMemo(referrer: string | null, memo: ScrubMemo | undefined):
   let host = referrer === null ? undefined : cache?.get(referrer);
   if (host === undefined) {
     host = referrerHost(referrer);
-    if (referrer !== null) cache?.set(copyOf(referrer), host);
+    if (referrer !== null) cache?.set(referrer, host);
   }
   return host;
 }

@@ -14,7 +14,7 @@ import { EVENTS_SCHEMA, REJECTS_SCHEMA, SECURITY_SCHEMA } from "../zones.ts";
 import type { RawLine } from "./lines.ts";
 import { PartitionedWriter } from "./partitioned-writer.ts";
 import type { DropReason, RejectReason, SkipReason } from "./reasons.ts";
-import { type EventBuilderSettings, eventBuilderSettings } from "./rows.ts";
+import { type EventBuilderSettings, eventBuilderSettings, MEMO_OPTIONS } from "./rows.ts";
 
 /**
  * One run of the ingest pipeline over one input: what it needs (IngestDeps, IngestRequest), what its steps share
@@ -110,12 +110,13 @@ const SPAM_VERDICTS_BY_FILTER = new WeakMap<ReferrerSpamFilter, BoundedCache<str
 /**
  * The verdicts remembered for a filter (one per configuration: core/spam/referrer-spam.ts), by every run of this
  * thread: a verdict is a function of the referrer and the filter alone. One per run, each shard filled it anew, as the
- * scrub memo did (rows.ts `eventBuilderSettings`; docs/BENCHMARKS.md, sixth round).
+ * scrub memo did (rows.ts `eventBuilderSettings`; docs/BENCHMARKS.md, sixth round). It stores copies of the referrers
+ * and rests while it misses, as the scrub memo does (rows.ts `MEMO_OPTIONS`).
  */
 function spamVerdictsOf(filter: ReferrerSpamFilter): BoundedCache<string, boolean> {
   let verdicts = SPAM_VERDICTS_BY_FILTER.get(filter);
   if (verdicts === undefined) {
-    verdicts = new BoundedCache<string, boolean>(SPAM_VERDICTS);
+    verdicts = new BoundedCache<string, boolean>(SPAM_VERDICTS, MEMO_OPTIONS);
     SPAM_VERDICTS_BY_FILTER.set(filter, verdicts);
   }
   return verdicts;

@@ -37,4 +37,71 @@ describe("BoundedCache", () => {
     // Assess
     expect(act).toThrow(RangeError);
   });
+
+  it("with restAbove, rests after a trial of misses: stores and answers nothing for a while, then tries again", () => {
+    // Prepare: a cache of 100 that has been full, then 4,096 lookups of keys never seen (a trial of misses only)
+    const cache = new BoundedCache<string, number>(100, { restAbove: 0.25 });
+    const lookup = (key: string, value: number) => {
+      const found = cache.get(key);
+      if (found === undefined) cache.set(key, value);
+      return found;
+    };
+    for (let i = 0; i < 4096 + 200; i++) lookup(`miss${i}`, i);
+
+    // Act: a key stored while the cache rests, asked for after another key was stored (not the last key, then)
+    cache.set("stored-while-resting", 1);
+    cache.set("other", 0);
+    const whileResting = cache.get("stored-while-resting");
+    // past the rest (65,536 lookups), a trial starts: keys are stored and found again
+    for (let i = 0; i < 65_600; i++) cache.get(`passing${i}`);
+    cache.set("stored-after", 2);
+    cache.set("other", 0);
+    const after = cache.get("stored-after");
+
+    // Assess
+    expect(whileResting).toBeUndefined();
+    expect(after).toBe(2);
+  });
+
+  it("with restAbove, keeps answering while most lookups hit, and never answers a value other than the key's", () => {
+    // Prepare: 50 keys looked up round-robin with 1 new key in 10 (10 % misses, under the 25 % that rests)
+    const cache = new BoundedCache<string, string>(64, { restAbove: 0.25 });
+    let hits = 0;
+    let lookups = 0;
+
+    // Act
+    for (let i = 0; i < 100_000; i++) {
+      const key = i % 10 === 0 ? `new${i}` : `k${i % 50}`;
+      const found = cache.get(key);
+      lookups++;
+      if (found === undefined) cache.set(key, `value of ${key}`);
+      else {
+        hits++;
+        expect(found).toBe(`value of ${key}`);
+      }
+    }
+
+    // Assess
+    expect(hits / lookups).toBeGreaterThan(0.85);
+  });
+
+  it("stores what storedKey makes of a key, and finds it by an equal key", () => {
+    // Prepare
+    const made: string[] = [];
+    const cache = new BoundedCache<string, number>(10, {
+      storedKey: (key) => {
+        made.push(key);
+        return ` ${key}`.slice(1);
+      },
+    });
+
+    // Act
+    cache.set("a", 1);
+    cache.get("b");
+    const found = cache.get("a");
+
+    // Assess
+    expect(found).toBe(1);
+    expect(made).toEqual(["a"]);
+  });
 });
