@@ -41,8 +41,8 @@ export class BoundedCache<K, V> {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) {
       throw new RangeError(`a cache holds at least one entry, not ${maxEntries}`);
     }
-    // Without `restAbove`, more misses than lookups: never.
-    this.maxTrialMisses = options.restAbove === undefined ? TRIAL + 1 : Math.floor(options.restAbove * TRIAL);
+    // Without `restAbove`, more misses than a trial has lookups: never.
+    this.maxTrialMisses = options.restAbove === undefined ? TRIAL : Math.floor(options.restAbove * TRIAL);
     this.storedKey = options.storedKey;
   }
 
@@ -61,7 +61,7 @@ export class BoundedCache<K, V> {
     }
     const old = this.old.get(key);
     if (old !== undefined) this.set(key, old);
-    else this.trialMisses++;
+    else if (this.filled) this.trialMisses++;
     return old;
   }
 
@@ -72,9 +72,16 @@ export class BoundedCache<K, V> {
     if (this.young.size >= this.maxEntries) {
       this.old = this.young;
       this.young = new Map();
-      this.filled = true;
+      if (!this.filled) this.startTrials();
     }
     this.young.set(this.storedKey === undefined ? key : this.storedKey(key), value);
+  }
+
+  /** The first trial starts when the cache is first full: the misses that filled it are not counted. */
+  private startTrials(): void {
+    this.filled = true;
+    this.trialLeft = TRIAL;
+    this.trialMisses = 0;
   }
 
   private endTrial(): void {

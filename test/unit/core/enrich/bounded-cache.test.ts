@@ -30,6 +30,20 @@ describe("BoundedCache", () => {
     expect(cache.get("hot")).toBe("value");
   });
 
+  it("without restAbove, keeps storing and answering however many lookups miss", () => {
+    // Prepare: a cache of 100 through which 10,000 keys stream, each looked up (a miss) then stored
+    const cache = new BoundedCache<string, number>(100);
+    for (let i = 0; i < 10_000; i++) if (cache.get(`k${i}`) === undefined) cache.set(`k${i}`, i);
+
+    // Act: a key stored, then another, then the first asked for
+    cache.set("stored", 1);
+    cache.set("other", 0);
+    const found = cache.get("stored");
+
+    // Assess
+    expect(found).toBe(1);
+  });
+
   it("refuses a size below one", () => {
     // Act
     const act = () => new BoundedCache<string, string>(0);
