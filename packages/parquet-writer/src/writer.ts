@@ -43,6 +43,11 @@ export interface WriteOptions {
 const DEFAULT_ROW_GROUP_SIZE = 100_000;
 const DEFAULT_CREATED_BY = "@logsieve/parquet-writer";
 const PAGE_BYTES = 1 << 20;
+/**
+ * Bytes a page header can take: a DATA_PAGE_V2 header is at most 57 (three 32-bit fields and a struct of six, each
+ * a field byte and a varint of up to 5 bytes, and two stops); pages are compressed into the file after this room.
+ */
+const PAGE_HEADER_ROOM = 64;
 const PAR1 = 0x31524150;
 const TWO_32 = 4294967296;
 /** Byte strings longer than this are shortened in statistics (as parquet-java and hyparquet-writer do). */
@@ -294,6 +299,11 @@ interface BuiltDictionary {
   readonly starts: Int32Array;
   readonly stops: Int32Array;
   readonly counts: Int32Array;
+  /**
+   * The dictionary page's values as they are written (PLAIN: each value's 4-byte length, then its bytes, in order),
+   * when the builder laid `bytes` out so; null when they must be copied out of `bytes` first.
+   */
+  readonly plain: Uint8Array | null;
 }
 
 /** The automatic dictionary rule ({@link dictionaryPays}) on a built dictionary. */
@@ -344,7 +354,10 @@ function dictionaryArrays(n: number): { starts: Int32Array; stops: Int32Array; c
 
 /**
  * The row group's own dictionary of a `codes` column, in order of first appearance in the row group, and each
- * row's index into it (written to `local`, 0 for nulls). The values' UTF-8 bytes go into one scratch buffer.
+ * row's index into it (written to `local`, 0 for nulls). The values' UTF-8 bytes go into one scratch buffer, each
+ * after its 4-byte length: the dictionary page's values as they are written (`plain`), with no second copy of them
+ * (a `codes` column of user agents has a dictionary page of megabytes, and the copy was a second scratch buffer of
+ * that size per thread: docs/BENCHMARKS.md, ninth round).
  */
 function remapDictionary(
   column: Extract<ColumnData, { kind: "dict" }>,
@@ -371,15 +384,25 @@ function remapDictionary(
     if (l < 0) {
       l = size++;
       remap[global] = l;
+      // Room for the length, filled in once the value's bytes are written (writeUtf8 may move the buffer).
+      out.ensure(4);
+      const lengthAt = out.pos;
+      out.pos += 4;
       starts[l] = out.pos;
       writeUtf8(out, dictionary[global - 1] as string);
       stops[l] = out.pos;
+      const length = out.pos - lengthAt - 4;
+      const b = out.bytes;
+      b[lengthAt] = length;
+      b[lengthAt + 1] = length >>> 8;
+      b[lengthAt + 2] = length >>> 16;
+      b[lengthAt + 3] = length >>> 24;
       counts[l] = 0;
     }
     counts[l] = (counts[l] as number) + 1;
     local[r - g0] = l;
   }
-  return { size, bytes: out.bytes, starts, stops, counts };
+  return { size, bytes: out.bytes, starts, stops, counts, plain: out.view() };
 }
 
 /** `value`'s UTF-8 bytes at `out`'s position (as TextEncoder gives them). */
@@ -580,7 +603,7 @@ function dictionaryFromBytes(
     local[r - g0] = code;
     s = e;
   }
-  return { size, bytes: data, starts, stops, counts };
+  return { size, bytes: data, starts, stops, counts, plain: null };
 }
 
 /** The hash table of {@link dictionaryFromBytes} rehashed into `capacity` slots (the scratch, grown if needed). */
@@ -627,11 +650,27 @@ const scratch = {
   /** writeDictInt32's codes of small values, -1 when unseen. */
   smallInts: new Int32Array(SMALL_INTS).fill(-1),
   data: new ByteBuffer(1 << 20),
-  compressed: new ByteBuffer(1 << 20),
   ints: new Int32Array(1024),
   packed: new Int32Array(1024),
   file: new ByteBuffer(4 << 20),
 };
+
+/**
+ * Bytes of this thread's working memory, kept for the next files once encoding has grown it (for tests and
+ * diagnostics): the dictionary's byte buffer, the file's (the row groups being written), every other byte buffer
+ * (page values, definition levels) and the per-row and per-value arrays.
+ */
+export function scratchBytes(): { dictionary: number; file: number; otherBuffers: number; arrays: number } {
+  let otherBuffers = 0;
+  let arrays = 0;
+  for (const value of Object.values(scratch)) {
+    if (value instanceof ByteBuffer) otherBuffers += value.bytes.byteLength;
+    else if (ArrayBuffer.isView(value)) arrays += value.byteLength;
+  }
+  const dictionary = scratch.dictionary.bytes.byteLength;
+  const file = scratch.file.bytes.byteLength;
+  return { dictionary, file, otherBuffers: otherBuffers - dictionary - file, arrays };
+}
 
 /**
  * Makes the per-row scratch arrays at least `rows` long, before a file's columns are written. Each chunk's writer
@@ -757,12 +796,12 @@ class ColumnWriter {
   private page(rows: number, nulls: number, encoding: Encoding): number {
     const levels = this.levels.view();
     const values = this.data.view();
-    const compressed = compress(values);
     const headerStart = this.writer.pos;
+    const compressedLength = this.compressAfterHeader(values, levels.length);
     writePageHeader(this.writer, {
       type: "DATA_PAGE_V2",
       uncompressedSize: levels.length + values.length,
-      compressedSize: levels.length + compressed.length,
+      compressedSize: levels.length + compressedLength,
       numValues: rows,
       numNulls: nulls,
       numRows: rows,
@@ -772,24 +811,47 @@ class ColumnWriter {
     });
     const headerSize = this.writer.pos - headerStart;
     this.writer.raw(levels);
-    this.writer.raw(compressed);
+    this.placeCompressed(headerStart, levels.length, compressedLength);
     this.pagesWritten++;
     return headerSize + levels.length + values.length;
   }
 
-  private dictionaryPage(count: number): number {
-    const values = this.data.view();
-    const compressed = compress(values);
+  /** A DICTIONARY_PAGE of `count` PLAIN values; returns its uncompressed size. */
+  private dictionaryPage(values: Uint8Array, count: number): number {
     const headerStart = this.writer.pos;
+    const compressedLength = this.compressAfterHeader(values, 0);
     writePageHeader(this.writer, {
       type: "DICTIONARY_PAGE",
       uncompressedSize: values.length,
-      compressedSize: compressed.length,
+      compressedSize: compressedLength,
       numValues: count,
     });
     const headerSize = this.writer.pos - headerStart;
-    this.writer.raw(compressed);
+    this.placeCompressed(headerStart, 0, compressedLength);
     return headerSize + values.length;
+  }
+
+  /**
+   * Snappy-compresses `values` straight into the file, after room for the page's header and `levelsLength` bytes of
+   * definition levels (the header's size depends on the compressed size, so it is written after); returns the
+   * compressed length. {@link placeCompressed} then moves the bytes up against the header and levels. Compressed
+   * into a buffer of its own and copied into the file instead, that buffer grew to the largest page of the thread
+   * and stayed (dictionary pages of user agents: 4 MiB per thread; docs/BENCHMARKS.md, ninth round); the move
+   * copies the same bytes as the copy did.
+   */
+  private compressAfterHeader(values: Uint8Array, levelsLength: number): number {
+    const out = this.writer;
+    out.ensure(PAGE_HEADER_ROOM + levelsLength + maxCompressedLength(values.length));
+    return snappyCompressInto(values, out.bytes.subarray(out.pos + PAGE_HEADER_ROOM + levelsLength));
+  }
+
+  /** Moves the bytes {@link compressAfterHeader} wrote for the page at `headerStart` to the file's position. */
+  private placeCompressed(headerStart: number, levelsLength: number, compressedLength: number): void {
+    const out = this.writer;
+    const from = headerStart + PAGE_HEADER_ROOM + levelsLength;
+    if (out.pos > from) throw new Error(`a page header took more than ${PAGE_HEADER_ROOM} bytes`);
+    out.bytes.copyWithin(out.pos, from, from + compressedLength);
+    out.pos += compressedLength;
   }
 
   /** Page boundaries for fixed-width values: about PAGE_BYTES of values per page. */
@@ -882,25 +944,32 @@ class ColumnWriter {
     g1: number,
   ): WrittenChunk {
     const { size, bytes, starts, stops } = built;
-    const out = this.data;
-    out.reset();
-    for (let i = 0; i < size; i++) copyPlain(out, bytes, starts[i] as number, stops[i] as number);
-    return this.writeDictionary(defined, size, local, g0, g1);
+    let values = built.plain;
+    if (values === null) {
+      // Into the dictionary scratch (free: a dictionary built from bytes points into the column's own data), not
+      // the pages' buffer, which then grows only to a data page's size (see remapDictionary).
+      const out = scratch.dictionary;
+      out.reset();
+      for (let i = 0; i < size; i++) copyPlain(out, bytes, starts[i] as number, stops[i] as number);
+      values = out.view();
+    }
+    return this.writeDictionary(defined, values, size, local, g0, g1);
   }
 
   /**
-   * A dictionary page of the `count` PLAIN values in `this.data` (strings or int32), then data pages of the rows'
-   * indexes into it (`local`, per row of the row group).
+   * A dictionary page of the `count` PLAIN values `values` (strings or int32), then data pages of the rows' indexes
+   * into it (`local`, per row of the row group).
    */
   private writeDictionary(
     defined: Uint8Array | null,
+    values: Uint8Array,
     count: number,
     local: Int32Array,
     g0: number,
     g1: number,
   ): WrittenChunk {
     const dictionaryOffset = this.writer.pos;
-    let uncompressed = this.dictionaryPage(count);
+    let uncompressed = this.dictionaryPage(values, count);
     const dataOffset = this.writer.pos;
     // Data pages of indexes (4 bytes per row as the page size estimate, as hyparquet-writer counts them).
     const bitWidth = Math.max(1, bitWidthOf(count - 1));
@@ -1084,7 +1153,7 @@ class ColumnWriter {
     if (entries.length === 0) return this.writeFixed(column, "int32", g0, g1, undefined, "PLAIN");
     this.data.reset();
     for (const v of entries) this.data.u32(v);
-    return this.writeDictionary(defined, entries.length, local, g0, g1);
+    return this.writeDictionary(defined, this.data.view(), entries.length, local, g0, g1);
   }
 
   /** int32, int64, timestamps, doubles and booleans, PLAIN / DELTA_BINARY_PACKED / RLE. */
@@ -1313,14 +1382,6 @@ function putPlain(b: Uint8Array, p: number, bytes: Uint8Array, start: number, en
     at += length;
   }
   return at;
-}
-
-/** Snappy into the shared buffer: valid until the next call. */
-function compress(values: Uint8Array): Uint8Array {
-  const out = scratch.compressed;
-  out.reset();
-  out.ensure(maxCompressedLength(values.length));
-  return out.bytes.subarray(0, snappyCompressInto(values, out.bytes));
 }
 
 /**
