@@ -117,11 +117,16 @@ export function maskPersonalData(text: string): string {
 
 /** The scan behind the fast path of {@link maskPersonalData}: false only when no rule can match. */
 export function mayHoldPersonalData(text: string): boolean {
+  return mayHoldPersonalDataIn(text, 0, text.length);
+}
+
+/** {@link mayHoldPersonalData} of `text[from, to)`, with no slice made (the scrubber's scan of a path's segments). */
+export function mayHoldPersonalDataIn(text: string, from: number, to: number): boolean {
   let digits = 0;
   let alnumRun = 0;
   let alnumRunHasDigit = false;
   let previous = 0;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = from; i < to; i++) {
     const c = text.charCodeAt(i);
     if (c >= 48 && c <= 57) {
       digits++;

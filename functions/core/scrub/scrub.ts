@@ -1,6 +1,12 @@
 import { holdsAddress, maskAddresses } from "./addresses.ts";
 import type { PathPatterns } from "./path-patterns.ts";
-import { looksRandom, MASK, maskPersonalData, mayHoldPersonalData } from "./personal-data.ts";
+import {
+  looksRandom,
+  MASK,
+  maskPersonalData,
+  mayHoldPersonalData,
+  mayHoldPersonalDataIn,
+} from "./personal-data.ts";
 import { cleanText, decodeUntilStable, isPrintableAscii } from "./text.ts";
 
 /**
@@ -71,6 +77,15 @@ const MAX_PATH_CHARS = 1024;
 const MAX_VALUE_CHARS = 200;
 const MAX_CLICK_ID_CHARS = 256;
 
+/** The utm columns of a target without a query (shared: a ScrubbedTarget is read-only). */
+const NO_UTM: ScrubbedTarget["utm"] = Object.freeze({
+  source: null,
+  medium: null,
+  campaign: null,
+  term: null,
+  content: null,
+});
+
 /** Splits a request target (path + query, maybe absolute URL) and keeps only what may be kept. */
 export function scrubTarget(target: string, options: ScrubOptions): ScrubbedTarget {
   let rest = target;
@@ -86,6 +101,8 @@ export function scrubTarget(target: string, options: ScrubOptions): ScrubbedTarg
   const rawQuery = q >= 0 ? rest.slice(q + 1) : "";
 
   const path = scrubPath(rawPath, options.allowedPaths);
+  // Most targets have no query: nothing to keep, and no list, set or utm object made for it.
+  if (rawQuery.length === 0) return { path, query: null, utm: NO_UTM, clickId: null };
   let source: string | null = null;
   let medium: string | null = null;
   let campaign: string | null = null;
@@ -193,7 +210,7 @@ function isPlainPath(path: string): boolean {
   for (let i = 0; i <= path.length; i++) {
     const c = i < path.length ? path.charCodeAt(i) : 47;
     if (c === 47 /* / */) {
-      if (i > segmentStart && mayHoldPersonalData(path.slice(segmentStart, i))) return false;
+      if (i > segmentStart && mayHoldPersonalDataIn(path, segmentStart, i)) return false;
       segmentStart = i + 1;
       continue;
     }
