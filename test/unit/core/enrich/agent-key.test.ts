@@ -90,6 +90,18 @@ describe("agentKey", () => {
     expect(keys).toEqual(agents);
   });
 
+  it("masks a version of more components than its scratch first holds (40), as the rule says", () => {
+    // Prepare
+    const ua = `App/12.34.${Array.from({ length: 38 }, (_, i) => String(i + 1)).join(".")} (x)`;
+
+    // Act
+    const key = agentKey(ua);
+
+    // Assess
+    expect(key).toBe(referenceKey(ua));
+    expect(key.startsWith("App/12.34.0.0.0.0.0.0.0.0.0.00.00")).toBe(true);
+  });
+
   it("follows the rule on any text, and keeps the agent's length, so patterns that count characters see the same agent", () => {
     fc.assert(
       fc.property(
