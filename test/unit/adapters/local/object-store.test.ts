@@ -226,6 +226,23 @@ describe("LocalObjectStore writing on the calling thread (an ingest shard's thre
     expect(names).toEqual(["x.parquet"]);
   });
 
+  it("makes a folder again that a delete removed after an earlier object was written into it", async () => {
+    // Prepare: an object written, then deleted (which removes the folders it leaves empty)
+    const inThread = new LocalObjectStore(root, { inThread: true });
+    const synchronous = new LocalObjectStore(root, { synchronous: true });
+    await inThread.put("security/dt=2026-11-20/hour=13/a.parquet", bytes("a"));
+    await inThread.delete("security/dt=2026-11-20/hour=13/a.parquet");
+    const folderLeft = existsSync(join(root, "security/dt=2026-11-20/hour=13"));
+    // Act: the next objects of that folder, through both stores that write on the calling thread
+    await inThread.put("security/dt=2026-11-20/hour=13/b.parquet", bytes("b"));
+    await synchronous.delete("security/dt=2026-11-20/hour=13/b.parquet");
+    await synchronous.put("security/dt=2026-11-20/hour=13/c.parquet", bytes("c"));
+    // Assess
+    expect(folderLeft).toBe(false);
+    expect(await keys(inThread, "security/")).toEqual(["security/dt=2026-11-20/hour=13/c.parquet"]);
+    expect(text(await inThread.get("security/dt=2026-11-20/hour=13/c.parquet"))).toBe("c");
+  });
+
   it("fails naming the key, and leaves no temporary file, when the folder cannot be made", async () => {
     // Prepare: a file where the object's folder would be
     const store = new LocalObjectStore(root, { inThread: true });
