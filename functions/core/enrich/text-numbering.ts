@@ -30,6 +30,13 @@ export class TextNumbering {
    */
   private readonly recentTexts = new Array<string | undefined>(RECENT_SLOTS).fill(undefined);
   private readonly recentNumbers = new Int32Array(RECENT_SLOTS);
+  /**
+   * The Map's keys by number (slot `number & copiesMask`: the numbers held are at most `max` consecutive ones), so
+   * {@link copyOf} can hand out the numbering's own copy of a text; and that copy for the text asked for last.
+   */
+  private readonly copies: (string | undefined)[];
+  private readonly copiesMask: number;
+  private lastCopy: string | undefined = undefined;
   /** How many times numbering started afresh from 1: numbers given before a restart may be given again after it. */
   restarts = 0;
 
@@ -37,7 +44,11 @@ export class TextNumbering {
   constructor(
     readonly max: number,
     private readonly lastNumberGiven = LAST_NUMBER,
-  ) {}
+  ) {
+    const slots = 2 ** Math.ceil(Math.log2(Math.max(1, max)));
+    this.copies = new Array<string | undefined>(slots).fill(undefined);
+    this.copiesMask = slots - 1;
+  }
 
   /** The text's number: the same as last time while the text is held, a number never given before otherwise. */
   of(text: string): number {
@@ -52,7 +63,9 @@ export class TextNumbering {
         // Full: emptied; texts held before get new numbers (their old ones are never given again before a restart).
         else if (this.numbers.size >= this.max) this.forgetTexts();
         known = this.next++;
-        this.numbers.set(` ${text}`.slice(1), known);
+        const copy = ` ${text}`.slice(1);
+        this.numbers.set(copy, known);
+        this.copies[known & this.copiesMask] = copy;
       }
       number = known;
       this.recentTexts[slot] = text;
@@ -60,13 +73,26 @@ export class TextNumbering {
     }
     this.last = text;
     this.lastNumber = number;
+    this.lastCopy = this.copies[number & this.copiesMask];
     return number;
+  }
+
+  /**
+   * The numbering's own copy of `text` when `text` is what {@link of} was asked for last, else `text` itself: equal
+   * text either way. The security row writes a line's agent through it: its column's dictionary then holds the
+   * strings the numbering holds already, where the agent itself is a slice of its line, and kept every line whose
+   * agent was new to the dictionary alive (≈ 19 MiB of `agents`' peak, docs/BENCHMARKS.md, issue 20, ninth round).
+   */
+  copyOf(text: string): string {
+    return text === this.last && this.lastCopy !== undefined ? this.lastCopy : text;
   }
 
   private forgetTexts(): void {
     this.numbers.clear();
     this.recentTexts.fill(undefined);
+    this.copies.fill(undefined);
     this.last = undefined;
+    this.lastCopy = undefined;
   }
 
   private restart(): void {

@@ -3,6 +3,7 @@ import type { ClientAddress } from "../anonymize/ip.ts";
 import { truncate } from "../anonymize/ip.ts";
 import type { LogsieveConfig } from "../config.ts";
 import { BoundedCache } from "../enrich/bounded-cache.ts";
+import { AGENT_NUMBERS } from "../enrich/text-numbering.ts";
 import { EVENT_PROP_SLOTS, MAX_PROP_VALUE_CHARS } from "../goals.ts";
 import { visitorIdOf } from "../identify/visitor-id.ts";
 import { isAssetPath } from "../scrub/assets.ts";
@@ -448,7 +449,8 @@ export function writeSecurityValues(
     .number(record.status)
     .number(record.bytes)
     .string(record.referrer)
-    .string(record.userAgent)
+    // The agent numbering's copy of the agent (the enricher numbered it just before): see TextNumbering.copyOf.
+    .string(record.userAgent === null ? null : AGENT_NUMBERS.copyOf(record.userAgent))
     .number(record.durationMs)
     .string(enrichment.country)
     .string(enrichment.provider)

@@ -38,6 +38,29 @@ describe("TextNumbering", () => {
     expect(numbering.restarts).toBe(0);
   });
 
+  it("gives text equal to what it is given by copyOf: the last text asked for, another one, and after it was emptied", () => {
+    // Prepare: agents as slices of their log lines (as the parser gives them), a numbering that holds 2 texts
+    const sliceOf = (agent: string) => `"GET / HTTP/1.1" 200 1 "-" "${agent}"`.slice(28, -1);
+    const numbering = new TextNumbering(2);
+    const chrome = sliceOf(CHROME);
+
+    // Act: its own copy (which no test can tell from the slice: strings compare by text; the bench measures the
+    // memory), a text not asked for last, then texts past the Map's size
+    numbering.of(chrome);
+    const copy = numbering.copyOf(chrome);
+    const notLast = numbering.copyOf(sliceOf(GOOGLEBOT));
+    const answers = ["a", "b", "c", "a", "d", "b"].map((text) => {
+      numbering.of(text);
+      return numbering.copyOf(text);
+    });
+
+    // Assess
+    expect(chrome).toBe(CHROME);
+    expect(copy).toBe(CHROME);
+    expect(notLast).toBe(GOOGLEBOT);
+    expect(answers).toEqual(["a", "b", "c", "a", "d", "b"]);
+  });
+
   it("counts a restart when its numbers run out, and numbers from 1 again", () => {
     // Prepare: numbers run out after 4
     const numbering = new TextNumbering(100, 4);
