@@ -1,3 +1,5 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it, vi } from "vitest";
 import { parseClientAddress } from "../../../../functions/core/anonymize/ip.ts";
 import { TextNumbering } from "../../../../functions/core/enrich/text-numbering.ts";
@@ -59,6 +61,33 @@ describe("TextNumbering", () => {
     expect(copy).toBe(CHROME);
     expect(notLast).toBe(GOOGLEBOT);
     expect(answers).toEqual(["a", "b", "c", "a", "d", "b"]);
+  });
+
+  it("hands out by copyOf a copy that keeps no log line alive (written by rss2)", () => {
+    // Prepare: 1,000 agents, each a slice of a 20 KB line (a long line keeps the difference far above the noise)
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const numbering = new TextNumbering(2000);
+    const padding = "x".repeat(20_000);
+    let lines: string[] | null = Array.from({ length: 1000 }, (_, i) => `${padding} "${CHROME} #${i}" end`);
+    const agents = lines.map((line) => line.slice(padding.length + 2, line.length - 5));
+
+    // Act: each agent numbered, then kept as copyOf hands it out; the lines and slices dropped
+    const kept = agents.map((agent) => {
+      numbering.of(agent);
+      return numbering.copyOf(agent);
+    });
+    agents.length = 0;
+    lines = null;
+    gc();
+    const heapUsed = process.memoryUsage().heapUsed;
+    kept.length = 0;
+    gc();
+    const keptBytes = heapUsed - process.memoryUsage().heapUsed;
+
+    // Assess: what was kept holds about the agents' text (the numbering holds it anyway), not the lines' (20 MB)
+    expect(lines).toBeNull();
+    expect(keptBytes).toBeLessThan(2_000_000);
   });
 
   it("counts a restart when its numbers run out, and numbers from 1 again", () => {
