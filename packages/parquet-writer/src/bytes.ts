@@ -43,6 +43,19 @@ export class ByteBuffer {
     this.pos = p + 4;
   }
 
+  /**
+   * Fills the 4 bytes at `at` (room left before writing what follows them) with the length of what was written since,
+   * little-endian: a length prefix whose value is known only once its bytes are written.
+   */
+  lengthSince(at: number): void {
+    const length = this.pos - at - 4;
+    const b = this.bytes;
+    b[at] = length;
+    b[at + 1] = length >>> 8;
+    b[at + 2] = length >>> 16;
+    b[at + 3] = length >>> 24;
+  }
+
   /** Unsigned LEB128 varint of a non-negative safe integer. */
   varint(value: number): void {
     this.ensure(8);

@@ -391,12 +391,7 @@ function remapDictionary(
       starts[l] = out.pos;
       writeUtf8(out, dictionary[global - 1] as string);
       stops[l] = out.pos;
-      const length = out.pos - lengthAt - 4;
-      const b = out.bytes;
-      b[lengthAt] = length;
-      b[lengthAt + 1] = length >>> 8;
-      b[lengthAt + 2] = length >>> 16;
-      b[lengthAt + 3] = length >>> 24;
+      out.lengthSince(lengthAt);
       counts[l] = 0;
     }
     counts[l] = (counts[l] as number) + 1;
@@ -1194,12 +1189,7 @@ class ColumnWriter {
           const lengthAt = out.pos;
           out.u32(0);
           writeHybrid(out, bits, 0, n, 1);
-          const length = out.pos - lengthAt - 4;
-          const bytes = out.bytes;
-          bytes[lengthAt] = length;
-          bytes[lengthAt + 1] = length >>> 8;
-          bytes[lengthAt + 2] = length >>> 16;
-          bytes[lengthAt + 3] = length >>> 24;
+          out.lengthSince(lengthAt);
           break;
         }
         case "double": {
