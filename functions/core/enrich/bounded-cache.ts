@@ -10,7 +10,7 @@
  *
  * With `restAbove`, the cache rests while it does not pay: a lookup hashes its key and a miss then also copies
  * and stores it, which costs more than the work it saves once too many lookups miss (the `agents` bench log's 225,000
- * distinct targets: the scrub memo missed 34 % of its lookups and cost 1.7 times scrubbing every target,
+ * distinct targets: the scrub memo missed 34–43 % of its lookups and cost 1.5 times scrubbing every target,
  * docs/BENCHMARKS.md, issue 20, ninth round). Lookups are counted in trials of {@link TRIAL}; after a trial whose
  * share of misses was above `restAbove`, the next {@link REST} lookups answer "not cached" (but for the last key) and
  * store nothing, then a new trial starts with the entries as they were. What a lookup answers is the cached value or
