@@ -14,7 +14,7 @@ export type Enricher = (address: ClientAddress, userAgent: string | null) => Enr
 export interface EnricherOptions {
   /**
    * Distinct user agents whose answer is remembered, by the agent's number (text-numbering.ts): a power of two, the
-   * slots of a table of numbers and answers. Default {@link MAX_AGENTS}, the agents the numbering holds (0.75 MB).
+   * slots a table of numbers and answers grows to. Default {@link MAX_AGENTS}, the agents the numbering holds (0.75 MB).
    */
   readonly userAgentCacheSize?: number;
   /**
@@ -33,6 +33,9 @@ export interface EnricherOptions {
 
 /** Distinct answers kept to be shared by the keys that have them (see `shared` below). */
 const MAX_SHARED_ANSWERS = 4096;
+
+/** Slots of the enricher's answers by agent number at first: 12 KB, doubled as agents come. */
+const FIRST_AGENT_SLOTS = 1024;
 
 /** Agents longer than this are classified every time rather than cached (attack payloads, one-offs). */
 const MAX_CACHED_UA_LENGTH = 512;
@@ -68,13 +71,29 @@ export function classifyAgent(userAgent: string | null): AgentPart {
  * addresses are never kept: the geo lookup is done per call.
  */
 export function createEnricher(geo: GeoLookup, options: EnricherOptions = {}): Enricher {
-  const slots = options.userAgentCacheSize ?? MAX_AGENTS;
-  if (!Number.isInteger(Math.log2(slots))) {
-    throw new RangeError(`the user-agent cache holds a power of two of agents, not ${slots}`);
+  const maxSlots = options.userAgentCacheSize ?? MAX_AGENTS;
+  if (!Number.isInteger(Math.log2(maxSlots))) {
+    throw new RangeError(`the user-agent cache holds a power of two of agents, not ${maxSlots}`);
   }
   // The answer of agent number n sits in slot n mod `slots` while numberAt[slot] is n (0: empty; numbers start at 1).
-  const numberAt = new Int32Array(slots);
-  const partAt = new Array<AgentPart | undefined>(slots).fill(undefined);
+  // Small at first and doubled, up to `maxSlots`, when an answer would push another out (see growSlots).
+  let slots = Math.min(FIRST_AGENT_SLOTS, maxSlots);
+  let numberAt = new Int32Array(slots);
+  let partAt = new Array<AgentPart | undefined>(slots).fill(undefined);
+  function growSlots(): void {
+    const numbers = numberAt;
+    const parts = partAt;
+    slots *= 2;
+    numberAt = new Int32Array(slots);
+    partAt = new Array<AgentPart | undefined>(slots).fill(undefined);
+    // Two numbers in two slots of the old table are in two slots of the new one (its slot's low bits are the old).
+    for (let i = 0; i < numbers.length; i++) {
+      const n = numbers[i] as number;
+      if (n === 0) continue;
+      numberAt[n & (slots - 1)] = n;
+      partAt[n & (slots - 1)] = parts[i];
+    }
+  }
   let restartsSeen = AGENT_NUMBERS.restarts;
   // Agents that differ only in build numbers share a key and its answer: a log with a hundred thousand distinct
   // agents has a few thousand keys (agent-key.ts says why the answer is the same).
@@ -119,9 +138,13 @@ export function createEnricher(geo: GeoLookup, options: EnricherOptions = {}): E
       numberAt.fill(0);
       restartsSeen = AGENT_NUMBERS.restarts;
     }
-    const slot = number & (slots - 1);
+    let slot = number & (slots - 1);
     if (numberAt[slot] === number) return partAt[slot] as AgentPart;
     const part = partOfKey(agentKey(userAgent));
+    if (numberAt[slot] !== 0 && slots < maxSlots) {
+      growSlots();
+      slot = number & (slots - 1);
+    }
     numberAt[slot] = number;
     partAt[slot] = part;
     return part;

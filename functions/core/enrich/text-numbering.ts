@@ -14,6 +14,8 @@
  * {@link TextNumbering.restarts} counts it: a holder of numbers drops them when that count changes.
  */
 const RECENT_SLOTS = 1024;
+/** Slots of a numbering's copies at first (see TextNumbering.growCopies). */
+const FIRST_COPY_SLOTS = 1024;
 
 export class TextNumbering {
   private readonly numbers = new Map<string, number>();
@@ -34,8 +36,10 @@ export class TextNumbering {
    * The Map's keys by number (slot `number & copiesMask`: the numbers held are at most `max` consecutive ones), so
    * {@link copyOf} can hand out the numbering's own copy of a text; and that copy for the text asked for last.
    */
-  private readonly copies: (string | undefined)[];
-  private readonly copiesMask: number;
+  private copies: (string | undefined)[];
+  private copiesMask: number;
+  /** The most slots `copies` grows to: `max` rounded up to a power of two. */
+  private readonly maxCopies: number;
   private lastCopy: string | undefined = undefined;
   /** How many times numbering started afresh from 1: numbers given before a restart may be given again after it. */
   restarts = 0;
@@ -45,7 +49,9 @@ export class TextNumbering {
     readonly max: number,
     private readonly lastNumberGiven = LAST_NUMBER,
   ) {
-    const slots = 2 ** Math.ceil(Math.log2(Math.max(1, max)));
+    this.maxCopies = 2 ** Math.ceil(Math.log2(Math.max(1, max)));
+    // Small at first, doubled as texts come (see growCopies): a log of a few hundred agents keeps 8 KB, not 512.
+    const slots = Math.min(FIRST_COPY_SLOTS, this.maxCopies);
     this.copies = new Array<string | undefined>(slots).fill(undefined);
     this.copiesMask = slots - 1;
   }
@@ -62,6 +68,7 @@ export class TextNumbering {
         if (this.next > this.lastNumberGiven) this.restart();
         // Full: emptied; texts held before get new numbers (their old ones are never given again before a restart).
         else if (this.numbers.size >= this.max) this.forgetTexts();
+        if (this.numbers.size >= this.copies.length && this.copies.length < this.maxCopies) this.growCopies();
         known = this.next++;
         const copy = ` ${text}`.slice(1);
         this.numbers.set(copy, known);
@@ -85,6 +92,17 @@ export class TextNumbering {
    */
   copyOf(text: string): string {
     return text === this.last && this.lastCopy !== undefined ? this.lastCopy : text;
+  }
+
+  /** Twice the slots of `copies`: the texts held are those numbered `next - numbers.size` to `next - 1`. */
+  private growCopies(): void {
+    const size = this.copies.length * 2;
+    const grown = new Array<string | undefined>(size).fill(undefined);
+    for (let n = this.next - this.numbers.size; n < this.next; n++) {
+      grown[n & (size - 1)] = this.copies[n & this.copiesMask];
+    }
+    this.copies = grown;
+    this.copiesMask = size - 1;
   }
 
   private forgetTexts(): void {

@@ -158,11 +158,17 @@ function sha256(data: Uint8Array): Uint8Array {
 }
 
 /**
- * Buckets of the memo (a power of two) and entries per bucket: 65,536 entries, 2.5 MB. On the bench's generated log
- * (41,651 distinct visitors a day) the memo of two generations of 16,384 addresses it replaced computed 249,000 ids
- * per million lines; this one computes about the distinct visitors.
+ * Buckets of the memo (a power of two) at most, and entries per bucket: 65,536 entries, 2.5 MB. On the bench's
+ * generated log (41,651 distinct visitors a day) the memo of two generations of 16,384 addresses it replaced computed
+ * 249,000 ids per million lines; this one computes about the distinct visitors.
  */
 const MEMO_BUCKETS = 16_384;
+/**
+ * Buckets the memo starts with (150 KB): it doubles, up to {@link MEMO_BUCKETS}, whenever a new entry would push one
+ * out. Held at its most from the start, its 2.5 MB were touched all over by a few thousand visitors (the buckets
+ * are spread by a hash), in each ingest thread: ≈ 5 MiB of `elastic`'s peak (docs/BENCHMARKS.md, ninth round).
+ */
+const MEMO_FIRST_BUCKETS = 1024;
 const MEMO_WAYS = 4;
 /**
  * Int32 words per entry in `memo.keys`: the hasher's number (0: empty), the site's number × 32 + the address's length
@@ -187,7 +193,9 @@ function idOf(high: number, low: number): bigint {
 
 /** The memo, one for all salts (a backfill moves from day to day: memory stays the same). Entry `e` is at `e * STRIDE`. */
 const memo = {
-  keys: new Int32Array(MEMO_BUCKETS * MEMO_WAYS * STRIDE),
+  keys: new Int32Array(MEMO_FIRST_BUCKETS * MEMO_WAYS * STRIDE),
+  /** Buckets in `keys` (a power of two, up to {@link MEMO_BUCKETS}). */
+  buckets: MEMO_FIRST_BUCKETS,
   sites: new TextNumbering(MAX_SITES),
   /** The restarts of the agents' and the sites' numberings when the entries were made: numbers of an earlier one mean nothing. */
   agentRestarts: AGENT_NUMBERS.restarts,
@@ -220,16 +228,68 @@ function readWords(bytes: Uint8Array): void {
   }
 }
 
-/** The first entry of the bucket of (hasher, site and length, agent, address words). */
+/** The first entry of the bucket of (hasher, site and length, agent, address words in `WORDS`). */
 function bucketStart(hasher: number, siteLength: number, agent: number): number {
+  return bucketOf(
+    hasher,
+    siteLength,
+    agent,
+    WORDS[0] as number,
+    WORDS[1] as number,
+    WORDS[2] as number,
+    WORDS[3] as number,
+    memo.buckets,
+  );
+}
+
+/** The first entry of the bucket of (hasher, site and length, agent, address words) in a memo of `buckets`. */
+function bucketOf(
+  hasher: number,
+  siteLength: number,
+  agent: number,
+  w0: number,
+  w1: number,
+  w2: number,
+  w3: number,
+  buckets: number,
+): number {
   let h = Math.imul(hasher ^ siteLength, 0x9e3779b1);
   h = Math.imul(h ^ agent, 0x85ebca6b);
-  h = Math.imul(h ^ (WORDS[0] as number), 0xc2b2ae35);
-  h = Math.imul(h ^ (WORDS[1] as number), 0x85ebca6b);
-  h = Math.imul(h ^ (WORDS[2] as number), 0xc2b2ae35);
-  h = Math.imul(h ^ (WORDS[3] as number), 0x85ebca6b);
+  h = Math.imul(h ^ w0, 0xc2b2ae35);
+  h = Math.imul(h ^ w1, 0x85ebca6b);
+  h = Math.imul(h ^ w2, 0xc2b2ae35);
+  h = Math.imul(h ^ w3, 0x85ebca6b);
   h ^= h >>> 16;
-  return (h & (MEMO_BUCKETS - 1)) * MEMO_WAYS;
+  return (h & (buckets - 1)) * MEMO_WAYS;
+}
+
+/**
+ * Twice the buckets, every entry moved to its bucket in the new memo. The entries of one old bucket go to two new
+ * ones, in their order (newest first), and no other bucket's entries join them: each bucket keeps its order.
+ */
+function growMemo(): void {
+  const old = memo.keys;
+  const buckets = memo.buckets * 2;
+  const keys = new Int32Array(buckets * MEMO_WAYS * STRIDE);
+  for (let e = 0; e < old.length / STRIDE; e++) {
+    const k = e * STRIDE;
+    if (old[k] === 0) continue;
+    const first = bucketOf(
+      old[k] as number,
+      old[k + 1] as number,
+      old[k + 2] as number,
+      old[k + 3] as number,
+      old[k + 4] as number,
+      old[k + 5] as number,
+      old[k + 6] as number,
+      buckets,
+    );
+    let to = first;
+    while (keys[to * STRIDE] !== 0) to++;
+    keys.set(old.subarray(k, k + STRIDE), to * STRIDE);
+  }
+  memo.keys = keys;
+  memo.buckets = buckets;
 }
 
 /** Puts an entry first in the bucket starting at `first` (the address's words in `WORDS`), dropping the oldest. */
@@ -360,7 +420,13 @@ class VisitorHasher {
     }
     if (id === undefined) {
       const st = this.digestState(`${site}\0${ip}\0${userAgent}`);
-      remember(first, hasher, siteLength, agent, st[0] as number, st[1] as number);
+      let at = first;
+      // The bucket is full: grow the memo rather than push an entry out, while it may grow.
+      if (keys[(first + MEMO_WAYS - 1) * STRIDE] !== 0 && memo.buckets < MEMO_BUCKETS) {
+        growMemo();
+        at = bucketStart(hasher, siteLength, agent);
+      }
+      remember(at, hasher, siteLength, agent, st[0] as number, st[1] as number);
       id = idOf(st[0] as number, st[1] as number);
     }
     memo.lastHasher = hasher;

@@ -126,6 +126,24 @@ describe("createEnricher", () => {
     expect(again).toEqual([...first, ...first]);
   });
 
+  it("answers the same for 3,000 agents through one enricher as each alone, while its table of answers grows", () => {
+    // Prepare: more agents than the 1,024 answers the enricher keeps at first
+    const agents = Array.from({ length: 3000 }, (_, i) =>
+      i % 2 === 0 ? `${CHROME_WINDOWS} app/${i}x` : `curl/8.${i % 10}.0 probe-${i}x`,
+    );
+    const enrich = createEnricher(recordingGeo());
+
+    // Act: each agent twice, the second time after the table grew
+    const first = agents.map((ua) => enrich(address("198.51.100.1"), ua));
+    const again = agents.map((ua) => enrich(address("198.51.100.1"), ua));
+
+    // Assess
+    const alone = (ua: string) =>
+      createEnricher(recordingGeo(), { userAgentCacheSize: 1 })(address("198.51.100.1"), ua);
+    for (let i = 0; i < agents.length; i += 37) expect(first[i]).toEqual(alone(agents[i] as string));
+    expect(again).toEqual(first);
+  });
+
   it("keeps apart agents whose answers differ in one class only, when answers are shared between agents", () => {
     // Prepare: each agent's answer as a fresh enricher gives it, alone
     const agents = [

@@ -63,16 +63,19 @@ describe("TextNumbering", () => {
     expect(answers).toEqual(["a", "b", "c", "a", "d", "b"]);
   });
 
-  it("hands out by copyOf a copy that keeps no log line alive (written by rss2)", () => {
-    // Prepare: 1,000 agents, each a slice of a 20 KB line (a long line keeps the difference far above the noise)
+  it("hands out by copyOf a copy that keeps no log line alive, also once its copies grew (written by rss2)", () => {
+    // Prepare: 1,500 agents (past the 1,024 copies a numbering starts with), each a slice of a 20 KB line (a long
+    // line keeps the difference far above the noise)
     setFlagsFromString("--expose-gc");
     const gc = runInNewContext("gc") as () => void;
     const numbering = new TextNumbering(2000);
     const padding = "x".repeat(20_000);
-    let lines: string[] | null = Array.from({ length: 1000 }, (_, i) => `${padding} "${CHROME} #${i}" end`);
+    let lines: string[] | null = Array.from({ length: 1500 }, (_, i) => `${padding} "${CHROME} #${i}" end`);
     const agents = lines.map((line) => line.slice(padding.length + 2, line.length - 5));
 
-    // Act: each agent numbered, then kept as copyOf hands it out; the lines and slices dropped
+    // Act: each agent numbered, then all of them again (after the copies grew), kept as copyOf hands them out the
+    // second time; the lines and slices dropped
+    for (const agent of agents) numbering.of(agent);
     const kept = agents.map((agent) => {
       numbering.of(agent);
       return numbering.copyOf(agent);

@@ -132,6 +132,28 @@ describe("visitorId memo", () => {
     }
   });
 
+  it("stays exact while it grows from its first size to its last: 40,000 visitors, then each again", async () => {
+    // Prepare: a fresh memo (it starts small and doubles when a bucket is full), 40,000 visitors on two agents
+    vi.resetModules();
+    const fresh = await import("../../../../functions/core/identify/visitor-id.ts");
+    const salt = new Uint8Array(32).fill(11);
+    const visitors = Array.from({ length: 40_000 }, (_, i) => ({
+      ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+      ua: i % 3 === 0 ? "agent/A" : "agent/B",
+    }));
+    const first = visitors.map(({ ip, ua }) => fresh.visitorId(salt, "s", ip, ua));
+
+    // Act: every visitor again, last seen first (the oldest entries moved by the most doublings come last)
+    const again = visitors.toReversed().map(({ ip, ua }) => fresh.visitorId(salt, "s", ip, ua));
+
+    // Assess: the same ids, and every 97th checked against createHmac
+    expect(again).toEqual(first.toReversed());
+    for (let i = 0; i < visitors.length; i += 97) {
+      const { ip, ua } = visitors[i] as { ip: string; ua: string };
+      expect(first[i]).toBe(expected(salt, "s", ip, ua));
+    }
+  });
+
   it("stays exact after more distinct agents than it numbers: a number is never given to another agent", async () => {
     // Prepare: a fresh memo (this file's earlier tests numbered agents); agent X on address A, then other agents until
     // the numbering is full, then X on A again (the last answer is now A with X's number)
