@@ -26,7 +26,10 @@ export class BoundedCache<K, V> {
   private trialMisses = 0;
   private resting = 0;
   private readonly maxTrialMisses: number;
-  /** Whether the cache was ever full: until then its misses are its filling, not a sign that it does not pay. */
+  /**
+   * Whether trials run: once a cache with `restAbove` was first full (until then its misses are its filling, not a
+   * sign that it does not pay); never for one without.
+   */
   private filled = false;
   private readonly storedKey: ((key: K) => K) | undefined;
 
@@ -72,7 +75,8 @@ export class BoundedCache<K, V> {
     if (this.young.size >= this.maxEntries) {
       this.old = this.young;
       this.young = new Map();
-      if (!this.filled) this.startTrials();
+      // Trials only for a cache that may rest: the others never count (nothing added to their lookups).
+      if (!this.filled && this.maxTrialMisses < TRIAL) this.startTrials();
     }
     this.young.set(this.storedKey === undefined ? key : this.storedKey(key), value);
   }

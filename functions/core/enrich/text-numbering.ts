@@ -44,7 +44,7 @@ export class TextNumbering {
   /** How many times numbering started afresh from 1: numbers given before a restart may be given again after it. */
   restarts = 0;
 
-  /** `max`: distinct texts held before the Map is emptied. `lastNumber`: where numbering starts afresh (tests). */
+  /** `max`: distinct texts held before the Map is emptied. `lastNumberGiven`: the last number before a restart (tests). */
   constructor(
     readonly max: number,
     private readonly lastNumberGiven = LAST_NUMBER,
