@@ -77,6 +77,29 @@ describe("BoundedCache", () => {
     expect(after).toBe(2);
   });
 
+  it("with restAbove, lets its older generation go when it starts a rest, and keeps its younger one", () => {
+    // Prepare: a cache of 100 filled twice over (an old generation of old0..old99, a young one of young0..young99)
+    const cache = new BoundedCache<string, number>(100, { restAbove: 0.25 });
+    for (let i = 0; i < 100; i++) cache.set(`old${i}`, i);
+    for (let i = 0; i < 100; i++) cache.set(`young${i}`, i);
+    const before = cache.size;
+
+    // Act: a trial of misses only (keys never stored: each miss leaves the generations as they are)
+    for (let i = 0; i < 4096; i++) cache.get(`miss${i}`);
+    const resting = cache.size;
+    // past the rest, a trial starts: the younger generation still answers, the older one is gone
+    for (let i = 0; i < 65_536; i++) cache.get(`passing${i}`);
+    const young = cache.get("young7");
+    cache.set("other", 0);
+    const old = cache.get("old7");
+
+    // Assess
+    expect(before).toBe(200);
+    expect(resting).toBe(100);
+    expect(young).toBe(7);
+    expect(old).toBeUndefined();
+  });
+
   it("with restAbove, keeps answering while most lookups hit, and never answers a value other than the key's", () => {
     // Prepare: 50 keys looked up round-robin with 1 new key in 10 (10 % misses, under the 25 % that rests)
     const cache = new BoundedCache<string, string>(64, { restAbove: 0.25 });
