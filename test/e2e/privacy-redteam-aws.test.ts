@@ -5,12 +5,19 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONTROL_FORMS, FORMS, type Form } from "../fixtures/redteam/corpus.ts";
+import {
+  formsFoundIn,
+  formsMissingFrom,
+  missedWhenPlanted,
+  othersInFailedAnswers,
+  rowsOf,
+  withData,
+} from "../fixtures/redteam/checks.ts";
+import { FORMS, type Form } from "../fixtures/redteam/corpus.ts";
 import {
   type DoorFormat,
   datumOf,
   failingRequests,
-  plant,
   RT_DAY,
   redteamQueries,
   statsBody,
@@ -189,8 +196,6 @@ async function objectRows(bucket: string, prefix: string): Promise<Record<string
   }
   return rows;
 }
-
-const withData = (forms: Iterable<Form>) => [...forms].filter((f) => !CONTROL_FORMS.has(f.id));
 
 beforeAll(async () => {
   const started = Date.now();
@@ -401,31 +406,22 @@ describe("privacy red team through the deployed bundles on the AWS stand-ins", (
   it("positive control: the scan finds every planted form in what was sent, on every input path", () => {
     for (const path of [...LOG_FORMATS, ...PROTOCOLS]) {
       const mine = sent.filter((s) => s.path === path);
-      const found = findForms(mine.map((s) => s.text).join("\n"), FORMS);
-      const missing = withData(new Set(mine.map((s) => s.form)))
-        .filter((f) => !found.has(f.id))
-        .map((f) => f.id);
+      const missing = formsMissingFrom(mine.map((s) => s.text).join("\n"), new Set(mine.map((s) => s.form)));
       expect(missing, path).toEqual([]);
     }
   });
 
   it("positive control: security/ of the raw bucket holds every log form and every person, as the full record must", async () => {
     const security = rowsText(await objectRows(raw, "security/"));
-    const found = findForms(security, FORMS);
-    const planted = withData(
-      new Set(sent.filter((s) => (LOG_FORMATS as readonly string[]).includes(s.path)).map((s) => s.form)),
+    const logForms = new Set(
+      sent.filter((s) => (LOG_FORMATS as readonly string[]).includes(s.path)).map((s) => s.form),
     );
-    expect(planted.filter((f) => !found.has(f.id)).map((f) => f.id)).toEqual([]);
+    expect(formsMissingFrom(security, logForms)).toEqual([]);
     for (const person of PEOPLE) expect(security).toContain(person);
   });
 
   it("positive control: rejects/ of the raw bucket holds every unreadable line", async () => {
-    const found = findForms(rowsText(await objectRows(raw, "rejects/")), FORMS);
-    expect(
-      withData(FORMS)
-        .filter((f) => !found.has(f.id))
-        .map((f) => f.id),
-    ).toEqual([]);
+    expect(formsMissingFrom(rowsText(await objectRows(raw, "rejects/")), FORMS)).toEqual([]);
   });
 
   it("writes an event for every log line of the configured site, and stores the collector's red-team events", async () => {
@@ -490,12 +486,7 @@ describe("privacy red team through the deployed bundles on the AWS stand-ins", (
   it("answers a failing request with nothing but what it sent (the functions' logs are scanned below)", () => {
     expect(failed.length).toBe(FORMS.length);
     expect(failed.filter((f) => f.status < 400).map((f) => `${f.status} ${f.request}`)).toEqual([]);
-    const others = failed.flatMap((f) =>
-      [...findForms(f.text, FORMS).keys()]
-        .filter((id) => id !== f.form.id)
-        .map((id) => `${id} in ${f.request}`),
-    );
-    expect(others).toEqual([]);
+    expect(othersInFailedAnswers(failed)).toEqual([]);
   });
 
   /** Everything outside the security zone, scanned for every form. */
@@ -540,9 +531,8 @@ describe("privacy red team through the deployed bundles on the AWS stand-ins", (
 
   it.each(SCANNED.map((s) => [s.name, s] as const))("finds no form in %s", async (_name, scanned) => {
     const text = await scanned.text();
-    const found = findForms(text, FORMS);
     expect(text.length).toBeGreaterThan(100);
-    expect([...found].map(([form, needle]) => `${form} (${needle})`)).toEqual([]);
+    expect(formsFoundIn(text)).toEqual([]);
     for (const person of PEOPLE) expect(text).not.toContain(person);
   });
 
@@ -552,11 +542,8 @@ describe("privacy red team through the deployed bundles on the AWS stand-ins", (
       const found = doors.get(name);
       const sample = (found?.answers ?? []).map((a) => a.text).find((t) => t.length > 20) as string;
       expect(sample, name).toBeDefined();
-      expect(findForms(sample, FORMS).size).toBe(0);
-      const missed = withData(FORMS).filter(
-        (form) => !findForms(plant(found?.format ?? "text", sample, datumOf(form)), [form]).has(form.id),
-      );
-      expect(missed.map((f) => f.id)).toEqual([]);
+      expect(formsFoundIn(sample)).toEqual([]);
+      expect(missedWhenPlanted(found?.format ?? "text", sample)).toEqual([]);
     },
   );
 
@@ -564,7 +551,7 @@ describe("privacy red team through the deployed bundles on the AWS stand-ins", (
     for (const prefix of ["stats/", "events/"]) {
       const rows = await objectRows(analytics, prefix);
       const text = rowsText(rows);
-      expect(findForms(text, FORMS).size, prefix).toBe(0);
+      expect(formsFoundIn(text), prefix).toEqual([]);
       const row = rows.find((r) =>
         Object.entries(r).some(([c, v]) => c !== "visitor_id" && typeof v === "string"),
       ) as Record<string, unknown>;
@@ -595,13 +582,6 @@ const DOOR_NAMES = [
   "GET /api/dashboard/export/<name>.csv",
   "GET /api/dashboard/live",
 ];
-
-/** The rows of an answer as text: a JSON answer's `rows` or `results` (not the query it repeats), CSV as it is. */
-function rowsOf(format: DoorFormat, text: string): string {
-  if (format !== "json") return text;
-  const parsed = JSON.parse(text) as { rows?: unknown; results?: unknown };
-  return JSON.stringify(parsed.rows ?? parsed.results ?? null);
-}
 
 /**
  * Every object of every bucket but the raw bucket's security zone (incoming/, security/, rejects/), salts/ (random

@@ -6,12 +6,18 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServe, startServe } from "../../functions/apps/http/server.ts";
 import { queriesFor } from "../../functions/core/dashboard/queries.ts";
-import { CONTROL_FORMS, FORMS, type Form } from "../fixtures/redteam/corpus.ts";
+import {
+  formsFoundIn,
+  formsMissingFrom,
+  missedWhenPlanted,
+  othersInFailedAnswers,
+  rowsOf,
+  withData,
+} from "../fixtures/redteam/checks.ts";
+import { FORMS, type Form } from "../fixtures/redteam/corpus.ts";
 import {
   type DoorFormat,
-  datumOf,
   failingRequests,
-  plant,
   RT_DAY,
   redteamQueries,
   statsBody,
@@ -36,7 +42,7 @@ import {
   UMAMI_WEBSITE,
   unreadableLine,
 } from "../fixtures/redteam/inputs.ts";
-import { controlCharacters, findForms, rowsText, zoneRows } from "../fixtures/redteam/scan.ts";
+import { controlCharacters, rowsText, zoneRows } from "../fixtures/redteam/scan.ts";
 
 /**
  * The red-team corpus (issue 16 item 7) end to end: every form of test/fixtures/redteam/corpus.ts — e-mail
@@ -361,7 +367,7 @@ describe("privacy red team: personal data in every form, through every input pat
       }
 
       // Requests that fail, each carrying a form where a careless server would repeat or log it.
-      const carrying = FORMS.filter((f) => !CONTROL_FORMS.has(f.id));
+      const carrying = withData(FORMS);
       for (let i = 0; i < carrying.length; i += 8) {
         await Promise.all(
           carrying.slice(i, i + 8).map(async (form, j) => {
@@ -383,9 +389,6 @@ describe("privacy red team: personal data in every form, through every input pat
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
   });
-
-  /** Forms that carry a datum (control-character forms are checked apart: they have nothing to find). */
-  const withData = (forms: Iterable<Form>) => [...forms].filter((f) => !CONTROL_FORMS.has(f.id));
 
   it("carries every form through every input path that has its slot, from eight people each", () => {
     // Assess: the size of the attack, printed for the record (docs/PRIVACY.md quotes it).
@@ -410,11 +413,8 @@ describe("privacy red team: personal data in every form, through every input pat
       // Prepare
       const mine = sent.filter((s) => s.path === path);
       // Act
-      const found = findForms(mine.map((s) => s.text).join("\n"), FORMS);
+      const missing = formsMissingFrom(mine.map((s) => s.text).join("\n"), new Set(mine.map((s) => s.form)));
       // Assess
-      const missing = withData(new Set(mine.map((s) => s.form)))
-        .filter((f) => !found.has(f.id))
-        .map((f) => f.id);
       expect(missing, path).toEqual([]);
     }
   });
@@ -422,12 +422,11 @@ describe("privacy red team: personal data in every form, through every input pat
   it("positive control: security/ holds every log form, as the full record must", async () => {
     // Act
     const security = await zoneRows(lake, "security");
-    const found = findForms(rowsText(security), FORMS);
-    // Assess
-    const planted = withData(
-      new Set(sent.filter((s) => (LOG_FORMATS as readonly string[]).includes(s.path)).map((s) => s.form)),
+    const logForms = new Set(
+      sent.filter((s) => (LOG_FORMATS as readonly string[]).includes(s.path)).map((s) => s.form),
     );
-    expect(planted.filter((f) => !found.has(f.id)).map((f) => f.id)).toEqual([]);
+    // Assess
+    expect(formsMissingFrom(rowsText(security), logForms)).toEqual([]);
     for (const person of PEOPLE) expect(rowsText(security)).toContain(person);
   });
 
@@ -490,16 +489,11 @@ describe("privacy red team: personal data in every form, through every input pat
   it("rejects every unreadable line into rejects/, and counts it without repeating it (positive control)", async () => {
     // Act
     const rejects = await zoneRows(lake, "rejects");
-    const found = findForms(rowsText(rejects), FORMS);
     const combined = ingestJson.files.find((f) => f.name.split("/").pop() === "combined.log");
     // Assess: counted in the summary (the scan of the commands' output shows it repeats none of them).
     expect(combined?.rejected.total).toBe(FORMS.length);
     expect(combined?.rejected.byReason.malformed).toBe(FORMS.length);
-    expect(
-      withData(FORMS)
-        .filter((f) => !found.has(f.id))
-        .map((f) => f.id),
-    ).toEqual([]);
+    expect(formsMissingFrom(rowsText(rejects), FORMS)).toEqual([]);
   });
 
   it("opened every door: each marketing route answered, with the red team's (scrubbed) rows in it", () => {
@@ -531,12 +525,7 @@ describe("privacy red team: personal data in every form, through every input pat
     // Assess: each request failed; its answer holds at most its own form (a Plausible-style error names the field).
     expect(failed.length).toBeGreaterThan(300);
     expect(failed.filter((f) => f.status < 400).map((f) => `${f.status} ${f.request}`)).toEqual([]);
-    const others = failed.flatMap((f) =>
-      [...findForms(f.text, FORMS).keys()]
-        .filter((id) => id !== f.form.id)
-        .map((id) => `${id} in ${f.request}`),
-    );
-    expect(others).toEqual([]);
+    expect(othersInFailedAnswers(failed)).toEqual([]);
   });
 
   /**
@@ -564,10 +553,9 @@ describe("privacy red team: personal data in every form, through every input pat
   it.each(SCANNED.map((s) => [s.name, s] as const))("finds no form in %s", async (_name, scanned) => {
     // Act
     const text = await scanned.text();
-    const found = findForms(text, FORMS);
     // Assess: the place was read (a scan of nothing proves nothing), and nothing planted is in it.
     expect(text.length).toBeGreaterThan(100);
-    expect([...found].map(([form, needle]) => `${form} (${needle})`)).toEqual([]);
+    expect(formsFoundIn(text)).toEqual([]);
     for (const person of PEOPLE) expect(text).not.toContain(person);
   });
 
@@ -578,13 +566,11 @@ describe("privacy red team: personal data in every form, through every input pat
       const found = doors.get(name);
       expect(found?.answers.length, name).toBeGreaterThan(0);
       const sample = (found?.answers ?? []).map((a) => a.text).find((t) => t.length > 20) as string;
-      expect(findForms(sample, FORMS).size).toBe(0);
+      expect(formsFoundIn(sample)).toEqual([]);
       // Act
-      const missed = withData(FORMS).filter(
-        (form) => !findForms(plant(found?.format ?? "text", sample, datumOf(form)), [form]).has(form.id),
-      );
+      const missed = missedWhenPlanted(found?.format ?? "text", sample);
       // Assess
-      expect(missed.map((f) => f.id)).toEqual([]);
+      expect(missed).toEqual([]);
     },
   );
 
@@ -594,14 +580,8 @@ describe("privacy red team: personal data in every form, through every input pat
       ["text", outputs.join("\n")],
       ["json", statusPage],
     ] as const) {
-      expect(findForms(text, FORMS).size).toBe(0);
-      const missed = withData(FORMS).filter(
-        (form) => !findForms(plant(format, text, datumOf(form)), [form]).has(form.id),
-      );
-      expect(
-        missed.map((f) => f.id),
-        format,
-      ).toEqual([]);
+      expect(formsFoundIn(text)).toEqual([]);
+      expect(missedWhenPlanted(format, text), format).toEqual([]);
     }
   });
 
@@ -648,13 +628,6 @@ const DOOR_NAMES = ["logs", "collector"].flatMap((lakeName) =>
     "logsieve query",
   ].map((door) => `${door} (${lakeName})`),
 );
-
-/** The rows of an answer as text: a JSON answer's `rows` or `results` (not the query it repeats), CSV as it is. */
-function rowsOf(format: DoorFormat, text: string): string {
-  if (format !== "json") return text;
-  const parsed = JSON.parse(text) as { rows?: unknown; results?: unknown };
-  return JSON.stringify(parsed.rows ?? parsed.results ?? null);
-}
 
 /** The text of every file below a folder (JSON checkpoints), one after the other. */
 async function filesText(folder: string): Promise<string> {
