@@ -13,8 +13,9 @@
  * distinct targets: the scrub memo missed 34–43 % of its lookups and cost 1.5 times scrubbing every target,
  * docs/BENCHMARKS.md, issue 20, ninth round). Lookups are counted in trials of {@link TRIAL}; after a trial whose
  * share of misses was above `restAbove`, the next {@link REST} lookups answer "not cached" (but for the last key) and
- * store nothing, then a new trial starts with the entries as they were. What a lookup answers is the cached value or
- * nothing, so whether the cache rests changes the work done, never a result.
+ * store nothing, then a new trial starts with the younger generation's entries (the older one goes when the rest
+ * starts: {@link endTrial}). What a lookup answers is the cached value or nothing, so whether the cache rests changes
+ * the work done, never a result.
  */
 export class BoundedCache<K, V> {
   private young = new Map<K, V>();
