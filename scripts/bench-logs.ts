@@ -11,11 +11,15 @@
  * - `elastic`: the real Apache log of ../shared/validation/logs/elastic_apache_logs.log (10,000 lines of
  *   semicomplete.com, 2015) written 100 times one after the other, timestamps unchanged: every repetition goes back
  *   to its first hour, as logs of several servers concatenated do.
+ * - `vhosts`: a hoster's log folder: 200 files, one per virtual host, 1 M lines in all of one day, sizes by a power
+ *   law (the largest ~170,000 lines, above 32 MiB; most a few hundred), each host with its own pages and referrers,
+ *   clients from one pool of 60,000 addresses (a fifth IPv6) shared by all hosts, 40 agents (a few of them bots).
  *
  * Each is generated once into bench-out/ and reused while its settings (the JSON beside it) stay the same.
  */
 import { createReadStream, createWriteStream, existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 
 /** xoshiro128**: seeded, fast, and unrelated to the demo generator's PRNG. */
@@ -327,6 +331,296 @@ export async function writeRepeatedLog(path: string, source: string, lines: numb
   for (let i = 0; i < lines; i++) await sink.push(original[i % original.length] as string);
   await sink.close();
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// vhosts: a hoster's folder, one file per virtual host
+
+/** Forty agents shared by every host: browsers by platform and release, and the bots every hoster sees. */
+const HOSTED_AGENTS = [
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36",
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0.0.0 Safari/537.36",
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/128.0.0.0 Safari/537.36",
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36 Edg/130.0.2849.68",
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0.0.0 Safari/537.36 Edg/129.0.2792.89",
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:132.0) Gecko/20100101 Firefox/132.0",
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:131.0) Gecko/20100101 Firefox/131.0",
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36 OPR/115.0.0.0",
+  "Mozilla/5.0 (Windows NT 6.1; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/109.0.0.0 Safari/537.36",
+  "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
+  "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Safari/605.1.15",
+  "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36",
+  "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:132.0) Gecko/20100101 Firefox/132.0",
+  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36",
+  "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0",
+  "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36",
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0.1 Mobile/15E148 Safari/604.1",
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1",
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 16_7_10 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1",
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/130.0.6723.90 Mobile/15E148 Safari/604.1",
+  "Mozilla/5.0 (iPad; CPU OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+  "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36",
+  "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0.0.0 Mobile Safari/537.36",
+  "Mozilla/5.0 (Linux; Android 14; SM-S921B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36",
+  "Mozilla/5.0 (Linux; Android 13; SM-A536B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/26.0 Chrome/122.0.0.0 Mobile Safari/537.36",
+  "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36",
+  "Mozilla/5.0 (Linux; Android 12; M2101K6G) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0.0.0 Mobile Safari/537.36",
+  "Mozilla/5.0 (Android 14; Mobile; rv:132.0) Gecko/132.0 Firefox/132.0",
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/488.0.0.55.106;FBBV/661234567]",
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Instagram 355.0.0.23.67",
+  "Mozilla/5.0 (Linux; Android 14; SM-G991B Build/UP1A.231005.007; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/130.0.6723.86 Mobile Safari/537.36",
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:115.0) Gecko/20100101 Firefox/115.0",
+  "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36 Edg/130.0.2849.68",
+];
+const HOSTED_BOTS = [
+  "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+  "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+  "Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)",
+  "Mozilla/5.0 (compatible; SemrushBot/7~bl; +http://www.semrush.com/bot.html)",
+  "Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)",
+  "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)",
+];
+
+/** What a host serves: its kind decides its pages' and assets' shapes. */
+const SITE_KINDS = ["blog", "shop", "docs", "news", "forum", "company"] as const;
+type SiteKind = (typeof SITE_KINDS)[number];
+const WORDS = [
+  ..."garden winter coffee bicycle recipe travel camera repair guide review market yoga".split(" "),
+  ..."kitchen music photo linux budget family running paint wood summer wine house".split(" "),
+  ..."green river tools design school health cloud piano energy local craft".split(" "),
+];
+const SEARCH_REFERRERS = [
+  "https://www.google.com/",
+  "https://www.google.de/",
+  "https://www.google.co.uk/",
+  "https://www.bing.com/",
+  "https://duckduckgo.com/",
+  "https://search.yahoo.com/",
+  "https://www.ecosia.org/",
+];
+const SOCIAL_REFERRERS = [
+  "https://www.facebook.com/",
+  "https://l.facebook.com/",
+  "https://t.co/",
+  "https://www.reddit.com/",
+  "https://www.linkedin.com/",
+  "android-app://com.google.android.gm/",
+];
+/** What scanners ask every host for, whatever it runs. */
+const PROBES = [
+  "/wp-login.php",
+  "/xmlrpc.php",
+  "/.env",
+  "/.git/config",
+  "/phpmyadmin/",
+  "/wp-admin/setup-config.php",
+];
+
+export interface VhostsLogSettings {
+  readonly seed: number;
+  readonly files: number;
+  readonly lines: number;
+  /** File sizes by rank r (1 = largest): proportional to (r + offset)^-exponent. */
+  readonly exponent: number;
+  readonly offset: number;
+  /** The shared pool of client addresses; the first `crawlers` of them are bots. */
+  readonly clients: number;
+  readonly crawlers: number;
+  readonly ipv6Share: number;
+  readonly startMs: number;
+}
+
+export const VHOSTS_LOG: VhostsLogSettings = {
+  seed: 8080,
+  files: 200,
+  lines: 1_000_000,
+  exponent: 1.5,
+  offset: 2,
+  clients: 60_000,
+  crawlers: 120,
+  ipv6Share: 0.2,
+  startMs: Date.UTC(2026, 10, 20),
+};
+
+export interface VhostsFile {
+  /** `www.site-NNN.example` */
+  readonly host: string;
+  /** `www.site-NNN.example.access.log` */
+  readonly name: string;
+  readonly lines: number;
+}
+
+/**
+ * The files of the vhosts log, by name, and their line counts (from the settings alone, nothing is read): sizes by
+ * rank follow the power law, each within ±10 %, the largest takes what rounding leaves so that they add up to
+ * `lines`; which host gets which rank is shuffled.
+ */
+export function vhostsFiles(settings: VhostsLogSettings = VHOSTS_LOG): VhostsFile[] {
+  const random = xoshiro(settings.seed);
+  const weights = Array.from(
+    { length: settings.files },
+    (_, rank) => (rank + 1 + settings.offset) ** -settings.exponent * (rank === 0 ? 1 : 0.9 + 0.2 * random()),
+  );
+  const sum = weights.reduce((a, b) => a + b, 0);
+  const byRank = weights.map((w) => Math.max(1, Math.round((w / sum) * settings.lines)));
+  byRank[0] = (byRank[0] as number) + settings.lines - byRank.reduce((a, b) => a + b, 0);
+  const hosts = Array.from({ length: settings.files }, (_, i) => i + 1);
+  for (let i = hosts.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [hosts[i], hosts[j]] = [hosts[j] as number, hosts[i] as number];
+  }
+  return hosts
+    .map((number, rank) => {
+      const host = `www.site-${String(number).padStart(3, "0")}.example`;
+      return { host, name: `${host}.access.log`, lines: byRank[rank] as number };
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+interface HostedSite {
+  readonly kind: SiteKind;
+  readonly pages: readonly string[];
+  readonly assets: readonly string[];
+  /** Other sites that link here. */
+  readonly backlinks: readonly string[];
+  /** Where this host's most frequent visitors start in the shared pool. */
+  readonly offset: number;
+  readonly http2: boolean;
+}
+
+function hostedSite(random: () => number, lines: number, clients: number): HostedSite {
+  const kind = choose(random, SITE_KINDS);
+  const int = (n: number): number => Math.floor(random() * n);
+  const slug = (): string =>
+    `${choose(random, WORDS)}-${choose(random, WORDS)}${random() < 0.5 ? `-${int(100)}` : ""}`;
+  const page = (): string => {
+    switch (kind) {
+      case "blog":
+        return random() < 0.1
+          ? `/category/${choose(random, WORDS)}/`
+          : `/2026/${two(1 + int(11))}/${slug()}/`;
+      case "shop":
+        return random() < 0.2
+          ? `/category/${choose(random, WORDS)}${random() < 0.3 ? `?page=${2 + int(8)}` : ""}`
+          : `/product/${slug()}-${1000 + int(9000)}`;
+      case "docs":
+        return `/docs/v${1 + int(3)}/${choose(random, WORDS)}/${slug()}.html`;
+      case "news":
+        return `/${choose(random, WORDS)}/2026-11-${two(1 + int(20))}-${slug()}.html`;
+      case "forum":
+        return random() < 0.15
+          ? `/members/${choose(random, WORDS)}${int(5000)}/`
+          : `/thread/${int(60_000)}-${slug()}/`;
+      case "company":
+        return `/${choose(random, ["about", "services", "team", "contact", "jobs", "references"])}/${random() < 0.5 ? slug() : ""}`;
+    }
+  };
+  const pages = ["/", ...Array.from({ length: Math.min(5000, 10 + Math.floor(lines / 30)) }, page)];
+  const theme = choose(random, WORDS);
+  const assets =
+    kind === "blog" || kind === "news"
+      ? [
+          `/wp-content/themes/${theme}/style.css`,
+          "/wp-includes/js/jquery/jquery.min.js",
+          `/wp-content/themes/${theme}/js/main.js`,
+          ...Array.from({ length: 12 }, () => `/wp-content/uploads/2026/${two(1 + int(11))}/${slug()}.jpg`),
+          "/favicon.ico",
+        ]
+      : [
+          `/static/${int(0xffffff).toString(16)}/app.js`,
+          `/static/${int(0xffffff).toString(16)}/app.css`,
+          `/img/${theme}-logo.svg`,
+          ...Array.from({ length: 10 }, () => `/media/${slug()}.webp`),
+          "/fonts/inter-var.woff2",
+          "/favicon.ico",
+        ];
+  const backlinks = Array.from(
+    { length: 2 + int(6) },
+    () =>
+      `https://${choose(random, ["www", "blog", "forum"])}.${choose(random, WORDS)}${int(900)}.example/${slug()}`,
+  );
+  return { kind, pages, assets, backlinks, offset: int(clients), http2: random() < 0.6 };
+}
+
+/** Writes the vhosts log: one file per host into `dir` (emptied first), each in time order over one day. */
+export async function writeVhostsLogs(dir: string, settings: VhostsLogSettings = VHOSTS_LOG): Promise<void> {
+  const files = vhostsFiles(settings);
+  const random = xoshiro(settings.seed + 1);
+  const clients = Array.from({ length: settings.clients }, (_, i) => ({
+    ip: random() < settings.ipv6Share ? ipv6(random) : ipv4(random),
+    agent:
+      i < settings.crawlers
+        ? choose(random, HOSTED_BOTS)
+        : (HOSTED_AGENTS[skewed(random, HOSTED_AGENTS.length)] as string),
+  }));
+  const visitors = settings.clients - settings.crawlers;
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  for (const file of files) {
+    const site = hostedSite(random, file.lines, visitors);
+    const self = `https://${file.host}`;
+    const sink = new LineSink(join(dir, file.name));
+    const stepMs = 86_000_000 / file.lines;
+    for (let i = 0; i < file.lines; i++) {
+      const ms = settings.startMs + Math.floor((i + random()) * stepMs);
+      const roll = random();
+      let client: (typeof clients)[number];
+      let path: string;
+      let referrer = "-";
+      let status: number;
+      let method = "GET";
+      if (roll < 0.1) {
+        // A crawler: the same few bots on every host.
+        client = clients[skewed(random, settings.crawlers)] as (typeof clients)[number];
+        const r = random();
+        path =
+          r < 0.04
+            ? "/robots.txt"
+            : r < 0.07
+              ? "/sitemap.xml"
+              : (site.pages[skewed(random, site.pages.length)] as string);
+        status = random() < 0.93 ? 200 : random() < 0.7 ? 404 : 301;
+      } else {
+        // A visitor: each host has its own regulars in the shared pool.
+        const at = (site.offset + skewed(random, visitors)) % visitors;
+        client = clients[settings.crawlers + at] as (typeof clients)[number];
+        if (roll < 0.11) {
+          path = choose(random, PROBES);
+          status = site.kind === "blog" && path.startsWith("/wp-login") ? 200 : 404;
+          method = random() < 0.3 ? "POST" : "GET";
+        } else if (roll < 0.5) {
+          path = choose(random, site.assets);
+          referrer = `${self}${site.pages[skewed(random, site.pages.length)]}`;
+          status = random() < 0.3 ? 304 : random() < 0.98 ? 200 : 404;
+        } else {
+          path = site.pages[skewed(random, site.pages.length)] as string;
+          const r = random();
+          referrer =
+            r < 0.35
+              ? "-"
+              : r < 0.6
+                ? choose(random, SEARCH_REFERRERS)
+                : r < 0.85
+                  ? `${self}${site.pages[skewed(random, site.pages.length)]}`
+                  : r < 0.93
+                    ? choose(random, site.backlinks)
+                    : choose(random, SOCIAL_REFERRERS);
+          const s = random();
+          status = s < 0.9 ? 200 : s < 0.95 ? 304 : s < 0.98 ? 404 : s < 0.995 ? 301 : 500;
+          if ((site.kind === "shop" || site.kind === "forum") && random() < 0.04) method = "POST";
+        }
+      }
+      const bytes = status === 304 ? 0 : status === 301 ? 162 : 300 + Math.floor(random() * 80_000);
+      const protocol = site.http2 ? "HTTP/2.0" : "HTTP/1.1";
+      await sink.push(
+        `${client.ip} - - ${clfTime(ms)} "${method} ${path} ${protocol}" ${status} ${bytes} "${referrer}" "${client.agent}"`,
+      );
+    }
+    await sink.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 
 /** Generates `path` with `write` unless it exists with the same settings (kept in `<path>.json`). */
 export async function ensureGenerated(
