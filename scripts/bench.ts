@@ -2,8 +2,8 @@
  * `npm run bench`: logsieve ingest against GoAccess and a native floor (DuckDB) on the same logs in one run, the
  * Lambda path on the stand-ins, then aggregation on DuckDB. Targets of issue 20 (benchmarks, never tests).
  *
- *   npm run bench -- [--logs generated,week,agents,elastic] [--sizes 1m,4m] [--repeat n] [--keep] [--logs-only]
- *                    [--no-lambda] [--lambda-lines 250000]
+ *   npm run bench -- [--logs generated,week,agents,elastic,vhosts] [--sizes 1m,4m] [--repeat n] [--keep]
+ *                    [--logs-only] [--no-lambda] [--lambda-lines 250000]
  *
  * 1. Logs, generated once into bench-out/ and reused (each with a `.json` of its settings):
  *    - `generated` (`generated-1m`, `generated-4m`): the project's sample log (functions/apps/demo/sample-log.ts), a
@@ -11,12 +11,17 @@
  *    - `week`: 1 M lines over seven days, 48,000 clients, twelve agents (scripts/bench-logs.ts, code that shares
  *      nothing with the sample log), like the log of issue 20's table;
  *    - `agents`: 1 M lines of one day, 250,000 clients, ~130,000 distinct agents (scripts/bench-logs.ts);
- *    - `elastic`: the real log ../shared/validation/logs/elastic_apache_logs.log written 100 times (1 M lines).
+ *    - `elastic`: the real log ../shared/validation/logs/elastic_apache_logs.log written 100 times (1 M lines);
+ *    - `vhosts`: a hoster's log folder, 200 files (bench-out/vhosts-1m/, one per virtual host), 1 M lines in all of
+ *      one day, sizes by a power law (the largest ~170,000 lines, above 32 MiB, so it is cut into shards; most a few
+ *      hundred lines), 60,000 clients shared by all hosts, 40 agents (scripts/bench-logs.ts).
  * 2. For each log, one after the other, each a child process under /usr/bin/time (wall time, user + system CPU of
  *    all threads, peak RSS): `logsieve ingest` on a fresh lake (the real CLI, built first by tools/build-cli.mjs as
  *    `npm ci` builds it), `goaccess --log-format=COMBINED -o
  *    <file>.json`, and the floor: scripts/bench-duckdb-floor.mjs (DuckDB, one regex per line → Parquet, as many
- *    threads as cores). With `--repeat n` each runs n times and the best wall time of each counts.
+ *    threads as cores). A log of several files is given to each tool in one command, every path as an argument (no
+ *    shell glob); its lines are the sum of its files'. GoAccess's report must count every line (a warning if not),
+ *    DuckDB's rows too. With `--repeat n` each runs n times and the best wall time of each counts.
  * 3. The Lambda path: the ingest bundle from cdk.out (`cdk synth`, cached), in its own process on the stand-ins
  *    (test/standins/), no worker thread, fed the first `--lambda-lines` lines of the generated log as one object:
  *    lines per CPU-second, and lines per second at the CPU share the stack's memory buys on Lambda.
@@ -37,9 +42,12 @@ import { parseConfig } from "../functions/core/config.ts";
 import {
   AGENTS_LOG,
   ensureGenerated,
+  VHOSTS_LOG,
+  vhostsFiles,
   WEEK_LOG,
   writeAgentsLog,
   writeRepeatedLog,
+  writeVhostsLogs,
   writeWeekLog,
 } from "./bench-logs.ts";
 import { validationDir } from "./validation-dir.ts";
@@ -76,18 +84,21 @@ const keepLakes = process.argv.includes("--keep");
 const logsOnly = process.argv.includes("--logs-only");
 const withLambda = !process.argv.includes("--no-lambda");
 const lambdaLines = Number(option("lambda-lines") ?? "250000");
-const logKinds = (option("logs") ?? "generated,week,agents,elastic").split(",").map((k) => k.trim());
+const LOG_KINDS = ["generated", "week", "agents", "elastic", "vhosts"];
+const logKinds = (option("logs") ?? LOG_KINDS.join(",")).split(",").map((k) => k.trim());
 for (const kind of logKinds) {
-  if (!["generated", "week", "agents", "elastic"].includes(kind))
-    throw new Error(`--logs: unknown log ${kind} (use generated, week, agents, elastic)`);
+  if (!LOG_KINDS.includes(kind)) throw new Error(`--logs: unknown log ${kind} (use ${LOG_KINDS.join(", ")})`);
 }
 /** Only read when the elastic log is generated (the folder is outside the repository). */
 const elasticSource = (): string => join(validationDir(), "logs", "elastic_apache_logs.log");
 
-/** One log of the bench: a name, its file, its line count, and how to make it. */
+/** One log of the bench: a name, its file or files, its line count (of all its files), and how to make it. */
 interface BenchLog {
   readonly name: string;
-  readonly path: string;
+  /** The file, or the folder of its files. */
+  readonly where: string;
+  /** Given to each tool in this order, all in one command. */
+  readonly paths: readonly string[];
   readonly lines: number;
   readonly describe: string;
   /** Aggregation is measured on these (the project's own log, one day or four). */
@@ -102,7 +113,8 @@ function benchLogs(): BenchLog[] {
       for (const spec of sizes) {
         logs.push({
           name: `generated-${spec.name}`,
-          path: logPath(spec),
+          where: logPath(spec),
+          paths: [logPath(spec)],
           lines: spec.lines,
           describe: `sample-log.ts, ${spec.days} day(s), ~40,000 clients a day, ~2,000 agents per 200k lines`,
           aggregate: true,
@@ -113,7 +125,8 @@ function benchLogs(): BenchLog[] {
       const path = join(OUT, "week-1m.log");
       logs.push({
         name: "week",
-        path,
+        where: path,
+        paths: [path],
         lines: WEEK_LOG.lines,
         describe: "bench-logs.ts, 7 days, 48,000 clients, 12 agents",
         aggregate: false,
@@ -123,17 +136,36 @@ function benchLogs(): BenchLog[] {
       const path = join(OUT, "agents-1m.log");
       logs.push({
         name: "agents",
-        path,
+        where: path,
+        paths: [path],
         lines: AGENTS_LOG.lines,
         describe: "bench-logs.ts, 1 day, 250,000 clients, ~130,000 agents",
         aggregate: false,
         ensure: () => generated(path, AGENTS_LOG, () => writeAgentsLog(path)),
       });
+    } else if (kind === "vhosts") {
+      const dir = join(OUT, "vhosts-1m");
+      const files = vhostsFiles(VHOSTS_LOG);
+      const paths = files.map((f) => join(dir, f.name));
+      logs.push({
+        name: "vhosts",
+        where: dir,
+        paths,
+        lines: files.reduce((sum, f) => sum + f.lines, 0),
+        describe: `bench-logs.ts, ${files.length} files (one per host, power-law sizes), 1 day, 60,000 clients, 40 agents`,
+        aggregate: false,
+        ensure: async () => {
+          // A file gone from the folder makes the whole folder be written again.
+          if (!paths.every((p) => existsSync(p))) await rm(`${dir}.json`, { force: true });
+          await generated(dir, VHOSTS_LOG, () => writeVhostsLogs(dir, VHOSTS_LOG));
+        },
+      });
     } else {
       const path = join(OUT, "elastic-1m.log");
       logs.push({
         name: "elastic",
-        path,
+        where: path,
+        paths: [path],
         lines: 1_000_000,
         describe: "validation/logs/elastic_apache_logs.log × 100 (real, 2015, 4 days each time)",
         aggregate: false,
@@ -271,32 +303,53 @@ async function runLogsieve(log: BenchLog): Promise<IngestRun> {
   const lake = join(OUT, `lake-${log.name}`);
   await rm(lake, { recursive: true, force: true });
   // The installed command (bin/logsieve: node with the allocator's setting it gives, see there), as a user runs it.
-  const measured = await timed(join(ROOT, "bin/logsieve"), ["--lake", lake, "ingest", "--json", log.path]);
+  const measured = await timed(join(ROOT, "bin/logsieve"), [
+    "--lake",
+    lake,
+    "ingest",
+    "--json",
+    ...log.paths,
+  ]);
   const summary = JSON.parse(measured.stdout) as {
     files: { eventDays: string[]; accepted: number; rejected: { total: number }; objectsWritten: number }[];
   };
-  const file = summary.files[0];
-  if (file === undefined) throw new Error("logsieve ingest printed no summary");
+  if (summary.files.length !== log.paths.length)
+    throw new Error(`logsieve ingest's summary has ${summary.files.length} of ${log.paths.length} files`);
+  const sum = (f: (file: (typeof summary.files)[number]) => number): number =>
+    summary.files.reduce((n, file) => n + f(file), 0);
   return {
     ...measured,
     lake,
-    eventDays: file.eventDays,
-    accepted: file.accepted,
-    rejected: file.rejected.total,
-    objects: file.objectsWritten,
+    eventDays: [...new Set(summary.files.flatMap((f) => f.eventDays))].sort(),
+    accepted: sum((f) => f.accepted),
+    rejected: sum((f) => f.rejected.total),
+    objects: sum((f) => f.objectsWritten),
   };
 }
 
 async function runGoaccess(log: BenchLog): Promise<Measured> {
   const report = join(OUT, `goaccess-${log.name}.json`);
-  return timed("goaccess", [
+  const measured = await timed("goaccess", [
     "--no-global-config",
     "--log-format=COMBINED",
     "--no-progress",
     "-o",
     report,
-    log.path,
+    ...log.paths,
   ]);
+  // Its report's total counts every line it read, the invalid ones (failed_requests) included.
+  const { general } = JSON.parse(await readFile(report, "utf8")) as {
+    general: { total_requests: number; valid_requests: number; failed_requests: number };
+  };
+  if (
+    general.total_requests !== log.lines ||
+    general.valid_requests + general.failed_requests !== log.lines
+  ) {
+    console.warn(
+      `WARNING: GoAccess counted ${general.total_requests.toLocaleString("en")} requests (${general.valid_requests.toLocaleString("en")} valid, ${general.failed_requests.toLocaleString("en")} failed) of ${log.name}'s ${log.lines.toLocaleString("en")} lines`,
+    );
+  }
+  return measured;
 }
 
 /** The floor: DuckDB, one regular expression per line, into one Parquet file (scripts/bench-duckdb-floor.mjs). */
@@ -305,7 +358,7 @@ async function runFloor(log: BenchLog): Promise<Measured & { readonly threads: n
   await rm(out, { force: true });
   const measured = await timed(process.execPath, [
     join(ROOT, "scripts/bench-duckdb-floor.mjs"),
-    log.path,
+    ...log.paths,
     out,
   ]);
   const result = JSON.parse(measured.stdout.trim().split("\n").at(-1) ?? "{}") as {
@@ -416,6 +469,15 @@ async function runLambda(source: string): Promise<LambdaRun> {
   }
 }
 
+async function largestFile(paths: readonly string[]): Promise<string | undefined> {
+  let largest: { path: string; size: number } | undefined;
+  for (const path of paths) {
+    const { size } = await stat(path);
+    if (largest === undefined || size > largest.size) largest = { path, size };
+  }
+  return largest?.path;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 interface LogResult {
@@ -453,7 +515,8 @@ async function main(): Promise<void> {
   const logs = benchLogs();
   for (const log of logs) await log.ensure();
   if (logsOnly) {
-    for (const log of logs) console.log(log.path);
+    for (const log of logs)
+      console.log(log.paths.length === 1 ? log.where : `${log.where} (${log.paths.length} files)`);
     return;
   }
 
@@ -464,7 +527,8 @@ async function main(): Promise<void> {
 
   const results: LogResult[] = [];
   for (const log of logs) {
-    const bytes = (await stat(log.path)).size;
+    let bytes = 0;
+    for (const path of log.paths) bytes += (await stat(path)).size;
     const runs: { logsieve: IngestRun; goaccess: Measured; floor: Measured & { threads: number } }[] = [];
     for (let i = 0; i < repeat; i++) {
       const logsieve = await runLogsieve(log);
@@ -495,7 +559,12 @@ async function main(): Promise<void> {
 
   let lambda: LambdaRun | null = null;
   if (withLambda) {
-    const source = results.find((r) => r.log.name.startsWith("generated"))?.log.path ?? results[0]?.log.path;
+    // The generated log, else a log of one file, else the largest file of the first log.
+    const source =
+      (
+        results.find((r) => r.log.name.startsWith("generated")) ??
+        results.find((r) => r.log.paths.length === 1)
+      )?.log.paths[0] ?? (await largestFile(results[0]?.log.paths ?? []));
     if (source !== undefined) {
       console.log(
         `\nLambda path: the ingest bundle on the stand-ins, ${lambdaLines.toLocaleString("en")} lines...`,
