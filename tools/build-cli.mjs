@@ -6,7 +6,7 @@
 //
 //   node tools/build-cli.mjs [--outdir dir]
 //
-// - Entries: the command (functions/cli/main.ts) and the three modules that run themselves in a worker thread
+// - Entries: the command (functions/cli/main.ts) and the four modules that run themselves in a worker thread
 //   (functions/adapters/threads/worker-module.ts), each an entry file of its own; code they share is split into
 //   chunks, and modules imported with `import()` (the AWS commands' wiring) are chunks loaded only when used.
 // - `import.meta.url` in every bundled file is rewritten to that file's own URL, relative to the bundle, so a module
@@ -72,6 +72,7 @@ const result = await esbuild.build({
   entryPoints: {
     [BUNDLE_ENTRY]: "functions/cli/main.ts",
     "ingest-shard-worker": "functions/apps/ingest/shard-pool.ts",
+    "ingest-lane-worker": "functions/apps/ingest/file-lanes.ts",
     "parquet-encoder-worker": "functions/adapters/parquet/worker-encoder.ts",
     "event-sink-worker": "functions/adapters/local/event-sink.ts",
   },

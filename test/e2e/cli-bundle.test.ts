@@ -2,6 +2,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from "node:fs/pro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshBundle, INPUTS_FILE } from "../../bin/cli-bundle.js";
 import { LocalObjectStore } from "../../functions/adapters/local/object-store.ts";
@@ -87,6 +88,68 @@ describe("the built command", () => {
     expect(Object.keys(reference).filter((key) => key.includes("-at")).length).toBeGreaterThan(8);
     expect(await objectsOf(join(dir, "lake-bundle"))).toEqual(reference);
     expect(await objectsOf(join(dir, "lake-one-thread"))).toEqual(reference);
+  }, 180_000);
+
+  it("reads several files side by side on every thread, with the objects one thread writes, each line once", async () => {
+    // Five small logs (each below the 64 KiB shard, all of them above a quarter of one: read side by side), the
+    // gzip copy of one (the same stream under a second name: read once), and the ~0.5 MB log (larger than a shard:
+    // read first, in shards on both threads).
+    const now = Date.now();
+    const small: string[] = [];
+    for (let k = 0; k < 5; k++) {
+      const path = join(dir, `site-${k}.access.log`);
+      const lines = generateSampleLog({
+        seed: 100 + k,
+        lines: 200,
+        startMs: now - (20 + k) * HOUR,
+        spanMs: 6 * HOUR,
+        clients: 40,
+        malformedShare: 0.01,
+      });
+      await writeFile(path, `${[...lines].join("\n")}\n`);
+      small.push(path);
+    }
+    const copy = join(dir, "site-2.access.log.1.gz");
+    await writeFile(copy, gzipSync(await readFile(small[2] as string)));
+    const files = [small[0], log, small[1], copy, small[2], small[3], small[4]] as string[];
+    const ingest = (lake: string, threads: string) => [
+      "--lake",
+      lake,
+      "ingest",
+      "--json",
+      "--threads",
+      threads,
+      "--shard-bytes",
+      SHARD_BYTES,
+      ...files,
+    ];
+    const oneThread = join(dir, "lake-files-one-thread");
+    const one = await run([bundle, ...ingest(oneThread, "1")]);
+    expect(one.code, one.stderr).toBe(0);
+    const sideBySide = join(dir, "lake-files-side-by-side");
+    await mkdir(sideBySide);
+    await cp(join(oneThread, "salts"), join(sideBySide, "salts"), { recursive: true });
+    const two = await run([bundle, ...ingest(sideBySide, "2")]);
+    expect(two.code, two.stderr).toBe(0);
+
+    type Summary = {
+      files: { name: string; lines: number; resume: { status: string } }[];
+      totals: { lines: number };
+      sideBySide: number;
+    };
+    const first = JSON.parse(one.stdout) as Summary;
+    const second = JSON.parse(two.stdout) as Summary;
+    expect(first.sideBySide).toBe(0);
+    expect(second.sideBySide).toBe(6);
+    // Reported in the order given; the stream given twice is read once, by whichever thread took its lock first.
+    expect(second.files.map((f) => f.name)).toEqual(files.map((f) => f.split("/").pop()));
+    const pair = [second.files[3], second.files[4]].map((f) => f?.resume.status).sort();
+    expect(pair).toEqual(["already-read", "new"]);
+    expect(second.totals.lines).toBe(2500 + 5 * 200);
+    expect(first.totals.lines).toBe(second.totals.lines);
+    const reference = await objectsOf(oneThread);
+    expect(Object.keys(reference).length).toBeGreaterThan(20);
+    expect(await objectsOf(sideBySide)).toEqual(reference);
   }, 180_000);
 
   it("answers ingest --help", async () => {

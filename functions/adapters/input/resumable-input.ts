@@ -1,6 +1,7 @@
 import { createReadStream, readSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { basename } from "node:path";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { HEAD_BYTES } from "../../core/ingest/checkpoint.ts";
 import { contentFrom } from "../../core/ingest/ranges.ts";
 import type { ResumableInput, StreamHead } from "../../core/ingest/resume.ts";
@@ -39,6 +40,12 @@ export interface ResumableOptions {
   readonly maxLineBytes: number;
   /** The stream's id when the caller names it (`--input-id`), else null (identity from content). */
   readonly namedStream?: string | null;
+  /**
+   * A plain file's content read by synchronous reads on the reading thread, a turn of its event loop after each
+   * (see {@link readHere}). For a thread that reads its own file while other threads read theirs (`logsieve ingest`
+   * of several files, apps/ingest/file-lanes.ts); by default reads go through libuv's pool.
+   */
+  readonly readHere?: boolean;
 }
 
 /**
@@ -176,7 +183,9 @@ export function plainFileInput(handle: FileHandle, options: ResumableOptions): R
           shorter = true;
           return;
         }
-        yield* readReusing(handle, from.offset, size - from.offset);
+        yield* options.readHere === true
+          ? readHere(handle.fd, from.offset)
+          : readReusing(handle, from.offset, size - from.offset);
       }
       const content = contentFrom(sought(), from.offset, from, false, options.maxLineBytes);
       return { ...content, end: () => ({ ...content.end(), shorter }) };
@@ -202,6 +211,24 @@ async function* readReusing(handle: FileHandle, start: number, expected: number)
     if (bytesRead === 0) return;
     position += bytesRead;
     yield buffer.subarray(0, bytesRead);
+  }
+}
+
+/**
+ * A plain file's bytes from `start` to its end (as it is when each read is made), by synchronous reads on this
+ * thread into one reused buffer, with a turn of the event loop after each chunk. Asynchronous reads wait in libuv's
+ * pool, whose threads get a core only between the busy ingest threads': two threads each reading its own files so
+ * were busy half the time (50 files of 20,000 lines on two threads: 14 s, against 12 s on one; docs/BENCHMARKS.md,
+ * eleventh round). The turn lets the thread answer its messages (the main thread hands files out).
+ */
+async function* readHere(fd: number, start: number): AsyncIterable<Uint8Array> {
+  const buffer = new Uint8Array(RANGE_READ_BYTES);
+  for (let position = start; ; ) {
+    const bytesRead = readSync(fd, buffer, 0, buffer.length, position);
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield buffer.subarray(0, bytesRead);
+    await nextTurn();
   }
 }
 

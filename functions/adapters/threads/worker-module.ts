@@ -2,13 +2,13 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 /**
- * How a worker thread loads the module that spawned it. Three modules run themselves in a worker (the ingest
- * shards, the Parquet encoder, the collector's event sink): the worker imports the module, whose last line starts
- * the worker's side when it finds its mark in `workerData`.
+ * How a worker thread loads the module that spawned it. Four modules run themselves in a worker (the ingest
+ * shards, the files an ingest reads side by side, the Parquet encoder, the collector's event sink): the worker
+ * imports the module, whose last line starts the worker's side when it finds its mark in `workerData`.
  *
  * - From the TypeScript sources (vitest, `LOGSIEVE_SOURCES=1`, or a CLI bundle older than the sources): the worker
  *   registers tsx's loader, then imports the module's `.ts` file.
- * - In the CLI bundle (tools/build-cli.mjs): each of the three is an entry file of its own beside the bundle, plain
+ * - In the CLI bundle (tools/build-cli.mjs): each of the four is an entry file of its own beside the bundle, plain
  *   JavaScript, so the worker pays no TypeScript loader (about a second of CPU per thread under tsx).
  * - Anything else (a module already run as JavaScript): the worker imports the module itself.
  */

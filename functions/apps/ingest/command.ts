@@ -17,6 +17,7 @@ import { LineSites } from "../../core/sites.ts";
 import { LOG_FORMATS, type LogFormat } from "../../core/types.ts";
 import { loadConfigFile } from "../../runtime/config-file.ts";
 import { limitHeapGrowth } from "../../runtime/heap.ts";
+import { ingestSideBySide, sideBySidePlan } from "./file-lanes.ts";
 import { follow } from "./follow.ts";
 import { type FileIngestOptions, type FileIngestSummary, type LocalLogsieve, openLocal } from "./local.ts";
 import { formatFollowEvent, formatIngestSummary, totalsOf } from "./summary.ts";
@@ -78,9 +79,10 @@ export function registerIngestCommand(program: Command): void {
     .addOption(new Option("--shard-bytes <n>").hideHelp())
     .action(async (files: string[], options: IngestOptions, command: Command) => {
       const globals = command.optsWithGlobals<{ lake: string; config?: string }>();
-      const { format, formatOption } = formatOf(options);
+      const { format, formatOption, formatSpec } = formatOf(options);
       const threads = threadsOf(options);
-      const largestFile = await checkInputs(files, options.follow === true);
+      const sizes = await checkInputs(files, options.follow === true);
+      const largestFile = Math.max(0, ...sizes.values());
       checkStdinNamed(files, options);
       if (options.follow && files.includes("-")) {
         throw new UsageError(
@@ -107,8 +109,20 @@ export function registerIngestCommand(program: Command): void {
         await runFollow(logsieve, files, { ...options, format, batchSeconds: seconds });
         return;
       }
-      const summaries: FileIngestSummary[] = [];
-      for (const file of files) {
+      // Printed in the order the files were given, each as soon as every file before it is done.
+      const summaries: (FileIngestSummary | undefined)[] = files.map(() => undefined);
+      let printed = 0;
+      const done = (index: number, summary: FileIngestSummary): void => {
+        summaries[index] = summary;
+        for (; printed < files.length; printed++) {
+          const next = summaries[printed];
+          if (next === undefined) break;
+          if (!options.json) process.stdout.write(`${formatIngestSummary(next)}\n`);
+        }
+      };
+      const plan = sideBySidePlan(files, sizes, { threads, shardBytes });
+      for (const index of plan.oneByOne) {
+        const file = files[index] as string;
         const bar = new ProgressBar(`ingesting ${file === "-" ? "(stdin)" : file}`);
         const summary = await ingestOrExplain(logsieve, file, {
           format,
@@ -119,12 +133,48 @@ export function registerIngestCommand(program: Command): void {
           onProgress: (lines, bytes, size) => bar.update(lines, bytes, size),
         });
         bar.done();
-        summaries.push(summary);
-        if (!options.json) process.stdout.write(`${formatIngestSummary(summary)}\n`);
+        done(index, summary);
+      }
+      if (plan.sideBySide.length > 0) {
+        if (!options.json) {
+          process.stdout.write(
+            `reading ${plan.sideBySide.length} files side by side on ${Math.min(threads, plan.sideBySide.length)} threads\n`,
+          );
+        }
+        const bar = new ProgressBar(`ingesting ${plan.sideBySide.length} files side by side`);
+        const total = plan.sideBySide.reduce(
+          (sum, index) => sum + (sizes.get(files[index] as string) ?? 0),
+          0,
+        );
+        let lines = 0;
+        let bytes = 0;
+        await ingestSideBySide(
+          logsieve,
+          plan.sideBySide.map((index) => ({ path: files[index] as string, index })),
+          {
+            threads,
+            shardBytes,
+            configSource: { config },
+            formatSpec,
+            formatOption,
+            site: options.site,
+          },
+          (index, summary) => {
+            lines += summary.lines;
+            bytes += sizes.get(files[index] as string) ?? 0;
+            bar.update(lines, bytes, total);
+            done(index, summary);
+          },
+        ).finally(() => bar.done());
       }
       if (options.json) {
         process.stdout.write(
-          `${JSON.stringify({ lake: logsieve.lakeDir, files: summaries, totals: totalsOf(summaries) })}\n`,
+          `${JSON.stringify({
+            lake: logsieve.lakeDir,
+            files: summaries,
+            totals: totalsOf(summaries as FileIngestSummary[]),
+            sideBySide: plan.sideBySide.length,
+          })}\n`,
         );
       }
     });
@@ -167,7 +217,11 @@ interface IngestOptions {
  * The format the options name, compiled once for all files, and the option that named it; both undefined when
  * none does (then the configuration's `formats`, else detection, decide per file).
  */
-function formatOf(options: IngestOptions): { format?: FormatChoice; formatOption?: string } {
+function formatOf(options: IngestOptions): {
+  format?: FormatChoice;
+  formatOption?: string;
+  formatSpec?: FormatSpec;
+} {
   const given = (
     [
       ["--format", options.format],
@@ -220,7 +274,7 @@ function formatOf(options: IngestOptions): { format?: FormatChoice; formatOption
     spec = goaccess;
   }
   try {
-    return { format: compileFormatSpec(spec), formatOption: option };
+    return { format: compileFormatSpec(spec), formatOption: option, formatSpec: spec };
   } catch (error) {
     if (error instanceof FormatError) throw new UsageError(`${option}: ${error.problem}`, error.hint);
     throw error;
@@ -363,13 +417,15 @@ function checkStdinNamed(
   }
 }
 
-/** All inputs are checked before anything is ingested, so a typo does not leave half a batch behind. */
-/** Refuses inputs that cannot be read; returns the size of the largest file among them (0 without any). */
-async function checkInputs(files: readonly string[], follow: boolean): Promise<number> {
+/**
+ * All inputs are checked before anything is ingested, so a typo does not leave half a batch behind. Refuses inputs
+ * that cannot be read; returns each file's size (standard input and a file `--follow` waits for have none).
+ */
+async function checkInputs(files: readonly string[], follow: boolean): Promise<Map<string, number>> {
   if (files.filter((f) => f === "-").length > 1) {
     throw new UsageError("standard input (-) can be read only once", "pass - at most once");
   }
-  let largest = 0;
+  const sizes = new Map<string, number>();
   for (const file of files) {
     if (file === "-") continue;
     let info: Awaited<ReturnType<typeof stat>>;
@@ -385,7 +441,7 @@ async function checkInputs(files: readonly string[], follow: boolean): Promise<n
         `not a file: ${file}`,
         "pass log files, not folders (a shell glob like logs/*.log works)",
       );
-    largest = Math.max(largest, info.size);
+    sizes.set(file, info.size);
   }
-  return largest;
+  return sizes;
 }

@@ -19,7 +19,7 @@ import {
   type ResumableSummary,
   type ResumeReport,
 } from "../../core/ingest/resume.ts";
-import { inThreadSharding, SHARD_BYTES } from "../../core/ingest/shards.ts";
+import { inThreadSharding, SHARD_BYTES, type Sharding } from "../../core/ingest/shards.ts";
 import { chooseConfiguredFormat } from "../../core/parse/choose.ts";
 import type { FormatChoice } from "../../core/parse/index.ts";
 import type { Clock } from "../../ports/clock.ts";
@@ -69,6 +69,12 @@ export interface FileIngestOptions {
   readonly allowDuplicates?: boolean;
   /** Stdin stream, for tests; defaults to `process.stdin`. */
   readonly stdin?: AsyncIterable<Uint8Array>;
+  /**
+   * Everything on this thread: shards one after the other and Parquet encoded here, no worker (the same objects).
+   * For a file read while other threads read other files (apps/ingest/file-lanes.ts), which would otherwise get
+   * a thread more than there are cores.
+   */
+  readonly inThisThread?: boolean;
 }
 
 /** A local run's report of one input: the summary, how it related to what was read before, and a note for people. */
@@ -100,10 +106,22 @@ export class UnnamedStdinError extends Error {
   }
 }
 
+/**
+ * When this process started, less a second: a lock naming this process's id but taken before it is a lock of an
+ * earlier process that had the same id (a container's command is often process 1, 7 or 8 every time it starts),
+ * killed before it released it.
+ */
+const PROCESS_STARTED_AT = Date.now() - process.uptime() * 1000 - 1000;
+
+/** A lock taken by this process (any of its threads) since it started. */
+function heldByThisProcess(holder: LockHolder): boolean {
+  return holder.host === hostname() && holder.pid === process.pid && holder.acquiredAt >= PROCESS_STARTED_AT;
+}
+
 /** A lock held by a process of this machine that no longer runs can be taken over at once. */
 function processAlive(holder: LockHolder): boolean | undefined {
   if (holder.host !== hostname()) return undefined;
-  if (holder.pid === process.pid) return true;
+  if (holder.pid === process.pid) return heldByThisProcess(holder);
   try {
     process.kill(holder.pid, 0);
     return true;
@@ -136,6 +154,9 @@ export function localCheckpointBook(store: LocalObjectStore, clock: Clock): Chec
     pid: process.pid,
     leaseMs: LOCAL_LEASE_MS,
     isAlive: processAlive,
+    // `logsieve ingest` reads several files side by side, a book per thread (apps/ingest/file-lanes.ts): one
+    // stream given twice (a log and its compressed copy) is read by one thread while the other waits.
+    isThisProcess: heldByThisProcess,
   });
 }
 
@@ -166,6 +187,21 @@ export async function openLocal(options: LocalOptions): Promise<LocalLogsieve> {
   const deps: IngestDeps = { config, enrich, salts, store, encoder, clock };
   const checkpoints = localCheckpointBook(store, clock);
   const maxLineBytes = config.ingest.maxLineBytes;
+  // `inThisThread`: the objects written and encoded on this thread as a shard worker's are (see LocalObjectStore
+  // `inThread`), the shards one after the other here.
+  let inThisThread: { readonly deps: IngestDeps; readonly sharding: Sharding } | null = null;
+  const partsFor = (fileOptions: FileIngestOptions): { deps: IngestDeps; sharding: Sharding } => {
+    if (fileOptions.inThisThread !== true) return { deps, sharding };
+    inThisThread ??= {
+      deps: {
+        ...deps,
+        store: new LocalObjectStore(lakeDir, { inThread: true }),
+        encoder: parquetEncoder({ threads: false }),
+      },
+      sharding: inThreadSharding(shardBytes, readFileRange),
+    };
+    return inThisThread;
+  };
 
   return {
     config,
@@ -176,6 +212,7 @@ export async function openLocal(options: LocalOptions): Promise<LocalLogsieve> {
     checkpoints,
     async ingestFile(path, fileOptions = {}) {
       const started = performance.now();
+      const { deps: fileDeps, sharding: fileSharding } = partsFor(fileOptions);
       // The command line's format, else the first configured one for this path and site, else detection.
       let format = fileOptions.format;
       let formatFrom = fileOptions.formatOption ?? "--format";
@@ -213,26 +250,26 @@ export async function openLocal(options: LocalOptions): Promise<LocalLogsieve> {
           const input = streamInput(stdin, { maxLineBytes, namedStream, complete: true });
           const summary = await ingestResumable(
             input,
-            { ...request, onProgress: progress, sharding },
-            deps,
+            { ...request, onProgress: progress, sharding: fileSharding },
+            fileDeps,
             checkpoints,
           );
           return finish(summary, "(stdin)", null);
         }
         if (fileOptions.allowDuplicates !== true) throw new UnnamedStdinError();
-        return finish(await ingestUnchecked(stdin, request, progress, deps), "(stdin)", null);
+        return finish(await ingestUnchecked(stdin, request, progress, fileDeps), "(stdin)", null);
       }
 
-      const input = await fileInput(path, { maxLineBytes });
+      const input = await fileInput(path, { maxLineBytes, readHere: fileOptions.inThisThread === true });
       try {
         const summary = await ingestResumable(
           input,
           {
             ...request,
             onProgress: (lines, bytes) => fileOptions.onProgress?.(lines, bytes, input.storedSize),
-            sharding,
+            sharding: fileSharding,
           },
-          deps,
+          fileDeps,
           checkpoints,
         );
         const note = await notePathChange(store, path, input, summary);

@@ -157,7 +157,7 @@ const SHARED_GEO = new WeakMap<IngestDeps["config"], Promise<SharedGeo>>();
  * country database's bytes, in shared memory. Read once per configuration (so once per command) for every worker it
  * starts; the bundled files are kept for the process by adapters/geo/mmdb-geo.ts anyway. A failure is not kept.
  */
-function sharedGeo(config: IngestDeps["config"]): Promise<SharedGeo> {
+export function sharedGeo(config: IngestDeps["config"]): Promise<SharedGeo> {
   let lent = SHARED_GEO.get(config);
   if (lent === undefined) {
     const { geo } = config;
@@ -184,7 +184,7 @@ const WORKER_MARK = "logsieve-ingest-shard-worker";
  * worker, CPU within the noise). Only the young generation is limited: the old one keeps V8's default, so no
  * input can fail for it.
  */
-const WORKER_YOUNG_GENERATION_MB = 12;
+export const WORKER_YOUNG_GENERATION_MB = 12;
 
 interface WorkerInput {
   readonly mark: string;
@@ -216,7 +216,7 @@ type Call =
  * What the main thread lends its workers, read once per process: the bundled AS table (null when the configuration
  * does not use it) and the country database's bytes, both in shared memory.
  */
-interface SharedGeo {
+export interface SharedGeo {
   readonly asn: { readonly paths: { ipv4: string; ipv6: string }; readonly data: AsnTableData } | null;
   readonly country: { readonly path: string; readonly bytes: Uint8Array };
 }

@@ -37,7 +37,16 @@ export interface LockSettings {
   readonly leaseMs: number;
   /** Whether the holder still runs: false lets a lock of a killed process be taken over at once. */
   readonly isAlive?: (holder: LockHolder) => boolean | undefined;
+  /**
+   * Whether the holder is another reader of this very process (another thread's book: `logsieve ingest` reads
+   * several files side by side, one book per thread). Such a lock is waited for, as one of this book's own is,
+   * rather than refused: the holder finishes its batch and releases it. Unset (AWS): never.
+   */
+  readonly isThisProcess?: (holder: LockHolder) => boolean;
 }
+
+/** How often a lock held by another thread of this process is looked at again while it is waited for. */
+const OWN_PROCESS_POLL_MS = 20;
 
 /** Another run holds the stream: try again once it has finished (SQS redelivers; a person re-runs). */
 export class StreamBusyError extends Error {
@@ -111,8 +120,8 @@ export class CheckpointBook {
   }
 
   /**
-   * Takes the stream's lock: waits while another reader of this process holds it, throws StreamBusyError while
-   * another process does.
+   * Takes the stream's lock: waits while another reader of this process holds it (this book's or, with
+   * `isThisProcess`, another thread's), throws StreamBusyError while another process does.
    */
   async acquire(stream: string): Promise<StreamLock> {
     for (let held = this.heldHere.get(stream); held !== undefined; held = this.heldHere.get(stream))
@@ -129,11 +138,23 @@ export class CheckpointBook {
       release();
     };
     try {
-      const holder = await this.lockInStore(stream);
+      const holder = await this.lockInStoreWaitingForThisProcess(stream);
       return new StreamLock(this, stream, holder, done);
     } catch (error) {
       done();
       throw error;
+    }
+  }
+
+  private async lockInStoreWaitingForThisProcess(stream: string): Promise<LockHolder> {
+    for (;;) {
+      try {
+        return await this.lockInStore(stream);
+      } catch (error) {
+        const holder = error instanceof StreamBusyError ? error.holder : null;
+        if (holder === null || this.lock.isThisProcess?.(holder) !== true) throw error;
+        await new Promise((resolve) => setTimeout(resolve, OWN_PROCESS_POLL_MS));
+      }
     }
   }
 

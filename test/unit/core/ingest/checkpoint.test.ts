@@ -96,6 +96,31 @@ describe("stream locks", () => {
     expect(store.keys()).toEqual([]);
   });
 
+  it("another thread of this process (isThisProcess): its lock is waited for, then taken, never refused", async () => {
+    // Prepare: two books of one process, as two threads of `logsieve ingest` reading files side by side have.
+    const store = new MemoryObjectStore();
+    const clock = new FixedClock(1_000);
+    const sameProcess = { isThisProcess: (holder: { pid: number }) => holder.pid === 4242 };
+    const first = new CheckpointBook(store, clock, settings("thread-1", sameProcess));
+    const second = new CheckpointBook(store, clock, settings("thread-2", sameProcess));
+    const held = await first.acquire(STREAM);
+    // Act
+    let taken = false;
+    const waiting = second.acquire(STREAM).then((lock) => {
+      taken = true;
+      return lock;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    const takenWhileHeld = taken;
+    await held.release();
+    const lock = await waiting;
+    // Assess
+    expect(takenWhileHeld).toBe(false);
+    expect(lock.stream).toBe(STREAM);
+    await lock.release();
+    expect(store.keys()).toEqual([]);
+  });
+
   it("a lock whose lease ran out is taken over (a Lambda that timed out cannot be asked)", async () => {
     // Prepare
     const store = new MemoryObjectStore();

@@ -1,0 +1,83 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { LocalObjectStore } from "../../../../functions/adapters/local/object-store.ts";
+import { sideBySidePlan } from "../../../../functions/apps/ingest/file-lanes.ts";
+import { localCheckpointBook } from "../../../../functions/apps/ingest/local.ts";
+import { lockKey } from "../../../../functions/core/ingest/checkpoint.ts";
+import { StreamBusyError } from "../../../../functions/core/ingest/checkpoint-book.ts";
+import { FixedClock } from "../../../../functions/ports/clock.ts";
+
+const MIB = 1024 * 1024;
+const SHARD = 32 * MIB;
+
+describe("which files an ingest reads side by side", () => {
+  const plan = (sizes: Record<string, number>, files = Object.keys(sizes), threads = 2) =>
+    sideBySidePlan(files, new Map(Object.entries(sizes)), { threads, shardBytes: SHARD });
+
+  it("files of at most a shard, largest first; larger files one by one, in the order given", () => {
+    const result = plan({ "a.log": 3 * MIB, "big.log": 40 * MIB, "b.log": 9 * MIB, "c.log": 5 * MIB });
+    expect(result.oneByOne).toEqual([1]);
+    expect(result.sideBySide).toEqual([2, 3, 0]);
+  });
+
+  it("none on one thread, for a single small file, or for small files of a quarter of a shard in all", () => {
+    expect(plan({ "a.log": 9 * MIB, "b.log": 9 * MIB }, undefined, 1).sideBySide).toEqual([]);
+    expect(plan({ "a.log": 9 * MIB, "big.log": 40 * MIB }).sideBySide).toEqual([]);
+    expect(plan({ "a.log": 4 * MIB, "b.log": 4 * MIB }).sideBySide).toEqual([]);
+    expect(plan({ "a.log": 4 * MIB, "b.log": 4 * MIB + 1 }).sideBySide).toEqual([1, 0]);
+  });
+
+  it("standard input is read on its own, in its place among the others", () => {
+    const result = plan({ "a.log": 9 * MIB, "b.log": 9 * MIB }, ["a.log", "-", "b.log"]);
+    expect(result.oneByOne).toEqual([1]);
+    expect(result.sideBySide).toEqual([0, 2]);
+  });
+});
+
+describe("local stream locks of this process", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "logsieve-locks-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const STREAM = "00112233445566778899aabbccddeeff";
+  const lockOf = (acquiredAt: number, pid = process.pid) =>
+    new TextEncoder().encode(
+      JSON.stringify({ owner: "x-1", host: hostname(), pid, acquiredAt, expiresAt: Date.now() + 3_600_000 }),
+    );
+
+  it("a lock with this process's id taken before it started is an earlier process's: taken over at once", async () => {
+    // A container's command often has the same process id every time it starts; the run killed before left this.
+    const store = new LocalObjectStore(dir);
+    await store.put(lockKey(STREAM), lockOf(Date.now() - 86_400_000));
+    const lock = await localCheckpointBook(store, new FixedClock(Date.now())).acquire(STREAM);
+    expect(lock.stream).toBe(STREAM);
+    await lock.release();
+  });
+
+  it("a lock another thread of this process holds is waited for; another live process's is refused", async () => {
+    const store = new LocalObjectStore(dir);
+    await store.put(lockKey(STREAM), lockOf(Date.now()));
+    const book = localCheckpointBook(store, new FixedClock(Date.now()));
+    let taken = false;
+    const waiting = book.acquire(STREAM).then((lock) => {
+      taken = true;
+      return lock;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(taken).toBe(false);
+    await store.delete(lockKey(STREAM)); // the other thread released it
+    const lock = await waiting;
+    expect(lock.stream).toBe(STREAM);
+    await lock.release();
+
+    // The parent process (alive, another id): refused with who holds it.
+    await store.put(lockKey(STREAM), lockOf(Date.now(), process.ppid));
+    const busy = await book.acquire(STREAM).catch((error: unknown) => error);
+    expect(busy).toBeInstanceOf(StreamBusyError);
+  });
+});
