@@ -6,7 +6,8 @@ import type { RecordFormat } from "../types.ts";
  * its partition, so a kill at any moment leaves no object in a partition the intent does not name.
  *
  * Requests that arrive while a recording is being stored are gathered and stored together by the next one: one
- * write for however many partitions were asked for meanwhile. Shards of one batch ask at the same time from every
+ * write for however many partitions were asked for meanwhile; so are requests made by one run of code (a write
+ * starts in a microtask, once the code that asked first has run on to its next wait). Shards of one batch ask at the same time from every
  * thread, and each write of the checkpoint (a put through the store: several steps on the main thread, an fsync)
  * took the main thread's turns between its own lines; stored one partition at a time, a worker's parts queued
  * behind them and the worker stood idle a third of its run (docs/BENCHMARKS.md, sixth round). The partitions
@@ -26,6 +27,7 @@ export function intentRecorder(
   /** The partitions of the write in flight (and its promise), so a repeated request waits for it. */
   const inFlight = new Map<string, Promise<void>>();
   let writing = false;
+  let flushQueued = false;
 
   const flush = (): void => {
     const batch = gathering;
@@ -61,7 +63,14 @@ export function intentRecorder(
     if (!gathering.partitions.includes(partition)) gathering.partitions.push(partition);
     gathering.format = format;
     const done = gathering.done;
-    flush();
+    // Started once the code that asked has run on to its next wait: what else it asks meanwhile shares the write.
+    if (!flushQueued) {
+      flushQueued = true;
+      queueMicrotask(() => {
+        flushQueued = false;
+        flush();
+      });
+    }
     return done;
   };
 }

@@ -42,37 +42,41 @@ async function stateOf(promise: Promise<void>): Promise<"resolved" | "rejected" 
 }
 
 describe("intentRecorder", () => {
-  it("resolves a request only once a stored intent names its partition, and stores what was asked meanwhile in one write", async () => {
+  it("resolves a request only once a stored intent names its partition; one write for the requests of one run of code, one for those made while it is stored", async () => {
     // Prepare
     const { writes, stored, write } = gatedWrites();
     const record = intentRecorder(["p0/"], write);
 
-    // Act: one request starts a write; three more (one twice) arrive while it is being stored.
+    // Act: three requests (one of them twice) in one run of code: the write starts once that code waits.
     const first = record("p1/", "combined");
     const second = record("p2/", "combined");
-    const third = record("p3/", "combined");
     const again = record("p2/", "combined");
+    expect(writes).toHaveLength(0);
+    await Promise.resolve();
+    // Two more while that write is being stored.
+    const third = record("p3/", "combined");
+    const fourth = record("p4/", "combined");
 
-    // Assess: one write in flight, naming the partitions recorded before and the first request's.
-    expect(writes.map((each) => each.partitions)).toEqual([["p0/", "p1/"]]);
+    // Assess: one write in flight, naming the partitions recorded before and the first run's.
+    expect(writes.map((each) => each.partitions)).toEqual([["p0/", "p1/", "p2/"]]);
     expect(await stateOf(first)).toBe("pending");
     writes[0]?.land();
-    expect(await stateOf(first)).toBe("resolved");
-    expect(await stateOf(second)).toBe("pending");
+    expect([await stateOf(first), await stateOf(second), await stateOf(again)]).toEqual([
+      "resolved",
+      "resolved",
+      "resolved",
+    ]);
+    expect(await stateOf(third)).toBe("pending");
     // The next write carries both waiting partitions at once.
     expect(writes.map((each) => each.partitions)).toEqual([
-      ["p0/", "p1/"],
-      ["p0/", "p1/", "p2/", "p3/"],
+      ["p0/", "p1/", "p2/"],
+      ["p0/", "p1/", "p2/", "p3/", "p4/"],
     ]);
     writes[1]?.land();
-    expect([await stateOf(second), await stateOf(third), await stateOf(again)]).toEqual([
-      "resolved",
-      "resolved",
-      "resolved",
-    ]);
+    expect([await stateOf(third), await stateOf(fourth)]).toEqual(["resolved", "resolved"]);
     expect(stored).toEqual([
-      ["p0/", "p1/"],
-      ["p0/", "p1/", "p2/", "p3/"],
+      ["p0/", "p1/", "p2/"],
+      ["p0/", "p1/", "p2/", "p3/", "p4/"],
     ]);
     expect(writes[1]?.format).toBe("combined");
   });
@@ -103,9 +107,11 @@ describe("intentRecorder", () => {
 
     // Act
     const first = record("p1/", null);
+    await Promise.resolve();
     writes[0]?.fail();
     const state = await stateOf(first);
     const retry = record("p1/", null);
+    await Promise.resolve();
 
     // Assess: the failed partition is not taken as recorded.
     expect(state).toBe("rejected");

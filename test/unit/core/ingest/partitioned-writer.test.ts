@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ParquetEncoder } from "../../../../functions/adapters/parquet/parquet-encoder.ts";
+import { intentRecorder } from "../../../../functions/core/ingest/intent-recorder.ts";
 import {
   PartitionedWriter,
   type PartitionedWriterOptions,
@@ -79,6 +80,30 @@ describe("PartitionedWriter: open partitions", () => {
       "h2/in-0000.json": [4, 5, 14, 15, 4, 5],
     });
     expect(result.rows).toBe(15);
+  });
+
+  it("asks the intent of every partition its finish opens at once: one checkpoint write for a day of hours", async () => {
+    // Prepare: a small log of one day, one row per hour, every part written at the finish; the intent recorded as
+    // the ingest records it, each write stored at once (as the local lake's checkpoint is, synchronously).
+    const store = new RecordingStore();
+    const intents: (readonly string[])[] = [];
+    const record = intentRecorder([], async (partitions) => {
+      intents.push(partitions);
+    });
+    const writer = writerWith(store, {
+      maxOpenPartitions: 128,
+      idlePartitionRows: 100,
+      beforeFirstPart: record,
+    });
+    const hours = Array.from({ length: 24 }, (_, h): [string, number] => [`h${h}/`, h]);
+
+    // Act
+    await addAll(writer, hours);
+    await writer.finish();
+
+    // Assess: every part stored, after one intent naming all 24 hours.
+    expect(store.objects.size).toBe(24);
+    expect(intents).toEqual([hours.map(([partition]) => partition)]);
   });
 
   it("writes the least recently used partition once it has received no row for the idle limit, when another opens", async () => {
