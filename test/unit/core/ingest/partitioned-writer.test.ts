@@ -93,7 +93,7 @@ describe("PartitionedWriter: open partitions", () => {
     const writer = writerWith(store, {
       maxOpenPartitions: 128,
       idlePartitionRows: 100,
-      beforeFirstPart: record,
+      beforeFirstPart: (partition) => record(partition, null),
     });
     const hours = Array.from({ length: 24 }, (_, h): [string, number] => [`h${h}/`, h]);
 
