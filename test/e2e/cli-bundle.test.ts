@@ -29,6 +29,19 @@ function run(command: readonly string[], env: Record<string, string> = {}): Prom
   return runCommand(process.execPath, command, { cwd: ROOT, env });
 }
 
+/** `ingest --json` of `files` into `lake` on `threads` threads, with the small shards above. */
+const ingestArgs = (lake: string, threads: string, files: readonly string[]) => [
+  "--lake",
+  lake,
+  "ingest",
+  "--json",
+  "--threads",
+  threads,
+  "--shard-bytes",
+  SHARD_BYTES,
+  ...files,
+];
+
 /** Key → sha256 of the security and events objects (rejects are filed under the hour of the run). */
 const objectsOf = (lake: string) => objectHashes(new LocalObjectStore(lake), ["security/", "events/"]);
 
@@ -56,17 +69,7 @@ afterAll(async () => {
 
 describe("the built command", () => {
   it("writes the objects the sources write, sharded on worker threads or on one thread", async () => {
-    const ingest = (lake: string, threads: string) => [
-      "--lake",
-      lake,
-      "ingest",
-      "--json",
-      "--threads",
-      threads,
-      "--shard-bytes",
-      SHARD_BYTES,
-      log,
-    ];
+    const ingest = (lake: string, threads: string) => ingestArgs(lake, threads, [log]);
     const sources = join(dir, "lake-sources");
     const fromSources = await run(["bin/logsieve.js", ...ingest(sources, "2")], { LOGSIEVE_SOURCES: "1" });
     expect(fromSources.code, fromSources.stderr).toBe(0);
@@ -112,17 +115,7 @@ describe("the built command", () => {
     const copy = join(dir, "site-2.access.log.1.gz");
     await writeFile(copy, gzipSync(await readFile(small[2] as string)));
     const files = [small[0], log, small[1], copy, small[2], small[3], small[4]] as string[];
-    const ingest = (lake: string, threads: string) => [
-      "--lake",
-      lake,
-      "ingest",
-      "--json",
-      "--threads",
-      threads,
-      "--shard-bytes",
-      SHARD_BYTES,
-      ...files,
-    ];
+    const ingest = (lake: string, threads: string) => ingestArgs(lake, threads, files);
     const oneThread = join(dir, "lake-files-one-thread");
     const one = await run([bundle, ...ingest(oneThread, "1")]);
     expect(one.code, one.stderr).toBe(0);

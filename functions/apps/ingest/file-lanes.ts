@@ -2,7 +2,7 @@ import { isMainThread, parentPort, Worker, workerData } from "node:worker_thread
 import { adoptBundledAsnTable, adoptDatabaseBytes } from "../../adapters/geo/mmdb-geo.ts";
 import { workerBootstrap } from "../../adapters/threads/worker-module.ts";
 import { UsageError } from "../../cli/output.ts";
-import { compileFormatSpec, type FormatSpec } from "../../core/parse/index.ts";
+import { compileFormatSpec, type FormatChoice, type FormatSpec } from "../../core/parse/index.ts";
 import { type FileIngestSummary, type LocalLogsieve, openLocal } from "./local.ts";
 import { type SharedGeo, sharedGeo, WORKER_YOUNG_GENERATION_MB } from "./shard-pool.ts";
 
@@ -82,45 +82,45 @@ export async function ingestSideBySide(
     failure ??= { error };
   };
   const format = options.formatSpec === undefined ? undefined : compileFormatSpec(options.formatSpec);
-  const here = async (): Promise<void> => {
+  /** A lane: takes the next file as long as there is one and nothing failed. */
+  const lane = async (ingest: (path: string) => Promise<FileIngestSummary>): Promise<void> => {
     for (let file = take(); file !== undefined; file = take()) {
       try {
-        const summary = await logsieve.ingestFile(file.path, {
-          format,
-          formatOption: options.formatOption,
-          site: options.site,
-          inThisThread: true,
-        });
-        onDone(file.index, summary);
+        onDone(file.index, await ingest(file.path));
       } catch (error) {
         fail(error);
       }
     }
   };
   const workers: Lane[] = [];
-  const lanes = [here()];
+  const lanes = [lane((path) => ingestOnThisThread(logsieve, path, format, options))];
   const wanted = Math.min(options.threads, files.length) - 1;
   for (let k = 0; k < wanted; k++) {
-    const lane = startLane(options, logsieve);
-    workers.push(lane);
-    lanes.push(
-      (async () => {
-        for (let file = take(); file !== undefined; file = take()) {
-          try {
-            onDone(file.index, await lane.ingest(file.path));
-          } catch (error) {
-            fail(error);
-          }
-        }
-      })(),
-    );
+    const worker = startLane(options, logsieve);
+    workers.push(worker);
+    lanes.push(lane((path) => worker.ingest(path)));
   }
   try {
     await Promise.all(lanes);
   } finally {
-    await Promise.all(workers.map((lane) => lane.close()));
+    await Promise.all(workers.map((worker) => worker.close()));
   }
   if (failure !== null) throw (failure as { error: unknown }).error;
+}
+
+/** One file, read as every lane reads it: on this thread, with the command's format and site. */
+function ingestOnThisThread(
+  logsieve: LocalLogsieve,
+  path: string,
+  format: FormatChoice | undefined,
+  options: SideBySideOptions,
+): Promise<FileIngestSummary> {
+  return logsieve.ingestFile(path, {
+    format,
+    formatOption: options.formatOption,
+    site: options.site,
+    inThisThread: true,
+  });
 }
 
 const LANE_MARK = "logsieve-ingest-lane-worker";
@@ -240,12 +240,7 @@ async function runLane(): Promise<void> {
       continue;
     }
     try {
-      const summary = await logsieve.ingestFile(file.path, {
-        format,
-        formatOption: options.formatOption,
-        site: options.site,
-        inThisThread: true,
-      });
+      const summary = await ingestOnThisThread(logsieve, file.path, format, options);
       port.postMessage({ type: "done", id: file.id, summary } satisfies FromLane);
     } catch (error) {
       port.postMessage({
