@@ -216,10 +216,11 @@ async function* readReusing(handle: FileHandle, start: number, expected: number)
 
 /**
  * A plain file's bytes from `start` to its end (as it is when each read is made), by synchronous reads on this
- * thread into one reused buffer, with a turn of the event loop after each chunk. Asynchronous reads wait in libuv's
- * pool, whose threads get a core only between the busy ingest threads': two threads each reading its own files so
- * were busy half the time (50 files of 20,000 lines on two threads: 14 s, against 12 s on one; docs/BENCHMARKS.md,
- * eleventh round). The turn lets the thread answer its messages (the main thread hands files out).
+ * thread into one reused buffer of 256 KiB, with a turn of the event loop after each chunk. Read through the pool
+ * ({@link readReusing}), each file of the `vhosts` bench log took a 2 MiB buffer of its own and its reads waited in
+ * the pool behind the other thread's flushes: the same time (50 files of 20,000 lines: 7.4–8.3 s either way), but
+ * 10–19 MiB more peak memory (docs/BENCHMARKS.md, eleventh round). The turn lets the thread answer its messages
+ * (the main thread hands files out).
  */
 async function* readHere(fd: number, start: number): AsyncIterable<Uint8Array> {
   const buffer = new Uint8Array(RANGE_READ_BYTES);
