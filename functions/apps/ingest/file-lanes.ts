@@ -15,7 +15,7 @@ import { type SharedGeo, sharedGeo, WORKER_YOUNG_GENERATION_MB } from "./shard-p
  * - Each worker opens the lake as a one-thread `logsieve ingest` does (apps/ingest/local.ts, no worker of its own,
  *   Parquet encoded on it) with the command's configuration, shard size and format; this thread ingests its files
  *   the same way (`inThisThread`). A file's objects are keyed by its stream and offsets only, so they are the
- *   objects it gets one after the other (test/e2e/cli-side-by-side.test.ts).
+ *   objects it gets one after the other (test/e2e/cli-bundle.test.ts).
  * - Every file keeps what makes a run safe: its stream's lock and checkpoint, taken by the thread that reads it.
  *   Two names of one stream (a log and its compressed copy) are read one after the other: the second waits for
  *   the first's lock (a lock of this process, checkpoint-book.ts `isThisProcess`), then reads on from its
