@@ -1,10 +1,11 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalObjectStore } from "../../../../functions/adapters/local/object-store.ts";
-import { sideBySidePlan } from "../../../../functions/apps/ingest/file-lanes.ts";
-import { localCheckpointBook } from "../../../../functions/apps/ingest/local.ts";
+import { generateSampleLog } from "../../../../functions/apps/demo/sample-log.ts";
+import { ingestSideBySide, sideBySidePlan } from "../../../../functions/apps/ingest/file-lanes.ts";
+import { localCheckpointBook, openLocal } from "../../../../functions/apps/ingest/local.ts";
 import { lockKey } from "../../../../functions/core/ingest/checkpoint.ts";
 import { StreamBusyError } from "../../../../functions/core/ingest/checkpoint-book.ts";
 import { FixedClock } from "../../../../functions/ports/clock.ts";
@@ -80,4 +81,62 @@ describe("local stream locks of this process", () => {
     const busy = await book.acquire(STREAM).catch((error: unknown) => error);
     expect(busy).toBeInstanceOf(StreamBusyError);
   });
+});
+
+describe("files side by side, one of them failing", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "logsieve-lanes-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("the files being read finish and are stored; then the first failure is the command's", async () => {
+    // Prepare: three logs, the second gone by the time it is read (deleted after the command checked it).
+    const now = Date.now();
+    const paths = [0, 1, 2].map((k) => join(dir, `site-${k}.access.log`));
+    for (const [k, path] of paths.entries()) {
+      const lines = generateSampleLog({
+        seed: 40 + k,
+        lines: 300,
+        startMs: now - 6 * 3_600_000,
+        spanMs: 3_600_000,
+        clients: 30,
+        malformedShare: 0,
+      });
+      await writeFile(path, `${[...lines].join("\n")}\n`);
+    }
+    await rm(paths[1] as string);
+    const logsieve = await openLocal({ lakeDir: join(dir, "lake"), shards: { threads: 2 } });
+    const done: number[] = [];
+
+    // Act
+    const result = await ingestSideBySide(
+      logsieve,
+      paths.map((path, index) => ({ path, index })),
+      {
+        threads: 2,
+        shardBytes: SHARD,
+        configSource: {},
+        formatSpec: undefined,
+        formatOption: undefined,
+        site: undefined,
+      },
+      (index) => done.push(index),
+    ).catch((error: unknown) => error);
+
+    // Assess: the missing file is the error, named; what was being read when it failed was stored whole.
+    expect(result).toBeInstanceOf(Error);
+    expect((result as Error).message).toContain("site-1.access.log");
+    expect(done).not.toContain(1);
+    expect(done).toContain(0);
+    const stored = [];
+    for await (const object of logsieve.store.list("security/")) stored.push(object.key);
+    expect(stored.length).toBeGreaterThan(0);
+    for (const index of done) {
+      const again = await logsieve.ingestFile(paths[index] as string);
+      expect(again.resume.status).toBe("already-read");
+    }
+  }, 60_000);
 });
