@@ -82,7 +82,9 @@ export function registerIngestCommand(program: Command): void {
       const { format, formatOption, formatSpec } = formatOf(options);
       const threads = threadsOf(options);
       const sizes = await checkInputs(files, options.follow === true);
-      const largestFile = Math.max(0, ...sizes.values());
+      // Not Math.max(...sizes): a shell glob may give more files than a call takes arguments.
+      let largestFile = 0;
+      for (const size of sizes.values()) largestFile = Math.max(largestFile, size);
       checkStdinNamed(files, options);
       if (options.follow && files.includes("-")) {
         throw new UsageError(
