@@ -145,6 +145,7 @@ async function cut(
     onProgress: undefined,
     prime: [],
     beforeFirstPart: undefined,
+    afterInterruptedRun: false,
   };
   const deps = { config: { ingest: { maxLineBytes: 1 << 20 } } } as unknown as IngestDeps;
   const result = await ingestBatch(

@@ -464,4 +464,60 @@ describe("every line once: a run that stops in the middle of a batch", () => {
     },
     120_000,
   );
+
+  it("a batch no run stopped in lists none of its partitions for leftovers; the redo of a stopped one still removes a part of its own id numbered past its own", async () => {
+    // Prepare: a store that notes what is listed in the zones, and a log read whole once
+    const name = "leftovers";
+    const lakeDir = join(dir, name, "lake");
+    const config = { sites: [SITE], ingest: { rowsPerPart: 1000 } };
+    const log = join(await logsDir(name), "access.log");
+    await writeFile(log, text(A));
+    const first = await openLocal({ lakeDir, config, clock: new FixedClock(NOW) });
+    const store = new LocalObjectStore(lakeDir);
+    const zoneLists: string[] = [];
+    const noting: ObjectStore = {
+      put: (key, body, options) => store.put(key, body, options),
+      putIfAbsent: (key, body, options) => store.putIfAbsent(key, body, options),
+      get: (key) => store.get(key),
+      list: (prefix) => {
+        if (/^(security|events|rejects)\//.test(prefix)) zoneLists.push(prefix);
+        return store.list(prefix);
+      },
+      delete: (key) => store.delete(key),
+    };
+    const book = () => localCheckpointBook(store, first.clock);
+    const readAll = async (objects: ObjectStore) => {
+      const input = await fileInput(log, { maxLineBytes: first.config.ingest.maxLineBytes });
+      try {
+        return await ingestResumable(input, {}, { ...first.deps, store: objects }, book());
+      } finally {
+        await input.close();
+      }
+    };
+
+    // Act 1: a fresh batch (no intent recorded before it)
+    const fresh = await readAll(noting);
+
+    // Assess 1: it wrote objects in several partitions, and listed none of them
+    expect(fresh.partitions.length).toBeGreaterThan(2);
+    expect(zoneLists).toEqual([]);
+
+    // Act 2: the next batch stops after two parts; a part of one of its ids numbered past any it writes is planted
+    // beside them (as a run that wrote more parts into that partition would leave it); the redo follows
+    await appendFile(log, text([...B, ...C]));
+    await expect(readAll(failingAfter(noting, 2))).rejects.toThrow(/injected/);
+    const from = Buffer.byteLength(text(A));
+    const stored: string[] = [];
+    for await (const object of store.list("events/")) stored.push(object.key);
+    const firstPart = stored.find((key) => key.endsWith(`-at${from}-0000.parquet`));
+    if (firstPart === undefined) throw new Error(`no part of the stopped batch among ${stored.join(", ")}`);
+    const planted = firstPart.replace(/-0000\.parquet$/, "-0009.parquet");
+    await store.put(planted, (await store.get(firstPart)) as Uint8Array);
+    const redo = await readAll(noting);
+
+    // Assess 2: the redo recovered, the planted part is gone, and the lake equals one ingest of the union
+    expect(redo.resume.recovered).toBe(true);
+    expect(await store.get(planted)).toBeNull();
+    expect(await figuresOf(first)).toEqual(unionABC);
+  }, 120_000);
 });

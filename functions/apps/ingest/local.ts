@@ -295,6 +295,8 @@ async function ingestUnchecked(
       lines: splitLineBatches(chunks, deps.config.ingest.maxLineBytes),
       ...request,
       onProgress,
+      // A new id: no earlier run left anything under it.
+      removeLeftovers: false,
     },
     deps,
   );

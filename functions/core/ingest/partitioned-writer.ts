@@ -61,6 +61,14 @@ export interface PartitionedWriterOptions {
    * to write (its checkpoint's batch intent), so a retry can clean a partition it does not revisit.
    */
   readonly beforeFirstPart?: (partition: string) => Promise<void>;
+  /**
+   * Whether `finish` lists each partition it wrote for parts of this input id numbered past its own last one (left
+   * by an earlier run of the same input that wrote more) and deletes them (default true). False when nothing of an
+   * earlier run can remain once the caller is done: the caller removes it itself (core/ingest/resume.ts, from the
+   * recorded intent) or the id is new. Each list is a LIST request on S3 (a folder read locally) per partition
+   * per input: 200 small one-day logs made 5,000 of them, ≈ 0.7 s of CPU (docs/BENCHMARKS.md, twelfth round).
+   */
+  readonly removeLeftovers?: boolean;
 }
 
 /**
@@ -244,15 +252,25 @@ export class PartitionedWriter {
     return buffer;
   }
 
-  /** Writes every buffered row, then removes stale parts of this input in the partitions it touched. */
+  /**
+   * Writes every buffered row, then (unless `removeLeftovers` is false) removes stale parts of this input in the
+   * partitions it touched.
+   */
   async finish(): Promise<{ rows: number; keys: readonly string[]; partitions: readonly string[] }> {
     this.askIntentsOfFirstParts();
     for (const [partition, buffer] of this.partitions) {
       if (buffer.rows > 0) await this.writePart(partition, buffer);
     }
     await this.drain(0);
-    // Listed a few partitions at a time: each list is a round trip (to S3, or to the thread that owns the store),
-    // and one after the other they kept a worker idle at the end of each shard (docs/BENCHMARKS.md, sixth round).
+    if (this.options.removeLeftovers !== false) await this.removeStalePartsOfTouched();
+    return { rows: this.rowsWritten, keys: this.keysWritten, partitions: [...this.partitions.keys()] };
+  }
+
+  /**
+   * Listed a few partitions at a time: each list is a round trip (to S3, or to the thread that owns the store), and
+   * one after the other they kept a worker idle at the end of each shard (docs/BENCHMARKS.md, sixth round).
+   */
+  private async removeStalePartsOfTouched(): Promise<void> {
     const touched = [...this.partitions];
     for (let at = 0; at < touched.length; at += STALE_LISTS_AT_ONCE) {
       await Promise.all(
@@ -261,7 +279,6 @@ export class PartitionedWriter {
           .map(([partition, buffer]) => this.removeStaleParts(partition, buffer.partsWritten)),
       );
     }
-    return { rows: this.rowsWritten, keys: this.keysWritten, partitions: [...this.partitions.keys()] };
   }
 
   /**

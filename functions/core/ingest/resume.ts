@@ -239,6 +239,7 @@ export async function readBatch(
       onProgress: request.onProgress,
       prime: base.fieldsDirective === null ? [] : [base.fieldsDirective],
       beforeFirstPart: recordPartition,
+      afterInterruptedRun: pending !== null,
     },
     // Rejects are filed under the batch's first start, so a redo files them where the interrupted run did.
     { ...deps, clock: new FixedClock(receivedAt) },

@@ -56,6 +56,11 @@ export interface IngestRequest {
    * PartitionedWriterOptions.beforeFirstPart): where an interruptible run records its intent.
    */
   readonly beforeFirstPart?: (partition: string, format: RecordFormat | null) => Promise<void>;
+  /**
+   * False when the caller removes whatever an earlier run of this input id left (or the id is new): the writers then
+   * do not list their partitions for it (PartitionedWriterOptions.removeLeftovers). Default true.
+   */
+  readonly removeLeftovers?: boolean;
 }
 
 export interface IngestSummary {
@@ -220,6 +225,7 @@ export class IngestRun {
         maxRowsInFlight: config.ingest.rowsPerPart,
         maxOpenPartitions: MAX_OPEN_PARTITIONS,
         idlePartitionRows: IDLE_PARTITION_ROWS,
+        removeLeftovers: request.removeLeftovers !== false,
         beforeFirstPart:
           request.beforeFirstPart === undefined
             ? undefined

@@ -54,6 +54,8 @@ export interface ShardJob {
   readonly atStart: boolean;
   readonly format: LogFormat;
   readonly site: string | undefined;
+  /** The batch's {@link BatchContent.afterInterruptedRun}. */
+  readonly afterInterruptedRun: boolean;
 }
 
 /** A shard being ingested: its bytes are pushed in order, then ended; `result` is its summary once stored. */
@@ -100,6 +102,7 @@ export function ingestShard(
       site: job.site,
       onProgress: hooks.onProgress,
       beforeFirstPart: hooks.beforeFirstPart,
+      removeLeftovers: job.afterInterruptedRun,
     },
     deps,
   );
@@ -162,6 +165,15 @@ export interface BatchContent {
   readonly onProgress: ((linesRead: number, bytesRead: number) => void) | undefined;
   readonly prime: readonly string[];
   readonly beforeFirstPart: ((partition: string, format: RecordFormat | null) => Promise<void>) | undefined;
+  /**
+   * True when an interrupted run of this batch recorded an intent, so objects it wrote may remain: the writers then
+   * also list their partitions for parts of their input ids numbered past their own, which the caller's clean-up
+   * (resume.ts removeUnwritten) keeps, as it keeps every object of an input id this run wrote into a partition.
+   * False otherwise: no object of the batch's input ids can exist in a partition no intent named (an intent is
+   * stored before a partition's first object), so the writers skip a list per partition (PartitionedWriterOptions
+   * .removeLeftovers).
+   */
+  readonly afterInterruptedRun: boolean;
 }
 
 export interface BatchResult {
@@ -189,6 +201,7 @@ export async function ingestBatch(
         onProgress: content.onProgress,
         prime: content.prime,
         beforeFirstPart: content.beforeFirstPart,
+        removeLeftovers: content.afterInterruptedRun,
       },
       deps,
     );
@@ -292,6 +305,7 @@ export async function ingestBatch(
       atStart: offset === 0,
       format,
       site: content.site,
+      afterInterruptedRun: content.afterInterruptedRun,
     });
     const observe = (result: Promise<IngestSummary>): void => {
       // Observed at once: the first failure is what the batch reports, never an unhandled rejection.
