@@ -152,7 +152,11 @@ export function registerIngestCommand(program: Command): void {
         let bytes = 0;
         await ingestSideBySide(
           logsieve,
-          plan.sideBySide.map((index) => ({ path: files[index] as string, index })),
+          plan.sideBySide.map((index) => ({
+            path: files[index] as string,
+            index,
+            bytes: sizes.get(files[index] as string) ?? 0,
+          })),
           {
             threads,
             shardBytes,

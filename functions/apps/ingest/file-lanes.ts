@@ -21,6 +21,9 @@ import { type SharedGeo, sharedGeo, WORKER_YOUNG_GENERATION_MB } from "./shard-p
  *   the first's lock (a lock of this process, checkpoint-book.ts `isThisProcess`), then reads on from its
  *   checkpoint.
  * - The largest files first, so the last to finish are small: the threads end close together.
+ * - The files being read at once hold at most a shard's bytes between them ({@link LaneQueue}; one file alone may
+ *   hold up to a shard): a file's rows wait in memory until its end, and two large files side by side took more
+ *   than the shards of one file do (docs/BENCHMARKS.md, issue 20, twelfth round).
  * - The bundled AS table and the country database are lent to the workers in shared memory, as to shard workers.
  * - A file that fails stops the handing out; the files being read finish (each is stored whole or not at all,
  *   docs/INGEST.md), then the command fails with the first error.
@@ -71,24 +74,26 @@ export interface SideBySideOptions {
  */
 export async function ingestSideBySide(
   logsieve: LocalLogsieve,
-  files: readonly { readonly path: string; readonly index: number }[],
+  files: readonly LaneFile[],
   options: SideBySideOptions,
   onDone: (index: number, summary: FileIngestSummary) => void,
 ): Promise<void> {
-  const queue = [...files];
+  const queue = new LaneQueue(files, options.shardBytes);
   let failure: { error: unknown } | null = null;
-  const take = () => (failure === null ? queue.shift() : undefined);
   const fail = (error: unknown): void => {
     failure ??= { error };
+    queue.stop();
   };
   const format = options.formatSpec === undefined ? undefined : compileFormatSpec(options.formatSpec);
   /** A lane: takes the next file as long as there is one and nothing failed. */
   const lane = async (ingest: (path: string) => Promise<FileIngestSummary>): Promise<void> => {
-    for (let file = take(); file !== undefined; file = take()) {
+    for (let file = await queue.take(); file !== undefined; file = await queue.take()) {
       try {
         onDone(file.index, await ingest(file.path));
       } catch (error) {
         fail(error);
+      } finally {
+        queue.done(file);
       }
     }
   };
@@ -106,6 +111,74 @@ export async function ingestSideBySide(
     await Promise.all(workers.map((worker) => worker.close()));
   }
   if (failure !== null) throw (failure as { error: unknown }).error;
+}
+
+/** A file to read side by side: its path, its index among the command's files, its size. */
+export interface LaneFile {
+  readonly path: string;
+  readonly index: number;
+  readonly bytes: number;
+}
+
+/**
+ * Hands out the files, in the order given (largest first), to lanes that ask: the first file that fits beside the
+ * files being read — their bytes and its own at most `budget` — or, when none is being read, the first. A lane
+ * that finds none fitting waits until a file is done. Same files, same objects; only which thread reads each, and
+ * when, changes.
+ *
+ * The budget is a shard's bytes because a file's rows stay in memory until its end: on `vhosts` its two largest
+ * files (31.6 and 18.3 MiB) side by side took peak RSS to 260–276 MiB, against 235–240 with a budget of a shard
+ * (the largest then goes beside small ones); the `week` log cut into 8 files of 25 MiB, 301 against 228 MiB, at the
+ * price of reading them one at a time (6.8 → 8.9 s; docs/BENCHMARKS.md, issue 20, twelfth round).
+ */
+export class LaneQueue {
+  private readonly waiting: LaneFile[];
+  private reading = 0;
+  private filesReading = 0;
+  private stopped = false;
+  private wake: (() => void)[] = [];
+
+  constructor(
+    files: readonly LaneFile[],
+    private readonly budget: number,
+  ) {
+    this.waiting = [...files];
+  }
+
+  /** The next file for a lane, once one fits; undefined when none is left (or the queue was stopped). */
+  async take(): Promise<LaneFile | undefined> {
+    for (;;) {
+      if (this.stopped || this.waiting.length === 0) return undefined;
+      const at =
+        this.filesReading === 0 ? 0 : this.waiting.findIndex((file) => this.reading + file.bytes <= this.budget);
+      if (at >= 0) {
+        const [file] = this.waiting.splice(at, 1) as [LaneFile];
+        this.reading += file.bytes;
+        this.filesReading++;
+        return file;
+      }
+      await new Promise<void>((resolve) => this.wake.push(resolve));
+    }
+  }
+
+  /** A file taken is read (or failed): its bytes make room, and lanes waiting look again. */
+  done(file: LaneFile): void {
+    this.reading -= file.bytes;
+    this.filesReading--;
+    this.wakeAll();
+  }
+
+  /** No more files are handed out; lanes waiting get none. */
+  stop(): void {
+    this.stopped = true;
+    this.wakeAll();
+  }
+
+  private wakeAll(): void {
+    const waking = this.wake;
+    this.wake = [];
+    for (const resolve of waking) resolve();
+  }
 }
 
 /** One file, read as every lane reads it: on this thread, with the command's format and site. */

@@ -4,7 +4,12 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalObjectStore } from "../../../../functions/adapters/local/object-store.ts";
 import { generateSampleLog } from "../../../../functions/apps/demo/sample-log.ts";
-import { ingestSideBySide, sideBySidePlan } from "../../../../functions/apps/ingest/file-lanes.ts";
+import {
+  ingestSideBySide,
+  type LaneFile,
+  LaneQueue,
+  sideBySidePlan,
+} from "../../../../functions/apps/ingest/file-lanes.ts";
 import { localCheckpointBook, openLocal } from "../../../../functions/apps/ingest/local.ts";
 import { lockKey } from "../../../../functions/core/ingest/checkpoint.ts";
 import { StreamBusyError } from "../../../../functions/core/ingest/checkpoint-book.ts";
@@ -34,6 +39,63 @@ describe("which files an ingest reads side by side", () => {
     const result = plan({ "a.log": 9 * MIB, "b.log": 9 * MIB }, ["a.log", "-", "b.log"]);
     expect(result.oneByOne).toEqual([1]);
     expect(result.sideBySide).toEqual([0, 2]);
+  });
+});
+
+describe("the files two lanes read at once", () => {
+  const files = (...mib: number[]): LaneFile[] =>
+    mib.map((size, index) => ({ path: `f${index}.log`, index, bytes: size * MIB }));
+  /** Two lanes that each read their file until told it is done: the order files are handed out and what was read together. */
+  async function handOut(queue: LaneQueue, lanes = 2) {
+    const order: number[] = [];
+    const together: number[][] = [];
+    const reading = new Set<number>();
+    const lane = async () => {
+      for (let file = await queue.take(); file !== undefined; file = await queue.take()) {
+        order.push(file.index);
+        reading.add(file.index);
+        together.push([...reading].sort((a, b) => a - b));
+        // A file is read for a few turns, longer the larger it is.
+        for (let turn = 0; turn < file.bytes / MIB; turn++)
+          await new Promise((resolve) => setImmediate(resolve));
+        reading.delete(file.index);
+        queue.done(file);
+      }
+    };
+    await Promise.all(Array.from({ length: lanes }, lane));
+    return { order, together };
+  }
+
+  it("puts small files beside the largest, not the next largest, when both would hold more than a shard", async () => {
+    // Prepare: largest first, as the plan orders them (vhosts' largest: 31.6 and 18.3 MiB, then smaller)
+    const queue = new LaneQueue(files(31, 18, 1, 1, 1), SHARD);
+
+    // Act
+    const { order, together } = await handOut(queue);
+
+    // Assess: the 18 MiB file never runs beside the 31 MiB one; the small ones do; every file once
+    expect([...order].sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(order.slice(0, 2)).toEqual([0, 2]);
+    expect(together).not.toContainEqual([0, 1]);
+    expect(together).toContainEqual([0, 2]);
+  });
+
+  it("reads files that do not fit two by two one at a time, and each file alone even when larger than the budget", async () => {
+    const { together } = await handOut(new LaneQueue(files(25, 25, 25), SHARD));
+    expect(together).toEqual([[0], [1], [2]]);
+    const alone = await handOut(new LaneQueue(files(40, 2), SHARD));
+    expect(alone.order).toEqual([0, 1]);
+    expect(alone.together).toEqual([[0], [1]]);
+  });
+
+  it("hands out nothing more once stopped, and lanes waiting for room end", async () => {
+    const queue = new LaneQueue(files(20, 20, 5), SHARD);
+    const first = await queue.take();
+    const second = await queue.take();
+    const waiting = queue.take();
+    queue.stop();
+    expect([first?.index, second?.index]).toEqual([0, 2]);
+    expect(await waiting).toBeUndefined();
   });
 });
 
@@ -114,7 +176,7 @@ describe("files side by side, one of them failing", () => {
     // Act
     const result = await ingestSideBySide(
       logsieve,
-      paths.map((path, index) => ({ path, index })),
+      paths.map((path, index) => ({ path, index, bytes: 30_000 })),
       {
         threads: 2,
         shardBytes: SHARD,
