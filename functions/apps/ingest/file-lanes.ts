@@ -150,7 +150,9 @@ export class LaneQueue {
     for (;;) {
       if (this.stopped || this.waiting.length === 0) return undefined;
       const at =
-        this.filesReading === 0 ? 0 : this.waiting.findIndex((file) => this.reading + file.bytes <= this.budget);
+        this.filesReading === 0
+          ? 0
+          : this.waiting.findIndex((file) => this.reading + file.bytes <= this.budget);
       if (at >= 0) {
         const [file] = this.waiting.splice(at, 1) as [LaneFile];
         this.reading += file.bytes;
