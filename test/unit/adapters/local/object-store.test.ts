@@ -207,6 +207,34 @@ describe.each([
   });
 });
 
+describe("LocalObjectStore making folders (through libuv's pool)", () => {
+  it("makes a folder a delete removed, again, and fails naming the key with no temporary file left when it cannot", async () => {
+    // Prepare: an object written, then deleted (which removes the folders it leaves empty)
+    const store = new LocalObjectStore(root);
+    await store.put("security/dt=2026-11-20/hour=13/a.parquet", bytes("a"));
+    await store.delete("security/dt=2026-11-20/hour=13/a.parquet");
+    const folderLeft = existsSync(join(root, "security/dt=2026-11-20/hour=13"));
+    await store.put("events/dt=2026-11-20", bytes("a file, not a folder"));
+
+    // Act
+    await store.put("security/dt=2026-11-20/hour=13/b.parquet", bytes("b"));
+    await store.put("security/dt=2026-11-20/hour=13/c.parquet", bytes("c"));
+    const refused = await store
+      .put("events/dt=2026-11-20/a-0000.parquet", bytes("x"))
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(folderLeft).toBe(false);
+    expect(await keys(store, "security/")).toEqual([
+      "security/dt=2026-11-20/hour=13/b.parquet",
+      "security/dt=2026-11-20/hour=13/c.parquet",
+    ]);
+    expect((await stat(join(root, "security/dt=2026-11-20/hour=13"))).mode & 0o777).toBe(0o700);
+    expect(String(refused)).toMatch(/events\/dt=2026-11-20\/a-0000\.parquet/);
+    expect((await readdir(join(root, "events"))).filter((n) => n.startsWith(TEMP_PREFIX))).toEqual([]);
+  });
+});
+
 describe("LocalObjectStore writing on the calling thread (an ingest shard's thread)", () => {
   it("writes the same objects, 0600 in 0700 folders, and leaves no temporary file", async () => {
     // Prepare
