@@ -112,6 +112,24 @@ export type PageHeader =
 
 const utf8 = new TextEncoder();
 
+/**
+ * The UTF-8 bytes of schema and column names, encoded once: every object's footer names each column twice, and
+ * encoding them anew was ≈ 27 µs per object (5,002 small objects of 200 logs: 0.14 s; docs/BENCHMARKS.md, issue 20,
+ * twelfth round). Names come from a handful of schemas; past {@link MAX_NAMES} the map starts again.
+ */
+const NAMES = new Map<string, Uint8Array>();
+const MAX_NAMES = 4096;
+
+function nameBytes(name: string): Uint8Array {
+  let bytes = NAMES.get(name);
+  if (bytes === undefined) {
+    if (NAMES.size >= MAX_NAMES) NAMES.clear();
+    bytes = utf8.encode(name);
+    NAMES.set(name, bytes);
+  }
+  return bytes;
+}
+
 /** Writes compact-protocol structs into a {@link ByteBuffer}; field ids must ascend within a struct. */
 class CompactWriter {
   private lastId = 0;
@@ -163,6 +181,11 @@ class CompactWriter {
     if (value !== undefined) this.binary(id, utf8.encode(value));
   }
 
+  /** A column or schema name: its bytes from {@link nameBytes}. */
+  name(id: number, value: string): void {
+    this.binary(id, nameBytes(value));
+  }
+
   bool(id: number, value: boolean | undefined): void {
     if (value !== undefined) this.field(id, value ? TRUE : FALSE);
   }
@@ -188,13 +211,12 @@ class CompactWriter {
     for (const value of values) this.out.zigzag(value);
   }
 
-  stringList(id: number, values: readonly string[]): void {
-    this.listHeader(id, values.length, BINARY);
-    for (const value of values) {
-      const bytes = utf8.encode(value);
-      this.out.varint(bytes.length);
-      this.out.raw(bytes);
-    }
+  /** A list of one name (a column's path in the schema): its bytes from {@link nameBytes}. */
+  nameList(id: number, value: string): void {
+    this.listHeader(id, 1, BINARY);
+    const bytes = nameBytes(value);
+    this.out.varint(bytes.length);
+    this.out.raw(bytes);
   }
 
   structList<T>(id: number, items: readonly T[], body: (item: T) => void): void {
@@ -249,7 +271,7 @@ function writeColumnChunk(w: CompactWriter, c: ColumnChunkMetaData): void {
       2,
       c.encodings.map((e) => ENCODINGS[e]),
     );
-    w.stringList(3, [c.name]);
+    w.nameList(3, c.name);
     w.i32(4, SNAPPY);
     w.i64(5, c.numValues);
     w.i64(6, c.uncompressedSize);
@@ -276,7 +298,7 @@ export function writeFileMetaData(out: ByteBuffer, meta: FileMetaData): void {
   w.structList(2, meta.schema, (e) => {
     w.i32(1, e.type === undefined ? undefined : PHYSICAL_TYPES[e.type]);
     w.i32(3, e.repetition === undefined ? undefined : REPETITION[e.repetition]);
-    w.string(4, e.name);
+    w.name(4, e.name);
     w.i32(5, e.numChildren);
     w.i32(6, e.convertedType === undefined ? undefined : CONVERTED_TYPES[e.convertedType]);
     // LogicalType is a union: STRING is its field 1, an empty struct.
