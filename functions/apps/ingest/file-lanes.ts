@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { adoptBundledAsnTable, adoptDatabaseBytes } from "../../adapters/geo/mmdb-geo.ts";
 import { workerBootstrap } from "../../adapters/threads/worker-module.ts";
@@ -204,6 +205,8 @@ interface LaneInput {
   readonly mark: string;
   readonly lakeDir: string;
   readonly options: SideBySideOptions;
+  /** The owner of the worker's stream locks (LocalOptions.lockOwner): this thread releases them if it dies. */
+  readonly lockOwner: string;
 }
 
 type ToLane =
@@ -227,7 +230,7 @@ interface Lane {
 }
 
 function startLane(options: SideBySideOptions, logsieve: LocalLogsieve): Lane {
-  const input: LaneInput = { mark: LANE_MARK, lakeDir: logsieve.lakeDir, options };
+  const input: LaneInput = { mark: LANE_MARK, lakeDir: logsieve.lakeDir, options, lockOwner: randomUUID() };
   const worker = new Worker(workerBootstrap(import.meta.url, "ingest-lane-worker"), {
     eval: true,
     workerData: input,
@@ -255,7 +258,16 @@ function startLane(options: SideBySideOptions, logsieve: LocalLogsieve): Lane {
       );
   });
   worker.on("error", (error) => end(new Error("an ingest worker failed", { cause: error })));
-  worker.on("exit", (code) => end(new Error(`an ingest worker exited (code ${code})`)));
+  // A worker ended by the runtime (out of memory, say) released none of its locks: another thread of this command
+  // waiting for one of its streams (the same log given under two names) would wait out the lease (an hour).
+  worker.on("exit", (code) => {
+    const exited = new Error(`an ingest worker exited (code ${code})`);
+    logsieve.checkpoints.releaseLocksOf(input.lockOwner).then(
+      () => end(exited),
+      (error: unknown) =>
+        end(new Error(`${exited.message}; its locks could not be released`, { cause: error })),
+    );
+  });
   sharedGeo(logsieve.config).then(
     (geo) => worker.postMessage({ type: "geo", geo } satisfies ToLane),
     (error: unknown) => end(error instanceof Error ? error : new Error(String(error))),
@@ -281,7 +293,7 @@ function startLane(options: SideBySideOptions, logsieve: LocalLogsieve): Lane {
 async function runLane(): Promise<void> {
   const port = parentPort;
   if (port === null) return;
-  const { lakeDir, options } = workerData as LaneInput;
+  const { lakeDir, options, lockOwner } = workerData as LaneInput;
   const files: { id: number; path: string }[] = [];
   let wake: (() => void) | null = null;
   let gotGeo: (geo: SharedGeo) => void = () => undefined;
@@ -303,6 +315,7 @@ async function runLane(): Promise<void> {
     config: options.configSource.config,
     configPath: options.configSource.configPath,
     shards: { threads: 1, bytes: options.shardBytes },
+    lockOwner,
   });
   const format = options.formatSpec === undefined ? undefined : compileFormatSpec(options.formatSpec);
   for (;;) {

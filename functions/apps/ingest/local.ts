@@ -54,6 +54,11 @@ export interface LocalOptions {
     /** Start a worker at once, ahead of the first batch that shards (an input is known to be larger than a shard). */
     readonly warm?: boolean;
   };
+  /**
+   * The owner of the stream locks this lake's readers take (random by default): a side-by-side worker's is chosen
+   * by the thread that starts it, which releases its locks if it dies (apps/ingest/file-lanes.ts).
+   */
+  readonly lockOwner?: string;
 }
 
 export interface FileIngestOptions {
@@ -147,9 +152,13 @@ function smallObjectStore(store: LocalObjectStore): LocalObjectStore {
 /** Local locks: a dead holder on this machine is seen at once; the lease only matters for a lake on a shared disk. */
 const LOCAL_LEASE_MS = 60 * 60 * 1000;
 
-export function localCheckpointBook(store: LocalObjectStore, clock: Clock): CheckpointBook {
+export function localCheckpointBook(
+  store: LocalObjectStore,
+  clock: Clock,
+  owner: string = randomUUID(),
+): CheckpointBook {
   return new CheckpointBook(smallObjectStore(store), clock, {
-    owner: randomUUID(),
+    owner,
     host: hostname(),
     pid: process.pid,
     leaseMs: LOCAL_LEASE_MS,
@@ -185,7 +194,7 @@ export async function openLocal(options: LocalOptions): Promise<LocalLogsieve> {
   // One thread means no worker at all: neither shards nor the Parquet encoder's.
   const encoder = parquetEncoder({ threads: threads > 1 });
   const deps: IngestDeps = { config, enrich, salts, store, encoder, clock };
-  const checkpoints = localCheckpointBook(store, clock);
+  const checkpoints = localCheckpointBook(store, clock, options.lockOwner);
   const maxLineBytes = config.ingest.maxLineBytes;
   // `inThisThread`: the objects written and encoded on this thread as a shard worker's are (see LocalObjectStore
   // `inThread`), the shards one after the other here.

@@ -1,6 +1,7 @@
 import type { Clock } from "../../ports/clock.ts";
 import type { ObjectStore } from "../../ports/object-store.ts";
 import {
+  CHECKPOINTS_PREFIX,
   checkpointKey,
   decodeCheckpoint,
   encodeCheckpoint,
@@ -203,6 +204,29 @@ export class CheckpointBook {
     const renewed = { ...holder, expiresAt: this.clock.now() + this.lock.leaseMs };
     await this.store.put(lockKey(stream), encodeHolder(renewed), { contentType: "application/json" });
     return renewed;
+  }
+
+  /**
+   * Removes every lock taken by the book whose settings' owner is `owner` (its locks are `owner-1`, `owner-2`, …):
+   * for a reader that died outright — a worker thread of this process ended by the runtime, which releases nothing
+   * — so that another reader of this process waiting for one of its streams (LockSettings.isThisProcess) takes it
+   * now rather than when its lease runs out (an hour locally). The dead reader's unfinished batch is redone by the
+   * next (see BatchIntent). Lists the checkpoints; returns the streams released.
+   */
+  async releaseLocksOf(owner: string): Promise<string[]> {
+    const released: string[] = [];
+    const locks: string[] = [];
+    for await (const object of this.store.list(CHECKPOINTS_PREFIX)) {
+      if (object.key.endsWith(".lock")) locks.push(object.key);
+    }
+    for (const key of locks) {
+      const stream = key.slice(CHECKPOINTS_PREFIX.length, -".lock".length);
+      const holder = await this.readHolder(stream);
+      if (holder === null || !holder.owner.startsWith(`${owner}-`)) continue;
+      await this.store.delete(key);
+      released.push(stream);
+    }
+    return released;
   }
 
   async releaseLock(stream: string, holder: LockHolder): Promise<void> {

@@ -143,6 +143,41 @@ describe("local stream locks of this process", () => {
     const busy = await book.acquire(STREAM).catch((error: unknown) => error);
     expect(busy).toBeInstanceOf(StreamBusyError);
   });
+
+  it("the locks of a thread that died are released by owner: a reader waiting for one takes it, other locks stay", async () => {
+    // Prepare: a worker's book (its owner chosen by the thread that starts it) holding two streams, another thread's
+    // one, and a third reader of this process waiting for one of the worker's
+    const store = new LocalObjectStore(dir);
+    const clock = new FixedClock(Date.now());
+    const other = "ffeeddccbbaa99887766554433221100";
+    const third = "0f0e0d0c0b0a09080706050403020100";
+    const worker = localCheckpointBook(store, clock, "lane-worker-1");
+    await worker.acquire(STREAM);
+    await worker.acquire(third);
+    const alive = await localCheckpointBook(store, clock).acquire(other);
+    let taken = false;
+    const waiting = localCheckpointBook(store, clock)
+      .acquire(STREAM)
+      .then((lock) => {
+        taken = true;
+        return lock;
+      });
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    const before = taken;
+
+    // Act: the worker is gone without releasing anything; the thread that started it releases its locks
+    const released = await localCheckpointBook(store, clock).releaseLocksOf("lane-worker-1");
+
+    // Assess
+    expect(before).toBe(false);
+    expect(released.sort()).toEqual([third, STREAM].sort());
+    const lock = await waiting;
+    expect(lock.stream).toBe(STREAM);
+    expect(await store.get(lockKey(other))).not.toBeNull();
+    expect(await store.get(lockKey(third))).toBeNull();
+    await lock.release();
+    await alive.release();
+  });
 });
 
 describe("files side by side, one of them failing", () => {
