@@ -7,7 +7,7 @@ import { decideConsent } from "../consent/decide.ts";
 import { BoundedCache } from "../enrich/bounded-cache.ts";
 import type { Enricher } from "../enrich/enrich.ts";
 import { eventPropertiesOf } from "../goals.ts";
-import { buildEvent, eventBuilderSettings } from "../ingest/rows.ts";
+import { buildEvent, collectorEventSettings } from "../ingest/rows.ts";
 import { SiteSet } from "../sites.ts";
 import { referrerSpamFilterFor } from "../spam/referrer-spam.ts";
 import type { Enrichment, EventRow } from "../types.ts";
@@ -99,7 +99,7 @@ export function createCollector(deps: CollectorDeps): Collector {
   const counters = new CollectorCounters();
   const sites = SiteSet.fromConfig(config);
   const trusted = compileTrustedProxies(config.trustedProxies);
-  const builder = eventBuilderSettings(config);
+  const builder = collectorEventSettings(config);
   const websites = umamiWebsites(config.siteSettings);
   const spam = referrerSpamFilterFor(config);
   const limiter = new TokenBucketLimiter(

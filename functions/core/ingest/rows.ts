@@ -77,6 +77,13 @@ export class ScrubMemo {
   private readonly targetsByOptions = new Map<ScrubOptions, BoundedCache<string, Scrubbed>>();
   readonly referrers = new BoundedCache<string, string | null>(MEMO_ENTRIES, MEMO_OPTIONS);
 
+  /**
+   * `storedTextOnly`: remember a target or referrer only when its text is what the event stores anyway (see
+   * {@link isStoredText}), for a process that keeps no raw record, the collector: its memo then holds nothing the
+   * `events/` zone does not.
+   */
+  constructor(readonly storedTextOnly = false) {}
+
   private lastOptions: ScrubOptions | undefined;
   private lastCache: BoundedCache<string, Scrubbed> | undefined;
 
@@ -133,6 +140,16 @@ export function eventBuilderSettings(
     SETTINGS_WITH_MEMO.set(config, settings);
   }
   return settings;
+}
+
+/**
+ * The collector's settings: a memo of its own that remembers only what the event stores anyway (a page's target
+ * whose every part is kept, a referrer that is its host), since the collector keeps no raw record a memo of raw
+ * targets could stand beside. A site's pages repeat all day; scrubbing one cost about 1.3 µs of the core's 8 µs a
+ * request in `scripts/bench-collect-core.ts` (docs/BENCHMARKS.md, issue 20, twelfth round).
+ */
+export function collectorEventSettings(config: LogsieveConfig): EventBuilderSettings {
+  return settingsOf(config, new ScrubMemo(true));
 }
 
 function settingsOf(config: LogsieveConfig, memo: ScrubMemo | undefined): EventBuilderSettings {
@@ -211,9 +228,27 @@ function scrubTargetMemo(target: string, options: ScrubOptions, memo: ScrubMemo 
   // rare long target had none, and the first such target threw the optimized writeEventValues away in each thread.
   if (scrubbed === undefined) {
     scrubbed = scrub(target, options);
-    cache?.set(target, scrubbed);
+    if (cache !== undefined && (memo?.storedTextOnly !== true || isStoredText(target, scrubbed))) {
+      cache.set(target, scrubbed);
+    }
   }
   return scrubbed;
+}
+
+/**
+ * Whether a raw target is, but for the order of its parameters, the text the event stores: the path unchanged
+ * and every parameter kept as sent (the same number of `name=value` pairs, each among the kept ones). A target
+ * that lost anything to scrubbing — a masked or decoded segment, a dropped parameter or click id, a repeat, a
+ * fragment, an escaped character — is not.
+ */
+function isStoredText(target: string, scrubbed: Scrubbed): boolean {
+  const q = target.indexOf("?");
+  if ((q < 0 ? target : target.slice(0, q)) !== scrubbed.path) return false;
+  if (q < 0) return true;
+  if (scrubbed.query === null) return false;
+  const sent = target.slice(q + 1).split("&");
+  const kept = scrubbed.query.split("&");
+  return sent.length === kept.length && sent.every((pair) => kept.includes(pair));
 }
 
 function referrerHostMemo(referrer: string | null, memo: ScrubMemo | undefined): string | null {
@@ -224,9 +259,16 @@ function referrerHostMemo(referrer: string | null, memo: ScrubMemo | undefined):
   let host = referrer === null ? undefined : cache?.get(referrer);
   if (host === undefined) {
     host = referrerHost(referrer);
-    if (referrer !== null) cache?.set(referrer, host);
+    if (referrer !== null && (memo?.storedTextOnly !== true || isStoredHost(referrer, host))) {
+      cache?.set(referrer, host);
+    }
   }
   return host;
+}
+
+/** Whether a referrer is nothing but the host the event stores: `https://host/` or `http://host/`. */
+function isStoredHost(referrer: string, host: string | null): boolean {
+  return host !== null && (referrer === `https://${host}/` || referrer === `http://${host}/`);
 }
 
 /**

@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { parseClientAddress } from "../../../../functions/core/anonymize/ip.ts";
 import { parseConfig } from "../../../../functions/core/config.ts";
-import { buildEvent, eventBuilderSettings } from "../../../../functions/core/ingest/rows.ts";
+import {
+  buildEvent,
+  collectorEventSettings,
+  eventBuilderSettings,
+} from "../../../../functions/core/ingest/rows.ts";
 import type { Enrichment } from "../../../../functions/core/types.ts";
 
 /**
@@ -23,7 +27,11 @@ const ENRICHMENT: Enrichment = {
 };
 const ADDRESS = parseClientAddress("203.0.113.7");
 
-function queryOf(settings: ReturnType<typeof eventBuilderSettings>, target: string): string | null {
+function queryOf(
+  settings: ReturnType<typeof eventBuilderSettings>,
+  target: string,
+  referrer: string | null = null,
+): string | null {
   if (ADDRESS === null) throw new Error("the test's address does not parse");
   const event = buildEvent(
     {
@@ -35,7 +43,7 @@ function queryOf(settings: ReturnType<typeof eventBuilderSettings>, target: stri
       target,
       status: 200,
       bytes: 10,
-      referrer: null,
+      referrer,
       address: ADDRESS,
       userAgent: null,
       enrichment: ENRICHMENT,
@@ -74,5 +82,42 @@ describe("the events' scrub memo", () => {
     expect(later.memo?.targetsFor(options).get(target)).toBeDefined();
     expect(eventBuilderSettings(parseConfig({}), { memo: true }).memo).not.toBe(first.memo);
     expect(eventBuilderSettings(config).memo).toBeUndefined();
+  });
+});
+
+describe("the collector's scrub memo", () => {
+  it("remembers a target or a referrer only when its text is what the event stores anyway", () => {
+    // Prepare: the collector keeps no raw record, so its memo may hold no more than events/ does
+    const settings = collectorEventSettings(parseConfig({}));
+    const kept = "/articles/7?utm_source=newsletter&utm_medium=email";
+    const lost = [
+      "/articles/7?utm_source=newsletter&email=ann%40example.com", // a dropped parameter
+      "/reset/3f9a0c2e7b1d4e5f8a6b9c0d1e2f3a4b?utm_source=mail", // a token segment
+      "/articles/7?utm_source=newsletter&utm_source=other", // a repeat
+      "/articles/7?utm_source=newsletter&gclid=EAIaIQobChMI", // a click id, not kept without marketing consent
+    ];
+    // Act
+    queryOf(settings, kept, "https://www.google.com/");
+    for (const target of lost) queryOf(settings, target, "https://www.google.com/search?q=ann+smith");
+    // Assess
+    const targets = settings.memo?.targetsFor(settings.scrubOptionsFor("example.com").statistics);
+    expect(targets?.get(kept)).toBeDefined();
+    for (const target of lost) expect(targets?.get(target)).toBeUndefined();
+    expect(settings.memo?.referrers.get("https://www.google.com/")).toBe("www.google.com");
+    expect(settings.memo?.referrers.get("https://www.google.com/search?q=ann+smith")).toBeUndefined();
+  });
+
+  it("answers a remembered target as it scrubbed it", () => {
+    // Prepare
+    const settings = collectorEventSettings(parseConfig({}));
+    const target = "/articles/7?utm_source=newsletter&utm_medium=email";
+    // Act
+    const first = queryOf(settings, target);
+    const again = queryOf(settings, target);
+    // Assess
+    expect([first, again]).toEqual([
+      "utm_medium=email&utm_source=newsletter",
+      "utm_medium=email&utm_source=newsletter",
+    ]);
   });
 });
