@@ -2,7 +2,12 @@
  * `npm run bench:collect`: autocannon against `logsieve serve` on loopback. Reports accepted events per second
  * and latency percentiles, then stops the server and checks that every accepted event reached the lake.
  *
- *   npm run bench:collect -- [--duration 10] [--connections 16] [--warmup 3] [--baseline 5] [--profile <dir>]
+ *   npm run bench:collect -- [--duration 10] [--connections 16] [--warmup 3] [--baseline 5] [--profile <dir>] [--rate N]
+ *
+ * `--rate N` holds the load generator to N requests per second (autocannon's `overallRate`), server and baseline
+ * alike: at a rate both builds of a before/after comparison sustain, each pays the same per-request kernel and event
+ * loop costs (at full speed a faster server also batches more per wake-up), so its CPU per 1,000 requests compares
+ * the code alone.
  *
  * `--profile <dir>` runs the server under `node --cpu-prof` and leaves its V8 CPU profile in that folder
  * (summarize it with scripts/bench-profile.ts).
@@ -59,9 +64,15 @@ type Autocannon = (options: {
   duration: number;
   pipelining?: number;
   requests: AutocannonRequest[];
+  overallRate?: number;
 }) => Promise<AutocannonResult>;
 
 const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
+
+/** `--rate N`: autocannon's `overallRate`, or nothing (as fast as the server answers). */
+function rateOption(): { overallRate?: number } {
+  return process.argv.includes("--rate") ? { overallRate: option("rate", 1) } : {};
+}
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -210,7 +221,7 @@ async function baseline(
     });
     const pid = child.pid ?? 0;
     const before = cpuMs(pid);
-    const result = await autocannon({ url, connections, duration, requests: requests() });
+    const result = await autocannon({ url, connections, duration, requests: requests(), ...rateOption() });
     const after = cpuMs(pid);
     return { result, cpuMs: before === null || after === null ? null : after - before };
   } finally {
@@ -246,12 +257,18 @@ async function main(): Promise<void> {
   try {
     const load = requests();
     process.stderr.write(`bench:collect: warming up ${warmup} s against ${server.url}\n`);
-    await autocannon({ url: server.url, connections, duration: warmup, requests: load });
+    await autocannon({ url: server.url, connections, duration: warmup, requests: load, ...rateOption() });
     process.stderr.write(`bench:collect: measuring ${duration} s with ${connections} connections\n`);
     const pid = server.child.pid ?? 0;
     const processBefore = cpuMs(pid);
     const mainBefore = cpuMs(pid, pid);
-    const result = await autocannon({ url: server.url, connections, duration, requests: load });
+    const result = await autocannon({
+      url: server.url,
+      connections,
+      duration,
+      requests: load,
+      ...rateOption(),
+    });
     const processAfter = cpuMs(pid);
     const mainAfter = cpuMs(pid, pid);
     const perThousand = (before: number | null, after: number | null) =>
