@@ -25,8 +25,13 @@ interface Bucket {
  * Tokens refill continuously at `perSecond` up to `burst`; a request costing more tokens than are left is
  * refused and spends nothing. A clock that goes backwards refills nothing (and never removes tokens).
  */
+const ALLOWED: TakeResult = Object.freeze({ allowed: true, retryAfterSeconds: 0 });
+
 export class TokenBucketLimiter {
   private readonly buckets = new Map<string, Bucket>();
+  /** The key of the last call and its bucket (the collector's requests mostly name the same site in a row). */
+  private lastKey: string | undefined;
+  private lastBucket: Bucket | undefined;
   private readonly perMs: number;
   private readonly maxKeys: number;
 
@@ -43,6 +48,8 @@ export class TokenBucketLimiter {
 
   take(key: string, cost = 1): TakeResult {
     const now = this.clock.now();
+    // The key of the call before is already the most recently used: no lookup, no re-insertion.
+    if (key === this.lastKey && this.lastBucket !== undefined) return this.spend(this.lastBucket, now, cost);
     let bucket = this.buckets.get(key);
     if (bucket === undefined) {
       bucket = { tokens: this.options.burst, updatedMs: now };
@@ -53,15 +60,22 @@ export class TokenBucketLimiter {
     } else {
       // Re-insert so the map's order is least recently used first.
       this.buckets.delete(key);
-      if (now > bucket.updatedMs) {
-        bucket.tokens = Math.min(this.options.burst, bucket.tokens + (now - bucket.updatedMs) * this.perMs);
-        bucket.updatedMs = now;
-      }
     }
     this.buckets.set(key, bucket);
+    this.lastKey = key;
+    this.lastBucket = bucket;
+    return this.spend(bucket, now, cost);
+  }
+
+  /** Refills the bucket up to now, then takes `cost` tokens from it if it holds them. */
+  private spend(bucket: Bucket, now: number, cost: number): TakeResult {
+    if (now > bucket.updatedMs) {
+      bucket.tokens = Math.min(this.options.burst, bucket.tokens + (now - bucket.updatedMs) * this.perMs);
+      bucket.updatedMs = now;
+    }
     if (bucket.tokens >= cost) {
       bucket.tokens -= cost;
-      return { allowed: true, retryAfterSeconds: 0 };
+      return ALLOWED;
     }
     const missing = Math.min(cost, this.options.burst) - bucket.tokens;
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(missing / this.perMs / 1000)) };

@@ -58,6 +58,25 @@ describe("TokenBucketLimiter", () => {
     expect(refused).toEqual({ allowed: false, retryAfterSeconds: 10 });
   });
 
+  it("forgets the least recently used key beyond its bound, a key used twice in a row counting as recent", () => {
+    // Prepare: room for two keys, one token each, no refill to speak of
+    const limiter = new TokenBucketLimiter({ perSecond: 0.001, burst: 1, maxKeys: 2 }, new FixedClock(0));
+    // Act: a, then b twice (the second without a lookup), then a again and c: b is now the oldest and goes
+    const first = [
+      limiter.take("a"),
+      limiter.take("b"),
+      limiter.take("b"),
+      limiter.take("a"),
+      limiter.take("c"),
+    ];
+    const a = limiter.take("a");
+    const b = limiter.take("b");
+    // Assess: a was remembered (empty); b starts full again
+    expect(first.map((r) => r.allowed)).toEqual([true, true, false, false, true]);
+    expect(b.allowed).toBe(true);
+    expect(a.allowed).toBe(false);
+  });
+
   it("refuses settings that could never let anything through", () => {
     // Act / Assess
     expect(() => new TokenBucketLimiter({ perSecond: 0, burst: 1 }, new FixedClock(0))).toThrow(RangeError);
