@@ -1,7 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { COLLECT_ROUTES, type CollectPath } from "../../core/collect/types.ts";
 import { peerAddress } from "../http/node.ts";
-import { type CollectRoutesDeps, collectRequestOf, failedCollect, readsBody, reported } from "./routes.ts";
+import {
+  type CollectAnswer,
+  type CollectRoutesDeps,
+  collectRequestOf,
+  failedCollect,
+  readsBody,
+  reported,
+} from "./routes.ts";
 
 /**
  * The collector's routes straight on node:http, for `logsieve serve`: the busiest requests it answers skip the
@@ -129,15 +136,23 @@ export function collectNodeListener(
           deps.collector.handle(collectRequestOf(method, path, target, headers, sourceIp, bytes, max)),
         )
       : deps.collector.handle(collectRequestOf(method, path, target, headers, sourceIp, null, max));
-    handled
-      .then((outcome) => reported(deps, outcome))
-      .then(
-        (answer) => send(outgoing, answer.statusCode, answer.headers, answer.body),
-        (error: unknown) => {
-          const failed = failedCollect(deps, path, error);
-          send(outgoing, failed.statusCode, failed.headers, failed.body);
-        },
-      );
+    // One reaction for the outcome (reported, then sent) rather than a promise per step: a failure of the core or
+    // of the reporting is answered 500 as before.
+    handled.then(
+      (outcome) => {
+        let answer: CollectAnswer;
+        try {
+          answer = reported(deps, outcome);
+        } catch (error) {
+          answer = failedCollect(deps, path, error);
+        }
+        send(outgoing, answer.statusCode, answer.headers, answer.body);
+      },
+      (error: unknown) => {
+        const failed = failedCollect(deps, path, error);
+        send(outgoing, failed.statusCode, failed.headers, failed.body);
+      },
+    );
     return true;
   };
 }
