@@ -20,13 +20,14 @@ interface Bucket {
   updatedMs: number;
 }
 
+/** The answer of every allowed take, shared (frozen): an accepted request allocates no result. */
+const ALLOWED: TakeResult = Object.freeze({ allowed: true, retryAfterSeconds: 0 });
+
 /**
  * A token bucket per key (the collector keys by site), on an injected clock so tests move time by hand.
  * Tokens refill continuously at `perSecond` up to `burst`; a request costing more tokens than are left is
  * refused and spends nothing. A clock that goes backwards refills nothing (and never removes tokens).
  */
-const ALLOWED: TakeResult = Object.freeze({ allowed: true, retryAfterSeconds: 0 });
-
 export class TokenBucketLimiter {
   private readonly buckets = new Map<string, Bucket>();
   /** The key of the last call and its bucket (the collector's requests mostly name the same site in a row). */
